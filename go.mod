@@ -1,0 +1,3 @@
+module github.com/hokm-project/hokm
+
+go 1.26
