@@ -1,0 +1,209 @@
+package table
+
+import (
+	"unicode/utf8"
+
+	"github.com/hokm-project/hokm/game"
+)
+
+// Op is a table command.
+type Op uint8
+
+// Table commands.
+const (
+	OpSit     Op = iota + 1 // take Seat (or move to it) while no match runs
+	OpLeave                 // give up the seat; during a match a bot takes it over
+	OpAddBots               // fill every empty seat with a bot
+	OpStart                 // start the first match (all seats taken)
+	OpRematch               // start the next match after one has finished
+	OpAction                // a game action (trump or card) for the user's own seat
+)
+
+// Command is one user's request to the table.
+type Command struct {
+	Op     Op
+	Seat   game.Seat   // OpSit
+	Name   string      // OpSit: the display name to show
+	Action game.Action // OpAction
+}
+
+// Env is what a command may need from the world: the time and, to start a
+// match, a fresh seed. The caller provides both; the package reads no clock.
+type Env struct {
+	Now  int64 // unix milliseconds
+	Seed uint64
+}
+
+// MaxNameLen bounds a display name, in characters.
+const MaxNameLen = 32
+
+// Event is something that happened at the table, for To (game.Everyone or
+// one seat). Data marshals to a JSON object with a "type" field.
+type Event struct {
+	To   int
+	Data any
+}
+
+// MetaEvent is the "table" event: the table's public state after a change.
+type MetaEvent struct {
+	Type  string `json:"type"` // always "table"
+	Table Meta   `json:"table"`
+}
+
+// Apply runs user's command against t. It returns the new table and its
+// events, or t unchanged and an error with a stable code (*Error, or the
+// engine's *game.Error for a rejected game action).
+func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
+	switch c.Op {
+	case OpSit:
+		return sit(t, user, c.Seat, c.Name)
+	case OpLeave:
+		return leave(t, user, env)
+	case OpAddBots:
+		return addBots(t, user)
+	case OpStart:
+		if t.Status != Waiting {
+			return t, nil, refuse(CodeMatchRunning)
+		}
+		return startMatch(t, user, env)
+	case OpRematch:
+		if t.Status != Finished {
+			return t, nil, refuse(CodeNotFinished)
+		}
+		return startMatch(t, user, env)
+	case OpAction:
+		return act(t, user, c.Action, env)
+	}
+	return t, nil, &Error{Code: "unknown_command"}
+}
+
+func (t *Table) metaEvent() Event {
+	return Event{To: game.Everyone, Data: MetaEvent{Type: "table", Table: t.Meta}}
+}
+
+// withSeats copies the seat array so the caller's table never changes.
+func withSeats(t Table, seat game.Seat, p *Player) Table {
+	seats := t.Seats
+	seats[seat] = p
+	t.Seats = seats
+	return t
+}
+
+func sit(t Table, user string, seat game.Seat, name string) (Table, []Event, error) {
+	switch {
+	case seat < 0 || seat > 3:
+		return t, nil, refuse(CodeInvalidSeat)
+	case t.Status == Playing && t.SeatOf(user) == seat:
+		return t, nil, nil // already there: nothing to do
+	case t.Status == Playing:
+		return t, nil, refuse(CodeMatchRunning)
+	case t.Seats[seat] != nil && t.Seats[seat].ID == user:
+		return t, nil, nil
+	case t.Seats[seat] != nil && !t.Seats[seat].Bot:
+		return t, nil, refuse(CodeSeatTaken)
+	}
+	if old := t.SeatOf(user); old >= 0 {
+		t = withSeats(t, old, nil)
+	}
+	t = withSeats(t, seat, &Player{ID: user, Name: CleanName(name)})
+	return t, []Event{t.metaEvent()}, nil
+}
+
+// CleanName trims a display name to MaxNameLen characters of valid UTF-8
+// without control characters; an empty result becomes "player".
+func CleanName(name string) string {
+	out := make([]rune, 0, len(name))
+	for _, r := range name {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			continue
+		}
+		if len(out) == MaxNameLen {
+			break
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return "player"
+	}
+	return string(out)
+}
+
+func leave(t Table, user string, env Env) (Table, []Event, error) {
+	seat := t.SeatOf(user)
+	if seat < 0 {
+		return t, nil, refuse(CodeNotInGame)
+	}
+	var p *Player
+	if t.Status == Playing {
+		p = &Player{ID: BotID(seat), Name: "bot", Bot: true}
+	}
+	t = withSeats(t, seat, p)
+	return t, []Event{t.metaEvent()}, nil
+}
+
+func addBots(t Table, user string) (Table, []Event, error) {
+	if t.SeatOf(user) < 0 && user != t.Host {
+		return t, nil, refuse(CodeNotInGame)
+	}
+	changed := false
+	for seat := range t.Seats {
+		if t.Seats[seat] == nil {
+			t = withSeats(t, seat, &Player{ID: BotID(seat), Name: "bot", Bot: true})
+			changed = true
+		}
+	}
+	if !changed {
+		return t, nil, nil
+	}
+	return t, []Event{t.metaEvent()}, nil
+}
+
+func startMatch(t Table, user string, env Env) (Table, []Event, error) {
+	if t.SeatOf(user) < 0 {
+		return t, nil, refuse(CodeNotInGame)
+	}
+	if !t.Full() {
+		return t, nil, refuse(CodeTableNotFull)
+	}
+	g, gevs, err := game.NewMatch(t.Rules, env.Seed)
+	if err != nil {
+		return t, nil, &Error{Code: CodeBadRules, Msg: err.Error()}
+	}
+	t.Game, t.Moves = g, nil
+	t.Match++
+	t.Status, t.Started, t.Ended = Playing, env.Now, 0
+	return t, append([]Event{t.metaEvent()}, wrap(gevs)...), nil
+}
+
+func act(t Table, user string, a game.Action, env Env) (Table, []Event, error) {
+	seat := t.SeatOf(user)
+	if seat < 0 {
+		return t, nil, refuse(CodeNotInGame)
+	}
+	if t.Status != Playing {
+		if t.Status == Finished {
+			return t, nil, game.ErrGameOver
+		}
+		return t, nil, game.ErrWrongPhase
+	}
+	g, gevs, err := game.Apply(t.Game, seat, a)
+	if err != nil {
+		return t, nil, err
+	}
+	t.Game = g
+	t.Moves = append(t.Moves[:len(t.Moves):len(t.Moves)], Move{Seat: seat, Action: a})
+	evs := wrap(gevs)
+	if g.Over() {
+		t.Status, t.Ended = Finished, env.Now
+		evs = append(evs, t.metaEvent())
+	}
+	return t, evs, nil
+}
+
+func wrap(gevs []game.Event) []Event {
+	out := make([]Event, len(gevs))
+	for i, e := range gevs {
+		out[i] = Event{To: e.To, Data: e}
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+package table
+
+import "github.com/hokm-project/hokm/game"
+
+// Table error codes (the engine's own codes pass through unchanged).
+const (
+	CodeSeatTaken     game.Code = "seat_taken"
+	CodeAlreadySeated game.Code = "already_seated"
+	CodeInvalidSeat   game.Code = "invalid_seat"
+	CodeNotInGame     game.Code = "not_in_game"
+	CodeTableNotFull  game.Code = "table_not_full"
+	CodeBadRules      game.Code = "bad_rules"
+	CodeMatchRunning  game.Code = "match_running"
+	CodeNotFinished   game.Code = "match_not_finished"
+)
+
+// Error is a refused table command. A refused command changes nothing.
+type Error struct {
+	Code game.Code
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Msg != "" {
+		return "table: " + string(e.Code) + ": " + e.Msg
+	}
+	return "table: " + string(e.Code)
+}
+
+func refuse(code game.Code) error { return &Error{Code: code} }
+
+// CodeOf returns the stable code of an error from this package or from
+// game, and "" for anything else.
+func CodeOf(err error) game.Code {
+	switch e := err.(type) {
+	case *Error:
+		return e.Code
+	case *game.Error:
+		return e.Code
+	}
+	return ""
+}

@@ -1,0 +1,155 @@
+// Package config reads the server's configuration from the environment.
+// Every variable has a documented default (docs/configuration.md); an
+// invalid value fails at start with a message naming the variable.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of every role.
+type Config struct {
+	HTTPAddr        string        // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
+	OpsAddr         string        // HOKM_OPS_ADDR: operator endpoints
+	RedisURL        string        // HOKM_REDIS_URL
+	DatabaseURL     string        // HOKM_DATABASE_URL
+	RedisPrefix     string        // HOKM_REDIS_PREFIX: prefix of every key the server writes
+	Partitions      int           // HOKM_PARTITIONS: action stream partitions
+	AllowedOrigins  []string      // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
+	LogLevel        string        // HOKM_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // HOKM_LOG_FORMAT: text or json
+	PersistRetries  int           // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
+	ReclaimIdle     time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
+	ShutdownTimeout time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
+	WorkerID        string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
+}
+
+// Defaults is the configuration when no variable is set.
+func Defaults() Config {
+	return Config{
+		HTTPAddr:        "127.0.0.1:8080",
+		OpsAddr:         "127.0.0.1:8081",
+		RedisURL:        "redis://127.0.0.1:6379/0",
+		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/hokm?sslmode=disable",
+		RedisPrefix:     "hokm",
+		Partitions:      8,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		PersistRetries:  12,
+		ReclaimIdle:     5 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var errs []string
+	str := func(name string, dst *string, check func(string) error) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if check != nil {
+			if err := check(v); err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: %v", name, v, err))
+				return
+			}
+		}
+		*dst = v
+	}
+	num := func(name string, dst *int, lo, hi int) {
+		var s string
+		str(name, &s, func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+			}
+			*dst = n
+			return nil
+		})
+	}
+	dur := func(name string, dst *time.Duration) {
+		var s string
+		str(name, &s, func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("want a positive duration such as 5s")
+			}
+			*dst = d
+			return nil
+		})
+	}
+	str("HOKM_HTTP_ADDR", &c.HTTPAddr, checkAddr)
+	str("HOKM_OPS_ADDR", &c.OpsAddr, checkAddr)
+	str("HOKM_REDIS_URL", &c.RedisURL, checkURL("redis", "rediss"))
+	str("HOKM_DATABASE_URL", &c.DatabaseURL, checkURL("postgres", "postgresql"))
+	str("HOKM_REDIS_PREFIX", &c.RedisPrefix, checkPrefix)
+	num("HOKM_PARTITIONS", &c.Partitions, 1, 1024)
+	str("HOKM_LOG_LEVEL", &c.LogLevel, oneOf("debug", "info", "warn", "error"))
+	str("HOKM_LOG_FORMAT", &c.LogFormat, oneOf("text", "json"))
+	num("HOKM_PERSIST_MAX_RETRY", &c.PersistRetries, 0, 100)
+	dur("HOKM_RECLAIM_IDLE", &c.ReclaimIdle)
+	dur("HOKM_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	str("HOKM_WORKER_ID", &c.WorkerID, nil)
+	if v := getenv("HOKM_ALLOWED_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func checkAddr(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("want host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("bad port")
+	}
+	return nil
+}
+
+func checkURL(schemes ...string) func(string) error {
+	return func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("want a URL such as %s://host:port/...", schemes[0])
+		}
+		for _, s := range schemes {
+			if u.Scheme == s {
+				return nil
+			}
+		}
+		return fmt.Errorf("scheme must be %s", strings.Join(schemes, " or "))
+	}
+}
+
+func checkPrefix(v string) error {
+	if strings.ContainsAny(v, "{}: \t\n") {
+		return fmt.Errorf("must not contain braces, colons or spaces")
+	}
+	return nil
+}
+
+func oneOf(allowed ...string) func(string) error {
+	return func(v string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+	}
+}

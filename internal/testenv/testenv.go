@@ -1,0 +1,141 @@
+// Package testenv gives tests their own Redis key space and their own
+// PostgreSQL database on the real services, never a running server's.
+//
+// When a service cannot be reached the test is skipped, unless
+// HOKM_TEST_REQUIRE_SERVICES=1 (set by .ci/run), where it fails.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisURL is the Redis the tests use (HOKM_TEST_REDIS_URL, default the local one).
+func RedisURL() string { return envOr("HOKM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0") }
+
+// AdminDatabaseURL is the PostgreSQL database tests connect to in order to
+// create their own (HOKM_TEST_DATABASE_URL, default the local "postgres").
+func AdminDatabaseURL() string {
+	return envOr("HOKM_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// unavailable fails or skips the test when a service is missing.
+func unavailable(t testing.TB, what string, err error) {
+	t.Helper()
+	if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatalf("%s is required (HOKM_TEST_REQUIRE_SERVICES=1) but unreachable: %v", what, err)
+	}
+	t.Skipf("%s unreachable (set HOKM_TEST_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
+}
+
+// RandomName is a short random lower-case name for databases, prefixes, ids.
+func RandomName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Redis returns a client on db (0 for key-prefixed use; asynq tests take a
+// DB number of their own, 1..15) and a fresh key prefix. With flush, the DB
+// is flushed first (only for DBs a single package owns). Keys under the
+// prefix are deleted when the test ends.
+func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
+	t.Helper()
+	opt, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
+	}
+	opt.DB = db
+	rdb := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		unavailable(t, "Redis", err)
+	}
+	if flush {
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			t.Fatalf("flush redis db %d: %v", db, err)
+		}
+	}
+	prefix := RandomName("t")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// Database creates an empty database of the test's own and returns its URL;
+// it is dropped when the test ends.
+func Database(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, AdminDatabaseURL())
+	if err != nil {
+		unavailable(t, "PostgreSQL", err)
+	}
+	defer admin.Close(context.Background())
+	name := RandomName("hokm_test_")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, AdminDatabaseURL())
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return withDatabase(AdminDatabaseURL(), name)
+}
+
+func withDatabase(dsn, name string) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		panic(err)
+	}
+	q := ""
+	if i := strings.IndexByte(dsn, '?'); i >= 0 {
+		q = dsn[i:]
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s%s", cfg.User, cfg.Host, cfg.Port, name, q)
+}
+
+// Pool opens a pool on a fresh test database; closed when the test ends.
+func Pool(t testing.TB) (*pgxpool.Pool, string) {
+	t.Helper()
+	url := Database(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open test pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, url
+}

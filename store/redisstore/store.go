@@ -1,0 +1,277 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
+)
+
+// Errors returned by Store.
+var (
+	ErrNotFound = errors.New("redisstore: table not found")
+	ErrExists   = errors.New("redisstore: table id taken")
+	ErrConflict = errors.New("redisstore: table changed since it was read")
+)
+
+// Options tune a Store. Zero values take the defaults.
+type Options struct {
+	Prefix     string        // key prefix, default "hokm"
+	GameTTL    time.Duration // live table TTL, refreshed on activity; default 4h
+	LogMaxLen  int64         // approximate cap of a table's event log; default 5000
+	Partitions int           // action stream partitions; default 8
+}
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = "hokm"
+	}
+	if o.GameTTL == 0 {
+		o.GameTTL = 4 * time.Hour
+	}
+	if o.LogMaxLen == 0 {
+		o.LogMaxLen = 5000
+	}
+	if o.Partitions == 0 {
+		o.Partitions = 8
+	}
+	return o
+}
+
+// Store is the Redis side of the game state.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys Keys
+	opts Options
+}
+
+// New returns a Store on rdb.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	opts = opts.withDefaults()
+	return &Store{rdb: rdb, keys: Keys{Prefix: opts.Prefix}, opts: opts}
+}
+
+// Keys returns the key builder.
+func (s *Store) Keys() Keys { return s.keys }
+
+// Client returns the underlying client.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Options returns the effective options.
+func (s *Store) Options() Options { return s.opts }
+
+func (s *Store) ttlSeconds() int64 { return int64(s.opts.GameTTL / time.Second) }
+
+// Loaded is a table as read, with the seq to compare-and-set against.
+type Loaded struct {
+	Table table.Table
+	Seq   int64
+}
+
+// CreateTable stores a new table at seq 0; ErrExists if the id is taken.
+func (s *Store) CreateTable(ctx context.Context, t *table.Table) error {
+	meta, err := json.Marshal(t.Meta)
+	if err != nil {
+		return fmt.Errorf("encode table meta: %w", err)
+	}
+	n, err := createScript.Run(ctx, s.rdb, []string{s.keys.Table(t.ID)}, meta, s.ttlSeconds()).Int()
+	if err != nil {
+		return fmt.Errorf("create table: %w", err)
+	}
+	if n == 0 {
+		return ErrExists
+	}
+	return nil
+}
+
+// LoadTable reads a table and its seq in one command; ErrNotFound if none.
+func (s *Store) LoadTable(ctx context.Context, id string) (Loaded, error) {
+	vals, err := s.rdb.HMGet(ctx, s.keys.Table(id), "seq", "meta", "game", "moves").Result()
+	if err != nil {
+		return Loaded{}, fmt.Errorf("load table: %w", err)
+	}
+	if vals[0] == nil {
+		return Loaded{}, ErrNotFound
+	}
+	return decodeTable(vals)
+}
+
+func decodeTable(vals []any) (Loaded, error) {
+	str := func(i int) string { v, _ := vals[i].(string); return v }
+	var l Loaded
+	var err error
+	if l.Seq, err = strconv.ParseInt(str(0), 10, 64); err != nil {
+		return Loaded{}, fmt.Errorf("table seq: %w", err)
+	}
+	if err := json.Unmarshal([]byte(str(1)), &l.Table.Meta); err != nil {
+		return Loaded{}, fmt.Errorf("table meta: %w", err)
+	}
+	if l.Table.Match > 0 {
+		if err := l.Table.Game.UnmarshalBinary([]byte(str(2))); err != nil {
+			return Loaded{}, fmt.Errorf("table game: %w", err)
+		}
+		if l.Table.Moves, err = table.DecodeMoves([]byte(str(3))); err != nil {
+			return Loaded{}, err
+		}
+	}
+	return l, nil
+}
+
+// Entry is one event of a table's log, as stored and as published.
+type Entry struct {
+	Seq int64           `json:"seq"`
+	To  int             `json:"to"` // game.Everyone or the only seat that may see it
+	E   json.RawMessage `json:"e"`
+}
+
+// Result is the answer to one action id. Hash fingerprints the request so
+// that a reused id with another payload is told apart from a retry.
+type Result struct {
+	User string `json:"user"`
+	ID   string `json:"id"`
+	Hash string `json:"h"`
+	Code string `json:"code,omitempty"` // "" when accepted
+	Seq  int64  `json:"seq"`            // table seq after the action
+}
+
+// Message is what is published on a table's channel for one command.
+type Message struct {
+	Events []Entry  `json:"events,omitempty"`
+	Result *Result  `json:"result,omitempty"`
+	Kick   []string `json:"kick,omitempty"` // reserved: users whose sockets must close
+}
+
+// Commit is an accepted command to write atomically.
+type Commit struct {
+	Table   *table.Table
+	FromSeq int64 // the seq the table was read at
+	Result  Result
+	Events  []Entry // seqs FromSeq+1 ... in order
+}
+
+// CommitOutcome says what Commit did.
+type CommitOutcome struct {
+	Dup    *Result // set when the action id had been answered already
+	Wrote  bool
+	NewSeq int64
+}
+
+func actField(user, id string) string { return user + "|" + id }
+
+// Commit writes the table, records the action's result, appends the events
+// to the log and publishes them, all in one atomic step guarded by the seq.
+// It returns ErrConflict when the table changed since it was read,
+// ErrNotFound when it is gone, or Dup when the action id was answered before.
+func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
+	t := c.Table
+	newSeq := c.FromSeq + int64(len(c.Events))
+	meta, err := json.Marshal(t.Meta)
+	if err != nil {
+		return CommitOutcome{}, fmt.Errorf("encode meta: %w", err)
+	}
+	var gameBytes []byte
+	if t.Match > 0 {
+		if gameBytes, err = t.Game.MarshalBinary(); err != nil {
+			return CommitOutcome{}, fmt.Errorf("encode game: %w", err)
+		}
+	}
+	c.Result.Seq = newSeq
+	res, _ := json.Marshal(c.Result)
+	msg, err := json.Marshal(Message{Events: c.Events, Result: &c.Result})
+	if err != nil {
+		return CommitOutcome{}, fmt.Errorf("encode message: %w", err)
+	}
+	args := []any{c.FromSeq, newSeq, meta, gameBytes, table.EncodeMoves(t.Moves), actField(c.Result.User, c.Result.ID),
+		res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg}
+	for _, e := range c.Events {
+		b, _ := json.Marshal(e)
+		args = append(args, e.Seq, b)
+	}
+	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}
+	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+	if err != nil {
+		return CommitOutcome{}, fmt.Errorf("commit: %w", err)
+	}
+	switch out[0] {
+	case "ok":
+		return CommitOutcome{Wrote: true, NewSeq: newSeq}, nil
+	case "dup":
+		return dupOutcome(out[1])
+	case "gone":
+		return CommitOutcome{}, ErrNotFound
+	}
+	return CommitOutcome{}, ErrConflict
+}
+
+func dupOutcome(stored string) (CommitOutcome, error) {
+	var r Result
+	if err := json.Unmarshal([]byte(stored), &r); err != nil {
+		return CommitOutcome{}, fmt.Errorf("stored result: %w", err)
+	}
+	return CommitOutcome{Dup: &r}, nil
+}
+
+// Answer records and publishes the answer to an action that changed
+// nothing. When the id was answered before it returns that answer as Dup.
+func (s *Store) Answer(ctx context.Context, tableID string, r Result) (CommitOutcome, error) {
+	res, _ := json.Marshal(r)
+	msg, _ := json.Marshal(Message{Result: &r})
+	out, err := answerScript.Run(ctx, s.rdb, []string{s.keys.Acts(tableID)},
+		actField(r.User, r.ID), res, s.ttlSeconds(), s.keys.Channel(tableID), msg).StringSlice()
+	if err != nil {
+		return CommitOutcome{}, fmt.Errorf("answer: %w", err)
+	}
+	if out[0] == "dup" {
+		return dupOutcome(out[1])
+	}
+	return CommitOutcome{NewSeq: r.Seq}, nil
+}
+
+// LookupAnswer returns the stored answer to an action id, if any.
+func (s *Store) LookupAnswer(ctx context.Context, tableID, user, id string) (*Result, error) {
+	v, err := s.rdb.HGet(ctx, s.keys.Acts(tableID), actField(user, id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup answer: %w", err)
+	}
+	out, err := dupOutcome(v)
+	return out.Dup, err
+}
+
+// Publish sends a message on a table's channel without writing anything
+// (used to repeat a stored answer).
+func (s *Store) Publish(ctx context.Context, tableID string, m Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	return s.rdb.Publish(ctx, s.keys.Channel(tableID), b).Err()
+}
+
+// ReadLog returns the logged events with seq > after, oldest first, at most
+// max. The first entry's seq tells whether the log still reaches back that
+// far (it is capped): if it is not after+1, the caller needs a snapshot.
+func (s *Store) ReadLog(ctx context.Context, tableID string, after int64, max int64) ([]Entry, error) {
+	msgs, err := s.rdb.XRangeN(ctx, s.keys.Log(tableID), strconv.FormatInt(after+1, 10)+"-0", "+", max).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read log: %w", err)
+	}
+	out := make([]Entry, 0, len(msgs))
+	for _, m := range msgs {
+		raw, _ := m.Values["e"].(string)
+		var e Entry
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return nil, fmt.Errorf("log entry %s: %w", m.ID, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

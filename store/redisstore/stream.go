@@ -1,0 +1,124 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Action is a player's (or a bot's) command on its way from a gateway to a
+// worker through the action stream.
+type Action struct {
+	Table string // table id
+	User  string // who sends it; the worker maps it to a seat
+	Name  string // display name (for sit)
+	ID    string // client-chosen action id, unique per user
+	Op    string // sit, leave, add_bots, start, rematch, trump, play
+	Seat  int    // sit only
+	Arg   string // card for play, suit for trump
+	At    int64  // unix µs when the gateway enqueued it (latency metric)
+}
+
+func (a *Action) values() map[string]any {
+	return map[string]any{"t": a.Table, "u": a.User, "n": a.Name, "i": a.ID, "o": a.Op,
+		"s": a.Seat, "a": a.Arg, "at": a.At}
+}
+
+func actionFrom(v map[string]any) Action {
+	str := func(k string) string { s, _ := v[k].(string); return s }
+	seat, _ := strconv.Atoi(str("s"))
+	at, _ := strconv.ParseInt(str("at"), 10, 64)
+	return Action{Table: str("t"), User: str("u"), Name: str("n"), ID: str("i"), Op: str("o"), Seat: seat, Arg: str("a"), At: at}
+}
+
+// StreamEntry is an action read from a partition, with what is needed to ack it.
+type StreamEntry struct {
+	Partition int
+	ID        string // stream entry id
+	Action    Action
+}
+
+// streamMaxLen caps each partition; acknowledged entries are trimmed first in practice.
+const streamMaxLen = 100000
+
+// Partition is the partition of a table's actions: all actions of one table
+// go to one partition, so one reader sees them in order.
+func (s *Store) Partition(tableID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(tableID))
+	return int(h.Sum32() % uint32(s.opts.Partitions))
+}
+
+// Enqueue appends an action to its table's partition.
+func (s *Store) Enqueue(ctx context.Context, a Action) error {
+	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.keys.Actions(s.Partition(a.Table)), MaxLen: streamMaxLen, Approx: true, Values: a.values(),
+	}).Err()
+	if err != nil {
+		return fmt.Errorf("enqueue action: %w", err)
+	}
+	return nil
+}
+
+// EnsureGroup creates the consumer group on every partition (from the
+// start of each stream, so nothing enqueued before the first worker is lost).
+func (s *Store) EnsureGroup(ctx context.Context, group string) error {
+	for p := 0; p < s.opts.Partitions; p++ {
+		err := s.rdb.XGroupCreateMkStream(ctx, s.keys.Actions(p), group, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("create consumer group: %w", err)
+		}
+	}
+	return nil
+}
+
+// ReadActions blocks up to block for new actions of partition p.
+// It returns no entries and no error when nothing arrived.
+func (s *Store) ReadActions(ctx context.Context, group, consumer string, p int, count int64, block time.Duration) ([]StreamEntry, error) {
+	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: group, Consumer: consumer, Streams: []string{s.keys.Actions(p), ">"}, Count: count, Block: block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read actions: %w", err)
+	}
+	var out []StreamEntry
+	for _, st := range res {
+		for _, m := range st.Messages {
+			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values)})
+		}
+	}
+	return out, nil
+}
+
+// Reclaim takes over entries of partition p left pending longer than
+// minIdle by any consumer (a worker that died mid-action).
+func (s *Store) Reclaim(ctx context.Context, group, consumer string, p int, minIdle time.Duration, count int64) ([]StreamEntry, error) {
+	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: s.keys.Actions(p), Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: count,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reclaim actions: %w", err)
+	}
+	out := make([]StreamEntry, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values)})
+	}
+	return out, nil
+}
+
+// Ack marks an entry done.
+func (s *Store) Ack(ctx context.Context, group string, e StreamEntry) error {
+	if err := s.rdb.XAck(ctx, s.keys.Actions(e.Partition), group, e.ID).Err(); err != nil {
+		return fmt.Errorf("ack action: %w", err)
+	}
+	return nil
+}
