@@ -1,0 +1,341 @@
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/bot"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// Store is what the action path needs of the Redis store.
+type Store interface {
+	LoadTable(ctx context.Context, id string) (redisstore.Loaded, error)
+	Commit(ctx context.Context, c redisstore.Commit) (redisstore.CommitOutcome, error)
+	Answer(ctx context.Context, tableID string, r redisstore.Result) (redisstore.CommitOutcome, error)
+	Publish(ctx context.Context, tableID string, m redisstore.Message) error
+	Enqueue(ctx context.Context, a redisstore.Action) error
+}
+
+// Options configure an Actions processor. Zero values take the defaults.
+type Options struct {
+	Group       string        // consumer group, default "workers"
+	Consumer    string        // consumer name, default host-pid
+	Block       time.Duration // XREADGROUP block, default 2s
+	ReclaimIdle time.Duration // take over entries pending this long, default 5s
+	Batch       int64         // entries per read, default 16
+	// Persist schedules the persistence of a finished match; it must be
+	// idempotent per match id (the task id does that).
+	Persist func(ctx context.Context, m table.MatchRecord) error
+	Bot     func(game.View) game.Action // default: the heuristic bot
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Group == "" {
+		o.Group = "workers"
+	}
+	if o.Consumer == "" {
+		host, _ := os.Hostname()
+		o.Consumer = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	if o.Block == 0 {
+		o.Block = 2 * time.Second
+	}
+	if o.ReclaimIdle == 0 {
+		o.ReclaimIdle = 5 * time.Second
+	}
+	if o.Batch == 0 {
+		o.Batch = 16
+	}
+	if o.Bot == nil {
+		o.Bot = bot.NewHeuristic().Choose
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Persist == nil {
+		o.Persist = func(context.Context, table.MatchRecord) error { return nil }
+	}
+	return o
+}
+
+// maxAttempts bounds compare-and-set retries of one action under contention.
+const maxAttempts = 20
+
+// Processor applies actions to tables. Process is safe for concurrent use.
+type Processor struct {
+	store Store
+	opts  Options
+}
+
+// NewProcessor returns a Processor on store.
+func NewProcessor(store Store, opts Options) *Processor {
+	return &Processor{store: store, opts: opts.withDefaults()}
+}
+
+// Process applies one action and publishes its answer. It returns an error
+// only for infrastructure faults (the action should then stay pending and
+// be retried); refusals are answers, not errors.
+func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
+	cmd, code := command(&a)
+	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a)}
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		loaded, err := p.store.LoadTable(ctx, a.Table)
+		if errors.Is(err, redisstore.ErrNotFound) {
+			return p.answerMissingTable(ctx, a, res)
+		}
+		if err != nil {
+			return err
+		}
+		if code != "" {
+			res.Code, res.Seq = string(code), loaded.Seq
+			return p.answer(ctx, &loaded, res)
+		}
+		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: randomSeed()}
+		next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
+		if err != nil {
+			c := table.CodeOf(err)
+			if c == "" {
+				return fmt.Errorf("apply %s: %w", a.Op, err)
+			}
+			res.Code, res.Seq = string(c), loaded.Seq
+			return p.answer(ctx, &loaded, res)
+		}
+		out, err := p.store.Commit(ctx, redisstore.Commit{Table: &next, FromSeq: loaded.Seq, Result: res, Events: entries(evs, loaded.Seq)})
+		switch {
+		case errors.Is(err, redisstore.ErrConflict):
+			continue // the table moved on: read it again
+		case errors.Is(err, redisstore.ErrNotFound):
+			return p.answerMissingTable(ctx, a, res)
+		case err != nil:
+			return err
+		case out.Dup != nil:
+			return p.repeat(ctx, &loaded, res, out.Dup)
+		}
+		return p.followUp(ctx, &next, out.NewSeq)
+	}
+	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
+}
+
+// answer records a refusal (or finds the earlier answer to the same id).
+func (p *Processor) answer(ctx context.Context, l *redisstore.Loaded, res redisstore.Result) error {
+	out, err := p.store.Answer(ctx, l.Table.ID, res)
+	if err != nil {
+		return err
+	}
+	if out.Dup != nil {
+		return p.repeat(ctx, l, res, out.Dup)
+	}
+	return nil
+}
+
+// repeat answers an action id seen before: the stored answer again, or
+// action_id_reused when the id now comes with another request. The table's
+// follow-up work is re-run in case the first attempt died before it.
+func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res redisstore.Result, stored *redisstore.Result) error {
+	if stored.Hash != res.Hash {
+		res.Code, res.Seq = string(CodeActionIDReused), l.Seq
+		stored = &res
+	}
+	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Result: stored}); err != nil {
+		return err
+	}
+	return p.followUp(ctx, &l.Table, l.Seq)
+}
+
+// answerMissingTable answers an action for a table that does not exist.
+// Nothing is recorded (there is no table to attach it to).
+func (p *Processor) answerMissingTable(ctx context.Context, a redisstore.Action, res redisstore.Result) error {
+	res.Code = string(table.CodeNotInGame)
+	if a.Op == OpSit {
+		res.Code = string(CodeTableNotFound)
+	}
+	return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
+}
+
+// followUp does what the table's state calls for after a change: persist a
+// finished match, or let a bot whose turn it is play. Both are idempotent,
+// so running it again after a crash or a duplicate is harmless.
+func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) error {
+	switch {
+	case t.Status == table.Finished:
+		if err := p.opts.Persist(ctx, t.MatchRecord()); err != nil {
+			return fmt.Errorf("schedule persistence of %s: %w", t.MatchID(), err)
+		}
+	case t.Status == table.Playing && t.IsBot(t.Game.Turn):
+		if err := p.store.Enqueue(ctx, botAction(t, t.Game.Turn, seq, p.opts.Bot)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entries numbers the events after seq and encodes them for the log.
+func entries(evs []table.Event, seq int64) []redisstore.Entry {
+	out := make([]redisstore.Entry, len(evs))
+	for i, e := range evs {
+		raw, err := json.Marshal(e.Data)
+		if err != nil {
+			panic(fmt.Sprintf("worker: encode %T: %v", e.Data, err)) // our own event types always encode
+		}
+		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: e.To, E: raw}
+	}
+	return out
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// streamStore is what the stream loop needs besides Store.
+type streamStore interface {
+	EnsureGroup(ctx context.Context, group string) error
+	ReadActions(ctx context.Context, group, consumer string, p int, count int64, block time.Duration) ([]redisstore.StreamEntry, error)
+	Reclaim(ctx context.Context, group, consumer string, p int, minIdle time.Duration, count int64) ([]redisstore.StreamEntry, error)
+	Ack(ctx context.Context, group string, e redisstore.StreamEntry) error
+}
+
+// Consumer runs a Processor over every partition of the action stream.
+type Consumer struct {
+	proc       *Processor
+	stream     streamStore
+	partitions int
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+// NewConsumer returns a Consumer reading partitions 0..partitions-1.
+func NewConsumer(proc *Processor, stream streamStore, partitions int) *Consumer {
+	return &Consumer{proc: proc, stream: stream, partitions: partitions}
+}
+
+// Start creates the consumer group if needed and starts one reader per
+// partition plus the reclaimer. It returns at once.
+func (c *Consumer) Start(ctx context.Context) error {
+	if err := c.stream.EnsureGroup(ctx, c.proc.opts.Group); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	for part := 0; part < c.partitions; part++ {
+		c.wg.Add(1)
+		go c.read(runCtx, part)
+	}
+	c.wg.Add(1)
+	go c.reclaim(runCtx)
+	return nil
+}
+
+// Stop stops reading and waits for the actions in hand to finish (bounded
+// by ctx). Entries read but not processed stay pending for a reclaim.
+func (c *Consumer) Stop(ctx context.Context) error {
+	if c.stop == nil {
+		return nil
+	}
+	c.stop()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Consumer) read(ctx context.Context, part int) {
+	defer c.wg.Done()
+	o := c.proc.opts
+	backoff := newBackoff()
+	for ctx.Err() == nil {
+		es, err := c.stream.ReadActions(ctx, o.Group, o.Consumer, part, o.Batch, o.Block)
+		if err != nil {
+			if ctx.Err() == nil {
+				o.Log.Warn("read actions", "partition", part, "err", err)
+				backoff.wait(ctx)
+			}
+			continue
+		}
+		backoff.reset()
+		c.handle(ctx, es)
+	}
+}
+
+// handle processes entries in order; once stopping, what is left stays
+// pending. Each action runs to completion even if ctx is cancelled meanwhile.
+func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
+	for _, e := range es {
+		if ctx.Err() != nil {
+			return
+		}
+		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := c.proc.Process(work, e.Action)
+		if err == nil {
+			err = c.stream.Ack(work, c.proc.opts.Group, e)
+		}
+		cancel()
+		if err != nil {
+			c.proc.opts.Log.Warn("action left pending", "table", e.Action.Table, "id", e.Action.ID, "err", err)
+		}
+	}
+}
+
+func (c *Consumer) reclaim(ctx context.Context) {
+	defer c.wg.Done()
+	o := c.proc.opts
+	tick := time.NewTicker(o.ReclaimIdle / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for part := 0; part < c.partitions && ctx.Err() == nil; part++ {
+			es, err := c.stream.Reclaim(ctx, o.Group, o.Consumer, part, o.ReclaimIdle, 64)
+			if err != nil {
+				o.Log.Warn("reclaim actions", "partition", part, "err", err)
+				continue
+			}
+			if len(es) > 0 {
+				o.Log.Info("reclaimed pending actions", "partition", part, "count", len(es))
+			}
+			c.handle(ctx, es)
+		}
+	}
+}
+
+// backoff paces retries after Redis errors: 50 ms doubling to 1 s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 50 * time.Millisecond} }
+
+func (b *backoff) reset() { b.d = 50 * time.Millisecond }
+
+func (b *backoff) wait(ctx context.Context) {
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	b.d = min(2*b.d, time.Second)
+}

@@ -1,0 +1,334 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// actionEnv is a Redis key space of its own with a store, a processor and a
+// subscription to one table's channel.
+type actionEnv struct {
+	t       *testing.T
+	ctx     context.Context
+	rdb     *redis.Client
+	store   *redisstore.Store
+	proc    *Processor
+	tableID string
+	results chan redisstore.Result
+	events  chan redisstore.Entry
+
+	mu        sync.Mutex
+	persisted []table.MatchRecord
+	stash     []redisstore.Result // answers received while waiting for another
+}
+
+func newActionEnv(t *testing.T) *actionEnv {
+	t.Helper()
+	rdb, prefix := testenv.Redis(t, 0, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	e := &actionEnv{t: t, ctx: ctx, rdb: rdb, store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2}),
+		tableID: testenv.RandomName("tb"), results: make(chan redisstore.Result, 1024), events: make(chan redisstore.Entry, 4096)}
+	e.proc = NewProcessor(e.store, Options{ReclaimIdle: 200 * time.Millisecond, Block: 100 * time.Millisecond,
+		Persist: func(_ context.Context, m table.MatchRecord) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.persisted = append(e.persisted, m)
+			return nil
+		}})
+	tb, err := table.New(e.tableID, game.Rules{Target: 3}, "host", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateTable(ctx, &tb); err != nil {
+		t.Fatal(err)
+	}
+	ps := rdb.Subscribe(ctx, e.store.Keys().Channel(e.tableID))
+	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	go func() {
+		for m := range ps.Channel() {
+			var msg redisstore.Message
+			if err := json.Unmarshal([]byte(m.Payload), &msg); err != nil {
+				t.Errorf("bad message on channel: %v", err)
+				continue
+			}
+			for _, ev := range msg.Events {
+				e.events <- ev
+			}
+			if msg.Result != nil {
+				e.results <- *msg.Result
+			}
+		}
+	}()
+	return e
+}
+
+func (e *actionEnv) action(user, id, op string, seat int, arg string) redisstore.Action {
+	return redisstore.Action{Table: e.tableID, User: user, Name: user, ID: id, Op: op, Seat: seat, Arg: arg}
+}
+
+// do processes an action directly and returns the answer published for it.
+func (e *actionEnv) do(a redisstore.Action) redisstore.Result {
+	e.t.Helper()
+	if err := e.proc.Process(e.ctx, a); err != nil {
+		e.t.Fatalf("process %s %s: %v", a.Op, a.ID, err)
+	}
+	return e.waitResult(a.User, a.ID)
+}
+
+func (e *actionEnv) waitResult(user, id string) redisstore.Result {
+	e.t.Helper()
+	for i, r := range e.stash {
+		if r.User == user && r.ID == id {
+			e.stash = append(e.stash[:i], e.stash[i+1:]...)
+			return r
+		}
+	}
+	for {
+		select {
+		case r := <-e.results:
+			if r.User == user && r.ID == id {
+				return r
+			}
+			e.stash = append(e.stash, r)
+		case <-e.ctx.Done():
+			e.t.Fatalf("no answer to %s/%s", user, id)
+		}
+	}
+}
+
+func (e *actionEnv) load() redisstore.Loaded {
+	e.t.Helper()
+	l, err := e.store.LoadTable(e.ctx, e.tableID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+// seatFour seats users u0..u3 and starts the match.
+func (e *actionEnv) seatFour() {
+	e.t.Helper()
+	for s := 0; s < 4; s++ {
+		u := "u" + string(rune('0'+s))
+		if r := e.do(e.action(u, "sit", OpSit, s, "")); r.Code != "" {
+			e.t.Fatalf("sit %d: %s", s, r.Code)
+		}
+	}
+	if r := e.do(e.action("u0", "start", OpStart, 0, "")); r.Code != "" {
+		e.t.Fatalf("start: %s", r.Code)
+	}
+}
+
+func userOf(seat game.Seat) string { return "u" + string(rune('0'+seat)) }
+
+func TestDuplicateActionAppliedOnce(t *testing.T) {
+	e := newActionEnv(t)
+	e.seatFour()
+	l := e.load()
+	hakem := l.Table.Game.Hakem
+	first := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "H"))
+	if first.Code != "" {
+		t.Fatalf("trump refused: %s", first.Code)
+	}
+	seqAfter := e.load().Seq
+	again := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "H"))
+	if again != first {
+		t.Fatalf("retry answered %+v, first answer was %+v", again, first)
+	}
+	if got := e.load().Seq; got != seqAfter {
+		t.Fatalf("retry changed the table: seq %d → %d", seqAfter, got)
+	}
+	reused := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "S"))
+	if reused.Code != string(CodeActionIDReused) {
+		t.Fatalf("same id, other payload: got %q, want action_id_reused", reused.Code)
+	}
+	if l := e.load(); l.Seq != seqAfter || l.Table.Game.Trump != game.Hearts {
+		t.Fatalf("reused id changed the table")
+	}
+}
+
+func TestRefusalIsRecordedAndRepeated(t *testing.T) {
+	e := newActionEnv(t)
+	e.seatFour()
+	l := e.load()
+	other := userOf(game.Next(l.Table.Game.Hakem))
+	r := e.do(e.action(other, "x", OpTrump, 0, "S"))
+	if r.Code != string(game.CodeNotHakem) {
+		t.Fatalf("non-Hakem trump: got %q", r.Code)
+	}
+	if again := e.do(e.action(other, "x", OpTrump, 0, "S")); again != r {
+		t.Fatalf("repeated refusal differs: %+v vs %+v", again, r)
+	}
+	if e.load().Seq != l.Seq {
+		t.Fatal("a refusal changed the table")
+	}
+	if r := e.do(e.action("stranger", "y", OpPlay, 0, "AS")); r.Code != string(table.CodeNotInGame) {
+		t.Fatalf("stranger's play: got %q", r.Code)
+	}
+	if r := e.do(e.action(other, "z", "dance", 0, "")); r.Code != string(CodeUnknownType) {
+		t.Fatalf("unknown op: got %q", r.Code)
+	}
+}
+
+func TestRacingActionsExactlyOneApplied(t *testing.T) {
+	e := newActionEnv(t)
+	e.seatFour()
+	l := e.load()
+	hakem := l.Table.Game.Hakem
+	e.do(e.action(userOf(hakem), "t", OpTrump, 0, "S"))
+	l = e.load()
+	legal := l.Table.Game.LegalCards(hakem).Cards()
+	const n = 6
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a := e.action(userOf(hakem), "race"+string(rune('a'+i)), OpPlay, 0, legal[i%len(legal)].String())
+			if err := e.proc.Process(e.ctx, a); err != nil {
+				t.Errorf("process: %v", err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for i := 0; i < n; i++ {
+		r := e.waitResult(userOf(hakem), "race"+string(rune('a'+i)))
+		switch r.Code {
+		case "":
+			ok++
+		case string(game.CodeNotYourTurn):
+		default:
+			t.Errorf("loser got %q, want not_your_turn", r.Code)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d racing plays accepted, want exactly 1", ok)
+	}
+	if got := len(e.load().Table.Moves); got != 2 {
+		t.Fatalf("%d moves recorded, want 2 (trump + one card)", got)
+	}
+}
+
+func TestReclaimAfterCrashBeforeAck(t *testing.T) {
+	e := newActionEnv(t)
+	e.seatFour()
+	hakem := e.load().Table.Game.Hakem
+	group := "g-" + e.tableID
+	if err := e.store.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Enqueue(e.ctx, e.action(userOf(hakem), "t", OpTrump, 0, "D")); err != nil {
+		t.Fatal(err)
+	}
+	part := e.store.Partition(e.tableID)
+	// Worker A reads and applies the action, then dies before XACK.
+	got, err := e.store.ReadActions(e.ctx, group, "A", part, 10, time.Second)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read: %v %d", err, len(got))
+	}
+	if err := e.proc.Process(e.ctx, got[0].Action); err != nil {
+		t.Fatal(err)
+	}
+	first := e.waitResult(userOf(hakem), "t")
+	seq := e.load().Seq
+	// Worker B's consumer reclaims it once idle and processes it again.
+	proc := NewProcessor(e.store, Options{Group: group, Consumer: "B", ReclaimIdle: 100 * time.Millisecond, Block: 50 * time.Millisecond})
+	c := NewConsumer(proc, e.store, 2)
+	if err := c.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := e.waitResult(userOf(hakem), "t")
+	if err := c.Stop(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Fatalf("reclaimed answer %+v differs from %+v", again, first)
+	}
+	if l := e.load(); l.Seq != seq || len(l.Table.Moves) != 1 {
+		t.Fatalf("reclaim applied the action again: seq %d→%d, %d moves", seq, l.Seq, len(l.Table.Moves))
+	}
+	pending, err := e.rdb.XPending(e.ctx, e.store.Keys().Actions(part), group).Result()
+	if err != nil || pending.Count != 0 {
+		t.Fatalf("entries still pending after reclaim: %v %v", pending, err)
+	}
+}
+
+// TestBotsPlayWholeMatchThroughStream seats one player, fills with bots,
+// starts, and hands the player's seat to a bot by leaving: the bots then play
+// the whole match through the action stream, and the finished match is
+// handed to persistence with a record that replays to the same result.
+func TestBotsPlayWholeMatchThroughStream(t *testing.T) {
+	e := newActionEnv(t)
+	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
+		ReclaimIdle: time.Second, Persist: e.proc.opts.Persist})
+	c := NewConsumer(proc, e.store, 2)
+	if err := c.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	for _, a := range []redisstore.Action{
+		e.action("u0", "1", OpSit, 0, ""), e.action("u0", "2", OpAddBots, 0, ""),
+		e.action("u0", "3", OpStart, 0, ""), e.action("u0", "4", OpLeave, 0, ""),
+	} {
+		if err := e.store.Enqueue(e.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.waitResult(a.User, a.ID); r.Code != "" {
+			t.Fatalf("%s refused: %s", a.Op, r.Code)
+		}
+	}
+	var last int64
+	for {
+		select {
+		case ev := <-e.events:
+			if ev.Seq != last+1 && last != 0 {
+				t.Fatalf("event seq jumped from %d to %d", last, ev.Seq)
+			}
+			last = ev.Seq
+		case <-e.ctx.Done():
+			t.Fatal("match did not finish")
+		}
+		if l := e.load(); l.Table.Status == table.Finished && l.Seq == last {
+			break
+		}
+	}
+	l := e.load()
+	waitFor(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return len(e.persisted) > 0 })
+	e.mu.Lock()
+	m := e.persisted[0]
+	e.mu.Unlock()
+	if m.MatchID != l.Table.MatchID() || m.Winner != l.Table.Game.Winner {
+		t.Fatalf("persisted %s winner %d, table %s winner %d", m.MatchID, m.Winner, l.Table.MatchID(), l.Table.Game.Winner)
+	}
+	b, _ := json.Marshal(m.Record)
+	res, status := game.ReplayJSON(bytesReader(b))
+	if status != 0 || res.Score != l.Table.Game.Score || *res.Winner != l.Table.Game.Winner {
+		t.Fatalf("replay of the record: status %d score %v, live score %v", status, res.Score, l.Table.Game.Score)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
