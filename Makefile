@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet
+.PHONY: test build vet winrate
 
 test:
 	./scripts/test
@@ -12,3 +12,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# Heuristic bot team vs random bots over 10,000 seeded matches.
+winrate:
+	$(GO) run ./game/bot/cmd/winrate -matches 10000

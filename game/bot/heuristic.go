@@ -15,15 +15,16 @@ type Heuristic struct{}
 // NewHeuristic returns a Heuristic bot.
 func NewHeuristic() *Heuristic { return &Heuristic{} }
 
-// Choose returns the Hakem's trump (chooseTrump) or the card to play (lead or
-// follow), and the zero Action when v's seat has nothing to do.
+// Choose returns the Hakem's trump or the card to play, and the zero Action
+// when v's seat has nothing to do.
 func (*Heuristic) Choose(v game.View) game.Action {
 	trump, play := mustAct(&v)
 	switch {
 	case trump:
 		return game.ChooseTrump(chooseTrump(game.SetOf(v.Cards...)))
 	case play:
-		return game.PlayCard(newTable(&v).choose())
+		t := newTable(&v)
+		return game.PlayCard(t.choose())
 	}
 	return game.Action{}
 }

@@ -67,21 +67,27 @@ func Wilson95(k, n int) (lo, hi float64) {
 // 1/3), or the first error of PlayMatch.
 func HeuristicVsRandom(rules game.Rules, seed uint64, n int) ([2]Tally, error) {
 	var out [2]Tally
-	h := NewHeuristic()
 	for i := 0; i < n; i++ {
 		ms, team := seed+uint64(i), i%2
-		var bots [4]Bot
-		for seat := range bots {
-			bots[seat] = h
-			if game.Team(seat) != team {
-				bots[seat] = NewRandom(rand.New(rand.NewPCG(ms, uint64(seat))))
-			}
-		}
-		s, err := PlayMatch(rules, ms, bots)
+		s, err := PlayMatch(rules, ms, heuristicVsRandom(ms, team))
 		if err != nil {
 			return out, fmt.Errorf("heuristic vs random: %w", err)
 		}
 		out[team].count(&s, team)
 	}
 	return out, nil
+}
+
+// heuristicVsRandom seats a Heuristic team as team and Random bots, seeded
+// from the match seed and their seat, on the other team.
+func heuristicVsRandom(seed uint64, team int) [4]Bot {
+	h := NewHeuristic()
+	var bots [4]Bot
+	for seat := range bots {
+		bots[seat] = h
+		if game.Team(seat) != team {
+			bots[seat] = NewRandom(rand.New(rand.NewPCG(seed, uint64(seat))))
+		}
+	}
+	return bots
 }

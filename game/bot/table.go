@@ -16,8 +16,8 @@ type table struct {
 }
 
 // newTable reads v, the view of a seat that is to play a card.
-func newTable(v *game.View) *table {
-	t := &table{
+func newTable(v *game.View) table {
+	t := table{
 		seat: v.Seat, trump: v.Trump, plays: v.Trick.Plays,
 		hand: game.SetOf(v.Cards...), legal: game.SetOf(v.Legal...),
 	}
