@@ -57,6 +57,24 @@ func (s Suit) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + s.String() + `"`), nil
 }
 
+// UnmarshalJSON accepts a suit letter, or null for no suit.
+func (s *Suit) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = NoSuit
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return err
+	}
+	v, ok := ParseSuit(str)
+	if !ok {
+		return fmt.Errorf("game: invalid suit %q", str)
+	}
+	*s = v
+	return nil
+}
+
 // Rank is a card's rank, 2 (low) to 14 (ace).
 type Rank uint8
 

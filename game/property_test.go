@@ -10,7 +10,6 @@ package game
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -332,7 +331,7 @@ func (r *propRun) lockstep() {
 				}
 			}
 		}
-	} else if !naiveSameCards(nm.Hands[s.Turn], s.Hands[s.Turn]) {
+	} else if s.Phase == PhasePlay && !naiveSameCards(nm.Hands[s.Turn], s.Hands[s.Turn]) {
 		r.fatalf("seat %d holds %v, naive %v", s.Turn, s.Hands[s.Turn].Cards(), nm.Hands[s.Turn])
 	}
 	if r.sample {
@@ -358,15 +357,35 @@ func (r *propRun) apply(seat Seat, a Action) {
 	r.s = next
 	r.stats.Actions++
 	if r.sample {
-		ra := RecordAction{Seat: &seat}
-		if a.Kind == KindChooseTrump {
-			ra.Trump = &na.Value
-		} else {
-			ra.Card = &na.Value
-		}
-		r.actions = append(r.actions, ra)
+		r.actions = append(r.actions, propRecordAction(na))
 	}
 	r.checkEvents(seat, a, &prev, evs)
+	if len(next.Results) != len(prev.Results) {
+		r.checkSiblings(seat, &prev)
+	}
+}
+
+// checkSiblings applies every legal action again to the
+// state before a hand ended. Apply must change neither that state nor the
+// one already made from it; and two states made from one must not share the
+// array of their last result, or a second Apply from the same state (a
+// retry, another seat's attempt) would overwrite the first one's result.
+func (r *propRun) checkSiblings(seat Seat, prev *State) {
+	results := slices.Clone(r.s.Results)
+	before := *prev
+	before.Results = slices.Clone(prev.Results)
+	for _, other := range prev.Legal(seat) {
+		sib, _, err := Apply(*prev, seat, other)
+		if err != nil {
+			r.fatalf("legal %v rejected: %v", other, err)
+		}
+		if n := len(results) - 1; len(sib.Results) == len(results) && &sib.Results[n] == &r.s.Results[n] {
+			r.fatalf("two states made from one share the storage of their last hand result")
+		}
+	}
+	if !slices.Equal(r.s.Results, results) || !propSameState(prev, &before) {
+		r.fatalf("applying other actions to the same state changed it or its successor: results %v, were %v", r.s.Results, results)
+	}
 }
 
 // checkEvents checks the events of an accepted action, with the engine's own
@@ -423,7 +442,7 @@ func (r *propRun) checkEvents(seat Seat, a Action, prev *State, evs []Event) {
 		r.fatalf("trick_won %+v, naive leader %d cards %v winner %d tricks %v", e, last.TrickLeader, last.TrickCards, last.TrickWinner, last.TricksAfter)
 	}
 	if e.Cards[3] != a.Card || !slices.Equal(e.Cards[:3], prev.Trick.Cards[:3]) {
-		r.fatalf("trick_won cards %v, table %v + %v", e.Cards, prev.Trick.Cards[:3], a.Card)
+		r.fatalf("trick_won cards %v, table %v + %v", e.Cards, prev.Trick.Cards, a.Card)
 	}
 	r.trickWinners = append(r.trickWinners, e.Seat)
 	tr := e.Tricks
@@ -588,8 +607,7 @@ func (r *propRun) tryIllegal() {
 func (r *propRun) reject(seat Seat, a Action, code string) {
 	s := &r.s
 	next, evs, err := Apply(*s, seat, a)
-	var ge *Error
-	if !errors.As(err, &ge) || string(ge.Code) != code {
+	if ge, ok := err.(*Error); !ok || string(ge.Code) != code {
 		r.fatalf("%+v by %d: error %v, want %s", a, seat, err, code)
 	}
 	if evs != nil || !propSameState(&next, s) {
@@ -600,14 +618,7 @@ func (r *propRun) reject(seat Seat, a Action, code string) {
 	}
 	r.stats.Codes[code]++
 	if r.sample && r.bad == nil && seat >= 0 && seat <= 3 && (a.Kind == KindChooseTrump || a.Kind == KindPlayCard) {
-		na := naiveFromEngineAction(seat, a)
-		ra := RecordAction{Seat: &seat}
-		if na.Kind == "trump" {
-			ra.Trump = &na.Value
-		} else {
-			ra.Card = &na.Value
-		}
-		r.bad = &propBad{index: len(r.actions), action: ra, code: code, results: slices.Clone(s.Results), score: s.Score, over: s.Over()}
+		r.bad = &propBad{index: len(r.actions), action: propRecordAction(naiveFromEngineAction(seat, a)), code: code, results: slices.Clone(s.Results), score: s.Score, over: s.Over()}
 	}
 }
 
@@ -627,13 +638,12 @@ func (r *propRun) finish() {
 		r.fatalf("trick winners %v, naive %v", r.trickWinners, nm.AllWinners)
 	}
 	// Nothing is accepted any more.
+	after := []Action{ChooseTrump(Suit(r.rng.IntN(4))), PlayCard(Card(r.rng.IntN(52))), ChooseTrump(InvalidSuit), PlayCard(InvalidCard), {}}
 	for seat := -1; seat <= 4; seat++ {
 		if seat >= 0 && seat <= 3 && (len(s.Legal(seat)) != 0 || s.Visible(seat) != 0) {
 			r.fatalf("seat %d may still act or see %v", seat, s.Visible(seat).Cards())
 		}
-		for _, a := range []Action{ChooseTrump(Suit(r.rng.IntN(4))), PlayCard(Card(r.rng.IntN(52))), ChooseTrump(InvalidSuit), PlayCard(InvalidCard), {}} {
-			r.reject(seat, a, string(CodeGameOver))
-		}
+		r.reject(seat, after[r.rng.IntN(len(after))], string(CodeGameOver))
 	}
 	if r.sample {
 		r.checkViews()
@@ -690,6 +700,15 @@ func (r *propRun) checkEncoding() {
 	if !propSameState(&u, &r.s) {
 		r.fatalf("state changed through the encoding:\n%+v\n%+v", u, r.s)
 	}
+}
+
+// propRecordAction is a (trump or card) action as a record holds it.
+func propRecordAction(a naiveAction) RecordAction {
+	seat, value := a.Seat, a.Value
+	if a.Kind == "trump" {
+		return RecordAction{Seat: &seat, Trump: &value}
+	}
+	return RecordAction{Seat: &seat, Card: &value}
 }
 
 // propRecordOf is the record of a played match.
@@ -764,6 +783,43 @@ func (r *propRun) checkRecord() {
 		r.fatalf("naive replay %+v, want error %s at %d", n, bad.code, bad.index)
 	}
 	r.stats.Records++
+}
+
+// propRandomMatch plays a whole match with random legal moves (no checks)
+// and returns its last state and its actions as a record holds them.
+func propRandomMatch(rules Rules, seed uint64) (State, []RecordAction) {
+	rng := rand.New(rand.NewPCG(seed, 0x72616e64))
+	s, _, err := NewMatch(rules, seed)
+	if err != nil {
+		panic(err)
+	}
+	var actions []RecordAction
+	for !s.Over() {
+		seat := s.Turn
+		legal := s.Legal(seat)
+		a := legal[rng.IntN(len(legal))]
+		if s, _, err = Apply(s, seat, a); err != nil {
+			panic(err)
+		}
+		actions = append(actions, propRecordAction(naiveFromEngineAction(seat, a)))
+	}
+	return s, actions
+}
+
+// propReplayActions applies record actions to a new match with the rules
+// and seed of s.
+func propReplayActions(tb testing.TB, s State, actions []RecordAction) State {
+	tb.Helper()
+	st, _, err := NewMatch(s.Rules, s.Seed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, ra := range actions {
+		if st, _, err = Apply(st, *ra.Seat, ra.Action()); err != nil {
+			tb.Fatalf("action %d: %v", i, err)
+		}
+	}
+	return st
 }
 
 // propStateFields is the number of State fields propSameState compares.

@@ -39,7 +39,16 @@ func badRecord(format string, args ...any) error { return &RecordError{fmt.Sprin
 // every deal, the first Hakem) but not the legality of the actions: that is
 // Replay's job. Errors are *RecordError.
 func DecodeRecord(r io.Reader) (*Record, error) {
-	dec := json.NewDecoder(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, badRecord("%v", err)
+	}
+	// encoding/json matches field names case-insensitively and keeps the
+	// last of duplicate keys; a record must spell each field exactly, once.
+	if err := checkKeys(json.NewDecoder(bytes.NewReader(b)), recordShape, 0); err != nil {
+		return nil, badRecord("%v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var rec Record
 	if err := dec.Decode(&rec); err != nil {

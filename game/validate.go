@@ -49,13 +49,41 @@ func (s *State) validateShape() error {
 	case s.Phase != PhasePlay && (s.Trick.N != 0 || (s.Phase == PhaseTrump && s.DoneN != 0)):
 		return invalid("cards on the table outside play")
 	}
-	if s.Phase == PhasePlay && s.DoneN > 0 && s.Trick.N == 0 && s.Trick.Leader != s.Done[s.DoneN-1].Winner {
-		return invalid("the trick winner does not lead")
+	// The Hakem leads the first trick; each trick's winner leads the next.
+	if s.Phase != PhaseOver {
+		leader := s.Hakem
+		if s.DoneN > 0 {
+			leader = s.Done[s.DoneN-1].Winner
+		}
+		if s.Trick.Leader != leader {
+			return invalid("seat %d leads the trick, not %d", s.Trick.Leader, leader)
+		}
+	}
+	if s.Phase != PhaseOver && s.DoneN == 13 {
+		return invalid("hand should have ended")
+	}
+	var won [2]int
+	for i := 0; i < s.DoneN; i++ {
+		if seatOK(s.Done[i].Winner) {
+			won[Team(s.Done[i].Winner)]++
+		}
+	}
+	if won != s.Tricks {
+		return invalid("trick counts %v do not match the tricks won %v", s.Tricks, won)
 	}
 	for i := 0; i < s.DoneN; i++ {
 		t := &s.Done[i]
-		if !seatOK(t.Leader) || t.N != 4 || (i > 0 && t.Leader != s.Done[i-1].Winner) {
+		want := s.Hakem
+		if i > 0 {
+			want = s.Done[i-1].Winner
+		}
+		if t.Leader != want || t.N != 4 {
 			return invalid("completed trick %d", i)
+		}
+	}
+	for i := range s.Decks {
+		if !s.Decks[i].Valid() {
+			return invalid("deck %d is not 52 distinct cards", i)
 		}
 	}
 	return nil
@@ -119,7 +147,10 @@ func (s *State) validateScore() error {
 		if r.Winner != 0 && r.Winner != 1 || !seatOK(r.Hakem) || !r.Trump.Valid() {
 			return invalid("hand result %d", i)
 		}
-		if pts, kind := Score(r.Hakem, r.Tricks, r.Winner); pts != r.Points || kind != r.Kind || r.Tricks[r.Winner] < 7 {
+		if !s.possibleTricks(r) {
+			return invalid("hand result %d has impossible tricks %v", i, r.Tricks)
+		}
+		if pts, kind := Score(r.Hakem, r.Tricks, r.Winner); pts != r.Points || kind != r.Kind {
 			return invalid("hand result %d scored wrong", i)
 		}
 		score[r.Winner] += r.Points
@@ -138,4 +169,17 @@ func (s *State) validateScore() error {
 		return invalid("score or hand number does not match the results")
 	}
 	return nil
+}
+
+// possibleTricks reports whether a hand can end with r.Tricks: the winner
+// at exactly 7 and the losers below (or, playing all 13, 7 or more of 13).
+func (s *State) possibleTricks(r HandResult) bool {
+	w, l := r.Tricks[r.Winner], r.Tricks[1-r.Winner]
+	if l < 0 {
+		return false
+	}
+	if s.Rules.PlayAllTricks {
+		return w >= 7 && w+l == 13
+	}
+	return w == 7 && l < 7
 }
