@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate
+.PHONY: test build vet winrate property-long fuzz bench
 
 test:
 	./scripts/test
@@ -16,3 +16,19 @@ vet:
 # Heuristic bot team vs random bots over 10,000 seeded matches.
 winrate:
 	$(GO) run ./game/bot/cmd/winrate -matches 10000
+
+# The engine's property tests over 100,000 random matches (default suite: 10,000).
+property-long:
+	HOKM_PROPERTY_MATCHES=100000 $(GO) test ./game/ -run Property -count=1 -v
+
+# Fuzz each engine target for FUZZTIME. Minimizing every new input for the
+# default 60 s stalls the workers, so FUZZMINTIME bounds it.
+FUZZTIME ?= 60s
+FUZZMINTIME ?= 100x
+fuzz:
+	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzUnmarshalState$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./game/...

@@ -123,6 +123,12 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 			continue // the table moved on: read it again
 		case errors.Is(err, redisstore.ErrNotFound):
 			return p.answerMissingTable(ctx, a, res)
+		case errors.Is(err, redisstore.ErrLogAhead):
+			// The table's state was lost while its log survived: refuse
+			// loudly rather than leave the action pending forever.
+			p.opts.Log.Error("table state behind its event log", "table", a.Table, "err", err)
+			res.Code, res.Seq = string(CodeUnavailable), loaded.Seq
+			return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
 		case err != nil:
 			return err
 		case out.Dup != nil:

@@ -22,6 +22,7 @@ const (
 	CodeActionIDReused game.Code = "action_id_reused"
 	CodeUnknownType    game.Code = "unknown_type"
 	CodeTableNotFound  game.Code = "table_not_found"
+	CodeUnavailable    game.Code = "unavailable"
 	CodeInvalidCard              = game.CodeInvalidCard
 	CodeInvalidSuit              = game.CodeInvalidSuit
 )

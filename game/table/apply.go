@@ -1,6 +1,8 @@
 package table
 
 import (
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hokm-project/hokm/game"
@@ -14,8 +16,8 @@ const (
 	OpSit     Op = iota + 1 // take Seat (or move to it) while no match runs
 	OpLeave                 // give up the seat; during a match a bot takes it over
 	OpAddBots               // fill every empty seat with a bot
-	OpStart                 // start the first match (all seats taken)
-	OpRematch               // start the next match after one has finished
+	OpStart                 // start a match (all seats taken, none running)
+	OpRematch               // start the next match; only after one has finished
 	OpAction                // a game action (trump or card) for the user's own seat
 )
 
@@ -62,7 +64,7 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	case OpAddBots:
 		return addBots(t, user)
 	case OpStart:
-		if t.Status != Waiting {
+		if t.Status == Playing {
 			return t, nil, refuse(CodeMatchRunning)
 		}
 		return startMatch(t, user, env)
@@ -110,22 +112,34 @@ func sit(t Table, user string, seat game.Seat, name string) (Table, []Event, err
 }
 
 // CleanName trims a display name to MaxNameLen characters of valid UTF-8
-// without control characters; an empty result becomes "player".
+// without control or bidirectional-override characters (which could make
+// one player's name pass for another's); a name with nothing visible left
+// becomes "player". Letters of every script, joiners and emoji stay.
 func CleanName(name string) string {
 	out := make([]rune, 0, len(name))
+	visible := false
 	for _, r := range name {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if r == utf8.RuneError || unicode.IsControl(r) || isBidiControl(r) {
 			continue
 		}
 		if len(out) == MaxNameLen {
 			break
 		}
 		out = append(out, r)
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			visible = true
+		}
 	}
-	if len(out) == 0 {
+	if !visible {
 		return "player"
 	}
-	return string(out)
+	return strings.TrimSpace(string(out))
+}
+
+// isBidiControl reports the embedding, override and isolate controls
+// (U+202A–U+202E, U+2066–U+2069).
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 func leave(t Table, user string, env Env) (Table, []Event, error) {

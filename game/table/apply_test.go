@@ -158,17 +158,19 @@ func fixedCmd(c table.Command) func(*table.Table) table.Command {
 	return func(*table.Table) table.Command { return c }
 }
 
-// A refused start on a finished table (the client should ask for a rematch)
-// changes nothing.
-func TestStartAfterMatchIsRefused(t *testing.T) {
+// Start on a finished table starts the next match, like a rematch, and
+// leaves the input table unchanged.
+func TestStartAfterMatchStartsNext(t *testing.T) {
 	t.Parallel()
 	in := finished(t, 8)
 	snap := clone(in)
 	out, evs, err := table.Apply(in, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: 2})
-	if err == nil || table.CodeOf(err) == "" || evs != nil {
-		t.Fatalf("start on a finished table: err %v, events %v", err, evs)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("start on a finished table: err %v, %d events", err, len(evs))
 	}
-	sameTable(t, "returned table", out, snap)
+	if out.Status != table.Playing || out.Match != in.Match+1 || len(out.Moves) != 0 {
+		t.Fatalf("after start: status %s match %d (was %d) moves %d", out.Status, out.Match, in.Match, len(out.Moves))
+	}
 	sameTable(t, "input table", in, snap)
 }
 

@@ -86,7 +86,7 @@ func Load(getenv func(string) string) (Config, error) {
 		})
 	}
 	str("HOKM_HTTP_ADDR", &c.HTTPAddr, checkAddr)
-	str("HOKM_OPS_ADDR", &c.OpsAddr, checkAddr)
+	str("HOKM_OPS_ADDR", &c.OpsAddr, checkAddrOrOff)
 	str("HOKM_REDIS_URL", &c.RedisURL, checkURL("redis", "rediss"))
 	str("HOKM_DATABASE_URL", &c.DatabaseURL, checkURL("postgres", "postgresql"))
 	str("HOKM_REDIS_PREFIX", &c.RedisPrefix, checkPrefix)
@@ -152,4 +152,12 @@ func oneOf(allowed ...string) func(string) error {
 		}
 		return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
 	}
+}
+
+// checkAddrOrOff accepts host:port or "off" (no listener).
+func checkAddrOrOff(v string) error {
+	if v == "off" {
+		return nil
+	}
+	return checkAddr(v)
 }

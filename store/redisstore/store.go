@@ -18,6 +18,9 @@ var (
 	ErrNotFound = errors.New("redisstore: table not found")
 	ErrExists   = errors.New("redisstore: table id taken")
 	ErrConflict = errors.New("redisstore: table changed since it was read")
+	// ErrLogAhead means the table's event log is ahead of its seq: the
+	// table's state was lost or replaced. Nothing was written.
+	ErrLogAhead = errors.New("redisstore: event log ahead of the table")
 )
 
 // Options tune a Store. Zero values take the defaults.
@@ -80,7 +83,8 @@ func (s *Store) CreateTable(ctx context.Context, t *table.Table) error {
 	if err != nil {
 		return fmt.Errorf("encode table meta: %w", err)
 	}
-	n, err := createScript.Run(ctx, s.rdb, []string{s.keys.Table(t.ID)}, meta, s.ttlSeconds()).Int()
+	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}
+	n, err := createScript.Run(ctx, s.rdb, keys, meta, s.ttlSeconds()).Int()
 	if err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
@@ -171,6 +175,11 @@ func actField(user, id string) string { return user + "|" + id }
 func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	t := c.Table
 	newSeq := c.FromSeq + int64(len(c.Events))
+	for i, e := range c.Events {
+		if e.Seq != c.FromSeq+int64(i)+1 {
+			return CommitOutcome{}, fmt.Errorf("commit: event %d has seq %d, want %d", i, e.Seq, c.FromSeq+int64(i)+1)
+		}
+	}
 	meta, err := json.Marshal(t.Meta)
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("encode meta: %w", err)
@@ -205,6 +214,8 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 		return dupOutcome(out[1])
 	case "gone":
 		return CommitOutcome{}, ErrNotFound
+	case "logahead":
+		return CommitOutcome{}, fmt.Errorf("commit at seq %d: %w (log already at %s)", c.FromSeq, ErrLogAhead, out[1])
 	}
 	return CommitOutcome{}, ErrConflict
 }

@@ -44,9 +44,6 @@ type StreamEntry struct {
 	Action    Action
 }
 
-// streamMaxLen caps each partition; acknowledged entries are trimmed first in practice.
-const streamMaxLen = 100000
-
 // Partition is the partition of a table's actions: all actions of one table
 // go to one partition, so one reader sees them in order.
 func (s *Store) Partition(tableID string) int {
@@ -58,7 +55,9 @@ func (s *Store) Partition(tableID string) int {
 // Enqueue appends an action to its table's partition.
 func (s *Store) Enqueue(ctx context.Context, a Action) error {
 	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.keys.Actions(s.Partition(a.Table)), MaxLen: streamMaxLen, Approx: true, Values: a.values(),
+		// No MAXLEN: entries nobody has read yet must never be dropped; the
+		// trim job removes acknowledged ones (TrimActions).
+		Stream: s.keys.Actions(s.Partition(a.Table)), Values: a.values(),
 	}).Err()
 	if err != nil {
 		return fmt.Errorf("enqueue action: %w", err)

@@ -1,0 +1,75 @@
+# Shared by scripts/serve and scripts/test: make sure Go, Redis and
+# PostgreSQL are there, installing Debian packages and starting the packaged
+# services only when a service is not already reachable. Idempotent.
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# port_open HOST PORT: is something listening?
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() { # HOST PORT NAME
+  for _ in $(seq 1 100); do port_open "$1" "$2" && return 0; sleep 0.1; done
+  die "$3 did not start listening on $1:$2"
+}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# url_hostport URL DEFAULT_PORT: prints "host port" of a redis:// or postgres:// URL.
+url_hostport() {
+  local rest=${1#*://}; rest=${rest#*@}; rest=${rest%%/*}; rest=${rest%%\?*}
+  local host=${rest%%:*} port=$2
+  [ "$rest" != "$host" ] && port=${rest##*:}
+  printf '%s %s\n' "${host:-127.0.0.1}" "$port"
+}
+
+ensure_go() {
+  command -v go >/dev/null 2>&1 || die "Go 1.26 is required on PATH (https://go.dev/dl); the project builds with the go command"
+}
+
+ensure_redis() { # URL
+  read -r host port < <(url_hostport "${1:-redis://127.0.0.1:6379/0}" 6379)
+  if port_open "$host" "$port"; then return 0; fi
+  case "$host" in 127.*|localhost) ;; *) die "Redis at $host:$port is not reachable (not local, so not starting it)";; esac
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  log "starting Redis on $host:$port"
+  if [ "$port" = 6379 ] && [ -x /etc/init.d/redis-server ] && as_root service redis-server start >/dev/null 2>&1 && wait_port "$host" "$port" Redis 2>/dev/null; then
+    return 0
+  fi
+  # No init system (containers): run it directly, with an append-only file so
+  # acknowledged moves survive a Redis crash (fsync every second).
+  local dir=${HOKM_REDIS_DIR:-/var/lib/hokm-redis}
+  as_root mkdir -p "$dir"
+  as_root redis-server --daemonize yes --bind "$host" --port "$port" --dir "$dir" \
+    --appendonly yes --appendfsync everysec --save "" --logfile "$dir/redis.log"
+  wait_port "$host" "$port" Redis
+}
+
+ensure_postgres() { # URL
+  read -r host port < <(url_hostport "${1:-postgres://postgres@127.0.0.1:5432/hokm}" 5432)
+  if port_open "$host" "$port"; then return 0; fi
+  case "$host" in 127.*|localhost) ;; *) die "PostgreSQL at $host:$port is not reachable (not local, so not starting it)";; esac
+  local installed_now=0
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    installed_now=1
+  fi
+  local ver; ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+  if [ "$installed_now" = 1 ]; then
+    # A fresh local cluster only allows password logins over TCP. The default
+    # HOKM_DATABASE_URL logs in as postgres without a password, so trust
+    # loopback connections on this development machine (see README).
+    local hba=/etc/postgresql/$ver/main/pg_hba.conf
+    as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+    log "PostgreSQL $ver installed; loopback connections trusted in $hba"
+  fi
+  log "starting PostgreSQL $ver"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || as_root service postgresql start
+  wait_port "$host" "$port" PostgreSQL
+}

@@ -1,0 +1,81 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
+)
+
+// BenchmarkPersistMatch persists whole finished matches (≈300–500 moves
+// each) on a pool of one connection: the matches/s metric is the throughput
+// of one persistence worker connection.
+func BenchmarkPersistMatch(b *testing.B) { benchPersist(b, 1) }
+
+// BenchmarkPersistMatch4 is the same on four connections in parallel.
+func BenchmarkPersistMatch4(b *testing.B) { benchPersist(b, 4) }
+
+func benchPersist(b *testing.B, conns int) {
+	s, fixtures := benchSetup(b, conns)
+	var next atomic.Int64
+	b.SetParallelism(1)
+	b.ResetTimer()
+	if conns == 1 {
+		for range b.N {
+			benchOne(b, s, fixtures, next.Add(1))
+		}
+	} else {
+		b.SetParallelism((conns + 1) / 2) // GOMAXPROCS·p goroutines ≈ conns on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				benchOne(b, s, fixtures, next.Add(1))
+			}
+		})
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
+	moves := 0
+	for _, m := range fixtures {
+		moves += len(m.Record.Actions)
+	}
+	b.ReportMetric(float64(moves)/float64(len(fixtures)), "moves/match")
+}
+
+func benchSetup(b *testing.B, conns int) (*pgstore.Store, []table.MatchRecord) {
+	_, dsn := testenv.Pool(b)
+	ctx := context.Background()
+	if err := migrations.Up(ctx, dsn); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns, cfg.MinConns = int32(conns), int32(conns)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	fixtures := make([]table.MatchRecord, 64)
+	for i := range fixtures {
+		fixtures[i] = pgstoretest.Play(pgstoretest.Game{Seed: uint64(i), Guests: [2]string{fmt.Sprintf("g%d", i%16), "host"}})
+	}
+	return pgstore.New(pool), fixtures
+}
+
+func benchOne(b *testing.B, s *pgstore.Store, fixtures []table.MatchRecord, n int64) {
+	m := fixtures[n%int64(len(fixtures))]
+	m.MatchID = fmt.Sprintf("bench-%d", n)
+	ok, err := s.PersistMatch(context.Background(), &m)
+	if err != nil || !ok {
+		b.Errorf("PersistMatch: inserted %v, %v", ok, err)
+	}
+}

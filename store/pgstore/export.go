@@ -1,0 +1,112 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hokm-project/hokm/game"
+)
+
+// ExportRecord reads a stored match back as a game record — rules, the ace
+// draw or the first Hakem, each hand's deck and every action in order — that
+// game.Record.Replay plays to the stored results. It returns ErrNotFound for
+// an unknown id.
+func (s *Store) ExportRecord(ctx context.Context, matchID string) (game.Record, error) {
+	var rec game.Record
+	b := &pgx.Batch{}
+	b.Queue("SELECT rules, first_hakem, draw FROM matches WHERE id = $1", matchID).
+		QueryRow(func(row pgx.Row) error { return scanRecordHead(row, &rec) })
+	b.Queue("SELECT deck FROM match_hands WHERE match_id = $1 ORDER BY hand_no", matchID).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			rec.Deals, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
+			return err
+		})
+	b.Queue("SELECT seat, kind, value FROM match_moves WHERE match_id = $1 ORDER BY idx", matchID).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			rec.Actions, err = pgx.CollectRows(rows, scanAction)
+			return err
+		})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return game.Record{}, fmt.Errorf("pgstore: export match %s: %w", matchID, notFound(err))
+	}
+	return rec, nil
+}
+
+func scanRecordHead(row pgx.Row, rec *game.Record) error {
+	var rules []byte
+	var first int
+	if err := row.Scan(&rules, &first, &rec.Draw); err != nil {
+		return err
+	}
+	rec.Rules = &game.Rules{}
+	if err := json.Unmarshal(rules, rec.Rules); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	if rec.Draw == nil {
+		rec.FirstHakem = &first
+	}
+	return nil
+}
+
+func scanAction(row pgx.CollectableRow) (game.RecordAction, error) {
+	var seat int
+	var kind, value string
+	if err := row.Scan(&seat, &kind, &value); err != nil {
+		return game.RecordAction{}, err
+	}
+	a := game.RecordAction{Seat: &seat}
+	if kind == "trump" {
+		a.Trump = &value
+	} else {
+		a.Card = &value
+	}
+	return a, nil
+}
+
+// notFound turns "no row" into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// MatchResult reads a stored match's completed hands in order, its score
+// and its winning team (nil when it has none). It returns ErrNotFound for an
+// unknown id.
+func (s *Store) MatchResult(ctx context.Context, matchID string) (hands []game.HandResult, score [2]int, winner *int, err error) {
+	b := &pgx.Batch{}
+	b.Queue("SELECT score0, score1, winner FROM matches WHERE id = $1", matchID).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&score[0], &score[1], &winner) })
+	b.Queue(`SELECT hakem, trump, tricks0, tricks1, winner, points, kind FROM match_hands
+	         WHERE match_id = $1 AND winner IS NOT NULL ORDER BY hand_no`, matchID).
+		Query(func(rows pgx.Rows) error {
+			hands, err = pgx.CollectRows(rows, scanHandResult)
+			return err
+		})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, [2]int{}, nil, fmt.Errorf("pgstore: match result %s: %w", matchID, notFound(err))
+	}
+	return hands, score, winner, nil
+}
+
+func scanHandResult(row pgx.CollectableRow) (game.HandResult, error) {
+	var h game.HandResult
+	var trump, kind string
+	if err := row.Scan(&h.Hakem, &trump, &h.Tricks[0], &h.Tricks[1], &h.Winner, &h.Points, &kind); err != nil {
+		return h, err
+	}
+	h.Kind = game.Kind(kind)
+	suit, ok := game.ParseSuit(trump)
+	if !ok {
+		return h, fmt.Errorf("hand trump %q is not a suit", trump)
+	}
+	h.Trump = suit
+	return h, nil
+}

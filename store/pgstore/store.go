@@ -1,0 +1,59 @@
+// Package pgstore is the PostgreSQL side of the server: finished matches
+// with their seats, hand results, decks and every move, written once and
+// read back as replayable game records. The schema is in migrations/.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Errors returned by Store.
+var (
+	// ErrNotFound: no match has that id.
+	ErrNotFound = errors.New("pgstore: match not found")
+	// ErrInvalidMatch: the match record can never be stored as it is (it does
+	// not replay, its results disagree with the replay, a seat is empty…).
+	// Retrying cannot help.
+	ErrInvalidMatch = errors.New("pgstore: invalid match record")
+)
+
+// Store reads and writes matches in PostgreSQL. It is safe for concurrent use.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a Store on pool; the caller owns and closes the pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks that PostgreSQL answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
+	return nil
+}
+
+// MatchExists reports whether the match is stored.
+func (s *Store) MatchExists(ctx context.Context, matchID string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT FROM matches WHERE id = $1)", matchID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("pgstore: match exists %s: %w", matchID, err)
+	}
+	return ok, nil
+}
+
+// permanent reports whether PostgreSQL refused the data itself (SQLSTATE
+// class 22 data exception or 23 integrity violation): the same write would
+// fail again, so it is not an infrastructure error.
+func permanent(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) != 5 {
+		return false
+	}
+	class := pe.Code[:2]
+	return class == "22" || class == "23"
+}

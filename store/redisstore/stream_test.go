@@ -1,0 +1,415 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+const group = "workers"
+
+func TestPartition(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	again := redisstore.New(e.rdb, redisstore.Options{Prefix: e.prefix, Partitions: 3})
+	used := map[int]int{}
+	for i := 0; i < 1000; i++ {
+		id := fmt.Sprintf("table-%d", i)
+		p := e.s.Partition(id)
+		if p < 0 || p >= 3 {
+			t.Fatalf("Partition(%q) = %d", id, p)
+		}
+		if e.s.Partition(id) != p || again.Partition(id) != p {
+			t.Fatalf("Partition(%q) is not stable", id)
+		}
+		used[p]++
+	}
+	for p := 0; p < 3; p++ {
+		if used[p] < 200 {
+			t.Fatalf("partition use %v is badly skewed", used)
+		}
+	}
+	one := redisstore.New(e.rdb, redisstore.Options{Prefix: e.prefix, Partitions: 1})
+	if one.Partition("anything") != 0 {
+		t.Fatal("one partition must be partition 0")
+	}
+}
+
+// All actions of a table land on its one partition, in order.
+func TestEnqueueOneTableOnePartition(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatalf("EnsureGroup twice: %v", err)
+	}
+	for p := 0; p < 3; p++ {
+		if n := e.rdb.Exists(e.ctx, e.s.Keys().Actions(p)).Val(); n != 1 {
+			t.Fatalf("partition %d stream not created by EnsureGroup", p)
+		}
+	}
+	tables := []string{"t-a", "t-b", "t-c", "t-d"}
+	for i := 0; i < 20; i++ {
+		for _, tb := range tables {
+			if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: tb, User: "u", ID: fmt.Sprint(i), Op: "play"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tb := range tables {
+		p := e.s.Partition(tb)
+		var ids []string
+		for q := 0; q < 3; q++ {
+			for _, m := range e.rdb.XRange(e.ctx, e.s.Keys().Actions(q), "-", "+").Val() {
+				if m.Values["t"] == tb {
+					if q != p {
+						t.Fatalf("action of %s on partition %d, want %d", tb, q, p)
+					}
+					ids = append(ids, m.Values["i"].(string))
+				}
+			}
+		}
+		if len(ids) != 20 {
+			t.Fatalf("%s: %d actions", tb, len(ids))
+		}
+		for i, id := range ids {
+			if id != fmt.Sprint(i) {
+				t.Fatalf("%s: actions out of order: %v", tb, ids)
+			}
+		}
+	}
+}
+
+func TestEnqueueReadActionsRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	tableID := "میز-۱"
+	p := e.s.Partition(tableID)
+	want := []redisstore.Action{
+		{Table: tableID, User: "کاربر", Name: "علی‌رضا 🃏 \"quoted\" \\", ID: "act-1", Op: "sit", Seat: 3, At: 1_700_000_000_123_456},
+		{Table: tableID, User: "u2", ID: "x", Op: "play", Arg: "AS", At: -5},
+		{Table: tableID, User: "u3", ID: "y", Op: "trump", Arg: "H", Seat: -1},
+		{Table: tableID}, // empty fields stay empty
+	}
+	for _, a := range want {
+		if err := e.s.Enqueue(e.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.s.ReadActions(e.ctx, group, "c1", p, 10, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d actions, want %d", len(got), len(want))
+	}
+	for i, se := range got {
+		if se.Partition != p || se.ID == "" || !reflect.DeepEqual(se.Action, want[i]) {
+			t.Fatalf("entry %d: partition %d id %q action %+v, want %+v", i, se.Partition, se.ID, se.Action, want[i])
+		}
+	}
+	// Nothing new: no entries and no error once the block times out.
+	start := time.Now()
+	got, err = e.s.ReadActions(e.ctx, group, "c1", p, 10, 50*time.Millisecond)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("empty read: %v %v", got, err)
+	}
+	if time.Since(start) < 40*time.Millisecond {
+		t.Fatal("ReadActions did not block")
+	}
+	// A blocked reader wakes up for a new action.
+	done := make(chan []redisstore.StreamEntry, 1)
+	go func() {
+		es, _ := e.s.ReadActions(e.ctx, group, "c2", p, 10, 5*time.Second)
+		done <- es
+	}()
+	time.Sleep(50 * time.Millisecond)
+	late := redisstore.Action{Table: tableID, User: "u", ID: "late", Op: "leave"}
+	if err := e.s.Enqueue(e.ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case es := <-done:
+		if len(es) != 1 || es[0].Action != late {
+			t.Fatalf("blocked reader got %+v", es)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("blocked reader not woken")
+	}
+}
+
+func TestReclaimAndAck(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	tableID := "tb-reclaim"
+	p := e.s.Partition(tableID)
+	var sent []redisstore.Action
+	for i := 0; i < 5; i++ {
+		a := redisstore.Action{Table: tableID, User: "u", Name: "نام", ID: fmt.Sprint(i), Op: "play", Arg: "2C", At: int64(i)}
+		sent = append(sent, a)
+		if err := e.s.Enqueue(e.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead, err := e.s.ReadActions(e.ctx, group, "dead", p, 10, time.Second)
+	if err != nil || len(dead) != 5 {
+		t.Fatalf("read: %d %v", len(dead), err)
+	}
+	// The worker that read them acks two, then dies.
+	for _, se := range dead[:2] {
+		if err := e.s.Ack(e.ctx, group, se); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.rdb.XPending(e.ctx, e.s.Keys().Actions(p), group).Val().Count; n != 3 {
+		t.Fatalf("%d pending after two acks", n)
+	}
+	// Not idle long enough yet: nothing to reclaim.
+	if got, err := e.s.Reclaim(e.ctx, group, "alive", p, time.Hour, 10); err != nil || len(got) != 0 {
+		t.Fatalf("early reclaim: %v %v", got, err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	got, err := e.s.Reclaim(e.ctx, group, "alive", p, 50*time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("reclaimed %d entries, want the 3 unacknowledged", len(got))
+	}
+	for i, se := range got {
+		if se.ID != dead[i+2].ID || se.Partition != p || se.Action != sent[i+2] {
+			t.Fatalf("reclaimed %d: %+v, want %+v", i, se, dead[i+2])
+		}
+	}
+	ext := e.rdb.XPendingExt(e.ctx, &redis.XPendingExtArgs{Stream: e.s.Keys().Actions(p), Group: group, Start: "-", End: "+", Count: 10}).Val()
+	for _, pe := range ext {
+		if pe.Consumer != "alive" {
+			t.Fatalf("entry %s still owned by %s", pe.ID, pe.Consumer)
+		}
+	}
+	for _, se := range got {
+		if err := e.s.Ack(e.ctx, group, se); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.rdb.XPending(e.ctx, e.s.Keys().Actions(p), group).Val().Count; n != 0 {
+		t.Fatalf("%d pending after all acks", n)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if got, err := e.s.Reclaim(e.ctx, group, "third", p, time.Millisecond, 10); err != nil || len(got) != 0 {
+		t.Fatalf("reclaim after all acks: %v %v", got, err)
+	}
+}
+
+// streamIDs lists the entry ids of partition p.
+func (e *env) streamIDs(p int) []string {
+	e.t.Helper()
+	var ids []string
+	for _, m := range e.rdb.XRange(e.ctx, e.s.Keys().Actions(p), "-", "+").Val() {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func TestTrimActions(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	// No group yet (and no streams): nothing to do, no error.
+	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+		t.Fatalf("trim without streams: %d %v", n, err)
+	}
+	tableID := "tb-trim"
+	p := e.s.Partition(tableID)
+	for i := 0; i < 10; i++ {
+		if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: tableID, ID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Streams but no group: nothing deleted.
+	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+		t.Fatalf("trim without a group: %d %v", n, err)
+	}
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	all := e.streamIDs(p)
+	if len(all) != 10 {
+		t.Fatalf("%d entries", len(all))
+	}
+	// Nothing delivered yet: nothing may go.
+	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+		t.Fatalf("trim before any delivery: %d %v", n, err)
+	}
+	read, err := e.s.ReadActions(e.ctx, group, "c", p, 10, time.Second)
+	if err != nil || len(read) != 10 {
+		t.Fatalf("read %d %v", len(read), err)
+	}
+	// Ack six, out of order: 0 1 2 4 5 6. Entry 3 is the oldest pending.
+	for _, i := range []int{0, 1, 2, 4, 5, 6} {
+		if err := e.s.Ack(e.ctx, group, read[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := e.s.TrimActions(e.ctx, group)
+	if err != nil || n != 3 {
+		t.Fatalf("trim with 3 7 8 9 pending: deleted %d (%v), want 3", n, err)
+	}
+	if got := e.streamIDs(p); !reflect.DeepEqual(got, all[3:]) {
+		t.Fatalf("after trim: %v, want %v", got, all[3:])
+	}
+	// Trimming again changes nothing.
+	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+		t.Fatalf("second trim: %d %v", n, err)
+	}
+	// Everything acknowledged: all before the last delivered entry goes.
+	for _, i := range []int{3, 7, 8, 9} {
+		if err := e.s.Ack(e.ctx, group, read[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two more arrive but are not delivered: they must stay.
+	for i := 10; i < 12; i++ {
+		if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: tableID, ID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	undelivered := e.streamIDs(p)[7:]
+	n, err = e.s.TrimActions(e.ctx, group)
+	if err != nil || n != 6 {
+		t.Fatalf("trim with all acked: deleted %d (%v), want 6", n, err)
+	}
+	if got := e.streamIDs(p); !reflect.DeepEqual(got, append([]string{all[9]}, undelivered...)) {
+		t.Fatalf("after trim: %v, want [%s] + %v", got, all[9], undelivered)
+	}
+	// The undelivered ones are still read by the group.
+	rest, err := e.s.ReadActions(e.ctx, group, "c", p, 10, time.Second)
+	if err != nil || len(rest) != 2 || rest[0].Action.ID != "10" || rest[1].Action.ID != "11" {
+		t.Fatalf("read after trim: %+v %v", rest, err)
+	}
+	// Other partitions (empty streams) were left alone.
+	for q := 0; q < 3; q++ {
+		if q != p && len(e.streamIDs(q)) != 0 {
+			t.Fatalf("partition %d has entries", q)
+		}
+	}
+}
+
+// xreadOnXinfo is a client hook that, the first time the store asks Redis
+// for a stream's consumer groups, lets another worker read from that stream
+// first: a worker running at the same moment as the trim job.
+type xreadOnXinfo struct {
+	key   string
+	fired atomic.Bool
+	other func(ctx context.Context)
+}
+
+func (h *xreadOnXinfo) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *xreadOnXinfo) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *xreadOnXinfo) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		if cmd.Name() == "xinfo" && len(args) >= 3 && fmt.Sprint(args[2]) == h.key && h.fired.CompareAndSwap(false, true) {
+			h.other(ctx)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// The trim job runs while workers read: it must never delete an entry that
+// a worker has been handed but not acknowledged (a worker that then dies
+// leaves it to Reclaim, which needs the entry).
+func TestTrimActionsRacingAReader(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 3})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	tableID := "tb-trim-race"
+	p := e.s.Partition(tableID)
+	for i := 0; i < 5; i++ {
+		if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: tableID, ID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	worker := redisstore.New(e.rdb, redisstore.Options{Prefix: e.prefix, Partitions: 3})
+	var handed []redisstore.StreamEntry
+	opts := *e.rdb.Options()
+	trimClient := redis.NewClient(&opts)
+	t.Cleanup(func() { trimClient.Close() })
+	hook := &xreadOnXinfo{key: e.s.Keys().Actions(p), other: func(ctx context.Context) {
+		es, err := worker.ReadActions(ctx, group, "w1", p, 10, time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		handed = es
+	}}
+	trimClient.AddHook(hook)
+	trimmer := redisstore.New(trimClient, redisstore.Options{Prefix: e.prefix, Partitions: 3})
+
+	if _, err := trimmer.TrimActions(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	if hook.fired.CompareAndSwap(false, true) {
+		// The trim never asked for the group's state apart from its other
+		// reads (e.g. one Lua script): the worker reads right after it.
+		hook.other(e.ctx)
+	}
+	if len(handed) != 5 {
+		t.Fatalf("the worker was handed %d entries, want 5", len(handed))
+	}
+	// The worker dies; another reclaims what it was handed.
+	time.Sleep(30 * time.Millisecond)
+	got, err := e.s.Reclaim(e.ctx, group, "w2", p, 20*time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("TrimActions deleted entries that were delivered but not acknowledged: %d of 5 left to reclaim (stream now %v)",
+			len(got), e.streamIDs(p))
+	}
+}
+
+// Stream keys live under the store's prefix only.
+func TestStreamKeysUnderPrefix(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t, 0, false)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 3})
+	ctx := context.Background()
+	if err := s.EnsureGroup(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, redisstore.Action{Table: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rdb.Keys(ctx, prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{s.Keys().Actions(0): true, s.Keys().Actions(1): true, s.Keys().Actions(2): true}
+	if len(keys) != 3 {
+		t.Fatalf("keys %v", keys)
+	}
+	for _, k := range keys {
+		if !want[k] {
+			t.Fatalf("unexpected key %q", k)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TrimActions deletes the entries of every partition that group has
+// acknowledged (those older than its oldest pending entry, or than its last
+// delivered one when nothing is pending). It returns how many were deleted.
+func (s *Store) TrimActions(ctx context.Context, group string) (int64, error) {
+	var total int64
+	for p := 0; p < s.opts.Partitions; p++ {
+		key := s.keys.Actions(p)
+		min, err := s.oldestUnacked(ctx, key, group)
+		if err != nil {
+			return total, err
+		}
+		if min == "" {
+			continue
+		}
+		n, err := s.rdb.XTrimMinID(ctx, key, min).Result()
+		if err != nil {
+			return total, fmt.Errorf("trim %s: %w", key, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// oldestUnacked is the id below which every entry of key is acknowledged
+// by group, or "" when the group does not exist yet. The last delivered id
+// is read before the pending list: read the other way round, a worker
+// reading in between could make entries it has not finished look acked.
+func (s *Store) oldestUnacked(ctx context.Context, key, group string) (string, error) {
+	groups, err := s.rdb.XInfoGroups(ctx, key).Result()
+	if err != nil {
+		if isNoGroup(err) || strings.Contains(err.Error(), "no such key") {
+			return "", nil
+		}
+		return "", fmt.Errorf("groups of %s: %w", key, err)
+	}
+	delivered := ""
+	for _, g := range groups {
+		if g.Name == group {
+			delivered = g.LastDeliveredID
+		}
+	}
+	if delivered == "" {
+		return "", nil
+	}
+	pend, err := s.rdb.XPending(ctx, key, group).Result()
+	if err != nil {
+		return "", fmt.Errorf("pending of %s: %w", key, err)
+	}
+	if pend.Count > 0 {
+		return pend.Lower, nil
+	}
+	return delivered, nil
+}
+
+func isNoGroup(err error) bool {
+	return err != nil && !errors.Is(err, redis.Nil) && len(err.Error()) >= 7 && err.Error()[:7] == "NOGROUP"
+}
