@@ -354,9 +354,9 @@ func fuzzPlayUntil(t *testing.T, rules Rules, seed uint64, done func(*State) boo
 }
 
 // Corrupt states that FuzzUnmarshalState found (or that its findings led
-// to): each is accepted by UnmarshalBinary today although the engine could
-// never reach it, and the first three break play. UnmarshalBinary promises
-// "a corrupt or foreign value is an error, never a broken state".
+// to). UnmarshalBinary used to accept each, although the engine can never
+// reach it, and the first three break play. UnmarshalBinary promises "a
+// corrupt or foreign value is an error, never a broken state".
 func TestFuzzFoundCorruptStates(t *testing.T) {
 	cases := []struct {
 		name    string

@@ -114,6 +114,9 @@ func (s *State) validateCards() error {
 		}
 	}
 	if s.Phase == PhaseOver {
+		if s.Hands != [4]CardSet{} || s.FirstFive != [4]CardSet{} {
+			return invalid("cards held after the match ended")
+		}
 		return nil
 	}
 	for seat, h := range s.Hands {
@@ -143,7 +146,14 @@ func (s *State) validateScore() error {
 		return invalid("%d hands", len(s.Results))
 	}
 	var score [2]int
+	hakem := s.FirstHakem // the Hakem of each hand follows from the one before
 	for i, r := range s.Results {
+		if r.Hakem != hakem {
+			return invalid("hand %d has Hakem %d, the rules give %d", i, r.Hakem, hakem)
+		}
+		if r.Winner != Team(r.Hakem) {
+			hakem = Next(r.Hakem)
+		}
 		if r.Winner != 0 && r.Winner != 1 || !seatOK(r.Hakem) || !r.Trump.Valid() {
 			return invalid("hand result %d", i)
 		}
@@ -164,6 +174,9 @@ func (s *State) validateScore() error {
 		}
 	} else if score[0] >= target || score[1] >= target {
 		return invalid("running match past its target")
+	}
+	if s.Phase != PhaseOver && s.Hakem != hakem {
+		return invalid("Hakem %d, the rules give %d", s.Hakem, hakem)
 	}
 	if score != s.Score || s.Hand != wantHand {
 		return invalid("score or hand number does not match the results")
