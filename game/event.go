@@ -9,7 +9,7 @@ type EventType string
 const (
 	EvMatchStarted EventType = "match_started" // First Hakem (and the draw that chose him)
 	EvHandStarted  EventType = "hand_started"  // Hand, Seat = Hakem, Dealer
-	EvCardsDealt   EventType = "cards_dealt"   // private: Cards = all the receiver may now see of its hand
+	EvCardsDealt   EventType = "cards_dealt"   // private: Cards = all the receiver may now see of its hand; Redacted keeps Count
 	EvTrumpChosen  EventType = "trump_chosen"  // Seat, Suit
 	EvCardPlayed   EventType = "card_played"   // Seat, Card
 	EvTrickWon     EventType = "trick_won"     // Seat = winner, Cards in play order from Leader, Tricks
@@ -32,6 +32,7 @@ type Event struct {
 	Card   Card
 	Suit   Suit
 	Cards  []Card
+	Count  int // cards_dealt: how many cards (the only field a redacted one keeps)
 	Tricks [2]int
 	Score  [2]int
 	Winner int
@@ -40,6 +41,14 @@ type Event struct {
 
 // Public reports whether everyone may see the event.
 func (e Event) Public() bool { return e.To == Everyone }
+
+// Redacted is the form of a private event that everyone may see: what
+// happened, without the cards (a cards_dealt keeps only their count). It
+// lets every client receive every seq, so a missing seq is always a gap.
+func (e Event) Redacted() Event {
+	e.To, e.Count, e.Cards = Everyone, len(e.Cards), nil
+	return e
+}
 
 // MarshalJSON writes only the fields that belong to the event's type.
 func (e Event) MarshalJSON() ([]byte, error) {
@@ -53,7 +62,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case EvHandStarted:
 		m["hakem"], m["dealer"] = e.Seat, e.Dealer
 	case EvCardsDealt:
-		m["seat"], m["cards"] = e.Seat, nonNil(e.Cards)
+		m["seat"], m["count"] = e.Seat, max(e.Count, len(e.Cards))
+		if e.Cards != nil {
+			m["cards"] = e.Cards
+		}
 	case EvTrumpChosen:
 		m["seat"], m["suit"] = e.Seat, e.Suit
 	case EvCardPlayed:
@@ -66,11 +78,4 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		m["winner"], m["score"] = e.Winner, e.Score
 	}
 	return json.Marshal(m)
-}
-
-func nonNil(c []Card) []Card {
-	if c == nil {
-		return []Card{}
-	}
-	return c
 }

@@ -196,13 +196,20 @@ func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) err
 func entries(evs []table.Event, seq int64) []redisstore.Entry {
 	out := make([]redisstore.Entry, len(evs))
 	for i, e := range evs {
-		raw, err := json.Marshal(e.Data)
-		if err != nil {
-			panic(fmt.Sprintf("worker: encode %T: %v", e.Data, err)) // our own event types always encode
+		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: e.To, E: mustJSON(e.Data)}
+		if e.Public != nil {
+			out[i].P = mustJSON(e.Public)
 		}
-		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: e.To, E: raw}
 	}
 	return out
+}
+
+func mustJSON(v any) json.RawMessage {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("worker: encode %T: %v", v, err)) // our own event types always encode
+	}
+	return raw
 }
 
 func randomSeed() uint64 {

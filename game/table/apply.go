@@ -40,10 +40,12 @@ type Env struct {
 const MaxNameLen = 32
 
 // Event is something that happened at the table, for To (game.Everyone or
-// one seat). Data marshals to a JSON object with a "type" field.
+// one seat). Data marshals to a JSON object with a "type" field; a private
+// event's Public is its redacted form for everyone else.
 type Event struct {
-	To   int
-	Data any
+	To     int
+	Data   any
+	Public any
 }
 
 // MetaEvent is the "table" event: the table's public state after a change.
@@ -218,6 +220,9 @@ func wrap(gevs []game.Event) []Event {
 	out := make([]Event, len(gevs))
 	for i, e := range gevs {
 		out[i] = Event{To: e.To, Data: e}
+		if !e.Public() {
+			out[i].Public = e.Redacted()
+		}
 	}
 	return out
 }

@@ -711,3 +711,38 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// Every private event has a public form without any card.
+func TestPrivateEventsHaveCardlessPublicForm(t *testing.T) {
+	t.Parallel()
+	tb := started(t, game.Rules{}, 3)
+	var evs []table.Event
+	_, evs, err := table.Apply(tb, tb.Seats[tb.Game.Hakem].ID, table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Hearts)}, table.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := 0
+	for _, e := range evs {
+		if e.To == game.Everyone {
+			if e.Public != nil {
+				t.Errorf("public event with a redacted form: %+v", e)
+			}
+			continue
+		}
+		private++
+		b, err := json.Marshal(e.Public)
+		if err != nil || e.Public == nil {
+			t.Fatalf("private event without public form: %+v %v", e, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["cards"]; ok || m["count"] != float64(13) {
+			t.Errorf("redacted form %s: want a count of 13 and no cards", b)
+		}
+	}
+	if private != 4 {
+		t.Fatalf("%d private events after trump, want 4 (each seat's whole hand)", private)
+	}
+}

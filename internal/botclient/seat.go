@@ -106,7 +106,10 @@ func (s *seatState) apply(seq int64, raw json.RawMessage) (event, error) {
 		s.handOver = false
 	case "cards_dealt":
 		if e.Seat != s.seat {
-			return e, fmt.Errorf("received seat %d's cards at seat %d", e.Seat, s.seat)
+			if len(e.Cards) > 0 { // another seat's deal must come redacted
+				return e, fmt.Errorf("seat %d received seat %d's cards", s.seat, e.Seat)
+			}
+			break
 		}
 		v.Cards = e.Cards
 	case "trump_chosen":

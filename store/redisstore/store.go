@@ -132,6 +132,17 @@ type Entry struct {
 	Seq int64           `json:"seq"`
 	To  int             `json:"to"` // game.Everyone or the only seat that may see it
 	E   json.RawMessage `json:"e"`
+	// P is the redacted form of a private event, for everyone else (so each
+	// client receives every seq); empty for public events.
+	P json.RawMessage `json:"p,omitempty"`
+}
+
+// For returns the form of the entry that seat may see (a spectator is -1).
+func (e *Entry) For(seat int) json.RawMessage {
+	if e.To == -1 || e.To == seat {
+		return e.E
+	}
+	return e.P
 }
 
 // Result is the answer to one action id. Hash fingerprints the request so
