@@ -1,5 +1,6 @@
 // Command hokm is the Hokm server's single binary; its first argument picks
-// the role or tool to run.
+// the role or tool to run. Configuration comes from HOKM_* environment
+// variables (docs/configuration.md).
 package main
 
 import (
@@ -10,9 +11,19 @@ import (
 
 const usage = `usage: hokm COMMAND [ARGS]
 
-commands:
-  replay FILE|-   replay a game record and print its result as JSON
-                  (exit 0: all legal, 1: an illegal action, 2: malformed record)
+roles (run until SIGTERM/SIGINT, then drain):
+  serve           gateway + worker + scheduler in one process (migrates first)
+  gateway         WebSocket gateway only
+  worker          game worker + persistence task runner only
+  scheduler       periodic job scheduler only (run exactly one)
+
+tools:
+  migrate [up|status]          apply migrations (default up) or list them
+  bots --url URL --matches N --parallel P
+                               play N matches with bot clients over WebSocket
+  export --match ID            print a stored match as a game record (JSON)
+  replay FILE|-                replay a game record and print its result
+                               (exit 0: all legal, 1: an illegal action, 2: malformed)
 `
 
 func main() {
@@ -24,13 +35,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve", "gateway", "worker", "scheduler":
+		return runRole(cmd, stderr)
+	case "migrate":
+		return runMigrate(rest, stdout, stderr)
+	case "export":
+		return runExport(rest, stdout, stderr)
+	case "bots":
+		return runBots(rest, stdout, stderr)
 	case "replay":
-		return runReplay(args[1:], stdin, stdout, stderr)
+		return runReplay(rest, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "hokm: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "hokm: unknown command %q\n\n%s", cmd, usage)
 	return 2
 }

@@ -65,16 +65,8 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 		return leave(t, user, env)
 	case OpAddBots:
 		return addBots(t, user)
-	case OpStart:
-		if t.Status == Playing {
-			return t, nil, refuse(CodeMatchRunning)
-		}
-		return startMatch(t, user, env)
-	case OpRematch:
-		if t.Status != Finished {
-			return t, nil, refuse(CodeNotFinished)
-		}
-		return startMatch(t, user, env)
+	case OpStart, OpRematch:
+		return startMatch(t, user, c.Op, env)
 	case OpAction:
 		return act(t, user, c.Action, env)
 	}
@@ -174,11 +166,17 @@ func addBots(t Table, user string) (Table, []Event, error) {
 	return t, []Event{t.metaEvent()}, nil
 }
 
-func startMatch(t Table, user string, env Env) (Table, []Event, error) {
-	if t.SeatOf(user) < 0 {
+// startMatch starts a match. Membership is checked first, so a stranger
+// learns nothing about the table's state from the refusal.
+func startMatch(t Table, user string, op Op, env Env) (Table, []Event, error) {
+	switch {
+	case t.SeatOf(user) < 0:
 		return t, nil, refuse(CodeNotInGame)
-	}
-	if !t.Full() {
+	case op == OpRematch && t.Status != Finished:
+		return t, nil, refuse(CodeNotFinished)
+	case t.Status == Playing:
+		return t, nil, refuse(CodeMatchRunning)
+	case !t.Full():
 		return t, nil, refuse(CodeTableNotFull)
 	}
 	g, gevs, err := game.NewMatch(t.Rules, env.Seed)

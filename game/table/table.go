@@ -59,7 +59,7 @@ func (t *Table) MatchID() string { return MatchID(t.ID, t.Match) }
 func MatchID(tableID string, n int) string { return fmt.Sprintf("%s-%d", tableID, n) }
 
 // SeatOf returns the seat user holds, or -1.
-func (t *Table) SeatOf(user string) game.Seat {
+func (t *Meta) SeatOf(user string) game.Seat {
 	for i, p := range t.Seats {
 		if p != nil && p.ID == user {
 			return i
@@ -69,12 +69,12 @@ func (t *Table) SeatOf(user string) game.Seat {
 }
 
 // IsBot reports whether seat is held by a bot.
-func (t *Table) IsBot(seat game.Seat) bool {
+func (t *Meta) IsBot(seat game.Seat) bool {
 	return seat >= 0 && seat < 4 && t.Seats[seat] != nil && t.Seats[seat].Bot
 }
 
 // Full reports whether all four seats are taken.
-func (t *Table) Full() bool {
+func (t *Meta) Full() bool {
 	for _, p := range t.Seats {
 		if p == nil {
 			return false

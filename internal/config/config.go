@@ -27,6 +27,8 @@ type Config struct {
 	ReclaimIdle     time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
 	ShutdownTimeout time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
 	WorkerID        string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
+	ClientRate      int           // HOKM_CLIENT_RATE: frames per second one socket may send
+	ClientBurst     int           // HOKM_CLIENT_BURST: burst above that rate
 }
 
 // Defaults is the configuration when no variable is set.
@@ -43,6 +45,8 @@ func Defaults() Config {
 		PersistRetries:  12,
 		ReclaimIdle:     5 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
+		ClientRate:      20,
+		ClientBurst:     40,
 	}
 }
 
@@ -97,6 +101,8 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("HOKM_RECLAIM_IDLE", &c.ReclaimIdle)
 	dur("HOKM_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	str("HOKM_WORKER_ID", &c.WorkerID, nil)
+	num("HOKM_CLIENT_RATE", &c.ClientRate, 1, 1000000)
+	num("HOKM_CLIENT_BURST", &c.ClientBurst, 1, 1000000)
 	if v := getenv("HOKM_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/hokm-project/hokm/internal/app"
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/store/pgstore"
+)
+
+func loadConfig(stderr io.Writer) (config.Config, bool) {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm: %v\n", err)
+		return cfg, false
+	}
+	return cfg, true
+}
+
+// runRole starts one role (or all, for serve) and runs it until a signal.
+func runRole(role string, stderr io.Writer) int {
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	a := fx.New(app.Role(role, cfg), fx.StartTimeout(30*time.Second), fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second))
+	if err := a.Err(); err != nil {
+		fmt.Fprintf(stderr, "hokm %s: %v\n", role, err)
+		return 1
+	}
+	a.Run() // returns after SIGINT/SIGTERM and a graceful stop
+	return 0
+}
+
+func runMigrate(args []string, stdout, stderr io.Writer) int {
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	what := "up"
+	if len(args) > 0 {
+		what = args[0]
+	}
+	var err error
+	switch what {
+	case "up":
+		if err = migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err == nil {
+			err = migrations.Up(ctx, cfg.DatabaseURL)
+		}
+		if err == nil {
+			fmt.Fprintln(stdout, "migrations applied")
+		}
+	case "status":
+		err = migrations.Status(ctx, cfg.DatabaseURL, stdout)
+	default:
+		fmt.Fprintf(stderr, "usage: hokm migrate [up|status]\n")
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm migrate %s: %v\n", what, err)
+		return 1
+	}
+	return 0
+}
+
+func runExport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("match", "", "match id")
+	if err := fs.Parse(args); err != nil || *id == "" {
+		fmt.Fprintln(stderr, "usage: hokm export --match ID")
+		return 2
+	}
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := app.OpenPool(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm export: %v\n", err)
+		return 1
+	}
+	defer pool.Close()
+	rec, err := pgstore.New(pool).ExportRecord(ctx, *id)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm export: %v\n", err)
+		return 1
+	}
+	writeJSON(stdout, rec)
+	return 0
+}

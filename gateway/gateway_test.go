@@ -1,0 +1,479 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
+)
+
+func TestHello(t *testing.T) {
+	e := setup(t, Options{})
+	c := dial(t, e.url, nil).startReading()
+
+	// Nothing but hello before hello.
+	c.fails(protocol.Request{Type: protocol.TypePing}, protocol.CodeNotAuthenticated)
+	c.fails(protocol.Request{Type: protocol.TypeCreateTable}, protocol.CodeNotAuthenticated)
+	c.fails(protocol.Request{Type: protocol.TypeSync, Table: "abc"}, protocol.CodeNotAuthenticated)
+
+	// Bad tokens of every kind get one generic answer.
+	d := dial(t, e.url, nil).startReading().hello("seed")
+	flipped := []byte(d.Token)
+	flipped[10] ^= 1
+	var msgs []string
+	for _, tok := range []string{"x", strings.Repeat("A", 43), d.Token[:42], d.Token + "A", string(flipped), strings.Repeat("z", 256)} {
+		f := c.fails(protocol.Request{Type: protocol.TypeHello, Token: tok}, protocol.CodeBadToken)
+		msgs = append(msgs, f.Message)
+	}
+	for _, m := range msgs {
+		if m != msgs[0] {
+			t.Fatalf("bad token messages differ: %q", msgs)
+		}
+	}
+
+	// A guest: a fresh user, the name cleaned.
+	name := "  Ali\x07\u0085 " + strings.Repeat("x", 40)
+	g := c.hello(name)
+	if !strings.HasPrefix(g.User, "g_") || g.Token == "" || g.Name != table.CleanName(name) || strings.ContainsAny(g.Name, "\x07\u0085") {
+		t.Fatalf("guest hello: %+v", g)
+	}
+	c.fails(protocol.Request{Type: protocol.TypeHello}, protocol.CodeAlreadyAuthenticated)
+	c.ok(protocol.Request{Type: protocol.TypePing})
+
+	// Resume: the same user on a new socket.
+	r := dial(t, e.url, nil).startReading()
+	f := r.ok(protocol.Request{Type: protocol.TypeHello, Token: g.Token, Name: "ignored"})
+	var rd protocol.HelloData
+	_ = json.Unmarshal(f.Data, &rd)
+	if rd.User != g.User || rd.Name != g.Name || rd.Token != g.Token {
+		t.Fatalf("resumed %+v, want %+v", rd, g)
+	}
+	bye := c.waitFor("bye", func(f *frame) bool { return f.Type == protocol.TypeBye })
+	if bye.Reason != protocol.ByeReplaced || c.closeCode() != websocket.CloseNormalClosure {
+		t.Fatalf("old socket: %s", bye.raw)
+	}
+	// A guest name with nothing printable becomes "player".
+	p := dial(t, e.url, nil).startReading().hello("\x01\x02")
+	if p.Name != "player" {
+		t.Fatalf("name %q", p.Name)
+	}
+}
+
+func TestVersionNegotiation(t *testing.T) {
+	e := setup(t, Options{})
+	base := strings.TrimSuffix(e.url, "?v=1")
+	refused := func(url string, protos []string) {
+		t.Helper()
+		d := *websocket.DefaultDialer
+		d.Subprotocols = protos
+		_, err := tryDial(t, url, nil, &d)
+		if err == nil {
+			t.Fatalf("%s %v: connected", url, protos)
+		}
+		// Dial does not return the response on failure; ask again over HTTP.
+		req, _ := http.NewRequest("GET", strings.Replace(url, "ws", "http", 1), nil)
+		for _, p := range protos {
+			req.Header.Add("Sec-WebSocket-Protocol", p)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != http.StatusBadRequest || body["code"] != string(protocol.CodeVersionUnsupported) {
+			t.Fatalf("%s %v: %d %v", url, protos, resp.StatusCode, body)
+		}
+	}
+	refused(base, nil)
+	refused(base+"?v=2", nil)
+	refused(base+"?v=1&v=1", nil)
+	refused(base, []string{"hokm.v2"})
+	refused(base+"?v=2", []string{protocol.Subprotocol})
+
+	c := dial(t, base+"?v=1", nil)
+	if c.ws.Subprotocol() != "" {
+		t.Fatalf("subprotocol %q chosen without being offered", c.ws.Subprotocol())
+	}
+	d := *websocket.DefaultDialer
+	d.Subprotocols = []string{"other", protocol.Subprotocol}
+	c2, err := tryDial(t, base, nil, &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.ws.Subprotocol() != protocol.Subprotocol {
+		t.Fatalf("subprotocol %q, want it echoed", c2.ws.Subprotocol())
+	}
+	c2.startReading().hello("x")
+}
+
+func TestOriginCheck(t *testing.T) {
+	e := setup(t, Options{AllowedOrigins: []string{"https://play.example.org/"}})
+	host := strings.TrimPrefix(e.http.URL, "http://")
+	for origin, ok := range map[string]bool{
+		"":                          true,
+		"http://" + host:            true,
+		"https://play.example.org":  true,
+		"https://PLAY.example.org":  true,
+		"https://evil.example.org":  false,
+		"https://play.example.org.": false,
+		"null":                      false,
+	} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		_, err := tryDial(t, e.url, h, websocket.DefaultDialer)
+		if (err == nil) != ok {
+			t.Errorf("origin %q: err %v, want allowed=%v", origin, err, ok)
+		}
+	}
+	req, _ := http.NewRequest("GET", e.http.URL+"/ws?v=1", nil)
+	req.Header.Set("Origin", "https://evil.example.org")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), `"origin_not_allowed"`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// TestMalformedFrames: each bad frame gets its error, with the id when it
+// can be read; nothing is enqueued and the socket stays usable.
+func TestMalformedFrames(t *testing.T) {
+	e := setup(t, Options{Rate: 1000, Burst: 1000})
+	c := dial(t, e.url, nil).startReading()
+	c.hello("x")
+	f := c.ok(protocol.Request{Type: protocol.TypeCreateTable})
+	var td protocol.TableData
+	_ = json.Unmarshal(f.Data, &td)
+	tid := td.Table
+	c.ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(0)})
+	c.waitFor("snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
+	streamLen := func() int64 { return e.rdb.XLen(context.Background(), e.store.Keys().Actions(0)).Val() }
+	before := streamLen()
+
+	cases := []struct {
+		in   string
+		code game.Code
+		id   string
+	}{
+		{`not json`, protocol.CodeBadMessage, ""},
+		{`{"type":"play","id":"m1","table":"` + tid + `","card":"AS"`, protocol.CodeBadMessage, "m1"},
+		{`null`, protocol.CodeBadMessage, ""},
+		{`[]`, protocol.CodeBadMessage, ""},
+		{`{"type":"ping","id":"m2"}{"type":"ping","id":"m3"}`, protocol.CodeBadMessage, "m2"},
+		{`{"type":"ping","id":"m4"} x`, protocol.CodeBadMessage, "m4"},
+		{"{\"type\":\"hello\",\"id\":\"m5\",\"name\":\"\xc3\x28\"}", protocol.CodeBadMessage, ""},
+		{`{"type":"sit","id":"m6","table":"` + tid + `","seat":"1"}`, protocol.CodeBadMessage, "m6"},
+		{`{"type":"play","table":"` + tid + `","card":"AS"}`, protocol.CodeBadMessage, ""},
+		{`{"type":"play","id":"m7","table":"` + tid + `","Card":"AS"}`, protocol.CodeBadMessage, "m7"},
+		{`{"type":"play","id":"m8","table":"` + tid + `","card":"AS","card":"KS"}`, protocol.CodeBadMessage, "m8"},
+		{`{"type":"play","id":"m9","table":"` + tid + `","card":"AS","seat":3}`, protocol.CodeBadMessage, "m9"},
+		{`{"type":"create_table","id":"m10","rules":{"target":{"a":{"b":{"c":1}}}}}`, protocol.CodeBadMessage, "m10"},
+		{`{"type":"dance","id":"m11"}`, protocol.CodeUnknownType, "m11"},
+		{`{"type":"play","id":"m12","table":"` + tid + `","card":"10H"}`, protocol.CodeInvalidCard, "m12"},
+		{`{"type":"trump","id":"m13","table":"` + tid + `","suit":"spades"}`, protocol.CodeInvalidSuit, "m13"},
+		{`{"type":"create_table","id":"m14","rules":{"target":4}}`, game.Code("bad_rules"), "m14"},
+	}
+	for _, tc := range cases {
+		c.send(tc.in)
+		got := c.waitFor("error for "+tc.in, func(f *frame) bool { return f.Type == protocol.TypeError })
+		if got.Code != tc.code || got.ID != tc.id {
+			t.Errorf("%s: got %s, want code %s id %q", tc.in, got.raw, tc.code, tc.id)
+		}
+		c.ok(protocol.Request{Type: protocol.TypePing})
+	}
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"ping","id":"b1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	got := c.waitFor("error for a binary frame", func(f *frame) bool { return f.Type == protocol.TypeError })
+	if got.Code != protocol.CodeBadMessage || got.ID != "" {
+		t.Errorf("binary frame: %s", got.raw)
+	}
+	c.ok(protocol.Request{Type: protocol.TypePing})
+	if n := streamLen(); n != before {
+		t.Fatalf("malformed frames enqueued %d actions", n-before)
+	}
+	l, _ := e.store.LoadTable(context.Background(), tid)
+	if l.Seq != 1 {
+		t.Fatalf("table changed: seq %d", l.Seq)
+	}
+}
+
+func TestReadLimit(t *testing.T) {
+	e := setup(t, Options{})
+	c := dial(t, e.url, nil).startReading()
+	c.hello("x")
+	c.send(`{"type":"hello","id":"big","name":"` + strings.Repeat("x", protocol.MaxFrameLen) + `"}`)
+	if code := c.closeCode(); code != websocket.CloseMessageTooBig {
+		t.Fatalf("close code %d, want 1009", code)
+	}
+
+	// A frame header claiming 2^63-1 bytes is refused the same way.
+	r := dial(t, e.url, nil).startReading()
+	hdr := []byte{0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+	binary.BigEndian.PutUint64(hdr[2:10], 1<<63-1)
+	if _, err := r.ws.NetConn().Write(hdr); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.closeCode(); code != websocket.CloseMessageTooBig {
+		t.Fatalf("close code %d, want 1009", code)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := setup(t, Options{Rate: 20, Burst: 10})
+	c := dial(t, e.url, nil).startReading()
+	c.hello("x")
+	time.Sleep(600 * time.Millisecond) // refill the burst
+	for i := 0; i < 15; i++ {
+		c.send(`{"type":"ping","id":"r` + string(rune('a'+i)) + `"}`)
+	}
+	limited := c.waitFor("rate_limited", func(f *frame) bool { return f.Code == protocol.CodeRateLimited })
+	if limited.ID == "" {
+		t.Fatalf("rate_limited without the id: %s", limited.raw)
+	}
+	time.Sleep(600 * time.Millisecond)
+	c.ok(protocol.Request{Type: protocol.TypePing}) // a slowed-down client goes on
+
+	// A flood (far beyond the rate) is closed with 1008.
+	for i := 0; i < 1000; i++ {
+		if c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","id":"f"}`)) != nil {
+			break
+		}
+	}
+	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want 1008", code)
+	}
+}
+
+// TestSlowReader: a socket that never reads is dropped, whether its
+// queue fills first or a write times out; the others at the table play on.
+func TestSlowReader(t *testing.T) {
+	t.Run("queue full", func(t *testing.T) {
+		e := setup(t, Options{SendQueue: 4, Rate: 1000, Burst: 1000})
+		slowReader(t, e, websocket.DefaultDialer, 300)
+	})
+	t.Run("write deadline", func(t *testing.T) {
+		// Small socket buffers on both ends, so that unread frames block
+		// the server's writes long before its queue of 256 fills.
+		e := setup(t, Options{WriteWait: 300 * time.Millisecond, Rate: 1000, Burst: 1000}, smallBuffers)
+		d := *websocket.DefaultDialer
+		d.NetDial = func(network, addr string) (net.Conn, error) {
+			c, err := net.Dial(network, addr)
+			if err == nil {
+				_ = c.(*net.TCPConn).SetReadBuffer(4096)
+			}
+			return c, err
+		}
+		slowReader(t, e, &d, 150)
+	})
+}
+
+// smallBuffers makes the server's accepted sockets have a small send buffer.
+func smallBuffers(l net.Listener) net.Listener { return smallBufListener{l} }
+
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		_ = c.(*net.TCPConn).SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+// slowReader seats a socket that never reads with three that do, makes the
+// server send it syncs' snapshots, and checks that it is dropped while the
+// table goes on.
+func slowReader(t *testing.T, e *env, d *websocket.Dialer, syncs int) {
+	slow, err := tryDial(t, e.url, nil, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs [4]*client
+	for i := 1; i < 4; i++ {
+		cs[i] = dial(t, e.url, nil).startReading()
+		cs[i].hello("p")
+	}
+	slow.send(`{"type":"hello","id":"h"}`)
+	f := cs[1].ok(protocol.Request{Type: protocol.TypeCreateTable})
+	var td protocol.TableData
+	_ = json.Unmarshal(f.Data, &td)
+	tid := td.Table
+	slow.send(`{"type":"sit","id":"s","table":"` + tid + `","seat":0}`)
+	for i := 1; i < 4; i++ {
+		cs[i].ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(i)})
+	}
+	for i := 0; i < syncs; i++ {
+		if slow.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"sync","id":"y","table":"`+tid+`"}`)) != nil {
+			break
+		}
+	}
+	began := time.Now()
+	cs[1].ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
+	for i := 1; i < 4; i++ {
+		cs[i].event("hand_started")
+	}
+	if d := time.Since(began); d > time.Second {
+		t.Fatalf("the table waited %v for a slow socket", d)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.srv.connCount() != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow socket was not dropped (%d sockets)", e.srv.connCount())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cs[1].ok(protocol.Request{Type: protocol.TypePing})
+}
+
+// TestNoPong: a client that never answers pings is closed after PongWait.
+func TestNoPong(t *testing.T) {
+	e := setup(t, Options{PingInterval: 50 * time.Millisecond, PongWait: 300 * time.Millisecond})
+	c := dial(t, e.url, nil) // never reads, so never answers a ping
+	c.send(`{"type":"hello","id":"h"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for e.srv.connCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a socket that never pongs stays open")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A client that reads (and so pongs) stays.
+	r := dial(t, e.url, nil).startReading()
+	r.hello("x")
+	time.Sleep(700 * time.Millisecond)
+	r.ok(protocol.Request{Type: protocol.TypePing})
+}
+
+func TestHelloTimeout(t *testing.T) {
+	e := setup(t, Options{HelloTimeout: 200 * time.Millisecond})
+	c := dial(t, e.url, nil).startReading()
+	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want 1008", code)
+	}
+}
+
+// TestSessionRefresh: an open socket keeps its session alive, and is
+// closed once the session is revoked.
+func TestSessionRefresh(t *testing.T) {
+	e := setup(t, Options{SessionRefresh: 50 * time.Millisecond})
+	c := dial(t, e.url, nil).startReading()
+	h := c.hello("x")
+	key := e.store.Keys().Session(sessionHash(h.Token))
+	if err := e.rdb.Expire(context.Background(), key, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if ttl := e.rdb.TTL(context.Background(), key).Val(); ttl < 20*time.Minute {
+		t.Fatalf("session TTL %v: not refreshed", ttl)
+	}
+	if err := e.store.DeleteSession(context.Background(), h.Token); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want 1008", code)
+	}
+}
+
+// sessionHash is the key suffix redisstore stores a session under.
+func sessionHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestShutdown(t *testing.T) {
+	e := setup(t, Options{})
+	a := dial(t, e.url, nil).startReading()
+	a.hello("a")
+	b := dial(t, e.url, nil).startReading() // no hello yet
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client{a, b} {
+		bye := c.waitFor("bye", func(f *frame) bool { return f.Type == protocol.TypeBye })
+		if bye.Reason != protocol.ByeShutdown {
+			t.Fatalf("bye %s", bye.raw)
+		}
+		if code := c.closeCode(); code != websocket.CloseGoingAway {
+			t.Fatalf("close code %d, want 1001", code)
+		}
+	}
+	if _, err := tryDial(t, e.url, nil, websocket.DefaultDialer); err == nil {
+		t.Fatal("connected to a draining server")
+	}
+	resp, err := http.Get(e.http.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while draining: %d", resp.StatusCode)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	pgDown := errors.New("connection refused")
+	var pg error
+	e := setup(t, Options{ReadyChecks: []ReadyCheck{{Name: "postgres", Check: func(context.Context) error { return pg }}}})
+	get := func(path string) (int, string) {
+		resp, err := http.Get(e.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || body != "ok" {
+		t.Fatalf("healthz %d %q", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"postgres":"ok"`) {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	pg = pgDown
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"postgres":"fail"`) || strings.Contains(body, "refused") {
+		t.Fatalf("readyz with postgres down: %d %s", code, body)
+	}
+}
+
+// TestWorkerSilent: with no answer from a worker the client gets
+// unavailable, and the same id later gets the real answer.
+func TestWorkerSilent(t *testing.T) {
+	e := setup(t, Options{AnswerTimeout: 300 * time.Millisecond})
+	c := dial(t, e.url, nil).startReading()
+	c.hello("x")
+	f := c.ok(protocol.Request{Type: protocol.TypeCreateTable})
+	var td protocol.TableData
+	_ = json.Unmarshal(f.Data, &td)
+	e.worker.paused.Store(true)
+	sit := protocol.Request{Type: protocol.TypeSit, ID: "sit1", Table: td.Table, Seat: ptr(2)}
+	c.fails(sit, protocol.CodeUnavailable)
+	e.worker.paused.Store(false)
+	ack := c.ok(sit)
+	if string(ack.Data) != `{"seq":1}` {
+		t.Fatalf("retry: %s", ack.raw)
+	}
+}

@@ -1,0 +1,453 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// env is one gateway on real Redis with a fake worker.
+type env struct {
+	t      *testing.T
+	rdb    *redis.Client
+	store  *redisstore.Store
+	srv    *Server
+	http   *httptest.Server
+	url    string // ws://.../ws?v=1
+	worker *fakeWorker
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("HOKM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// setup starts a gateway (with opts) and a fake worker on their own keys.
+func setup(t *testing.T, opts Options, wrap ...func(net.Listener) net.Listener) *env {
+	t.Helper()
+	rdb, prefix := testenv.Redis(t, 0, false)
+	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 1})
+	e := &env{t: t, rdb: rdb, store: st}
+	e.worker = startWorker(t, st)
+	srv := NewServer(st, testLogger(), opts)
+	e.srv = srv
+	e.http = httptest.NewUnstartedServer(srv.Handler())
+	for _, w := range wrap {
+		e.http.Listener = w(e.http.Listener)
+	}
+	e.http.Start()
+	t.Cleanup(e.http.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	e.url = "ws" + strings.TrimPrefix(e.http.URL, "http") + "/ws?v=1"
+	return e
+}
+
+// fakeWorker stands in for the game workers: it reads the action stream
+// and applies each action with table.Apply and the store's atomic Commit
+// or Answer, as a worker does.
+type fakeWorker struct {
+	st     *redisstore.Store
+	seed   uint64
+	cancel context.CancelFunc
+	done   chan struct{}
+	paused atomic.Bool // while set, actions are read and left unanswered
+}
+
+const group = "workers"
+
+func startWorker(t *testing.T, st *redisstore.Store) *fakeWorker {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := st.EnsureGroup(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	w := &fakeWorker{st: st, seed: 7, cancel: cancel, done: make(chan struct{})}
+	go w.run(ctx)
+	t.Cleanup(func() { cancel(); <-w.done })
+	return w
+}
+
+func (w *fakeWorker) run(ctx context.Context) {
+	defer close(w.done)
+	for ctx.Err() == nil {
+		es, err := w.st.ReadActions(ctx, group, "w1", 0, 16, 50*time.Millisecond)
+		if err != nil {
+			if ctx.Err() == nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			continue
+		}
+		for _, e := range es {
+			if !w.paused.Load() {
+				w.handle(ctx, e.Action)
+			}
+			_ = w.st.Ack(ctx, group, e)
+		}
+	}
+}
+
+func actionHash(a redisstore.Action) string {
+	return fmt.Sprintf("%s|%d|%s", a.Op, a.Seat, a.Arg)
+}
+
+func (w *fakeWorker) handle(ctx context.Context, a redisstore.Action) {
+	res := redisstore.Result{User: a.User, ID: a.ID, Hash: actionHash(a)}
+	if prev, _ := w.st.LookupAnswer(ctx, a.Table, a.User, a.ID); prev != nil {
+		w.repeat(ctx, a, prev)
+		return
+	}
+	for range 10 {
+		l, err := w.st.LoadTable(ctx, a.Table)
+		if errors.Is(err, redisstore.ErrNotFound) {
+			res.Code = string(protocol.CodeTableNotFound)
+			w.answer(ctx, a, res)
+			return
+		}
+		if err != nil {
+			return
+		}
+		res.Seq = l.Seq
+		t, evs, err := table.Apply(l.Table, a.User, commandOf(a), table.Env{Now: time.Now().UnixMilli(), Seed: w.seed})
+		if err != nil {
+			res.Code = string(table.CodeOf(err))
+			w.answer(ctx, a, res)
+			return
+		}
+		entries := make([]redisstore.Entry, len(evs))
+		for i, ev := range evs {
+			b, _ := json.Marshal(ev.Data)
+			entries[i] = redisstore.Entry{Seq: l.Seq + int64(i) + 1, To: ev.To, E: b}
+			if ev.Public != nil {
+				entries[i].P, _ = json.Marshal(ev.Public)
+			}
+		}
+		out, err := w.st.Commit(ctx, redisstore.Commit{Table: &t, FromSeq: l.Seq, Result: res, Events: entries})
+		if errors.Is(err, redisstore.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if out.Dup != nil {
+			w.repeat(ctx, a, out.Dup)
+			return
+		}
+		return
+	}
+}
+
+func commandOf(a redisstore.Action) table.Command {
+	switch a.Op {
+	case "sit":
+		return table.Command{Op: table.OpSit, Seat: a.Seat, Name: a.Name}
+	case "leave":
+		return table.Command{Op: table.OpLeave}
+	case "add_bots":
+		return table.Command{Op: table.OpAddBots}
+	case "start":
+		return table.Command{Op: table.OpStart}
+	case "rematch":
+		return table.Command{Op: table.OpRematch}
+	case "trump":
+		s, _ := game.ParseSuit(a.Arg)
+		return table.Command{Op: table.OpAction, Action: game.ChooseTrump(s)}
+	case "play":
+		c, _ := game.ParseCard(a.Arg)
+		return table.Command{Op: table.OpAction, Action: game.PlayCard(c)}
+	}
+	return table.Command{}
+}
+
+func (w *fakeWorker) answer(ctx context.Context, a redisstore.Action, res redisstore.Result) {
+	out, err := w.st.Answer(ctx, a.Table, res)
+	if err == nil && out.Dup != nil {
+		w.repeat(ctx, a, out.Dup)
+	}
+}
+
+// repeat publishes the stored answer again, or action_id_reused when the
+// id came back with another payload.
+func (w *fakeWorker) repeat(ctx context.Context, a redisstore.Action, prev *redisstore.Result) {
+	r := *prev
+	if prev.Hash != actionHash(a) {
+		r.Code = string(protocol.CodeActionIDReused)
+	}
+	_ = w.st.Publish(ctx, a.Table, redisstore.Message{Result: &r})
+}
+
+// frame is one frame a test client received.
+type frame struct {
+	protocol.ServerFrame
+	raw  string
+	used bool
+}
+
+// client is a test WebSocket client that reads everything it is sent.
+type client struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	resp *http.Response
+
+	mu      sync.Mutex
+	frames  []*frame
+	notify  chan struct{}
+	done    chan struct{}
+	err     error // why reading ended
+	n       int   // ids sent
+	reading bool  // startReading was called
+}
+
+func dial(t *testing.T, url string, hdr http.Header) *client {
+	t.Helper()
+	c, err := tryDial(t, url, hdr, websocket.DefaultDialer)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	return c
+}
+
+func tryDial(t *testing.T, url string, hdr http.Header, d *websocket.Dialer) (*client, error) {
+	ws, resp, err := d.Dial(url, hdr)
+	if err != nil {
+		return nil, err
+	}
+	c := &client{t: t, ws: ws, resp: resp, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	t.Cleanup(c.close)
+	return c, nil
+}
+
+// startReading reads every frame in the background.
+func (c *client) startReading() *client {
+	c.reading = true
+	go func() {
+		defer close(c.done)
+		for {
+			kind, b, err := c.ws.ReadMessage()
+			if err != nil {
+				c.mu.Lock()
+				c.err = err
+				c.mu.Unlock()
+				c.wake()
+				return
+			}
+			f := &frame{raw: string(b)}
+			if kind != websocket.TextMessage || json.Unmarshal(b, &f.ServerFrame) != nil {
+				c.t.Errorf("undecodable frame from the server: %q", b)
+			}
+			c.mu.Lock()
+			c.frames = append(c.frames, f)
+			c.mu.Unlock()
+			c.wake()
+		}
+	}()
+	return c
+}
+
+func (c *client) wake() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) close() {
+	_ = c.ws.Close()
+	if !c.reading {
+		return
+	}
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (c *client) send(s string) {
+	c.t.Helper()
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *client) sendReq(r protocol.Request) {
+	c.t.Helper()
+	b, _ := json.Marshal(r)
+	c.send(string(b))
+}
+
+func (c *client) nextID() string {
+	c.n++
+	return fmt.Sprintf("q%d", c.n)
+}
+
+// waitFor returns the first frame not returned before that matches, or
+// fails the test after a few seconds.
+func (c *client) waitFor(what string, match func(f *frame) bool) *frame {
+	c.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		c.mu.Lock()
+		for _, f := range c.frames {
+			if !f.used && match(f) {
+				f.used = true
+				c.mu.Unlock()
+				return f
+			}
+		}
+		err := c.err
+		c.mu.Unlock()
+		if err != nil {
+			c.t.Fatalf("waiting for %s: connection ended: %v", what, err)
+		}
+		select {
+		case <-c.notify:
+		case <-deadline:
+			c.t.Fatalf("no %s within 5s; frames so far:\n%s", what, c.dump())
+		}
+	}
+}
+
+func (c *client) dump() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, f := range c.frames {
+		fmt.Fprintf(&b, "  %s\n", f.raw)
+	}
+	return b.String()
+}
+
+// answer waits for the ack or error of id.
+func (c *client) answer(id string) *frame {
+	c.t.Helper()
+	return c.waitFor("answer to "+id, func(f *frame) bool {
+		return (f.Type == protocol.TypeAck || f.Type == protocol.TypeError) && f.ID == id
+	})
+}
+
+// call sends r (with a fresh id unless it has one) and returns its answer.
+func (c *client) call(r protocol.Request) *frame {
+	c.t.Helper()
+	if r.ID == "" {
+		r.ID = c.nextID()
+	}
+	c.sendReq(r)
+	return c.answer(r.ID)
+}
+
+// ok is call that fails the test unless the answer is an ack.
+func (c *client) ok(r protocol.Request) *frame {
+	c.t.Helper()
+	f := c.call(r)
+	if f.Type != protocol.TypeAck {
+		c.t.Fatalf("%s %s: %s", r.Type, r.ID, f.raw)
+	}
+	return f
+}
+
+// fails is call that fails the test unless the answer is error code.
+func (c *client) fails(r protocol.Request, code game.Code) *frame {
+	c.t.Helper()
+	f := c.call(r)
+	if f.Type != protocol.TypeError || f.Code != code {
+		c.t.Fatalf("%s: got %s, want error %s", r.Type, f.raw, code)
+	}
+	return f
+}
+
+// event waits for the next event of type typ.
+func (c *client) event(typ string) (*frame, map[string]any) {
+	c.t.Helper()
+	var ev map[string]any
+	f := c.waitFor("event "+typ, func(f *frame) bool {
+		if f.Type != protocol.TypeEvent {
+			return false
+		}
+		ev = nil
+		_ = json.Unmarshal(f.Event, &ev)
+		return ev["type"] == typ
+	})
+	return f, ev
+}
+
+// hello starts a guest session and returns its data.
+func (c *client) hello(name string) protocol.HelloData {
+	c.t.Helper()
+	f := c.ok(protocol.Request{Type: protocol.TypeHello, Name: name})
+	var d protocol.HelloData
+	if err := json.Unmarshal(f.Data, &d); err != nil {
+		c.t.Fatal(err)
+	}
+	return d
+}
+
+// all returns a copy of every frame received so far.
+func (c *client) all() []*frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*frame(nil), c.frames...)
+}
+
+// quiet fails if a frame matching arrives within d.
+func (c *client) quiet(d time.Duration, what string, match func(f *frame) bool) {
+	c.t.Helper()
+	time.Sleep(d)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.frames {
+		if !f.used && match(f) {
+			c.t.Fatalf("unexpected %s: %s", what, f.raw)
+		}
+	}
+}
+
+// closeCode waits until the server closes the connection and returns the
+// close code (-1 when it ended without a close frame).
+func (c *client) closeCode() int {
+	c.t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("the server did not close the connection")
+	}
+	var ce *websocket.CloseError
+	if errors.As(c.err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,256 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// hub is the process's one Redis Pub/Sub connection. It subscribes to a
+// table's channel while at least one local socket follows the table, and
+// hands every message, decoded once, to each of those sockets' queues.
+type hub struct {
+	ps   *redis.PubSub
+	keys redisstore.Keys
+	log  *slog.Logger
+	done chan struct{} // closed when the receive loop has ended
+
+	subMu sync.Mutex // orders SUBSCRIBE/UNSUBSCRIBE with the state below
+
+	mu     sync.Mutex
+	chans  map[string]*hubTable // by channel name
+	want   map[string]int       // subscribe confirmations still to come, by channel
+	byConn map[*conn]map[string]bool
+}
+
+// hubTable is one subscribed table channel.
+type hubTable struct {
+	id    string
+	conns map[*conn]struct{}
+	ready chan struct{} // closed once Redis confirmed the subscription
+	up    bool          // ready is closed
+}
+
+// hubMsg is a published message decoded once and shared, read-only, by
+// every socket it goes to.
+type hubMsg struct {
+	table   string
+	entries []entry
+	result  *redisstore.Result
+}
+
+// entry is one event of a table's log; meta is set for "table" events.
+type entry struct {
+	redisstore.Entry
+	meta *table.Meta
+}
+
+// catchUp tells a socket that Redis may have dropped messages of a table
+// (the hub reconnected), so it reads the log for what it missed.
+type catchUp struct{ table string }
+
+func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger) *hub {
+	h := &hub{
+		ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
+		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
+	}
+	ch := h.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
+	go h.run(ch)
+	return h
+}
+
+func (h *hub) run(ch <-chan any) {
+	defer close(h.done)
+	for m := range ch {
+		switch m := m.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				h.confirmed(m.Channel)
+			}
+		case *redis.Message:
+			h.dispatch(m)
+		}
+	}
+}
+
+func (h *hub) close() {
+	_ = h.ps.Close()
+	<-h.done
+}
+
+// acquire makes c follow table id and returns once the hub is subscribed
+// to its channel, so that nothing published afterwards can be missed.
+func (h *hub) acquire(ctx context.Context, id string, c *conn) error {
+	ch := h.keys.Channel(id)
+	h.mu.Lock()
+	t := h.chans[ch]
+	if t != nil && t.up && h.byConn[c][id] {
+		h.mu.Unlock()
+		return nil
+	}
+	h.mu.Unlock()
+
+	h.subMu.Lock()
+	h.mu.Lock()
+	t = h.chans[ch]
+	subscribe := t == nil
+	if subscribe {
+		t = &hubTable{id: id, conns: map[*conn]struct{}{}, ready: make(chan struct{})}
+		h.chans[ch] = t
+		h.want[ch]++
+	}
+	t.conns[c] = struct{}{}
+	if h.byConn[c] == nil {
+		h.byConn[c] = map[string]bool{}
+	}
+	h.byConn[c][id] = true
+	ready := t.ready
+	h.mu.Unlock()
+	var err error
+	if subscribe {
+		// On failure go-redis keeps the channel and subscribes again when
+		// it reconnects (confirmed then marks it ready); this call reports
+		// unavailable meanwhile.
+		if err = h.ps.Subscribe(ctx, ch); err != nil {
+			h.mu.Lock()
+			if h.want[ch]--; h.want[ch] <= 0 {
+				delete(h.want, ch)
+			}
+			h.mu.Unlock()
+		}
+	}
+	h.subMu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// releaseAll stops c following any table; a channel no local socket
+// follows any more is unsubscribed.
+func (h *hub) releaseAll(c *conn) {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
+	h.mu.Lock()
+	var drop []string
+	for id := range h.byConn[c] {
+		ch := h.keys.Channel(id)
+		if t := h.chans[ch]; t != nil {
+			delete(t.conns, c)
+			if len(t.conns) == 0 {
+				delete(h.chans, ch)
+				drop = append(drop, ch)
+			}
+		}
+	}
+	delete(h.byConn, c)
+	h.mu.Unlock()
+	if len(drop) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := h.ps.Unsubscribe(ctx, drop...); err != nil {
+			h.log.Debug("unsubscribe failed", "err", err)
+		}
+	}
+}
+
+// confirmed counts a subscribe confirmation. Confirmations come in the
+// order the SUBSCRIBEs went out, so a table is ready when the last one
+// sent for its channel is confirmed. One that nobody waited for means
+// go-redis subscribed again after a reconnect: messages may have been lost
+// meanwhile, so the sockets catch up from the log.
+func (h *hub) confirmed(ch string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	expected := h.want[ch] > 0
+	if expected {
+		if h.want[ch]--; h.want[ch] > 0 {
+			return
+		}
+		delete(h.want, ch)
+	}
+	t := h.chans[ch]
+	if t == nil {
+		return
+	}
+	if !t.up {
+		t.up = true
+		close(t.ready)
+	}
+	if !expected {
+		for c := range t.conns {
+			c.push(catchUp{table: t.id})
+		}
+	}
+}
+
+func (h *hub) dispatch(m *redis.Message) {
+	h.mu.Lock()
+	t := h.chans[m.Channel]
+	h.mu.Unlock()
+	if t == nil {
+		return
+	}
+	hm, err := decodeMessage(t.id, []byte(m.Payload))
+	if err != nil {
+		h.log.Warn("undecodable table message", "table", t.id, "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range t.conns {
+		c.push(hm)
+	}
+}
+
+// decodeMessage decodes a published redisstore.Message.
+func decodeMessage(tableID string, payload []byte) (*hubMsg, error) {
+	var m redisstore.Message
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, err
+	}
+	hm := &hubMsg{table: tableID, result: m.Result, entries: make([]entry, len(m.Events))}
+	for i, e := range m.Events {
+		var err error
+		if hm.entries[i], err = parseEntry(e); err != nil {
+			return nil, err
+		}
+	}
+	return hm, nil
+}
+
+// tableEventMark is in the JSON of every "table" event and, since a quote
+// inside a JSON string is escaped, in no other event.
+var tableEventMark = []byte(`"type":"table"`)
+
+// parseEntry reads the meta out of a "table" event.
+func parseEntry(e redisstore.Entry) (entry, error) {
+	out := entry{Entry: e}
+	if !bytes.Contains(e.E, tableEventMark) {
+		return out, nil
+	}
+	var head struct {
+		Type  string      `json:"type"`
+		Table *table.Meta `json:"table"`
+	}
+	if err := json.Unmarshal(e.E, &head); err != nil {
+		return entry{}, err
+	}
+	if head.Type == "table" {
+		out.meta = head.Table
+	}
+	return out, nil
+}

@@ -1,0 +1,304 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/hokm-project/hokm/game"
+)
+
+// MaxFrameLen is the largest client frame in bytes; the gateway's read limit.
+const MaxFrameLen = 4096
+
+// field is one top-level key of a client frame, as a bit.
+type field uint16
+
+const (
+	fType field = 1 << iota
+	fID
+	fToken
+	fName
+	fRules
+	fTable
+	fSeat
+	fSuit
+	fCard
+	fAfter
+)
+
+var fieldNames = map[string]field{
+	"type": fType, "id": fID, "token": fToken, "name": fName, "rules": fRules,
+	"table": fTable, "seat": fSeat, "suit": fSuit, "card": fCard, "after": fAfter,
+}
+
+// ruleKeys are the keys of create_table's "rules" object.
+var ruleKeys = map[string]bool{"target": true, "play_all_tricks": true, "hide_until_trump": true, "random_first_hakem": true}
+
+// spec is which keys a frame type allows and requires besides type and id.
+type spec struct{ allowed, required field }
+
+var specs = map[Type]spec{
+	TypeHello:       {allowed: fToken | fName},
+	TypeCreateTable: {allowed: fRules},
+	TypeSit:         {allowed: fTable | fSeat, required: fTable | fSeat},
+	TypeLeave:       {allowed: fTable, required: fTable},
+	TypeAddBots:     {allowed: fTable, required: fTable},
+	TypeStart:       {allowed: fTable, required: fTable},
+	TypeRematch:     {allowed: fTable, required: fTable},
+	TypeTrump:       {allowed: fTable | fSuit, required: fTable | fSuit},
+	TypePlay:        {allowed: fTable | fCard, required: fTable | fCard},
+	TypeSync:        {allowed: fTable | fAfter, required: fTable},
+	TypePing:        {},
+}
+
+// Decode decodes one client frame strictly: a single JSON object of valid
+// UTF-8 and at most MaxFrameLen bytes, nested at most MaxDepth deep, with no
+// null, no duplicate key at any level, and exactly the keys its type allows
+// (compared byte for byte, unlike encoding/json). Every error is an *Error:
+// bad_message, unknown_type, invalid_card or invalid_suit, carrying the
+// frame's id whenever the id could be read.
+func Decode(data []byte) (*Request, error) {
+	if len(data) > MaxFrameLen {
+		return nil, &Error{Code: CodeBadMessage, Msg: "frame too large"}
+	}
+	if !utf8.Valid(data) {
+		return nil, &Error{Code: CodeBadMessage, Msg: "frame is not valid UTF-8"}
+	}
+	var sc scan
+	sc.walk(data)
+	id := sc.validID()
+	bad := func(format string, args ...any) (*Request, error) {
+		return nil, &Error{Code: CodeBadMessage, ID: id, Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case sc.problem != "":
+		return bad("%s", sc.problem)
+	case sc.seen&fID == 0:
+		return bad("missing id")
+	case id == "":
+		return bad("id must be a string of 1 to %d printable ASCII characters", MaxIDLen)
+	case sc.seen&fType == 0 || !sc.typOK:
+		return bad("missing type")
+	}
+	sp, ok := specs[Type(sc.typ)]
+	if !ok {
+		return nil, &Error{Code: CodeUnknownType, ID: id, Msg: fmt.Sprintf("unknown type %q", sc.typ)}
+	}
+	if sc.unknown != "" {
+		return bad("unknown field %q", sc.unknown)
+	}
+	if extra := sc.seen &^ (sp.allowed | fType | fID); extra != 0 {
+		return bad("field %q is not allowed in %s", nameOf(extra), sc.typ)
+	}
+	if missing := sp.required &^ sc.seen; missing != 0 {
+		return bad("missing field %q", nameOf(missing))
+	}
+	req := new(Request)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
+		return bad("%s", typeProblem(err))
+	}
+	if err := check(req, sc.seen); err != nil {
+		err.ID = id
+		return nil, err
+	}
+	return req, nil
+}
+
+// check validates the values of a decoded frame.
+func check(r *Request, seen field) *Error {
+	bad := func(msg string) *Error { return &Error{Code: CodeBadMessage, Msg: msg} }
+	switch {
+	case seen&fTable != 0 && !ValidTableID(r.Table):
+		return bad(fmt.Sprintf("table must be 1 to %d characters of A-Z a-z 0-9 _ -", MaxTableLen))
+	case seen&fToken != 0 && (r.Token == "" || len(r.Token) > MaxTokenLen):
+		return bad(fmt.Sprintf("token must be 1 to %d characters", MaxTokenLen))
+	case r.After != nil && *r.After < 0:
+		return bad("after must not be negative")
+	}
+	if seen&fCard != 0 {
+		if _, ok := game.ParseCard(r.Card); !ok {
+			return &Error{Code: CodeInvalidCard, Msg: Message(CodeInvalidCard)}
+		}
+	}
+	if seen&fSuit != 0 {
+		if _, ok := game.ParseSuit(r.Suit); !ok {
+			return &Error{Code: CodeInvalidSuit, Msg: Message(CodeInvalidSuit)}
+		}
+	}
+	return nil
+}
+
+// ValidTableID reports whether id is a well-formed table id. Table ids go
+// into Redis key names inside a {hash tag}, so nothing else may pass.
+func ValidTableID(id string) bool {
+	if len(id) == 0 || len(id) > MaxTableLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether id is a well-formed frame id.
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func nameOf(f field) string {
+	for name, bit := range fieldNames {
+		if f&bit != 0 && f&(bit-1) == 0 { // the lowest bit set
+			return name
+		}
+	}
+	return "?"
+}
+
+// typeProblem turns an encoding/json error into a message without Go type names.
+func typeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q has the wrong type (%s)", te.Field, te.Value)
+	}
+	return "malformed frame"
+}
+
+// scan is what the token walk learns about a frame.
+type scan struct {
+	seen    field  // top-level keys present
+	unknown string // first top-level key that no frame type has
+	id, typ string
+	idKeys  int // how many times "id" appeared
+	typKeys int
+	idOK    bool // "id" appeared once, with a string value
+	typOK   bool // "type" appeared once, with a string value
+	problem string
+}
+
+func (sc *scan) fail(msg string) {
+	if sc.problem == "" {
+		sc.problem = msg
+	}
+}
+
+func (sc *scan) validID() string {
+	if sc.idOK && ValidID(sc.id) {
+		return sc.id
+	}
+	return ""
+}
+
+// level is one open object or array during the walk.
+type level struct {
+	array   bool
+	top     bool // the frame itself
+	rules   bool // create_table's rules object
+	wantKey bool
+	key     string   // key of the value being read
+	keys    []string // keys seen so far in this object
+}
+
+// walk reads data token by token. It stops at the first syntax error and
+// otherwise goes on to the end, so that the id can be read from a frame
+// that is wrong in another way.
+func (sc *scan) walk(data []byte) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if d, ok := tok.(json.Delim); err != nil || !ok || d != '{' {
+		sc.fail("frame must be one JSON object")
+		return
+	}
+	stack := []level{{top: true, wantKey: true}}
+	for len(stack) > 0 {
+		tok, err := dec.Token()
+		if err != nil {
+			sc.fail("malformed JSON")
+			return
+		}
+		lv := &stack[len(stack)-1]
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if !lv.array && lv.wantKey {
+			sc.key(lv, tok.(string)) // the decoder only returns string keys
+			continue
+		}
+		if !lv.array {
+			lv.wantKey = true
+		}
+		if lv.top {
+			sc.topValue(lv.key, tok)
+		}
+		switch v := tok.(type) {
+		case json.Delim: // '{' or '['
+			if len(stack) >= MaxDepth {
+				sc.fail("nested too deeply")
+			}
+			stack = append(stack, level{array: v == '[', wantKey: v == '{', rules: lv.top && lv.key == "rules" && v == '{'})
+		case nil:
+			sc.fail(fmt.Sprintf("%q must not be null", lv.key))
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		sc.fail("data after the object")
+	}
+}
+
+func (sc *scan) key(lv *level, key string) {
+	lv.wantKey, lv.key = false, key
+	if lv.top {
+		switch key {
+		case "id":
+			sc.idKeys++
+		case "type":
+			sc.typKeys++
+		}
+	}
+	for _, k := range lv.keys {
+		if k == key {
+			sc.fail(fmt.Sprintf("duplicate key %q", key))
+			return
+		}
+	}
+	lv.keys = append(lv.keys, key)
+	switch {
+	case lv.top:
+		if f := fieldNames[key]; f != 0 {
+			sc.seen |= f
+		} else if sc.unknown == "" {
+			sc.unknown = key
+		}
+	case lv.rules && !ruleKeys[key]:
+		sc.fail(fmt.Sprintf("unknown field %q in rules", key))
+	}
+}
+
+// topValue notes the value of a top-level key (only id and type matter).
+func (sc *scan) topValue(key string, tok json.Token) {
+	s, isString := tok.(string)
+	switch key {
+	case "id":
+		sc.id, sc.idOK = s, isString && sc.idKeys == 1
+	case "type":
+		sc.typ, sc.typOK = s, isString && sc.typKeys == 1
+	}
+}

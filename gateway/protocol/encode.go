@@ -1,0 +1,87 @@
+package protocol
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/hokm-project/hokm/game"
+)
+
+// The Append functions write one server frame each, appending to dst. They
+// are hand-written because they run once per frame and recipient.
+
+// AppendAck appends an ack of id; data, when not nil, must be a JSON object.
+func AppendAck(dst []byte, id string, data json.RawMessage) []byte {
+	dst = append(dst, `{"type":"ack","id":`...)
+	dst = appendString(dst, id)
+	if data != nil {
+		dst = append(dst, `,"data":`...)
+		dst = append(dst, data...)
+	}
+	return append(dst, '}')
+}
+
+// AppendAckSeq appends an ack of id with data {"seq":seq}.
+func AppendAckSeq(dst []byte, id string, seq int64) []byte {
+	dst = append(dst, `{"type":"ack","id":`...)
+	dst = appendString(dst, id)
+	dst = append(dst, `,"data":{"seq":`...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	return append(dst, "}}"...)
+}
+
+// AppendError appends an error frame; id is left out when empty, and msg
+// defaults to Message(code).
+func AppendError(dst []byte, id string, code game.Code, msg string) []byte {
+	dst = append(dst, `{"type":"error"`...)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = appendString(dst, id)
+	}
+	dst = append(dst, `,"code":`...)
+	dst = appendString(dst, string(code))
+	if msg == "" {
+		msg = Message(code)
+	}
+	dst = append(dst, `,"message":`...)
+	dst = appendString(dst, msg)
+	return append(dst, '}')
+}
+
+// AppendEvent appends an event frame; event must be a JSON object.
+func AppendEvent(dst []byte, tableID string, seq int64, event json.RawMessage) []byte {
+	dst = append(dst, `{"type":"event","table":`...)
+	dst = appendString(dst, tableID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	dst = append(dst, `,"event":`...)
+	dst = append(dst, event...)
+	return append(dst, '}')
+}
+
+// AppendBye appends a bye frame.
+func AppendBye(dst []byte, reason string) []byte {
+	dst = append(dst, `{"type":"bye","reason":`...)
+	dst = appendString(dst, reason)
+	return append(dst, '}')
+}
+
+// MarshalSnapshot encodes a snapshot frame (Type is set for the caller).
+func MarshalSnapshot(s Snapshot) ([]byte, error) {
+	s.Type = TypeSnapshot
+	return json.Marshal(s)
+}
+
+// appendString appends s as a JSON string. Strings of plain printable
+// ASCII (every id and table id) take the fast path.
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}

@@ -1,0 +1,333 @@
+// Package gateway is the thin WebSocket front of the server. It speaks the
+// protocol of package gateway/protocol to players, puts their table
+// commands on the Redis action stream for the game workers, and fans the
+// workers' published events out to the players' sockets, each frame built
+// for its recipient (a seat sees its own cards only).
+//
+// Per socket there is one reader and one writer goroutine; per process one
+// Redis Pub/Sub connection (the hub) subscribed to the channels of the
+// tables its sockets follow. See docs/protocol.md.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// Options tune a Server. Zero values take the defaults.
+type Options struct {
+	// AllowedOrigins are browser origins ("https://example.org") allowed on
+	// /ws besides the server's own host. A request without Origin (not a
+	// browser) is always allowed.
+	AllowedOrigins []string
+	// ReadyChecks are further dependencies /readyz checks besides Redis
+	// (PostgreSQL, for instance).
+	ReadyChecks []ReadyCheck
+
+	PingInterval     time.Duration // between pings to the client; default 25s
+	PongWait         time.Duration // a socket silent this long is closed; default 60s
+	WriteWait        time.Duration // deadline of one write; default 10s
+	HelloTimeout     time.Duration // a socket without hello by then is closed; default 10s
+	HandshakeTimeout time.Duration // the WebSocket upgrade; default 10s (the caller's http.Server bounds header reads)
+	CloseGrace       time.Duration // wait for the client's close reply; default 1s
+	AnswerTimeout    time.Duration // wait for a worker's answer; default 5s
+	RedisTimeout     time.Duration // one Redis call for a client; default 2s
+	// SessionRefresh is how often an open socket slides its session's
+	// expiry (and closes, 1008, if the session was revoked); default 5m.
+	SessionRefresh time.Duration
+	SendQueue      int     // frames queued per socket before it is dropped; default 256
+	Rate           float64 // frames per second a client may send; default 20
+	Burst          int     // burst of frames above Rate; default 40
+	// FloodRate is how many refused (rate-limited) frames per second, with
+	// a burst of Burst, a client may send before its socket is closed with
+	// 1008; default 3×Rate, so about 4×Rate sustained closes it.
+	FloodRate float64
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PingInterval, 25*time.Second)
+	def(&o.PongWait, 60*time.Second)
+	def(&o.WriteWait, 10*time.Second)
+	def(&o.HelloTimeout, 10*time.Second)
+	def(&o.HandshakeTimeout, 10*time.Second)
+	def(&o.CloseGrace, time.Second)
+	def(&o.AnswerTimeout, 5*time.Second)
+	def(&o.RedisTimeout, 2*time.Second)
+	def(&o.SessionRefresh, 5*time.Minute)
+	if o.SendQueue <= 0 {
+		o.SendQueue = 256
+	}
+	if o.Rate <= 0 {
+		o.Rate = 20
+	}
+	if o.Burst <= 0 {
+		o.Burst = 40
+	}
+	if o.FloodRate <= 0 {
+		o.FloodRate = 3 * o.Rate
+	}
+	return o
+}
+
+// ReadyCheck is one dependency /readyz checks. Check must return within
+// the context's deadline (1 s).
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server is the gateway of one process.
+type Server struct {
+	store    *redisstore.Store
+	log      *slog.Logger
+	opts     Options
+	hub      *hub
+	upgrader websocket.Upgrader
+	checks   []ReadyCheck
+	origins  map[string]bool
+
+	ctx    context.Context // canceled when Shutdown gives up waiting
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[*conn]struct{}
+	users   map[string]*conn // the socket of each user on this process
+	wg      sync.WaitGroup   // one per socket being served
+}
+
+// NewServer returns a gateway on store. It starts the hub's goroutine
+// (Redis Pub/Sub), which Shutdown stops.
+func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		store: store, log: log, opts: opts, ctx: ctx, cancel: cancel,
+		conns: map[*conn]struct{}{}, users: map[string]*conn{}, origins: map[string]bool{},
+	}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: opts.HandshakeTimeout,
+		Subprotocols:     []string{protocol.Subprotocol},
+		CheckOrigin:      func(*http.Request) bool { return true }, // checked before upgrading
+		WriteBufferPool:  &sync.Pool{},
+	}
+	for _, o := range opts.AllowedOrigins {
+		s.origins[strings.ToLower(strings.TrimRight(o, "/"))] = true
+	}
+	rdb := store.Client()
+	s.checks = append([]ReadyCheck{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		opts.ReadyChecks...)
+	s.hub = newHub(rdb, store.Keys(), log)
+	return s
+}
+
+// Handler serves /ws (the WebSocket), /healthz (the process runs) and
+// /readyz (its dependencies answer).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.HandleFunc("/readyz", s.serveReady)
+	return mux
+}
+
+// Shutdown drains the gateway: new sockets are refused, every socket gets
+// bye {"reason":"shutdown"} and a close frame 1001 (going away), and
+// Shutdown waits for them to close, at most until ctx ends; then it closes
+// what remains and stops the hub. It returns ctx's error if it had to cut
+// sockets short.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.conns {
+		c.close(protocol.ByeShutdown, websocket.CloseGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancel()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.kill()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	s.cancel()
+	s.hub.close()
+	return err
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		httpError(w, http.StatusServiceUnavailable, protocol.CodeUnavailable, "server shutting down")
+		return
+	}
+	if !versionOK(r) {
+		httpError(w, http.StatusBadRequest, protocol.CodeVersionUnsupported, "")
+		return
+	}
+	if !s.originAllowed(r) {
+		httpError(w, http.StatusForbidden, protocol.CodeOriginNotAllowed, "")
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil) // answers the client itself on error
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
+		return
+	}
+	c := newConn(s, ws)
+	if !s.add(c) {
+		c.refuse()
+		return
+	}
+	defer s.wg.Done()
+	c.serve()
+	s.remove(c)
+}
+
+// versionOK: the query v, if given, must be "1", and the version must be
+// stated by v=1 or by offering the subprotocol.
+func versionOK(r *http.Request) bool {
+	v, hasV := r.URL.Query()["v"]
+	if hasV && (len(v) != 1 || v[0] != protocol.Version) {
+		return false
+	}
+	if hasV {
+		return true
+	}
+	for _, p := range websocket.Subprotocols(r) {
+		if p == protocol.Subprotocol {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed: no Origin (not a browser), the request's own host, or a
+// configured origin.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return s.origins[strings.ToLower(origin)]
+}
+
+func httpError(w http.ResponseWriter, status int, code game.Code, msg string) {
+	if msg == "" {
+		msg = protocol.Message(code)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(code), "message": msg})
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	results := make([]string, len(s.checks))
+	var wg sync.WaitGroup
+	for i, c := range s.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = "ok"
+			if err := c.Check(ctx); err != nil {
+				s.log.Warn("readiness check failed", "dependency", c.Name, "err", err)
+				results[i] = "fail"
+			}
+		}()
+	}
+	wg.Wait()
+	body := map[string]any{"status": "ok"}
+	checks := map[string]string{}
+	status := http.StatusOK
+	for i, c := range s.checks {
+		checks[c.Name] = results[i]
+		if results[i] != "ok" {
+			status, body["status"] = http.StatusServiceUnavailable, "unavailable"
+		}
+	}
+	if s.isClosing() {
+		status, body["status"] = http.StatusServiceUnavailable, "draining"
+	}
+	body["checks"] = checks
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// add registers a new socket; false once the server is draining.
+func (s *Server) add(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) remove(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if c.sess != nil && s.users[c.sess.User] == c {
+		delete(s.users, c.sess.User)
+	}
+}
+
+// claimUser makes c the socket of user on this process; an older socket
+// of the same user is closed with bye "replaced".
+func (s *Server) claimUser(c *conn, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.users[user]; old != nil && old != c {
+		old.close(protocol.ByeReplaced, websocket.CloseNormalClosure, "replaced by a newer connection")
+	}
+	s.users[user] = c
+}
+
+// connCount is the number of sockets being served (for tests).
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}

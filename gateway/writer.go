@@ -1,0 +1,431 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// maxFill is the most events read from a log to fill a gap; a longer gap
+// gets a snapshot instead.
+const maxFill = 1000
+
+// writer owns all that one socket sends. Nothing here is shared, so
+// nothing is locked: other goroutines talk to it through conn.inbox.
+type writer struct {
+	c       *conn
+	srv     *Server
+	user    string
+	token   string
+	tables  map[string]*following
+	pending map[pendKey][]pending
+	timer   *time.Timer // fires at the earliest pending deadline
+	buf     []byte
+}
+
+// following is what the socket knows of one table. A socket receives a
+// table's events only while its user is seated there (last >= 0).
+type following struct {
+	seat int   // the user's seat, -1 when not seated
+	last int64 // seq of the last event sent, -1 when not following events
+}
+
+type pendKey struct{ table, id string }
+
+// pending is a command waiting for its worker's answer.
+type pending struct {
+	op       protocol.Type
+	deadline time.Time
+}
+
+func newWriter(c *conn) *writer {
+	return &writer{c: c, srv: c.srv, tables: map[string]*following{}, pending: map[pendKey][]pending{}}
+}
+
+func (w *writer) run() {
+	o := &w.srv.opts
+	ping := time.NewTicker(o.PingInterval)
+	defer ping.Stop()
+	hello := time.NewTimer(o.HelloTimeout)
+	defer hello.Stop()
+	refresh := time.NewTicker(o.SessionRefresh)
+	defer refresh.Stop()
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	defer w.timer.Stop()
+	for {
+		var err error
+		select {
+		case v := <-w.c.inbox:
+			if _, ok := v.(helloItem); ok {
+				hello.Stop()
+			}
+			err = w.handle(v)
+		case <-w.timer.C:
+			err = w.expire()
+		case <-ping.C:
+			err = w.write(websocket.PingMessage, nil)
+		case <-hello.C:
+			w.c.close("", websocket.ClosePolicyViolation, "no hello")
+		case <-refresh.C:
+			w.refreshSession()
+		case <-w.c.stop:
+			w.goodbye()
+			return
+		case <-w.c.dead:
+			return
+		}
+		if err != nil {
+			w.srv.log.Debug("socket write failed", "err", err)
+			w.c.kill()
+			return
+		}
+	}
+}
+
+// handle does one item of the inbox; it fails only when a write fails.
+func (w *writer) handle(v any) error {
+	switch v := v.(type) {
+	case []byte:
+		return w.write(websocket.TextMessage, v)
+	case helloItem:
+		w.user, w.token = v.user, v.token
+	case *hubMsg:
+		return w.message(v)
+	case pendingItem:
+		k := pendKey{v.table, v.id}
+		w.pending[k] = append(w.pending[k], pending{op: v.op, deadline: time.Now().Add(w.srv.opts.AnswerTimeout)})
+		w.arm()
+	case failItem:
+		return w.resolve(v.table, v.id, v.code, 0)
+	case syncItem:
+		return w.sync(v)
+	case catchUp:
+		if f := w.tables[v.table]; f != nil && f.last >= 0 {
+			return w.fill(v.table, f, -1)
+		}
+	}
+	return nil
+}
+
+func (w *writer) write(kind int, b []byte) error {
+	if err := w.c.ws.SetWriteDeadline(time.Now().Add(w.srv.opts.WriteWait)); err != nil {
+		return err
+	}
+	return w.c.ws.WriteMessage(kind, b)
+}
+
+func (w *writer) goodbye() {
+	c := w.c
+	if c.byeReason != "" {
+		_ = w.write(websocket.TextMessage, protocol.AppendBye(nil, c.byeReason))
+	}
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),
+		time.Now().Add(w.srv.opts.WriteWait))
+	grace := time.NewTimer(w.srv.opts.CloseGrace)
+	defer grace.Stop()
+	select { // the reader ends when the client answers the close
+	case <-c.dead:
+	case <-grace.C:
+	}
+	c.kill()
+}
+
+// refreshSession slides the session's expiry while the socket is open, so
+// that a long match does not outlive it; a revoked session closes the socket.
+func (w *writer) refreshSession() {
+	if w.token == "" {
+		return
+	}
+	ctx, cancel := w.ctx()
+	defer cancel()
+	_, err := w.srv.store.Session(ctx, w.token)
+	if errors.Is(err, redisstore.ErrNoSession) {
+		w.c.close("", websocket.ClosePolicyViolation, "session ended")
+	} else if err != nil {
+		w.srv.log.Debug("refreshing a session failed", "err", err)
+	}
+}
+
+func (w *writer) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(w.srv.ctx, w.srv.opts.RedisTimeout)
+}
+
+func (w *writer) following(tableID string) *following {
+	f := w.tables[tableID]
+	if f == nil {
+		f = &following{seat: -1, last: -1}
+		w.tables[tableID] = f
+	}
+	return f
+}
+
+// message sends what the socket may see of one published message: the
+// events (in seq order, gaps filled from the log) and the answer to one
+// of its own pending commands.
+func (w *writer) message(m *hubMsg) error {
+	f := w.following(m.table)
+	for i := range m.entries {
+		if err := w.entry(m.table, f, &m.entries[i]); err != nil {
+			return err
+		}
+	}
+	if r := m.result; r != nil && r.User == w.user {
+		return w.resolve(m.table, r.ID, game.Code(r.Code), r.Seq)
+	}
+	return nil
+}
+
+// entry sends one event if the socket is seated and may see it.
+func (w *writer) entry(tableID string, f *following, e *entry) error {
+	if f.last < 0 {
+		if e.meta != nil && seatOf(e.meta, w.user) >= 0 {
+			return w.snapshot(tableID, f) // just seated: the whole table first
+		}
+		return nil
+	}
+	if e.Seq <= f.last {
+		return nil
+	}
+	if e.Seq > f.last+1 {
+		if err := w.fill(tableID, f, e.Seq-1); err != nil {
+			return err
+		}
+		return w.entry(tableID, f, e) // fill has moved f.last to e.Seq-1 or beyond, or stopped following
+	}
+	f.last = e.Seq
+	// The event itself if it is public or this seat's own, else its
+	// redacted form (none: the seat gets nothing for that seq).
+	if raw := e.For(f.seat); len(raw) > 0 {
+		w.buf = protocol.AppendEvent(w.buf[:0], tableID, e.Seq, raw)
+		if err := w.write(websocket.TextMessage, w.buf); err != nil {
+			return err
+		}
+	}
+	if e.meta != nil {
+		if seat := seatOf(e.meta, w.user); seat >= 0 {
+			f.seat = seat
+		} else {
+			*f = following{seat: -1, last: -1} // left the table: no more events
+		}
+	}
+	return nil
+}
+
+// fill sends the logged events after f.last up to upto (-1: all there
+// are), or a snapshot when the log no longer reaches back that far. When
+// Redis fails it skips ahead: the client sees the gap and may sync.
+func (w *writer) fill(tableID string, f *following, upto int64) error {
+	n := int64(maxFill)
+	if upto >= 0 {
+		n = upto - f.last
+	}
+	if n > maxFill {
+		return w.snapshot(tableID, f)
+	}
+	ctx, cancel := w.ctx()
+	logged, err := w.srv.store.ReadLog(ctx, tableID, f.last, n)
+	cancel()
+	switch {
+	case err != nil:
+		w.srv.log.Warn("reading the event log failed", "table", tableID, "err", err)
+	case len(logged) > 0 && logged[0].Seq == f.last+1:
+		if err := w.replay(tableID, f, logged); err != nil {
+			return err
+		}
+	case len(logged) > 0 || upto >= 0: // trimmed or expired
+		if err := w.snapshot(tableID, f); err != nil {
+			return err
+		}
+	}
+	if f.last >= 0 && f.last < upto {
+		f.last = upto
+	}
+	return nil
+}
+
+// replay sends logged events that follow f.last.
+func (w *writer) replay(tableID string, f *following, logged []redisstore.Entry) error {
+	for _, le := range logged {
+		e, err := parseEntry(le)
+		if err != nil {
+			w.srv.log.Warn("undecodable log entry", "table", tableID, "seq", le.Seq, "err", err)
+			return nil
+		}
+		if err := w.entry(tableID, f, &e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// snapshot loads the table and sends it as the user's seat sees it; a
+// user who is not seated gets nothing and stops following.
+func (w *writer) snapshot(tableID string, f *following) error {
+	ctx, cancel := w.ctx()
+	defer cancel()
+	l, err := w.srv.store.LoadTable(ctx, tableID)
+	if err != nil {
+		if !errors.Is(err, redisstore.ErrNotFound) {
+			w.srv.log.Warn("loading a table for a snapshot failed", "table", tableID, "err", err)
+		}
+		return nil
+	}
+	return w.sendSnapshot(tableID, &l, f)
+}
+
+func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following) error {
+	seat := seatOf(&l.Table.Meta, w.user)
+	if seat < 0 {
+		*f = following{seat: -1, last: -1}
+		return nil
+	}
+	snap := protocol.Snapshot{Table: tableID, Seq: l.Seq, TableInfo: l.Table.Meta}
+	if l.Table.Match > 0 {
+		v := game.ViewFor(&l.Table.Game, seat) // this seat's cards only
+		snap.View = &v
+	}
+	b, err := protocol.MarshalSnapshot(snap)
+	if err != nil {
+		w.srv.log.Error("encoding a snapshot failed", "table", tableID, "err", err)
+		return nil
+	}
+	f.seat, f.last = seat, l.Seq
+	return w.write(websocket.TextMessage, b)
+}
+
+// sync answers a sync request: the events after v.after if the log still
+// holds them all, else a snapshot; then an ack with the seq now reached.
+func (w *writer) sync(v syncItem) error {
+	ctx, cancel := w.ctx()
+	defer cancel()
+	l, err := w.srv.store.LoadTable(ctx, v.table)
+	if errors.Is(err, redisstore.ErrNotFound) {
+		return w.sendError(v.id, protocol.CodeNotInGame)
+	}
+	if err != nil {
+		w.srv.log.Warn("loading a table for sync failed", "table", v.table, "err", err)
+		return w.sendError(v.id, protocol.CodeUnavailable)
+	}
+	f := w.following(v.table)
+	if seatOf(&l.Table.Meta, w.user) < 0 {
+		*f = following{seat: -1, last: -1}
+		return w.sendError(v.id, protocol.CodeNotInGame)
+	}
+	var logged []redisstore.Entry
+	if n := l.Seq - v.after; v.after >= 0 && n > 0 && n <= maxFill {
+		if logged, err = w.srv.store.ReadLog(ctx, v.table, v.after, n); err != nil {
+			w.srv.log.Warn("reading the event log for sync failed", "table", v.table, "err", err)
+			return w.sendError(v.id, protocol.CodeUnavailable)
+		}
+	}
+	switch {
+	case v.after >= 0 && v.after == l.Seq: // nothing missed
+		f.seat, f.last = seatOf(&l.Table.Meta, w.user), l.Seq
+	case len(logged) > 0 && logged[0].Seq == v.after+1:
+		f.seat, f.last = seatOf(&l.Table.Meta, w.user), v.after
+		if err := w.replay(v.table, f, logged); err != nil {
+			return err
+		}
+	default:
+		if err := w.sendSnapshot(v.table, &l, f); err != nil {
+			return err
+		}
+	}
+	seq := f.last
+	if seq < 0 {
+		seq = l.Seq
+	}
+	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, seq)
+	return w.write(websocket.TextMessage, w.buf)
+}
+
+func (w *writer) sendError(id string, code game.Code) error {
+	w.buf = protocol.AppendError(w.buf[:0], id, code, "")
+	return w.write(websocket.TextMessage, w.buf)
+}
+
+// resolve answers the oldest pending command with id at tableID, if there
+// is one: ack with the seq when code is "", else an error.
+func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
+	k := pendKey{tableID, id}
+	ps := w.pending[k]
+	if len(ps) == 0 {
+		return nil // not ours: another socket of the user, or answered already
+	}
+	p := ps[0]
+	if len(ps) == 1 {
+		delete(w.pending, k)
+	} else {
+		w.pending[k] = ps[1:]
+	}
+	w.arm()
+	if code == "" {
+		// An accepted command at a table whose events the socket does not
+		// follow yet (a reconnect without sync): send the table first.
+		if f := w.following(tableID); f.last < 0 {
+			if err := w.snapshot(tableID, f); err != nil {
+				return err
+			}
+		}
+		w.buf = protocol.AppendAckSeq(w.buf[:0], id, seq)
+		return w.write(websocket.TextMessage, w.buf)
+	}
+	if code == protocol.CodeTableNotFound && p.op != protocol.TypeSit {
+		code = protocol.CodeNotInGame // tell nothing about tables the user is not at
+	}
+	return w.sendError(id, code)
+}
+
+// expire answers the commands whose worker did not answer in time: with
+// the stored answer if there is one by now, else unavailable (the client
+// may send the same id again).
+func (w *writer) expire() error {
+	now := time.Now()
+	for k, ps := range w.pending {
+		for len(ps) > 0 && !ps[0].deadline.After(now) {
+			code, seq := protocol.CodeUnavailable, int64(0)
+			ctx, cancel := w.ctx()
+			r, err := w.srv.store.LookupAnswer(ctx, k.table, w.user, k.id)
+			cancel()
+			if err != nil {
+				w.srv.log.Warn("looking up an answer failed", "table", k.table, "err", err)
+			} else if r != nil {
+				code, seq = game.Code(r.Code), r.Seq
+			}
+			if err := w.resolve(k.table, k.id, code, seq); err != nil {
+				return err
+			}
+			ps = w.pending[k]
+		}
+	}
+	w.arm()
+	return nil
+}
+
+// arm sets the timer to the earliest pending deadline.
+func (w *writer) arm() {
+	var first time.Time
+	for _, ps := range w.pending {
+		if d := ps[0].deadline; first.IsZero() || d.Before(first) {
+			first = d
+		}
+	}
+	if first.IsZero() {
+		w.timer.Stop()
+		return
+	}
+	w.timer.Reset(time.Until(first))
+}
+
+// seatOf is the seat user holds in m, or -1.
+func seatOf(m *table.Meta, user string) int {
+	return (&table.Table{Meta: *m}).SeatOf(user)
+}

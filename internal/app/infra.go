@@ -1,0 +1,121 @@
+// Package app is the composition root: fx modules that bind the packages'
+// constructors to configuration and lifecycles. Each constructor also works
+// without fx; this is the only package that knows them all.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// NewRedis opens the Redis client with short timeouts: go-redis' defaults
+// would block a move for seconds when Redis is unreachable, and a fast
+// error is what lets play resume quickly once it is back.
+func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+	}
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = time.Second
+	opt.WriteTimeout = time.Second
+	opt.PoolTimeout = 2 * time.Second
+	opt.MaxRetries = 1
+	opt.PoolSize = max(opt.PoolSize, 10*cfg.Partitions)
+	rdb := redis.NewClient(opt)
+	lc.Append(fx.StopHook(rdb.Close))
+	return rdb, nil
+}
+
+// NewRedisStore is the hot-state store on the configured prefix.
+func NewRedisStore(rdb redis.UniversalClient, cfg config.Config) *redisstore.Store {
+	return redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions})
+}
+
+// NewPool opens the PostgreSQL pool (connections are made lazily).
+func NewPool(lc fx.Lifecycle, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_DATABASE_URL: %w", err)
+	}
+	lc.Append(fx.StopHook(pool.Close))
+	return pool, nil
+}
+
+// NewAsynqClient enqueues tasks over the shared Redis client.
+func NewAsynqClient(rdb redis.UniversalClient) *asynq.Client {
+	return asynq.NewClientFromRedisClient(rdb)
+}
+
+// migrate creates the database if needed and applies every migration
+// before the rest of the process starts.
+func migrate(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+		if err := migrations.Up(ctx, cfg.DatabaseURL); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		log.Info("database migrated")
+		return nil
+	}))
+}
+
+// Core is what every role needs: configuration, logging, Redis.
+func Core(cfg config.Config) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg),
+		fx.Provide(NewLogger, NewRedis, NewRedisStore, NewAsynqClient),
+		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {
+			l := &fxevent.SlogLogger{Logger: log}
+			l.UseLogLevel(slog.LevelDebug)
+			return l
+		}),
+	)
+}
+
+// Postgres provides the pool and the durable store.
+var Postgres = fx.Options(fx.Provide(NewPool, pgstore.New))
+
+// Migrate applies migrations at start (serve does this; the split roles
+// expect `hokm migrate` to have run).
+var Migrate = fx.Invoke(migrate)
+
+// OpenPool opens a pool outside fx (for one-shot tools) and checks it.
+func OpenPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_DATABASE_URL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}

@@ -1,0 +1,174 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/fx"
+
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/scheduler"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tasks"
+	"github.com/hokm-project/hokm/worker"
+)
+
+// actionGroup is the consumer group of every worker on the action stream.
+const actionGroup = "workers"
+
+// newProcessor builds the action processor; finished matches are handed to
+// the persistence queue (the task id makes a repeat a no-op).
+func newProcessor(store *redisstore.Store, client *asynq.Client, cfg config.Config, log *slog.Logger) *worker.Processor {
+	persist := func(ctx context.Context, m table.MatchRecord) error {
+		task, err := tasks.NewPersistMatchTask(m, cfg.PersistRetries)
+		if err != nil {
+			return err
+		}
+		return tasks.Enqueue(ctx, client, task)
+	}
+	return worker.NewProcessor(store, worker.Options{
+		Group: actionGroup, Consumer: cfg.WorkerID, ReclaimIdle: cfg.ReclaimIdle, Persist: persist, Log: log,
+	})
+}
+
+func runConsumer(lc fx.Lifecycle, proc *worker.Processor, store *redisstore.Store, cfg config.Config) {
+	c := worker.NewConsumer(proc, store, cfg.Partitions)
+	lc.Append(fx.Hook{OnStart: c.Start, OnStop: c.Stop})
+}
+
+// newTaskServer is the asynq server that runs persistence and maintenance.
+func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger) *asynq.Server {
+	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       4,
+		Queues:            map[string]int{tasks.QueuePersist: 6, tasks.QueueDefault: 3, tasks.QueueMaintenance: 1},
+		RetryDelayFunc:    tasks.RetryDelay,
+		TaskCheckInterval: 250 * time.Millisecond,
+		// asynq checks retries every 5 s by default: too slow to persist
+		// everything within 30 s of PostgreSQL coming back.
+		DelayedTaskCheckInterval: time.Second,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		Logger:                   asynqLogger{log.With("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			log.Warn("task failed", "type", t.Type(), "retry", retried, "max_retry", maxRetry, "err", err)
+		}),
+	})
+}
+
+func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger) {
+	mux := asynq.NewServeMux()
+	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
+	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return srv.Start(mux) },
+		OnStop:  func(context.Context) error { srv.Shutdown(); return nil },
+	})
+}
+
+// Worker applies actions and runs tasks.
+var Worker = fx.Module("worker",
+	fx.Provide(newProcessor, newTaskServer),
+	fx.Invoke(runConsumer, runTaskServer),
+)
+
+// runScheduler runs asynq's scheduler on a connection of its own (asynq
+// closes it on shutdown, which it refuses to do for a shared client).
+func runScheduler(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
+	conn, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("HOKM_REDIS_URL: %w", err)
+	}
+	s := asynq.NewScheduler(conn, &asynq.SchedulerOpts{
+		Logger: asynqLogger{log.With("component", "scheduler")}, LogLevel: asynq.WarnLevel,
+	})
+	if err := scheduler.Register(s, scheduler.Jobs()); err != nil {
+		return err
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return s.Start() },
+		OnStop:  func(context.Context) error { s.Shutdown(); return nil },
+	})
+	return nil
+}
+
+// Scheduler enqueues the periodic jobs. Run exactly one.
+var Scheduler = fx.Module("scheduler", fx.Invoke(runScheduler))
+
+// serveHTTP binds addr at start (so a taken port fails the start) and
+// serves h until stop.
+func serveHTTP(lc fx.Lifecycle, name, addr string, h http.Handler, log *slog.Logger, beforeStop func(context.Context) error) {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("%s listener on %s: %w", name, addr, err)
+			}
+			log.Info("listening", "listener", name, "addr", ln.Addr().String())
+			go func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("listener stopped", "listener", name, "err", err)
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			if beforeStop != nil {
+				if err := beforeStop(ctx); err != nil {
+					log.Warn("drain", "listener", name, "err", err)
+				}
+			}
+			return srv.Shutdown(ctx)
+		},
+	})
+}
+
+// runOps serves the operator endpoints unless HOKM_OPS_ADDR is "off".
+func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
+	if cfg.OpsAddr == "off" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /metrics", promhttp.Handler())
+	serveHTTP(lc, "ops", cfg.OpsAddr, mux, log, nil)
+}
+
+// Ops is the operator listener.
+var Ops = fx.Invoke(runOps)
+
+// asynqLogger adapts slog to asynq's logger.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// Role is the fx application of one role; "serve" runs them all.
+func Role(role string, cfg config.Config) fx.Option {
+	switch role {
+	case "serve":
+		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, Worker, Scheduler, Ops)
+	case "gateway":
+		return fx.Options(Core(cfg), Gateway, Ops)
+	case "worker":
+		return fx.Options(Core(cfg), Postgres, Worker, Ops)
+	case "scheduler":
+		return fx.Options(Core(cfg), Scheduler, Ops)
+	}
+	return fx.Error(fmt.Errorf("unknown role %q", role))
+}
