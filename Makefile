@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench
+.PHONY: test build vet winrate property-long fuzz bench loadtest
 
 test:
 	./scripts/test
@@ -29,6 +29,14 @@ fuzz:
 	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
 	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
 	$(GO) test ./game/ -run '^$$' -fuzz '^FuzzUnmarshalState$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+	$(GO) test ./gateway/protocol/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./game/...
+
+# The whole pipeline under load: a private hokm serve on side ports with its
+# own database and Redis DB, the Redis-only floor, then MATCHES bot matches.
+MATCHES ?= 20
+PARALLEL ?= 10
+loadtest:
+	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest

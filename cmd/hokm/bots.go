@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/internal/floor"
 )
 
 // runBots implements `hokm bots`: exit 0 only if every match completed.
@@ -22,6 +25,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.Parallel, "parallel", 1, "matches at once")
 	fs.IntVar(&opts.Rules.Target, "target", 7, "points to win a match (3, 5 or 7)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "time limit per match (default 5m)")
+	floorURL := fs.String("floor-redis", "", "Redis URL: first measure the Redis-only move path there and report latencies as ratios to it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -31,6 +35,15 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	out := botsReport{}
+	if *floorURL != "" {
+		f, err := measureFloor(ctx, *floorURL)
+		if err != nil {
+			fmt.Fprintln(stderr, "hokm bots: floor:", err)
+			return 1
+		}
+		out.Floor = &f
+	}
 	rep, err := botclient.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "hokm bots:", err)
@@ -39,9 +52,41 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "match failed:", e)
 	}
-	writeJSON(stdout, rep)
+	out.Report = rep
+	if out.Floor != nil && out.Floor.P50 > 0 {
+		out.Ratio = &floorMS{P50: rep.Latency.P50 / out.Floor.P50, P99: rep.Latency.P99 / out.Floor.P99}
+	}
+	writeJSON(stdout, out)
 	if rep.Completed != rep.Matches {
 		return 1
 	}
 	return 0
+}
+
+// botsReport is the last line of `hokm bots`: the run's report, and with
+// --floor-redis the floor measured just before and the latency ratios to it.
+type botsReport struct {
+	botclient.Report
+	Floor *floorMS `json:"floor_ms,omitempty"`
+	Ratio *floorMS `json:"latency_to_floor,omitempty"`
+}
+
+type floorMS struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+// measureFloor times 2,000 moves through the Redis-only path.
+func measureFloor(ctx context.Context, url string) (floorMS, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return floorMS{}, err
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	lats, err := floor.MovePath(ctx, rdb, fmt.Sprintf("hokm-floor-%d", os.Getpid()), 2000)
+	if err != nil {
+		return floorMS{}, err
+	}
+	return floorMS{P50: floor.Quantile(lats, 0.50), P99: floor.Quantile(lats, 0.99)}, nil
 }

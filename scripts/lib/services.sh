@@ -34,6 +34,7 @@ ensure_go() {
 }
 
 ensure_redis() { # URL
+  local host port
   read -r host port < <(url_hostport "${1:-redis://127.0.0.1:6379/0}" 6379)
   if port_open "$host" "$port"; then return 0; fi
   case "$host" in 127.*|localhost) ;; *) die "Redis at $host:$port is not reachable (not local, so not starting it)";; esac
@@ -52,6 +53,7 @@ ensure_redis() { # URL
 }
 
 ensure_postgres() { # URL
+  local host port
   read -r host port < <(url_hostport "${1:-postgres://postgres@127.0.0.1:5432/hokm}" 5432)
   if port_open "$host" "$port"; then return 0; fi
   case "$host" in 127.*|localhost) ;; *) die "PostgreSQL at $host:$port is not reachable (not local, so not starting it)";; esac
