@@ -39,6 +39,10 @@ type Options struct {
 	// idempotent per match id (the task id does that).
 	Persist func(ctx context.Context, m table.MatchRecord) error
 	Bot     func(game.View) game.Action // default: the heuristic bot
+	// AfterChange runs after every committed change of a table (and again
+	// when a duplicate is answered), with the table as it now is. Each must
+	// be idempotent; an error leaves the action pending for a retry.
+	AfterChange []func(ctx context.Context, t *table.Table, seq int64) error
 	Now     func() time.Time
 	Log     *slog.Logger
 }
@@ -186,6 +190,11 @@ func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) err
 		}
 	case t.Status == table.Playing && t.IsBot(t.Game.Turn):
 		if err := p.store.Enqueue(ctx, botAction(t, t.Game.Turn, seq, p.opts.Bot)); err != nil {
+			return err
+		}
+	}
+	for _, h := range p.opts.AfterChange {
+		if err := h(ctx, t, seq); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/fx"
@@ -10,6 +11,15 @@ import (
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
+
+// Route is one handler of the public listener besides the gateway's own
+// (/ws, /healthz, /readyz). Modules add theirs to the "routes" group:
+//
+//	fx.Provide(fx.Annotate(newRoutes, fx.ResultTags(`group:"routes"`)))
+type Route struct {
+	Pattern string // http.ServeMux pattern, e.g. "POST /api/login" or "/"
+	Handler http.Handler
+}
 
 type gatewayParams struct {
 	fx.In
@@ -27,11 +37,28 @@ func newGateway(p gatewayParams) *gateway.Server {
 	return gateway.NewServer(p.Store, p.Log.With("component", "gateway"), opts)
 }
 
-// runGateway serves the public listener; on stop it first tells every
-// client it is going away, then closes the listener.
-func runGateway(lc fx.Lifecycle, gw *gateway.Server, cfg config.Config, log *slog.Logger) {
-	serveHTTP(lc, "http", cfg.HTTPAddr, gw.Handler(), log, gw.Shutdown)
+type publicParams struct {
+	fx.In
+	Lc     fx.Lifecycle
+	GW     *gateway.Server
+	Cfg    config.Config
+	Log    *slog.Logger
+	Routes []Route `group:"routes"`
 }
 
-// Gateway is the WebSocket gateway on HOKM_HTTP_ADDR.
-var Gateway = fx.Module("gateway", fx.Provide(newGateway), fx.Invoke(runGateway))
+// runPublic serves the gateway and every added route on HOKM_HTTP_ADDR; on
+// stop it first tells every client it is going away, then closes.
+func runPublic(p publicParams) {
+	mux := http.NewServeMux()
+	mux.Handle("/ws", p.GW.Handler())
+	mux.Handle("/healthz", p.GW.Handler())
+	mux.Handle("/readyz", p.GW.Handler())
+	for _, r := range p.Routes {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	serveHTTP(p.Lc, "http", p.Cfg.HTTPAddr, mux, p.Log, p.GW.Shutdown)
+}
+
+// Gateway is the public listener: the WebSocket gateway and the routes
+// other modules add.
+var Gateway = fx.Module("gateway", fx.Provide(newGateway), fx.Invoke(runPublic))

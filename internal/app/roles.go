@@ -26,19 +26,36 @@ import (
 // actionGroup is the consumer group of every worker on the action stream.
 const actionGroup = "workers"
 
+// AfterChange is a worker hook run after each committed table change;
+// modules add theirs to the "after_change" group.
+type AfterChange func(ctx context.Context, t *table.Table, seq int64) error
+
+type processorParams struct {
+	fx.In
+	Store  *redisstore.Store
+	Client *asynq.Client
+	Cfg    config.Config
+	Log    *slog.Logger
+	Hooks  []AfterChange `group:"after_change"`
+}
+
 // newProcessor builds the action processor; finished matches are handed to
 // the persistence queue (the task id makes a repeat a no-op).
-func newProcessor(store *redisstore.Store, client *asynq.Client, cfg config.Config, log *slog.Logger) *worker.Processor {
+func newProcessor(p processorParams) *worker.Processor {
 	persist := func(ctx context.Context, m table.MatchRecord) error {
-		task, err := tasks.NewPersistMatchTask(m, cfg.PersistRetries)
+		task, err := tasks.NewPersistMatchTask(m, p.Cfg.PersistRetries)
 		if err != nil {
 			return err
 		}
-		return tasks.Enqueue(ctx, client, task)
+		return tasks.Enqueue(ctx, p.Client, task)
 	}
-	return worker.NewProcessor(store, worker.Options{
-		Group: actionGroup, Consumer: cfg.WorkerID, ReclaimIdle: cfg.ReclaimIdle, Persist: persist, Log: log,
-	})
+	opts := worker.Options{
+		Group: actionGroup, Consumer: p.Cfg.WorkerID, ReclaimIdle: p.Cfg.ReclaimIdle, Persist: persist, Log: p.Log,
+	}
+	for _, h := range p.Hooks {
+		opts.AfterChange = append(opts.AfterChange, h)
+	}
+	return worker.NewProcessor(p.Store, opts)
 }
 
 func runConsumer(lc fx.Lifecycle, proc *worker.Processor, store *redisstore.Store, cfg config.Config) {

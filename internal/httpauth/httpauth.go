@@ -1,0 +1,71 @@
+// Package httpauth reads the session of an HTTP request's bearer token,
+// for the JSON API handlers on the public listener.
+package httpauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// Sessions looks up a token.
+type Sessions interface {
+	Session(ctx context.Context, token string) (redisstore.Session, error)
+}
+
+// ErrNoToken is returned when the request carries no bearer token.
+var ErrNoToken = errors.New("httpauth: no bearer token")
+
+// Token returns the bearer token of r, or "".
+func Token(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// User returns the session of r's bearer token. Every failure (no token,
+// unknown, expired, revoked, forged) is redisstore.ErrNoSession or
+// ErrNoToken; infrastructure errors are returned as they are.
+func User(r *http.Request, s Sessions) (redisstore.Session, error) {
+	tok := Token(r)
+	if tok == "" {
+		return redisstore.Session{}, ErrNoToken
+	}
+	return s.Session(r.Context(), tok)
+}
+
+// Error writes {"code": code, "message": msg} with status.
+func Error(w http.ResponseWriter, status int, code, msg string) {
+	JSON(w, status, map[string]string{"code": code, "message": msg})
+}
+
+// JSON writes v as JSON with status.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Require wraps h so that it runs only with a valid session, answering 401
+// {"code":"bad_token"} otherwise (one generic answer for every bad token)
+// and 503 {"code":"unavailable"} when the session store fails.
+func Require(s Sessions, h func(w http.ResponseWriter, r *http.Request, sess redisstore.Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := User(r, s)
+		switch {
+		case errors.Is(err, ErrNoToken), errors.Is(err, redisstore.ErrNoSession):
+			Error(w, http.StatusUnauthorized, "bad_token", "log in again")
+		case err != nil:
+			Error(w, http.StatusServiceUnavailable, "unavailable", "try again shortly")
+		default:
+			h(w, r, sess)
+		}
+	}
+}
