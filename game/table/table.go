@@ -30,10 +30,40 @@ type Player struct {
 // BotID is the user id of the server's bot at seat.
 func BotID(seat game.Seat) string { return fmt.Sprintf("bot:%d", seat) }
 
+// Options are a table's settings besides the game rules.
+type Options struct {
+	TurnSeconds  int    `json:"turn_seconds,omitempty"`  // time to play a card; 0 means DefaultTurnSeconds
+	TrumpSeconds int    `json:"trump_seconds,omitempty"` // time for the Hakem to choose trump; 0 means DefaultTrumpSeconds
+	MaxTimeouts  int    `json:"max_timeouts,omitempty"`  // consecutive timeouts before a bot takes the seat; 0 means DefaultMaxTimeouts
+	Public       bool   `json:"public,omitempty"`        // listed in the lobby
+	Code         string `json:"code,omitempty"`          // join code of a private table
+}
+
+// Defaults of Options.
+const (
+	DefaultTurnSeconds  = 30
+	DefaultTrumpSeconds = 30
+	DefaultMaxTimeouts  = 2
+)
+
+// Validate reports an error naming the bad option.
+func (o Options) Validate() error {
+	switch {
+	case o.TurnSeconds != 0 && (o.TurnSeconds < 5 || o.TurnSeconds > 300):
+		return fmt.Errorf("turn_seconds must be 5..300")
+	case o.TrumpSeconds != 0 && (o.TrumpSeconds < 5 || o.TrumpSeconds > 300):
+		return fmt.Errorf("trump_seconds must be 5..300")
+	case o.MaxTimeouts < 0 || o.MaxTimeouts > 10:
+		return fmt.Errorf("max_timeouts must be 0..10")
+	}
+	return nil
+}
+
 // Meta is the public, rarely changing part of a table.
 type Meta struct {
 	ID      string     `json:"id"`
 	Rules   game.Rules `json:"rules"`
+	Options Options    `json:"options"`
 	Host    string     `json:"host"`
 	Seats   [4]*Player `json:"seats"`
 	Status  Status     `json:"status"`
