@@ -38,7 +38,20 @@ func (c *conn) handle(ctx context.Context, req *protocol.Request) {
 		}
 		if c.follow(ctx, req) {
 			c.push(syncItem{table: req.Table, id: req.ID, after: after})
+			c.replaceOthers(ctx)
 		}
+	case protocol.TypeJoinCode:
+		c.joinCode(ctx, req)
+	case protocol.TypeLobby:
+		c.lobby(ctx, req)
+	case protocol.TypeLobbyLeave:
+		c.lobbyLeave(req)
+	case protocol.TypeQuickMatch, protocol.TypeQuickMatchCancel:
+		c.quickMatch(ctx, req)
+	case protocol.TypeWatch, protocol.TypeUnwatch:
+		c.watch(ctx, req)
+	case protocol.TypeChat:
+		c.sendChat(ctx, req)
 	default:
 		c.command(ctx, req)
 	}
@@ -57,6 +70,7 @@ func (c *conn) hello(ctx context.Context, req *protocol.Request) {
 	c.sess = &sess
 	c.push(helloItem{user: sess.User, token: token})
 	c.srv.claimUser(c, sess.User)
+	c.takeOver(ctx, sess.User)
 	data, _ := json.Marshal(protocol.HelloData{User: sess.User, Name: sess.Name, Token: token})
 	c.push(protocol.AppendAck(nil, req.ID, data))
 }
@@ -85,36 +99,123 @@ func (c *conn) session(ctx context.Context, req *protocol.Request) (redisstore.S
 	return sess, token, ""
 }
 
+// takeOver subscribes the socket to its user's channel (notices, kicks by
+// a newer socket).
+func (c *conn) takeOver(ctx context.Context, user string) {
+	if err := c.srv.hub.acquireUser(ctx, user, c); err != nil {
+		c.srv.log.Warn("subscribing to a user channel failed", "err", err)
+	}
+}
+
+// replaceOthers tells the user's other sockets, on every gateway, to close
+// ("replaced"): a socket that syncs a table is the user's live one. Once
+// per socket.
+func (c *conn) replaceOthers(ctx context.Context) {
+	if c.tookOver {
+		return
+	}
+	c.tookOver = true
+	if err := c.srv.store.Notify(ctx, c.sess.User, notice{Type: noticeReplaced, Socket: c.sid}); err != nil {
+		c.srv.log.Warn("replacing older sockets failed", "err", err)
+	}
+}
+
 func (c *conn) createTable(ctx context.Context, req *protocol.Request) {
 	var rules game.Rules
 	if req.Rules != nil {
 		rules = *req.Rules
 	}
-	for range 5 { // a fresh id is taken with odds 2^-40; retry anyway
-		t, err := table.New(newTableID(), rules, c.sess.User, time.Now().UnixMilli())
+	opts := req.Options.Table()
+	if err := opts.Validate(); err != nil {
+		c.sendError(req.ID, protocol.CodeBadOptions, err.Error())
+		return
+	}
+	for range 5 { // a fresh id or code is taken with odds 2^-40 or less; retry anyway
+		t, err := table.New(redisstore.NewTableID(), rules, c.sess.User, time.Now().UnixMilli())
 		if err != nil {
 			c.sendError(req.ID, table.CodeOf(err), err.Error())
 			return
 		}
-		err = c.srv.store.CreateTable(ctx, &t)
-		if errors.Is(err, redisstore.ErrExists) {
-			continue
-		}
+		t.Options = opts
+		created, err := c.storeTable(ctx, &t)
 		if err != nil {
 			c.srv.log.Warn("create table failed", "err", err)
 			break
 		}
-		data, _ := json.Marshal(protocol.TableData{Table: t.ID})
+		if !created {
+			continue
+		}
+		data, _ := json.Marshal(protocol.TableData{Table: t.ID, Code: t.Options.Code})
 		c.push(protocol.AppendAck(nil, req.ID, data))
 		return
 	}
 	c.sendError(req.ID, protocol.CodeUnavailable, "")
 }
 
+// storeTable stores a new table: a private one with a fresh join code, a
+// public one listed in the lobby. False when the id or code was taken.
+func (c *conn) storeTable(ctx context.Context, t *table.Table) (bool, error) {
+	st := c.srv.store
+	if !t.Options.Public {
+		t.Options.Code = redisstore.NewJoinCode()
+		ok, err := st.ReserveCode(ctx, t.Options.Code, t.ID)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	err := st.CreateTable(ctx, t)
+	if err != nil && t.Options.Code != "" {
+		if rerr := st.ReleaseCode(ctx, t.Options.Code); rerr != nil {
+			c.srv.log.Debug("releasing a join code failed", "err", rerr)
+		}
+	}
+	if errors.Is(err, redisstore.ErrExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if t.Options.Public {
+		summary, _ := json.Marshal(protocol.NewLobbyTable(&t.Meta))
+		if err := st.IndexTable(ctx, t.ID, summary, ""); err != nil {
+			c.srv.log.Warn("listing a new table failed", "table", t.ID, "err", err)
+		}
+	}
+	return true, nil
+}
+
+// joinCode resolves a private table's code; with a seat it sits the user
+// there (answered like sit, the ack also naming the table).
+func (c *conn) joinCode(ctx context.Context, req *protocol.Request) {
+	id, err := c.srv.store.ResolveCode(ctx, req.Code)
+	if errors.Is(err, redisstore.ErrNoCode) {
+		c.sendError(req.ID, protocol.CodeCodeNotFound, "")
+		return
+	}
+	if err != nil {
+		c.srv.log.Warn("resolving a join code failed", "err", err)
+		c.sendError(req.ID, protocol.CodeUnavailable, "")
+		return
+	}
+	if req.Seat == nil {
+		data, _ := json.Marshal(protocol.TableData{Table: id})
+		c.push(protocol.AppendAck(nil, req.ID, data))
+		return
+	}
+	sit := *req
+	sit.Type, sit.Table = protocol.TypeSit, id
+	c.enqueue(ctx, &sit, true)
+}
+
 // command puts a table command on the action stream. The writer answers
 // it when the worker's result arrives on the table's channel, which the
 // hub is subscribed to before the command is enqueued.
 func (c *conn) command(ctx context.Context, req *protocol.Request) {
+	c.enqueue(ctx, req, false)
+}
+
+// enqueue puts req on the action stream; withTable adds the table to the ack.
+func (c *conn) enqueue(ctx context.Context, req *protocol.Request, withTable bool) {
 	if !c.follow(ctx, req) {
 		return
 	}
@@ -130,7 +231,7 @@ func (c *conn) command(ctx context.Context, req *protocol.Request) {
 	case protocol.TypeTrump:
 		a.Arg = req.Suit
 	}
-	c.push(pendingItem{table: req.Table, id: req.ID, op: req.Type})
+	c.push(pendingItem{table: req.Table, id: req.ID, op: req.Type, withTable: withTable})
 	if err := c.srv.store.Enqueue(ctx, a); err != nil {
 		c.srv.log.Warn("enqueue failed", "table", req.Table, "err", err)
 		c.push(failItem{table: req.Table, id: req.ID, code: protocol.CodeUnavailable})
@@ -140,7 +241,7 @@ func (c *conn) command(ctx context.Context, req *protocol.Request) {
 // follow subscribes the socket to req's table, answering the frame itself
 // when that fails.
 func (c *conn) follow(ctx context.Context, req *protocol.Request) bool {
-	if !c.tables[req.Table] && len(c.tables) >= maxTables {
+	if !c.track(req.Table) {
 		c.sendError(req.ID, protocol.CodeRateLimited, "too many tables on one connection")
 		return false
 	}
@@ -149,24 +250,7 @@ func (c *conn) follow(ctx context.Context, req *protocol.Request) bool {
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return false
 	}
-	if c.tables == nil {
-		c.tables = map[string]bool{}
-	}
-	c.tables[req.Table] = true
 	return true
-}
-
-// tableAlphabet has no look-alike characters (no 0/o, 1/l).
-const tableAlphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-
-// newTableID is 8 random characters (40 bits).
-func newTableID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = tableAlphabet[b[i]&31]
-	}
-	return string(b)
 }
 
 func randomHex(n int) string {

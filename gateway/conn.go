@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,10 +27,16 @@ import (
 //	failItem      answer a pending command with an error now
 //	syncItem      a sync request
 //	catchUp       read the log: messages may have been lost
+//	watchItem     start or stop watching a table as a spectator
+//	matchedItem   the user was seated by quick match: send the table
 type conn struct {
 	srv   *Server
 	ws    *websocket.Conn
 	inbox chan any
+	sid   string // this socket's id (tells it apart from the user's others)
+	user  string // set by claimUser, under srv.mu
+
+	replaced atomic.Bool // closed because a newer socket of the user took over
 
 	stopOnce  sync.Once
 	stop      chan struct{} // the writer says bye and closes
@@ -41,11 +48,16 @@ type conn struct {
 	dead     chan struct{} // the socket is closed; both goroutines end
 	wrote    chan struct{} // the writer has ended
 
+	tablesMu sync.Mutex
+	tables   map[string]bool // tables this socket follows (subscribed)
+
 	// Owned by the reader.
-	sess    *redisstore.Session // set by hello
-	tables  map[string]bool     // tables this socket follows
-	limiter *rate.Limiter       // frames a client may send
-	flood   *rate.Limiter       // refused frames tolerated before closing
+	sess     *redisstore.Session // set by hello
+	watching map[string]bool     // tables watched as a spectator
+	limiter  *rate.Limiter       // frames a client may send
+	flood    *rate.Limiter       // refused frames tolerated before closing
+	chat     *rate.Limiter       // chat messages
+	tookOver bool                // told the user's other sockets to close
 }
 
 type (
@@ -53,6 +65,7 @@ type (
 	pendingItem struct {
 		table, id string
 		op        protocol.Type
+		withTable bool // the ack names the table (join_code)
 	}
 	failItem struct {
 		table, id string
@@ -62,14 +75,20 @@ type (
 		table, id string
 		after     int64 // -1: no seq given
 	}
+	watchItem struct {
+		table, id string
+		on        bool // watch, else unwatch
+	}
+	matchedItem struct{ table string }
 )
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv: s, ws: ws, inbox: make(chan any, s.opts.SendQueue),
+		srv: s, ws: ws, inbox: make(chan any, s.opts.SendQueue), sid: randomHex(8),
 		stop: make(chan struct{}), dead: make(chan struct{}), wrote: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(s.opts.Rate), s.opts.Burst),
 		flood:   rate.NewLimiter(rate.Limit(s.opts.FloodRate), s.opts.Burst),
+		chat:    rate.NewLimiter(rate.Limit(s.opts.ChatRate), s.opts.ChatBurst),
 	}
 }
 
@@ -85,6 +104,63 @@ func (c *conn) serve() {
 	c.kill()
 	<-c.wrote
 	c.srv.hub.releaseAll(c)
+	c.leaveQueue()
+}
+
+// leaveQueue takes the user out of the quick-match queue when the socket
+// ends, unless a newer socket of the user took over or the gateway is
+// draining (the client reconnects elsewhere and is still waiting).
+func (c *conn) leaveQueue() {
+	if c.sess == nil || c.replaced.Load() || c.srv.isClosing() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.RedisTimeout)
+	defer cancel()
+	if err := c.srv.store.LeaveQueue(ctx, c.sess.User); err != nil {
+		c.srv.log.Debug("leaving the quick-match queue failed", "err", err)
+	}
+}
+
+// replace closes the socket because a newer one of its user took over.
+func (c *conn) replace() {
+	c.replaced.Store(true)
+	c.close(protocol.ByeReplaced, websocket.CloseNormalClosure, "replaced by a newer connection")
+}
+
+// matched follows a table quick match seated the user at, so the socket
+// gets its snapshot (now, or once the seat is taken) and its events.
+func (c *conn) matched(tableID string) {
+	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.RedisTimeout)
+	defer cancel()
+	if !c.track(tableID) {
+		return
+	}
+	if err := c.srv.hub.acquire(ctx, tableID, c); err != nil {
+		c.srv.log.Warn("subscribe failed", "table", tableID, "err", err)
+		return
+	}
+	select {
+	case <-c.wrote: // the socket ended meanwhile: undo what its end released
+		c.srv.hub.releaseAll(c)
+		return
+	default:
+	}
+	c.push(matchedItem{table: tableID})
+}
+
+// track records that the socket follows tableID; false when it follows
+// maxTables others already.
+func (c *conn) track(tableID string) bool {
+	c.tablesMu.Lock()
+	defer c.tablesMu.Unlock()
+	if !c.tables[tableID] && len(c.tables) >= maxTables {
+		return false
+	}
+	if c.tables == nil {
+		c.tables = map[string]bool{}
+	}
+	c.tables[tableID] = true
+	return true
 }
 
 // refuse closes a socket accepted while the server started draining.

@@ -15,25 +15,31 @@ import (
 )
 
 // hub is the process's one Redis Pub/Sub connection. It subscribes to a
-// table's channel while at least one local socket follows the table, and
-// hands every message, decoded once, to each of those sockets' queues.
+// table's channel while at least one local socket follows the table (and
+// to a user's channel while a local socket of the user is open), and hands
+// every message, decoded once, to each of those sockets' queues. Global
+// channels (the lobby's, the kick channel) are subscribed for the hub's
+// life and go to their handler.
 type hub struct {
-	ps   *redis.PubSub
-	keys redisstore.Keys
-	log  *slog.Logger
-	done chan struct{} // closed when the receive loop has ended
+	ps      *redis.PubSub
+	keys    redisstore.Keys
+	log     *slog.Logger
+	done    chan struct{} // closed when the receive loop has ended
+	globals map[string]func(payload string)
+	onUser  func(t *hubTable, payload string) // a message on a user channel (under mu)
 
 	subMu sync.Mutex // orders SUBSCRIBE/UNSUBSCRIBE with the state below
 
 	mu     sync.Mutex
-	chans  map[string]*hubTable // by channel name
-	want   map[string]int       // subscribe confirmations still to come, by channel
-	byConn map[*conn]map[string]bool
+	chans  map[string]*hubTable      // by channel name
+	want   map[string]int            // subscribe confirmations still to come, by channel
+	byConn map[*conn]map[string]bool // channels by socket
 }
 
-// hubTable is one subscribed table channel.
+// hubTable is one subscribed table or user channel.
 type hubTable struct {
-	id    string
+	id    string // the table id or user id
+	user  bool   // a user channel
 	conns map[*conn]struct{}
 	ready chan struct{} // closed once Redis confirmed the subscription
 	up    bool          // ready is closed
@@ -45,6 +51,7 @@ type hubMsg struct {
 	table   string
 	entries []entry
 	result  *redisstore.Result
+	chat    json.RawMessage // a chat frame
 }
 
 // entry is one event of a table's log; meta is set for "table" events.
@@ -57,13 +64,27 @@ type entry struct {
 // (the hub reconnected), so it reads the log for what it missed.
 type catchUp struct{ table string }
 
-func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger) *hub {
+func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, globals map[string]func(string),
+	onUser func(*hubTable, string)) *hub {
 	h := &hub{
 		ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
+		globals: globals, onUser: onUser,
 		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
 	}
 	ch := h.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
 	go h.run(ch)
+	if len(globals) > 0 {
+		names := make([]string, 0, len(globals))
+		for name := range globals {
+			names = append(names, name)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		// On failure go-redis subscribes again when it reconnects.
+		if err := h.ps.Subscribe(ctx, names...); err != nil {
+			log.Warn("subscribing to the global channels failed", "err", err)
+		}
+	}
 	return h
 }
 
@@ -89,10 +110,18 @@ func (h *hub) close() {
 // acquire makes c follow table id and returns once the hub is subscribed
 // to its channel, so that nothing published afterwards can be missed.
 func (h *hub) acquire(ctx context.Context, id string, c *conn) error {
-	ch := h.keys.Channel(id)
+	return h.acquireChan(ctx, h.keys.Channel(id), id, false, c)
+}
+
+// acquireUser subscribes c to the channel of its user.
+func (h *hub) acquireUser(ctx context.Context, user string, c *conn) error {
+	return h.acquireChan(ctx, h.keys.User(user), user, true, c)
+}
+
+func (h *hub) acquireChan(ctx context.Context, ch, id string, user bool, c *conn) error {
 	h.mu.Lock()
 	t := h.chans[ch]
-	if t != nil && t.up && h.byConn[c][id] {
+	if t != nil && t.up && h.byConn[c][ch] {
 		h.mu.Unlock()
 		return nil
 	}
@@ -103,7 +132,7 @@ func (h *hub) acquire(ctx context.Context, id string, c *conn) error {
 	t = h.chans[ch]
 	subscribe := t == nil
 	if subscribe {
-		t = &hubTable{id: id, conns: map[*conn]struct{}{}, ready: make(chan struct{})}
+		t = &hubTable{id: id, user: user, conns: map[*conn]struct{}{}, ready: make(chan struct{})}
 		h.chans[ch] = t
 		h.want[ch]++
 	}
@@ -111,7 +140,7 @@ func (h *hub) acquire(ctx context.Context, id string, c *conn) error {
 	if h.byConn[c] == nil {
 		h.byConn[c] = map[string]bool{}
 	}
-	h.byConn[c][id] = true
+	h.byConn[c][ch] = true
 	ready := t.ready
 	h.mu.Unlock()
 	var err error
@@ -146,8 +175,7 @@ func (h *hub) releaseAll(c *conn) {
 	defer h.subMu.Unlock()
 	h.mu.Lock()
 	var drop []string
-	for id := range h.byConn[c] {
-		ch := h.keys.Channel(id)
+	for ch := range h.byConn[c] {
 		if t := h.chans[ch]; t != nil {
 			delete(t.conns, c)
 			if len(t.conns) == 0 {
@@ -190,7 +218,7 @@ func (h *hub) confirmed(ch string) {
 		t.up = true
 		close(t.ready)
 	}
-	if !expected {
+	if !expected && !t.user {
 		for c := range t.conns {
 			c.push(catchUp{table: t.id})
 		}
@@ -198,10 +226,17 @@ func (h *hub) confirmed(ch string) {
 }
 
 func (h *hub) dispatch(m *redis.Message) {
+	if f := h.globals[m.Channel]; f != nil {
+		f(m.Payload)
+		return
+	}
 	h.mu.Lock()
 	t := h.chans[m.Channel]
+	if t != nil && t.user {
+		h.onUser(t, m.Payload)
+	}
 	h.mu.Unlock()
-	if t == nil {
+	if t == nil || t.user {
 		return
 	}
 	hm, err := decodeMessage(t.id, []byte(m.Payload))
@@ -216,13 +251,13 @@ func (h *hub) dispatch(m *redis.Message) {
 	}
 }
 
-// decodeMessage decodes a published redisstore.Message.
+// decodeMessage decodes a published redisstore.TableMessage.
 func decodeMessage(tableID string, payload []byte) (*hubMsg, error) {
-	var m redisstore.Message
+	var m redisstore.TableMessage
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, err
 	}
-	hm := &hubMsg{table: tableID, result: m.Result, entries: make([]entry, len(m.Events))}
+	hm := &hubMsg{table: tableID, result: m.Result, chat: m.Chat, entries: make([]entry, len(m.Events))}
 	for i, e := range m.Events {
 		var err error
 		if hm.entries[i], err = parseEntry(e); err != nil {

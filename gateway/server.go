@@ -54,6 +54,8 @@ type Options struct {
 	// a burst of Burst, a client may send before its socket is closed with
 	// 1008; default 3×Rate, so about 4×Rate sustained closes it.
 	FloodRate float64
+	ChatRate  float64 // chat messages per second one socket may send; default 1
+	ChatBurst int     // burst above ChatRate; default 5
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +81,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Burst <= 0 {
 		o.Burst = 40
+	}
+	if o.ChatRate <= 0 {
+		o.ChatRate = 1
+	}
+	if o.ChatBurst <= 0 {
+		o.ChatBurst = 5
 	}
 	if o.FloodRate <= 0 {
 		o.FloodRate = 3 * o.Rate
@@ -111,6 +119,14 @@ type Server struct {
 	conns   map[*conn]struct{}
 	users   map[string]*conn // the socket of each user on this process
 	wg      sync.WaitGroup   // one per socket being served
+
+	// The lobby: lobbyMu orders a socket's listing (its lobby ack) with
+	// the changes pushed to it; lobbyEv feeds the pushing goroutine.
+	lobbyMu    sync.Mutex
+	lobbyConns map[*conn]struct{}
+	lobbyEv    chan string
+	lobbyDone  chan struct{}
+	lobbyOnce  sync.Once
 }
 
 // NewServer returns a gateway on store. It starts the hub's goroutine
@@ -134,7 +150,13 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	rdb := store.Client()
 	s.checks = append([]ReadyCheck{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 		opts.ReadyChecks...)
-	s.hub = newHub(rdb, store.Keys(), log)
+	s.lobbyConns, s.lobbyEv, s.lobbyDone = map[*conn]struct{}{}, make(chan string, 1024), make(chan struct{})
+	go s.pushLobby()
+	keys := store.Keys()
+	s.hub = newHub(rdb, keys, log, map[string]func(string){
+		keys.LobbyEvents(): s.lobbyChanged,
+		keys.Kick():        s.kicked,
+	}, s.userMessage)
 	return s
 }
 
@@ -180,6 +202,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.cancel()
 	s.hub.close()
+	s.lobbyOnce.Do(func() { close(s.lobbyEv) })
+	<-s.lobbyDone
 	return err
 }
 
@@ -307,11 +331,14 @@ func (s *Server) add(c *conn) bool {
 
 func (s *Server) remove(c *conn) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.conns, c)
 	if c.sess != nil && s.users[c.sess.User] == c {
 		delete(s.users, c.sess.User)
 	}
+	s.mu.Unlock()
+	s.lobbyMu.Lock()
+	delete(s.lobbyConns, c)
+	s.lobbyMu.Unlock()
 }
 
 // claimUser makes c the socket of user on this process; an older socket
@@ -320,9 +347,104 @@ func (s *Server) claimUser(c *conn, user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.users[user]; old != nil && old != c {
-		old.close(protocol.ByeReplaced, websocket.CloseNormalClosure, "replaced by a newer connection")
+		old.replace()
 	}
 	s.users[user] = c
+	c.user = user
+}
+
+// kicked closes every socket of the user a kick message names, with bye
+// and the message's reason, close code 1008.
+func (s *Server) kicked(payload string) {
+	var k redisstore.Kick
+	if err := json.Unmarshal([]byte(payload), &k); err != nil || k.User == "" || k.Reason == "" {
+		s.log.Warn("undecodable kick message", "payload", payload)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.user == k.User {
+			c.close(k.Reason, websocket.ClosePolicyViolation, "session ended")
+		}
+	}
+}
+
+// notice is a message on a user's channel.
+type notice struct {
+	Type   string `json:"type"`
+	Table  string `json:"table,omitempty"`
+	Socket string `json:"socket,omitempty"` // replaced: the socket that stays
+}
+
+// noticeReplaced is the notice a user's new socket sends to close the
+// others, on any gateway.
+const noticeReplaced = "replaced"
+
+// userMessage handles a message on the channel of user t.id, for the
+// sockets t.conns (called with the hub's lock held: it must not block).
+func (s *Server) userMessage(t *hubTable, payload string) {
+	var n notice
+	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Type == "" {
+		s.log.Warn("undecodable user notice", "user", t.id)
+		return
+	}
+	if n.Type == noticeReplaced {
+		for c := range t.conns {
+			if c.sid != n.Socket {
+				c.replace()
+			}
+		}
+		return
+	}
+	frame, err := noticeFrame(payload)
+	if err != nil {
+		s.log.Warn("undecodable user notice", "user", t.id, "err", err)
+		return
+	}
+	for c := range t.conns {
+		c.push(frame)
+		if n.Type == "matched" && protocol.ValidTableID(n.Table) {
+			go c.matched(n.Table)
+		}
+	}
+}
+
+// noticeFrame turns {"type":X,...} into {"type":"notice","notice":X,...}.
+func noticeFrame(payload string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
+		return nil, err
+	}
+	m["notice"] = m["type"]
+	m["type"] = json.RawMessage(`"notice"`)
+	return json.Marshal(m)
+}
+
+// lobbyChanged queues a lobby change ({"table":...} or {"removed":...})
+// for the sockets in the lobby; it never blocks the hub.
+func (s *Server) lobbyChanged(payload string) {
+	if len(payload) < 2 || payload[0] != '{' {
+		return
+	}
+	select {
+	case s.lobbyEv <- payload:
+	default:
+		s.log.Warn("lobby change dropped: queue full")
+	}
+}
+
+// pushLobby sends each lobby change to the sockets in the lobby.
+func (s *Server) pushLobby() {
+	defer close(s.lobbyDone)
+	for payload := range s.lobbyEv {
+		frame := append([]byte(`{"type":"lobby",`), payload[1:]...)
+		s.lobbyMu.Lock()
+		for c := range s.lobbyConns {
+			c.push(frame)
+		}
+		s.lobbyMu.Unlock()
+	}
 }
 
 // connCount is the number of sockets being served (for tests).

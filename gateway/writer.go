@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -31,18 +32,21 @@ type writer struct {
 }
 
 // following is what the socket knows of one table. A socket receives a
-// table's events only while its user is seated there (last >= 0).
+// table's events only while its user is seated there or it watches the
+// table (last >= 0).
 type following struct {
-	seat int   // the user's seat, -1 when not seated
-	last int64 // seq of the last event sent, -1 when not following events
+	seat  int   // the user's seat, -1 when not seated
+	last  int64 // seq of the last event sent, -1 when not following events
+	watch bool  // watching as a spectator
 }
 
 type pendKey struct{ table, id string }
 
 // pending is a command waiting for its worker's answer.
 type pending struct {
-	op       protocol.Type
-	deadline time.Time
+	op        protocol.Type
+	deadline  time.Time
+	withTable bool
 }
 
 func newWriter(c *conn) *writer {
@@ -101,7 +105,8 @@ func (w *writer) handle(v any) error {
 		return w.message(v)
 	case pendingItem:
 		k := pendKey{v.table, v.id}
-		w.pending[k] = append(w.pending[k], pending{op: v.op, deadline: time.Now().Add(w.srv.opts.AnswerTimeout)})
+		w.pending[k] = append(w.pending[k], pending{op: v.op, withTable: v.withTable,
+			deadline: time.Now().Add(w.srv.opts.AnswerTimeout)})
 		w.arm()
 	case failItem:
 		return w.resolve(v.table, v.id, v.code, 0)
@@ -111,8 +116,40 @@ func (w *writer) handle(v any) error {
 		if f := w.tables[v.table]; f != nil && f.last >= 0 {
 			return w.fill(v.table, f, -1)
 		}
+	case watchItem:
+		return w.watch(v)
+	case matchedItem:
+		if f := w.following(v.table); f.last < 0 {
+			return w.snapshot(v.table, f)
+		}
 	}
 	return nil
+}
+
+// watch starts (a spectator snapshot, then every event in its public
+// form) or stops watching a table, then acks.
+func (w *writer) watch(v watchItem) error {
+	f := w.following(v.table)
+	if !v.on {
+		f.watch = false
+		if f.seat < 0 {
+			*f = following{seat: -1, last: -1}
+		}
+		w.buf = protocol.AppendAck(w.buf[:0], v.id, nil)
+		return w.write(websocket.TextMessage, w.buf)
+	}
+	f.watch = true
+	if f.last < 0 {
+		if err := w.snapshot(v.table, f); err != nil {
+			return err
+		}
+	}
+	if f.last < 0 { // the table is gone
+		f.watch = false
+		return w.sendError(v.id, protocol.CodeTableNotFound)
+	}
+	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, f.last)
+	return w.write(websocket.TextMessage, w.buf)
 }
 
 func (w *writer) write(kind int, b []byte) error {
@@ -177,6 +214,9 @@ func (w *writer) message(m *hubMsg) error {
 			return err
 		}
 	}
+	if m.chat != nil && f.last >= 0 {
+		return w.write(websocket.TextMessage, m.chat)
+	}
 	if r := m.result; r != nil && r.User == w.user {
 		return w.resolve(m.table, r.ID, game.Code(r.Code), r.Seq)
 	}
@@ -212,6 +252,8 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 	if e.meta != nil {
 		if seat := seatOf(e.meta, w.user); seat >= 0 {
 			f.seat = seat
+		} else if f.watch {
+			f.seat = -1
 		} else {
 			*f = following{seat: -1, last: -1} // left the table: no more events
 		}
@@ -283,13 +325,13 @@ func (w *writer) snapshot(tableID string, f *following) error {
 
 func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following) error {
 	seat := seatOf(&l.Table.Meta, w.user)
-	if seat < 0 {
+	if seat < 0 && !f.watch {
 		*f = following{seat: -1, last: -1}
 		return nil
 	}
 	snap := protocol.Snapshot{Table: tableID, Seq: l.Seq, TableInfo: l.Table.Meta}
 	if l.Table.Match > 0 {
-		v := game.ViewFor(&l.Table.Game, seat) // this seat's cards only
+		v := game.ViewFor(&l.Table.Game, seat) // this seat's cards only; none for a spectator
 		snap.View = &v
 	}
 	b, err := protocol.MarshalSnapshot(snap)
@@ -298,6 +340,29 @@ func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following
 		return nil
 	}
 	f.seat, f.last = seat, l.Seq
+	if err := w.write(websocket.TextMessage, b); err != nil {
+		return err
+	}
+	return w.chatHistory(tableID)
+}
+
+// chatHistory sends the table's recent chat, if there is any.
+func (w *writer) chatHistory(tableID string) error {
+	ctx, cancel := w.ctx()
+	msgs, err := w.srv.store.ChatHistory(ctx, tableID)
+	cancel()
+	if err != nil {
+		w.srv.log.Warn("reading chat history failed", "table", tableID, "err", err)
+		return nil
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(struct {
+		Type     protocol.Type     `json:"type"`
+		Table    string            `json:"table"`
+		Messages []json.RawMessage `json:"messages"`
+	}{protocol.TypeChatHistory, tableID, msgs})
 	return w.write(websocket.TextMessage, b)
 }
 
@@ -315,7 +380,7 @@ func (w *writer) sync(v syncItem) error {
 		return w.sendError(v.id, protocol.CodeUnavailable)
 	}
 	f := w.following(v.table)
-	if seatOf(&l.Table.Meta, w.user) < 0 {
+	if seatOf(&l.Table.Meta, w.user) < 0 && !f.watch {
 		*f = following{seat: -1, last: -1}
 		return w.sendError(v.id, protocol.CodeNotInGame)
 	}
@@ -375,7 +440,12 @@ func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
 				return err
 			}
 		}
-		w.buf = protocol.AppendAckSeq(w.buf[:0], id, seq)
+		if p.withTable {
+			data, _ := json.Marshal(protocol.TableData{Table: tableID, Seq: &seq})
+			w.buf = protocol.AppendAck(w.buf[:0], id, data)
+		} else {
+			w.buf = protocol.AppendAckSeq(w.buf[:0], id, seq)
+		}
 		return w.write(websocket.TextMessage, w.buf)
 	}
 	if code == protocol.CodeTableNotFound && p.op != protocol.TypeSit {

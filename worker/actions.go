@@ -43,8 +43,8 @@ type Options struct {
 	// when a duplicate is answered), with the table as it now is. Each must
 	// be idempotent; an error leaves the action pending for a retry.
 	AfterChange []func(ctx context.Context, t *table.Table, seq int64) error
-	Now     func() time.Time
-	Log     *slog.Logger
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 func (o Options) withDefaults() Options {

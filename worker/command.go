@@ -36,6 +36,8 @@ const (
 	OpRematch = "rematch"
 	OpTrump   = "trump"
 	OpPlay    = "play"
+	OpBack    = "back"    // an Away player takes their seat back from the bot
+	OpTimeout = "timeout" // from the timer loop only: Arg is the timer number
 )
 
 // command turns a stream action into a table command, or a refusal code.
@@ -57,6 +59,17 @@ func command(a *redisstore.Action) (table.Command, game.Code) {
 	case OpPlay:
 		c, _ := game.ParseCard(a.Arg)
 		return table.Command{Op: table.OpAction, Action: game.PlayCard(c)}, ""
+	case OpBack:
+		return table.Command{Op: table.OpBack}, ""
+	case OpTimeout:
+		if a.User != TimerUser {
+			return table.Command{}, CodeUnknownType // not a client's command
+		}
+		n, err := strconv.ParseInt(a.Arg, 10, 64)
+		if err != nil {
+			n = -1 // no such timer: refused as stale
+		}
+		return table.Command{Op: table.OpTimeout, Timer: n}, ""
 	}
 	return table.Command{}, CodeUnknownType
 }

@@ -19,6 +19,8 @@ const (
 	OpStart                 // start a match (all seats taken, none running)
 	OpRematch               // start the next match; only after one has finished
 	OpAction                // a game action (trump or card) for the user's own seat
+	OpBack                  // an Away player takes their seat back from the bot
+	OpTimeout               // the seat on turn ran out of time (Timer): play for it
 )
 
 // Command is one user's request to the table.
@@ -27,6 +29,7 @@ type Command struct {
 	Seat   game.Seat   // OpSit
 	Name   string      // OpSit: the display name to show
 	Action game.Action // OpAction
+	Timer  int64       // OpTimeout: the Meta.Timer the deadline was armed as
 }
 
 // Env is what a command may need from the world: the time and, to start a
@@ -57,7 +60,19 @@ type MetaEvent struct {
 // Apply runs user's command against t. It returns the new table and its
 // events, or t unchanged and an error with a stable code (*Error, or the
 // engine's *game.Error for a rejected game action).
+//
+// Every accepted change also sets the turn clock (Meta.Deadline, Timer):
+// see withClock.
 func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
+	next, evs, err := apply(t, user, c, env)
+	if err != nil || evs == nil {
+		return next, evs, err
+	}
+	next, evs = withClock(&t, next, evs, env.Now)
+	return next, evs, nil
+}
+
+func apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	switch c.Op {
 	case OpSit:
 		return sit(t, user, c.Seat, c.Name)
@@ -69,6 +84,10 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 		return startMatch(t, user, c.Op, env)
 	case OpAction:
 		return act(t, user, c.Action, env)
+	case OpBack:
+		return back(t, user)
+	case OpTimeout:
+		return timeout(t, c.Timer, env)
 	}
 	return t, nil, &Error{Code: "unknown_command"}
 }
@@ -143,7 +162,7 @@ func leave(t Table, user string, env Env) (Table, []Event, error) {
 	}
 	var p *Player
 	if t.Status == Playing {
-		p = &Player{ID: BotID(seat), Name: "bot", Bot: true}
+		p = &Player{ID: BotID(seat), Name: "bot", Bot: true, AbandonedBy: user}
 	}
 	t = withSeats(t, seat, p)
 	return t, []Event{t.metaEvent()}, nil
@@ -184,6 +203,7 @@ func startMatch(t Table, user string, op Op, env Env) (Table, []Event, error) {
 		return t, nil, &Error{Code: CodeBadRules, Msg: err.Error()}
 	}
 	t.Game, t.Moves = g, nil
+	t = freshPlayers(t, user)
 	t.Match++
 	t.Status, t.Started, t.Ended = Playing, env.Now, 0
 	return t, append([]Event{t.metaEvent()}, wrap(gevs)...), nil
@@ -191,6 +211,9 @@ func startMatch(t Table, user string, op Op, env Env) (Table, []Event, error) {
 
 func act(t Table, user string, a game.Action, env Env) (Table, []Event, error) {
 	seat := t.SeatOf(user)
+	if seat < 0 {
+		seat = t.awaySeatOfBot(user)
+	}
 	if seat < 0 {
 		return t, nil, refuse(CodeNotInGame)
 	}
@@ -200,18 +223,38 @@ func act(t Table, user string, a game.Action, env Env) (Table, []Event, error) {
 		}
 		return t, nil, game.ErrWrongPhase
 	}
+	p := t.Seats[seat]
+	if p.Away && p.ID == user {
+		return t, nil, refuse(CodeSeatAway) // the bot plays this seat until "back"
+	}
+	next, evs, err := play(t, seat, a, env)
+	if err != nil {
+		return t, nil, err
+	}
+	if p.ID == user && p.Timeouts != 0 {
+		q := *p
+		q.Timeouts = 0
+		next = withSeats(next, seat, &q)
+	}
+	if next.Status == Finished {
+		evs = append(evs, next.metaEvent())
+	}
+	return next, evs, nil
+}
+
+// play applies a game action for seat and records it; a finished match
+// ends the table's match (the caller adds the table event).
+func play(t Table, seat game.Seat, a game.Action, env Env) (Table, []Event, error) {
 	g, gevs, err := game.Apply(t.Game, seat, a)
 	if err != nil {
 		return t, nil, err
 	}
 	t.Game = g
 	t.Moves = append(t.Moves[:len(t.Moves):len(t.Moves)], Move{Seat: seat, Action: a})
-	evs := wrap(gevs)
 	if g.Over() {
 		t.Status, t.Ended = Finished, env.Now
-		evs = append(evs, t.metaEvent())
 	}
-	return t, evs, nil
+	return t, wrap(gevs), nil
 }
 
 func wrap(gevs []game.Event) []Event {

@@ -317,7 +317,7 @@ func TestLeave(t *testing.T) {
 		for seat := 0; seat < 4; seat++ {
 			out, evs := mustApply(t, tb, users[seat], table.Command{Op: table.OpLeave}, table.Env{Now: 50})
 			sameTable(t, "input", tb, snap)
-			want := table.Player{ID: table.BotID(seat), Name: "bot", Bot: true}
+			want := table.Player{ID: table.BotID(seat), Name: "bot", Bot: true, AbandonedBy: users[seat]}
 			if out.Seats[seat] == nil || *out.Seats[seat] != want || !out.IsBot(seat) {
 				t.Fatalf("seat %d after leave: %+v", seat, out.Seats[seat])
 			}
@@ -633,6 +633,12 @@ func checkEvents(t testing.TB, prev *game.State, tb *table.Table, evs []table.Ev
 			checkMetaEvent(t, e, tb.Meta)
 			if b := mustJSON(t, me); !strings.HasPrefix(string(b), `{"type":"table","table":{`) {
 				t.Fatalf("table event JSON %s", b)
+			}
+			continue
+		}
+		if te, ok := e.Data.(table.TurnEvent); ok {
+			if i != len(evs)-1 || e.To != game.Everyone || te.Seat != tb.OnTurn() || te.Deadline != tb.Deadline || te.Deadline == 0 {
+				t.Fatalf("turn event %d of %d: %+v, table on turn %d deadline %d", i, len(evs), te, tb.OnTurn(), tb.Deadline)
 			}
 			continue
 		}

@@ -40,3 +40,10 @@ func CodeOf(err error) game.Code {
 	}
 	return ""
 }
+
+// Codes of the turn clock and the bot taking over.
+const (
+	CodeStaleTimeout game.Code = "stale_timeout" // the timer is not the table's current one (the turn moved on)
+	CodeNotAway      game.Code = "not_away"      // back: the bot is not playing this seat
+	CodeSeatAway     game.Code = "seat_away"     // the bot plays this seat: send back first
+)

@@ -68,7 +68,8 @@ func actor(g *game.State) game.Seat {
 }
 
 // step plays one legal action chosen by rng through table.Apply, as the user
-// holding the seat whose turn it is (a bot acts as BotID(seat)).
+// holding the seat whose turn it is (a bot acts as BotID(seat), also for
+// an Away player).
 func step(t testing.TB, tb table.Table, rng *rand.Rand, now int64) (table.Table, []table.Event, game.Seat, game.Action) {
 	t.Helper()
 	seat := actor(&tb.Game)
@@ -77,7 +78,11 @@ func step(t testing.TB, tb table.Table, rng *rand.Rand, now int64) (table.Table,
 		t.Fatalf("no legal action for seat %d in phase %v", seat, tb.Game.Phase)
 	}
 	a := legal[rng.IntN(len(legal))]
-	next, evs := mustApply(t, tb, tb.Seats[seat].ID, table.Command{Op: table.OpAction, Action: a}, table.Env{Now: now})
+	user := tb.Seats[seat].ID
+	if tb.Seats[seat].Away {
+		user = table.BotID(seat)
+	}
+	next, evs := mustApply(t, tb, user, table.Command{Op: table.OpAction, Action: a}, table.Env{Now: now})
 	return next, evs, seat, a
 }
 

@@ -1,7 +1,10 @@
 // Package table is the pure lifecycle of a Hokm table around the rules
 // engine: seats and who holds them, bots, starting a match, the accepted
-// moves of the match (its record) and rematches. Like game, it imports only
-// the standard library; randomness (seeds) and time come in as arguments.
+// moves of the match (its record), rematches, and the turn clock (deadlines,
+// timeouts played for a seat, the bot taking over an away player's seat).
+// Like game, it imports only the standard library (and game/bot, for the
+// timeout move, which does too); randomness (seeds) and time come in as
+// arguments.
 package table
 
 import (
@@ -25,6 +28,16 @@ type Player struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Bot  bool   `json:"bot,omitempty"`
+	// Away: this person ran out of time MaxTimeouts turns in a row, and the
+	// server's bot plays the seat until they send "back".
+	Away bool `json:"away,omitempty"`
+	// Timeouts counts this person's consecutive timeouts in the match; any
+	// action of theirs resets it.
+	Timeouts int `json:"timeouts,omitempty"`
+	// AbandonedBy is set on the bot that took over the seat of a person who
+	// left the running match: that person's user id. The match still counts
+	// for them (stats and rating). Cleared when the next match starts.
+	AbandonedBy string `json:"abandoned_by,omitempty"`
 }
 
 // BotID is the user id of the server's bot at seat.
@@ -71,6 +84,12 @@ type Meta struct {
 	Created int64      `json:"created"`
 	Started int64      `json:"started,omitempty"` // unix ms when the current match started
 	Ended   int64      `json:"ended,omitempty"`
+	// Deadline is when the seat on turn runs out of time (unix ms): set
+	// while a person who is not away is to act, 0 otherwise.
+	Deadline int64 `json:"deadline,omitempty"`
+	// Timer numbers the deadlines armed at this table (1, 2, ...). A timeout
+	// names the one it was armed for; any other is stale and changes nothing.
+	Timer int64 `json:"timer,omitempty"`
 }
 
 // Table is a table with its current match. Game and Moves are meaningful
@@ -98,9 +117,13 @@ func (t *Meta) SeatOf(user string) game.Seat {
 	return -1
 }
 
-// IsBot reports whether seat is held by a bot.
+// IsBot reports whether the server's bot plays seat: a bot holds it, or
+// its player is Away.
 func (t *Meta) IsBot(seat game.Seat) bool {
-	return seat >= 0 && seat < 4 && t.Seats[seat] != nil && t.Seats[seat].Bot
+	if seat < 0 || seat > 3 || t.Seats[seat] == nil {
+		return false
+	}
+	return t.Seats[seat].Bot || t.Seats[seat].Away
 }
 
 // Full reports whether all four seats are taken.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hokm-project/hokm/game"
@@ -28,22 +29,29 @@ const (
 	fSuit
 	fCard
 	fAfter
+	fOptions
+	fCode
+	fText
 )
 
 var fieldNames = map[string]field{
 	"type": fType, "id": fID, "token": fToken, "name": fName, "rules": fRules,
 	"table": fTable, "seat": fSeat, "suit": fSuit, "card": fCard, "after": fAfter,
+	"options": fOptions, "code": fCode, "text": fText,
 }
 
 // ruleKeys are the keys of create_table's "rules" object.
 var ruleKeys = map[string]bool{"target": true, "play_all_tricks": true, "hide_until_trump": true, "random_first_hakem": true}
+
+// optionKeys are the keys of create_table's "options" object.
+var optionKeys = map[string]bool{"turn_seconds": true, "trump_seconds": true, "max_timeouts": true, "public": true}
 
 // spec is which keys a frame type allows and requires besides type and id.
 type spec struct{ allowed, required field }
 
 var specs = map[Type]spec{
 	TypeHello:       {allowed: fToken | fName},
-	TypeCreateTable: {allowed: fRules},
+	TypeCreateTable: {allowed: fRules | fOptions},
 	TypeSit:         {allowed: fTable | fSeat, required: fTable | fSeat},
 	TypeLeave:       {allowed: fTable, required: fTable},
 	TypeAddBots:     {allowed: fTable, required: fTable},
@@ -53,6 +61,16 @@ var specs = map[Type]spec{
 	TypePlay:        {allowed: fTable | fCard, required: fTable | fCard},
 	TypeSync:        {allowed: fTable | fAfter, required: fTable},
 	TypePing:        {},
+
+	TypeJoinCode:         {allowed: fCode | fSeat, required: fCode},
+	TypeLobby:            {},
+	TypeLobbyLeave:       {},
+	TypeQuickMatch:       {},
+	TypeQuickMatchCancel: {},
+	TypeWatch:            {allowed: fTable, required: fTable},
+	TypeUnwatch:          {allowed: fTable, required: fTable},
+	TypeChat:             {allowed: fTable | fText, required: fTable | fText},
+	TypeBack:             {allowed: fTable, required: fTable},
 }
 
 // Decode decodes one client frame strictly: a single JSON object of valid
@@ -103,6 +121,7 @@ func Decode(data []byte) (*Request, error) {
 	if err := dec.Decode(req); err != nil {
 		return bad("%s", typeProblem(err))
 	}
+	req.Code = strings.ToUpper(req.Code) // codes are typed by people
 	if err := check(req, sc.seen); err != nil {
 		err.ID = id
 		return nil, err
@@ -120,6 +139,8 @@ func check(r *Request, seen field) *Error {
 		return bad(fmt.Sprintf("token must be 1 to %d characters", MaxTokenLen))
 	case r.After != nil && *r.After < 0:
 		return bad("after must not be negative")
+	case seen&fCode != 0 && !ValidJoinCode(r.Code):
+		return bad(fmt.Sprintf("code must be %d characters of %s", JoinCodeLen, JoinCodeAlphabet))
 	}
 	if seen&fCard != 0 {
 		if _, ok := game.ParseCard(r.Card); !ok {
@@ -143,6 +164,20 @@ func ValidTableID(id string) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidJoinCode reports whether code is a well-formed join code (Decode
+// upper-cases it first).
+func ValidJoinCode(code string) bool {
+	if len(code) != JoinCodeLen {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if strings.IndexByte(JoinCodeAlphabet, code[i]) < 0 {
 			return false
 		}
 	}
@@ -210,6 +245,7 @@ type level struct {
 	array   bool
 	top     bool // the frame itself
 	rules   bool // create_table's rules object
+	options bool // create_table's options object
 	wantKey bool
 	key     string   // key of the value being read
 	keys    []string // keys seen so far in this object
@@ -253,7 +289,8 @@ func (sc *scan) walk(data []byte) {
 			if len(stack) >= MaxDepth {
 				sc.fail("nested too deeply")
 			}
-			stack = append(stack, level{array: v == '[', wantKey: v == '{', rules: lv.top && lv.key == "rules" && v == '{'})
+			stack = append(stack, level{array: v == '[', wantKey: v == '{',
+				rules: lv.top && lv.key == "rules" && v == '{', options: lv.top && lv.key == "options" && v == '{'})
 		case nil:
 			sc.fail(fmt.Sprintf("%q must not be null", lv.key))
 		}
@@ -289,6 +326,8 @@ func (sc *scan) key(lv *level, key string) {
 		}
 	case lv.rules && !ruleKeys[key]:
 		sc.fail(fmt.Sprintf("unknown field %q in rules", key))
+	case lv.options && !optionKeys[key]:
+		sc.fail(fmt.Sprintf("unknown field %q in options", key))
 	}
 }
 

@@ -36,6 +36,16 @@ const (
 	TypePlay        Type = "play"
 	TypeSync        Type = "sync"
 	TypePing        Type = "ping"
+
+	TypeJoinCode         Type = "join_code"          // resolve a private table's code (and sit)
+	TypeLobby            Type = "lobby"              // subscribe to the public listing (also the pushed frame)
+	TypeLobbyLeave       Type = "lobby_leave"        // unsubscribe
+	TypeQuickMatch       Type = "quick_match"        // enter the matchmaking queue
+	TypeQuickMatchCancel Type = "quick_match_cancel" // leave it
+	TypeWatch            Type = "watch"              // spectate a table
+	TypeUnwatch          Type = "unwatch"
+	TypeChat             Type = "chat" // say something at a table (also the pushed frame)
+	TypeBack             Type = "back" // take back the seat a bot played for you
 )
 
 // Server frame types.
@@ -45,6 +55,9 @@ const (
 	TypeEvent    Type = "event"
 	TypeSnapshot Type = "snapshot"
 	TypeBye      Type = "bye"
+	// TypeNotice is a message to the user: {"notice":"matched","table":...}.
+	TypeNotice      Type = "notice"
+	TypeChatHistory Type = "chat_history"
 )
 
 // Error codes of the protocol itself. The table's and the engine's codes
@@ -64,12 +77,20 @@ const (
 	CodeActionIDReused       game.Code = "action_id_reused"
 	CodeVersionUnsupported   game.Code = "version_unsupported"
 	CodeOriginNotAllowed     game.Code = "origin_not_allowed"
+	CodeBadOptions           game.Code = "bad_options"
+	CodeCodeNotFound         game.Code = "code_not_found"
+	CodeTooLong              game.Code = "too_long"
+	CodeAlreadySeated        game.Code = table.CodeAlreadySeated // watch a table you are seated at
 )
 
 // Bye reasons.
 const (
 	ByeShutdown = "shutdown" // the server is draining; reconnect (to any gateway)
 	ByeReplaced = "replaced" // the same session connected again elsewhere
+	// Reasons from the kick channel (accounts): the socket is closed 1008.
+	ByeLoggedOut       = "logged_out"
+	ByeAccountDeleted  = "account_deleted"
+	ByePasswordChanged = "password_changed"
 )
 
 // Limits on client frames.
@@ -77,7 +98,11 @@ const (
 	MaxIDLen    = 64 // an id is 1..64 printable ASCII characters
 	MaxTableLen = 32 // a table id is 1..32 of [A-Za-z0-9_-]
 	MaxTokenLen = 256
-	MaxDepth    = 4 // nesting of objects and arrays, the frame itself being 1
+	MaxDepth    = 4   // nesting of objects and arrays, the frame itself being 1
+	MaxChatLen  = 200 // characters of a chat text after cleaning
+
+	JoinCodeLen      = 6
+	JoinCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no I, O, 0, 1
 )
 
 // Request is one decoded client frame. Which fields are set depends on
@@ -94,6 +119,27 @@ type Request struct {
 	Suit  string      `json:"suit,omitempty"`  // trump: one of S H D C
 	Card  string      `json:"card,omitempty"`  // play: rank then suit, e.g. "TD"
 	After *int64      `json:"after,omitempty"` // sync: the last seq the client has
+
+	Options *TableOptions `json:"options,omitempty"` // create_table
+	Code    string        `json:"code,omitempty"`    // join_code: upper-cased by Decode
+	Text    string        `json:"text,omitempty"`    // chat
+}
+
+// TableOptions are create_table's options (table.Options without the code,
+// which the server makes).
+type TableOptions struct {
+	TurnSeconds  int  `json:"turn_seconds,omitempty"`
+	TrumpSeconds int  `json:"trump_seconds,omitempty"`
+	MaxTimeouts  int  `json:"max_timeouts,omitempty"`
+	Public       bool `json:"public,omitempty"`
+}
+
+// Table returns the options as table options.
+func (o *TableOptions) Table() table.Options {
+	if o == nil {
+		return table.Options{}
+	}
+	return table.Options{TurnSeconds: o.TurnSeconds, TrumpSeconds: o.TrumpSeconds, MaxTimeouts: o.MaxTimeouts, Public: o.Public}
 }
 
 // Error is a client frame refused by the protocol layer, with the frame's
@@ -116,9 +162,62 @@ type HelloData struct {
 	Token string `json:"token"`
 }
 
-// TableData is the data of the ack of a create_table.
+// TableData is the data of the ack of a create_table (Code for a private
+// table) and of a join_code (Seq when it sat the user).
 type TableData struct {
 	Table string `json:"table"`
+	Code  string `json:"code,omitempty"`
+	Seq   *int64 `json:"seq,omitempty"`
+}
+
+// LobbyData is the data of the ack of a lobby frame: the public tables.
+type LobbyData struct {
+	Tables []LobbyTable `json:"tables"`
+}
+
+// LobbyTable is a public table as the lobby lists it.
+type LobbyTable struct {
+	ID      string        `json:"id"`
+	Rules   game.Rules    `json:"rules"`
+	Options table.Options `json:"options"` // never with a code
+	Seats   [4]*LobbySeat `json:"seats"`   // null when empty
+	Status  table.Status  `json:"status"`
+	Match   int           `json:"match"`
+	Created int64         `json:"created"`
+}
+
+// LobbySeat is who holds a seat, as the lobby shows it.
+type LobbySeat struct {
+	Name string `json:"name"`
+	Bot  bool   `json:"bot,omitempty"`
+}
+
+// NewLobbyTable is the lobby's summary of a table.
+func NewLobbyTable(m *table.Meta) LobbyTable {
+	lt := LobbyTable{ID: m.ID, Rules: m.Rules, Options: m.Options, Status: m.Status, Match: m.Match, Created: m.Created}
+	lt.Options.Code = ""
+	for i, p := range m.Seats {
+		if p != nil {
+			lt.Seats[i] = &LobbySeat{Name: p.Name, Bot: p.Bot}
+		}
+	}
+	return lt
+}
+
+// ChatFrom is who said a chat message; Seat is -1 for a spectator.
+type ChatFrom struct {
+	User string `json:"user"`
+	Name string `json:"name"`
+	Seat int    `json:"seat"`
+}
+
+// Chat is a chat frame: {"type":"chat","table","from","text","at"}.
+type Chat struct {
+	Type  Type     `json:"type"` // always "chat"
+	Table string   `json:"table"`
+	From  ChatFrom `json:"from"`
+	Text  string   `json:"text"`
+	At    int64    `json:"at"` // unix ms
 }
 
 // SeqData is the data of the ack of a table command or a sync: the table's
@@ -151,6 +250,41 @@ type ServerFrame struct {
 	TableInfo *table.Meta     `json:"table_info,omitempty"`
 	View      json.RawMessage `json:"view,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
+
+	Notice   string            `json:"notice,omitempty"`   // notice
+	Removed  string            `json:"removed,omitempty"`  // lobby: a table left the listing
+	From     *ChatFrom         `json:"from,omitempty"`     // chat
+	Text     string            `json:"text,omitempty"`     // chat
+	At       int64             `json:"at,omitempty"`       // chat
+	Messages []json.RawMessage `json:"messages,omitempty"` // chat_history: chat frames, oldest first
+	// Lobby is the "table" object of a lobby frame (whose "table" is not an id).
+	Lobby *LobbyTable `json:"-"`
+}
+
+// UnmarshalJSON decodes any server frame; a lobby frame's table object
+// goes to Lobby.
+func (f *ServerFrame) UnmarshalJSON(b []byte) error {
+	type plain ServerFrame
+	var head struct {
+		Type  Type            `json:"type"`
+		Table json.RawMessage `json:"table"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	if head.Type != TypeLobby || len(head.Table) == 0 || head.Table[0] != '{' {
+		return json.Unmarshal(b, (*plain)(f))
+	}
+	var l struct {
+		Type    Type        `json:"type"`
+		Table   *LobbyTable `json:"table"`
+		Removed string      `json:"removed"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*f = ServerFrame{Type: l.Type, Lobby: l.Table, Removed: l.Removed}
+	return nil
 }
 
 // Message is the default human-readable text of a code.
@@ -176,8 +310,11 @@ var messages = map[game.Code]string{
 	CodeActionIDReused:       "this id was used before for another command",
 	CodeVersionUnsupported:   "state protocol version 1: ?v=1 or subprotocol hokm.v1",
 	CodeOriginNotAllowed:     "origin not allowed",
+	CodeBadOptions:           "invalid table options",
+	CodeCodeNotFound:         "no table has this code",
+	CodeTooLong:              "text too long",
 	table.CodeSeatTaken:      "that seat is taken",
-	table.CodeAlreadySeated:  "you are already seated",
+	table.CodeAlreadySeated:  "you are seated at this table; sync instead",
 	table.CodeInvalidSeat:    "seat must be 0..3",
 	table.CodeTableNotFull:   "all four seats must be taken",
 	table.CodeBadRules:       "invalid rules",

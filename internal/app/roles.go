@@ -179,11 +179,11 @@ func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func Role(role string, cfg config.Config) fx.Option {
 	switch role {
 	case "serve":
-		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, Worker, Scheduler, Ops)
+		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, History, Worker, Lobby, Timers, Scheduler, Ops)
 	case "gateway":
-		return fx.Options(Core(cfg), Gateway, Ops)
+		return fx.Options(Core(cfg), Postgres, Gateway, History, Ops)
 	case "worker":
-		return fx.Options(Core(cfg), Postgres, Worker, Ops)
+		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Ops)
 	case "scheduler":
 		return fx.Options(Core(cfg), Scheduler, Ops)
 	}

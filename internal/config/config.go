@@ -29,6 +29,7 @@ type Config struct {
 	WorkerID        string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
 	ClientRate      int           // HOKM_CLIENT_RATE: frames per second one socket may send
 	ClientBurst     int           // HOKM_CLIENT_BURST: burst above that rate
+	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
 }
 
 // Defaults is the configuration when no variable is set.
@@ -103,6 +104,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOKM_WORKER_ID", &c.WorkerID, nil)
 	num("HOKM_CLIENT_RATE", &c.ClientRate, 1, 1000000)
 	num("HOKM_CLIENT_BURST", &c.ClientBurst, 1, 1000000)
+	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
 	if v := getenv("HOKM_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

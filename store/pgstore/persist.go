@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/hokm-project/hokm/game/table"
 )
@@ -22,9 +23,10 @@ import (
 // Parameters: $1 id, $2 table_id, $3 rules, $4 first_hakem, $5 draw,
 // $6 score0, $7 score1, $8 winner, $9 hands_played, $10 moves_count,
 // $11 started_at, $12 ended_at; guests $13 ids, $14 names; seats (by seat)
-// $15 player ids (NULL: bot), $16 names; hands (by number) $17 hakem,
-// $18 trump, $19 tricks0, $20 tricks1, $21 winner, $22 points, $23 kind,
-// $24 deck as "c1,c2,…"; moves (by index) $25 hand_no, $26 seat, $27 value.
+// $15 player ids (NULL: a bot), $16 names, $28 bot, $29 abandoned; hands
+// (by number) $17 hakem, $18 trump, $19 tricks0, $20 tricks1, $21 winner,
+// $22 points, $23 kind, $24 deck as "c1,c2,…"; moves (by index) $25 hand_no,
+// $26 seat, $27 value.
 // Result: one row, the number of match rows inserted (0 or 1).
 const persistMatchSQL = `
 WITH m AS (
@@ -41,9 +43,10 @@ WITH m AS (
 	ORDER BY u.id
 	ON CONFLICT (id) DO NOTHING
 ), s AS (
-	INSERT INTO match_seats (match_id, seat, player_id, name, bot, started_at)
-	SELECT m.id, u.ord - 1, u.player_id, u.name, u.player_id IS NULL, m.started_at
-	FROM m, unnest($15::text[], $16::text[]) WITH ORDINALITY AS u(player_id, name, ord)
+	INSERT INTO match_seats (match_id, seat, player_id, name, bot, abandoned, started_at)
+	SELECT m.id, u.ord - 1, u.player_id, u.name, u.bot, u.abandoned, m.started_at
+	FROM m, unnest($15::text[], $16::text[], $28::bool[], $29::bool[])
+	        WITH ORDINALITY AS u(player_id, name, bot, abandoned, ord)
 ), h AS (
 	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck)
 	SELECT m.id, u.ord - 1, u.hakem, u.trump, u.tricks0, u.tricks1, u.winner, u.points, u.kind,
@@ -61,7 +64,9 @@ SELECT count(*) FROM m`
 
 // PersistMatch writes the whole match m — its guests (bots get no player
 // row), the match, its seats, each hand's result and deck, and every action
-// in order — in one statement. It is idempotent: for a match already stored
+// in order — in one statement. A bot seat that replaced a player who left the
+// running match (Player.AbandonedBy) is stored with that player: the match
+// counts for them. It is idempotent: for a match already stored
 // it writes nothing and returns inserted false, also when duplicates run
 // concurrently. The record is first replayed with the engine; a record that
 // does not replay to m's results, or that PostgreSQL refuses as data, is an
@@ -72,6 +77,7 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 	if err != nil {
 		return false, fmt.Errorf("pgstore: persist match %s: %w", m.MatchID, err)
 	}
+	bots, abandoned := r.abandonedSeats(m)
 	var n int
 	err = s.pool.QueryRow(ctx, persistMatchSQL,
 		r.id, r.tableID, r.rules, r.firstHakem, r.draw, r.score[0], r.score[1], r.winner,
@@ -80,6 +86,7 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		r.seatPlayers, r.seatNames,
 		r.hakem, r.trump, r.tricks0, r.tricks1, r.handWinner, r.points, r.kind, r.deck,
 		r.moveHand, r.moveSeat, r.moveValue,
+		bots, abandoned,
 	).Scan(&n)
 	switch {
 	case err != nil && permanent(err):
@@ -88,4 +95,37 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		return false, fmt.Errorf("pgstore: persist match %s: %w", m.MatchID, err)
 	}
 	return n == 1, nil
+}
+
+// abandonedSeats gives each bot seat that replaced a player who left the
+// running match to that player (the seat stays a bot's, marked abandoned),
+// adds them to the players to record, and returns the seats' bot and
+// abandoned columns.
+func (r *matchRows) abandonedSeats(m *table.MatchRecord) (bots, abandoned []bool) {
+	bots, abandoned = make([]bool, len(m.Seats)), make([]bool, len(m.Seats))
+	for seat, p := range m.Seats {
+		bots[seat] = p.Bot
+		id := p.AbandonedBy
+		if !p.Bot || id == "" {
+			continue
+		}
+		abandoned[seat], r.seatPlayers[seat] = true, &id
+		r.addPlayer(id, abandonedName)
+	}
+	return bots, abandoned
+}
+
+// abandonedName names a player first recorded through a seat they abandoned
+// (the record keeps only the bot's name there); an existing row keeps its own.
+const abandonedName = "player"
+
+// addPlayer adds a player to record, keeping the ids sorted (the lock order).
+// A player already recorded (an account, an earlier guest) keeps its row.
+func (r *matchRows) addPlayer(id, name string) {
+	i, found := slices.BinarySearch(r.playerIDs, id)
+	if found {
+		return
+	}
+	r.playerIDs = slices.Insert(r.playerIDs, i, id)
+	r.playerNames = slices.Insert(r.playerNames, i, name)
 }

@@ -31,6 +31,53 @@ func (k Keys) Actions(p int) string { return k.Prefix + ":actions:{p" + strconv.
 // Session is a session, by the hex SHA-256 of its token.
 func (k Keys) Session(tokenHash string) string { return k.Prefix + ":sess:" + tokenHash }
 
+// UserSessions is the sorted set of a user's session token hashes (score:
+// creation, unix ms), so that every session of a user can be revoked.
+func (k Keys) UserSessions(user string) string { return k.Prefix + ":usess:" + user }
+
+// Profile is the cached public profile of a player (JSON, 15-minute TTL).
+func (k Keys) Profile(id string) string { return k.Prefix + ":profile:" + id }
+
+// RateLimit is a fixed-window counter: what is limited (e.g. "login:ip")
+// and for whom.
+func (k Keys) RateLimit(what, who string) string { return k.Prefix + ":rl:" + what + ":" + who }
+
 // Finished is the sorted set of matches finished in Redis (member match id,
 // score unix ms) that the reconciler compares with PostgreSQL.
 func (k Keys) Finished() string { return k.Prefix + ":finished" }
+
+// Kick is the channel on which {"user","reason"} closes a user's sockets.
+func (k Keys) Kick() string { return k.Prefix + ":kick" }
+
+// User is a user's channel: notices for that user's sockets.
+func (k Keys) User(id string) string { return k.Prefix + ":user:" + id }
+
+// Lobby is the hash of the public tables: id → lobby summary (JSON).
+func (k Keys) Lobby() string { return k.Prefix + ":lobby" }
+
+// LobbySeen is the sorted set of lobby entries by last update (unix ms), to
+// drop those whose table expired without a last change.
+func (k Keys) LobbySeen() string { return k.Prefix + ":lobby:seen" }
+
+// LobbyEvents is the channel of changes to the lobby.
+func (k Keys) LobbyEvents() string { return k.Prefix + ":lobby:ev" }
+
+// Code maps a private table's join code to the table id.
+func (k Keys) Code(code string) string { return k.Prefix + ":code:" + code }
+
+// Chat is a table's recent chat (a capped list of chat frames).
+func (k Keys) Chat(id string) string { return k.game(id, "chat") }
+
+// Matchmaking is the quick-match queue: user → enqueue time (unix ms).
+func (k Keys) Matchmaking() string { return k.Prefix + ":mm" }
+
+// MatchmakingNames holds the display names of the queued users.
+func (k Keys) MatchmakingNames() string { return k.Prefix + ":mm:names" }
+
+// MatchmakingClaims holds the groups taken off the queue and not yet
+// seated: table id → the group (JSON), so a matchmaker that dies midway
+// is finished by another.
+func (k Keys) MatchmakingClaims() string { return k.Prefix + ":mm:claims" }
+
+// MatchmakingClaimed orders those claims by when they were (re)taken (unix ms).
+func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }

@@ -1,0 +1,174 @@
+package table
+
+import (
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/bot"
+)
+
+// TimeoutEvent is the public "timeout" event: the server played for Seat,
+// whose time ran out. It comes right before the engine's events of that
+// action (trump_chosen or card_played).
+type TimeoutEvent struct {
+	Type   string        `json:"type"` // always "timeout"
+	Seat   game.Seat     `json:"seat"`
+	Action TimeoutAction `json:"action"`
+}
+
+// TimeoutAction is what the server played: a card or a trump suit.
+type TimeoutAction struct {
+	Card  string `json:"card,omitempty"`
+	Trump string `json:"trump,omitempty"`
+}
+
+// TurnEvent is the public "turn" event: Seat must act by Deadline (unix
+// ms) or the server plays for it. It follows the events of a change that
+// started a new timer and carried no "table" event (a table event carries
+// the same in its deadline field).
+type TurnEvent struct {
+	Type     string    `json:"type"` // always "turn"
+	Seat     game.Seat `json:"seat"`
+	Deadline int64     `json:"deadline"`
+}
+
+// OnTurn is the seat that must act now (the Hakem choosing trump, or the
+// seat to play a card), or -1 when no match is running.
+func (t *Table) OnTurn() game.Seat {
+	switch {
+	case t.Status != Playing:
+		return -1
+	case t.Game.Phase == game.PhaseTrump:
+		return t.Game.Hakem
+	case t.Game.Phase == game.PhasePlay:
+		return t.Game.Turn
+	}
+	return -1
+}
+
+// timed reports whether seat's time is counted: a person who is not away holds it.
+func (t *Table) timed(seat game.Seat) bool {
+	return seat >= 0 && t.Seats[seat] != nil && !t.Seats[seat].Bot && !t.Seats[seat].Away
+}
+
+// TimeLimit is the time (ms) the seat on turn gets in phase.
+func (o Options) TimeLimit(phase game.Phase) int64 {
+	if phase == game.PhaseTrump {
+		return int64(or(o.TrumpSeconds, DefaultTrumpSeconds)) * 1000
+	}
+	return int64(or(o.TurnSeconds, DefaultTurnSeconds)) * 1000
+}
+
+// TimeoutsAllowed is how many consecutive timeouts make a player Away.
+func (o Options) TimeoutsAllowed() int { return or(o.MaxTimeouts, DefaultMaxTimeouts) }
+
+func or(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// withClock sets next's turn clock after an accepted change from prev: a
+// new deadline (now + the phase's time limit, under a new Timer number)
+// when a timed seat is newly on turn, the game moved on or the timed seat
+// just came back; the old one when the same turn goes on; none when no
+// person who is present is to act. Table events get the final meta, and a
+// "turn" event announces a new deadline when no table event does.
+func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event) {
+	seat := next.OnTurn()
+	switch {
+	case !next.timed(seat):
+		next.Deadline = 0
+	case prev.Deadline == 0 || prev.OnTurn() != seat || len(prev.Moves) != len(next.Moves) || prev.Match != next.Match:
+		next.Deadline = now + next.Options.TimeLimit(next.Game.Phase)
+		next.Timer = prev.Timer + 1
+	}
+	announced := false
+	for i := range evs {
+		if _, ok := evs[i].Data.(MetaEvent); ok {
+			evs[i] = next.metaEvent()
+			announced = true
+		}
+	}
+	if next.Timer != prev.Timer && !announced {
+		evs = append(evs, Event{To: game.Everyone, Data: TurnEvent{Type: "turn", Seat: seat, Deadline: next.Deadline}})
+	}
+	return next, evs
+}
+
+// timeout plays for the seat on turn when its deadline, armed as timer,
+// has passed: the lowest legal card (not a trump if it can) or the longest
+// suit of the first five as trump (bot.TimeoutFor). After the option's
+// number of consecutive timeouts the player is Away and the bot plays on.
+// A timer that is no longer the table's current one is refused as stale.
+func timeout(t Table, timer int64, env Env) (Table, []Event, error) {
+	seat := t.OnTurn()
+	if timer != t.Timer || t.Deadline == 0 || !t.timed(seat) {
+		return t, nil, refuse(CodeStaleTimeout)
+	}
+	a := bot.TimeoutFor(&t.Game, seat)
+	next, gevs, err := play(t, seat, a, env)
+	if err != nil {
+		return t, nil, err
+	}
+	p := *next.Seats[seat]
+	p.Timeouts++
+	wentAway := p.Timeouts >= next.Options.TimeoutsAllowed()
+	if wentAway {
+		p.Away = true
+	}
+	next = withSeats(next, seat, &p)
+	evs := append([]Event{{To: game.Everyone, Data: TimeoutEvent{Type: "timeout", Seat: seat, Action: timeoutAction(a)}}}, gevs...)
+	if wentAway || next.Status == Finished {
+		evs = append(evs, next.metaEvent())
+	}
+	return next, evs, nil
+}
+
+func timeoutAction(a game.Action) TimeoutAction {
+	if a.Kind == game.KindChooseTrump {
+		return TimeoutAction{Trump: a.Suit.String()}
+	}
+	return TimeoutAction{Card: a.Card.String()}
+}
+
+// back gives an Away player their seat back: the bot stops playing it.
+func back(t Table, user string) (Table, []Event, error) {
+	seat := t.SeatOf(user)
+	switch {
+	case seat < 0:
+		return t, nil, refuse(CodeNotInGame)
+	case !t.Seats[seat].Away:
+		return t, nil, refuse(CodeNotAway)
+	}
+	p := *t.Seats[seat]
+	p.Away, p.Timeouts = false, 0
+	t = withSeats(t, seat, &p)
+	return t, []Event{t.metaEvent()}, nil
+}
+
+// awaySeatOfBot is the seat whose Away player the bot user plays for, or -1.
+func (t *Meta) awaySeatOfBot(user string) game.Seat {
+	for s, p := range t.Seats {
+		if p != nil && p.Away && user == BotID(s) {
+			return s
+		}
+	}
+	return -1
+}
+
+// freshPlayers readies the seats for a new match: timeouts and abandonment
+// belong to the match before; the user starting it is clearly present.
+func freshPlayers(t Table, starter string) Table {
+	for s, p := range t.Seats {
+		if p == nil || (p.Timeouts == 0 && p.AbandonedBy == "" && !(p.Away && p.ID == starter)) {
+			continue
+		}
+		q := *p
+		q.Timeouts, q.AbandonedBy = 0, ""
+		if q.ID == starter {
+			q.Away = false
+		}
+		t = withSeats(t, s, &q)
+	}
+	return t
+}

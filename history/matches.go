@@ -1,0 +1,120 @@
+package history
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// MatchesPage is the answer of GET /api/me/matches.
+type MatchesPage struct {
+	Matches []MatchItem `json:"matches"`
+	// Next is the cursor of the following page (pass it as ?before=);
+	// absent on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// MatchItem is one finished match from the caller's side.
+type MatchItem struct {
+	ID          string     `json:"id"`
+	StartedAt   time.Time  `json:"started_at"`
+	EndedAt     time.Time  `json:"ended_at"`
+	Rules       game.Rules `json:"rules"`
+	Seat        int        `json:"seat"`
+	Team        int        `json:"team"`
+	Partner     SeatJSON   `json:"partner"`
+	Opponents   []SeatJSON `json:"opponents"`
+	OwnScore    int        `json:"own_score"`
+	OtherScore  int        `json:"other_score"`
+	Won         bool       `json:"won"`
+	HandsPlayed int        `json:"hands_played"`
+	Abandoned   bool       `json:"abandoned,omitempty"` // the caller left it; a bot finished it
+}
+
+// myMatches serves GET /api/me/matches?limit=&before=.
+func (h *Handler) myMatches(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	limit, after, ok := pageParams(r)
+	if !ok {
+		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, "limit must be 1..100 and before a cursor from a previous page")
+		return
+	}
+	ms, err := h.store.PlayerMatches(r.Context(), sess.User, after, limit+1)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page := MatchesPage{Matches: make([]MatchItem, 0, min(len(ms), limit))}
+	for i := range ms[:min(len(ms), limit)] {
+		page.Matches = append(page.Matches, matchItem(&ms[i]))
+	}
+	if len(ms) > limit {
+		page.Next = EncodeCursor(ms[limit-1].Cursor())
+	}
+	httpauth.JSON(w, http.StatusOK, page)
+}
+
+// pageParams reads limit (default 20) and the before cursor.
+func pageParams(r *http.Request) (limit int, after *pgstore.HistoryCursor, ok bool) {
+	limit = DefaultLimit
+	q := r.URL.Query()
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return 0, nil, false
+		}
+		limit = n
+	}
+	if s := q.Get("before"); s != "" {
+		c, err := DecodeCursor(s)
+		if err != nil {
+			return 0, nil, false
+		}
+		after = &c
+	}
+	return limit, after, true
+}
+
+func matchItem(pm *pgstore.PlayedMatch) MatchItem {
+	seat, team := pm.Seat, game.Team(pm.Seat)
+	return MatchItem{
+		ID: pm.ID, StartedAt: millis(pm.Started), EndedAt: millis(pm.Ended), Rules: pm.Rules.Normalized(),
+		Seat: seat, Team: team,
+		Partner:     seatJSON(pm.Seats[game.Partner(seat)]),
+		Opponents:   []SeatJSON{seatJSON(pm.Seats[game.Next(seat)]), seatJSON(pm.Seats[game.Prev(seat)])},
+		OwnScore:    pm.Score[team],
+		OtherScore:  pm.Score[1-team],
+		Won:         pm.Winner != nil && *pm.Winner == team,
+		Abandoned:   pm.Seats[seat].Abandoned,
+		HandsPlayed: pm.HandsPlayed,
+	}
+}
+
+// EncodeCursor writes a history position as an opaque URL-safe string.
+func EncodeCursor(c pgstore.HistoryCursor) string {
+	s := strconv.FormatInt(c.Started.UnixMicro(), 10) + "." + c.MatchID
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+var errBadCursor = errors.New("history: bad cursor")
+
+// DecodeCursor reads EncodeCursor's output.
+func DecodeCursor(s string) (pgstore.HistoryCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return pgstore.HistoryCursor{}, err
+	}
+	micros, id, found := strings.Cut(string(b), ".")
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if !found || err != nil || id == "" {
+		return pgstore.HistoryCursor{}, errBadCursor
+	}
+	return pgstore.HistoryCursor{Started: time.UnixMicro(us), MatchID: id}, nil
+}

@@ -1,0 +1,243 @@
+package config_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hokm-project/hokm/internal/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, config.Defaults()) {
+		t.Fatalf("no variables set: %+v, want the defaults %+v", c, config.Defaults())
+	}
+	want := config.Config{
+		HTTPAddr:        "127.0.0.1:8080",
+		OpsAddr:         "127.0.0.1:8081",
+		RedisURL:        "redis://127.0.0.1:6379/0",
+		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/hokm?sslmode=disable",
+		RedisPrefix:     "hokm",
+		Partitions:      8,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		PersistRetries:  12,
+		ReclaimIdle:     5 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		ClientRate:      20,
+		ClientBurst:     40,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("defaults %+v, want %+v", c, want)
+	}
+	// The defaults are valid values of their own variables.
+	again, err := config.Load(env(map[string]string{
+		"HOKM_HTTP_ADDR": want.HTTPAddr, "HOKM_OPS_ADDR": want.OpsAddr, "HOKM_REDIS_URL": want.RedisURL,
+		"HOKM_DATABASE_URL": want.DatabaseURL, "HOKM_REDIS_PREFIX": want.RedisPrefix, "HOKM_PARTITIONS": "8",
+		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12",
+		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
+	}))
+	if err != nil || !reflect.DeepEqual(again, want) {
+		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
+	}
+}
+
+func TestEveryVariableParsed(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"HOKM_HTTP_ADDR":         "0.0.0.0:9000",
+		"HOKM_OPS_ADDR":          "[::1]:9001",
+		"HOKM_REDIS_URL":         "rediss://user:pw@redis.example:6380/3",
+		"HOKM_DATABASE_URL":      "postgresql://hokm:pw@db.example:5433/games?sslmode=require",
+		"HOKM_REDIS_PREFIX":      "hokm-staging_2",
+		"HOKM_PARTITIONS":        "1024",
+		"HOKM_ALLOWED_ORIGINS":   "https://hokm.example",
+		"HOKM_LOG_LEVEL":         "debug",
+		"HOKM_LOG_FORMAT":        "json",
+		"HOKM_PERSIST_MAX_RETRY": "0",
+		"HOKM_RECLAIM_IDLE":      "1500ms",
+		"HOKM_SHUTDOWN_TIMEOUT":  "1m30s",
+		"HOKM_WORKER_ID":         "worker-a 7",
+		"HOKM_CLIENT_RATE":       "1000000",
+		"HOKM_CLIENT_BURST":      "1",
+		"HOKM_QUICKMATCH_WAIT":   "2s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{
+		HTTPAddr:        "0.0.0.0:9000",
+		OpsAddr:         "[::1]:9001",
+		RedisURL:        "rediss://user:pw@redis.example:6380/3",
+		DatabaseURL:     "postgresql://hokm:pw@db.example:5433/games?sslmode=require",
+		RedisPrefix:     "hokm-staging_2",
+		Partitions:      1024,
+		AllowedOrigins:  []string{"https://hokm.example"},
+		LogLevel:        "debug",
+		LogFormat:       "json",
+		PersistRetries:  0,
+		ReclaimIdle:     1500 * time.Millisecond,
+		ShutdownTimeout: 90 * time.Second,
+		WorkerID:        "worker-a 7",
+		ClientRate:      1000000,
+		ClientBurst:     1,
+		QuickMatchWait:  2 * time.Second,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("got  %+v\nwant %+v", c, want)
+	}
+	// Every field was set away from its default: a variable that is not
+	// read would show here.
+	def := reflect.ValueOf(config.Defaults())
+	got := reflect.ValueOf(c)
+	for i := range got.NumField() {
+		if name := got.Type().Field(i).Name; name != "PersistRetries" &&
+			reflect.DeepEqual(got.Field(i).Interface(), def.Field(i).Interface()) {
+			t.Errorf("field %s kept its default", name)
+		}
+	}
+	if c.PersistRetries == config.Defaults().PersistRetries {
+		t.Error("HOKM_PERSIST_MAX_RETRY=0 not read")
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"HOKM_HTTP_ADDR", "localhost"},
+		{"HOKM_HTTP_ADDR", "127.0.0.1:http-alt"},
+		{"HOKM_HTTP_ADDR", "127.0.0.1:65536"},
+		{"HOKM_HTTP_ADDR", "127.0.0.1:-1"},
+		{"HOKM_HTTP_ADDR", "off"}, // only the ops listener may be off
+		{"HOKM_OPS_ADDR", "8081"},
+		{"HOKM_OPS_ADDR", "OFF"},
+		{"HOKM_REDIS_URL", "http://127.0.0.1:6379/0"},
+		{"HOKM_REDIS_URL", "127.0.0.1:6379"},
+		{"HOKM_REDIS_URL", "redis://"},
+		{"HOKM_REDIS_URL", "redis://%zz"},
+		{"HOKM_DATABASE_URL", "mysql://root@127.0.0.1/hokm"},
+		{"HOKM_DATABASE_URL", "redis://127.0.0.1:6379/0"},
+		{"HOKM_DATABASE_URL", "host=127.0.0.1 dbname=hokm"},
+		{"HOKM_REDIS_PREFIX", "hokm{x}"},
+		{"HOKM_REDIS_PREFIX", "{hokm"},
+		{"HOKM_REDIS_PREFIX", "hokm:prod"},
+		{"HOKM_REDIS_PREFIX", "hokm prod"},
+		{"HOKM_PARTITIONS", "0"},
+		{"HOKM_PARTITIONS", "-3"},
+		{"HOKM_PARTITIONS", "1025"},
+		{"HOKM_PARTITIONS", "eight"},
+		{"HOKM_PARTITIONS", "8.0"},
+		{"HOKM_PERSIST_MAX_RETRY", "-1"},
+		{"HOKM_PERSIST_MAX_RETRY", "101"},
+		{"HOKM_RECLAIM_IDLE", "5"},
+		{"HOKM_RECLAIM_IDLE", "0s"},
+		{"HOKM_RECLAIM_IDLE", "-1s"},
+		{"HOKM_RECLAIM_IDLE", "soon"},
+		{"HOKM_SHUTDOWN_TIMEOUT", "10 s"},
+		{"HOKM_LOG_LEVEL", "verbose"},
+		{"HOKM_LOG_LEVEL", "warning"},
+		{"HOKM_LOG_FORMAT", "xml"},
+		{"HOKM_CLIENT_RATE", "0"},
+		{"HOKM_CLIENT_RATE", "1000001"},
+		{"HOKM_CLIENT_BURST", "0"},
+		{"HOKM_CLIENT_BURST", "lots"},
+		{"HOKM_QUICKMATCH_WAIT", "15"},
+		{"HOKM_QUICKMATCH_WAIT", "-5s"},
+	} {
+		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
+		if err == nil {
+			t.Errorf("%s=%q accepted: %+v", tc.name, tc.value, c)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, tc.name+"=") || strings.Count(msg, "HOKM_") != 1 {
+			t.Errorf("%s=%q: message %q should name exactly this variable", tc.name, tc.value, msg)
+		}
+		if !reflect.DeepEqual(c, config.Config{}) {
+			t.Errorf("%s=%q: a failed Load returned %+v", tc.name, tc.value, c)
+		}
+	}
+}
+
+func TestMessagesSayWhatIsWanted(t *testing.T) {
+	for _, tc := range []struct{ name, value, says string }{
+		{"HOKM_HTTP_ADDR", "localhost", "host:port"},
+		{"HOKM_REDIS_URL", "http://127.0.0.1:6379/0", "scheme must be redis or rediss"},
+		{"HOKM_DATABASE_URL", "mysql://x/y", "scheme must be postgres or postgresql"},
+		{"HOKM_PARTITIONS", "0", "from 1 to 1024"},
+		{"HOKM_RECLAIM_IDLE", "5", "positive duration"},
+		{"HOKM_LOG_LEVEL", "verbose", "debug, info, warn, error"},
+		{"HOKM_REDIS_PREFIX", "a{b}", "braces"},
+	} {
+		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
+		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s=%q: %v, want it to quote the value and say %q", tc.name, tc.value, err, tc.says)
+		}
+	}
+}
+
+// TestEveryInvalidVariableReported: one Load names all the bad variables.
+func TestEveryInvalidVariableReported(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"HOKM_PARTITIONS": "0", "HOKM_LOG_LEVEL": "loud", "HOKM_REDIS_PREFIX": "{x}", "HOKM_HTTP_ADDR": "127.0.0.1:8080",
+	}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, name := range []string{"HOKM_PARTITIONS", "HOKM_LOG_LEVEL", "HOKM_REDIS_PREFIX"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%v does not name %s", err, name)
+		}
+	}
+	if strings.Contains(err.Error(), "HOKM_HTTP_ADDR") {
+		t.Errorf("%v names a valid variable", err)
+	}
+}
+
+func TestOpsAddrOff(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"HOKM_OPS_ADDR": "off"}))
+	if err != nil || c.OpsAddr != "off" {
+		t.Fatalf("HOKM_OPS_ADDR=off: %q, %v", c.OpsAddr, err)
+	}
+}
+
+func TestAllowedOrigins(t *testing.T) {
+	for in, want := range map[string][]string{
+		"https://a.example": {"https://a.example"},
+		" https://a.example , ,https://b.example:8443,, ": {"https://a.example", "https://b.example:8443"},
+		"https://a.example,\thttp://localhost:3000\n":     {"https://a.example", "http://localhost:3000"},
+		" , ": nil,
+		"":    nil,
+		"https://a.example,https://a.example,https://c.test/": {"https://a.example", "https://a.example", "https://c.test/"},
+	} {
+		c, err := config.Load(env(map[string]string{"HOKM_ALLOWED_ORIGINS": in}))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if !reflect.DeepEqual(c.AllowedOrigins, want) {
+			t.Errorf("HOKM_ALLOWED_ORIGINS=%q: %q, want %q", in, c.AllowedOrigins, want)
+		}
+	}
+}
+
+// TestOnlyHOKMVariablesRead: Load asks for nothing but HOKM_* names.
+func TestOnlyHOKMVariablesRead(t *testing.T) {
+	var asked []string
+	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 16 {
+		t.Errorf("asked for %d variables: %v", len(asked), asked)
+	}
+	for _, k := range asked {
+		if !strings.HasPrefix(k, "HOKM_") {
+			t.Errorf("reads %s", k)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNoCode is returned for a join code that names no live table.
+var ErrNoCode = errors.New("redisstore: no table has this code")
+
+// indexScript keeps one table's lobby entry (and its join code's expiry)
+// in step with the table, publishing each change of the listing.
+//
+// KEYS[1] lobby hash, KEYS[2] lobby-seen sorted set, KEYS[3] code key
+// ARGV[1] table id, ARGV[2] summary JSON ("" removes the entry),
+// ARGV[3] now (unix ms), ARGV[4] TTL seconds, ARGV[5] lobby channel,
+// ARGV[6] "1" when the table has a code.
+// Returns 1 when the listing changed.
+var indexScript = redis.NewScript(`
+if ARGV[6] == '1' then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+if ARGV[2] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+    redis.call('PUBLISH', ARGV[5], '{"removed":"' .. ARGV[1] .. '"}')
+    return 1
+  end
+  return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[5], '{"table":' .. ARGV[2] .. '}')
+return 1
+`)
+
+// listScript drops the lobby entries not updated since ARGV[1] (their
+// table expired) and returns the others.
+//
+// KEYS[1] lobby hash, KEYS[2] lobby-seen sorted set
+// ARGV[1] oldest update kept (unix ms), ARGV[2] lobby channel
+var listScript = redis.NewScript(`
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
+for _, id in ipairs(old) do
+  redis.call('ZREM', KEYS[2], id)
+  if redis.call('HDEL', KEYS[1], id) == 1 then
+    redis.call('PUBLISH', ARGV[2], '{"removed":"' .. id .. '"}')
+  end
+end
+return redis.call('HVALS', KEYS[1])
+`)
+
+// IndexTable updates the lobby entry of table id: summary (JSON, see
+// protocol.LobbyTable) lists it, nil removes it. A change is published on
+// Keys.LobbyEvents as {"table":summary} or {"removed":id}; an unchanged
+// summary publishes nothing. code, when not empty, is the table's join
+// code, whose expiry follows the table's. Idempotent.
+func (s *Store) IndexTable(ctx context.Context, id string, summary []byte, code string) error {
+	hasCode := "0"
+	if code != "" {
+		hasCode = "1"
+	}
+	keys := []string{s.keys.Lobby(), s.keys.LobbySeen(), s.keys.Code(code)}
+	err := indexScript.Run(ctx, s.rdb, keys, id, summary, time.Now().UnixMilli(), s.ttlSeconds(),
+		s.keys.LobbyEvents(), hasCode).Err()
+	if err != nil {
+		return fmt.Errorf("index table %s: %w", id, err)
+	}
+	return nil
+}
+
+// Lobby returns the summaries of the listed tables (JSON, unordered),
+// dropping those whose table has not changed within the table TTL.
+func (s *Store) Lobby(ctx context.Context) ([]string, error) {
+	oldest := time.Now().Add(-s.opts.GameTTL).UnixMilli()
+	vals, err := listScript.Run(ctx, s.rdb, []string{s.keys.Lobby(), s.keys.LobbySeen()}, oldest,
+		s.keys.LobbyEvents()).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read lobby: %w", err)
+	}
+	return vals, nil
+}
+
+// ReserveCode maps a join code to tableID for the table TTL; false when
+// the code is taken.
+func (s *Store) ReserveCode(ctx context.Context, code, tableID string) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.Code(code), tableID, s.opts.GameTTL).Result()
+	if err != nil {
+		return false, fmt.Errorf("reserve code: %w", err)
+	}
+	return ok, nil
+}
+
+// ReleaseCode frees a code reserved for a table that was not created.
+func (s *Store) ReleaseCode(ctx context.Context, code string) error {
+	return s.rdb.Del(ctx, s.keys.Code(code)).Err()
+}
+
+// ResolveCode returns the table of a join code; ErrNoCode if none.
+func (s *Store) ResolveCode(ctx context.Context, code string) (string, error) {
+	id, err := s.rdb.Get(ctx, s.keys.Code(code)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrNoCode
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve code: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,120 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Turn timers live in Redis, not in a process: a sorted set of the tables
+// whose seat on turn has a deadline (member table id, score the deadline in
+// unix ms) and a hash of the timer number each was armed as (table id →
+// table.Meta.Timer). Both share the hash tag {timers}, so the scripts below
+// work on Redis Cluster.
+
+// Timers is the sorted set of armed turn deadlines: table id → unix ms.
+func (k Keys) Timers() string { return k.Prefix + ":{timers}" }
+
+// TimerIDs is the hash of the timer number each armed deadline belongs to.
+func (k Keys) TimerIDs() string { return k.Prefix + ":{timers}:id" }
+
+// Timer is one armed deadline of a table.
+type Timer struct {
+	Table    string
+	ID       int64 // table.Meta.Timer it was armed as
+	Deadline int64 // unix ms
+}
+
+// setTimerScript arms, moves or removes a table's deadline, never going
+// back to an older timer (hooks of successive changes may run out of order).
+//
+// KEYS[1] Timers zset, KEYS[2] TimerIDs hash
+// ARGV[1] table id, ARGV[2] timer number, ARGV[3] deadline ms (0: disarm).
+// Returns 1 when written, 0 when a newer timer is already recorded.
+var setTimerScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if tonumber(ARGV[2]) < cur then return 0 end
+if ARGV[3] == '0' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`)
+
+// dueTimersScript lists the deadlines due at a time with their timer
+// numbers, read together so that a deadline is never paired with the
+// number of another.
+//
+// KEYS[1] Timers zset, KEYS[2] TimerIDs hash
+// ARGV[1] now (unix ms), ARGV[2] max entries.
+// Returns a flat list of (table id, deadline, timer number) triples.
+var dueTimersScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for i = 1, #due, 2 do
+  out[#out + 1] = due[i]
+  out[#out + 1] = due[i + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[2], due[i]) or '0'
+end
+return out
+`)
+
+// dropTimerScript removes a fired deadline only if it is still the one that
+// fired (compare-and-delete): a deadline re-armed meanwhile stays.
+//
+// KEYS[1] Timers zset, KEYS[2] TimerIDs hash
+// ARGV[1] table id, ARGV[2] deadline ms, ARGV[3] timer number.
+// Returns 1 when removed, 0 when the entry changed or is gone.
+var dropTimerScript = redis.NewScript(`
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+if (redis.call('HGET', KEYS[2], ARGV[1]) or '0') ~= ARGV[3] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`)
+
+func (s *Store) timerKeys() []string { return []string{s.keys.Timers(), s.keys.TimerIDs()} }
+
+// SetTimer records table's current deadline (unix ms) armed as timer id; a
+// deadline of 0 removes it. Idempotent; a call for an older timer than the
+// one recorded changes nothing.
+func (s *Store) SetTimer(ctx context.Context, tableID string, id, deadline int64) error {
+	if err := setTimerScript.Run(ctx, s.rdb, s.timerKeys(), tableID, id, deadline).Err(); err != nil {
+		return fmt.Errorf("set timer: %w", err)
+	}
+	return nil
+}
+
+// DueTimers returns up to max deadlines at or before now (unix ms), oldest first.
+func (s *Store) DueTimers(ctx context.Context, now int64, max int64) ([]Timer, error) {
+	vals, err := dueTimersScript.Run(ctx, s.rdb, s.timerKeys(), now, max).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("due timers: %w", err)
+	}
+	out := make([]Timer, 0, len(vals)/3)
+	for i := 0; i+2 < len(vals); i += 3 {
+		deadline, err := strconv.ParseFloat(vals[i+1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("timer deadline %q: %w", vals[i+1], err)
+		}
+		id, _ := strconv.ParseInt(vals[i+2], 10, 64)
+		out = append(out, Timer{Table: vals[i], ID: id, Deadline: int64(deadline)})
+	}
+	return out, nil
+}
+
+// DropTimer removes t once it has fired, unless the table's deadline was
+// moved or re-armed since it was read. It reports whether it removed it.
+func (s *Store) DropTimer(ctx context.Context, t Timer) (bool, error) {
+	n, err := dropTimerScript.Run(ctx, s.rdb, s.timerKeys(), t.Table, t.Deadline, t.ID).Int()
+	if err != nil {
+		return false, fmt.Errorf("drop timer: %w", err)
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,88 @@
+package redisstore_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+func TestTimers(t *testing.T) {
+	e := setup(t, redisstore.Options{})
+	s := e.s
+	set := func(table string, id, deadline int64) {
+		t.Helper()
+		if err := s.SetTimer(e.ctx, table, id, deadline); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := func(now int64) []redisstore.Timer {
+		t.Helper()
+		ts, err := s.DueTimers(e.ctx, now, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	const base = int64(1_764_000_000_000) // a real unix ms: scores must stay exact
+	set("a", 1, base+100)
+	set("b", 4, base+50)
+	set("c", 2, base+500)
+	if got, want := due(base+100), []redisstore.Timer{{"b", 4, base + 50}, {"a", 1, base + 100}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("due: %+v, want %+v", got, want)
+	}
+	if got := due(base + 49); len(got) != 0 {
+		t.Fatalf("due before any deadline: %+v", got)
+	}
+	if got, _ := s.DueTimers(e.ctx, base+1000, 2); len(got) != 2 {
+		t.Fatalf("max 2: %+v", got)
+	}
+
+	// A newer timer replaces the table's entry; an older one never does
+	// (the hooks of two changes may run out of order).
+	set("a", 3, base+300)
+	set("a", 2, base+200)
+	set("a", 1, 0)
+	if got := due(base + 1000); !reflect.DeepEqual(got[1], redisstore.Timer{Table: "a", ID: 3, Deadline: base + 300}) {
+		t.Fatalf("after out-of-order arms: %+v", got)
+	}
+
+	// Compare-and-delete: only the deadline that fired goes.
+	fired := redisstore.Timer{Table: "a", ID: 3, Deadline: base + 300}
+	set("a", 4, base+300) // re-armed with the same deadline under a new number
+	if ok, err := s.DropTimer(e.ctx, fired); ok || err != nil {
+		t.Fatalf("dropped a re-armed timer: %v %v", ok, err)
+	}
+	set("a", 5, base+900) // moved
+	if ok, _ := s.DropTimer(e.ctx, redisstore.Timer{Table: "a", ID: 5, Deadline: base + 300}); ok {
+		t.Fatal("dropped a moved timer")
+	}
+	if ok, _ := s.DropTimer(e.ctx, redisstore.Timer{Table: "a", ID: 5, Deadline: base + 900}); !ok {
+		t.Fatal("the timer that fired was not dropped")
+	}
+	if ok, _ := s.DropTimer(e.ctx, redisstore.Timer{Table: "a", ID: 5, Deadline: base + 900}); ok {
+		t.Fatal("dropped twice")
+	}
+	if got := due(base + 1000); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 4, base + 50}, {"c", 2, base + 500}}) {
+		t.Fatalf("left: %+v", got)
+	}
+
+	// Disarming removes the entry and its number; the table's next timer
+	// arms again. Keys sit under the prefix and share one hash slot.
+	set("b", 4, 0)
+	set("c", 2, 0)
+	if got := due(base + 1000); len(got) != 0 {
+		t.Fatalf("after disarming: %+v", got)
+	}
+	if n := e.rdb.HLen(e.ctx, s.Keys().TimerIDs()).Val(); n != 0 {
+		t.Fatalf("%d timer numbers left", n)
+	}
+	set("b", 6, base+10)
+	if got := due(base + 10); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 6, base + 10}}) {
+		t.Fatalf("re-armed: %+v", got)
+	}
+	k := s.Keys()
+	if k.Timers() != e.prefix+":{timers}" || k.TimerIDs() != e.prefix+":{timers}:id" {
+		t.Fatalf("keys %s %s", k.Timers(), k.TimerIDs())
+	}
+}

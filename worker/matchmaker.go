@@ -1,0 +1,221 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// DefaultQuickMatchWait is how long the oldest queued player waits for
+// three others before the rest of the table is filled with bots.
+const DefaultQuickMatchWait = 15 * time.Second
+
+// MatchStore is what the matchmaker needs of the Redis store.
+type MatchStore interface {
+	TableIndex
+	ClaimGroup(ctx context.Context, now time.Time, wait time.Duration, tableID string) ([]redisstore.Queued, error)
+	RetakeClaim(ctx context.Context, now time.Time, staleAfter time.Duration) (string, []redisstore.Queued, error)
+	FinishClaim(ctx context.Context, tableID string) error
+	JoinQueue(ctx context.Context, user, name string, now time.Time) error
+	CreateTable(ctx context.Context, t *table.Table) error
+	LoadTable(ctx context.Context, id string) (redisstore.Loaded, error)
+	Enqueue(ctx context.Context, a redisstore.Action) error
+	Notify(ctx context.Context, user string, notice any) error
+}
+
+// MatchmakerOptions tune a Matchmaker. Zero values take the defaults.
+type MatchmakerOptions struct {
+	Wait     time.Duration // DefaultQuickMatchWait
+	Interval time.Duration // between looks at the queue; default 250ms
+	// StaleClaim is how long a claimed group may stay unseated before
+	// another matchmaker finishes seating it (its own died); default 30s.
+	StaleClaim time.Duration
+	Log        *slog.Logger
+}
+
+// Matchmaker seats the players of the quick-match queue. Any number may
+// run (one per worker): each group is claimed atomically by one of them.
+type Matchmaker struct {
+	store MatchStore
+	opts  MatchmakerOptions
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// Matched is the notice a seated user gets on their user channel.
+type Matched struct {
+	Type  string `json:"type"` // "matched"
+	Table string `json:"table"`
+}
+
+// NewMatchmaker returns a stopped Matchmaker.
+func NewMatchmaker(store MatchStore, opts MatchmakerOptions) *Matchmaker {
+	if opts.Wait <= 0 {
+		opts.Wait = DefaultQuickMatchWait
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 250 * time.Millisecond
+	}
+	if opts.StaleClaim <= 0 {
+		opts.StaleClaim = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Matchmaker{store: store, opts: opts}
+}
+
+// Start runs the loop until Stop.
+func (m *Matchmaker) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stop, m.done = cancel, make(chan struct{})
+	go m.run(ctx)
+	return nil
+}
+
+// Stop ends the loop and waits for it (bounded by ctx).
+func (m *Matchmaker) Stop(ctx context.Context) error {
+	if m.stop == nil {
+		return nil
+	}
+	m.stop()
+	select {
+	case <-m.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *Matchmaker) run(ctx context.Context) {
+	defer close(m.done)
+	tick := time.NewTicker(m.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := m.Tick(ctx); err != nil && ctx.Err() == nil {
+			m.opts.Log.Warn("matchmaking", "err", err)
+		}
+	}
+}
+
+// Tick seats every group the queue holds now, after finishing the groups
+// other matchmakers claimed and left unseated.
+func (m *Matchmaker) Tick(ctx context.Context) error {
+	for ctx.Err() == nil {
+		id, group, err := m.store.RetakeClaim(ctx, time.Now(), m.opts.StaleClaim)
+		if err != nil || id == "" {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		m.opts.Log.Warn("finishing a quick match left unseated", "table", id, "players", len(group))
+		if err := m.place(ctx, id, group); err != nil {
+			return err
+		}
+	}
+	for ctx.Err() == nil {
+		id := redisstore.NewTableID()
+		group, err := m.store.ClaimGroup(ctx, time.Now(), m.opts.Wait, id)
+		if err != nil || len(group) == 0 {
+			return err
+		}
+		if err := m.place(ctx, id, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// place seats a claimed group at table id. It runs to the end even when
+// ctx is cancelled meanwhile (stopping). Every step is idempotent, so when
+// it fails the claim stays and is placed again later (RetakeClaim).
+func (m *Matchmaker) place(ctx context.Context, id string, group []redisstore.Queued) error {
+	if len(group) == 0 {
+		return m.store.FinishClaim(ctx, id)
+	}
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	t, ours, err := m.ensureTable(work, id, group[0].User)
+	if err != nil {
+		return err
+	}
+	if !ours { // the id is another table's (odds 2^-40): queue them again
+		m.requeue(work, group)
+	} else if err := m.seat(work, t, group); err != nil {
+		return err
+	}
+	return m.store.FinishClaim(work, id)
+}
+
+// seat makes a public table for group and, through the action stream,
+// seats them in queue order, fills the rest with bots and starts the
+// match; then tells each user where they sit.
+func (m *Matchmaker) seat(ctx context.Context, t *table.Table, group []redisstore.Queued) error {
+	host := group[0].User
+	acts := make([]redisstore.Action, 0, len(group)+2)
+	for i, q := range group {
+		acts = append(acts, redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: "qm-sit-" + t.ID, Op: OpSit, Seat: i})
+	}
+	if len(group) < 4 {
+		acts = append(acts, redisstore.Action{Table: t.ID, User: host, ID: "qm-bots-" + t.ID, Op: OpAddBots})
+	}
+	acts = append(acts, redisstore.Action{Table: t.ID, User: host, ID: "qm-start-" + t.ID, Op: OpStart})
+	for _, a := range acts {
+		a.At = time.Now().UnixMicro()
+		if err := m.store.Enqueue(ctx, a); err != nil {
+			return err
+		}
+	}
+	for _, q := range group {
+		if err := m.store.Notify(ctx, q.User, Matched{Type: "matched", Table: t.ID}); err != nil {
+			m.opts.Log.Warn("matched notice not sent", "user", q.User, "table", t.ID, "err", err)
+		}
+	}
+	m.opts.Log.Info("quick match", "table", t.ID, "players", len(group))
+	return nil
+}
+
+// ensureTable creates the public table id hosted by host, or finds the
+// one an earlier attempt created; false when the id is another table's.
+func (m *Matchmaker) ensureTable(ctx context.Context, id, host string) (*table.Table, bool, error) {
+	t, err := table.New(id, game.Rules{}, host, time.Now().UnixMilli())
+	if err != nil {
+		return nil, false, err
+	}
+	t.Options.Public = true
+	err = m.store.CreateTable(ctx, &t)
+	if errors.Is(err, redisstore.ErrExists) {
+		l, err := m.store.LoadTable(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		return &l.Table, l.Table.Host == host && l.Table.Options.Public, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := IndexTable(ctx, m.store, &t.Meta); err != nil {
+		m.opts.Log.Warn("listing a quick-match table failed", "table", t.ID, "err", err)
+	}
+	return &t, true, nil
+}
+
+// requeue puts a group whose table could not be made back in the queue.
+func (m *Matchmaker) requeue(ctx context.Context, group []redisstore.Queued) {
+	for _, q := range group {
+		if err := m.store.JoinQueue(ctx, q.User, q.Name, time.Now()); err != nil {
+			m.opts.Log.Warn("requeue failed", "user", q.User, "err", err)
+		}
+	}
+}
