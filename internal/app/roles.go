@@ -179,9 +179,9 @@ func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func Role(role string, cfg config.Config) fx.Option {
 	switch role {
 	case "serve":
-		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, History, Worker, Lobby, Timers, Scheduler, Ops)
+		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, History, Account, Worker, Lobby, Timers, Scheduler, Ops)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Gateway, History, Ops)
+		return fx.Options(Core(cfg), Postgres, Gateway, History, Account, Ops)
 	case "worker":
 		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Ops)
 	case "scheduler":

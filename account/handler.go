@@ -1,0 +1,230 @@
+package account
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// maxBody bounds a request body; a larger one is bad_message.
+const maxBody = 8 << 10
+
+// Route is one endpoint: a http.ServeMux pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Handler serves the account API (docs/http-api.md).
+type Handler struct {
+	svc *Service
+	log *slog.Logger
+}
+
+// NewHandler returns the HTTP side of svc.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc, log: svc.log} }
+
+// Routes are the endpoints, for the public listener.
+func (h *Handler) Routes() []Route {
+	auth := func(f func(http.ResponseWriter, *http.Request, redisstore.Session)) http.Handler {
+		return httpauth.Require(h.svc.rs, f)
+	}
+	return []Route{
+		{"POST /api/guest", http.HandlerFunc(h.guest)},
+		{"POST /api/register", http.HandlerFunc(h.register)},
+		{"POST /api/login", http.HandlerFunc(h.login)},
+		{"POST /api/logout", auth(h.logout)},
+		{"POST /api/password", auth(h.password)},
+		{"GET /api/me", auth(h.me)},
+		{"PATCH /api/me", auth(h.rename)},
+		{"DELETE /api/me", auth(h.deleteMe)},
+		{"GET /api/players/{id}", http.HandlerFunc(h.profile)},
+	}
+}
+
+// Mux is every route on one ServeMux (for tests and stand-alone use).
+func (h *Handler) Mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, r := range h.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	return mux
+}
+
+// decode reads exactly one JSON object with only known fields into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, ErrBadMessage)
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, ErrBadMessage)
+		return false
+	}
+	return true
+}
+
+// clientIP is the peer address of r (no proxy headers are trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+	httpauth.Error(w, e.Status, e.Code, e.Message)
+}
+
+// fail answers err: a refusal as it is, anything else 503 (logged, but
+// not saturated hashing, which is expected under a login burst).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := AsError(err)
+	if e == ErrUnavailable && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrBusy) {
+		h.log.Warn("account request failed", "path", r.URL.Path, "err", err)
+	}
+	writeError(w, e)
+}
+
+func (h *Handler) guest(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	a, err := h.svc.Guest(r.Context(), in.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusCreated, a)
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	var in Register
+	if !decode(w, r, &in) {
+		return
+	}
+	var guest *redisstore.Session
+	tok := httpauth.Token(r)
+	if tok != "" {
+		sess, err := h.svc.rs.Session(r.Context(), tok)
+		if errors.Is(err, redisstore.ErrNoSession) {
+			writeError(w, ErrBadToken)
+			return
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		guest = &sess
+	}
+	a, err := h.svc.Register(r.Context(), in, guest, tok, clientIP(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusCreated, a)
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	a, err := h.svc.Login(r.Context(), in.Username, in.Password, clientIP(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusOK, a)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	if err := h.svc.Logout(r.Context(), sess, httpauth.Token(r), clientIP(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) password(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	var in struct {
+		Old string `json:"old"`
+		New string `json:"new"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := h.svc.ChangePassword(r.Context(), sess, httpauth.Token(r), in.Old, in.New, clientIP(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	me, err := h.svc.Me(r.Context(), sess)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusOK, me)
+}
+
+func (h *Handler) rename(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	me, err := h.svc.Rename(r.Context(), sess, httpauth.Token(r), in.Name, clientIP(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusOK, me)
+}
+
+func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := h.svc.Delete(r.Context(), sess, in.Password, clientIP(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.PublicProfile(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpauth.JSON(w, http.StatusOK, p)
+}

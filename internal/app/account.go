@@ -1,0 +1,33 @@
+package app
+
+import (
+	"log/slog"
+
+	"go.uber.org/fx"
+
+	"github.com/hokm-project/hokm/account"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+func newAccountService(pg *pgstore.Store, rs *redisstore.Store, log *slog.Logger) (*account.Service, error) {
+	return account.New(pg, rs, account.Options{Log: log.With("component", "account")})
+}
+
+// accountRoutes puts the account API on the public listener.
+func accountRoutes(svc *account.Service) []Route {
+	var out []Route
+	for _, r := range account.NewHandler(svc).Routes() {
+		out = append(out, Route{Pattern: r.Pattern, Handler: r.Handler})
+	}
+	return out
+}
+
+// Account is the account API (/api/guest, /api/register, /api/login, …;
+// docs/http-api.md). It needs PostgreSQL.
+var Account = fx.Module("account",
+	fx.Provide(
+		newAccountService,
+		fx.Annotate(accountRoutes, fx.ResultTags(`group:"routes,flatten"`)),
+	),
+)
