@@ -32,7 +32,7 @@ type Store interface {
 type Options struct {
 	Group       string        // consumer group, default "workers"
 	Consumer    string        // consumer name, default host-pid
-	Block       time.Duration // XREADGROUP block, default 2s
+	Block       time.Duration // XREADGROUP block, default 500ms
 	ReclaimIdle time.Duration // take over entries pending this long, default 5s
 	Batch       int64         // entries per read, default 16
 	// Persist schedules the persistence of a finished match; it must be
@@ -56,7 +56,10 @@ func (o Options) withDefaults() Options {
 		o.Consumer = host + "-" + strconv.Itoa(os.Getpid())
 	}
 	if o.Block == 0 {
-		o.Block = 2 * time.Second
+		// Short enough that a stopping worker is not held up long (go-redis
+		// does not interrupt a blocked read on cancel); idle cost: two cheap
+		// calls per second per partition.
+		o.Block = 500 * time.Millisecond
 	}
 	if o.ReclaimIdle == 0 {
 		o.ReclaimIdle = 5 * time.Second

@@ -46,6 +46,9 @@ func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error)
 	opt.WriteTimeout = time.Second
 	opt.PoolTimeout = 2 * time.Second
 	opt.MaxRetries = 1
+	// Let a cancelled context end a blocking XREADGROUP at once, so a
+	// stopping worker does not wait out its block time.
+	opt.ContextTimeoutEnabled = true
 	opt.PoolSize = max(opt.PoolSize, 10*cfg.Partitions)
 	rdb := redis.NewClient(opt)
 	lc.Append(fx.StopHook(rdb.Close))
@@ -105,7 +108,9 @@ var Postgres = fx.Options(fx.Provide(NewPool, pgstore.New))
 
 // Migrate applies migrations at start (serve does this; the split roles
 // expect `hokm migrate` to have run).
-var Migrate = fx.Invoke(migrate)
+// It is a module because fx runs modules' invokes before the root's, and
+// the migration must come before every module that needs the schema.
+var Migrate = fx.Module("migrate", fx.Invoke(migrate))
 
 // OpenPool opens a pool outside fx (for one-shot tools) and checks it.
 func OpenPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {

@@ -164,7 +164,7 @@ func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
 }
 
 // Ops is the operator listener.
-var Ops = fx.Invoke(runOps)
+var Ops = fx.Module("ops", fx.Invoke(runOps))
 
 // asynqLogger adapts slog to asynq's logger.
 type asynqLogger struct{ l *slog.Logger }
@@ -179,7 +179,9 @@ func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func Role(role string, cfg config.Config) fx.Option {
 	switch role {
 	case "serve":
-		return fx.Options(Core(cfg), Postgres, Migrate, Gateway, History, Account, Worker, Lobby, Timers, Scheduler, Ops)
+		// Workers start before the gateway, so on stop (reverse order) the
+		// gateway drains its clients while the workers still run.
+		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, History, Account, Ops)
 	case "gateway":
 		return fx.Options(Core(cfg), Postgres, Gateway, History, Account, Ops)
 	case "worker":

@@ -19,11 +19,28 @@ import (
 
 // Options of a run.
 type Options struct {
-	URL      string        // ws://host:port/ws
+	URL string // ws://host:port/ws
+	// URLs, when set, spreads each table's four clients over several
+	// gateways: seat i dials URLs[i % len(URLs)]. URL is then not used.
+	URLs     []string
 	Matches  int           // matches to play
 	Parallel int           // matches at once
 	Rules    game.Rules    // rules of every table
 	Timeout  time.Duration // per match; default 5 minutes
+	// CheckLeaks checks every frame each client receives for cards its
+	// seat may not see (see leakCheck); a leak fails the match.
+	CheckLeaks bool
+	// OnMove, when set, is called after each trump or card a client sends,
+	// from the clients' goroutines (concurrently).
+	OnMove func()
+}
+
+// urls is the list of gateways seats dial, by seat modulo its length.
+func (o *Options) urls() []string {
+	if len(o.URLs) > 0 {
+		return o.URLs
+	}
+	return []string{o.URL}
 }
 
 // Report is the outcome of a run; its JSON is `hokm bots`' last line.
@@ -35,6 +52,20 @@ type Report struct {
 	Latency   Latency  `json:"move_latency_ms"`
 	Seconds   float64  `json:"seconds"`
 	Errors    []string `json:"errors,omitempty"`
+	// FramesChecked counts the frames the leak check read (CheckLeaks).
+	FramesChecked int `json:"frames_checked,omitempty"`
+	// Results are the completed matches, in the order of MatchIDs, as
+	// their clients saw them; for Go callers (not in the JSON report).
+	Results []MatchSummary `json:"-"`
+}
+
+// MatchSummary is the outcome of a completed match as its four clients saw
+// it in hand_ended and match_ended (all four must agree).
+type MatchSummary struct {
+	ID     string
+	Score  [2]int
+	Winner int // team
+	Hands  []game.HandResult
 }
 
 // Latency summarises move latencies in milliseconds: from a client's write
@@ -53,8 +84,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Matches < 1 || opts.Parallel < 1 {
 		return Report{}, fmt.Errorf("matches and parallel must be at least 1")
 	}
-	if _, err := url.Parse(opts.URL); err != nil {
-		return Report{}, fmt.Errorf("url: %w", err)
+	for _, u := range opts.urls() {
+		if u == "" {
+			return Report{}, fmt.Errorf("url: empty")
+		}
+		if _, err := url.Parse(u); err != nil {
+			return Report{}, fmt.Errorf("url: %w", err)
+		}
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Minute
@@ -75,12 +111,14 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				res := playMatch(ctx, opts)
 				mu.Lock()
 				rep.Moves += res.moves
+				rep.FramesChecked += res.frames
 				lats = append(lats, res.latencies...)
 				if res.err != nil {
 					rep.Errors = append(rep.Errors, res.err.Error())
 				} else {
 					rep.Completed++
-					rep.MatchIDs = append(rep.MatchIDs, res.matchID)
+					rep.MatchIDs = append(rep.MatchIDs, res.summary.ID)
+					rep.Results = append(rep.Results, res.summary)
 				}
 				mu.Unlock()
 			}
@@ -109,8 +147,9 @@ func summarize(lats []time.Duration) Latency {
 }
 
 type matchResult struct {
-	matchID   string
+	summary   MatchSummary
 	moves     int
+	frames    int // checked for leaks
 	latencies []time.Duration
 	err       error
 }
@@ -155,8 +194,9 @@ func playMatch(ctx context.Context, opts Options) (res matchResult) {
 			}
 		}
 	}()
+	urls := opts.urls()
 	for i := range clients {
-		c, err := dial(ctx, opts.URL, i, sw)
+		c, err := dial(ctx, urls[i%len(urls)], i, sw, &opts)
 		if err != nil {
 			return matchResult{err: err}
 		}
@@ -194,14 +234,40 @@ func playMatch(ctx context.Context, opts Options) (res matchResult) {
 			cancel() // stop the other three
 		}
 	}
-	moves := 0
+	moves, frames := 0, 0
 	for _, c := range clients {
 		moves += c.moves
+		if c.leaks != nil {
+			frames += c.leaks.frames
+		}
 	}
-	id := created.Table + "-" + strconv.Itoa(clients[0].state.match)
+	summary := MatchSummary{ID: created.Table + "-" + strconv.Itoa(clients[0].state.match)}
+	if err == nil {
+		summary, err = agree(summary.ID, clients)
+	}
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
-	return matchResult{matchID: id, moves: moves, latencies: sw.moves, err: err}
+	return matchResult{summary: summary, moves: moves, frames: frames, latencies: sw.moves, err: err}
+}
+
+// agree is the outcome of the match if all four clients saw the same.
+func agree(id string, clients [4]*client) (MatchSummary, error) {
+	var first MatchSummary
+	for i, c := range clients {
+		s := &c.state
+		if s.winner == nil {
+			return first, fmt.Errorf("match %s: seat %d saw no match_ended", id, i)
+		}
+		m := MatchSummary{ID: id, Score: s.view.Score, Winner: *s.winner, Hands: s.hands}
+		if i == 0 {
+			first = m
+			continue
+		}
+		if m.Score != first.Score || m.Winner != first.Winner || !slices.Equal(m.Hands, first.Hands) {
+			return first, fmt.Errorf("match %s: seats disagree on the result: seat 0 %+v, seat %d %+v", id, first, i, m)
+		}
+	}
+	return first, nil
 }
 
 // client is one bot's connection.
@@ -214,14 +280,17 @@ type client struct {
 	sw     *stopwatch
 	bot    bot.Bot
 	frames chan frameOrErr
+	leaks  *leakCheck // nil unless Options.CheckLeaks
+	onMove func()
 }
 
 type frameOrErr struct {
 	f   frame
+	raw []byte
 	err error
 }
 
-func dial(ctx context.Context, rawURL string, seat int, sw *stopwatch) (*client, error) {
+func dial(ctx context.Context, rawURL string, seat int, sw *stopwatch, opts *Options) (*client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -237,7 +306,11 @@ func dial(ctx context.Context, rawURL string, seat int, sw *stopwatch) (*client,
 		}
 		return nil, fmt.Errorf("dial %s: %w", u, err)
 	}
-	c := &client{ws: ws, state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), frames: make(chan frameOrErr, 64)}
+	c := &client{ws: ws, state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), frames: make(chan frameOrErr, 64),
+		onMove: opts.OnMove}
+	if opts.CheckLeaks {
+		c.leaks = &leakCheck{seat: seat}
+	}
 	go c.readLoop()
 	return c, nil
 }
@@ -250,7 +323,7 @@ func (c *client) readLoop() {
 		if err == nil {
 			err = json.Unmarshal(b, &f)
 		}
-		c.frames <- frameOrErr{f, err}
+		c.frames <- frameOrErr{f, b, err}
 		if err != nil {
 			return
 		}
@@ -259,10 +332,14 @@ func (c *client) readLoop() {
 
 func (c *client) close() { c.ws.Close() }
 
+// send sends msg with a new id, or with its own when it has one (a retry).
 func (c *client) send(msg map[string]any) (string, error) {
-	c.nextID++
-	id := "m" + strconv.Itoa(c.nextID)
-	msg["id"] = id
+	id, ok := msg["id"].(string)
+	if !ok {
+		c.nextID++
+		id = "m" + strconv.Itoa(c.nextID)
+		msg["id"] = id
+	}
 	b, _ := json.Marshal(msg)
 	c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return id, c.ws.WriteMessage(websocket.TextMessage, b)
@@ -279,6 +356,11 @@ func (c *client) next(ctx context.Context) (frame, error) {
 		}
 		if fe.err != nil {
 			return frame{}, fmt.Errorf("seat %d: read: %w", c.state.seat, fe.err)
+		}
+		if c.leaks != nil {
+			if err := c.leaks.check(fe.raw); err != nil {
+				return frame{}, err
+			}
 		}
 		return fe.f, c.handle(&fe.f)
 	}
@@ -300,8 +382,28 @@ func (c *client) handle(f *frame) error {
 	return nil
 }
 
+// maxRetries bounds how often one command is resent after unavailable.
+const maxRetries = 5
+
+// retry waits before resending a command that got unavailable (attempt
+// from 1); false when it should not be resent.
+func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool {
+	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries || msg["type"] == "create_table" {
+		return false // a retried create_table may create a second table
+	}
+	t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // request sends a command and waits for its answer, applying whatever
-// frames arrive meanwhile.
+// frames arrive meanwhile. An unavailable answer is retried with the same
+// id, as the protocol says.
 func (c *client) request(msg map[string]any) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -309,12 +411,19 @@ func (c *client) request(msg map[string]any) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("send %v: %w", msg["type"], err)
 	}
-	for {
+	for attempt := 1; ; {
 		f, err := c.next(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if f.ID != id {
+			continue
+		}
+		if retry(ctx, msg, &f, attempt) {
+			attempt++
+			if _, err := c.send(msg); err != nil {
+				return nil, fmt.Errorf("send %v: %w", msg["type"], err)
+			}
 			continue
 		}
 		if f.Type == "error" {
@@ -324,22 +433,31 @@ func (c *client) request(msg map[string]any) (json.RawMessage, error) {
 	}
 }
 
-// play acts whenever it is this seat's turn until the match ends.
+// play acts whenever it is this seat's turn until the match ends. A move
+// answered unavailable is sent again with the same id.
 func (c *client) play(ctx context.Context) error {
-	pending := ""
+	pending, attempt := "", 0
+	var msg map[string]any
 	for !c.state.over {
 		if pending == "" && c.state.myTurn() {
-			id, err := c.act()
+			m, id, err := c.act()
 			if err != nil {
 				return err
 			}
-			pending = id
+			msg, pending, attempt = m, id, 1
 		}
 		f, err := c.next(ctx)
 		if err != nil {
 			return err
 		}
 		if f.ID != "" && f.ID == pending {
+			if retry(ctx, msg, &f, attempt) {
+				attempt++
+				if _, err := c.send(msg); err != nil {
+					return fmt.Errorf("seat %d: resend: %w", c.state.seat, err)
+				}
+				continue
+			}
 			if f.Type == "error" {
 				return fmt.Errorf("seat %d: move refused: %s %s", c.state.seat, f.Code, f.Message)
 			}
@@ -349,7 +467,7 @@ func (c *client) play(ctx context.Context) error {
 	return nil
 }
 
-func (c *client) act() (string, error) {
+func (c *client) act() (map[string]any, string, error) {
 	a := c.state.choose(c.bot)
 	msg := map[string]any{"table": c.table}
 	if a.Kind == game.KindChooseTrump {
@@ -359,5 +477,9 @@ func (c *client) act() (string, error) {
 		c.sw.start(moveKey(c.state.view.Hand, c.state.seat, a.Card))
 	}
 	c.moves++
-	return c.send(msg)
+	id, err := c.send(msg)
+	if err == nil && c.onMove != nil {
+		c.onMove()
+	}
+	return msg, id, err
 }

@@ -43,6 +43,8 @@ type event struct {
 	Tricks [2]int      `json:"tricks"`
 	Score  [2]int      `json:"score"`
 	Table  *tableMeta  `json:"table"`
+	// Result is a hand_ended's result.
+	Result *game.HandResult `json:"result"`
 }
 
 type tableMeta struct {
@@ -62,6 +64,10 @@ type seatState struct {
 	lastSeq  int64
 	handOver bool // between the last trick of a hand and the next deal
 	over     bool
+	// What the seat saw of the match's outcome: the results of hand_ended
+	// (or a snapshot's), and match_ended's score and winning team.
+	hands  []game.HandResult
+	winner *int
 }
 
 // snapshot replaces the state with the server's view.
@@ -83,6 +89,8 @@ func (s *seatState) snapshot(f *frame) error {
 	}
 	s.handOver = false
 	s.over = s.view.Phase == "over"
+	s.hands = append([]game.HandResult{}, s.view.Results...)
+	s.winner = s.view.Winner
 	return nil
 }
 
@@ -100,6 +108,8 @@ func (s *seatState) apply(seq int64, raw json.RawMessage) (event, error) {
 	switch e.Type {
 	case "table":
 		s.rules, s.match = e.Table.Rules, e.Table.Match
+	case "match_started":
+		s.hands, s.winner = nil, nil
 	case "hand_started":
 		*v = game.View{Seat: s.seat, Rules: s.rules, Phase: "trump", Hand: e.Hand, Hakem: e.Hakem, Dealer: e.Dealer,
 			Trump: game.NoSuit, Turn: e.Hakem, Trick: game.TrickView{Leader: e.Hakem}, Score: v.Score}
@@ -130,8 +140,12 @@ func (s *seatState) apply(seq int64, raw json.RawMessage) (event, error) {
 		}
 	case "hand_ended":
 		v.Score, s.handOver = e.Score, true
+		if e.Result != nil {
+			s.hands = append(s.hands, *e.Result)
+		}
 	case "match_ended":
-		v.Score, s.over = e.Score, true
+		w := e.Winner
+		v.Score, s.over, s.winner = e.Score, true, &w
 	}
 	return e, nil
 }

@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/pgstore"
+)
+
+// multiRedisDB is this test's own Redis database (asynq's keys have no
+// prefix): flushed first, used by nobody else.
+const multiRedisDB = 8
+
+var hokmBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if hokmBin.dir != "" {
+		os.RemoveAll(hokmBin.dir)
+	}
+	os.Exit(code)
+}
+
+// buildHokm builds this command once per test process.
+func buildHokm(t *testing.T) string {
+	t.Helper()
+	hokmBin.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if hokmBin.dir, hokmBin.err = os.MkdirTemp("", "hokm-bin-"); hokmBin.err != nil {
+			return
+		}
+		hokmBin.path = filepath.Join(hokmBin.dir, "hokm")
+		out, err := exec.Command(goTool, "build", "-o", hokmBin.path, ".").CombinedOutput()
+		if err != nil {
+			hokmBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if hokmBin.err != nil {
+		t.Fatal(hokmBin.err)
+	}
+	return hokmBin.path
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// proc is one hokm process.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer // stdout and stderr
+	done chan struct{}
+	err  error // Wait's, once done is closed
+}
+
+// cluster is the processes of one test and their common environment.
+type cluster struct {
+	t     *testing.T
+	bin   string
+	env   []string
+	procs []*proc
+}
+
+func (c *cluster) start(name string, extra []string, args ...string) *proc {
+	c.t.Helper()
+	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(c.bin, args...)
+	p.cmd.Env = append(append([]string{}, c.env...), extra...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	c.procs = append(c.procs, p)
+	return p
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// wait waits at most d for the process to end.
+func (p *proc) wait(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("%s: signal %v: %v", p.name, sig, err)
+	}
+}
+
+// newCluster sets up the environment and stops every process still
+// running when the test ends (printing all output if it failed).
+func newCluster(t *testing.T) (*cluster, *redis.Client, string, string) {
+	t.Helper()
+	lockRedisDB(t, multiRedisDB)
+	rdb, prefix := testenv.Redis(t, multiRedisDB, true)
+	dbURL := testenv.Database(t)
+	u, err := url.Parse(testenv.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + strconv.Itoa(multiRedisDB)
+	c := &cluster{t: t, bin: buildHokm(t)}
+	for _, kv := range os.Environ() { // no HOKM_* setting of the caller's shell leaks in
+		if !strings.HasPrefix(kv, "HOKM_") || strings.HasPrefix(kv, "HOKM_TEST_") {
+			c.env = append(c.env, kv)
+		}
+	}
+	c.env = append(c.env,
+		"HOKM_REDIS_URL="+u.String(), "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
+		"HOKM_OPS_ADDR=off", "HOKM_RECLAIM_IDLE=1s", "HOKM_SHUTDOWN_TIMEOUT=2s",
+		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_LOG_LEVEL=info",
+	)
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if p.running() {
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+		}
+		if t.Failed() {
+			for _, p := range c.procs {
+				t.Logf("----- %s (%v):\n%s", p.name, p.err, p.out.String())
+			}
+		}
+	})
+	return c, rdb, prefix, dbURL
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitReadyz(t *testing.T, p *proc, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if !p.running() || time.Now().After(deadline) {
+			t.Fatalf("%s: /readyz on %s not ready (%v, exited: %v)", p.name, addr, err, !p.running())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// consumers is each consumer's pending entries over every partition of
+// the action stream (a consumer shows once it has read).
+func consumers(ctx context.Context, rdb *redis.Client, prefix string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for p := range 8 { // HOKM_PARTITIONS' default
+		cs, err := rdb.XInfoConsumers(ctx, prefix+":actions:{p"+strconv.Itoa(p)+"}", "workers").Result()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			out[c.Name] += c.Pending
+		}
+	}
+	return out, nil
+}
+
+// blockedReads counts the connections blocked in XREADGROUP on this
+// test's Redis DB: each worker has one per partition.
+func blockedReads(ctx context.Context, rdb *redis.Client) int {
+	list, err := rdb.ClientList(ctx).Result()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(list, "\n") {
+		f := " " + line + " "
+		if strings.Contains(f, " db="+strconv.Itoa(multiRedisDB)+" ") && strings.Contains(f, " cmd=xreadgroup ") {
+			n++
+		}
+	}
+	return n
+}
+
+// until polls cond every 5 ms for at most d.
+func until(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestMultiProcess runs the roles as separate processes — two gateways,
+// two workers, a scheduler — and plays a match whose four players are
+// spread over both gateways. Mid-match one worker is SIGKILLed while it
+// holds unacknowledged actions: the other takes them over, the match
+// completes and is stored, and its export replays to the stored result.
+// Then every remaining process drains on SIGTERM and exits 0.
+func TestMultiProcess(t *testing.T) {
+	c, rdb, prefix, dbURL := newCluster(t)
+	begin := time.Now()
+
+	migrate := c.start("migrate", nil, "migrate")
+	if !migrate.wait(60*time.Second) || migrate.err != nil || !strings.Contains(migrate.out.String(), "migrations applied") {
+		t.Fatalf("hokm migrate: %v", migrate.err)
+	}
+	addrA, addrB := freePort(t), freePort(t)
+	gwA := c.start("gateway A", []string{"HOKM_HTTP_ADDR=" + addrA}, "gateway")
+	gwB := c.start("gateway B", []string{"HOKM_HTTP_ADDR=" + addrB}, "gateway")
+	w1 := c.start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
+	w2 := c.start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
+	sched := c.start("scheduler", nil, "scheduler")
+	waitReadyz(t, gwA, addrA)
+	waitReadyz(t, gwB, addrB)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	// Both workers are reading every partition (Redis lists a consumer only
+	// once it has been delivered something, so count blocked reads).
+	if !until(20*time.Second, func() bool { return blockedReads(ctx, rdb) >= 2*8 }) {
+		t.Fatalf("the workers never read the action stream: %d blocked reads", blockedReads(ctx, rdb))
+	}
+	for _, p := range []*proc{w1, w2, sched} {
+		if !p.running() {
+			t.Fatalf("%s exited at start: %v", p.name, p.err)
+		}
+	}
+	t.Logf("processes up in %v", time.Since(begin).Round(time.Millisecond))
+
+	// Kill w1 mid-match while it holds an action it has read and not
+	// acknowledged. The clients are held (in OnMove, after they sent a
+	// move) until the table is quiet; then w1 is stopped — its reads stay
+	// blocked in Redis — and the clients let go: within two moves one is
+	// delivered to w1 and stays pending there. Then SIGKILL. (If w1's
+	// blocked read had just timed out, it is resumed and tried again.)
+	var (
+		moves         atomic.Int64
+		gate          sync.RWMutex // write-locked: clients wait after their move
+		midMatch      = make(chan struct{})
+		once          sync.Once
+		killedPending int64
+		attempts      int
+		killed        = make(chan struct{})
+	)
+	quiet := func() bool {
+		n := moves.Load()
+		cs, err := consumers(ctx, rdb, prefix)
+		time.Sleep(100 * time.Millisecond)
+		return err == nil && cs["w1"] == 0 && cs["w2"] == 0 && moves.Load() == n
+	}
+	go func() {
+		defer close(killed)
+		select {
+		case <-midMatch:
+		case <-ctx.Done():
+			return
+		}
+		for attempts < 5 && killedPending == 0 {
+			attempts++
+			gate.Lock()
+			until(5*time.Second, quiet)
+			_ = w1.cmd.Process.Signal(syscall.SIGSTOP)
+			gate.Unlock()
+			until(500*time.Millisecond, func() bool {
+				cs, err := consumers(ctx, rdb, prefix)
+				killedPending = cs["w1"]
+				return err == nil && killedPending > 0
+			})
+			if killedPending == 0 {
+				_ = w1.cmd.Process.Signal(syscall.SIGCONT)
+			}
+		}
+		_ = w1.cmd.Process.Kill()
+	}()
+	start := time.Now()
+	rep, err := botclient.Run(ctx, botclient.Options{
+		URLs:  []string{"ws://" + addrA + "/ws", "ws://" + addrB + "/ws"},
+		Rules: game.Rules{Target: 7}, Matches: 1, Parallel: 1, Timeout: 60 * time.Second, CheckLeaks: true,
+		OnMove: func() {
+			if moves.Add(1) == 6 {
+				once.Do(func() { close(midMatch) })
+			}
+			gate.RLock()
+			gate.RUnlock()
+		},
+	})
+	once.Do(func() { close(midMatch) })
+	<-killed
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Completed != 1 || len(rep.Errors) > 0 || len(rep.Results) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if !w1.wait(5 * time.Second) {
+		t.Fatal("w1 survived SIGKILL")
+	}
+	var exit *exec.ExitError
+	if !errors.As(w1.err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("w1 ended with %v, want killed", w1.err)
+	}
+	if killedPending == 0 {
+		t.Fatal("w1 never held an unacknowledged action: the kill tested nothing")
+	}
+	t.Logf("match of %d moves in %v over both gateways; w1 killed holding %d actions (attempt %d); p99 %.1f ms, max %.1f ms",
+		rep.Moves, time.Since(start).Round(time.Millisecond), killedPending, attempts, rep.Latency.P99, rep.Latency.Max)
+
+	// w2 took over what w1 held, and nothing is left unacknowledged.
+	if !until(10*time.Second, func() bool {
+		cs, err := consumers(ctx, rdb, prefix)
+		return err == nil && cs["w1"] == 0 && cs["w2"] == 0
+	}) {
+		cs, err := consumers(ctx, rdb, prefix)
+		t.Fatalf("pending actions left: %v %v", cs, err)
+	}
+	if !strings.Contains(w2.out.String(), "reclaimed pending actions") {
+		t.Fatal("w2 did not log a reclaim")
+	}
+
+	// Stored, and the stored record replays to the stored result, which
+	// is what the clients saw.
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	pg := pgstore.New(pool)
+	m := rep.Results[0]
+	if !until(15*time.Second, func() bool { ok, _ := pg.MatchExists(ctx, m.ID); return ok }) {
+		t.Fatalf("match %s never reached PostgreSQL", m.ID)
+	}
+	checkStoredMatch(t, ctx, pg, m, rep.Moves)
+
+	// Graceful drain: SIGTERM, exit 0.
+	rest := []*proc{gwA, gwB, w2, sched}
+	for _, p := range rest {
+		p.signal(t, syscall.SIGTERM)
+	}
+	drain := time.Now()
+	for _, p := range rest {
+		if !p.wait(10 * time.Second) {
+			t.Fatalf("%s still running 10 s after SIGTERM", p.name)
+		}
+		if p.err != nil {
+			t.Fatalf("%s exited with %v after SIGTERM", p.name, p.err)
+		}
+	}
+	t.Logf("all drained in %v; whole test %v", time.Since(drain).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
+}
+
+// checkStoredMatch: export → replay gives the stored result, the stored
+// result is what the clients saw, and every move is stored once.
+func checkStoredMatch(t *testing.T, ctx context.Context, pg *pgstore.Store, m botclient.MatchSummary, moves int) {
+	t.Helper()
+	rec, err := pg.ExportRecord(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(rec)
+	res, status := game.ReplayJSON(bytes.NewReader(b))
+	if status != 0 || !res.OK || !res.Over || res.Winner == nil {
+		t.Fatalf("replay of %s: exit %d %+v", m.ID, status, res)
+	}
+	hands, score, winner, err := pg.MatchResult(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if winner == nil || *winner != *res.Winner || score != res.Score || !reflect.DeepEqual(hands, res.Hands) {
+		t.Fatalf("match %s: stored %v %v %+v, replay %v %d %+v", m.ID, score, winner, hands, res.Score, *res.Winner, res.Hands)
+	}
+	if m.Score != score || m.Winner != *winner || !reflect.DeepEqual(m.Hands, hands) {
+		t.Fatalf("match %s: clients saw %v %d %+v, stored %v %d %+v", m.ID, m.Score, m.Winner, m.Hands, score, *winner, hands)
+	}
+	if len(rec.Actions) != moves {
+		t.Fatalf("match %s: %d actions stored, the clients made %d moves", m.ID, len(rec.Actions), moves)
+	}
+}
+
+// lockRedisDB makes this test the only user of Redis database db among
+// all processes on this machine until it ends. asynq's keys carry no
+// prefix, so two runs of the same test at once (two checkouts, or two go
+// test invocations) would flush each other's DB and run each other's
+// persistence tasks against the wrong database. The lease is a key in
+// DB 0, refreshed while the test runs; a crashed holder's lease expires.
+func lockRedisDB(t *testing.T, db int) {
+	t.Helper()
+	rdb, _ := testenv.Redis(t, 0, false) // skips or fails here when Redis is down
+	key, token, ttl := fmt.Sprintf("hokm-test-lock:db%d", db), testenv.RandomName("lease"), 20*time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		ok, err := rdb.SetNX(ctx, key, token, ttl).Result()
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("Redis DB %d stayed in use by another test process (%s): %v", db, key, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ttl / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				leaseScript.Run(ctx, rdb, []string{key}, token, ttl.Milliseconds())
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		leaseScript.Run(context.Background(), rdb, []string{key}, token, 0)
+	})
+}
+
+// leaseScript extends (ARGV[2] ms) or, with 0, releases the lease KEYS[1]
+// if ARGV[1] still holds it.
+var leaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`)
