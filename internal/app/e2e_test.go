@@ -76,7 +76,6 @@ func logLevel() string {
 // startServe starts `hokm serve` in-process and stops it when the test ends.
 func startServe(t *testing.T) *server {
 	t.Helper()
-	lockRedisDB(t, redisDB)
 	rdb, prefix := testenv.Redis(t, redisDB, true)
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
@@ -522,55 +521,3 @@ func TestSameActionThroughTwoGateways(t *testing.T) {
 	}
 	t.Logf("commands sent through both gateways at once: %v", kinds)
 }
-
-// lockRedisDB makes this test the only user of Redis database db among
-// all processes on this machine until it ends. asynq's keys carry no
-// prefix, so two runs of the same test at once (two checkouts, or two go
-// test invocations) would flush each other's DB and run each other's
-// persistence tasks against the wrong database. The lease is a key in
-// DB 0, refreshed while the test runs; a crashed holder's lease expires.
-func lockRedisDB(t *testing.T, db int) {
-	t.Helper()
-	rdb, _ := testenv.Redis(t, 0, false) // skips or fails here when Redis is down
-	key, token, ttl := fmt.Sprintf("hokm-test-lock:db%d", db), testenv.RandomName("lease"), 20*time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		ok, err := rdb.SetNX(ctx, key, token, ttl).Result()
-		if err == nil && ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("Redis DB %d stayed in use by another test process (%s): %v", db, key, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(ttl / 4)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				leaseScript.Run(ctx, rdb, []string{key}, token, ttl.Milliseconds())
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		leaseScript.Run(context.Background(), rdb, []string{key}, token, 0)
-	})
-}
-
-// leaseScript extends (ARGV[2] ms) or, with 0, releases the lease KEYS[1]
-// if ARGV[1] still holds it.
-var leaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-`)

@@ -53,9 +53,10 @@ func RandomName(prefix string) string {
 }
 
 // Redis returns a client on db (0 for key-prefixed use; asynq tests take a
-// DB number of their own, 1..15) and a fresh key prefix. With flush, the DB
-// is flushed first (only for DBs a single package owns). Keys under the
-// prefix are deleted when the test ends.
+// DB number of their own, 1..15) and a fresh key prefix. A DB other than 0
+// is leased to the calling test across all test processes until it ends
+// (see lockDB). With flush, the DB is flushed first (only for DBs a single
+// package owns). Keys under the prefix are deleted when the test ends.
 func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 	t.Helper()
 	opt, err := redis.ParseURL(RedisURL())
@@ -69,6 +70,11 @@ func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
 		unavailable(t, "Redis", err)
+	}
+	if db != 0 {
+		admin := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password})
+		t.Cleanup(func() { admin.Close() })
+		lockDB(t, admin, db)
 	}
 	if flush {
 		if err := rdb.FlushDB(ctx).Err(); err != nil {

@@ -1,0 +1,69 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// lockDB makes the calling test the only user of Redis database db among
+// all test processes on this machine until it ends. A DB other than 0 is
+// used where keys cannot be prefixed (asynq's), so two runs at once (two
+// checkouts, or two go test invocations) would flush each other's data or
+// run each other's tasks. The lease is a key in DB 0 (admin), refreshed
+// while the test runs; a crashed holder's lease expires. It is re-entrant
+// within one test.
+func lockDB(t testing.TB, admin *redis.Client, db int) {
+	t.Helper()
+	key := fmt.Sprintf("hokm-test-lock:db%d", db)
+	token := fmt.Sprintf("%d:%s", os.Getpid(), t.Name())
+	const ttl = 20 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		ok, err := admin.SetNX(ctx, key, token, ttl).Result()
+		if err == nil && ok {
+			break
+		}
+		if held, _ := admin.Get(ctx, key).Result(); held == token {
+			cancel()
+			return // this test holds it already
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("Redis DB %d stayed in use by another test process (%s): %v", db, key, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ttl / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				leaseScript.Run(ctx, admin, []string{key}, token, ttl.Milliseconds())
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		leaseScript.Run(context.Background(), admin, []string{key}, token, 0)
+	})
+}
+
+// leaseScript extends the lease KEYS[1] by ARGV[2] ms, or releases it when
+// ARGV[2] is 0, if ARGV[1] still holds it. Returns 0 when it does not.
+var leaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`)
