@@ -77,7 +77,10 @@ func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 		lockDB(t, admin, db)
 	}
 	if flush {
-		if err := rdb.FlushDB(ctx).Err(); err != nil {
+		// A fresh deadline: waiting for the lease may have used up ctx's.
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		if err := rdb.FlushDB(fctx).Err(); err != nil {
 			t.Fatalf("flush redis db %d: %v", db, err)
 		}
 	}
