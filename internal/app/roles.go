@@ -181,9 +181,9 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, History, Account, Ops)
+		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Ops)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Gateway, History, Account, Ops)
+		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Ops)
 	case "worker":
 		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Ops)
 	case "scheduler":

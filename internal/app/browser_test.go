@@ -1,0 +1,101 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// browserTools finds node, Debian's chromium and the installed
+// playwright-core (scripts/test installs them). Missing tools fail the
+// test when HOKM_TEST_REQUIRE_SERVICES=1, else skip it, as for services.
+func browserTools(t *testing.T) (node, chromium, dir string) {
+	t.Helper()
+	missing := func(what string, err error) {
+		t.Helper()
+		if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("%s is required (HOKM_TEST_REQUIRE_SERVICES=1): %v", what, err)
+		}
+		t.Skipf("%s missing (scripts/test installs it): %v", what, err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node", err)
+	}
+	chromium = os.Getenv("HOKM_CHROMIUM")
+	if chromium == "" {
+		if chromium, err = exec.LookPath("chromium"); err != nil {
+			missing("chromium", err)
+		}
+	}
+	dir, err = filepath.Abs("../../tests/browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
+		missing("playwright-core (npm ci --prefix tests/browser)", err)
+	}
+	return node, chromium, dir
+}
+
+// screenshotDir is HOKM_SCREENSHOT_DIR, or a new hokm-screenshots-<time>
+// folder in the temporary directory; it is kept after the test.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("HOKM_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "hokm-screenshots-"+time.Now().UTC().Format("20060102-150405"))
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowser drives the web client in headless Chromium against the
+// all-in-one server: a whole match played through the page, a reload and a
+// dropped connection mid-match, a phone-sized screen in English and
+// Persian, accounts, lobby, spectating, chat, history, replay, quick match
+// and joining a private table by its code (tests/browser/*.mjs; each prints
+// what it checked).
+func TestBrowser(t *testing.T) {
+	node, chromium, dir := browserTools(t)
+	shots := screenshotDir(t)
+	started := time.Now()
+	s := startServe(t)
+	base := "http://" + s.cfg.HTTPAddr
+	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
+	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs"} {
+		t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
+			runBrowserScript(t, node, chromium, dir, script, base, shots)
+		})
+	}
+}
+
+// runBrowserScript runs one test script and fails with its output.
+func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script, base, shots)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOKM_CHROMIUM="+chromium)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Fatalf("%s timed out:\n%s", script, out)
+		}
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	t.Logf("%s:\n%s", script, strings.TrimSpace(string(out)))
+}

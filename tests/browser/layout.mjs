@@ -1,0 +1,46 @@
+// A phone-sized screen (390×844): no horizontal scroll, the hand visible
+// without scrolling; then Persian: right-to-left, still no horizontal
+// scroll. A Persian name displays as typed.
+
+import { check, createAndStart, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+
+async function handVisible (page) {
+  // measured in one go: the hand is redrawn as the bots play
+  const m = await page.evaluate(() => {
+    const cards = [...document.querySelectorAll('#hand .card')].map(c => c.getBoundingClientRect())
+    const hand = document.querySelector('#hand')?.getBoundingClientRect()
+    return { cards: cards.map(r => ({ l: r.left, r: r.right, b: r.bottom })), hand: hand && { l: hand.left, r: hand.right, b: hand.bottom } }
+  })
+  check(m.hand && m.cards.length > 0, 'no hand on the page')
+  check(m.hand.l >= 0 && m.hand.r <= 390.5, `hand sticks out sideways: ${JSON.stringify(m.hand)}`)
+  check(m.hand.b <= 844, `hand below the fold: ${JSON.stringify(m.hand)}`)
+  for (const c of m.cards) check(c.l >= 0 && c.r <= 390.5 && c.b <= 844, `a card is off screen: ${JSON.stringify(c)}`)
+}
+
+await run(async (browser) => {
+  const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  await openAsGuest(page, 'سارا Sara')
+  check(await overflow(page) <= 0, 'lobby scrolls sideways on a phone')
+  await shot(page, '06-phone-lobby')
+
+  await createAndStart(page, { target: 3 })
+  await page.waitForSelector('#hand .card')
+  check(await overflow(page) <= 0, 'table scrolls sideways on a phone')
+  await handVisible(page)
+  await shot(page, '07-phone-table')
+
+  await page.click('#lang')
+  await page.waitForSelector('html[dir="rtl"][lang="fa"]')
+  check(await overflow(page) <= 0, 'Persian table scrolls sideways on a phone')
+  await handVisible(page)
+  const shown = await page.textContent('.seat.mine .name')
+  check(shown === 'سارا Sara', 'name shown as ' + shown)
+  await shot(page, '08-phone-table-fa')
+
+  // the choice is remembered
+  await page.reload()
+  await page.waitForSelector('html[dir="rtl"] #table')
+  noProblems(page)
+})

@@ -1,0 +1,152 @@
+// Helpers shared by the browser tests: launching Debian's Chromium through
+// playwright-core, a page that records its errors, the play loop that acts
+// through the UI, and screenshots. Each test script is run by
+// internal/app/browser_test.go as: node <script> <baseURL> <screenshotDir>.
+
+import { chromium } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const [baseURL, shotDir] = process.argv.slice(2)
+if (!baseURL || !shotDir) {
+  console.error('usage: node <test>.mjs <baseURL> <screenshotDir>')
+  process.exit(2)
+}
+mkdirSync(shotDir, { recursive: true })
+
+/** Fails the test with a message (the Go harness prints the output). */
+export function fail (msg) {
+  throw new Error(msg)
+}
+
+export function check (cond, msg) {
+  if (!cond) fail(msg)
+}
+
+export async function launch () {
+  return chromium.launch({
+    executablePath: process.env.HOKM_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+      '--disable-quic', '--disable-component-update', '--disable-sync']
+  })
+}
+
+/**
+ * A new page in its own context. Page errors, console errors (a CSP
+ * violation is one) and failed requests are collected in page.problems.
+ * window.__hokmNet lets a test cut the WebSocket and block reconnecting.
+ */
+export async function newPage (browser, opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, ...opts })
+  await context.addInitScript(() => {
+    const Real = window.WebSocket
+    const net = { blocked: false, sockets: [] }
+    window.__hokmNet = net
+    window.WebSocket = class extends Real {
+      constructor (url, protocols) {
+        // blocked: a same-origin path without a WebSocket, so it fails
+        super(net.blocked ? String(url).replace('/ws?', '/no-ws?') : url, protocols)
+        net.sockets.push(this)
+      }
+    }
+  })
+  const page = await context.newPage()
+  // expected: the blocked reconnects, and the 401 of the client's probe of
+  // which HTTP APIs the server has (GET /api/me without a token)
+  const ignored = /no-ws|status of 401/
+  page.problems = []
+  page.on('pageerror', e => page.problems.push('page error: ' + e.message))
+  page.on('console', m => {
+    if (m.type() === 'error' && !ignored.test(m.text())) page.problems.push('console: ' + m.text())
+  })
+  page.setDefaultTimeout(15000)
+  return page
+}
+
+export function noProblems (page) {
+  check(page.problems.length === 0, 'the page reported problems:\n' + page.problems.join('\n'))
+}
+
+export async function shot (page, name) {
+  const path = join(shotDir, name + '.png')
+  await page.screenshot({ path, fullPage: true })
+  console.log('screenshot', path)
+}
+
+/** Opens the page and starts as a guest called name; waits for the lobby. */
+export async function openAsGuest (page, name) {
+  await page.goto(baseURL + '/')
+  await page.fill('#guest-name', name)
+  await page.click('#play-guest')
+  await page.waitForSelector('body[data-view="lobby"] #conn[data-state="open"]')
+}
+
+/** Creates a table through the lobby form, moves to seat, fills the rest with bots and starts. */
+export async function createAndStart (page, { target = 3, seat = 0 } = {}) {
+  await page.selectOption('#target', String(target))
+  await page.click('#create')
+  await page.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+  if (seat !== 0) {
+    await page.click(`button.sit[data-seat="${seat}"]`)
+    await page.waitForSelector(`#table[data-me="${seat}"]`)
+  }
+  await page.click('#add-bots')
+  await page.waitForSelector('#start:not([disabled])')
+  await page.click('#start')
+  await page.waitForSelector('#table[data-status="playing"]')
+}
+
+/** What the player can do now: "trump", "card", "over", or null (wait). */
+async function nextStep (page) {
+  const handle = await page.waitForFunction(() => {
+    if (document.querySelector('#match-result')) return 'over'
+    if (document.querySelector('#trump-picker button[data-suit]:not([disabled])')) return 'trump'
+    if (document.querySelector('#hand button.card[data-legal="true"]:not([disabled])')) return 'card'
+    return false
+  }, null, { timeout: 20000, polling: 50 })
+  return handle.jsonValue()
+}
+
+/**
+ * Plays through the UI until the match is over or until(state) says stop:
+ * chooses trump with the first suit button and plays the first legal card.
+ * onStep(kind) runs before each action (for screenshots). Returns the
+ * number of actions taken and whether the match is over.
+ */
+export async function play (page, { until, onStep } = {}) {
+  let actions = 0
+  for (;;) {
+    const kind = await nextStep(page)
+    if (kind === 'over') return { actions, over: true }
+    if (until && await until(actions)) return { actions, over: false }
+    if (onStep) await onStep(kind)
+    const sel = kind === 'trump' ? '#trump-picker button[data-suit]:not([disabled])' : '#hand button.card[data-legal="true"]:not([disabled])'
+    const before = await page.getAttribute('#table', 'data-seq')
+    try {
+      await page.locator(sel).first().click({ timeout: 3000 })
+    } catch (err) {
+      continue // redrawn under the pointer: look again
+    }
+    actions++
+    // the action's events arrive before its answer; wait for the seq to move
+    await page.waitForFunction(s => document.querySelector('#table')?.dataset.seq !== s, before, { timeout: 15000, polling: 20 })
+    if (actions > 2000) fail('the match does not end')
+  }
+}
+
+/** Runs main and exits non-zero with the error on failure. */
+export async function run (main) {
+  const limit = setTimeout(() => { console.error('FAIL: the test took over 150 s'); process.exit(1) }, 150000)
+  limit.unref()
+  const browser = await launch()
+  const started = Date.now()
+  try {
+    await main(browser)
+    console.log(`ok (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  } catch (err) {
+    console.error('FAIL:', err.stack || err)
+    process.exitCode = 1
+  } finally {
+    await browser.close()
+  }
+}

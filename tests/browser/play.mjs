@@ -1,0 +1,36 @@
+// A guest opens the page, creates a table, fills it with bots, starts and
+// plays a whole match through the UI, sees the result and starts a rematch.
+// Screenshots: the lobby, the table mid-trick, the final result.
+
+import { check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+
+await run(async (browser) => {
+  const page = await newPage(browser)
+  await openAsGuest(page, 'Sara')
+  await shot(page, '01-lobby')
+
+  // to 5 points: at least two hands, so our turn comes with cards on the table
+  await createAndStart(page, { target: 5 })
+  let midTrick = false
+  const { actions, over } = await play(page, {
+    onStep: async (kind) => {
+      if (midTrick || kind !== 'card') return
+      const n = Number(await page.getAttribute('#trick', 'data-count'))
+      if (n >= 1) { await shot(page, '02-table-mid-trick'); midTrick = true }
+    }
+  })
+  check(over, 'the match did not end')
+  check(midTrick, 'never saw a trick in progress on our turn')
+  const result = await page.textContent('#match-result h2')
+  check(/won|lost/.test(result), 'no result text: ' + result)
+  const score = await page.textContent('#match-result p')
+  console.log(`match over after ${actions} actions through the UI: ${result} ${score}`)
+  await shot(page, '03-final-result')
+  // the next match at the same table
+  await page.click('#rematch')
+  await page.waitForFunction(() => {
+    const tb = document.querySelector('#table')
+    return tb && tb.dataset.status === 'playing' && tb.dataset.phase !== 'over' && !document.querySelector('#match-result')
+  })
+  noProblems(page)
+})

@@ -1,0 +1,155 @@
+// The WebSocket connection to the gateway (docs/protocol.md): hello with the
+// kept token, one answer per frame id, and reconnecting with jittered
+// backoff. Table commands that were sent but not answered when the socket
+// dropped are sent again, with the same id, once it is back: the server
+// applies an id at most once.
+
+const RETRYABLE = new Set(['sit', 'leave', 'add_bots', 'start', 'rematch', 'trump', 'play', 'sync', 'back', 'ping',
+  'chat', 'watch', 'join_code', 'lobby'])
+
+export class Connection {
+  /**
+   * @param {object} o
+   * @param {() => object} o.hello the hello frame's fields (token or name)
+   * @param {(data: object) => Promise<void>|void} o.onReady after each accepted hello
+   * @param {(frame: object) => void} o.onFrame every event, snapshot or notice
+   * @param {(state: string, info?: object) => void} o.onState connecting, open, reconnecting, replaced, kicked
+   * @param {(err: object) => Promise<boolean>} o.onHelloError may fix things up (true: try again now)
+   */
+  constructor (o) {
+    this.o = o
+    this.ws = null
+    this.ready = false
+    this.pending = new Map() // id -> {frame, resolve, reject, sent}
+    this.prefix = Math.random().toString(36).slice(2, 8) + Date.now().toString(36)
+    this.n = 0
+    this.attempt = 0
+    this.timer = null
+    this.stopped = false
+    window.addEventListener('online', () => this.reconnectSoon(0))
+    setInterval(() => this.heartbeat(), 20000)
+  }
+
+  url () {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    return `${proto}//${location.host}/ws?v=1`
+  }
+
+  /** Opens the socket (again); safe to call at any time. */
+  connect () {
+    this.stopped = false
+    clearTimeout(this.timer)
+    if (this.ws) { this.ws.onclose = null; this.ws.close(); this.ws = null; this.unsend() }
+    this.ready = false
+    this.o.onState(this.attempt ? 'reconnecting' : 'connecting')
+    let ws
+    try {
+      ws = new WebSocket(this.url())
+    } catch { // refused before any network (e.g. by the page's policy): try again later
+      this.dropped()
+      return
+    }
+    this.ws = ws
+    ws.onopen = () => this.hello(ws)
+    ws.onmessage = (m) => this.receive(m.data)
+    ws.onclose = () => { if (this.ws === ws) this.dropped() }
+  }
+
+  async hello (ws) {
+    let data
+    try {
+      data = await this.request({ type: 'hello', ...this.o.hello() }, true)
+    } catch (err) {
+      if (this.ws === ws && await this.o.onHelloError(err)) this.hello(ws)
+      return
+    }
+    if (this.ws !== ws) return
+    this.ready = true
+    this.attempt = 0
+    await this.o.onReady(data)
+    this.o.onState('open')
+    for (const p of this.pending.values()) if (!p.sent) this.write(p)
+  }
+
+  /** Marks sent table commands for sending again; fails the others. */
+  unsend () {
+    for (const [id, p] of this.pending) {
+      if (RETRYABLE.has(p.frame.type)) p.sent = false
+      else { this.pending.delete(id); p.reject({ code: 'unavailable', message: 'connection lost' }) }
+    }
+  }
+
+  dropped () {
+    this.ws = null
+    this.ready = false
+    this.unsend()
+    if (this.stopped) return
+    this.attempt++
+    this.o.onState('reconnecting')
+    const delay = Math.min(8000, 400 * 2 ** Math.min(this.attempt - 1, 5))
+    this.reconnectSoon(delay * (0.5 + Math.random() / 2))
+  }
+
+  reconnectSoon (ms) {
+    if (this.stopped || (this.ws && this.ws.readyState <= 1 && ms === 0)) return
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.connect(), ms)
+  }
+
+  /** Stops for good (another tab took over, or the user logged out). */
+  stop (state, info) {
+    this.stopped = true
+    clearTimeout(this.timer)
+    if (this.ws) { this.ws.onclose = null; this.ws.close(); this.ws = null }
+    this.ready = false
+    this.o.onState(state, info)
+  }
+
+  /** Sends a command; resolves with the ack's data, rejects with {code, message}. */
+  send (type, fields = {}) {
+    return this.request({ type, ...fields }, false)
+  }
+
+  request (body, now) {
+    const id = `${this.prefix}-${++this.n}`
+    const frame = { id, ...body }
+    return new Promise((resolve, reject) => {
+      const p = { frame, resolve, reject, sent: false }
+      this.pending.set(id, p)
+      if (now || this.ready) this.write(p)
+    })
+  }
+
+  write (p) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return
+    this.ws.send(JSON.stringify(p.frame))
+    p.sent = true
+  }
+
+  receive (text) {
+    let f
+    try { f = JSON.parse(text) } catch { return }
+    if (f.type === 'ack' || f.type === 'error') {
+      const p = this.pending.get(f.id)
+      if (!p) return
+      this.pending.delete(f.id)
+      if (f.type === 'ack') p.resolve(f.data || {})
+      else p.reject({ code: f.code, message: f.message })
+      return
+    }
+    if (f.type === 'bye') {
+      if (f.reason === 'replaced') this.stop('replaced')
+      else if (f.reason === 'shutdown') { /* the close that follows reconnects */ } else this.stop('kicked', f)
+      return
+    }
+    this.o.onFrame(f)
+  }
+
+  /** A ping that is not answered within 10 s means a dead link: start over. */
+  heartbeat () {
+    if (!this.ready) return
+    const ws = this.ws
+    const timer = setTimeout(() => { if (this.ws === ws && ws) ws.close() }, 10000)
+    this.send('ping').then(() => clearTimeout(timer), () => clearTimeout(timer))
+  }
+}

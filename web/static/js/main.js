@@ -1,0 +1,635 @@
+// The web client: a guest (or, where the server has accounts, a user) opens
+// the page, creates or joins a table, and plays. One state object, redrawn
+// on every change; the connection keeps the seat across drops and reloads.
+
+import { api, has } from './api.js'
+import { Connection } from './conn.js'
+import { h, mount, name } from './dom.js'
+import { historyView, replayView } from './history.js'
+import { applyEvent, fromSnapshot, isRed, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
+import { currentLang, errorText, fmt, initialLang, setLang, t } from './i18n.js'
+
+const store = {
+  get: (k) => { try { return localStorage.getItem('hokm.' + k) } catch { return null } },
+  set: (k, v) => { try { v == null ? localStorage.removeItem('hokm.' + k) : localStorage.setItem('hokm.' + k, v) } catch { } }
+}
+
+const S = {
+  token: store.get('token'),
+  user: null,
+  name: store.get('name') || '',
+  tableId: store.get('table'),
+  table: null, // game.js state of the table we sit at
+  conn: 'idle', // idle, connecting, open, reconnecting, replaced, kicked
+  notice: null, // {text, at}
+  busy: null, // the card or command in flight
+  guest: true, // a guest session (user id g_...), not an account
+  features: { accounts: false, history: false, lobby: true },
+  lobby: null, // public tables by id, while the lobby is shown
+  searching: false, // in the quick-match queue
+  watching: store.get('watching') === '1', // the table is watched, not sat at
+  chat: [], // chat frames of the table
+  page: null, // 'history' or {replay: id}
+  pageEl: null
+}
+
+const conn = new Connection({
+  hello: () => S.token ? { token: S.token } : { name: S.name || 'player' },
+  onReady: ready,
+  onFrame: frame,
+  onState: (state, info) => {
+    S.conn = state
+    if (state === 'kicked') signedOut(info && info.reason)
+    render()
+  },
+  onHelloError: async (err) => {
+    if (err.code !== 'bad_token') return false
+    S.token = null // expired or revoked: carry on as a new guest
+    store.set('token', null)
+    say(t('session_expired'))
+    return true
+  }
+})
+
+async function ready (data) {
+  S.user = data.user
+  S.guest = !data.user.startsWith('u_')
+  S.name = data.name
+  S.token = data.token
+  store.set('token', data.token)
+  store.set('name', data.name)
+  if (S.tableId) await syncTable()
+  if (!S.tableId) showLobby()
+}
+
+/** Follows the public listing while the lobby is on screen. */
+async function showLobby () {
+  if (!S.features.lobby || S.tableId || S.conn === 'replaced') return
+  try {
+    const data = await conn.send('lobby')
+    S.lobby = new Map(data.tables.map(tb => [tb.id, tb]))
+  } catch (err) {
+    if (err.code === 'unknown_type') S.features.lobby = false
+  }
+  render()
+}
+
+function hideLobby () {
+  if (S.lobby) conn.send('lobby_leave').catch(() => {})
+  S.lobby = null
+}
+
+/** Catches up with the table: events after the last seq, or a snapshot. */
+async function syncTable () {
+  const fields = { table: S.tableId }
+  if (S.table && S.table.id === S.tableId) fields.after = S.table.seq
+  try {
+    if (S.watching) await conn.send('watch', { table: S.tableId })
+    else await conn.send('sync', fields)
+  } catch (err) {
+    if (err.code === 'not_in_game' || err.code === 'table_not_found') forgetTable()
+  }
+}
+
+function forgetTable () {
+  S.tableId = null
+  S.table = null
+  S.watching = false
+  S.chat = []
+  store.set('table', null)
+  store.set('watching', null)
+  render()
+  if (S.user) showLobby()
+}
+
+function frame (f) {
+  if (f.type === 'lobby') { lobbyFrame(f); return }
+  if (f.type === 'notice') { noticeFrame(f); return }
+  if (typeof f.table === 'string' && f.table !== S.tableId) return
+  if (f.type === 'chat') {
+    S.chat = [...S.chat.slice(-49), f]
+  } else if (f.type === 'chat_history') {
+    S.chat = (f.messages || []).slice(-50)
+  } else if (f.type === 'snapshot') {
+    S.table = fromSnapshot(f, S.user)
+  } else if (f.type === 'event' && S.table) {
+    if (f.seq <= S.table.seq) return
+    if (f.seq > S.table.seq + 1) { // a gap: ask once for what is missing
+      if (!S.syncing) { S.syncing = true; syncTable().finally(() => { S.syncing = false }) }
+      return
+    }
+    applyEvent(S.table, f.event, S.user)
+    S.table.seq = f.seq
+    if (f.event.type === 'hand_ended') setTimeout(render, 3500)
+    if (f.event.type === 'timeout') {
+      const p = S.table.info.seats[f.event.seat]
+      say(t('auto_played', { name: p ? (p.bot ? t('bot') : p.name) : '?' }))
+    }
+  }
+  render()
+}
+
+function lobbyFrame (f) {
+  if (!S.lobby) return
+  if (f.removed) S.lobby.delete(f.removed)
+  else if (f.table && f.table.id) S.lobby.set(f.table.id, f.table)
+  render()
+}
+
+function noticeFrame (f) {
+  if (f.notice === 'matched' && f.table) {
+    // the gateway sends the table's snapshot once the seat is taken (the
+    // notice may come first); ask for it only if it does not come
+    S.searching = false
+    hideLobby()
+    enterTable(f.table)
+    render()
+    setTimeout(() => { if (S.tableId === f.table && !S.table) syncTable() }, 3000)
+  }
+}
+
+function say (text) {
+  S.notice = { text, at: Date.now() }
+  render()
+  setTimeout(() => { if (S.notice && Date.now() - S.notice.at >= 4000) { S.notice = null; render() } }, 4100)
+}
+
+/** Runs a command, showing its error; resolves with the ack data or null. */
+async function command (type, fields = {}, busy = type) {
+  S.busy = busy
+  render()
+  try {
+    return await conn.send(type, fields)
+  } catch (err) {
+    say(errorText(err.code, err.message))
+    return null
+  } finally {
+    S.busy = null
+    render()
+  }
+}
+
+// ---- actions ----
+
+function startGuest (guestName) {
+  S.name = guestName.trim().slice(0, 32) || 'player'
+  store.set('name', S.name)
+  conn.connect()
+}
+
+/** Logs in or registers (claiming the guest session when there is one). */
+async function account (kind, username, password) {
+  try {
+    const body = kind === 'register' ? { username, password } : { username, password }
+    const token = kind === 'register' && S.token && S.guest ? S.token : undefined
+    const a = await api('POST', '/api/' + kind, { body, token })
+    S.token = a.token
+    S.guest = false
+    store.set('token', a.token)
+    S.name = a.name
+    conn.connect()
+  } catch (err) {
+    say(errorText(err.code, err.message))
+  }
+}
+
+async function logout () {
+  const token = S.token
+  conn.stop('idle')
+  signedOut()
+  if (token) await api('POST', '/api/logout', { token }).catch(() => {})
+}
+
+/** Forgets the session (logged out here or elsewhere, or the account is gone). */
+function signedOut (reason) {
+  S.token = null
+  S.user = null
+  S.guest = true
+  store.set('token', null)
+  store.set('guest', null)
+  forgetTable()
+  if (reason) say(t('bye.' + reason))
+  render()
+}
+
+function enterTable (id) {
+  S.tableId = id
+  S.page = null
+  store.set('table', id)
+  if (!S.table || S.table.id !== id) { S.table = null; S.chat = [] }
+}
+
+async function createTable (rules, options) {
+  const fields = { rules }
+  if (options) fields.options = options
+  const data = await command('create_table', fields)
+  if (!data) return
+  hideLobby()
+  enterTable(data.table)
+  if (!await command('sit', { table: data.table, seat: 0 })) forgetTable()
+}
+
+const CODE = /^[A-HJ-NP-Z2-9]{6}$/
+
+/** Sits at the first free seat of a table, given its id or a private table's code. */
+async function joinTable (id) {
+  id = id.trim()
+  if (!id) return
+  if (CODE.test(id.toUpperCase())) { // a private table's code: find its id
+    const data = await command('join_code', { code: id.toUpperCase() })
+    if (!data) return
+    id = data.table
+  }
+  hideLobby()
+  enterTable(id)
+  for (let seat = 0; seat < 4; seat++) {
+    try {
+      await conn.send('sit', { table: id, seat })
+      render()
+      return
+    } catch (err) {
+      if (err.code === 'seat_taken') continue
+      say(errorText(err.code, err.message))
+      forgetTable()
+      return
+    }
+  }
+  say(t('err.table_full'))
+  forgetTable()
+}
+
+async function watchTable (id) {
+  hideLobby()
+  enterTable(id)
+  S.watching = true
+  store.set('watching', '1')
+  try {
+    await conn.send('watch', { table: id })
+  } catch (err) {
+    say(errorText(err.code, err.message))
+    forgetTable()
+  }
+}
+
+async function quickMatch (on) {
+  S.searching = on
+  render()
+  if (!await command(on ? 'quick_match' : 'quick_match_cancel')) S.searching = false
+  render()
+}
+
+async function leaveTable () {
+  if (S.tableId && S.watching) await command('unwatch', { table: S.tableId })
+  else if (S.tableId) await command('leave', { table: S.tableId })
+  forgetTable()
+}
+
+async function openPage (page) {
+  S.page = page
+  S.pageEl = h('p', {}, '…')
+  render()
+  S.pageEl = page === 'history' ? await historyView(S.token, (id) => openPage({ replay: id })) : await replayView(S.token, page.replay)
+  render()
+}
+
+const tableCmd = (type, fields = {}, busy) => command(type, { table: S.tableId, ...fields }, busy)
+
+function toggleLang () {
+  setLang(currentLang() === 'fa' ? 'en' : 'fa')
+  render()
+}
+
+// ---- rendering ----
+
+let queued = false
+function render () {
+  if (queued) return
+  queued = true
+  requestAnimationFrame(() => { queued = false; draw() })
+}
+
+function draw () {
+  const view = !S.user && !S.token ? 'welcome' : S.table ? 'table' : S.page ? 'page' : 'lobby'
+  document.body.dataset.view = view
+  const main = { welcome, table: () => tableView(S.table), page: () => S.pageEl, lobby }[view]()
+  mount(document.getElementById('app'),
+    header(),
+    connBanner(),
+    h('main', { class: 'main' }, main),
+    S.notice ? h('div', { class: 'toast', role: 'alert' }, S.notice.text) : null)
+}
+
+function header () {
+  const signedIn = S.user || S.token
+  return h('header', { class: 'top' },
+    h('button', { class: 'brand link', onclick: () => { S.page = null; render() } }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), t('title')),
+    S.user ? h('span', { class: 'me' }, name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null) : h('span', { class: 'me' }),
+    h('span', { class: 'conn', id: 'conn', dataset: { state: S.conn } }, S.conn === 'open' ? t('online') : ''),
+    signedIn && S.features.history && !S.table ? h('button', { class: 'link', id: 'history-link', onclick: () => openPage('history') }, t('history')) : null,
+    signedIn && S.features.accounts ? h('button', { class: 'link', id: 'logout', onclick: logout }, t('log_out')) : null,
+    h('button', { class: 'link', id: 'lang', onclick: toggleLang, lang: currentLang() === 'fa' ? 'en' : 'fa' }, t('language')))
+}
+
+function connBanner () {
+  if (S.conn === 'reconnecting' || (S.conn === 'connecting' && S.token)) {
+    return h('div', { class: 'banner warn', id: 'reconnecting', role: 'status' }, h('span', { class: 'spinner' }), t(S.conn === 'connecting' ? 'connecting' : 'reconnecting'))
+  }
+  if (S.conn === 'replaced') {
+    return h('div', { class: 'banner', role: 'status' }, t('replaced'), ' ',
+      h('button', { onclick: () => conn.connect() }, t('reconnect_now')))
+  }
+  return null
+}
+
+function welcome () {
+  const input = h('input', { id: 'guest-name', maxlength: 32, autocomplete: 'nickname', dir: 'auto', value: S.name, required: true })
+  return h('section', { class: 'card-panel welcome' },
+    h('h1', {}, t('title')),
+    h('p', {}, t('welcome')),
+    h('form', { onsubmit: (e) => { e.preventDefault(); startGuest(input.value) } },
+      h('label', {}, t('your_name'), input),
+      h('button', { class: 'primary', id: 'play-guest', type: 'submit' }, t('play_guest'))),
+    S.features.accounts ? accountForm() : null)
+}
+
+/** For a guest: keep this session's games by setting a username and password. */
+function claimForm () {
+  return h('div', { class: 'card-panel' }, h('h2', {}, t('sign_up')), h('p', { class: 'muted' }, t('claim')), accountForm(true))
+}
+
+function accountForm (claim = false) {
+  const user = h('input', { id: 'username', autocomplete: 'username', dir: 'auto', required: true, minlength: 3, maxlength: 24 })
+  const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true, minlength: 8, maxlength: 128 })
+  let kind = 'login'
+  return h('form', { class: 'account', onsubmit: (e) => { e.preventDefault(); account(kind, user.value, pass.value) } },
+    claim ? null : h('hr'),
+    h('label', {}, t('username'), user),
+    h('label', {}, t('password'), pass),
+    h('div', { class: 'row' },
+      claim ? null : h('button', { type: 'submit', id: 'login', onclick: () => { kind = 'login' } }, t('log_in')),
+      h('button', { type: 'submit', id: 'register', onclick: () => { kind = 'register' } }, t('sign_up'))))
+}
+
+function lobby () {
+  const target = h('select', { id: 'target' }, [3, 5, 7].map(n => h('option', { value: n, selected: n === 7 }, t('points', { n }))))
+  const turn = h('select', { id: 'turn-seconds' }, [0, 15, 30, 60].map(n => h('option', { value: n }, n ? fmt(n) : '—')))
+  const opt = (id, key) => h('label', { class: 'check' }, h('input', { type: 'checkbox', id }), t(key))
+  const create = h('form', {
+    class: 'card-panel',
+    onsubmit: (e) => {
+      e.preventDefault()
+      const f = e.target
+      createTable({
+        target: Number(target.value),
+        play_all_tricks: f.querySelector('#opt-all').checked,
+        hide_until_trump: f.querySelector('#opt-hide').checked,
+        random_first_hakem: f.querySelector('#opt-random').checked
+      }, S.features.lobby ? { public: f.querySelector('#opt-public').checked, turn_seconds: Number(turn.value) || undefined } : undefined)
+    }
+  },
+  h('h2', {}, t('create_table')),
+  h('label', {}, t('target'), target),
+  opt('opt-all', 'opt_play_all'), opt('opt-hide', 'opt_hide'), opt('opt-random', 'opt_random_hakem'),
+  S.features.lobby ? [opt('opt-public', 'opt_public'), h('label', {}, t('opt_turn_seconds'), turn)] : null,
+  h('button', { class: 'primary', id: 'create', type: 'submit', disabled: S.conn !== 'open' }, t('create')))
+  const idInput = h('input', { id: 'join-id', maxlength: 32, autocomplete: 'off', placeholder: t('table_id_or_code'), dir: 'ltr' })
+  const join = h('form', { class: 'card-panel', onsubmit: (e) => { e.preventDefault(); joinTable(idInput.value) } },
+    h('h2', {}, t('join_table')),
+    h('div', { class: 'row' }, idInput, h('button', { type: 'submit', id: 'join', disabled: S.conn !== 'open' }, t('join'))))
+  return h('section', { class: 'lobby' }, create, join, S.features.lobby ? [quick(), openTables()] : null,
+    S.features.accounts && S.guest ? claimForm() : null)
+}
+
+function quick () {
+  return h('div', { class: 'card-panel' },
+    h('h2', {}, t('quick_match')),
+    S.searching
+      ? h('p', {}, h('span', { class: 'spinner' }), ' …', ' ', h('button', { id: 'quick-cancel', onclick: () => quickMatch(false) }, '✕'))
+      : h('button', { class: 'primary', id: 'quick', disabled: S.conn !== 'open', onclick: () => quickMatch(true) }, t('quick_match')))
+}
+
+function openTables () {
+  const tables = S.lobby ? [...S.lobby.values()] : []
+  return h('div', { class: 'card-panel tables' },
+    h('h2', {}, t('open_tables')),
+    tables.length
+      ? h('ul', { id: 'lobby-tables' }, tables.map(tb => h('li', {},
+          h('span', { class: 'tid', dir: 'ltr' }, tb.id), ' ',
+          h('span', { class: 'who' }, tb.seats.map((p, i) => [i ? ' · ' : '', p ? (p.bot ? t('bot') : name(p.name)) : '—'])),
+          tb.status === 'waiting' && tb.seats.some(p => !p || p.bot)
+            ? h('button', { class: 'small', dataset: { join: tb.id }, onclick: () => joinTable(tb.id) }, t('join'))
+            : null,
+          h('button', { class: 'small', dataset: { watch: tb.id }, onclick: () => watchTable(tb.id) }, t('watch')))))
+      : h('p', { class: 'muted' }, t('no_tables')))
+}
+
+/** Where a seat is drawn: me at the bottom, the next seat (who plays after me) on the right. */
+function position (seat, me) {
+  return ['bottom', 'right', 'top', 'left'][(seat - Math.max(me, 0) + 4) % 4]
+}
+
+function cardFace (card, extra = {}) {
+  return h('span', { class: 'face' + (isRed(card) ? ' red' : ''), ...extra, dataset: { pip: SUIT_SYMBOL[card[1]], ...extra.dataset } },
+    h('span', { class: 'rank' }, rankLabel(card)), h('span', { class: 'suit' }, SUIT_SYMBOL[card[1]]))
+}
+
+function seatName (p) {
+  if (!p) return h('span', { class: 'empty' }, t('seat_empty'))
+  return p.bot ? h('span', { class: 'name' }, t('bot')) : name(p.name)
+}
+
+function tableView (st) {
+  const v = st.view
+  const info = st.info
+  const me = st.me
+  const playing = v && info.status === 'playing'
+  const el = h('section', {
+    class: 'table-view',
+    id: 'table',
+    dataset: { me, status: info.status, phase: v ? v.phase : 'waiting', turn: v ? v.turn : -1, hand: v ? v.hand : -1, seq: st.seq }
+  },
+  scoreBar(st),
+  felt(st),
+  statusLine(st),
+  v && me >= 0 && v.phase !== 'over' ? handRow(v, playing) : null,
+  awayBar(st),
+  controls(st),
+  chatBox(st))
+  return el
+}
+
+function awayBar (st) {
+  const p = st.me >= 0 ? st.info.seats[st.me] : null
+  if (!p || !p.away) return null
+  return h('div', { class: 'banner warn' }, t('away'), ' ', h('button', { id: 'back', class: 'primary', onclick: () => tableCmd('back') }, t('take_seat_back')))
+}
+
+function chatBox (st) {
+  if (!S.features.lobby) return null
+  const input = h('input', { id: 'chat-input', maxlength: 200, dir: 'auto', placeholder: t('say'), autocomplete: 'off' })
+  const list = h('ol', { class: 'chat-log', id: 'chat-log', 'aria-live': 'polite' }, S.chat.map(m =>
+    h('li', {}, name(m.from.seat >= 0 && st.info.seats[m.from.seat] && st.info.seats[m.from.seat].bot ? t('bot') : m.from.name, 'who'), ': ', h('bdi', { dir: 'auto' }, m.text))))
+  requestAnimationFrame(() => { list.scrollTop = list.scrollHeight })
+  return h('details', { class: 'chat card-panel', open: S.chatOpen, ontoggle: (e) => { S.chatOpen = e.target.open } },
+    h('summary', {}, t('chat'), S.chat.length ? ` (${fmt(S.chat.length)})` : ''),
+    list,
+    h('form', {
+      class: 'row',
+      onsubmit: async (e) => {
+        e.preventDefault()
+        const text = input.value.trim()
+        if (!text) return
+        if (await tableCmd('chat', { text }, 'chat')) input.value = ''
+      }
+    }, input, h('button', { type: 'submit' }, t('send'))))
+}
+
+/** The remaining seconds of the seat on turn, when the server set a deadline. */
+function secondsLeft (st) {
+  const d = st.deadline
+  if (!d || !st.view || d.seat !== st.view.turn || st.info.status !== 'playing') return null
+  return Math.max(0, Math.ceil((d.at - Date.now()) / 1000))
+}
+
+function scoreBar (st) {
+  const v = st.view
+  const info = st.info
+  const myTeam = teamOf(Math.max(st.me, 0))
+  const score = v ? v.score : [0, 0]
+  const tricks = v ? v.tricks : [0, 0]
+  const item = (label, value, cls = '') => h('div', { class: 'stat ' + cls }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value))
+  return h('div', { class: 'scorebar' },
+    item(t('score'), h('span', {}, h('b', { class: 'us' }, fmt(score[myTeam])), ' – ', h('b', { class: 'them' }, fmt(score[1 - myTeam])), h('small', {}, ' / ', fmt(info.rules.target || 7))), 'score'),
+    item(t('tricks'), h('span', { id: 'tricks' }, fmt(tricks[myTeam]), ' – ', fmt(tricks[1 - myTeam]))),
+    item(t('trump'), v && v.trump ? h('span', { id: 'trump', class: 'trump-suit' + (v.trump === 'H' || v.trump === 'D' ? ' red' : ''), title: t('suit.' + v.trump) }, SUIT_SYMBOL[v.trump]) : '—'),
+    item(t('table'), h('span', { class: 'tid', dir: 'ltr' }, info.id)))
+}
+
+function felt (st) {
+  const v = st.view
+  const info = st.info
+  const me = st.me
+  const seats = [0, 1, 2, 3].map(seat => {
+    const p = info.seats[seat]
+    const badges = []
+    if (v && v.hakem === seat && v.phase !== 'over') badges.push(h('span', { class: 'badge hakem', title: t('hakem') }, t('hakem')))
+    if (p && p.away) badges.push(h('span', { class: 'badge away' }, t('away')))
+    const turn = v && v.turn === seat && info.status === 'playing'
+    return h('div', { class: `seat pos-${position(seat, me)}${turn ? ' turn' : ''}${seat === me ? ' mine' : ''}${teamOf(seat) === teamOf(Math.max(me, 0)) ? ' ally' : ''}`, dataset: { seat } },
+      h('div', { class: 'plate' }, seatName(p), seat === me ? h('small', {}, ' (', t('you'), ')') : null, badges,
+        v && seat !== me && v.phase !== 'over' ? h('span', { class: 'count' }, '🂠 ', fmt(v.hand_sizes[seat])) : null),
+      info.status === 'waiting' || (info.status === 'finished' && !v) ? sitButton(st, seat) : null)
+  })
+  const choosing = v && v.phase === 'trump' && v.hakem === me && info.status === 'playing'
+  return h('div', { class: 'felt' }, seats, trickArea(st), v && v.phase === 'over' ? matchResult(st) : null,
+    choosing ? trumpPicker(v) : null)
+}
+
+function sitButton (st, seat) {
+  const p = st.info.seats[seat]
+  if (seat === st.me || (p && !p.bot)) return null
+  return h('button', { class: 'small sit', dataset: { seat }, onclick: () => tableCmd('sit', { seat }) }, t('sit_here'))
+}
+
+function trickArea (st) {
+  const v = st.view
+  if (!v) return null
+  let plays = v.trick.plays
+  let winner = null
+  if (!plays.length && st.lastTrick) { plays = st.lastTrick.plays; winner = st.lastTrick.winner }
+  return h('div', { class: 'trick' + (winner != null ? ' done' : ''), id: 'trick', dataset: { count: v.trick.plays.length } },
+    plays.map(p => h('div', { class: `played pos-${position(p.seat, st.me)}${p.seat === winner ? ' winner' : ''}` }, cardFace(p.card, { dataset: { card: p.card } }))))
+}
+
+/** One line under the table: whose turn (and their time), a hand's result, or what the table waits for. */
+function statusLine (st) {
+  const v = st.view
+  const info = st.info
+  const who = (seat) => info.seats[seat] ? (info.seats[seat].bot ? t('bot') : info.seats[seat].name) : '?'
+  let msg = null
+  if (!v || info.status === 'waiting') {
+    msg = info.seats.every(Boolean) ? (info.host === S.user ? '' : t('waiting_host')) : t('waiting_players')
+  } else if (v.phase === 'over') {
+    return null
+  } else if (st.lastResult && Date.now() - st.lastResult.at < 3500) {
+    const r = st.lastResult
+    const ours = r.winner === teamOf(Math.max(st.me, 0))
+    msg = [t(ours ? 'hand_won_us' : 'hand_won_them', { points: r.points }), r.kind !== 'normal' ? ' ' + t(r.kind) : '']
+  } else if (v.phase === 'trump') {
+    msg = v.hakem === st.me ? t('choose_trump') : t('choosing_trump', { name: who(v.hakem) })
+  } else if (v.turn === st.me) {
+    msg = t('your_turn')
+  } else if (v.turn >= 0) {
+    msg = t('turn_of', { name: who(v.turn) })
+  }
+  const left = secondsLeft(st)
+  if (msg && left != null) msg = [msg, ' — ', h('span', { class: 'clock' + (left <= 5 ? ' low' : ''), id: 'clock' }, t('seconds_left', { n: left }))]
+  return h('div', { class: 'status-line' + (v && v.turn === st.me && v.phase !== 'over' ? ' mine' : ''), id: 'status', role: 'status' }, msg || '\u00a0')
+}
+
+function matchResult (st) {
+  const v = st.view
+  const myTeam = teamOf(Math.max(st.me, 0))
+  const won = v.winner === myTeam
+  return h('div', { class: 'result ' + (won ? 'won' : 'lost'), id: 'match-result', role: 'status' },
+    h('h2', {}, t(won ? 'match_won' : 'match_lost')),
+    h('p', {}, t('final_score', { us: v.score[myTeam], them: v.score[1 - myTeam] })),
+    st.me >= 0 ? h('button', { class: 'primary', id: 'rematch', disabled: !!S.busy, onclick: () => tableCmd('rematch') }, t('rematch')) : null)
+}
+
+function trumpPicker (v) {
+  return h('div', { class: 'trump-picker', id: 'trump-picker' },
+    h('span', {}, t('choose_trump')),
+    SUITS.map(s => h('button', {
+      class: 'suit-btn' + (s === 'H' || s === 'D' ? ' red' : ''),
+      dataset: { suit: s },
+      title: t('suit.' + s),
+      'aria-label': t('suit.' + s),
+      disabled: !!S.busy || S.conn !== 'open',
+      onclick: () => tableCmd('trump', { suit: s }, 'trump')
+    }, SUIT_SYMBOL[s])))
+}
+
+function handRow (v, playing) {
+  const legal = new Set(playing ? v.legal : [])
+  const cards = sortHand(v.cards || [], v.trump)
+  return h('div', { class: 'hand', id: 'hand', dataset: { count: cards.length } },
+    cards.map(c => {
+      const ok = legal.has(c) && !S.busy && S.conn === 'open'
+      return h('button', {
+        class: 'card' + (legal.has(c) ? ' legal' : '') + (S.busy === c ? ' pending' : ''),
+        dataset: { card: c, legal: legal.has(c) },
+        disabled: !ok,
+        'aria-label': `${rankLabel(c)} ${t('suit.' + c[1])}`,
+        onclick: () => tableCmd('play', { card: c }, c)
+      }, cardFace(c))
+    }))
+}
+
+function controls (st) {
+  const info = st.info
+  const me = st.me
+  const waiting = info.status !== 'playing'
+  const full = info.seats.every(Boolean)
+  const buttons = []
+  if (waiting && !(st.view && st.view.phase === 'over')) {
+    if (!full && me >= 0) buttons.push(h('button', { id: 'add-bots', onclick: () => tableCmd('add_bots') }, t('fill_bots')))
+    if (me >= 0) buttons.push(h('button', { class: 'primary', id: 'start', disabled: !full || !!S.busy, onclick: () => tableCmd('start') }, t('start')))
+  }
+  buttons.push(h('button', { class: 'link', id: 'leave', onclick: leaveTable }, t('leave')))
+  return h('div', { class: 'controls' },
+    waiting && !st.view ? h('p', { class: 'invite' }, t('invite'), ': ', h('code', { dir: 'ltr', id: 'invite-code' }, (info.options && info.options.code) || info.id)) : null,
+    buttons)
+}
+
+// ---- start ----
+
+setLang(initialLang())
+render()
+setInterval(() => { if (S.table && S.table.deadline) render() }, 1000)
+Promise.all([has('GET', '/api/me'), has('GET', '/api/me/matches')]).then(([accounts, history]) => {
+  S.features.accounts = accounts
+  S.features.history = history
+  render()
+})
+if (S.token) conn.connect()
