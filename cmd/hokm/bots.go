@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -20,7 +21,8 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bots", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts := botclient.Options{}
-	fs.StringVar(&opts.URL, "url", "ws://127.0.0.1:8080/ws", "gateway WebSocket URL")
+	fs.StringVar(&opts.URL, "url", "ws://127.0.0.1:8080/ws", "gateway WebSocket URL; several, comma-separated, spread each table's seats over them")
+	fs.BoolVar(&opts.CheckLeaks, "check-leaks", false, "fail a match if any frame shows a client a card it may not see")
 	fs.IntVar(&opts.Matches, "matches", 1, "matches to play")
 	fs.IntVar(&opts.Parallel, "parallel", 1, "matches at once")
 	fs.IntVar(&opts.Rules.Target, "target", 7, "points to win a match (3, 5 or 7)")
@@ -28,6 +30,13 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	floorURL := fs.String("floor-redis", "", "Redis URL: first measure the Redis-only move path there and report latencies as ratios to it")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if strings.Contains(opts.URL, ",") {
+		for _, u := range strings.Split(opts.URL, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				opts.URLs = append(opts.URLs, u)
+			}
+		}
 	}
 	if err := (game.Rules{Target: opts.Rules.Target}).Validate(); err != nil {
 		fmt.Fprintln(stderr, "hokm bots:", err)
