@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -56,6 +57,7 @@ type profileCache struct {
 func (c profileCache) get(ctx context.Context, id string) (Profile, bool, error) {
 	v, err := c.rdb.Get(ctx, c.key(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
+		metrics.CacheMiss("profile")
 		return Profile{}, false, nil
 	}
 	if err != nil {
@@ -63,8 +65,10 @@ func (c profileCache) get(ctx context.Context, id string) (Profile, bool, error)
 	}
 	var p cached
 	if err := json.Unmarshal(v, &p); err != nil {
+		metrics.CacheMiss("profile")
 		return Profile{}, false, nil // unreadable: treat as a miss, put() replaces it
 	}
+	metrics.CacheHit("profile")
 	p.Profile.Version = p.V
 	return p.Profile, true, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -202,6 +203,7 @@ func (c *conn) kill() {
 }
 
 func (c *conn) sendError(id string, code game.Code, msg string) {
+	metrics.Error(metrics.ComponentGateway, string(code))
 	c.push(protocol.AppendError(nil, id, code, msg))
 }
 
@@ -219,6 +221,8 @@ func (c *conn) read() {
 			}
 			return
 		}
+		metrics.FramesIn.Inc()
+		metrics.Request(metrics.ComponentGateway)
 		_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
 		if !c.limiter.Allow() {
 			if !c.flood.Allow() {

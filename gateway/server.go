@@ -23,6 +23,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -231,6 +232,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
+	metrics.ConnectedPlayers.Inc()
+	defer metrics.ConnectedPlayers.Dec()
 	c.serve()
 	s.remove(c)
 }

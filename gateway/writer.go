@@ -11,6 +11,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -155,6 +156,9 @@ func (w *writer) watch(v watchItem) error {
 func (w *writer) write(kind int, b []byte) error {
 	if err := w.c.ws.SetWriteDeadline(time.Now().Add(w.srv.opts.WriteWait)); err != nil {
 		return err
+	}
+	if kind == websocket.TextMessage {
+		metrics.FramesOut.Inc()
 	}
 	return w.c.ws.WriteMessage(kind, b)
 }
@@ -413,6 +417,7 @@ func (w *writer) sync(v syncItem) error {
 }
 
 func (w *writer) sendError(id string, code game.Code) error {
+	metrics.Error(metrics.ComponentGateway, string(code))
 	w.buf = protocol.AppendError(w.buf[:0], id, code, "")
 	return w.write(websocket.TextMessage, w.buf)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -100,6 +101,15 @@ func NewProcessor(store Store, opts Options) *Processor {
 // only for infrastructure faults (the action should then stay pending and
 // be retried); refusals are answers, not errors.
 func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
+	metrics.Request(metrics.ComponentWorker)
+	err := p.process(ctx, a)
+	if err != nil && ctx.Err() == nil { // not a worker stopping
+		metrics.Error(metrics.ComponentWorker, "internal")
+	}
+	return err
+}
+
+func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 	cmd, code := command(&a)
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a)}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
@@ -112,6 +122,7 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 		}
 		if code != "" {
 			res.Code, res.Seq = string(code), loaded.Seq
+			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
 		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: randomSeed()}
@@ -122,6 +133,7 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 				return fmt.Errorf("apply %s: %w", a.Op, err)
 			}
 			res.Code, res.Seq = string(c), loaded.Seq
+			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
 		out, err := p.store.Commit(ctx, redisstore.Commit{Table: &next, FromSeq: loaded.Seq, Result: res, Events: entries(evs, loaded.Seq)})
@@ -135,12 +147,14 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 			// loudly rather than leave the action pending forever.
 			p.opts.Log.Error("table state behind its event log", "table", a.Table, "err", err)
 			res.Code, res.Seq = string(CodeUnavailable), loaded.Seq
+			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
 		case err != nil:
 			return err
 		case out.Dup != nil:
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
+		metrics.MoveApplied(a.Op, a.At, time.Now())
 		return p.followUp(ctx, &next, out.NewSeq)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
@@ -164,6 +178,7 @@ func (p *Processor) answer(ctx context.Context, l *redisstore.Loaded, res rediss
 func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res redisstore.Result, stored *redisstore.Result) error {
 	if stored.Hash != res.Hash {
 		res.Code, res.Seq = string(CodeActionIDReused), l.Seq
+		metrics.Error(metrics.ComponentWorker, res.Code)
 		stored = &res
 	}
 	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Result: stored}); err != nil {
@@ -179,6 +194,7 @@ func (p *Processor) answerMissingTable(ctx context.Context, a redisstore.Action,
 	if a.Op == OpSit {
 		res.Code = string(CodeTableNotFound)
 	}
+	metrics.Error(metrics.ComponentWorker, res.Code)
 	return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
 }
 

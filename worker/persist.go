@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/tasks"
 )
@@ -43,6 +45,7 @@ func (h *PersistHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case err != nil:
 		return err
 	}
+	metrics.MatchPersisted(p.Match.Ended, inserted, time.Now())
 	h.persistLog().InfoContext(ctx, persistOutcome(inserted), "match_id", p.Match.MatchID,
 		"table_id", p.Match.TableID, "hands", len(p.Match.Results), "moves", len(p.Match.Record.Actions),
 		"retried", persistRetried(ctx))

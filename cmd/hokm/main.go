@@ -24,6 +24,8 @@ tools:
   export --match ID            print a stored match as a game record (JSON)
   replay FILE|-                replay a game record and print its result
                                (exit 0: all legal, 1: an illegal action, 2: malformed)
+  ops dlq list [--json]        list the dead letters (archived persistence tasks)
+  ops dlq replay ID|--all      re-run a dead letter, or all not replayed yet
 `
 
 func main() {
@@ -47,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBots(rest, stdout, stderr)
 	case "replay":
 		return runReplay(rest, stdin, stdout, stderr)
+	case "ops":
+		return runOpsTool(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

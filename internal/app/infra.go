@@ -51,6 +51,7 @@ func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error)
 	opt.ContextTimeoutEnabled = true
 	opt.PoolSize = max(opt.PoolSize, 10*cfg.Partitions)
 	rdb := redis.NewClient(opt)
+	instrumentRedis(rdb)
 	lc.Append(fx.StopHook(rdb.Close))
 	return rdb, nil
 }
@@ -62,9 +63,9 @@ func NewRedisStore(rdb redis.UniversalClient, cfg config.Config) *redisstore.Sto
 
 // NewPool opens the PostgreSQL pool (connections are made lazily).
 func NewPool(lc fx.Lifecycle, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	pool, err := newTracedPool(context.Background(), cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("HOKM_DATABASE_URL: %w", err)
+		return nil, err
 	}
 	lc.Append(fx.StopHook(pool.Close))
 	return pool, nil
@@ -114,9 +115,9 @@ var Migrate = fx.Module("migrate", fx.Invoke(migrate))
 
 // OpenPool opens a pool outside fx (for one-shot tools) and checks it.
 func OpenPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := newTracedPool(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("HOKM_DATABASE_URL: %w", err)
+		return nil, err
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
@@ -64,7 +63,7 @@ func runConsumer(lc fx.Lifecycle, proc *worker.Processor, store *redisstore.Stor
 }
 
 // newTaskServer is the asynq server that runs persistence and maintenance.
-func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger) *asynq.Server {
+func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger, pg *pgstore.Store) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       4,
 		Queues:            map[string]int{tasks.QueuePersist: 6, tasks.QueueDefault: 3, tasks.QueueMaintenance: 1},
@@ -80,6 +79,7 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			log.Warn("task failed", "type", t.Type(), "retry", retried, "max_retry", maxRetry, "err", err)
+			recordDeadLetter(ctx, pg, t, err, log) // ops.go
 		}),
 	})
 }
@@ -152,20 +152,6 @@ func serveHTTP(lc fx.Lifecycle, name, addr string, h http.Handler, log *slog.Log
 	})
 }
 
-// runOps serves the operator endpoints unless HOKM_OPS_ADDR is "off".
-func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
-	if cfg.OpsAddr == "off" {
-		return
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.Handle("GET /metrics", promhttp.Handler())
-	serveHTTP(lc, "ops", cfg.OpsAddr, mux, log, nil)
-}
-
-// Ops is the operator listener.
-var Ops = fx.Module("ops", fx.Invoke(runOps))
-
 // asynqLogger adapts slog to asynq's logger.
 type asynqLogger struct{ l *slog.Logger }
 
@@ -181,13 +167,13 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Ops)
+		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Ops)
+		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Metrics, Ops)
 	case "worker":
-		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Ops)
+		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Metrics, Ops)
 	case "scheduler":
-		return fx.Options(Core(cfg), Scheduler, Ops)
+		return fx.Options(Core(cfg), Scheduler, Metrics, Ops)
 	}
 	return fx.Error(fmt.Errorf("unknown role %q", role))
 }

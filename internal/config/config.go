@@ -16,6 +16,8 @@ import (
 type Config struct {
 	HTTPAddr        string        // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
 	OpsAddr         string        // HOKM_OPS_ADDR: operator endpoints
+	OpsToken        string        // HOKM_OPS_TOKEN: bearer token every ops endpoint requires ("" none: loopback only)
+	OpsReadOnly     bool          // HOKM_OPS_READONLY: asynqmon and the ops API only read
 	RedisURL        string        // HOKM_REDIS_URL
 	DatabaseURL     string        // HOKM_DATABASE_URL
 	RedisPrefix     string        // HOKM_REDIS_PREFIX: prefix of every key the server writes
@@ -105,11 +107,26 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOKM_CLIENT_RATE", &c.ClientRate, 1, 1000000)
 	num("HOKM_CLIENT_BURST", &c.ClientBurst, 1, 1000000)
 	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
+	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
+	var ro string
+	str("HOKM_OPS_READONLY", &ro, func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		c.OpsReadOnly = b
+		return nil
+	})
 	if v := getenv("HOKM_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
 				c.AllowedOrigins = append(c.AllowedOrigins, o)
 			}
+		}
+	}
+	if len(errs) == 0 {
+		if err := CheckOpsBinding(c.OpsAddr, c.OpsToken); err != nil {
+			errs = append(errs, err.Error())
 		}
 	}
 	if len(errs) > 0 {
@@ -168,4 +185,42 @@ func checkAddrOrOff(v string) error {
 		return nil
 	}
 	return checkAddr(v)
+}
+
+func checkToken(v string) error {
+	if strings.TrimSpace(v) != v || strings.ContainsAny(v, " \t\r\n") {
+		return fmt.Errorf("must not contain spaces")
+	}
+	if len(v) < 16 {
+		return fmt.Errorf("want at least 16 characters")
+	}
+	return nil
+}
+
+// CheckOpsBinding enforces the ops listener's rule: without a token
+// (HOKM_OPS_TOKEN) it may only bind to a loopback address (127.0.0.0/8,
+// ::1, localhost). "off" is always allowed.
+func CheckOpsBinding(addr, token string) error {
+	if addr == "off" || token != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HOKM_OPS_ADDR=%q: want host:port", addr)
+	}
+	if IsLoopbackHost(host) {
+		return nil
+	}
+	return fmt.Errorf("HOKM_OPS_ADDR=%q: the ops listener binds only to loopback (127.0.0.1, ::1, localhost) "+
+		"unless HOKM_OPS_TOKEN is set", addr)
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP. An
+// empty host (all interfaces) is not.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

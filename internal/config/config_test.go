@@ -69,6 +69,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_CLIENT_RATE":       "1000000",
 		"HOKM_CLIENT_BURST":      "1",
 		"HOKM_QUICKMATCH_WAIT":   "2s",
+		"HOKM_OPS_TOKEN":         "s3cret-token-0123456789",
+		"HOKM_OPS_READONLY":      "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +92,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		ClientRate:      1000000,
 		ClientBurst:     1,
 		QuickMatchWait:  2 * time.Second,
+		OpsToken:        "s3cret-token-0123456789",
+		OpsReadOnly:     true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -150,6 +154,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_CLIENT_BURST", "lots"},
 		{"HOKM_QUICKMATCH_WAIT", "15"},
 		{"HOKM_QUICKMATCH_WAIT", "-5s"},
+		{"HOKM_OPS_TOKEN", "short"},
+		{"HOKM_OPS_TOKEN", "has a space in the middle"},
+		{"HOKM_OPS_READONLY", "yes please"},
 	} {
 		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {
@@ -232,12 +239,36 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 16 {
+	if len(asked) != 18 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {
 		if !strings.HasPrefix(k, "HOKM_") {
 			t.Errorf("reads %s", k)
+		}
+	}
+}
+
+// TestOpsLoopbackRule: without HOKM_OPS_TOKEN the ops listener may only
+// bind to loopback; with a token, or off, anything goes.
+func TestOpsLoopbackRule(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8081": true, "127.3.4.5:8081": true, "[::1]:8081": true, "localhost:8081": true,
+		"LocalHost:0": true, "off": true,
+		"0.0.0.0:8081": false, ":8081": false, "[::]:8081": false, "10.0.0.7:8081": false,
+		"ops.example:8081": false, "[2001:db8::1]:8081": false,
+	} {
+		_, err := config.Load(env(map[string]string{"HOKM_OPS_ADDR": addr}))
+		if ok && err != nil {
+			t.Errorf("HOKM_OPS_ADDR=%q without a token: %v", addr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "loopback") ||
+			!strings.Contains(err.Error(), "HOKM_OPS_TOKEN") || !strings.Contains(err.Error(), addr)) {
+			t.Errorf("HOKM_OPS_ADDR=%q without a token: %v, want a message about loopback and HOKM_OPS_TOKEN", addr, err)
+		}
+		c, err := config.Load(env(map[string]string{"HOKM_OPS_ADDR": addr, "HOKM_OPS_TOKEN": "0123456789abcdef"}))
+		if err != nil || c.OpsAddr != addr {
+			t.Errorf("HOKM_OPS_ADDR=%q with a token: %+v %v", addr, c, err)
 		}
 	}
 }
