@@ -125,6 +125,10 @@ func (c *conn) createTable(ctx context.Context, req *protocol.Request) {
 	if req.Rules != nil {
 		rules = *req.Rules
 	}
+	if m := c.srv.opts.Maintenance; m != nil && m() {
+		c.sendError(req.ID, protocol.CodeMaintenance, "maintenance: no new tables for now")
+		return
+	}
 	opts := req.Options.Table()
 	if err := opts.Validate(); err != nil {
 		c.sendError(req.ID, protocol.CodeBadOptions, err.Error())

@@ -48,6 +48,10 @@ func (c *conn) lobbyLeave(req *protocol.Request) {
 // quickMatch enters or leaves the quick-match queue.
 func (c *conn) quickMatch(ctx context.Context, req *protocol.Request) {
 	var err error
+	if m := c.srv.opts.Maintenance; m != nil && m() && req.Type == protocol.TypeQuickMatch {
+		c.sendError(req.ID, protocol.CodeMaintenance, "maintenance: no new tables for now")
+		return
+	}
 	if req.Type == protocol.TypeQuickMatch {
 		err = c.srv.store.JoinQueue(ctx, c.sess.User, c.sess.Name, time.Now())
 	} else {

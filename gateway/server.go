@@ -57,6 +57,9 @@ type Options struct {
 	FloodRate float64
 	ChatRate  float64 // chat messages per second one socket may send; default 1
 	ChatBurst int     // burst above ChatRate; default 5
+	// Maintenance, when set and true, refuses create_table and quick_match
+	// with code maintenance; running tables are unaffected.
+	Maintenance func() bool
 }
 
 func (o Options) withDefaults() Options {
@@ -153,6 +156,7 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 		opts.ReadyChecks...)
 	s.lobbyConns, s.lobbyEv, s.lobbyDone = map[*conn]struct{}{}, make(chan string, 1024), make(chan struct{})
 	go s.pushLobby()
+	go s.reportOnline() // online.go
 	keys := store.Keys()
 	s.hub = newHub(rdb, keys, log, map[string]func(string){
 		keys.LobbyEvents(): s.lobbyChanged,

@@ -23,6 +23,11 @@ type Job struct {
 func Jobs() []Job {
 	return []Job{
 		{Name: "trim acknowledged actions", Spec: "@every 1m", Task: tasks.NewTrimActionsTask},
+		{Name: "recompute player stats and ratings", Spec: "@every 5m", Task: tasks.NewStatsRecomputeTask},
+		{Name: "snapshot leaderboards into Redis", Spec: "@every 5m", Task: tasks.NewStatsLeaderboardsTask},
+		{Name: "roll up yesterday's activity", Spec: "5 0 * * *", Task: tasks.NewStatsRollupYesterdayTask},
+		{Name: "reconcile finished matches", Spec: "@every 5m", Task: tasks.NewReconcileTask},
+		{Name: "verify replays of stored matches", Spec: "@every 1h", Task: tasks.NewVerifyReplaysTask},
 	}
 }
 

@@ -19,11 +19,23 @@ import (
 
 const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops dlq replay ID|--all [--json]
+       hokm ops reconcile [--json]
+       hokm ops config list|get KEY|set KEY VALUE
+       hokm ops maintenance on|off
 `
 
 // runOpsTool runs `hokm ops ...`: the dead letters of the persistence
 // tasks, kept in PostgreSQL (docs/operations.md).
 func runOpsTool(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "config" {
+		return runConfigTool(args, stdout, stderr) // config.go
+	}
+	if len(args) > 0 && args[0] == "maintenance" {
+		return runConfigTool(args, stdout, stderr) // config.go
+	}
+	if len(args) > 0 && args[0] == "reconcile" {
+		return runReconcileTool(args[1:], stdout, stderr) // reconcile.go
+	}
 	if len(args) < 2 || args[0] != "dlq" || (args[1] != "list" && args[1] != "replay") {
 		fmt.Fprint(stderr, opsUsage)
 		return 2

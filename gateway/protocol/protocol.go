@@ -81,6 +81,7 @@ const (
 	CodeCodeNotFound         game.Code = "code_not_found"
 	CodeTooLong              game.Code = "too_long"
 	CodeAlreadySeated        game.Code = table.CodeAlreadySeated // watch a table you are seated at
+	CodeMaintenance          game.Code = "maintenance"           // create_table / quick_match in maintenance mode
 )
 
 // Bye reasons.

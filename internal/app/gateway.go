@@ -10,6 +10,7 @@ import (
 	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/sysconfig"
 )
 
 // Route is one handler of the public listener besides the gateway's own
@@ -27,10 +28,15 @@ type gatewayParams struct {
 	Cfg   config.Config
 	Log   *slog.Logger
 	Pool  *pgxpool.Pool `optional:"true"` // present in roles that use PostgreSQL
+
+	Sys *sysconfig.Reader `optional:"true"` // maintenance mode (dashboard.go)
 }
 
 func newGateway(p gatewayParams) *gateway.Server {
 	opts := gateway.Options{AllowedOrigins: p.Cfg.AllowedOrigins, Rate: float64(p.Cfg.ClientRate), Burst: p.Cfg.ClientBurst}
+	if p.Sys != nil {
+		opts.Maintenance = p.Sys.Maintenance
+	}
 	if p.Pool != nil {
 		opts.ReadyChecks = append(opts.ReadyChecks, gateway.ReadyCheck{Name: "postgres", Check: p.Pool.Ping})
 	}

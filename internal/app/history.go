@@ -6,18 +6,20 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/history"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
 // newHistoryRoutes mounts the history endpoints (matches, stats, records,
 // replays; they read PostgreSQL) on the public listener.
-func newHistoryRoutes(pg *pgstore.Store, sessions *redisstore.Store, log *slog.Logger) []Route {
+func newHistoryRoutes(pg *pgstore.Store, sessions *redisstore.Store, log *slog.Logger, cfg config.Config) []Route {
 	h := history.New(pg, sessions, log.With("component", "history"))
 	var routes []Route
 	for _, r := range h.Routes() {
 		routes = append(routes, Route{Pattern: r.Pattern, Handler: r.Handler})
 	}
+	routes = append(routes, leaderboardRoute(pg, sessions, cfg, log)) // stats.go
 	return routes
 }
 

@@ -84,10 +84,12 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 	})
 }
 
-func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger) {
+func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config) {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
+	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
+	registerStatsHandlers(mux, store, pg, cfg, log)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { return srv.Start(mux) },
 		OnStop:  func(context.Context) error { srv.Shutdown(); return nil },
@@ -97,6 +99,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 // Worker applies actions and runs tasks.
 var Worker = fx.Module("worker",
 	fx.Provide(newProcessor, newTaskServer),
+	reconcileHooks, // reconcile.go
 	fx.Invoke(runConsumer, runTaskServer),
 )
 
@@ -109,6 +112,7 @@ func runScheduler(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
 	}
 	s := asynq.NewScheduler(conn, &asynq.SchedulerOpts{
 		Logger: asynqLogger{log.With("component", "scheduler")}, LogLevel: asynq.WarnLevel,
+		Location: cfg.Location(), // HOKM_TIMEZONE: cron specs (the daily stats rollup) run in local time
 	})
 	if err := scheduler.Register(s, scheduler.Jobs()); err != nil {
 		return err
@@ -167,9 +171,9 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops)
+		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Metrics, Ops)
+		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "worker":
 		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Metrics, Ops)
 	case "scheduler":

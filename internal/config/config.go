@@ -32,6 +32,8 @@ type Config struct {
 	ClientRate      int           // HOKM_CLIENT_RATE: frames per second one socket may send
 	ClientBurst     int           // HOKM_CLIENT_BURST: burst above that rate
 	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
+	TimeZone        string        // HOKM_TIMEZONE: IANA zone of the stats days and weeks (leaderboards, rollups)
+	WeekStart       string        // HOKM_WEEK_START: first day of a leaderboard week (saturday … friday)
 }
 
 // Defaults is the configuration when no variable is set.
@@ -50,6 +52,8 @@ func Defaults() Config {
 		ShutdownTimeout: 10 * time.Second,
 		ClientRate:      20,
 		ClientBurst:     40,
+		TimeZone:        "Asia/Tehran",
+		WeekStart:       "saturday",
 	}
 }
 
@@ -107,6 +111,8 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOKM_CLIENT_RATE", &c.ClientRate, 1, 1000000)
 	num("HOKM_CLIENT_BURST", &c.ClientBurst, 1, 1000000)
 	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
+	str("HOKM_TIMEZONE", &c.TimeZone, checkZone)
+	str("HOKM_WEEK_START", &c.WeekStart, checkWeekday)
 	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
 	var ro string
 	str("HOKM_OPS_READONLY", &ro, func(v string) error {
@@ -223,4 +229,48 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkZone accepts an IANA time zone name that this system knows.
+func checkZone(v string) error {
+	if _, err := time.LoadLocation(v); err != nil {
+		return fmt.Errorf("want an IANA time zone such as Asia/Tehran")
+	}
+	return nil
+}
+
+// checkWeekday accepts an English weekday name, any case.
+func checkWeekday(v string) error {
+	if _, ok := ParseWeekday(v); !ok {
+		return fmt.Errorf("want a weekday such as saturday")
+	}
+	return nil
+}
+
+// ParseWeekday reads an English weekday name ("saturday", any case).
+func ParseWeekday(v string) (time.Weekday, bool) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(v, d.String()) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// Location is the stats time zone (HOKM_TIMEZONE); UTC if it cannot load,
+// which Load has already ruled out.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// FirstWeekday is HOKM_WEEK_START as a time.Weekday (Saturday by default).
+func (c Config) FirstWeekday() time.Weekday {
+	if d, ok := ParseWeekday(c.WeekStart); ok {
+		return d
+	}
+	return time.Saturday
 }

@@ -35,6 +35,8 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 		ClientRate:      20,
 		ClientBurst:     40,
+		TimeZone:        "Asia/Tehran",
+		WeekStart:       "saturday",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -45,6 +47,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_DATABASE_URL": want.DatabaseURL, "HOKM_REDIS_PREFIX": want.RedisPrefix, "HOKM_PARTITIONS": "8",
 		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12",
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
+		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -71,6 +74,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_QUICKMATCH_WAIT":   "2s",
 		"HOKM_OPS_TOKEN":         "s3cret-token-0123456789",
 		"HOKM_OPS_READONLY":      "true",
+		"HOKM_TIMEZONE":          "Europe/Berlin",
+		"HOKM_WEEK_START":        "Monday",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +99,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		QuickMatchWait:  2 * time.Second,
 		OpsToken:        "s3cret-token-0123456789",
 		OpsReadOnly:     true,
+		TimeZone:        "Europe/Berlin",
+		WeekStart:       "Monday",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -239,7 +246,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 18 {
+	if len(asked) != 20 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {

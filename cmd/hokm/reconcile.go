@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/app"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// runReconcileTool runs `hokm ops reconcile [--json]`: one reconciliation of
+// the finished-match ledger with PostgreSQL, printing what it fixed.
+func runReconcileTool(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ops reconcile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		fmt.Fprint(stderr, "usage: hokm ops reconcile [--json]\n")
+		return 2
+	}
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pool, err := app.OpenPool(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm ops: %v\n", err)
+		return 1
+	}
+	defer pool.Close()
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)
+		return 2
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := app.NewReconciler(store, pgstore.New(pool), cfg.PersistRetries, log)
+	defer r.Client.Close()
+	rep, err := r.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm ops reconcile: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		_ = json.NewEncoder(stdout).Encode(rep)
+		return 0
+	}
+	fmt.Fprintf(stdout, "checked %d finished matches: %d missing in PostgreSQL, %d fixed, %d in flight, %d ledger entries cleaned\n",
+		rep.Checked, len(rep.Missing), len(rep.Fixed), len(rep.InFlight), rep.Cleaned)
+	for _, id := range rep.Fixed {
+		fmt.Fprintf(stdout, "fixed %s (persist task re-enqueued)\n", id)
+	}
+	for _, id := range rep.InFlight {
+		fmt.Fprintf(stdout, "in flight %s (persist task pending or retrying)\n", id)
+	}
+	return 0
+}

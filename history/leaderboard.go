@@ -1,0 +1,119 @@
+package history
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/stats"
+)
+
+// LeaderboardStore computes leaderboards in PostgreSQL; *pgstore.Store
+// implements it.
+type LeaderboardStore interface {
+	Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]stats.Entry, error)
+}
+
+// LeaderboardCache holds the Redis snapshots; *redisstore.Store implements
+// it.
+type LeaderboardCache interface {
+	Leaderboard(ctx context.Context, b stats.Bucket) ([]stats.Entry, bool, error)
+	SnapshotLeaderboard(ctx context.Context, b stats.Bucket, entries []stats.Entry, ttl time.Duration) error
+}
+
+// Leaderboards serves GET /api/leaderboards/{period} (daily, weekly,
+// alltime; ?bucket=YYYY-MM-DD for a past day or the week containing it).
+// It reads the Redis snapshot and, on a miss, computes the board in
+// PostgreSQL and stores the snapshot (cache-aside, TTL).
+type Leaderboards struct {
+	Store     LeaderboardStore
+	Cache     LeaderboardCache
+	Location  *time.Location
+	WeekStart time.Weekday
+	TTL       time.Duration
+	Limit     int
+	Now       func() time.Time // nil: time.Now
+	Log       *slog.Logger
+}
+
+// LeaderboardJSON is the answer of GET /api/leaderboards/{period}.
+type LeaderboardJSON struct {
+	Period   string        `json:"period"`
+	Bucket   string        `json:"bucket"` // first local day of the period; "all" for all time
+	TimeZone string        `json:"time_zone"`
+	Start    *time.Time    `json:"start,omitempty"`
+	End      *time.Time    `json:"end,omitempty"`
+	Entries  []stats.Entry `json:"entries"`
+	Cached   bool          `json:"cached"` // served from the Redis snapshot
+}
+
+// Route is the endpoint to mount.
+func (l *Leaderboards) Route() Route {
+	return Route{"GET /api/leaderboards/{period}", http.HandlerFunc(l.serve)}
+}
+
+func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {
+	p, err := stats.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		httpauth.Error(w, http.StatusNotFound, CodeNotFound, err.Error())
+		return
+	}
+	now := time.Now()
+	if l.Now != nil {
+		now = l.Now()
+	}
+	b := stats.BucketOf(p, now, l.Location, l.WeekStart)
+	if q := r.URL.Query().Get("bucket"); q != "" {
+		if b, err = stats.ParseBucket(p, q, l.Location, l.WeekStart); err != nil {
+			httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return
+		}
+	}
+	entries, cached, err := l.Get(r.Context(), b)
+	if err != nil {
+		l.Log.Error("leaderboard", "period", p, "bucket", b.Name, "err", err)
+		w.Header().Set("Retry-After", "1")
+		httpauth.Error(w, http.StatusServiceUnavailable, "unavailable", "try again shortly")
+		return
+	}
+	out := LeaderboardJSON{Period: string(p), Bucket: b.Name, TimeZone: l.Location.String(), Entries: entries,
+		Cached: cached}
+	if entries == nil {
+		out.Entries = []stats.Entry{}
+	}
+	if p != stats.AllTime {
+		out.Start, out.End = &b.Start, &b.End
+	}
+	httpauth.JSON(w, http.StatusOK, out)
+}
+
+// Get is the leaderboard of b: the snapshot when there is one (cached),
+// else computed in PostgreSQL and snapshotted. A Redis failure falls back
+// to PostgreSQL.
+func (l *Leaderboards) Get(ctx context.Context, b stats.Bucket) (entries []stats.Entry, cached bool, err error) {
+	entries, ok, err := l.Cache.Leaderboard(ctx, b)
+	if err == nil && ok {
+		return entries, true, nil
+	}
+	if err != nil {
+		l.Log.Warn("leaderboard cache", "err", err)
+	}
+	limit := l.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	entries, err = l.Store.Leaderboard(ctx, b, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	ttl := l.TTL
+	if ttl <= 0 {
+		ttl = 15 * time.Minute
+	}
+	if err := l.Cache.SnapshotLeaderboard(ctx, b, entries, ttl); err != nil {
+		l.Log.Warn("leaderboard snapshot", "err", err)
+	}
+	return entries, false, nil
+}

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/fx"
+
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tasks"
+	"github.com/hokm-project/hokm/worker"
+)
+
+// reconcileHooks adds the worker hooks of reconciliation and hand
+// checkpoints to the "after_change" group (part of the Worker module).
+var reconcileHooks = fx.Provide(
+	fx.Annotate(newLedgerHook, fx.ResultTags(`group:"after_change"`)),
+	fx.Annotate(newCheckpointHook, fx.ResultTags(`group:"after_change"`)),
+)
+
+// newLedgerHook records every finished match in the Redis ledger the
+// reconciler compares with PostgreSQL.
+func newLedgerHook(store *redisstore.Store) AfterChange {
+	l := &worker.Ledger{RDB: store.Client(), Keys: store.Keys()}
+	return l.AfterChange
+}
+
+// newCheckpointHook writes each finished hand's checkpoint to PostgreSQL,
+// falling back to the persist queue.
+func newCheckpointHook(pg *pgstore.Store, client *asynq.Client, log *slog.Logger) AfterChange {
+	h := &worker.CheckpointHook{Store: pg, Log: log,
+		Enqueue: func(ctx context.Context, t *asynq.Task) error { return tasks.Enqueue(ctx, client, t) }}
+	return h.AfterChange
+}
+
+// NewReconciler builds the reconciler on the server's Redis and PostgreSQL
+// (used by the worker's reconcile task and by `hokm ops reconcile`).
+func NewReconciler(store *redisstore.Store, pg *pgstore.Store, maxRetry int, log *slog.Logger) *worker.Reconciler {
+	rdb := store.Client()
+	return &worker.Reconciler{
+		Ledger: &worker.Ledger{RDB: rdb, Keys: store.Keys()}, Store: pg,
+		Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),
+		MaxRetry: maxRetry, Log: log,
+	}
+}
+
+// registerReconcileHandlers adds the reconcile, replay verification and
+// checkpoint handlers to the task server's mux.
+func registerReconcileHandlers(mux *asynq.ServeMux, store *redisstore.Store, pg *pgstore.Store, maxRetry int, log *slog.Logger) {
+	mux.Handle(tasks.TypeReconcile, &worker.ReconcileHandler{Reconciler: NewReconciler(store, pg, maxRetry, log)})
+	mux.Handle(tasks.TypeVerifyReplays, &worker.VerifyHandler{Verifier: &worker.Verifier{Store: pg, Log: log}})
+	mux.Handle(tasks.TypePersistCheckpoint, &worker.CheckpointHandler{Store: pg})
+}

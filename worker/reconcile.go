@@ -1,0 +1,415 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tasks"
+)
+
+// LedgerRetention is how long a finished match stays in the ledger after
+// PostgreSQL has it.
+const LedgerRetention = 24 * time.Hour
+
+// Ledger is the finished-match ledger in Redis: the sorted set
+// Keys.Finished() (match id by end time, unix ms) and the hash
+// Keys.Finished()+":rec" (match id → MatchRecord JSON). The worker records
+// every finished match; the reconciler compares it with PostgreSQL.
+type Ledger struct {
+	RDB  redis.UniversalClient
+	Keys redisstore.Keys
+}
+
+func (l *Ledger) recKey() string { return l.Keys.Finished() + ":rec" }
+
+// Record adds m to the ledger (idempotent).
+func (l *Ledger) Record(ctx context.Context, m table.MatchRecord) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("ledger: marshal %s: %w", m.MatchID, err)
+	}
+	_, err = l.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, l.recKey(), m.MatchID, b)
+		p.ZAdd(ctx, l.Keys.Finished(), redis.Z{Score: float64(m.Ended), Member: m.MatchID})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: record %s: %w", m.MatchID, err)
+	}
+	return nil
+}
+
+// AfterChange is the worker hook: it records a finished match.
+func (l *Ledger) AfterChange(ctx context.Context, t *table.Table, _ int64) error {
+	if t.Status != table.Finished || t.Ended == 0 {
+		return nil
+	}
+	return l.Record(ctx, t.MatchRecord())
+}
+
+// reconcileBatch is how many ledger entries one PostgreSQL query checks.
+const reconcileBatch = 500
+
+// ReconcileReport is what one reconcile run did.
+type ReconcileReport struct {
+	Checked  int      `json:"checked"`  // ledger entries looked at
+	Missing  []string `json:"missing"`  // finished in Redis, not in PostgreSQL
+	Fixed    []string `json:"fixed"`    // of those, re-enqueued (or their archived task re-run)
+	InFlight []string `json:"inflight"` // of those, with a persist task still pending or retrying
+	Cleaned  int      `json:"cleaned"`  // ledger entries dropped (in PostgreSQL, older than LedgerRetention)
+}
+
+// Reconciler finds matches finished in Redis but missing in PostgreSQL and
+// persists them again through the persist queue.
+type Reconciler struct {
+	Ledger *Ledger
+	Store  interface {
+		StoredMatches(ctx context.Context, ids []string) (map[string]bool, error)
+	}
+	Client    *asynq.Client
+	Inspector *asynq.Inspector
+	MaxRetry  int
+	Now       func() time.Time // nil: time.Now
+	Log       *slog.Logger     // nil: slog.Default()
+}
+
+// Run reconciles the ledger once.
+func (r *Reconciler) Run(ctx context.Context) (ReconcileReport, error) {
+	var rep ReconcileReport
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	log := r.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	entries, err := r.Ledger.RDB.ZRangeWithScores(ctx, r.Ledger.Keys.Finished(), 0, -1).Result()
+	if err != nil {
+		return rep, fmt.Errorf("reconcile: read ledger: %w", err)
+	}
+	cutoff := now().Add(-LedgerRetention).UnixMilli()
+	var stored map[string]bool
+	for i, z := range entries {
+		id, _ := z.Member.(string)
+		if i%reconcileBatch == 0 { // one query per batch of ledger entries
+			ids := make([]string, 0, reconcileBatch)
+			for _, z := range entries[i:min(i+reconcileBatch, len(entries))] {
+				s, _ := z.Member.(string)
+				ids = append(ids, s)
+			}
+			if stored, err = r.Store.StoredMatches(ctx, ids); err != nil {
+				return rep, err
+			}
+		}
+		rep.Checked++
+		if stored[id] {
+			if int64(z.Score) < cutoff {
+				if err := r.forget(ctx, id); err != nil {
+					return rep, err
+				}
+				rep.Cleaned++
+			}
+			continue
+		}
+		rep.Missing = append(rep.Missing, id)
+		fixed, err := r.fix(ctx, id)
+		if err != nil {
+			return rep, err
+		}
+		if fixed {
+			rep.Fixed = append(rep.Fixed, id)
+			metrics.ReconcileFixed.Inc()
+			log.WarnContext(ctx, "reconcile: match missing in PostgreSQL re-enqueued", "match_id", id)
+		} else {
+			rep.InFlight = append(rep.InFlight, id)
+		}
+	}
+	metrics.ReconcileMissing.Set(float64(len(rep.Missing)))
+	return rep, nil
+}
+
+func (r *Reconciler) forget(ctx context.Context, id string) error {
+	_, err := r.Ledger.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, r.Ledger.Keys.Finished(), id)
+		p.HDel(ctx, r.Ledger.recKey(), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile: forget %s: %w", id, err)
+	}
+	return nil
+}
+
+// fix makes sure a persist task of match id will run: an archived task is
+// run again, a completed one (its match deleted since) or none at all is
+// replaced by a fresh task from the ledger. A task still pending, scheduled
+// or retrying is left alone (fixed is false).
+func (r *Reconciler) fix(ctx context.Context, id string) (fixed bool, err error) {
+	taskID := tasks.PersistMatchTaskID(id)
+	info, err := r.Inspector.GetTaskInfo(tasks.QueuePersist, taskID)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+	case err != nil:
+		return false, fmt.Errorf("reconcile: task of %s: %w", id, err)
+	case info.State == asynq.TaskStateArchived:
+		if err := r.Inspector.RunTask(tasks.QueuePersist, taskID); err != nil {
+			return false, fmt.Errorf("reconcile: run archived task of %s: %w", id, err)
+		}
+		return true, nil
+	case info.State == asynq.TaskStateCompleted:
+		if err := r.Inspector.DeleteTask(tasks.QueuePersist, taskID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return false, fmt.Errorf("reconcile: delete stale task of %s: %w", id, err)
+		}
+	default:
+		return false, nil
+	}
+	raw, err := r.Ledger.RDB.HGet(ctx, r.Ledger.recKey(), id).Bytes()
+	if err != nil {
+		return false, fmt.Errorf("reconcile: ledger record of %s: %w", id, err)
+	}
+	var m table.MatchRecord
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return false, fmt.Errorf("reconcile: decode ledger record of %s: %w", id, err)
+	}
+	task, err := tasks.NewPersistMatchTask(m, r.MaxRetry)
+	if err != nil {
+		return false, err
+	}
+	if err := tasks.Enqueue(ctx, r.Client, task); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ReconcileHandler runs tasks.TypeReconcile.
+type ReconcileHandler struct{ Reconciler *Reconciler }
+
+// ProcessTask runs the reconciler once.
+func (h *ReconcileHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	_, err := h.Reconciler.Run(ctx)
+	return err
+}
+
+// CheckpointStore writes hand checkpoints.
+type CheckpointStore interface {
+	WriteCheckpoint(ctx context.Context, c pgstore.Checkpoint) (inserted bool, err error)
+}
+
+// CheckpointHook writes a checkpoint row to PostgreSQL when a hand has just
+// ended, with a short timeout, and falls back to a persist:checkpoint task
+// when PostgreSQL does not answer.
+type CheckpointHook struct {
+	Store   CheckpointStore
+	Enqueue func(ctx context.Context, t *asynq.Task) error
+	Timeout time.Duration // of the direct write; 0: 2 s
+	Log     *slog.Logger  // nil: slog.Default()
+
+	mu   sync.Mutex
+	done map[string]int // match id → hands checkpointed by this process
+}
+
+// AfterChange checkpoints the hand that just ended, if any: the state is
+// at the start of the next hand (trump not chosen yet) or at the match's
+// end, and this process has not checkpointed that hand.
+func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int64) error {
+	g := &t.Game
+	n := len(g.Results)
+	if n == 0 || !(g.Phase == game.PhaseOver || (g.Phase == game.PhaseTrump && g.Hand == n)) {
+		return nil
+	}
+	id := t.MatchID()
+	h.mu.Lock()
+	if h.done == nil || len(h.done) > 10000 {
+		h.done = map[string]int{}
+	}
+	seen := h.done[id] >= n
+	h.mu.Unlock()
+	if seen {
+		return nil
+	}
+	c, err := checkpointOf(t)
+	if err != nil {
+		return err
+	}
+	if err := h.write(ctx, c); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if g.Over() {
+		delete(h.done, id)
+	} else {
+		h.done[id] = n
+	}
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	inserted, err := h.Store.WriteCheckpoint(wctx, c)
+	cancel()
+	if err == nil {
+		metrics.CheckpointsWritten.WithLabelValues(map[bool]string{true: "direct", false: "duplicate"}[inserted]).Inc()
+		return nil
+	}
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.WarnContext(ctx, "checkpoint write failed, queued", "match_id", c.MatchID, "hand_no", c.HandNo, "err", err)
+	task, terr := tasks.NewPersistCheckpointTask(tasks.PersistCheckpoint{
+		MatchID: c.MatchID, HandNo: c.HandNo, TableID: c.TableID, State: c.State, Results: c.Results, Score: c.Score,
+	})
+	if terr != nil {
+		return terr
+	}
+	if err := h.Enqueue(ctx, task); err != nil {
+		return fmt.Errorf("checkpoint %s/%d: enqueue: %w", c.MatchID, c.HandNo, err)
+	}
+	metrics.CheckpointsWritten.WithLabelValues("queued").Inc()
+	return nil
+}
+
+func checkpointOf(t *table.Table) (pgstore.Checkpoint, error) {
+	state, err := t.Game.MarshalBinary()
+	if err != nil {
+		return pgstore.Checkpoint{}, fmt.Errorf("checkpoint %s: encode state: %w", t.MatchID(), err)
+	}
+	results, err := json.Marshal(t.Game.Results)
+	if err != nil {
+		return pgstore.Checkpoint{}, fmt.Errorf("checkpoint %s: results: %w", t.MatchID(), err)
+	}
+	return pgstore.Checkpoint{MatchID: t.MatchID(), HandNo: len(t.Game.Results) - 1, TableID: t.ID,
+		State: state, Results: results, Score: t.Game.Score}, nil
+}
+
+// CheckpointHandler runs tasks.TypePersistCheckpoint.
+type CheckpointHandler struct{ Store CheckpointStore }
+
+// ProcessTask writes the checkpoint the task carries; store errors are retried.
+func (h *CheckpointHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParsePersistCheckpoint(t)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Store.WriteCheckpoint(ctx, pgstore.Checkpoint{MatchID: p.MatchID, HandNo: p.HandNo, TableID: p.TableID,
+		State: p.State, Results: p.Results, Score: p.Score}); err != nil {
+		return err
+	}
+	metrics.CheckpointsWritten.WithLabelValues("task").Inc()
+	return nil
+}
+
+// VerifySample is how many stored matches one verification run replays.
+const VerifySample = 20
+
+// Verifier replays a random sample of stored matches with the engine and
+// compares hands, score and winner with what PostgreSQL stored. A mismatch
+// increments hokm_replay_verify_mismatches_total (an alert).
+type Verifier struct {
+	Store interface {
+		SampleFinishedMatches(ctx context.Context, n int) ([]string, error)
+		ExportRecord(ctx context.Context, matchID string) (game.Record, error)
+		MatchResult(ctx context.Context, matchID string) ([]game.HandResult, [2]int, *int, error)
+	}
+	Sample int          // 0: VerifySample
+	Log    *slog.Logger // nil: slog.Default()
+}
+
+// Run verifies one sample; it returns the ids checked and those that did
+// not match.
+func (v *Verifier) Run(ctx context.Context) (checked int, mismatches []string, err error) {
+	n := v.Sample
+	if n <= 0 {
+		n = VerifySample
+	}
+	log := v.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	ids, err := v.Store.SampleFinishedMatches(ctx, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, id := range ids {
+		why, err := v.verify(ctx, id)
+		if err != nil {
+			return checked, mismatches, err
+		}
+		checked++
+		metrics.ReplayVerified.Inc()
+		if why != "" {
+			mismatches = append(mismatches, id)
+			metrics.ReplayVerifyMismatches.Inc()
+			log.ErrorContext(ctx, "replay verification mismatch", "match_id", id, "reason", why)
+		}
+	}
+	metrics.ReplayVerifyLastMismatches.Set(float64(len(mismatches)))
+	return checked, mismatches, nil
+}
+
+// verify returns why match id's replay disagrees with its stored result, or
+// "" when it agrees.
+func (v *Verifier) verify(ctx context.Context, id string) (string, error) {
+	rec, err := v.Store.ExportRecord(ctx, id)
+	if errors.Is(err, pgstore.ErrNotFound) {
+		return "", nil // deleted since it was sampled
+	}
+	if err != nil {
+		return "", err
+	}
+	hands, score, winner, err := v.Store.MatchResult(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	res, status := game.ReplayJSON(bytes.NewReader(b))
+	switch {
+	case status != 0:
+		return "replay status " + strconv.Itoa(status), nil
+	case res.Score != score:
+		return fmt.Sprintf("score %v, stored %v", res.Score, score), nil
+	case (res.Winner == nil) != (winner == nil) || (winner != nil && *res.Winner != *winner):
+		return "winner differs", nil
+	case len(res.Hands) != len(hands):
+		return fmt.Sprintf("%d hands, stored %d", len(res.Hands), len(hands)), nil
+	}
+	for i := range hands {
+		if res.Hands[i] != hands[i] {
+			return fmt.Sprintf("hand %d: %+v, stored %+v", i, res.Hands[i], hands[i]), nil
+		}
+	}
+	return "", nil
+}
+
+// VerifyHandler runs tasks.TypeVerifyReplays.
+type VerifyHandler struct{ Verifier *Verifier }
+
+// ProcessTask runs one verification.
+func (h *VerifyHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	_, _, err := h.Verifier.Run(ctx)
+	return err
+}
