@@ -21,6 +21,10 @@ import (
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
 	"github.com/hokm-project/hokm/store/redisstore"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hokm-project/hokm/internal/metrics"
 )
 
 // env is a dashboard over real Redis and PostgreSQL with seeded data:
@@ -104,6 +108,7 @@ func (e *env) get(tb testing.TB, path string) (*http.Response, []byte) {
 func TestDashboardShapeAndCache(t *testing.T) {
 	e := setup(t, 30, 12)
 	ctx := context.Background()
+	hits, misses := cacheCount("dashboard", "hit"), cacheCount("dashboard", "miss")
 	resp, b := e.get(t, "/api/dashboard")
 	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "miss" {
 		t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("X-Cache"), b)
@@ -130,6 +135,9 @@ func TestDashboardShapeAndCache(t *testing.T) {
 	resp, b2 := e.get(t, "/api/dashboard")
 	if resp.Header.Get("X-Cache") != "hit" || string(b2) != string(b) {
 		t.Fatalf("second read %s", resp.Header.Get("X-Cache"))
+	}
+	if dh, dm := cacheCount("dashboard", "hit")-hits, cacheCount("dashboard", "miss")-misses; dh != 1 || dm != 1 {
+		t.Fatalf("cache metric moved by %v hits and %v misses, want 1 and 1", dh, dm)
 	}
 	ttl := e.rs.Client().TTL(ctx, dashboard.CacheKey(e.rs.Keys())).Val()
 	if ttl <= 0 || ttl > dashboard.CacheTTL {
@@ -220,4 +228,10 @@ func report(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// cacheCount reads the cache lookup counter (other tests in the package
+// may move it too, so callers compare deltas around their own requests).
+func cacheCount(cache, result string) float64 {
+	return testutil.ToFloat64(metrics.CacheRequests.WithLabelValues(cache, result))
 }

@@ -32,6 +32,8 @@ import (
 	"github.com/hokm-project/hokm/internal/httpauth"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
+
+	"github.com/hokm-project/hokm/internal/metrics"
 )
 
 // Sizes and cache lifetime.
@@ -115,6 +117,11 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func write(w http.ResponseWriter, cache string, b []byte) {
+	if cache == "hit" {
+		metrics.CacheHit("dashboard")
+	} else {
+		metrics.CacheMiss("dashboard")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Cache", cache)
 	w.Header().Set("Cache-Control", "public, max-age=5")

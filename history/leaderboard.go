@@ -8,6 +8,8 @@ import (
 
 	"github.com/hokm-project/hokm/internal/httpauth"
 	"github.com/hokm-project/hokm/stats"
+
+	"github.com/hokm-project/hokm/internal/metrics"
 )
 
 // LeaderboardStore computes leaderboards in PostgreSQL; *pgstore.Store
@@ -95,8 +97,10 @@ func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {
 func (l *Leaderboards) Get(ctx context.Context, b stats.Bucket) (entries []stats.Entry, cached bool, err error) {
 	entries, ok, err := l.Cache.Leaderboard(ctx, b)
 	if err == nil && ok {
+		metrics.CacheHit("leaderboard")
 		return entries, true, nil
 	}
+	metrics.CacheMiss("leaderboard")
 	if err != nil {
 		l.Log.Warn("leaderboard cache", "err", err)
 	}

@@ -11,6 +11,10 @@ import (
 	"github.com/hokm-project/hokm/history"
 	"github.com/hokm-project/hokm/stats"
 	"github.com/hokm-project/hokm/store/redisstore"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hokm-project/hokm/internal/metrics"
 )
 
 // GET /api/leaderboards/{period}: a miss computes in PostgreSQL and
@@ -36,6 +40,8 @@ func TestLeaderboardEndpoint(t *testing.T) {
 	t.Cleanup(srv.Close)
 	e.srv = srv
 
+	hits := testutil.ToFloat64(metrics.CacheRequests.WithLabelValues("leaderboard", "hit"))
+	misses := testutil.ToFloat64(metrics.CacheRequests.WithLabelValues("leaderboard", "miss"))
 	var got history.LeaderboardJSON
 	e.get("/api/leaderboards/daily", "", http.StatusOK, &got)
 	if got.Cached || got.Bucket != "2026-03-21" || got.TimeZone != "Asia/Tehran" || len(got.Entries) != 2 ||
@@ -46,6 +52,11 @@ func TestLeaderboardEndpoint(t *testing.T) {
 	e.get("/api/leaderboards/daily", "", http.StatusOK, &again)
 	if !again.Cached || len(again.Entries) != 2 || again.Entries[0] != got.Entries[0] {
 		t.Fatalf("second daily: %+v", again)
+	}
+	dh := testutil.ToFloat64(metrics.CacheRequests.WithLabelValues("leaderboard", "hit")) - hits
+	dm := testutil.ToFloat64(metrics.CacheRequests.WithLabelValues("leaderboard", "miss")) - misses
+	if dh != 1 || dm != 1 {
+		t.Fatalf("cache metric moved by %v hits and %v misses, want 1 and 1", dh, dm)
 	}
 	// The day before in Tehran (the match ended two minutes after midnight) is empty.
 	var fri history.LeaderboardJSON
