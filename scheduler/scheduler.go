@@ -28,6 +28,7 @@ func Jobs() []Job {
 		{Name: "roll up yesterday's activity", Spec: "5 0 * * *", Task: tasks.NewStatsRollupYesterdayTask},
 		{Name: "reconcile finished matches", Spec: "@every 5m", Task: tasks.NewReconcileTask},
 		{Name: "verify replays of stored matches", Spec: "@every 1h", Task: tasks.NewVerifyReplaysTask},
+		{Name: "clean up abandoned tables", Spec: "@every 10m", Task: tasks.NewCleanupTablesTask},
 	}
 }
 

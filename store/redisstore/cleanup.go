@@ -1,0 +1,207 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
+)
+
+// DefaultCleanupIdle is how long a waiting table with no person seated, or a
+// finished table, may go unchanged before the cleanup job removes it.
+const DefaultCleanupIdle = 30 * time.Minute
+
+// cleanupBatch is the SCAN COUNT and the size of one read pipeline.
+const cleanupBatch = 500
+
+// Abandoned is a table the cleanup found abandoned, with the seq it saw.
+type Abandoned struct {
+	ID   string
+	Seq  int64
+	Code string // join code, "" if none
+	Idle time.Duration
+}
+
+// CleanupResult is what one cleanup run did.
+type CleanupResult struct {
+	Scanned int // table keys seen
+	Found   int // of them abandoned
+	Removed int // of them removed
+	Changed int // abandoned when scanned, changed before the delete (kept)
+}
+
+// removeTableScript deletes every key of one abandoned table, but only if
+// its seq is still the one the scan saw: a table that changed meanwhile
+// (somebody sat down, a rematch started) is left alone.
+//
+// KEYS[1] table hash, KEYS[2] acts, KEYS[3] log, KEYS[4] chat,
+// KEYS[5] lobby hash, KEYS[6] lobby-seen zset, KEYS[7] timers zset,
+// KEYS[8] timer ids hash, KEYS[9] (optional) the join code key.
+// ARGV[1] seq seen, ARGV[2] table id, ARGV[3] lobby channel.
+// Returns 1 when removed, 0 when the table changed or is gone.
+var removeTableScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[7], ARGV[2])
+redis.call('HDEL', KEYS[8], ARGV[2])
+if #KEYS >= 9 and redis.call('GET', KEYS[9]) == ARGV[2] then redis.call('DEL', KEYS[9]) end
+redis.call('ZREM', KEYS[6], ARGV[2])
+if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then
+  redis.call('PUBLISH', ARGV[3], '{"removed":"' .. ARGV[2] .. '"}')
+end
+return 1
+`)
+
+// tableIdle is how long ago a table last changed. Every change of a table
+// (CreateTable, Commit) resets its hash's TTL to GameTTL and nothing else
+// touches it, so the time since the last change is GameTTL minus the TTL
+// left. Unlike OBJECT IDLETIME it is not reset by reads (loads, syncs, the
+// live-tables SCAN, this job); unlike the meta's times it also counts seat
+// changes. A hash without TTL falls back to the newest of the meta's times.
+func (s *Store) tableIdle(pttl time.Duration, m *table.Meta, now time.Time) time.Duration {
+	if pttl > 0 {
+		return s.opts.GameTTL - pttl
+	}
+	last := max(m.Created, m.Started, m.Ended)
+	return now.Sub(time.UnixMilli(last))
+}
+
+// abandoned reports whether a table is one the cleanup removes: waiting
+// with no person seated (empty seats or bots), or finished; in both cases
+// unchanged for longer than idle. A playing table is never abandoned.
+func abandoned(m *table.Meta, idleFor, limit time.Duration) bool {
+	if idleFor <= limit {
+		return false
+	}
+	switch m.Status {
+	case table.Waiting:
+		for _, p := range m.Seats {
+			if p != nil && !p.Bot {
+				return false
+			}
+		}
+		return true
+	case table.Finished:
+		return true
+	}
+	return false
+}
+
+// FindAbandoned walks the tables under the prefix with SCAN (batches of
+// cleanupBatch keys, each read in one pipeline) and returns the abandoned
+// ones with the seq each was seen at. idle <= 0 means DefaultCleanupIdle.
+func (s *Store) FindAbandoned(ctx context.Context, idle time.Duration) (found []Abandoned, scanned int, err error) {
+	if idle <= 0 {
+		idle = DefaultCleanupIdle
+	}
+	pattern := s.keys.Prefix + ":{g:*}:table"
+	head, tail := s.keys.Prefix+":{g:", "}:table"
+	var cursor uint64
+	for {
+		keys, next, err := s.rdb.Scan(ctx, cursor, pattern, cleanupBatch).Result()
+		if err != nil {
+			return nil, scanned, fmt.Errorf("scan tables: %w", err)
+		}
+		scanned += len(keys)
+		if len(keys) > 0 {
+			got, err := s.readCandidates(ctx, keys, head, tail, idle)
+			if err != nil {
+				return nil, scanned, err
+			}
+			found = append(found, got...)
+		}
+		if cursor = next; cursor == 0 {
+			return found, scanned, nil
+		}
+	}
+}
+
+func (s *Store) readCandidates(ctx context.Context, keys []string, head, tail string, idle time.Duration) ([]Abandoned, error) {
+	pipe := s.rdb.Pipeline()
+	reads := make([]*redis.SliceCmd, len(keys))
+	ttls := make([]*redis.DurationCmd, len(keys))
+	for i, k := range keys {
+		reads[i] = pipe.HMGet(ctx, k, "seq", "meta")
+		ttls[i] = pipe.PTTL(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read tables: %w", err)
+	}
+	now := time.Now()
+	var out []Abandoned
+	for i, k := range keys {
+		vals, err := reads[i].Result()
+		if err != nil || len(vals) != 2 || vals[0] == nil {
+			continue // gone since the scan
+		}
+		seqStr, _ := vals[0].(string)
+		metaStr, _ := vals[1].(string)
+		seq, err := strconv.ParseInt(seqStr, 10, 64)
+		if err != nil {
+			continue
+		}
+		var m table.Meta
+		if err := json.Unmarshal([]byte(metaStr), &m); err != nil {
+			continue // not ours to judge; the TTL removes it
+		}
+		idleFor := s.tableIdle(ttls[i].Val(), &m, now)
+		if !abandoned(&m, idleFor, idle) {
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(k, head), tail)
+		out = append(out, Abandoned{ID: id, Seq: seq, Code: m.Options.Code, Idle: idleFor})
+	}
+	return out, nil
+}
+
+// RemoveTable deletes every key of an abandoned table — table hash, action
+// ids, event log, chat, its join code (if it still names the table), its
+// timer entries and its lobby entry (publishing {"removed":id} on the lobby
+// channel) — in one script, only if the table's seq is still a.Seq.
+// Returns false when the table changed or is gone (nothing is deleted).
+//
+// The lobby, timer and code keys do not share the table's hash tag: like the
+// lobby index, this script needs a single Redis node, not a Cluster.
+func (s *Store) RemoveTable(ctx context.Context, a Abandoned) (bool, error) {
+	k := s.keys
+	keys := []string{k.Table(a.ID), k.Acts(a.ID), k.Log(a.ID), k.Chat(a.ID), k.Lobby(), k.LobbySeen(),
+		k.Timers(), k.TimerIDs()}
+	if a.Code != "" {
+		keys = append(keys, k.Code(a.Code))
+	}
+	n, err := removeTableScript.Run(ctx, s.rdb, keys, a.Seq, a.ID, k.LobbyEvents()).Int()
+	if err != nil {
+		return false, fmt.Errorf("remove table %s: %w", a.ID, err)
+	}
+	return n == 1, nil
+}
+
+// CleanupTables finds the abandoned tables (FindAbandoned) and removes each
+// one that has not changed since it was seen (RemoveTable). Idempotent: a
+// second run finds nothing more to remove.
+func (s *Store) CleanupTables(ctx context.Context, idle time.Duration) (CleanupResult, error) {
+	found, scanned, err := s.FindAbandoned(ctx, idle)
+	res := CleanupResult{Scanned: scanned, Found: len(found)}
+	if err != nil {
+		return res, err
+	}
+	for _, a := range found {
+		ok, err := s.RemoveTable(ctx, a)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			res.Removed++
+		} else {
+			res.Changed++
+		}
+	}
+	return res, nil
+}
