@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/sysconfig"
 )
@@ -42,18 +40,12 @@ func runConfigTool(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.Marshal(value) // a bare word is taken as a JSON string
 		value = string(b)
 	}
-	cfg, ok := loadConfig(stderr)
-	if !ok {
-		return 2
+	env, status := openTool("hokm ops", time.Minute, stderr)
+	if env == nil {
+		return status
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	pool, err := app.OpenPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
+	defer env.Close()
+	cfg, ctx, pool := env.cfg, env.ctx, env.pool
 	pg := pgstore.New(pool)
 	switch op {
 	case "list", "get":

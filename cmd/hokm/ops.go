@@ -12,7 +12,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
@@ -40,18 +39,12 @@ func runOpsTool(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, opsUsage)
 		return 2
 	}
-	cfg, ok := loadConfig(stderr)
-	if !ok {
-		return 2
+	env, status := openTool("hokm ops", 5*time.Minute, stderr)
+	if env == nil {
+		return status
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	pool, err := app.OpenPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
+	defer env.Close()
+	cfg, ctx, pool := env.cfg, env.ctx, env.pool
 	conn, err := asynq.ParseRedisURI(cfg.RedisURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)

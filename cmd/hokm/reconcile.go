@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,18 +25,12 @@ func runReconcileTool(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: hokm ops reconcile [--json]\n")
 		return 2
 	}
-	cfg, ok := loadConfig(stderr)
-	if !ok {
-		return 2
+	env, status := openTool("hokm ops", 5*time.Minute, stderr)
+	if env == nil {
+		return status
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	pool, err := app.OpenPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
+	defer env.Close()
+	cfg, ctx, pool := env.cfg, env.ctx, env.pool
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/internal/app"
@@ -15,6 +16,38 @@ import (
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
+
+// toolEnv is what a one-shot tool needs: the configuration and a checked
+// PostgreSQL pool, under a deadline. Close releases both.
+type toolEnv struct {
+	cfg    config.Config
+	ctx    context.Context
+	pool   *pgxpool.Pool
+	cancel context.CancelFunc
+}
+
+// Close closes the pool and ends the deadline.
+func (e *toolEnv) Close() {
+	e.pool.Close()
+	e.cancel()
+}
+
+// openTool loads the configuration and connects to PostgreSQL. On failure it
+// has told stderr why (prefixed with name) and returns the exit status.
+func openTool(name string, timeout time.Duration, stderr io.Writer) (*toolEnv, int) {
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return nil, 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	pool, err := app.OpenPool(ctx, cfg)
+	if err != nil {
+		cancel()
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return nil, 1
+	}
+	return &toolEnv{cfg: cfg, ctx: ctx, pool: pool, cancel: cancel}, 0
+}
 
 func loadConfig(stderr io.Writer) (config.Config, bool) {
 	cfg, err := config.Load(os.Getenv)
@@ -81,19 +114,12 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: hokm export --match ID")
 		return 2
 	}
-	cfg, ok := loadConfig(stderr)
-	if !ok {
-		return 2
+	env, status := openTool("hokm export", 30*time.Second, stderr)
+	if env == nil {
+		return status
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	pool, err := app.OpenPool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm export: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
-	rec, err := pgstore.New(pool).ExportRecord(ctx, *id)
+	defer env.Close()
+	rec, err := pgstore.New(env.pool).ExportRecord(env.ctx, *id)
 	if err != nil {
 		fmt.Fprintf(stderr, "hokm export: %v\n", err)
 		return 1
