@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -32,12 +30,8 @@ func opsServer(t *testing.T, token string, readOnly bool) *httptest.Server {
 	if err := tasks.Enqueue(t.Context(), asynq.NewClientFromRedisClient(rdb), task); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + strconv.Itoa(opsRedisDB)
-	mon, err := ops.NewAsynqmon(u.String(), readOnly)
+	redisDBURL := testenv.RedisDBURL(t, opsRedisDB)
+	mon, err := ops.NewAsynqmon(redisDBURL, readOnly)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,11 +153,7 @@ func newCluster(t *testing.T) (*cluster, *redis.Client, string, string) {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, multiRedisDB, true)
 	dbURL := testenv.Database(t)
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + strconv.Itoa(multiRedisDB)
+	redisDBURL := testenv.RedisDBURL(t, multiRedisDB)
 	c := &cluster{t: t, bin: buildHokm(t)}
 	for _, kv := range os.Environ() { // no HOKM_* setting of the caller's shell leaks in
 		if !strings.HasPrefix(kv, "HOKM_") || strings.HasPrefix(kv, "HOKM_TEST_") {
@@ -166,7 +161,7 @@ func newCluster(t *testing.T) (*cluster, *redis.Client, string, string) {
 		}
 	}
 	c.env = append(c.env,
-		"HOKM_REDIS_URL="+u.String(), "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
+		"HOKM_REDIS_URL="+redisDBURL, "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
 		"HOKM_OPS_ADDR=off", "HOKM_RECLAIM_IDLE=1s", "HOKM_SHUTDOWN_TIMEOUT=2s",
 		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_LOG_LEVEL=info",
 	)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,12 +34,8 @@ func TestOpsDLQ(t *testing.T) {
 	if err := migrations.Up(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + strconv.Itoa(redisDB)
-	t.Setenv("HOKM_REDIS_URL", u.String())
+	redisDBURL := testenv.RedisDBURL(t, redisDB)
+	t.Setenv("HOKM_REDIS_URL", redisDBURL)
 	t.Setenv("HOKM_DATABASE_URL", dsn)
 	t.Setenv("HOKM_OPS_ADDR", "127.0.0.1:0")
 

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +29,8 @@ func TestOpsReconcile(t *testing.T) {
 	if err := migrations.Up(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + strconv.Itoa(redisDB)
-	t.Setenv("HOKM_REDIS_URL", u.String())
+	redisDBURL := testenv.RedisDBURL(t, redisDB)
+	t.Setenv("HOKM_REDIS_URL", redisDBURL)
 	t.Setenv("HOKM_REDIS_PREFIX", prefix)
 	t.Setenv("HOKM_DATABASE_URL", dsn)
 	t.Setenv("HOKM_OPS_ADDR", "127.0.0.1:0")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -55,17 +54,6 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// redisURL is the test Redis with database db.
-func redisURL(t *testing.T, db int) string {
-	t.Helper()
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + strconv.Itoa(db)
-	return u.String()
-}
-
 func logLevel() string {
 	if os.Getenv("HOKM_TEST_LOG") != "" {
 		return "debug"
@@ -80,7 +68,7 @@ func startServe(t *testing.T) *server {
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
 	cfg.DatabaseURL = testenv.Database(t) // empty: serve migrates it
-	cfg.RedisURL = redisURL(t, redisDB)
+	cfg.RedisURL = testenv.RedisDBURL(t, redisDB)
 	cfg.RedisPrefix = prefix
 	cfg.ClientRate, cfg.ClientBurst = 100000, 100000 // bots play far faster than people
 	cfg.ReclaimIdle = time.Second

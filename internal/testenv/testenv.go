@@ -10,7 +10,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +149,16 @@ func Pool(t testing.TB) (*pgxpool.Pool, string) {
 	}
 	t.Cleanup(pool.Close)
 	return pool, url
+}
+
+// RedisDBURL is RedisURL with database db, for a server or tool a test
+// starts on the DB that testenv.Redis(t, db, …) leased to it.
+func RedisDBURL(t testing.TB, db int) string {
+	t.Helper()
+	u, err := url.Parse(RedisURL())
+	if err != nil {
+		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
+	}
+	u.Path = "/" + strconv.Itoa(db)
+	return u.String()
 }
