@@ -32,12 +32,15 @@ func (c *conn) handle(ctx context.Context, req *protocol.Request) {
 	case protocol.TypeCreateTable:
 		c.createTable(ctx, req)
 	case protocol.TypeSync:
-		after := int64(-1)
+		item := syncItem{table: req.Table, id: req.ID, after: -1}
 		if req.After != nil {
-			after = *req.After
+			item.after = *req.After
+		}
+		if req.Epoch != nil {
+			item.epoch = *req.Epoch
 		}
 		if c.follow(ctx, req) {
-			c.push(syncItem{table: req.Table, id: req.ID, after: after})
+			c.push(item)
 			c.replaceOthers(ctx)
 		}
 	case protocol.TypeJoinCode:

@@ -75,6 +75,7 @@ type (
 	syncItem struct {
 		table, id string
 		after     int64 // -1: no seq given
+		epoch     int64 // 0: not given
 	}
 	watchItem struct {
 		table, id string

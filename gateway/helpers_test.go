@@ -95,6 +95,14 @@ func startWorker(t *testing.T, st *redisstore.Store) *fakeWorker {
 	if err := st.EnsureGroup(ctx, group); err != nil {
 		t.Fatal(err)
 	}
+	// As a worker's recovery does at start: this Redis's tables are checked.
+	runID, err := st.RunID(ctx)
+	if err == nil {
+		err = st.MarkRecovered(ctx, runID)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := &fakeWorker{st: st, seed: 7, cancel: cancel, done: make(chan struct{})}
 	go w.run(ctx)
 	t.Cleanup(func() { cancel(); <-w.done })

@@ -48,10 +48,12 @@ type hubTable struct {
 // hubMsg is a published message decoded once and shared, read-only, by
 // every socket it goes to.
 type hubMsg struct {
-	table   string
-	entries []entry
-	result  *redisstore.Result
-	chat    json.RawMessage // a chat frame
+	table    string
+	epoch    int64 // of the entries (0: none)
+	entries  []entry
+	result   *redisstore.Result
+	chat     json.RawMessage      // a chat frame
+	restored *redisstore.Restored // the table entered epoch: every socket resyncs
 }
 
 // entry is one event of a table's log; meta is set for "table" events.
@@ -257,7 +259,8 @@ func decodeMessage(tableID string, payload []byte) (*hubMsg, error) {
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, err
 	}
-	hm := &hubMsg{table: tableID, result: m.Result, chat: m.Chat, entries: make([]entry, len(m.Events))}
+	hm := &hubMsg{table: tableID, epoch: m.Epoch, result: m.Result, chat: m.Chat, restored: m.Restored,
+		entries: make([]entry, len(m.Events))}
 	for i, e := range m.Events {
 		var err error
 		if hm.entries[i], err = parseEntry(e); err != nil {

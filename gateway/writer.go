@@ -38,6 +38,7 @@ type writer struct {
 type following struct {
 	seat  int   // the user's seat, -1 when not seated
 	last  int64 // seq of the last event sent, -1 when not following events
+	epoch int64 // the epoch of those events (0: not known yet)
 	watch bool  // watching as a spectator
 }
 
@@ -115,7 +116,7 @@ func (w *writer) handle(v any) error {
 		return w.sync(v)
 	case catchUp:
 		if f := w.tables[v.table]; f != nil && f.last >= 0 {
-			return w.fill(v.table, f, -1)
+			return w.catchUp(v.table, f)
 		}
 	case watchItem:
 		return w.watch(v)
@@ -147,6 +148,11 @@ func (w *writer) watch(v watchItem) error {
 	}
 	if f.last < 0 { // the table is gone
 		f.watch = false
+		ctx, cancel := w.ctx()
+		defer cancel()
+		if code := w.missingTableCode(ctx); code == protocol.CodeUnavailable {
+			return w.sendError(v.id, code)
+		}
 		return w.sendError(v.id, protocol.CodeTableNotFound)
 	}
 	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, f.last)
@@ -210,12 +216,21 @@ func (w *writer) following(tableID string) *following {
 
 // message sends what the socket may see of one published message: the
 // events (in seq order, gaps filled from the log) and the answer to one
-// of its own pending commands.
+// of its own pending commands. A message of another epoch than the one the
+// socket follows (the table was rebuilt after Redis lost state) first
+// replaces the client's state with a resync.
 func (w *writer) message(m *hubMsg) error {
 	f := w.following(m.table)
-	for i := range m.entries {
-		if err := w.entry(m.table, f, &m.entries[i]); err != nil {
+	if f.last >= 0 && (m.restored != nil || (m.epoch != 0 && f.epoch != 0 && m.epoch != f.epoch)) {
+		if err := w.resync(m.table, f, f.last); err != nil {
 			return err
+		}
+	}
+	if m.epoch == 0 || f.epoch == 0 || m.epoch == f.epoch {
+		for i := range m.entries {
+			if err := w.entry(m.table, f, &m.entries[i]); err != nil {
+				return err
+			}
 		}
 	}
 	if m.chat != nil && f.last >= 0 {
@@ -225,6 +240,44 @@ func (w *writer) message(m *hubMsg) error {
 		return w.resolve(m.table, r.ID, game.Code(r.Code), r.Seq)
 	}
 	return nil
+}
+
+// catchUp sends what the socket may have missed of a table while the hub
+// was reconnecting: the log after the last seq, or a resync when the table
+// was rebuilt meanwhile.
+func (w *writer) catchUp(tableID string, f *following) error {
+	ctx, cancel := w.ctx()
+	l, err := w.srv.store.LoadTable(ctx, tableID)
+	cancel()
+	switch {
+	case err != nil:
+		return nil // gone, or Redis still away: a later message or the client's sync settles it
+	case l.Epoch != f.epoch && f.epoch != 0:
+		return w.resync(tableID, f, f.last)
+	}
+	return w.fill(tableID, f, -1)
+}
+
+// resync replaces what the client has of a table whose history changed
+// (a new epoch) with the server's truth: a resync frame, which says how
+// many of the client's seqs (it had up to had) are gone.
+func (w *writer) resync(tableID string, f *following, had int64) error {
+	ctx, cancel := w.ctx()
+	l, err := w.srv.store.LoadTable(ctx, tableID)
+	cancel()
+	if err != nil {
+		if !errors.Is(err, redisstore.ErrNotFound) {
+			w.srv.log.Warn("loading a table for a resync failed", "table", tableID, "err", err)
+		}
+		return nil
+	}
+	return w.sendResync(tableID, &l, f, had)
+}
+
+func (w *writer) sendResync(tableID string, l *redisstore.Loaded, f *following, had int64) error {
+	back := max(0, had-l.Seq)
+	metrics.Resyncs.Inc()
+	return w.sendState(tableID, l, f, &back)
 }
 
 // entry sends one event if the socket is seated and may see it.
@@ -328,12 +381,21 @@ func (w *writer) snapshot(tableID string, f *following) error {
 }
 
 func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following) error {
+	return w.sendState(tableID, l, f, nil)
+}
+
+// sendState sends the table as the user's seat sees it: a snapshot, or a
+// resync when back is set.
+func (w *writer) sendState(tableID string, l *redisstore.Loaded, f *following, back *int64) error {
 	seat := seatOf(&l.Table.Meta, w.user)
 	if seat < 0 && !f.watch {
 		*f = following{seat: -1, last: -1}
 		return nil
 	}
-	snap := protocol.Snapshot{Table: tableID, Seq: l.Seq, TableInfo: l.Table.Meta}
+	snap := protocol.Snapshot{Table: tableID, Seq: l.Seq, Epoch: l.Epoch, TableInfo: l.Table.Meta}
+	if back != nil {
+		snap.Reason, snap.Back = protocol.ResyncRestored, back
+	}
 	if l.Table.Match > 0 {
 		v := game.ViewFor(&l.Table.Game, seat) // this seat's cards only; none for a spectator
 		snap.View = &v
@@ -343,7 +405,7 @@ func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following
 		w.srv.log.Error("encoding a snapshot failed", "table", tableID, "err", err)
 		return nil
 	}
-	f.seat, f.last = seat, l.Seq
+	f.seat, f.last, f.epoch = seat, l.Seq, l.Epoch
 	if err := w.write(websocket.TextMessage, b); err != nil {
 		return err
 	}
@@ -377,7 +439,7 @@ func (w *writer) sync(v syncItem) error {
 	defer cancel()
 	l, err := w.srv.store.LoadTable(ctx, v.table)
 	if errors.Is(err, redisstore.ErrNotFound) {
-		return w.sendError(v.id, protocol.CodeNotInGame)
+		return w.sendError(v.id, w.missingTableCode(ctx))
 	}
 	if err != nil {
 		w.srv.log.Warn("loading a table for sync failed", "table", v.table, "err", err)
@@ -388,6 +450,15 @@ func (w *writer) sync(v syncItem) error {
 		*f = following{seat: -1, last: -1}
 		return w.sendError(v.id, protocol.CodeNotInGame)
 	}
+	if (v.epoch != 0 && v.epoch != l.Epoch) || v.after > l.Seq {
+		// The client's history is not the table's (it was rebuilt, or went
+		// back): the server's truth replaces it.
+		if err := w.sendResync(v.table, &l, f, v.after); err != nil {
+			return err
+		}
+		w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, l.Seq)
+		return w.write(websocket.TextMessage, w.buf)
+	}
 	var logged []redisstore.Entry
 	if n := l.Seq - v.after; v.after >= 0 && n > 0 && n <= maxFill {
 		if logged, err = w.srv.store.ReadLog(ctx, v.table, v.after, n); err != nil {
@@ -397,9 +468,9 @@ func (w *writer) sync(v syncItem) error {
 	}
 	switch {
 	case v.after >= 0 && v.after == l.Seq: // nothing missed
-		f.seat, f.last = seatOf(&l.Table.Meta, w.user), l.Seq
+		f.seat, f.last, f.epoch = seatOf(&l.Table.Meta, w.user), l.Seq, l.Epoch
 	case len(logged) > 0 && logged[0].Seq == v.after+1:
-		f.seat, f.last = seatOf(&l.Table.Meta, w.user), v.after
+		f.seat, f.last, f.epoch = seatOf(&l.Table.Meta, w.user), v.after, l.Epoch
 		if err := w.replay(v.table, f, logged); err != nil {
 			return err
 		}
@@ -414,6 +485,16 @@ func (w *writer) sync(v syncItem) error {
 	}
 	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, seq)
 	return w.write(websocket.TextMessage, w.buf)
+}
+
+// missingTableCode is the answer to a request for a table Redis does not
+// have: unavailable (retry) while Redis's tables are still being recovered
+// after a restart or failover, else not_in_game.
+func (w *writer) missingTableCode(ctx context.Context) game.Code {
+	if _, pending, err := w.srv.store.RecoveryNeeded(ctx); err != nil || pending {
+		return protocol.CodeUnavailable
+	}
+	return protocol.CodeNotInGame
 }
 
 func (w *writer) sendError(id string, code game.Code) error {

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
@@ -44,8 +46,12 @@ type Options struct {
 	// when a duplicate is answered), with the table as it now is. Each must
 	// be idempotent; an error leaves the action pending for a retry.
 	AfterChange []func(ctx context.Context, t *table.Table, seq int64) error
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Restore, when set, is asked to bring back a table an action names
+	// that Redis does not have (lost in a restart or failover): true when the
+	// table is there now. See Recovery.RestoreMissing.
+	Restore func(ctx context.Context, tableID string) (bool, error)
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -97,6 +103,12 @@ func NewProcessor(store Store, opts Options) *Processor {
 	return &Processor{store: store, opts: opts.withDefaults()}
 }
 
+// RestoreWith sets Options.Restore (the Recovery of the same worker needs
+// the Processor first). Call it before the processor runs.
+func (p *Processor) RestoreWith(f func(ctx context.Context, tableID string) (bool, error)) {
+	p.opts.Restore = f
+}
+
 // Process applies one action and publishes its answer. It returns an error
 // only for infrastructure faults (the action should then stay pending and
 // be retried); refusals are answers, not errors.
@@ -112,8 +124,18 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 	cmd, code := command(&a)
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a)}
+	restored := false
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		loaded, err := p.store.LoadTable(ctx, a.Table)
+		if errors.Is(err, redisstore.ErrNotFound) && !restored && p.opts.Restore != nil {
+			back, rerr := p.opts.Restore(ctx, a.Table)
+			if rerr != nil {
+				return rerr
+			}
+			if restored = true; back {
+				continue
+			}
+		}
 		if errors.Is(err, redisstore.ErrNotFound) {
 			return p.answerMissingTable(ctx, a, res)
 		}
@@ -136,7 +158,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
-		out, err := p.store.Commit(ctx, redisstore.Commit{Table: &next, FromSeq: loaded.Seq, Result: res, Events: entries(evs, loaded.Seq)})
+		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, entries(evs, loaded.Seq)))
 		switch {
 		case errors.Is(err, redisstore.ErrConflict):
 			continue // the table moved on: read it again
@@ -261,11 +283,25 @@ type Consumer struct {
 	partitions int
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
+	lastRead   []atomic.Int64 // per partition: unix ns of the last read that did not fail
 }
 
 // NewConsumer returns a Consumer reading partitions 0..partitions-1.
 func NewConsumer(proc *Processor, stream streamStore, partitions int) *Consumer {
-	return &Consumer{proc: proc, stream: stream, partitions: partitions}
+	return &Consumer{proc: proc, stream: stream, partitions: partitions, lastRead: make([]atomic.Int64, partitions)}
+}
+
+// Reading reports an error unless every partition has been read without
+// an error within the last maxAge (a readiness check: a worker whose reads
+// keep failing does no work).
+func (c *Consumer) Reading(maxAge time.Duration) error {
+	now := time.Now().UnixNano()
+	for p := range c.lastRead {
+		if last := c.lastRead[p].Load(); now-last > maxAge.Nanoseconds() {
+			return fmt.Errorf("partition %d not read for %v", p, time.Duration(now-last).Round(time.Millisecond))
+		}
+	}
+	return nil
 }
 
 // Start creates the consumer group if needed and starts one reader per
@@ -310,11 +346,12 @@ func (c *Consumer) read(ctx context.Context, part int) {
 		es, err := c.stream.ReadActions(ctx, o.Group, o.Consumer, part, o.Batch, o.Block)
 		if err != nil {
 			if ctx.Err() == nil {
-				o.Log.Warn("read actions", "partition", part, "err", err)
+				c.readFailed(ctx, part, err)
 				backoff.wait(ctx)
 			}
 			continue
 		}
+		c.lastRead[part].Store(time.Now().UnixNano())
 		backoff.reset()
 		c.handle(ctx, es)
 	}
@@ -353,7 +390,7 @@ func (c *Consumer) reclaim(ctx context.Context) {
 		for part := 0; part < c.partitions && ctx.Err() == nil; part++ {
 			es, err := c.stream.Reclaim(ctx, o.Group, o.Consumer, part, o.ReclaimIdle, 64)
 			if err != nil {
-				o.Log.Warn("reclaim actions", "partition", part, "err", err)
+				c.readFailed(ctx, part, err)
 				continue
 			}
 			if len(es) > 0 {
@@ -363,6 +400,25 @@ func (c *Consumer) reclaim(ctx context.Context) {
 		}
 	}
 }
+
+// readFailed handles a failed read of a partition. NOGROUP means Redis
+// lost the stream and its consumer group (restarted empty, or failed over
+// to a replica without them): the group is created again at once, so the
+// worker heals without a restart.
+func (c *Consumer) readFailed(ctx context.Context, part int, err error) {
+	o := c.proc.opts
+	if !isNoGroup(err) {
+		o.Log.Warn("reading actions failed", "partition", part, "err", err)
+		return
+	}
+	if gerr := c.stream.EnsureGroup(ctx, o.Group); gerr != nil {
+		o.Log.Warn("re-creating the consumer group failed", "err", gerr)
+		return
+	}
+	o.Log.Info("consumer group re-created (Redis lost it)", "group", o.Group)
+}
+
+func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error(), "NOGROUP") }
 
 // backoff paces retries after Redis errors: 50 ms doubling to 1 s.
 type backoff struct{ d time.Duration }

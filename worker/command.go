@@ -38,6 +38,7 @@ const (
 	OpPlay    = "play"
 	OpBack    = "back"    // an Away player takes their seat back from the bot
 	OpTimeout = "timeout" // from the timer loop only: Arg is the timer number
+	OpResume  = "resume"  // from recovery only: the table came back, restart the clock of the seat on turn
 )
 
 // command turns a stream action into a table command, or a refusal code.
@@ -70,6 +71,11 @@ func command(a *redisstore.Action) (table.Command, game.Code) {
 			n = -1 // no such timer: refused as stale
 		}
 		return table.Command{Op: table.OpTimeout, Timer: n}, ""
+	case OpResume:
+		if a.User != TimerUser {
+			return table.Command{}, CodeUnknownType // not a client's command
+		}
+		return table.Command{Op: table.OpResume}, ""
 	}
 	return table.Command{}, CodeUnknownType
 }

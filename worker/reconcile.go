@@ -212,27 +212,85 @@ type CheckpointStore interface {
 }
 
 // CheckpointHook writes a checkpoint row to PostgreSQL when a hand has just
-// ended, with a short timeout, and falls back to a persist:checkpoint task
-// when PostgreSQL does not answer.
+// ended. The write happens behind the move path: AfterChange only queues
+// it (a slow PostgreSQL never stalls a move), a background writer writes it
+// with a short timeout and falls back to a persist:checkpoint task when
+// PostgreSQL does not answer (or the queue is full). The state is sealed
+// (Seal) like a live table's, since it has every hand of the next deal.
 type CheckpointHook struct {
 	Store   CheckpointStore
 	Enqueue func(ctx context.Context, t *asynq.Task) error
 	Timeout time.Duration // of the direct write; 0: 2 s
-	Log     *slog.Logger  // nil: slog.Default()
+	// Seal seals the state with associated data CheckpointAD; nil: plain.
+	Seal  func(plaintext, ad []byte) []byte
+	Queue int          // checkpoints waiting for the writer; 0: 1024
+	Log   *slog.Logger // nil: slog.Default()
 
 	mu   sync.Mutex
 	done map[string]int // match id → hands checkpointed by this process
+	ch   chan pgstore.Checkpoint
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// CheckpointAD is the associated data a checkpoint's state is sealed with.
+func CheckpointAD(matchID string, handNo int) []byte {
+	return []byte("checkpoint|" + matchID + "|" + strconv.Itoa(handNo))
+}
+
+// Start runs the background writer until Stop. Without Start, AfterChange
+// writes in line (tests).
+func (h *CheckpointHook) Start(context.Context) error {
+	n := h.Queue
+	if n <= 0 {
+		n = 1024
+	}
+	h.ch, h.stop = make(chan pgstore.Checkpoint, n), make(chan struct{})
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for {
+			select {
+			case c := <-h.ch:
+				h.writeLogged(context.Background(), c)
+			case <-h.stop:
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the writer after it wrote (or queued as tasks) what waits,
+// bounded by ctx.
+func (h *CheckpointHook) Stop(ctx context.Context) error {
+	if h.stop == nil {
+		return nil
+	}
+	close(h.stop)
+	h.wg.Wait()
+	for {
+		select {
+		case c := <-h.ch:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			h.writeLogged(ctx, c)
+		default:
+			return nil
+		}
+	}
 }
 
 // AfterChange checkpoints the hand that just ended, if any: the state is
 // at the start of the next hand (trump not chosen yet) or at the match's
 // end, and this process has not checkpointed that hand.
 func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int64) error {
-	g := &t.Game
-	n := len(g.Results)
-	if n == 0 || !(g.Phase == game.PhaseOver || (g.Phase == game.PhaseTrump && g.Hand == n)) {
+	if !handJustEnded(t) {
 		return nil
 	}
+	g := &t.Game
+	n := len(g.Results)
 	id := t.MatchID()
 	h.mu.Lock()
 	if h.done == nil || len(h.done) > 10000 {
@@ -243,11 +301,11 @@ func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int6
 	if seen {
 		return nil
 	}
-	c, err := checkpointOf(t)
+	c, err := h.checkpointOf(t)
 	if err != nil {
 		return err
 	}
-	if err := h.write(ctx, c); err != nil {
+	if err := h.queue(ctx, c); err != nil {
 		return err
 	}
 	h.mu.Lock()
@@ -258,6 +316,27 @@ func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int6
 	}
 	h.mu.Unlock()
 	return nil
+}
+
+// queue hands c to the writer; without one (or with its queue full) it is
+// written, or queued as a task, now.
+func (h *CheckpointHook) queue(ctx context.Context, c pgstore.Checkpoint) error {
+	if h.ch != nil {
+		select {
+		case h.ch <- c:
+			return nil
+		default:
+			return h.enqueue(ctx, c, errors.New("checkpoint queue full"))
+		}
+	}
+	return h.write(ctx, c)
+}
+
+func (h *CheckpointHook) writeLogged(ctx context.Context, c pgstore.Checkpoint) {
+	if err := h.write(ctx, c); err != nil {
+		h.log().ErrorContext(ctx, "hand checkpoint lost: neither written nor queued", "match_id", c.MatchID,
+			"hand_no", c.HandNo, "err", err)
+	}
 }
 
 func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error {
@@ -272,11 +351,12 @@ func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error 
 		metrics.CheckpointsWritten.WithLabelValues(map[bool]string{true: "direct", false: "duplicate"}[inserted]).Inc()
 		return nil
 	}
-	log := h.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.WarnContext(ctx, "checkpoint write failed, queued", "match_id", c.MatchID, "hand_no", c.HandNo, "err", err)
+	return h.enqueue(ctx, c, err)
+}
+
+// enqueue queues c as a persist:checkpoint task (why: the direct write's error).
+func (h *CheckpointHook) enqueue(ctx context.Context, c pgstore.Checkpoint, why error) error {
+	h.log().DebugContext(ctx, "checkpoint write failed, queued", "match_id", c.MatchID, "hand_no", c.HandNo, "err", why)
 	task, terr := tasks.NewPersistCheckpointTask(tasks.PersistCheckpoint{
 		MatchID: c.MatchID, HandNo: c.HandNo, TableID: c.TableID, State: c.State, Results: c.Results, Score: c.Score,
 	})
@@ -290,7 +370,14 @@ func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error 
 	return nil
 }
 
-func checkpointOf(t *table.Table) (pgstore.Checkpoint, error) {
+func (h *CheckpointHook) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
+func (h *CheckpointHook) checkpointOf(t *table.Table) (pgstore.Checkpoint, error) {
 	state, err := t.Game.MarshalBinary()
 	if err != nil {
 		return pgstore.Checkpoint{}, fmt.Errorf("checkpoint %s: encode state: %w", t.MatchID(), err)
@@ -299,7 +386,11 @@ func checkpointOf(t *table.Table) (pgstore.Checkpoint, error) {
 	if err != nil {
 		return pgstore.Checkpoint{}, fmt.Errorf("checkpoint %s: results: %w", t.MatchID(), err)
 	}
-	return pgstore.Checkpoint{MatchID: t.MatchID(), HandNo: len(t.Game.Results) - 1, TableID: t.ID,
+	handNo := len(t.Game.Results) - 1
+	if h.Seal != nil {
+		state = h.Seal(state, CheckpointAD(t.MatchID(), handNo))
+	}
+	return pgstore.Checkpoint{MatchID: t.MatchID(), HandNo: handNo, TableID: t.ID,
 		State: state, Results: results, Score: t.Game.Score}, nil
 }
 

@@ -58,7 +58,11 @@ type TimerOptions struct {
 	Interval time.Duration    // time between passes, default 200 ms
 	Batch    int64            // deadlines fired per pass at most, default 128
 	Now      func() time.Time // the clock deadlines are compared with, default time.Now
-	Log      *slog.Logger
+	// Paused, when set and true, holds the timers back (while the tables
+	// are being recovered after a Redis restart, a deadline that passed
+	// during the outage must not time the player out).
+	Paused func() bool
+	Log    *slog.Logger
 }
 
 func (o TimerOptions) withDefaults() TimerOptions {
@@ -138,6 +142,9 @@ func (l *TimerLoop) run(ctx context.Context) {
 // sent unless it was re-armed meanwhile. It returns how many it sent.
 // Sending comes first: a crash before the removal only sends it again.
 func (l *TimerLoop) Fire(ctx context.Context) (int, error) {
+	if l.opts.Paused != nil && l.opts.Paused() {
+		return 0, nil
+	}
 	due, err := l.store.DueTimers(ctx, l.opts.Now().UnixMilli(), l.opts.Batch)
 	if err != nil {
 		return 0, err

@@ -21,6 +21,7 @@ const (
 	OpAction                // a game action (trump or card) for the user's own seat
 	OpBack                  // an Away player takes their seat back from the bot
 	OpTimeout               // the seat on turn ran out of time (Timer): play for it
+	OpResume                // the table came back after a server fault: the seat on turn gets a fresh deadline
 )
 
 // Command is one user's request to the table.
@@ -88,6 +89,8 @@ func apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 		return back(t, user)
 	case OpTimeout:
 		return timeout(t, c.Timer, env)
+	case OpResume:
+		return resume(t, env)
 	}
 	return t, nil, &Error{Code: "unknown_command"}
 }

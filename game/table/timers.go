@@ -172,3 +172,16 @@ func freshPlayers(t Table, starter string) Table {
 	}
 	return t
 }
+
+// resume restarts the clock of the seat on turn, under a new timer, after
+// the table was rebuilt from a fault (its state may be older than what the
+// players last saw, and the time the server was away is not theirs). No
+// clock running: nothing changes.
+func resume(t Table, env Env) (Table, []Event, error) {
+	if t.Deadline == 0 {
+		return t, nil, nil
+	}
+	t.Deadline = env.Now + t.Options.TimeLimit(t.Game.Phase)
+	t.Timer++
+	return t, []Event{t.metaEvent()}, nil
+}

@@ -32,12 +32,13 @@ const (
 	fOptions
 	fCode
 	fText
+	fEpoch
 )
 
 var fieldNames = map[string]field{
 	"type": fType, "id": fID, "token": fToken, "name": fName, "rules": fRules,
 	"table": fTable, "seat": fSeat, "suit": fSuit, "card": fCard, "after": fAfter,
-	"options": fOptions, "code": fCode, "text": fText,
+	"options": fOptions, "code": fCode, "text": fText, "epoch": fEpoch,
 }
 
 // ruleKeys are the keys of create_table's "rules" object.
@@ -59,7 +60,7 @@ var specs = map[Type]spec{
 	TypeRematch:     {allowed: fTable, required: fTable},
 	TypeTrump:       {allowed: fTable | fSuit, required: fTable | fSuit},
 	TypePlay:        {allowed: fTable | fCard, required: fTable | fCard},
-	TypeSync:        {allowed: fTable | fAfter, required: fTable},
+	TypeSync:        {allowed: fTable | fAfter | fEpoch, required: fTable},
 	TypePing:        {},
 
 	TypeJoinCode:         {allowed: fCode | fSeat, required: fCode},
@@ -139,6 +140,8 @@ func check(r *Request, seen field) *Error {
 		return bad(fmt.Sprintf("token must be 1 to %d characters", MaxTokenLen))
 	case r.After != nil && *r.After < 0:
 		return bad("after must not be negative")
+	case r.Epoch != nil && *r.Epoch < 1:
+		return bad("epoch must be at least 1")
 	case seen&fCode != 0 && !ValidJoinCode(r.Code):
 		return bad(fmt.Sprintf("code must be %d characters of %s", JoinCodeLen, JoinCodeAlphabet))
 	}

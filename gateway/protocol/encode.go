@@ -66,9 +66,16 @@ func AppendBye(dst []byte, reason string) []byte {
 	return append(dst, '}')
 }
 
-// MarshalSnapshot encodes a snapshot frame (Type is set for the caller).
+// MarshalSnapshot encodes a snapshot frame, or a resync frame when
+// s.Reason is set (Type is set for the caller).
 func MarshalSnapshot(s Snapshot) ([]byte, error) {
 	s.Type = TypeSnapshot
+	if s.Reason != "" {
+		s.Type = TypeResync
+		if s.Back == nil {
+			s.Back = new(int64)
+		}
+	}
 	return json.Marshal(s)
 }
 

@@ -58,6 +58,9 @@ const (
 	// TypeNotice is a message to the user: {"notice":"matched","table":...}.
 	TypeNotice      Type = "notice"
 	TypeChatHistory Type = "chat_history"
+	// TypeResync is a snapshot that replaces what the client had because
+	// the table's history changed under it (Snapshot.Reason, Back).
+	TypeResync Type = "resync"
 )
 
 // Error codes of the protocol itself. The table's and the engine's codes
@@ -120,6 +123,7 @@ type Request struct {
 	Suit  string      `json:"suit,omitempty"`  // trump: one of S H D C
 	Card  string      `json:"card,omitempty"`  // play: rank then suit, e.g. "TD"
 	After *int64      `json:"after,omitempty"` // sync: the last seq the client has
+	Epoch *int64      `json:"epoch,omitempty"` // sync: the epoch of that seq (of the client's last snapshot)
 
 	Options *TableOptions `json:"options,omitempty"` // create_table
 	Code    string        `json:"code,omitempty"`    // join_code: upper-cased by Decode
@@ -230,12 +234,25 @@ type SeqData struct {
 // Snapshot is the whole state of a table as one seat may see it. View is
 // nil before the first match.
 type Snapshot struct {
-	Type      Type       `json:"type"` // always "snapshot"
-	Table     string     `json:"table"`
-	Seq       int64      `json:"seq"`
+	Type  Type   `json:"type"` // "snapshot", or "resync"
+	Table string `json:"table"`
+	Seq   int64  `json:"seq"`
+	// Epoch numbers the table's histories: events with the same seq in the
+	// same epoch are the same. It changes when the server rebuilt the table
+	// after losing state; a client sends it back in sync.
+	Epoch     int64      `json:"epoch"`
 	TableInfo table.Meta `json:"table_info"`
 	View      *game.View `json:"view"`
+	// Reason (resync only) says why the table's history changed: "restored"
+	// (the server rebuilt the table after losing part of its live state).
+	Reason string `json:"reason,omitempty"`
+	// Back (resync only) is how many of the seqs the client had are no
+	// longer part of the table's history (0 when it lost nothing).
+	Back *int64 `json:"back,omitempty"`
 }
+
+// ResyncRestored is Snapshot.Reason when the server rebuilt the table.
+const ResyncRestored = "restored"
 
 // ServerFrame is any server frame, for clients to decode. Event and View
 // are left raw.
@@ -250,7 +267,9 @@ type ServerFrame struct {
 	Event     json.RawMessage `json:"event,omitempty"`
 	TableInfo *table.Meta     `json:"table_info,omitempty"`
 	View      json.RawMessage `json:"view,omitempty"`
-	Reason    string          `json:"reason,omitempty"`
+	Reason    string          `json:"reason,omitempty"` // bye, resync
+	Epoch     int64           `json:"epoch,omitempty"`  // snapshot, resync
+	Back      int64           `json:"back,omitempty"`   // resync
 
 	Notice   string            `json:"notice,omitempty"`   // notice
 	Removed  string            `json:"removed,omitempty"`  // lobby: a table left the listing

@@ -23,6 +23,7 @@ import (
 	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/internal/botclient"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -82,9 +83,20 @@ func startServe(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	pg := pgstore.New(pool)
+	// The key serve made to seal hands at rest (no HOKM_STATE_KEYS here),
+	// so the test reads tables as the server does.
+	key, err := pg.StateKey(context.Background(), make([]byte, sealbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := sealbox.NewKeyring(sealbox.Key{ID: pgstore.StateKeyID, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &server{
-		cfg: cfg, rdb: rdb, pg: pgstore.New(pool),
-		store: redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions}),
+		cfg: cfg, rdb: rdb, pg: pg,
+		store: redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions, Seal: ring}),
 	}
 }
 

@@ -56,9 +56,21 @@ func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error)
 	return rdb, nil
 }
 
-// NewRedisStore is the hot-state store on the configured prefix.
-func NewRedisStore(rdb redis.UniversalClient, cfg config.Config) *redisstore.Store {
-	return redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions})
+type redisStoreParams struct {
+	fx.In
+	RDB  redis.UniversalClient
+	Cfg  config.Config
+	Seal *StateSealer `optional:"true"` // in every role that touches tables (StateKeys)
+}
+
+// NewRedisStore is the hot-state store on the configured prefix, sealing
+// hidden hands with the state keys where the role has them.
+func NewRedisStore(p redisStoreParams) *redisstore.Store {
+	opts := redisstore.Options{Prefix: p.Cfg.RedisPrefix, Partitions: p.Cfg.Partitions}
+	if p.Seal != nil {
+		opts.Seal = p.Seal
+	}
+	return redisstore.New(p.RDB, opts)
 }
 
 // NewPool opens the PostgreSQL pool (connections are made lazily).

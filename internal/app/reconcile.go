@@ -27,11 +27,13 @@ func newLedgerHook(store *redisstore.Store) AfterChange {
 	return l.AfterChange
 }
 
-// newCheckpointHook writes each finished hand's checkpoint to PostgreSQL,
-// falling back to the persist queue.
-func newCheckpointHook(pg *pgstore.Store, client *asynq.Client, log *slog.Logger) AfterChange {
+// newCheckpointHook writes each finished hand's checkpoint (sealed) to
+// PostgreSQL behind the move path, falling back to the persist queue.
+func newCheckpointHook(lc fx.Lifecycle, pg *pgstore.Store, client *asynq.Client, seal *StateSealer, log *slog.Logger) AfterChange {
 	h := &worker.CheckpointHook{Store: pg, Log: log,
+		Seal:    func(p, ad []byte) []byte { return seal.Seal(nil, p, ad) },
 		Enqueue: func(ctx context.Context, t *asynq.Task) error { return tasks.Enqueue(ctx, client, t) }}
+	lc.Append(fx.Hook{OnStart: h.Start, OnStop: h.Stop})
 	return h.AfterChange
 }
 

@@ -101,6 +101,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 var Worker = fx.Module("worker",
 	fx.Provide(newProcessor, newTaskServer),
 	reconcileHooks, // reconcile.go
+	recoveryModule, // recovery.go: the table journal and the recovery start before the consumer
 	fx.Invoke(runConsumer, runTaskServer),
 )
 
@@ -172,11 +173,11 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Migrate, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, Migrate, StateKeys, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, StateKeys, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "worker":
-		return fx.Options(Core(cfg), Postgres, Worker, Lobby, Timers, Metrics, Ops)
+		return fx.Options(Core(cfg), Postgres, StateKeys, Worker, Lobby, Timers, Metrics, Ops)
 	case "scheduler":
 		return fx.Options(Core(cfg), Scheduler, Metrics, Ops)
 	}

@@ -17,8 +17,8 @@ func newTimerHook(store *redisstore.Store) AfterChange {
 
 // runTimerLoop fires due turn timers; every worker process runs one (the
 // timeout's action id makes a timer fired twice count once).
-func runTimerLoop(lc fx.Lifecycle, store *redisstore.Store, log *slog.Logger) {
-	l := worker.NewTimerLoop(store, worker.TimerOptions{Log: log.With("component", "timers")})
+func runTimerLoop(lc fx.Lifecycle, store *redisstore.Store, rec *worker.Recovery, log *slog.Logger) {
+	l := worker.NewTimerLoop(store, worker.TimerOptions{Log: log.With("component", "timers"), Paused: rec.Pending})
 	lc.Append(fx.Hook{OnStart: l.Start, OnStop: l.Stop})
 }
 

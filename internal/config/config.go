@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
 // Config is the whole configuration of every role.
@@ -34,7 +36,14 @@ type Config struct {
 	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
 	TimeZone        string        // HOKM_TIMEZONE: IANA zone of the stats days and weeks (leaderboards, rollups)
 	WeekStart       string        // HOKM_WEEK_START: first day of a leaderboard week (saturday … friday)
+	// StateKeys seal the hidden hands at rest (HOKM_STATE_KEYS:
+	// "id:base64,…", the first is current); none: a key kept in PostgreSQL.
+	StateKeys       []sealbox.Key
+	JournalInterval time.Duration // HOKM_JOURNAL_INTERVAL: between writes of the table journal to PostgreSQL
 }
+
+// secret are the variables whose values an error message must not show.
+var secret = map[string]bool{"HOKM_OPS_TOKEN": true, "HOKM_STATE_KEYS": true}
 
 // Defaults is the configuration when no variable is set.
 func Defaults() Config {
@@ -54,6 +63,7 @@ func Defaults() Config {
 		ClientBurst:     40,
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
+		JournalInterval: 100 * time.Millisecond,
 	}
 }
 
@@ -68,7 +78,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if check != nil {
 			if err := check(v); err != nil {
-				errs = append(errs, fmt.Sprintf("%s=%q: %v", name, v, err))
+				shown := fmt.Sprintf("%q", v)
+				if secret[name] {
+					shown = fmt.Sprintf("(%d characters, not shown)", len(v))
+				}
+				errs = append(errs, fmt.Sprintf("%s=%s: %v", name, shown, err))
 				return
 			}
 		}
@@ -114,6 +128,19 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOKM_TIMEZONE", &c.TimeZone, checkZone)
 	str("HOKM_WEEK_START", &c.WeekStart, checkWeekday)
 	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
+	dur("HOKM_JOURNAL_INTERVAL", &c.JournalInterval)
+	var keys string
+	str("HOKM_STATE_KEYS", &keys, func(v string) error {
+		k, err := sealbox.ParseKeys(v)
+		if err != nil {
+			return fmt.Errorf("want id:base64-of-32-bytes[,id:…]: %v", err)
+		}
+		if _, err := sealbox.NewKeyring(k...); err != nil {
+			return err
+		}
+		c.StateKeys = k
+		return nil
+	})
 	var ro string
 	str("HOKM_OPS_READONLY", &ro, func(v string) error {
 		b, err := strconv.ParseBool(v)

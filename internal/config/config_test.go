@@ -1,12 +1,14 @@
 package config_test
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
 func env(m map[string]string) func(string) string {
@@ -37,6 +39,7 @@ func TestDefaults(t *testing.T) {
 		ClientBurst:     40,
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
+		JournalInterval: 100 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -47,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_DATABASE_URL": want.DatabaseURL, "HOKM_REDIS_PREFIX": want.RedisPrefix, "HOKM_PARTITIONS": "8",
 		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12",
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
-		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday",
+		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_JOURNAL_INTERVAL": "100ms",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -76,6 +79,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_OPS_READONLY":      "true",
 		"HOKM_TIMEZONE":          "Europe/Berlin",
 		"HOKM_WEEK_START":        "Monday",
+		"HOKM_JOURNAL_INTERVAL":  "250ms",
+		"HOKM_STATE_KEYS":        "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +106,11 @@ func TestEveryVariableParsed(t *testing.T) {
 		OpsReadOnly:     true,
 		TimeZone:        "Europe/Berlin",
 		WeekStart:       "Monday",
+		JournalInterval: 250 * time.Millisecond,
+		StateKeys: []sealbox.Key{
+			{ID: "k2", Key: make([]byte, 32)},
+			{ID: "k1", Key: bytes.Repeat([]byte{0x04, 0x10, 0x41}, 11)[:32]},
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -128,6 +138,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_HTTP_ADDR", "127.0.0.1:-1"},
 		{"HOKM_HTTP_ADDR", "off"}, // only the ops listener may be off
 		{"HOKM_OPS_ADDR", "8081"},
+		{"HOKM_STATE_KEYS", "k1"},
+		{"HOKM_STATE_KEYS", "k1:c2hvcnQ="},
+		{"HOKM_STATE_KEYS", "k1:" + strings.Repeat("A", 43) + ",k1:" + strings.Repeat("A", 43)},
+		{"HOKM_JOURNAL_INTERVAL", "0s"},
+		{"HOKM_JOURNAL_INTERVAL", "often"},
 		{"HOKM_OPS_ADDR", "OFF"},
 		{"HOKM_REDIS_URL", "http://127.0.0.1:6379/0"},
 		{"HOKM_REDIS_URL", "127.0.0.1:6379"},
@@ -246,7 +261,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 20 {
+	if len(asked) != 22 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {
@@ -276,6 +291,19 @@ func TestOpsLoopbackRule(t *testing.T) {
 		c, err := config.Load(env(map[string]string{"HOKM_OPS_ADDR": addr, "HOKM_OPS_TOKEN": "0123456789abcdef"}))
 		if err != nil || c.OpsAddr != addr {
 			t.Errorf("HOKM_OPS_ADDR=%q with a token: %+v %v", addr, c, err)
+		}
+	}
+}
+
+// TestSecretsNotEchoed: a bad secret is named, never shown.
+func TestSecretsNotEchoed(t *testing.T) {
+	for name, value := range map[string]string{
+		"HOKM_OPS_TOKEN":  "short-s3cr3t",
+		"HOKM_STATE_KEYS": "c2VjcmV0LWtleS13aXRoLW5vLWlk",
+	} {
+		_, err := config.Load(env(map[string]string{name: value}))
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), value) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

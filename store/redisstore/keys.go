@@ -81,3 +81,23 @@ func (k Keys) MatchmakingClaims() string { return k.Prefix + ":mm:claims" }
 
 // MatchmakingClaimed orders those claims by when they were (re)taken (unix ms).
 func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }
+
+// TablePattern is the SCAN pattern of every table hash under the prefix.
+func (k Keys) TablePattern() string { return k.Prefix + ":{g:*}:table" }
+
+// TableIDOf is the table id of a key TablePattern matched ("" if none).
+func (k Keys) TableIDOf(key string) string {
+	head, tail := k.Prefix+":{g:", "}:table"
+	if len(key) <= len(head)+len(tail) || key[:len(head)] != head || key[len(key)-len(tail):] != tail {
+		return ""
+	}
+	return key[len(head) : len(key)-len(tail)]
+}
+
+// Boot holds the run id of the Redis server whose data was last checked
+// against PostgreSQL's table journal (see RecoveryNeeded).
+func (k Keys) Boot() string { return k.Prefix + ":{sys}:boot" }
+
+// RecoveryLease is the lease of the worker rebuilding the tables after a
+// Redis restart or failover.
+func (k Keys) RecoveryLease() string { return k.Prefix + ":{sys}:recovery" }

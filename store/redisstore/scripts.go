@@ -5,30 +5,32 @@ import "github.com/redis/go-redis/v9"
 // commitScript is the one atomic step of an accepted command.
 //
 // KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
-// ARGV[1] expected seq, ARGV[2] new seq, ARGV[3] meta, ARGV[4] game,
-// ARGV[5] moves, ARGV[6] action field, ARGV[7] action result,
-// ARGV[8] TTL seconds, ARGV[9] log max length, ARGV[10] channel,
-// ARGV[11] message to publish, ARGV[12..] log entries as (seq, json) pairs.
+// ARGV[1] expected seq, ARGV[2] expected epoch, ARGV[3] new seq, ARGV[4]
+// meta, ARGV[5] state blob, ARGV[6] action field, ARGV[7] action result,
+// ARGV[8] TTL seconds, ARGV[9] log max length, ARGV[10] channel, ARGV[11]
+// message to publish, ARGV[12] "1" to drop an older release's plain fields,
+// ARGV[13..] log entries as (seq, json) pairs.
 // Returns {"dup", stored result} when the action id was answered before,
 // {"gone", ""} when the table does not exist, {"conflict", current seq} when
-// the table moved on since it was read, {"logahead", newest log id} when
-// the log already holds a seq after the expected one (nothing is written),
-// {"ok", ""} when written.
+// the table moved on or was rebuilt (another epoch) since it was read,
+// {"logahead", newest log id} when the log already holds a seq after the
+// expected one (nothing is written), {"ok", ""} when written.
 var commitScript = redis.NewScript(`
 local prev = redis.call('HGET', KEYS[2], ARGV[6])
 if prev then return {'dup', prev} end
-local cur = redis.call('HGET', KEYS[1], 'seq')
-if not cur then return {'gone', ''} end
-if cur ~= ARGV[1] then return {'conflict', cur} end
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep')
+if not cur[1] then return {'gone', ''} end
+if cur[1] ~= ARGV[1] or (cur[2] or '1') ~= ARGV[2] then return {'conflict', cur[1]} end
 -- Nothing may be written unless every write can succeed: a log already at
 -- or past the first new seq would make XADD fail after the table changed.
 local newest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
 if newest and tonumber(string.match(newest[1], '^(%d+)')) > tonumber(ARGV[1]) then
   return {'logahead', newest[1]}
 end
-redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'meta', ARGV[3], 'game', ARGV[4], 'moves', ARGV[5])
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5])
+if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
-for i = 12, #ARGV, 2 do
+for i = 13, #ARGV, 2 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], ARGV[i] .. '-0', 'e', ARGV[i + 1])
 end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
@@ -62,7 +64,45 @@ return {'ok', ''}
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'seq', '0', 'meta', ARGV[1], 'game', '', 'moves', '')
+redis.call('HSET', KEYS[1], 'seq', '0', 'ep', '1', 'meta', ARGV[1], 'st', '')
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
+`)
+
+// restoreScript rebuilds a table after Redis lost or may have lost part of
+// its history (a restart, a failover, an eviction), from its journaled copy
+// in PostgreSQL (ARGV[3..6]; ARGV[3] is -1 when there is none). Whichever
+// of the two is newer by (epoch, seq) is kept, and the table enters a new
+// epoch, so every client starts over from a snapshot of it. Each rebuild is
+// done once per Redis run id (ARGV[1], kept in the field "rid"), however
+// many workers try.
+//
+// KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
+// ARGV[1] run id, ARGV[2] TTL seconds, ARGV[3] journaled seq, ARGV[4]
+// journaled epoch, ARGV[5] journaled meta, ARGV[6] journaled state blob,
+// ARGV[7] "1" to rebuild a table that is still there (else only a missing
+// one: an on-demand restore).
+// Returns {outcome, seq, epoch, seq Redis had (or -1)}, outcome one of
+// "restored" (from the journal), "kept" (Redis was newer: new epoch only),
+// "done" (this run id rebuilt it already), "none" (nothing to do).
+var restoreScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep', 'rid')
+local jseq, jep = tonumber(ARGV[3]), tonumber(ARGV[4])
+if cur[3] == ARGV[1] then return {'done', cur[1], cur[2] or '1', cur[1]} end
+if cur[1] and ARGV[7] ~= '1' then return {'none', cur[1], cur[2] or '1', cur[1]} end
+local rseq, rep = -1, 0
+if cur[1] then rseq, rep = tonumber(cur[1]), tonumber(cur[2] or '1') end
+if not cur[1] and jseq < 0 then return {'none', '-1', '0', '-1'} end
+local ep = math.max(rep, jep) + 1
+if jseq >= 0 and (jep > rep or (jep == rep and jseq > rseq)) then
+  -- The journal is newer: its state replaces Redis's, and the log (which
+  -- does not reach that far) is dropped.
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'ep', ep, 'meta', ARGV[5], 'st', ARGV[6], 'rid', ARGV[1])
+  redis.call('HDEL', KEYS[1], 'game', 'moves')
+  for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+  return {'restored', ARGV[3], tostring(ep), tostring(rseq)}
+end
+redis.call('HSET', KEYS[1], 'ep', ep, 'rid', ARGV[1])
+return {'kept', tostring(rseq), tostring(ep), tostring(rseq)}
 `)

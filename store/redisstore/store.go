@@ -29,6 +29,17 @@ type Options struct {
 	GameTTL    time.Duration // live table TTL, refreshed on activity; default 4h
 	LogMaxLen  int64         // approximate cap of a table's event log; default 5000
 	Partitions int           // action stream partitions; default 8
+	// Seal encrypts what a table holds that a player may not see (the
+	// hands in its state, the private events of its log). Nil keeps them in
+	// plain form: for tests only; every server role sets it (see
+	// docs/operations.md, "Hands encrypted at rest").
+	Seal Sealer
+}
+
+// Sealer encrypts blobs bound to associated data (a *sealbox.Keyring).
+type Sealer interface {
+	Seal(dst, plaintext, ad []byte) []byte
+	Open(dst, box, ad []byte) ([]byte, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -71,10 +82,18 @@ func (s *Store) Options() Options { return s.opts }
 
 func (s *Store) ttlSeconds() int64 { return int64(s.opts.GameTTL / time.Second) }
 
-// Loaded is a table as read, with the seq to compare-and-set against.
+// Loaded is a table as read, with the seq and epoch to compare-and-set
+// against.
 type Loaded struct {
 	Table table.Table
 	Seq   int64
+	// Epoch numbers the table's histories: it starts at 1 and goes up each
+	// time the table is rebuilt or its Redis state may have gone back (see
+	// RestoreTable). Events of one epoch with the same seq are the same.
+	Epoch int64
+	// legacy: read from the plain fields of an older release; the next
+	// commit rewrites the table in the current layout.
+	legacy bool
 }
 
 // CreateTable stores a new table at seq 0; ErrExists if the id is taken.
@@ -94,37 +113,59 @@ func (s *Store) CreateTable(ctx context.Context, t *table.Table) error {
 	return nil
 }
 
-// LoadTable reads a table and its seq in one command; ErrNotFound if none.
+// LoadTable reads a table, its seq and epoch in one command; ErrNotFound
+// if none.
 func (s *Store) LoadTable(ctx context.Context, id string) (Loaded, error) {
-	vals, err := s.rdb.HMGet(ctx, s.keys.Table(id), "seq", "meta", "game", "moves").Result()
+	vals, err := s.rdb.HMGet(ctx, s.keys.Table(id), tableFields...).Result()
 	if err != nil {
 		return Loaded{}, fmt.Errorf("load table: %w", err)
 	}
 	if vals[0] == nil {
 		return Loaded{}, ErrNotFound
 	}
-	return decodeTable(vals)
+	return s.decodeTable(id, vals)
 }
 
-func decodeTable(vals []any) (Loaded, error) {
+// tableFields are the fields of a table hash LoadTable reads: "game" and
+// "moves" are the plain state of tables written by an older release.
+var tableFields = []string{"seq", "ep", "meta", "st", "game", "moves"}
+
+func (s *Store) decodeTable(id string, vals []any) (Loaded, error) {
 	str := func(i int) string { v, _ := vals[i].(string); return v }
-	var l Loaded
+	l := Loaded{Epoch: 1}
 	var err error
 	if l.Seq, err = strconv.ParseInt(str(0), 10, 64); err != nil {
 		return Loaded{}, fmt.Errorf("table seq: %w", err)
 	}
-	if err := json.Unmarshal([]byte(str(1)), &l.Table.Meta); err != nil {
+	if ep := str(1); ep != "" {
+		if l.Epoch, err = strconv.ParseInt(ep, 10, 64); err != nil {
+			return Loaded{}, fmt.Errorf("table epoch: %w", err)
+		}
+	}
+	if err := json.Unmarshal([]byte(str(2)), &l.Table.Meta); err != nil {
 		return Loaded{}, fmt.Errorf("table meta: %w", err)
 	}
-	if l.Table.Match > 0 {
-		if err := l.Table.Game.UnmarshalBinary([]byte(str(2))); err != nil {
-			return Loaded{}, fmt.Errorf("table game: %w", err)
-		}
-		if l.Table.Moves, err = table.DecodeMoves([]byte(str(3))); err != nil {
-			return Loaded{}, err
-		}
+	if l.Table.Match == 0 {
+		return l, nil
 	}
-	return l, nil
+	if vals[3] == nil && vals[4] != nil { // an older release's plain fields
+		l.legacy = true
+		return l, decodeGame(&l.Table, []byte(str(4)), []byte(str(5)))
+	}
+	st, err := s.openState(id, l.Seq, []byte(str(3)))
+	if err != nil {
+		return Loaded{}, err
+	}
+	return l, decodeState(&l.Table, st)
+}
+
+func decodeGame(t *table.Table, game, moves []byte) error {
+	if err := t.Game.UnmarshalBinary(game); err != nil {
+		return fmt.Errorf("table game: %w", err)
+	}
+	var err error
+	t.Moves, err = table.DecodeMoves(moves)
+	return err
 }
 
 // Entry is one event of a table's log, as stored and as published.
@@ -157,17 +198,37 @@ type Result struct {
 
 // Message is what is published on a table's channel for one command.
 type Message struct {
+	// Epoch is the table's epoch the events belong to (see Loaded.Epoch);
+	// 0 in messages that carry no events.
+	Epoch  int64    `json:"ep,omitempty"`
 	Events []Entry  `json:"events,omitempty"`
 	Result *Result  `json:"result,omitempty"`
 	Kick   []string `json:"kick,omitempty"` // reserved: users whose sockets must close
+	// Restored says the table was rebuilt or its history may have gone
+	// back (RestoreTable): every socket following it starts over from a
+	// snapshot of epoch Epoch.
+	Restored *Restored `json:"restored,omitempty"`
+}
+
+// Restored describes a table's new epoch.
+type Restored struct {
+	Seq    int64  `json:"seq"`    // the table's seq when the epoch began
+	Reason string `json:"reason"` // RestoreReason*
 }
 
 // Commit is an accepted command to write atomically.
 type Commit struct {
-	Table   *table.Table
-	FromSeq int64 // the seq the table was read at
-	Result  Result
-	Events  []Entry // seqs FromSeq+1 ... in order
+	Table     *table.Table
+	FromSeq   int64 // the seq the table was read at
+	FromEpoch int64 // the epoch it was read at
+	Result    Result
+	Events    []Entry // seqs FromSeq+1 ... in order
+	legacy    bool    // the table was read in an older release's layout
+}
+
+// CommitOf is the commit of next, read as l, with res and events.
+func CommitOf(l *Loaded, next *table.Table, res Result, events []Entry) Commit {
+	return Commit{Table: next, FromSeq: l.Seq, FromEpoch: l.Epoch, Result: res, Events: events, legacy: l.legacy}
 }
 
 // CommitOutcome says what Commit did.
@@ -180,9 +241,10 @@ type CommitOutcome struct {
 func actField(user, id string) string { return user + "|" + id }
 
 // Commit writes the table, records the action's result, appends the events
-// to the log and publishes them, all in one atomic step guarded by the seq.
-// It returns ErrConflict when the table changed since it was read,
-// ErrNotFound when it is gone, or Dup when the action id was answered before.
+// to the log and publishes them, all in one atomic step guarded by the seq
+// and the epoch. It returns ErrConflict when the table changed since it was
+// read (or was rebuilt), ErrNotFound when it is gone, or Dup when the action
+// id was answered before.
 func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	t := c.Table
 	newSeq := c.FromSeq + int64(len(c.Events))
@@ -191,27 +253,32 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 			return CommitOutcome{}, fmt.Errorf("commit: event %d has seq %d, want %d", i, e.Seq, c.FromSeq+int64(i)+1)
 		}
 	}
+	if c.FromEpoch == 0 {
+		c.FromEpoch = 1
+	}
 	meta, err := json.Marshal(t.Meta)
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("encode meta: %w", err)
 	}
-	var gameBytes []byte
-	if t.Match > 0 {
-		if gameBytes, err = t.Game.MarshalBinary(); err != nil {
-			return CommitOutcome{}, fmt.Errorf("encode game: %w", err)
-		}
+	st, err := encodeState(t)
+	if err != nil {
+		return CommitOutcome{}, err
 	}
 	c.Result.Seq = newSeq
 	res, _ := json.Marshal(c.Result)
-	msg, err := json.Marshal(Message{Events: c.Events, Result: &c.Result})
+	msg, err := json.Marshal(Message{Epoch: c.FromEpoch, Events: c.Events, Result: &c.Result})
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("encode message: %w", err)
 	}
-	args := []any{c.FromSeq, newSeq, meta, gameBytes, table.EncodeMoves(t.Moves), actField(c.Result.User, c.Result.ID),
-		res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg}
-	for _, e := range c.Events {
-		b, _ := json.Marshal(e)
-		args = append(args, e.Seq, b)
+	legacy := "0"
+	if c.legacy {
+		legacy = "1"
+	}
+	args := make([]any, 0, 13+2*len(c.Events))
+	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, s.sealState(t.ID, newSeq, st),
+		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy)
+	for i := range c.Events {
+		args = append(args, c.Events[i].Seq, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
 	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}
 	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
@@ -289,8 +356,8 @@ func (s *Store) ReadLog(ctx context.Context, tableID string, after int64, max in
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
 		raw, _ := m.Values["e"].(string)
-		var e Entry
-		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		e, err := s.decodeLogEntry(tableID, []byte(raw))
+		if err != nil {
 			return nil, fmt.Errorf("log entry %s: %w", m.ID, err)
 		}
 		out = append(out, e)

@@ -1,0 +1,360 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// RecoveryStore is what recovery needs of Redis.
+type RecoveryStore interface {
+	RecoveryNeeded(ctx context.Context) (runID string, needed bool, err error)
+	MarkRecovered(ctx context.Context, runID string) error
+	TryLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, key, holder string) error
+	RestoreTable(ctx context.Context, id, runID string, j *redisstore.Durable, rebuild bool) (redisstore.RestoreResult, error)
+	EachTable(ctx context.Context, fn func(ids []string) error) error
+	ReserveCode(ctx context.Context, code, tableID string) (bool, error)
+	Keys() redisstore.Keys
+}
+
+// JournalReader reads PostgreSQL's table journal.
+type JournalReader interface {
+	LiveTables(ctx context.Context, since time.Time, after string, limit int) ([]pgstore.LiveTable, error)
+	LiveTable(ctx context.Context, id string, since time.Time) (*pgstore.LiveTable, error)
+}
+
+// RecoveryOptions tune a Recovery. Zero values take the defaults.
+type RecoveryOptions struct {
+	Interval time.Duration // between checks of the Redis run id; default 1 s
+	LeaseTTL time.Duration // of the recovering worker's lease; default 30 s
+	// MaxAge: journal rows older than this are not restored (their table
+	// would have expired in Redis anyway); default 4 h (the game TTL).
+	MaxAge time.Duration
+	Holder string // this worker's name in the lease; default the consumer name
+	// OnNewRedis runs when this process sees a Redis server it did not see
+	// before (a restart or failover): re-create what the process keeps in
+	// Redis (the consumer group). Errors are logged and retried next check.
+	OnNewRedis []func(ctx context.Context) error
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Recovery makes the workers survive Redis losing state. Every worker runs
+// one; each Interval it asks Redis for its run id:
+//   - a run id this process has not seen: Redis restarted or failed over, so
+//     it re-creates what it needs there (OnNewRedis: the consumer group);
+//   - a run id whose data has not been checked yet (redisstore.Keys.Boot):
+//     the worker that gets the lease rebuilds every table — from the journal
+//     where it is newer than Redis, and into a new epoch either way, so every
+//     client starts over from a snapshot — then marks the run id checked.
+//
+// A table an action names that Redis does not have is restored on demand
+// (RestoreMissing, the Processor's Restore option), so play at a table does
+// not wait for the whole pass. After a rebuild the table's follow-up work
+// runs as after any change (lobby listing, timers, the bot on turn, the
+// persistence of a finished match, the journal) and the seat on turn gets a
+// fresh deadline (the "resume" action): the outage does not count against
+// the player.
+type Recovery struct {
+	store   RecoveryStore
+	journal JournalReader
+	proc    *Processor
+	opts    RecoveryOptions
+
+	runID   atomic.Value // string: the run id last seen
+	pending atomic.Bool  // the current run id's data is not checked yet
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewRecovery returns a stopped Recovery; proc runs the follow-up work.
+func NewRecovery(store RecoveryStore, journal JournalReader, proc *Processor, opts RecoveryOptions) *Recovery {
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 30 * time.Second
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 4 * time.Hour
+	}
+	if opts.Holder == "" {
+		opts.Holder = proc.opts.Consumer
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Recovery{store: store, journal: journal, proc: proc, opts: opts}
+	r.runID.Store("")
+	return r
+}
+
+// Start checks once (so a worker started on a Redis that lost its data
+// rebuilds before it reads actions) and then every Interval until Stop.
+func (r *Recovery) Start(ctx context.Context) error {
+	if err := r.Check(ctx); err != nil {
+		r.opts.Log.Warn("redis recovery check", "err", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	r.wg.Add(1)
+	go r.run(runCtx)
+	return nil
+}
+
+// Stop ends the checks and waits for one in progress (bounded by ctx).
+func (r *Recovery) Stop(ctx context.Context) error {
+	if r.stop == nil {
+		return nil
+	}
+	r.stop()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Recovery) run(ctx context.Context) {
+	defer r.wg.Done()
+	tick := time.NewTicker(r.opts.Interval)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := r.Check(ctx)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			failing = true
+			r.opts.Log.Warn("redis recovery check failed; retrying every interval", "err", err)
+		case err == nil && failing:
+			failing = false
+			r.opts.Log.Info("redis recovery check succeeds again")
+		}
+	}
+}
+
+// Pending reports whether the tables of the Redis server in use still
+// need their recovery (timers hold back meanwhile; a worker is not ready).
+func (r *Recovery) Pending() bool { return r.pending.Load() }
+
+// Ready is a readiness check: an error while a recovery is due.
+func (r *Recovery) Ready(context.Context) error {
+	if r.Pending() {
+		return errors.New("tables not recovered yet after a Redis restart or failover")
+	}
+	return nil
+}
+
+// Check looks at Redis's run id once and recovers if that is due and this
+// worker gets the lease.
+func (r *Recovery) Check(ctx context.Context) error {
+	runID, needed, err := r.store.RecoveryNeeded(ctx)
+	if err != nil {
+		return err
+	}
+	if prev := r.runID.Load().(string); prev != runID {
+		if prev != "" {
+			r.opts.Log.Warn("Redis server changed (restart or failover)", "run_id", runID, "previous", prev)
+		}
+		for _, f := range r.opts.OnNewRedis {
+			if err := f(ctx); err != nil {
+				return fmt.Errorf("after a new Redis server: %w", err)
+			}
+		}
+		r.runID.Store(runID)
+	}
+	r.setPending(needed)
+	if !needed {
+		return nil
+	}
+	lease := r.store.Keys().RecoveryLease()
+	got, err := r.store.TryLease(ctx, lease, r.opts.Holder, r.opts.LeaseTTL)
+	if err != nil || !got {
+		return err // another worker recovers
+	}
+	defer func() {
+		if err := r.store.ReleaseLease(context.WithoutCancel(ctx), lease, r.opts.Holder); err != nil {
+			r.opts.Log.Warn("releasing the recovery lease", "err", err)
+		}
+	}()
+	start := r.opts.Now()
+	rep, err := r.RecoverAll(ctx, runID)
+	if err != nil {
+		metrics.RedisRecoveries.WithLabelValues("failed").Inc()
+		return fmt.Errorf("recover tables: %w", err)
+	}
+	metrics.RedisRecoveries.WithLabelValues("done").Inc()
+	r.setPending(false)
+	r.opts.Log.Info("tables recovered after a Redis restart or failover", "run_id", runID,
+		"restored", rep.Restored, "kept", rep.Kept, "checked", rep.Checked, "took", r.opts.Now().Sub(start).Round(time.Millisecond))
+	return nil
+}
+
+func (r *Recovery) setPending(v bool) {
+	r.pending.Store(v)
+	metrics.RecoveryPending.Set(map[bool]float64{true: 1}[v])
+}
+
+// RecoveryReport is what one RecoverAll did.
+type RecoveryReport struct {
+	Checked  int // tables looked at (journal rows and Redis tables)
+	Restored int // rebuilt from the journal
+	Kept     int // kept from Redis in a new epoch
+}
+
+// recoverPage is how many journal rows one query reads.
+const recoverPage = 500
+
+// RecoverAll rebuilds every table for Redis run runID: each journal row
+// newer than MaxAge, then every table Redis has that the journal did not
+// name; then it marks runID checked. Safe to run by several workers and
+// again after a crash (each table is rebuilt once per run id).
+func (r *Recovery) RecoverAll(ctx context.Context, runID string) (RecoveryReport, error) {
+	var rep RecoveryReport
+	seen := map[string]bool{}
+	since := r.opts.Now().Add(-r.opts.MaxAge)
+	lease := r.store.Keys().RecoveryLease()
+	for after := ""; ; {
+		rows, err := r.journal.LiveTables(ctx, since, after, recoverPage)
+		if err != nil {
+			return rep, err
+		}
+		for i := range rows {
+			d := durableOf(&rows[i])
+			if err := r.rebuild(ctx, runID, rows[i].ID, &d, &rep); err != nil {
+				return rep, err
+			}
+			seen[rows[i].ID] = true
+		}
+		if len(rows) < recoverPage {
+			break
+		}
+		after = rows[len(rows)-1].ID
+		if _, err := r.store.TryLease(ctx, lease, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+			return rep, err
+		}
+	}
+	err := r.store.EachTable(ctx, func(ids []string) error {
+		for _, id := range ids {
+			if !seen[id] {
+				if err := r.rebuild(ctx, runID, id, nil, &rep); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := r.store.TryLease(ctx, lease, r.opts.Holder, r.opts.LeaseTTL)
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+	return rep, r.store.MarkRecovered(ctx, runID)
+}
+
+func (r *Recovery) rebuild(ctx context.Context, runID, id string, j *redisstore.Durable, rep *RecoveryReport) error {
+	rep.Checked++
+	res, err := r.store.RestoreTable(ctx, id, runID, j, true)
+	if err != nil {
+		return err
+	}
+	switch res.Outcome {
+	case redisstore.OutcomeRestored:
+		rep.Restored++
+	case redisstore.OutcomeKept:
+		rep.Kept++
+	default:
+		return nil
+	}
+	return r.after(ctx, id, res.Outcome)
+}
+
+// RestoreMissing brings back table id from the journal when Redis does
+// not have it; true when the table is in Redis now. A journal that cannot
+// be read counts as no journal (the action is answered as for a missing
+// table) unless a recovery is pending, when the action waits for it.
+func (r *Recovery) RestoreMissing(ctx context.Context, id string) (bool, error) {
+	runID := r.runID.Load().(string)
+	if runID == "" {
+		return false, nil // not started: no recovery without a run id
+	}
+	row, err := r.journal.LiveTable(ctx, id, r.opts.Now().Add(-r.opts.MaxAge))
+	if err != nil {
+		if r.Pending() {
+			return false, err
+		}
+		r.opts.Log.Warn("table journal unreadable: a table missing in Redis is answered as missing", "table", id, "err", err)
+		return false, nil
+	}
+	if row == nil {
+		return false, nil
+	}
+	d := durableOf(row)
+	res, err := r.store.RestoreTable(ctx, id, runID, &d, false)
+	if err != nil {
+		return false, err
+	}
+	if res.Outcome == redisstore.OutcomeRestored {
+		return true, r.after(ctx, id, "on_demand")
+	}
+	return res.Seq >= 0, nil // rebuilt meanwhile by someone else, or there all along
+}
+
+// after publishes a rebuilt table's new epoch, gives the seat on turn a
+// fresh deadline and runs the table's follow-up work.
+func (r *Recovery) after(ctx context.Context, id, how string) error {
+	metrics.TablesRestored.WithLabelValues(how).Inc()
+	l, err := r.proc.store.LoadTable(ctx, id)
+	if errors.Is(err, redisstore.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := redisstore.Message{Epoch: l.Epoch, Restored: &redisstore.Restored{Seq: l.Seq, Reason: redisstore.RestoreReason}}
+	if err := r.proc.store.Publish(ctx, id, msg); err != nil {
+		return err
+	}
+	if code := l.Table.Options.Code; code != "" { // lost with Redis: friends still join by it
+		if _, err := r.store.ReserveCode(ctx, code, id); err != nil {
+			return err
+		}
+	}
+	if l.Table.Deadline != 0 {
+		if err := r.proc.store.Enqueue(ctx, ResumeAction(id, l.Epoch)); err != nil {
+			return err
+		}
+	}
+	return r.proc.followUp(ctx, &l.Table, l.Seq)
+}
+
+// ResumeAction restarts the clock of the seat on turn at a table rebuilt
+// into epoch (sent through the table's partition, so it is applied in order
+// with the table's other actions; its id makes it count once per epoch).
+func ResumeAction(tableID string, epoch int64) redisstore.Action {
+	return redisstore.Action{Table: tableID, User: TimerUser, ID: "r" + strconv.FormatInt(epoch, 10), Op: OpResume}
+}
+
+func durableOf(r *pgstore.LiveTable) redisstore.Durable {
+	return redisstore.Durable{ID: r.ID, Epoch: r.Epoch, Seq: r.Seq, Meta: r.Meta, State: r.State}
+}

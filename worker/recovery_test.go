@@ -1,0 +1,435 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/bot"
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/sealbox"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// recEnv is a table played by four people through a processor whose
+// changes go to a table journal in PostgreSQL, with a Recovery on both —
+// all on the real services, in the test's own key space and database.
+type recEnv struct {
+	t       *testing.T
+	ctx     context.Context
+	rdb     *redis.Client
+	prefix  string
+	store   *redisstore.Store
+	pg      *pgstore.Store
+	journal *Journal
+	proc    *Processor
+	rec     *Recovery
+	tableID string
+	msgs    chan redisstore.Message
+
+	mu        sync.Mutex
+	persisted []string
+}
+
+func newRecEnv(t *testing.T) *recEnv {
+	t.Helper()
+	rdb, prefix := testenv.Redis(t, 0, false)
+	pg, _ := reconcilePG(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	key, err := sealbox.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := sealbox.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &recEnv{t: t, ctx: ctx, rdb: rdb, prefix: prefix, pg: pg, tableID: testenv.RandomName("tb"),
+		store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2, Seal: ring}),
+		msgs:  make(chan redisstore.Message, 1024)}
+	e.journal = &Journal{Redis: e.store, PG: pg}
+	e.proc = e.processor()
+	e.rec = e.recovery(e.proc, "w1")
+	if err := e.rec.Check(ctx); err != nil { // a worker's first check: nothing to restore
+		t.Fatal(err)
+	}
+	tb, err := table.New(e.tableID, game.Rules{Target: 3}, "host", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Options.TurnSeconds = 30
+	if err := e.store.CreateTable(ctx, &tb); err != nil {
+		t.Fatal(err)
+	}
+	ps := rdb.Subscribe(ctx, e.store.Keys().Channel(e.tableID))
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	go func() {
+		for m := range ps.Channel() {
+			var msg redisstore.Message
+			if json.Unmarshal([]byte(m.Payload), &msg) == nil {
+				e.msgs <- msg
+			}
+		}
+	}()
+	for s := range 4 {
+		e.do(redisstore.Action{Table: e.tableID, User: userOf(s), Name: userOf(s), ID: "sit", Op: OpSit, Seat: s})
+	}
+	e.do(redisstore.Action{Table: e.tableID, User: userOf(0), ID: "start", Op: OpStart})
+	return e
+}
+
+func (e *recEnv) processor() *Processor {
+	return NewProcessor(e.store, Options{Group: "g", Consumer: "c", Persist: func(_ context.Context, m table.MatchRecord) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.persisted = append(e.persisted, m.MatchID)
+		return nil
+	}, AfterChange: []func(context.Context, *table.Table, int64) error{e.journal.AfterChange, TimerHook(e.store)}})
+}
+
+func (e *recEnv) recovery(p *Processor, holder string) *Recovery {
+	r := NewRecovery(e.store, e.pg, p, RecoveryOptions{Holder: holder})
+	p.RestoreWith(r.RestoreMissing)
+	return r
+}
+
+func (e *recEnv) do(a redisstore.Action) {
+	e.t.Helper()
+	if err := e.proc.Process(e.ctx, a); err != nil {
+		e.t.Fatalf("%s %s: %v", a.Op, a.ID, err)
+	}
+}
+
+func (e *recEnv) load() redisstore.Loaded {
+	e.t.Helper()
+	l, err := e.store.LoadTable(e.ctx, e.tableID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+// move makes the seat on turn play what the heuristic bot would, as its
+// person, and requires it applied.
+func (e *recEnv) move() {
+	e.t.Helper()
+	l := e.load()
+	seat := l.Table.OnTurn()
+	act := bot.NewHeuristic().Choose(game.ViewFor(&l.Table.Game, seat))
+	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: fmt.Sprintf("m%d-%d", l.Epoch, l.Seq), Op: OpPlay, Arg: act.Card.String()}
+	if act.Kind == game.KindChooseTrump {
+		a.Op, a.Arg = OpTrump, act.Suit.String()
+	}
+	e.do(a)
+	if after := e.load(); after.Seq == l.Seq {
+		e.t.Fatalf("move %s %s at seq %d not applied", a.Op, a.Arg, l.Seq)
+	}
+}
+
+func (e *recEnv) flush() {
+	e.t.Helper()
+	if err := e.journal.Flush(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// wipe deletes every key of the test's key space: Redis restarted empty.
+func (e *recEnv) wipe() {
+	e.t.Helper()
+	keys, err := e.rdb.Keys(e.ctx, e.prefix+":*").Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		if err := e.rdb.Del(e.ctx, keys...).Err(); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// restored waits for the table's Restored message.
+func (e *recEnv) restored() redisstore.Message {
+	e.t.Helper()
+	for {
+		select {
+		case m := <-e.msgs:
+			if m.Restored != nil {
+				return m
+			}
+		case <-e.ctx.Done():
+			e.t.Fatal("no restored message")
+		}
+	}
+}
+
+func sameGame(t *testing.T, what string, got, want *table.Table) {
+	t.Helper()
+	g, _ := got.Game.MarshalBinary()
+	w, _ := want.Game.MarshalBinary()
+	if !bytes.Equal(g, w) || len(got.Moves) != len(want.Moves) || got.Status != want.Status {
+		t.Fatalf("%s: the restored table differs: %d moves %s, want %d moves %s", what, len(got.Moves), got.Status, len(want.Moves), want.Status)
+	}
+}
+
+// Redis restarted empty: every table comes back from the journal as it was
+// at the last journal write, in a new epoch, announced on its channel;
+// the seat on turn gets a fresh deadline; play goes on.
+func TestRecoveryRestoresTablesAfterRedisRestartedEmpty(t *testing.T) {
+	e := newRecEnv(t)
+	for range 9 {
+		e.move()
+	}
+	e.flush()
+	before := e.load()
+	e.wipe()
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := e.load()
+	if after.Seq != before.Seq || after.Epoch != before.Epoch+1 {
+		t.Fatalf("restored at seq %d epoch %d, want seq %d epoch %d", after.Seq, after.Epoch, before.Seq, before.Epoch+1)
+	}
+	sameGame(t, "restart empty", &after.Table, &before.Table)
+	if m := e.restored(); m.Epoch != after.Epoch || m.Restored.Seq != after.Seq || m.Restored.Reason != redisstore.RestoreReason {
+		t.Fatalf("restored message %+v %+v, table at seq %d epoch %d", m, m.Restored, after.Seq, after.Epoch)
+	}
+	if _, needed, _ := e.store.RecoveryNeeded(e.ctx); needed {
+		t.Fatal("the run id is still marked for recovery")
+	}
+	// The resume action was queued: applying it gives the seat on turn a
+	// new timer (armed in the timer set) with a fresh deadline.
+	e.do(ResumeAction(e.tableID, after.Epoch))
+	resumed := e.load()
+	if resumed.Table.Timer != before.Table.Timer+1 || resumed.Table.Deadline <= before.Table.Deadline {
+		t.Fatalf("resume: timer %d deadline %d, before %d %d", resumed.Table.Timer, resumed.Table.Deadline,
+			before.Table.Timer, before.Table.Deadline)
+	}
+	due, err := e.store.DueTimers(e.ctx, resumed.Table.Deadline, 10)
+	if err != nil || len(due) != 1 || due[0].ID != resumed.Table.Timer {
+		t.Fatalf("armed timers %+v %v", due, err)
+	}
+	// A second check of the same Redis does nothing more.
+	if err := e.rec.Check(e.ctx); err != nil || e.load().Epoch != after.Epoch {
+		t.Fatalf("second check: epoch %d, %v", e.load().Epoch, err)
+	}
+	for range 5 {
+		e.move()
+	}
+}
+
+// Redis came back from an AOF that lost its last second: its table is
+// behind the journal, which wins; a table Redis has ahead of the journal
+// keeps Redis's state. Both enter a new epoch.
+func TestRecoveryTakesTheNewerOfRedisAndJournal(t *testing.T) {
+	e := newRecEnv(t)
+	for range 5 {
+		e.move()
+	}
+	k := e.store.Keys()
+	old, err := e.rdb.Dump(e.ctx, k.Table(e.tableID)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		e.move()
+	}
+	e.flush()
+	ahead := e.load()
+	// The AOF lost the last four moves: the table hash goes back. (A real
+	// restart has a new run id; here the run id is the same, so the mark of
+	// this run's recovery in the old hash is dropped too.)
+	if err := e.rdb.RestoreReplace(e.ctx, k.Table(e.tableID), 0, old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.Del(e.ctx, k.Boot()).Err(); err != nil { // as for a new run id
+		t.Fatal(err)
+	}
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := e.load()
+	if got.Seq != ahead.Seq || got.Epoch != ahead.Epoch+1 {
+		t.Fatalf("behind: seq %d epoch %d, want the journal's seq %d in epoch %d", got.Seq, got.Epoch, ahead.Seq, ahead.Epoch+1)
+	}
+	sameGame(t, "behind", &got.Table, &ahead.Table)
+
+	// Now Redis is ahead of the journal (moves not flushed yet).
+	for range 3 {
+		e.move()
+	}
+	newer := e.load()
+	if err := e.rdb.Del(e.ctx, k.Boot()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept := e.load()
+	if kept.Seq != newer.Seq || kept.Epoch != newer.Epoch+1 {
+		t.Fatalf("ahead: seq %d epoch %d, want Redis's seq %d in epoch %d", kept.Seq, kept.Epoch, newer.Seq, newer.Epoch+1)
+	}
+	sameGame(t, "ahead", &kept.Table, &newer.Table)
+	e.move()
+}
+
+// Two workers recovering the same Redis at once rebuild each table once.
+func TestRecoveryByTwoWorkersRebuildsOnce(t *testing.T) {
+	e := newRecEnv(t)
+	for range 6 {
+		e.move()
+	}
+	e.flush()
+	before := e.load()
+	e.wipe()
+	second := e.recovery(e.processor(), "w2")
+	var wg sync.WaitGroup
+	for _, r := range []*Recovery{e.rec, second} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r.Check(e.ctx) == nil && r.Pending() { // the one without the lease waits for the other
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := e.load(); got.Epoch != before.Epoch+1 || got.Seq != before.Seq {
+		t.Fatalf("seq %d epoch %d, want %d %d", got.Seq, got.Epoch, before.Seq, before.Epoch+1)
+	}
+}
+
+// An action for a table Redis lost (and the recovery has not reached yet)
+// brings it back from the journal on demand and is applied.
+func TestActionRestoresMissingTable(t *testing.T) {
+	e := newRecEnv(t)
+	for range 4 {
+		e.move()
+	}
+	e.flush()
+	before := e.load()
+	k := e.store.Keys()
+	if err := e.rdb.Del(e.ctx, k.Table(e.tableID), k.Acts(e.tableID), k.Log(e.tableID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The next move, decided from the state before the loss.
+	seat := before.Table.OnTurn()
+	act := bot.NewHeuristic().Choose(game.ViewFor(&before.Table.Game, seat))
+	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: "after-loss", Op: OpPlay, Arg: act.Card.String()}
+	if act.Kind == game.KindChooseTrump {
+		a.Op, a.Arg = OpTrump, act.Suit.String()
+	}
+	e.do(a) // loads nothing, restores, applies
+	after := e.load()
+	if after.Epoch != before.Epoch+1 || after.Seq <= before.Seq {
+		t.Fatalf("seq %d epoch %d after the move, before %d %d", after.Seq, after.Epoch, before.Seq, before.Epoch)
+	}
+	// A table with no journal row stays missing: the action is refused.
+	ghost := redisstore.Action{Table: "ghost" + e.tableID, User: userOf(0), ID: "g", Op: OpPlay, Arg: "AS"}
+	e.do(ghost)
+	if _, err := e.store.LoadTable(e.ctx, ghost.Table); err == nil {
+		t.Fatal("a table nobody journaled was created")
+	}
+}
+
+// A match that finished just before Redis was lost is persisted again
+// after the recovery (its journal row keeps it until it is stored).
+func TestRecoveryPersistsFinishedMatchLostWithRedis(t *testing.T) {
+	e := newRecEnv(t)
+	for e.load().Table.Status == table.Playing {
+		e.move()
+	}
+	e.flush()
+	fin := e.load()
+	id := fin.Table.MatchID()
+	e.mu.Lock()
+	e.persisted = nil
+	e.mu.Unlock()
+	e.wipe()
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.persisted) != 1 || e.persisted[0] != id {
+		t.Fatalf("persisted after the recovery: %v, want [%s]", e.persisted, id)
+	}
+}
+
+// A dump of a live table's keys shows none of the cards in the players'
+// hands, and the state blob is no engine state without the key.
+func TestHandsSealedAtRest(t *testing.T) {
+	e := newRecEnv(t)
+	for range 6 {
+		e.move()
+	}
+	l := e.load()
+	// The ace draw's cards come from a deck of their own and are public:
+	// the same card in a hand is not told by them.
+	public := map[game.Card]bool{}
+	for _, c := range game.HakemDraw(l.Table.Game.Seed) {
+		public[c] = true
+	}
+	var hidden []string
+	for s := range 4 {
+		for _, c := range l.Table.Game.Hands[s].Cards() {
+			if !public[c] {
+				hidden = append(hidden, c.String())
+			}
+		}
+	}
+	k := e.store.Keys()
+	var dump strings.Builder
+	fields, err := e.rdb.HGetAll(e.ctx, k.Table(e.tableID)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, v := range fields {
+		dump.WriteString(f + "=" + v + "\n")
+	}
+	var g game.State
+	if err := g.UnmarshalBinary([]byte(fields["st"])); err == nil {
+		t.Fatal("the state blob decodes without the key")
+	}
+	entries, err := e.rdb.XRange(e.ctx, k.Log(e.tableID), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range entries {
+		fmt.Fprintln(&dump, m.Values)
+	}
+	e.flush()
+	row, err := e.pg.LiveTable(e.ctx, e.tableID, time.Time{})
+	if err != nil || row == nil {
+		t.Fatalf("journal row: %v", err)
+	}
+	dump.Write(row.State)
+	dump.Write(row.Meta)
+	for _, c := range hidden {
+		if strings.Contains(dump.String(), `"`+c+`"`) {
+			t.Fatalf("hidden card %s appears at rest:\n%s", c, dump.String())
+		}
+	}
+	if !strings.Contains(dump.String(), `"cards_dealt"`) {
+		t.Fatal("the dump has no deal at all: the check saw nothing")
+	}
+}
