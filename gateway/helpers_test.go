@@ -163,7 +163,7 @@ func (w *fakeWorker) handle(ctx context.Context, a redisstore.Action) {
 				entries[i].P, _ = json.Marshal(ev.Public)
 			}
 		}
-		out, err := w.st.Commit(ctx, redisstore.Commit{Table: &t, FromSeq: l.Seq, Result: res, Events: entries})
+		out, err := w.st.Commit(ctx, redisstore.CommitOf(&l, &t, res, entries))
 		if errors.Is(err, redisstore.ErrConflict) {
 			continue
 		}

@@ -318,3 +318,27 @@ func TestAwayAcrossRematch(t *testing.T) {
 		t.Fatal("the away player started the rematch and is still away")
 	}
 }
+
+// TestResumeRestartsTheClock: after a rebuild the seat on turn gets a new
+// timer and a full turn from now; the old timer is stale; a table with no
+// clock running does not change.
+func TestResumeRestartsTheClock(t *testing.T) {
+	t.Parallel()
+	tb := timedTable(t, table.Options{TurnSeconds: 7, TrumpSeconds: 9}, 21, 1000)
+	resumed, evs := mustApply(t, tb, "timer", table.Command{Op: table.OpResume}, table.Env{Now: 50_000})
+	if resumed.Deadline != 50_000+9000 || resumed.Timer != tb.Timer+1 || resumed.OnTurn() != tb.OnTurn() {
+		t.Fatalf("resumed: deadline %d timer %d on turn %d", resumed.Deadline, resumed.Timer, resumed.OnTurn())
+	}
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want the table event", len(evs))
+	}
+	checkMetaEvent(t, evs[0], resumed.Meta)
+	if _, _, err := table.Apply(resumed, "timer", timeoutCmd(&tb), table.Env{Now: 60_000}); table.CodeOf(err) != table.CodeStaleTimeout {
+		t.Fatalf("the timer from before the rebuild: %v, want stale", err)
+	}
+	still := seated(t, game.Rules{}, 0, 1, 2, 3)
+	out, evs, err := table.Apply(still, "timer", table.Command{Op: table.OpResume}, table.Env{Now: 1})
+	if err != nil || evs != nil || out.Deadline != 0 || out.Timer != still.Timer {
+		t.Fatalf("no clock: %+v %v %v", out.Meta, evs, err)
+	}
+}
