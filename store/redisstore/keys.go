@@ -81,3 +81,12 @@ func (k Keys) MatchmakingClaims() string { return k.Prefix + ":mm:claims" }
 
 // MatchmakingClaimed orders those claims by when they were (re)taken (unix ms).
 func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }
+
+// SchedulerLease is the schedulers' leadership lease: the leader's holder
+// id, with a TTL (scheduler.Lease). It shares the hash tag {sched} with
+// SchedulerFence, so one script takes the lease and draws the token.
+func (k Keys) SchedulerLease() string { return k.Prefix + ":{sched}:lease" }
+
+// SchedulerFence is the counter whose value at each acquisition of the
+// lease is the new leader's fencing token.
+func (k Keys) SchedulerFence() string { return k.Prefix + ":{sched}:fence" }
