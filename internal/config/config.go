@@ -34,6 +34,7 @@ type Config struct {
 	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
 	TimeZone        string        // HOKM_TIMEZONE: IANA zone of the stats days and weeks (leaderboards, rollups)
 	WeekStart       string        // HOKM_WEEK_START: first day of a leaderboard week (saturday … friday)
+	SchedulerLease  time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
 }
 
 // Defaults is the configuration when no variable is set.
@@ -54,6 +55,7 @@ func Defaults() Config {
 		ClientBurst:     40,
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
+		SchedulerLease:  10 * time.Second,
 	}
 }
 
@@ -113,6 +115,15 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
 	str("HOKM_TIMEZONE", &c.TimeZone, checkZone)
 	str("HOKM_WEEK_START", &c.WeekStart, checkWeekday)
+	var lease string
+	str("HOKM_SCHEDULER_LEASE", &lease, func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 3*time.Second { // renewed every third of it, checked every second
+			return fmt.Errorf("want a duration of at least 3s")
+		}
+		c.SchedulerLease = d
+		return nil
+	})
 	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
 	var ro string
 	str("HOKM_OPS_READONLY", &ro, func(v string) error {

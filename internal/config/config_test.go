@@ -37,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		ClientBurst:     40,
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
+		SchedulerLease:  10 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -47,7 +48,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_DATABASE_URL": want.DatabaseURL, "HOKM_REDIS_PREFIX": want.RedisPrefix, "HOKM_PARTITIONS": "8",
 		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12",
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
-		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday",
+		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_SCHEDULER_LEASE": "10s",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -76,6 +77,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_OPS_READONLY":      "true",
 		"HOKM_TIMEZONE":          "Europe/Berlin",
 		"HOKM_WEEK_START":        "Monday",
+		"HOKM_SCHEDULER_LEASE":   "4500ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +103,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		OpsReadOnly:     true,
 		TimeZone:        "Europe/Berlin",
 		WeekStart:       "Monday",
+		SchedulerLease:  4500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -164,6 +167,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_OPS_TOKEN", "short"},
 		{"HOKM_OPS_TOKEN", "has a space in the middle"},
 		{"HOKM_OPS_READONLY", "yes please"},
+		{"HOKM_SCHEDULER_LEASE", "10"},
+		{"HOKM_SCHEDULER_LEASE", "2s"},
+		{"HOKM_SCHEDULER_LEASE", "-10s"},
 	} {
 		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {
@@ -188,6 +194,7 @@ func TestMessagesSayWhatIsWanted(t *testing.T) {
 		{"HOKM_RECLAIM_IDLE", "5", "positive duration"},
 		{"HOKM_LOG_LEVEL", "verbose", "debug, info, warn, error"},
 		{"HOKM_REDIS_PREFIX", "a{b}", "braces"},
+		{"HOKM_SCHEDULER_LEASE", "2500ms", "at least 3s"},
 	} {
 		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), tc.value) {
@@ -246,7 +253,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 20 {
+	if len(asked) != 21 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {
