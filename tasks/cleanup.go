@@ -12,10 +12,10 @@ import (
 const TypeCleanupTables = "maintenance:cleanup-tables"
 
 // NewCleanupTablesTask builds the table cleanup task (no payload). It is
-// scheduled every 10 min; Unique 9 min refuses a second enqueue in the same
-// run window, and a run twice in a row does no harm (the second finds
+// scheduled every 10 min with a TaskID per time bucket (added by the
+// scheduler), and a run twice in a row does no harm (the second finds
 // nothing more to remove).
 func NewCleanupTablesTask() *asynq.Task {
 	return asynq.NewTask(TypeCleanupTables, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
-		asynq.Timeout(2*time.Minute), asynq.Unique(9*time.Minute))
+		asynq.Timeout(2*time.Minute))
 }

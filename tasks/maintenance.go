@@ -16,8 +16,10 @@ const (
 const QueueMaintenance = "maintenance"
 
 // NewTrimActionsTask builds the stream trim task. It has no payload; a run
-// twice in a row does no harm (the second finds nothing to trim).
+// twice in a row does no harm (the second finds nothing to trim). The
+// scheduler adds a TaskID per time bucket, which refuses a second enqueue
+// of the same bucket.
 func NewTrimActionsTask() *asynq.Task {
 	return asynq.NewTask(TypeTrimActions, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
-		asynq.Timeout(time.Minute), asynq.Unique(50*time.Second))
+		asynq.Timeout(time.Minute))
 }

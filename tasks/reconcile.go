@@ -24,16 +24,18 @@ const (
 )
 
 // NewReconcileTask builds the reconcile job's task (no payload; a second
-// run finds nothing more to fix).
+// run finds nothing more to fix). The scheduler adds a TaskID per time
+// bucket.
 func NewReconcileTask() *asynq.Task {
 	return asynq.NewTask(TypeReconcile, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
-		asynq.Timeout(2*time.Minute), asynq.Unique(50*time.Second))
+		asynq.Timeout(2*time.Minute))
 }
 
-// NewVerifyReplaysTask builds the replay verification job's task.
+// NewVerifyReplaysTask builds the replay verification job's task (the
+// scheduler adds a TaskID per time bucket).
 func NewVerifyReplaysTask() *asynq.Task {
 	return asynq.NewTask(TypeVerifyReplays, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(1),
-		asynq.Timeout(5*time.Minute), asynq.Unique(4*time.Minute))
+		asynq.Timeout(5*time.Minute))
 }
 
 // PersistCheckpointVersion is the payload version NewPersistCheckpointTask

@@ -21,10 +21,6 @@ const (
 	TypeStatsLeaderboards = "stats:leaderboards"
 )
 
-// StatsBucketWindow is the time bucket of the periodic recompute and
-// leaderboard tasks: asynq.Unique refuses a second enqueue within it.
-const StatsBucketWindow = 4 * time.Minute
-
 // RollupDay is the payload of TypeStatsRollupDay: the local day
 // (YYYY-MM-DD in HOKM_TIMEZONE); empty means "yesterday", resolved by the
 // worker in the configured zone (what the scheduler enqueues).
@@ -33,26 +29,26 @@ type RollupDay struct {
 	Day string `json:"day,omitempty"`
 }
 
-// NewStatsRecomputeTask builds the recompute task, unique per 4-minute
-// bucket.
+// NewStatsRecomputeTask builds the recompute task (the scheduler adds a
+// TaskID per time bucket).
 func NewStatsRecomputeTask() *asynq.Task {
 	return asynq.NewTask(TypeStatsRecompute, nil, asynq.Queue(QueueDefault), asynq.MaxRetry(3),
-		asynq.Timeout(5*time.Minute), asynq.Unique(StatsBucketWindow))
+		asynq.Timeout(5*time.Minute))
 }
 
-// NewStatsLeaderboardsTask builds the leaderboard snapshot task, unique per
-// 4-minute bucket.
+// NewStatsLeaderboardsTask builds the leaderboard snapshot task (the
+// scheduler adds a TaskID per time bucket).
 func NewStatsLeaderboardsTask() *asynq.Task {
 	return asynq.NewTask(TypeStatsLeaderboards, nil, asynq.Queue(QueueDefault), asynq.MaxRetry(3),
-		asynq.Timeout(2*time.Minute), asynq.Unique(StatsBucketWindow))
+		asynq.Timeout(2*time.Minute))
 }
 
 // NewStatsRollupYesterdayTask is the scheduled rollup: yesterday in the
-// worker's zone, unique for 12 hours (one per day).
+// worker's zone (the scheduler adds a TaskID per day's bucket).
 func NewStatsRollupYesterdayTask() *asynq.Task {
 	p, _ := json.Marshal(RollupDay{V: 1})
 	return asynq.NewTask(TypeStatsRollupDay, p, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
-		asynq.Timeout(5*time.Minute), asynq.Unique(12*time.Hour))
+		asynq.Timeout(5*time.Minute))
 }
 
 // NewStatsRollupDayTask rolls up one given day (YYYY-MM-DD); its TaskID

@@ -105,28 +105,27 @@ var Worker = fx.Module("worker",
 	fx.Invoke(runConsumer, runTaskServer),
 )
 
-// runScheduler runs asynq's scheduler on a connection of its own (asynq
-// closes it on shutdown, which it refuses to do for a shared client).
-func runScheduler(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
-	conn, err := asynq.ParseRedisURI(cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("HOKM_REDIS_URL: %w", err)
-	}
-	s := asynq.NewScheduler(conn, &asynq.SchedulerOpts{
-		Logger: asynqLogger{log.With("component", "scheduler")}, LogLevel: asynq.WarnLevel,
-		Location: cfg.Location(), // HOKM_TIMEZONE: cron specs (the daily stats rollup) run in local time
+// runScheduler runs the periodic jobs' scheduler on the shared Redis
+// client: a lease under the configured prefix elects one leader among the
+// running schedulers, and the per-bucket TaskIDs of its tasks refuse any
+// duplicate.
+func runScheduler(lc fx.Lifecycle, rdb redis.UniversalClient, client *asynq.Client, cfg config.Config, log *slog.Logger) error {
+	keys := redisstore.Keys{Prefix: cfg.RedisPrefix}
+	lease := scheduler.NewLease(rdb, keys.SchedulerLease(), keys.SchedulerFence(), "")
+	s, err := scheduler.New(lease, client, scheduler.Jobs(), scheduler.Options{
+		Location: cfg.Location(), // HOKM_TIMEZONE: the buckets are local wall-clock times
+		LeaseTTL: cfg.SchedulerLease,
+		Log:      log.With("component", "scheduler"),
 	})
-	if err := scheduler.Register(s, scheduler.Jobs()); err != nil {
+	if err != nil {
 		return err
 	}
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { return s.Start() },
-		OnStop:  func(context.Context) error { s.Shutdown(); return nil },
-	})
+	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
 	return nil
 }
 
-// Scheduler enqueues the periodic jobs. Run exactly one.
+// Scheduler enqueues the periodic jobs; run it as many times as wanted,
+// one leads.
 var Scheduler = fx.Module("scheduler", fx.Invoke(runScheduler))
 
 // serveHTTP binds addr at start (so a taken port fails the start) and

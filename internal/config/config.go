@@ -40,6 +40,7 @@ type Config struct {
 	// "id:base64,…", the first is current); none: a key kept in PostgreSQL.
 	StateKeys       []sealbox.Key
 	JournalInterval time.Duration // HOKM_JOURNAL_INTERVAL: between writes of the table journal to PostgreSQL
+	SchedulerLease  time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
 }
 
 // secret are the variables whose values an error message must not show.
@@ -64,6 +65,7 @@ func Defaults() Config {
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
+		SchedulerLease:  10 * time.Second,
 	}
 }
 
@@ -127,6 +129,15 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
 	str("HOKM_TIMEZONE", &c.TimeZone, checkZone)
 	str("HOKM_WEEK_START", &c.WeekStart, checkWeekday)
+	var lease string
+	str("HOKM_SCHEDULER_LEASE", &lease, func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 3*time.Second { // renewed every third of it, checked every second
+			return fmt.Errorf("want a duration of at least 3s")
+		}
+		c.SchedulerLease = d
+		return nil
+	})
 	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
 	dur("HOKM_JOURNAL_INTERVAL", &c.JournalInterval)
 	var keys string

@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
+		SchedulerLease:  10 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -51,6 +52,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12",
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
 		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_JOURNAL_INTERVAL": "100ms",
+		"HOKM_SCHEDULER_LEASE": "10s",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -81,6 +83,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_WEEK_START":        "Monday",
 		"HOKM_JOURNAL_INTERVAL":  "250ms",
 		"HOKM_STATE_KEYS":        "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
+		"HOKM_SCHEDULER_LEASE":   "4500ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +114,7 @@ func TestEveryVariableParsed(t *testing.T) {
 			{ID: "k2", Key: make([]byte, 32)},
 			{ID: "k1", Key: bytes.Repeat([]byte{0x04, 0x10, 0x41}, 11)[:32]},
 		},
+		SchedulerLease: 4500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -179,6 +183,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_OPS_TOKEN", "short"},
 		{"HOKM_OPS_TOKEN", "has a space in the middle"},
 		{"HOKM_OPS_READONLY", "yes please"},
+		{"HOKM_SCHEDULER_LEASE", "10"},
+		{"HOKM_SCHEDULER_LEASE", "2s"},
+		{"HOKM_SCHEDULER_LEASE", "-10s"},
 	} {
 		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {
@@ -203,6 +210,7 @@ func TestMessagesSayWhatIsWanted(t *testing.T) {
 		{"HOKM_RECLAIM_IDLE", "5", "positive duration"},
 		{"HOKM_LOG_LEVEL", "verbose", "debug, info, warn, error"},
 		{"HOKM_REDIS_PREFIX", "a{b}", "braces"},
+		{"HOKM_SCHEDULER_LEASE", "2500ms", "at least 3s"},
 	} {
 		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), tc.value) {
@@ -261,7 +269,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 22 {
+	if len(asked) != 23 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {

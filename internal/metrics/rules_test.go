@@ -161,6 +161,8 @@ func touchAll() {
 	metrics.MatchPersisted(time.Now().Add(-time.Second).UnixMilli(), true, time.Now())
 	metrics.CacheHit("profile")
 	metrics.CacheMiss("profile")
+	metrics.SchedulerLeading(false, 0)
+	metrics.SchedulerRun("maintenance:trim-actions", metrics.SchedulerDuplicate, time.Now())
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting

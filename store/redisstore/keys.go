@@ -101,3 +101,12 @@ func (k Keys) Boot() string { return k.Prefix + ":{sys}:boot" }
 // RecoveryLease is the lease of the worker rebuilding the tables after a
 // Redis restart or failover.
 func (k Keys) RecoveryLease() string { return k.Prefix + ":{sys}:recovery" }
+
+// SchedulerLease is the schedulers' leadership lease: the leader's holder
+// id, with a TTL (scheduler.Lease). It shares the hash tag {sched} with
+// SchedulerFence, so one script takes the lease and draws the token.
+func (k Keys) SchedulerLease() string { return k.Prefix + ":{sched}:lease" }
+
+// SchedulerFence is the counter whose value at each acquisition of the
+// lease is the new leader's fencing token.
+func (k Keys) SchedulerFence() string { return k.Prefix + ":{sched}:fence" }
