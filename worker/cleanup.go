@@ -17,6 +17,14 @@ type CleanupHandler struct {
 	Store interface {
 		CleanupTables(ctx context.Context, idle time.Duration) (redisstore.CleanupResult, error)
 	}
+	// Journal, when set, is PostgreSQL's table journal: the rows of the
+	// removed tables go too (so a later recovery does not bring them back),
+	// and so do rows older than MaxAge (their tables expired in Redis).
+	Journal interface {
+		DeleteLiveTables(ctx context.Context, ids []string) (int64, error)
+		PurgeLiveTables(ctx context.Context, before time.Time) (int64, error)
+	}
+	MaxAge time.Duration // of journal rows; 0: 4 h (the game TTL)
 	// Idle is how long a table must be unchanged to be removed; 0 means
 	// redisstore.DefaultCleanupIdle (30 min).
 	Idle time.Duration
@@ -36,7 +44,32 @@ func (h *CleanupHandler) Run(ctx context.Context) (redisstore.CleanupResult, err
 	} else {
 		h.Log.Debug("no abandoned tables", "scanned", res.Scanned, "changed", res.Changed)
 	}
-	return res, nil
+	return res, h.cleanJournal(ctx, res.RemovedIDs)
+}
+
+// cleanJournal drops the journal rows of removed and expired tables
+// (finished ones whose match is not stored yet stay: see pgstore).
+func (h *CleanupHandler) cleanJournal(ctx context.Context, removed []string) error {
+	if h.Journal == nil {
+		return nil
+	}
+	if len(removed) > 0 {
+		if _, err := h.Journal.DeleteLiveTables(ctx, removed); err != nil {
+			return fmt.Errorf("cleanup tables: journal: %w", err)
+		}
+	}
+	maxAge := h.MaxAge
+	if maxAge <= 0 {
+		maxAge = 4 * time.Hour
+	}
+	n, err := h.Journal.PurgeLiveTables(ctx, time.Now().Add(-maxAge))
+	if err != nil {
+		return fmt.Errorf("cleanup tables: journal: %w", err)
+	}
+	if n > 0 {
+		h.Log.Info("dropped journal rows of expired tables", "rows", n)
+	}
+	return nil
 }
 
 // ProcessTask runs the cleanup; Redis errors are retried (the next

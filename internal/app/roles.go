@@ -88,7 +88,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
-	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Log: log})
+	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
 	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
 	registerStatsHandlers(mux, store, pg, cfg, log)
 	lc.Append(fx.Hook{

@@ -35,6 +35,8 @@ type CleanupResult struct {
 	Found   int // of them abandoned
 	Removed int // of them removed
 	Changed int // abandoned when scanned, changed before the delete (kept)
+	// RemovedIDs are the ids of the removed tables.
+	RemovedIDs []string
 }
 
 // removeTableScript deletes every key of one abandoned table, but only if
@@ -199,6 +201,7 @@ func (s *Store) CleanupTables(ctx context.Context, idle time.Duration) (CleanupR
 		}
 		if ok {
 			res.Removed++
+			res.RemovedIDs = append(res.RemovedIDs, a.ID)
 		} else {
 			res.Changed++
 		}
