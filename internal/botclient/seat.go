@@ -4,7 +4,7 @@
 // speaks the protocol as any third-party client would (docs/protocol.md),
 // rebuilding each seat's view from the events it receives, and lets the
 // engine's heuristic bot choose the cards. A client that loses its socket
-// reconnects as the web client does (client.go), so a run can measure a
+// reconnects as the web client does (conn.go), so a run can measure a
 // rolling restart or a gateway crash.
 package botclient
 
@@ -32,10 +32,9 @@ type frame struct {
 	// from a server that sends none).
 	Epoch *int64 `json:"epoch"`
 	// Reason is a bye's (shutdown, replaced, logged_out, …) or a resync's
-	// (restored, …).
+	// (restored, …). A resync's back (how many of the client's seqs it
+	// takes back) is not read: its seq and view say all the client needs.
 	Reason string `json:"reason"`
-	// Back is how many of the seqs the client had a resync takes back.
-	Back int64 `json:"back"`
 }
 
 // event is any game or table event.
