@@ -203,7 +203,7 @@ func (c *client) open(ctx context.Context) error {
 	if c.state.lastSeq > 0 {
 		sync["after"] = c.state.lastSeq
 	}
-	if c.epoch != nil {
+	if c.epoch != nil && *c.epoch >= 1 { // the protocol's epochs start at 1
 		sync["epoch"] = *c.epoch
 	}
 	c.catchingUp = true
