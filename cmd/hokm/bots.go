@@ -23,6 +23,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	opts := botclient.Options{}
 	fs.StringVar(&opts.URL, "url", "ws://127.0.0.1:8080/ws", "gateway WebSocket URL; several, comma-separated, spread each table's seats over them")
 	fs.BoolVar(&opts.CheckLeaks, "check-leaks", false, "fail a match if any frame shows a client a card it may not see")
+	fs.BoolVar(&opts.NoReconnect, "no-reconnect", false, "fail a match when a client loses its connection (default: reconnect to the next URL and sync, like the web client)")
 	fs.IntVar(&opts.Matches, "matches", 1, "matches to play")
 	fs.IntVar(&opts.Parallel, "parallel", 1, "matches at once")
 	fs.IntVar(&opts.Rules.Target, "target", 7, "points to win a match (3, 5 or 7)")

@@ -27,7 +27,9 @@ import (
 //
 // A trick_won grants nothing: its cards must have been played already, and
 // a client receives every seq in order. The sets are reset when a hand or
-// a match starts and replaced by each snapshot.
+// a match starts and replaced by each snapshot and each resync (a
+// snapshot of a table the server rebuilt: what the seat may see is what
+// it shows, whatever the client saw before).
 //
 // Text people wrote is not the server's information and is not checked:
 // the value of every "name" field (a player called "AS") and a chat
@@ -70,7 +72,7 @@ func (l *leakCheck) check(raw []byte) error {
 func (l *leakCheck) grant(v any) {
 	f, _ := v.(map[string]any)
 	switch f["type"] {
-	case "snapshot":
+	case "snapshot", "resync":
 		l.own, l.played, l.draw = 0, 0, 0
 		view, _ := f["view"].(map[string]any)
 		if view == nil {

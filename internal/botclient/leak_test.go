@@ -73,6 +73,10 @@ func TestLeakCheckAllowsWhatTheSeatMaySee(t *testing.T) {
 		step{`{"type":"event","table":"t1","seq":26,"event":{"type":"table","table":{"id":"t1","seats":[{"id":"g_1","name":"bot0"},{"id":"g_2","name":"KD"},null,null]}}}`, ""},
 		step{`{"type":"chat","table":"t1","from":{"user":"g_2","name":"KD","seat":1},"text":"QD","at":1}`, ""},
 		step{`{"type":"chat_history","table":"t1","messages":[{"type":"chat","table":"t1","from":{"user":"g_2","name":"KD","seat":1},"text":"JD","at":1}]}`, ""},
+		// A resync (the server rebuilt the table, taking seqs back) is
+		// adopted like a snapshot: its cards are the seat's own.
+		step{`{"type":"resync","table":"t1","seq":24,"epoch":2,"reason":"restored","back":2,"table_info":{"id":"t1"},"view":{"seat":0,"phase":"play","cards":["7S","8S"],"legal":["7S","8S"],"trick":{"leader":3,"plays":[{"seat":3,"card":"9S"}]},"done":[]}}`, ""},
+		step{`{"type":"ack","id":"m12","data":{"echo":["7S","8S","9S"]}}`, ""},
 		// The next hand: a new deal.
 		step{`{"type":"event","table":"t1","seq":27,"event":{"type":"hand_started","hand":1,"hakem":2,"dealer":1}}`, ""},
 		step{`{"type":"event","table":"t1","seq":28,"event":{"type":"cards_dealt","hand":1,"seat":0,"count":5,"cards":["AS","KS","QS","JS","TS"]}}`, ""},
@@ -102,6 +106,17 @@ func TestLeakCheckFindsHiddenCards(t *testing.T) {
 		// A snapshot of this seat showing more than its cards and the table.
 		"snapshot legal card not held": {{`{"type":"snapshot","table":"t1","seq":9,"table_info":{"id":"t1"},"view":{"seat":0,"phase":"play","cards":["3H"],"legal":["3H","AC"],"trick":{"leader":0,"plays":[]},"done":[]}}`, "AC"}},
 		"snapshot hand sizes as cards": {{`{"type":"snapshot","table":"t1","seq":9,"table_info":{"id":"t1"},"view":{"seat":0,"phase":"play","cards":["3H"],"hands":{"1":["8C"]},"trick":{"leader":0,"plays":[]},"done":[]}}`, "8C"}},
+		// A resync replaces what the seat knew: a card played in the seqs
+		// it took back, or held before it, is hidden again.
+		"card played before a resync took it back": {
+			{`{"type":"event","table":"t1","seq":8,"event":{"type":"card_played","hand":0,"seat":2,"card":"AH"}}`, ""},
+			{`{"type":"resync","table":"t1","seq":7,"epoch":3,"reason":"restored","back":1,"table_info":{"id":"t1"},"view":{"seat":0,"phase":"play","cards":["2H"],"trick":{"leader":2,"plays":[]},"done":[]}}`, ""},
+			{`{"type":"ack","id":"m3","data":{"peek":"AH"}}`, "AH"},
+		},
+		"own card before a resync": {
+			{`{"type":"resync","table":"t1","seq":7,"epoch":3,"reason":"restored","back":0,"table_info":{"id":"t1"},"view":{"seat":0,"phase":"play","cards":["2H"],"trick":{"leader":2,"plays":[]},"done":[]}}`, ""},
+			{`{"type":"ack","id":"m3","data":{"peek":"3H"}}`, "3H"},
+		},
 		// The drawn cards were public only until the deal.
 		"draw card after the deal": {{`{"type":"ack","id":"m3","data":{"peek":"KS"}}`, "KS"}},
 		// Its own cards of the last hand are hidden in the next one.

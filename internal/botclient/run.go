@@ -4,24 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/game/bot"
 )
 
 // Options of a run.
 type Options struct {
 	URL string // ws://host:port/ws
 	// URLs, when set, spreads each table's four clients over several
-	// gateways: seat i dials URLs[i % len(URLs)]. URL is then not used.
+	// gateways: seat i dials URLs[i % len(URLs)] first, and a client that
+	// loses its socket reconnects to the next URL of the list, round robin.
+	// URL is then not used.
 	URLs     []string
 	Matches  int           // matches to play
 	Parallel int           // matches at once
@@ -30,6 +28,12 @@ type Options struct {
 	// CheckLeaks checks every frame each client receives for cards its
 	// seat may not see (see leakCheck); a leak fails the match.
 	CheckLeaks bool
+	// NoReconnect makes a lost socket (a bye shutdown, a closed or broken
+	// connection) fail the match. By default a client reconnects as the
+	// web client does: jittered backoff, the next gateway, hello with its
+	// session's token, sync from the last seq it has, then the command it
+	// had not had answered again, with the same id.
+	NoReconnect bool
 	// OnMove, when set, is called after each trump or card a client sends,
 	// from the clients' goroutines (concurrently).
 	OnMove func()
@@ -54,6 +58,20 @@ type Report struct {
 	Errors    []string `json:"errors,omitempty"`
 	// FramesChecked counts the frames the leak check read (CheckLeaks).
 	FramesChecked int `json:"frames_checked,omitempty"`
+	// Reconnects counts the sockets clients replaced after losing one;
+	// ReconnectLatency is how long that took, from the loss (the bye or
+	// the failed read) to the answer of the sync on the new socket, and
+	// ReconnectTimes the same, each (for Go callers).
+	Reconnects       int             `json:"reconnects"`
+	ReconnectLatency Spread          `json:"reconnect_ms"`
+	ReconnectTimes   []time.Duration `json:"-"`
+	// Resyncs counts the resync frames clients adopted (the server rebuilt
+	// a table, e.g. after losing Redis state).
+	Resyncs int `json:"resyncs"`
+	// DroppedMoves counts moves refused by the rules after a resync, a
+	// snapshot or a reconnect had replaced the state they were chosen from;
+	// their bots decided again. They are not in Moves.
+	DroppedMoves int `json:"dropped_moves,omitempty"`
 	// Results are the completed matches, in the order of MatchIDs, as
 	// their clients saw them; for Go callers (not in the JSON report).
 	Results []MatchSummary `json:"-"`
@@ -70,12 +88,20 @@ type MatchSummary struct {
 
 // Latency summarises move latencies in milliseconds: from a client's write
 // of its card to the moment the last of the table's four clients has the
-// resulting card_played event.
+// resulting card_played event. Moves that crossed a reconnect are left out
+// (see stopwatch).
 type Latency struct {
 	P50  float64 `json:"p50"`
 	P99  float64 `json:"p99"`
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
+}
+
+// Spread summarises a few durations in milliseconds.
+type Spread struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
 }
 
 // Run plays opts.Matches matches and reports. It returns an error only for
@@ -111,7 +137,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				res := playMatch(ctx, opts)
 				mu.Lock()
 				rep.Moves += res.moves
+				rep.DroppedMoves += res.dropped
 				rep.FramesChecked += res.frames
+				rep.Resyncs += res.resyncs
+				rep.ReconnectTimes = append(rep.ReconnectTimes, res.reconnects...)
 				lats = append(lats, res.latencies...)
 				if res.err != nil {
 					rep.Errors = append(rep.Errors, res.err.Error())
@@ -130,124 +159,124 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	close(jobs)
 	wg.Wait()
 	rep.Latency = summarize(lats)
+	rep.Reconnects = len(rep.ReconnectTimes)
+	rep.ReconnectLatency = spread(rep.ReconnectTimes)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
 
 func summarize(lats []time.Duration) Latency {
-	if len(lats) == 0 {
-		return Latency{}
-	}
-	slices.Sort(lats)
-	q := func(p float64) float64 {
-		i := min(int(p*float64(len(lats))), len(lats)-1)
-		return float64(lats[i].Microseconds()) / 1000
-	}
+	q := quantiles(lats)
 	return Latency{P50: q(0.50), P99: q(0.99), P999: q(0.999), Max: q(1)}
 }
 
-type matchResult struct {
-	summary   MatchSummary
-	moves     int
-	frames    int // checked for leaks
-	latencies []time.Duration
-	err       error
+func spread(ds []time.Duration) Spread {
+	q := quantiles(ds)
+	return Spread{P50: q(0.50), P95: q(0.95), Max: q(1)}
 }
 
-// stopwatch times each card from its write until all four clients saw it.
-type stopwatch struct {
-	mu    sync.Mutex
-	sent  map[string]time.Time
-	seen  map[string]int
-	moves []time.Duration
-}
-
-func moveKey(hand, seat int, c game.Card) string {
-	return strconv.Itoa(hand) + "/" + strconv.Itoa(seat) + "/" + c.String()
-}
-
-func (w *stopwatch) start(key string) {
-	w.mu.Lock()
-	w.sent[key] = time.Now()
-	w.mu.Unlock()
-}
-
-func (w *stopwatch) saw(key string) {
-	now := time.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen[key]++
-	if t0, ok := w.sent[key]; ok && w.seen[key] == 4 {
-		w.moves = append(w.moves, now.Sub(t0))
+// quantiles sorts a copy of ds and returns its quantile function, in
+// milliseconds (0 for no durations).
+func quantiles(ds []time.Duration) func(p float64) float64 {
+	ds = slices.Sorted(slices.Values(ds))
+	return func(p float64) float64 {
+		if len(ds) == 0 {
+			return 0
+		}
+		i := min(int(p*float64(len(ds))), len(ds)-1)
+		return float64(ds[i].Microseconds()) / 1000
 	}
 }
 
-func playMatch(ctx context.Context, opts Options) (res matchResult) {
+type matchResult struct {
+	summary    MatchSummary
+	moves      int
+	dropped    int
+	frames     int // checked for leaks
+	latencies  []time.Duration
+	reconnects []time.Duration
+	resyncs    int
+	err        error
+}
+
+func playMatch(ctx context.Context, opts Options) matchResult {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	sw := &stopwatch{sent: map[string]time.Time{}, seen: map[string]int{}}
+	sw := newStopwatch()
 	var clients [4]*client
+	for i := range clients {
+		clients[i] = newClient(i, &opts, sw)
+	}
 	defer func() {
 		for _, c := range clients {
-			if c != nil {
-				c.close()
-			}
+			c.close()
 		}
 	}()
-	urls := opts.urls()
-	for i := range clients {
-		c, err := dial(ctx, urls[i%len(urls)], i, sw, &opts)
-		if err != nil {
-			return matchResult{err: err}
-		}
-		clients[i] = c
-		if _, err := c.request(map[string]any{"type": "hello", "name": "bot" + strconv.Itoa(i)}); err != nil {
-			return matchResult{err: err}
+	tableID, err := setUp(ctx, clients, opts.Rules)
+	if err == nil {
+		err = playAll(ctx, cancel, clients)
+	}
+	res := matchResult{latencies: sw.latencies(), err: err}
+	for _, c := range clients {
+		res.moves += c.moves
+		res.dropped += c.dropped
+		res.resyncs += c.resyncs
+		res.reconnects = append(res.reconnects, c.reconnects...)
+		if c.leaks != nil {
+			res.frames += c.leaks.frames
 		}
 	}
-	data, err := clients[0].request(map[string]any{"type": "create_table", "rules": opts.Rules})
+	res.summary = MatchSummary{ID: tableID + "-" + strconv.Itoa(clients[0].state.match)}
+	if err == nil {
+		res.summary, res.err = agree(res.summary.ID, clients)
+	}
+	return res
+}
+
+// setUp connects the four clients, creates a table, seats them and starts
+// the match; it returns the table's id.
+func setUp(ctx context.Context, clients [4]*client, rules game.Rules) (string, error) {
+	for _, c := range clients {
+		if err := c.connect(ctx); err != nil {
+			return "", err
+		}
+	}
+	data, err := clients[0].request(ctx, map[string]any{"type": "create_table", "rules": rules})
 	if err != nil {
-		return matchResult{err: err}
+		return "", err
 	}
 	var created struct {
 		Table string `json:"table"`
 	}
 	if err := json.Unmarshal(data, &created); err != nil || created.Table == "" {
-		return matchResult{err: fmt.Errorf("create_table answer %s: %v", data, err)}
+		return "", fmt.Errorf("create_table answer %s: %v", data, err)
 	}
 	for i, c := range clients {
 		c.table = created.Table
-		if _, err := c.request(map[string]any{"type": "sit", "table": c.table, "seat": i}); err != nil {
-			return matchResult{err: err}
+		if _, err := c.request(ctx, map[string]any{"type": "sit", "table": c.table, "seat": i}); err != nil {
+			return created.Table, err
 		}
+		c.seated = true
 	}
-	if _, err := clients[0].request(map[string]any{"type": "start", "table": created.Table}); err != nil {
-		return matchResult{err: err}
-	}
-	errs := make(chan error, 4)
+	_, err = clients[0].request(ctx, map[string]any{"type": "start", "table": created.Table})
+	return created.Table, err
+}
+
+// playAll plays the match with the four clients at once; the first error
+// stops the others.
+func playAll(ctx context.Context, cancel func(), clients [4]*client) error {
+	errs := make(chan error, len(clients))
 	for _, c := range clients {
-		go func(c *client) { errs <- c.play(ctx) }(c)
+		go func() { errs <- c.play(ctx) }()
 	}
+	var err error
 	for range clients {
 		if e := <-errs; e != nil && err == nil {
 			err = e
-			cancel() // stop the other three
+			cancel()
 		}
 	}
-	moves, frames := 0, 0
-	for _, c := range clients {
-		moves += c.moves
-		if c.leaks != nil {
-			frames += c.leaks.frames
-		}
-	}
-	summary := MatchSummary{ID: created.Table + "-" + strconv.Itoa(clients[0].state.match)}
-	if err == nil {
-		summary, err = agree(summary.ID, clients)
-	}
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	return matchResult{summary: summary, moves: moves, frames: frames, latencies: sw.moves, err: err}
+	return err
 }
 
 // agree is the outcome of the match if all four clients saw the same.
@@ -268,218 +297,4 @@ func agree(id string, clients [4]*client) (MatchSummary, error) {
 		}
 	}
 	return first, nil
-}
-
-// client is one bot's connection.
-type client struct {
-	ws     *websocket.Conn
-	table  string
-	state  seatState
-	nextID int
-	moves  int
-	sw     *stopwatch
-	bot    bot.Bot
-	frames chan frameOrErr
-	leaks  *leakCheck // nil unless Options.CheckLeaks
-	onMove func()
-}
-
-type frameOrErr struct {
-	f   frame
-	raw []byte
-	err error
-}
-
-func dial(ctx context.Context, rawURL string, seat int, sw *stopwatch, opts *Options) (*client, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("v", "1")
-	u.RawQuery = q.Encode()
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	ws, resp, err := d.DialContext(ctx, u.String(), http.Header{})
-	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", u, err, resp.StatusCode)
-		}
-		return nil, fmt.Errorf("dial %s: %w", u, err)
-	}
-	c := &client{ws: ws, state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), frames: make(chan frameOrErr, 64),
-		onMove: opts.OnMove}
-	if opts.CheckLeaks {
-		c.leaks = &leakCheck{seat: seat}
-	}
-	go c.readLoop()
-	return c, nil
-}
-
-func (c *client) readLoop() {
-	defer close(c.frames)
-	for {
-		var f frame
-		_, b, err := c.ws.ReadMessage()
-		if err == nil {
-			err = json.Unmarshal(b, &f)
-		}
-		c.frames <- frameOrErr{f, b, err}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (c *client) close() { c.ws.Close() }
-
-// send sends msg with a new id, or with its own when it has one (a retry).
-func (c *client) send(msg map[string]any) (string, error) {
-	id, ok := msg["id"].(string)
-	if !ok {
-		c.nextID++
-		id = "m" + strconv.Itoa(c.nextID)
-		msg["id"] = id
-	}
-	b, _ := json.Marshal(msg)
-	c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return id, c.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-// next returns the next frame, already applied to the seat's state.
-func (c *client) next(ctx context.Context) (frame, error) {
-	select {
-	case <-ctx.Done():
-		return frame{}, fmt.Errorf("seat %d: %w", c.state.seat, ctx.Err())
-	case fe, ok := <-c.frames:
-		if !ok {
-			return frame{}, fmt.Errorf("seat %d: connection closed", c.state.seat)
-		}
-		if fe.err != nil {
-			return frame{}, fmt.Errorf("seat %d: read: %w", c.state.seat, fe.err)
-		}
-		if c.leaks != nil {
-			if err := c.leaks.check(fe.raw); err != nil {
-				return frame{}, err
-			}
-		}
-		return fe.f, c.handle(&fe.f)
-	}
-}
-
-func (c *client) handle(f *frame) error {
-	switch f.Type {
-	case "snapshot":
-		return c.state.snapshot(f)
-	case "event":
-		e, err := c.state.apply(f.Seq, f.Event)
-		if err == nil && e.Type == "card_played" {
-			c.sw.saw(moveKey(c.state.view.Hand, e.Seat, e.Card))
-		}
-		return err
-	case "bye":
-		return fmt.Errorf("seat %d: server said bye", c.state.seat)
-	}
-	return nil
-}
-
-// maxRetries bounds how often one command is resent after unavailable.
-const maxRetries = 5
-
-// retry waits before resending a command that got unavailable (attempt
-// from 1); false when it should not be resent.
-func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool {
-	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries || msg["type"] == "create_table" {
-		return false // a retried create_table may create a second table
-	}
-	t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// request sends a command and waits for its answer, applying whatever
-// frames arrive meanwhile. An unavailable answer is retried with the same
-// id, as the protocol says.
-func (c *client) request(msg map[string]any) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	id, err := c.send(msg)
-	if err != nil {
-		return nil, fmt.Errorf("send %v: %w", msg["type"], err)
-	}
-	for attempt := 1; ; {
-		f, err := c.next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if f.ID != id {
-			continue
-		}
-		if retry(ctx, msg, &f, attempt) {
-			attempt++
-			if _, err := c.send(msg); err != nil {
-				return nil, fmt.Errorf("send %v: %w", msg["type"], err)
-			}
-			continue
-		}
-		if f.Type == "error" {
-			return nil, fmt.Errorf("seat %d: %v refused: %s %s", c.state.seat, msg["type"], f.Code, f.Message)
-		}
-		return f.Data, nil
-	}
-}
-
-// play acts whenever it is this seat's turn until the match ends. A move
-// answered unavailable is sent again with the same id.
-func (c *client) play(ctx context.Context) error {
-	pending, attempt := "", 0
-	var msg map[string]any
-	for !c.state.over {
-		if pending == "" && c.state.myTurn() {
-			m, id, err := c.act()
-			if err != nil {
-				return err
-			}
-			msg, pending, attempt = m, id, 1
-		}
-		f, err := c.next(ctx)
-		if err != nil {
-			return err
-		}
-		if f.ID != "" && f.ID == pending {
-			if retry(ctx, msg, &f, attempt) {
-				attempt++
-				if _, err := c.send(msg); err != nil {
-					return fmt.Errorf("seat %d: resend: %w", c.state.seat, err)
-				}
-				continue
-			}
-			if f.Type == "error" {
-				return fmt.Errorf("seat %d: move refused: %s %s", c.state.seat, f.Code, f.Message)
-			}
-			pending = ""
-		}
-	}
-	return nil
-}
-
-func (c *client) act() (map[string]any, string, error) {
-	a := c.state.choose(c.bot)
-	msg := map[string]any{"table": c.table}
-	if a.Kind == game.KindChooseTrump {
-		msg["type"], msg["suit"] = "trump", a.Suit.String()
-	} else {
-		msg["type"], msg["card"] = "play", a.Card.String()
-		c.sw.start(moveKey(c.state.view.Hand, c.state.seat, a.Card))
-	}
-	c.moves++
-	id, err := c.send(msg)
-	if err == nil && c.onMove != nil {
-		c.onMove()
-	}
-	return msg, id, err
 }

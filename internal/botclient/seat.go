@@ -3,7 +3,9 @@
 // `hokm bots` runs: a load generator and an end-to-end check in one. It
 // speaks the protocol as any third-party client would (docs/protocol.md),
 // rebuilding each seat's view from the events it receives, and lets the
-// engine's heuristic bot choose the cards.
+// engine's heuristic bot choose the cards. A client that loses its socket
+// reconnects as the web client does (conn.go), so a run can measure a
+// rolling restart or a gateway crash.
 package botclient
 
 import (
@@ -26,6 +28,13 @@ type frame struct {
 	Event   json.RawMessage `json:"event"`
 	View    json.RawMessage `json:"view"`
 	Info    json.RawMessage `json:"table_info"`
+	// Epoch is a snapshot's or resync's epoch of the table's history (nil
+	// from a server that sends none).
+	Epoch *int64 `json:"epoch"`
+	// Reason is a bye's (shutdown, replaced, logged_out, …) or a resync's
+	// (restored, …). A resync's back (how many of the client's seqs it
+	// takes back) is not read: its seq and view say all the client needs.
+	Reason string `json:"reason"`
 }
 
 // event is any game or table event.
@@ -70,7 +79,8 @@ type seatState struct {
 	winner *int
 }
 
-// snapshot replaces the state with the server's view.
+// snapshot replaces the state with the server's view: a snapshot's or a
+// resync's (which may go back to a lower seq than the client had).
 func (s *seatState) snapshot(f *frame) error {
 	s.lastSeq = f.Seq
 	var meta tableMeta

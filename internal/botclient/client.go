@@ -1,0 +1,226 @@
+package botclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/bot"
+	"github.com/hokm-project/hokm/game/table"
+)
+
+// typeReconnected is the pseudo-frame next returns after it replaced a
+// lost socket: the caller sends again what was not answered.
+const typeReconnected = "-reconnected"
+
+// client is one bot at its table. Its socket may be replaced: the session
+// (token), the seat, the state and the ids outlive any one socket.
+type client struct {
+	name        string
+	urls        []string // gateways; reconnects go round robin
+	at          int      // index in urls of the current socket's gateway
+	sock        *sock
+	noReconnect bool
+
+	user, token string
+	table       string
+	seated      bool   // the sit was acked: a reconnect syncs the table
+	epoch       *int64 // of the last snapshot or resync, sent with sync
+
+	state      seatState
+	nextID     int
+	moves      int             // trumps and cards made: sent once, and not dropped as stale
+	dropped    int             // moves refused after the state changed under them, and decided again
+	resyncs    int             // resync frames adopted
+	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
+	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
+	catchingUp bool            // the frames are a reconnect's sync answer
+
+	sw     *stopwatch
+	bot    bot.Bot
+	leaks  *leakCheck // nil unless Options.CheckLeaks
+	onMove func()
+}
+
+func newClient(seat int, opts *Options, sw *stopwatch) *client {
+	urls := opts.urls()
+	c := &client{name: "bot" + strconv.Itoa(seat), urls: urls, at: seat % len(urls), noReconnect: opts.NoReconnect,
+		state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), onMove: opts.OnMove}
+	if opts.CheckLeaks {
+		c.leaks = &leakCheck{seat: seat}
+	}
+	return c
+}
+
+// handle applies a frame to the seat's state. A resync is adopted exactly
+// like a snapshot: the server's truth replaces the client's.
+func (c *client) handle(f *frame) error {
+	switch f.Type {
+	case "snapshot", "resync":
+		if f.Type == "resync" {
+			c.resyncs++
+		}
+		c.epoch = f.Epoch
+		c.changes++
+		return c.state.snapshot(f)
+	case "event":
+		e, err := c.state.apply(f.Seq, f.Event)
+		if err == nil && e.Type == "card_played" {
+			key := moveKey(c.state.view.Hand, e.Seat, e.Card)
+			if c.catchingUp {
+				c.sw.untime(key)
+			} else {
+				c.sw.saw(key)
+			}
+		}
+		return err
+	case "bye":
+		if f.Reason == "shutdown" {
+			return lost(c.state.seat, "bye shutdown")
+		}
+		return fmt.Errorf("seat %d: server said bye %q", c.state.seat, f.Reason)
+	}
+	return nil
+}
+
+// maxRetries bounds how often one command is resent after unavailable.
+const maxRetries = 5
+
+// retry waits before resending a command that got unavailable (attempt
+// from 1); false when it should not be resent.
+func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool {
+	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries || msg["type"] == "create_table" {
+		return false // a retried create_table may create a second table
+	}
+	t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// request sends a command and waits for its answer, applying whatever
+// frames arrive meanwhile. An unavailable answer is retried with the same
+// id, as the protocol says, and so is a command whose socket was lost
+// before the answer. That includes create_table: at worst the server makes
+// a second table and the first, empty, expires (docs/protocol.md).
+func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	id, err := c.send(msg)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; {
+		f, err := c.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resend := f.Type == typeReconnected
+		if !resend && f.ID != id {
+			continue
+		}
+		if !resend && retry(ctx, msg, &f, attempt) {
+			attempt++
+			resend = true
+		}
+		if resend {
+			if _, err := c.send(msg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if f.Type == "error" {
+			return nil, fmt.Errorf("seat %d: %v refused: %s %s", c.state.seat, msg["type"], f.Code, f.Message)
+		}
+		return f.Data, nil
+	}
+}
+
+// move is a trump or card sent and not yet answered.
+type move struct {
+	msg     map[string]any
+	id      string
+	key     string // the stopwatch's, for a card
+	attempt int    // sends after unavailable, from 1
+	changes int    // client.changes when it was sent
+}
+
+// staleCodes are the refusals a move may get when the state it was chosen
+// from was replaced before the answer (a resync, a snapshot, a reconnect):
+// it is dropped and the bot decides again from the new state. From any
+// other state they fail the match, as a bot that breaks the rules should.
+var staleCodes = map[string]bool{
+	string(game.CodeNotYourTurn): true, string(game.CodeWrongPhase): true, string(game.CodeNotHakem): true,
+	string(game.CodeCardNotInHand): true, string(game.CodeMustFollowSuit): true, string(game.CodeGameOver): true,
+	string(table.CodeStaleTimeout): true,
+}
+
+// play acts whenever it is this seat's turn until the match ends. A move
+// answered unavailable, or whose socket was lost, is sent again with the
+// same id.
+func (c *client) play(ctx context.Context) error {
+	var p *move
+	for !c.state.over {
+		if p == nil && c.state.myTurn() {
+			m, err := c.act()
+			if err != nil {
+				return err
+			}
+			p = m
+		}
+		f, err := c.next(ctx)
+		if err != nil {
+			return err
+		}
+		if p == nil || f.Type != typeReconnected && f.ID != p.id {
+			continue
+		}
+		if f.Type == typeReconnected || retry(ctx, p.msg, &f, p.attempt) {
+			if f.Type == typeReconnected && p.key != "" {
+				c.sw.untime(p.key) // its delay is the reconnect's
+			} else {
+				p.attempt++
+			}
+			if _, err := c.send(p.msg); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.Type == "error" {
+			if p.changes == c.changes || !staleCodes[f.Code] {
+				return fmt.Errorf("seat %d: move refused: %s %s", c.state.seat, f.Code, f.Message)
+			}
+			c.moves--
+			c.dropped++
+		}
+		p = nil
+	}
+	return nil
+}
+
+// act chooses and sends this seat's trump or card.
+func (c *client) act() (*move, error) {
+	a := c.state.choose(c.bot)
+	p := &move{msg: map[string]any{"table": c.table}, attempt: 1, changes: c.changes}
+	if a.Kind == game.KindChooseTrump {
+		p.msg["type"], p.msg["suit"] = "trump", a.Suit.String()
+	} else {
+		p.msg["type"], p.msg["card"] = "play", a.Card.String()
+		p.key = moveKey(c.state.view.Hand, c.state.seat, a.Card)
+		c.sw.start(p.key)
+	}
+	c.moves++
+	id, err := c.send(p.msg)
+	if err == nil && c.onMove != nil {
+		c.onMove()
+	}
+	p.id = id
+	return p, err
+}

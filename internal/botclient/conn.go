@@ -1,0 +1,307 @@
+package botclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// errLost marks a socket lost in a way a client recovers from by
+// reconnecting: a read or write error, a close other than a kick, a bye
+// "shutdown", a failed dial, or an unavailable answer to hello or sync.
+var errLost = errors.New("connection lost")
+
+// lost is seat's socket lost for the reason given; errors.Is(err, errLost).
+func lost(seat int, format string, args ...any) error {
+	return fmt.Errorf("seat %d: %w: %s", seat, errLost, fmt.Sprintf(format, args...))
+}
+
+// Reconnect backoff, as the web client's (web/static/js/conn.js) but
+// shorter: bots measure a restart, people should not hammer a server.
+const (
+	backoffFirst = 100 * time.Millisecond
+	backoffMax   = 2 * time.Second
+)
+
+// backoff is the wait before reconnect attempt n (from 1): backoffFirst
+// doubling up to backoffMax, ±50 % at random so that the clients of a
+// drained gateway do not all come back at once.
+func backoff(n int) time.Duration {
+	d := backoffFirst << min(n-1, 5)
+	d = min(d, backoffMax)
+	return time.Duration(float64(d) * (0.5 + rand.Float64()))
+}
+
+// sock is one WebSocket of a client and the frames its reader received.
+type sock struct {
+	ws     *websocket.Conn
+	frames chan frameOrErr // closed when the reader stops
+	quit   chan struct{}   // closed when the socket is abandoned
+	once   sync.Once
+}
+
+type frameOrErr struct {
+	f       frame
+	raw     []byte
+	readErr error // the socket is gone
+	bad     error // the frame is not JSON
+}
+
+// dialSock opens a socket to the gateway at rawURL (protocol version 1).
+// Any failure, an HTTP refusal included (503 while a gateway drains), is
+// errLost: another gateway may take the client.
+func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("v", "1")
+	u.RawQuery = q.Encode()
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	ws, resp, err := d.DialContext(ctx, u.String(), http.Header{})
+	if err != nil {
+		if resp != nil {
+			return nil, lost(seat, "dial %s: %v (HTTP %d)", u, err, resp.StatusCode)
+		}
+		return nil, lost(seat, "dial %s: %v", u, err)
+	}
+	s := &sock{ws: ws, frames: make(chan frameOrErr, 64), quit: make(chan struct{})}
+	go s.readLoop()
+	return s, nil
+}
+
+func (s *sock) readLoop() {
+	defer close(s.frames)
+	for {
+		var fe frameOrErr
+		_, fe.raw, fe.readErr = s.ws.ReadMessage()
+		if fe.readErr == nil {
+			fe.bad = json.Unmarshal(fe.raw, &fe.f)
+		}
+		select {
+		case s.frames <- fe:
+		case <-s.quit:
+			return
+		}
+		if fe.readErr != nil || fe.bad != nil {
+			return
+		}
+	}
+}
+
+// write sends one text frame.
+func (s *sock) write(b []byte) error {
+	s.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return s.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// abandon closes the socket and stops its reader; its frames are dropped.
+func (s *sock) abandon() {
+	s.once.Do(func() {
+		close(s.quit)
+		s.ws.Close()
+	})
+}
+
+// readError says what a failed read means: a kick (closed 1008, policy,
+// or 1009, a frame too big) ends the client; anything else is errLost.
+func readError(seat int, err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && (ce.Code == websocket.ClosePolicyViolation || ce.Code == websocket.CloseMessageTooBig) {
+		return fmt.Errorf("seat %d: closed by the server: %w", seat, err)
+	}
+	return lost(seat, "read: %v", err)
+}
+
+// connect opens the client's first socket and says hello. Unless
+// reconnecting is off, a gateway that cannot be reached or refuses (one
+// that drains answers 503) is passed over for the next, as in reconnect.
+func (c *client) connect(ctx context.Context) error {
+	err := c.open(ctx)
+	if err != nil && !c.noReconnect && errors.Is(err, errLost) {
+		err = c.redial(ctx, err)
+	}
+	return err
+}
+
+// reconnect replaces a lost socket (see redial) and records how long the
+// client was away.
+func (c *client) reconnect(ctx context.Context, cause error) error {
+	lostAt := time.Now()
+	if err := c.redial(ctx, cause); err != nil {
+		return err
+	}
+	c.reconnects = append(c.reconnects, time.Since(lostAt))
+	c.changes++
+	return nil
+}
+
+// redial abandons the current socket and, after a jittered backoff, opens
+// one to the next gateway of the list; again until one works, a gateway
+// gives an answer that ends the client (bad_token, a kick), or ctx ends.
+func (c *client) redial(ctx context.Context, cause error) error {
+	for n := 1; ; n++ {
+		if c.sock != nil {
+			c.sock.abandon()
+		}
+		t := time.NewTimer(backoff(n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("seat %d: gave up reconnecting (%v): %w", c.state.seat, cause, ctx.Err())
+		case <-t.C:
+		}
+		c.at = (c.at + 1) % len(c.urls)
+		err := c.open(ctx)
+		if err == nil || !errors.Is(err, errLost) {
+			return err
+		}
+		cause = err
+	}
+}
+
+// open dials urls[c.at] and says hello, with the session's token once
+// there is one (same user, same seat); once seated, it syncs the table
+// from the last seq received, naming the epoch of the last snapshot or
+// resync when the server gave one.
+func (c *client) open(ctx context.Context) error {
+	s, err := dialSock(ctx, c.state.seat, c.urls[c.at])
+	if err != nil {
+		return err
+	}
+	c.sock = s
+	hello := map[string]any{"type": "hello", "name": c.name}
+	if c.token != "" {
+		hello = map[string]any{"type": "hello", "token": c.token}
+	}
+	data, err := c.exchange(ctx, hello)
+	if err != nil {
+		return err
+	}
+	var ack struct{ User, Token string }
+	if err := json.Unmarshal(data, &ack); err != nil || ack.Token == "" {
+		return fmt.Errorf("seat %d: hello answer %s: %v", c.state.seat, data, err)
+	}
+	if c.user != "" && ack.User != c.user {
+		return fmt.Errorf("seat %d: the token resumed user %s, not %s", c.state.seat, ack.User, c.user)
+	}
+	c.user, c.token = ack.User, ack.Token
+	if !c.seated {
+		return nil
+	}
+	sync := map[string]any{"type": "sync", "table": c.table}
+	if c.state.lastSeq > 0 {
+		sync["after"] = c.state.lastSeq
+	}
+	if c.epoch != nil && *c.epoch >= 1 { // the protocol's epochs start at 1
+		sync["epoch"] = *c.epoch
+	}
+	c.catchingUp = true
+	defer func() { c.catchingUp = false }()
+	_, err = c.exchange(ctx, sync)
+	return err
+}
+
+// exchange sends msg on the current socket and waits for its answer there,
+// applying the frames that come first; it never reconnects. unavailable is
+// errLost (another gateway may do better), any other error ends the client.
+func (c *client) exchange(ctx context.Context, msg map[string]any) (json.RawMessage, error) {
+	id, err := c.send(msg)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		f, err := c.recv(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f.ID != id {
+			continue
+		}
+		if f.Type == "error" && f.Code == "unavailable" {
+			return nil, lost(c.state.seat, "%v: unavailable", msg["type"])
+		}
+		if f.Type == "error" {
+			return nil, fmt.Errorf("seat %d: %v refused: %s %s", c.state.seat, msg["type"], f.Code, f.Message)
+		}
+		return f.Data, nil
+	}
+}
+
+func (c *client) close() {
+	if c.sock != nil {
+		c.sock.abandon()
+	}
+}
+
+// send sends msg with a new id, or with its own when it has one (a retry).
+// When reconnecting is allowed a failed write is not an error: it closes
+// the socket, whose reader then reports the loss to next, and the caller
+// sends msg again after the reconnect.
+func (c *client) send(msg map[string]any) (string, error) {
+	id, ok := msg["id"].(string)
+	if !ok {
+		c.nextID++
+		id = "m" + strconv.Itoa(c.nextID)
+		msg["id"] = id
+	}
+	b, _ := json.Marshal(msg)
+	err := c.sock.write(b)
+	if err != nil && !c.noReconnect {
+		c.sock.ws.Close()
+		return id, nil
+	}
+	if err != nil {
+		return id, fmt.Errorf("seat %d: send %v: %w", c.state.seat, msg["type"], err)
+	}
+	return id, nil
+}
+
+// recv returns the next frame of the current socket, already applied to
+// the seat's state. A lost socket is errLost.
+func (c *client) recv(ctx context.Context) (frame, error) {
+	select {
+	case <-ctx.Done():
+		return frame{}, fmt.Errorf("seat %d: %w", c.state.seat, ctx.Err())
+	case fe, ok := <-c.sock.frames:
+		switch {
+		case !ok:
+			return frame{}, lost(c.state.seat, "socket closed")
+		case fe.readErr != nil:
+			return frame{}, readError(c.state.seat, fe.readErr)
+		case fe.bad != nil:
+			return frame{}, fmt.Errorf("seat %d: undecodable frame %s: %w", c.state.seat, short(fe.raw), fe.bad)
+		}
+		if c.leaks != nil {
+			if err := c.leaks.check(fe.raw); err != nil {
+				return frame{}, err
+			}
+		}
+		return fe.f, c.handle(&fe.f)
+	}
+}
+
+// next is recv that reconnects: after replacing a lost socket it returns
+// a frame of type typeReconnected, and the caller sends again, with the
+// same id, what it had not had answered (the server applies an id at most
+// once). With Options.NoReconnect a lost socket is an error.
+func (c *client) next(ctx context.Context) (frame, error) {
+	f, err := c.recv(ctx)
+	if err == nil || c.noReconnect || !errors.Is(err, errLost) {
+		return f, err
+	}
+	if err := c.reconnect(ctx, err); err != nil {
+		return frame{}, err
+	}
+	return frame{Type: typeReconnected}, nil
+}

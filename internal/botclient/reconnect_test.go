@@ -1,0 +1,465 @@
+package botclient
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+)
+
+// tableFake is a fake gateway (served on several listeners at once) with
+// one table that keeps each seat's copy of every event in a log, so that
+// a client that reconnects can hello with its token and sync. Its match is
+// short: seat 0 is the Hakem, and once its trump is applied the hand and
+// the match end. What a trump does is up to the test (onTrump); a trump
+// whose id was answered before gets that answer again, as the server's.
+type tableFake struct {
+	t       *testing.T
+	onTrump func(f *tableFake, c *fakeConn, id, suit string, n int) // n counts the trumps not answered before, from 1
+
+	mu      sync.Mutex
+	conns   [4]*fakeConn      // each seat's latest socket
+	log     [][4]any          // log[i] is seq i+1, as each seat sees it
+	answers map[string][]byte // by trump id
+	trumps  []string          // "id suit" of every trump frame received
+	hellos  []string          // "listener seat token" of every hello
+	syncs   []string          // "listener seat after epoch" of every sync
+	applied []string          // suits applied
+	calls   int               // of onTrump
+}
+
+func newTableFake(t *testing.T, onTrump func(f *tableFake, c *fakeConn, id, suit string, n int)) *tableFake {
+	return &tableFake{t: t, onTrump: onTrump, answers: map[string][]byte{}}
+}
+
+type fakeReq struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Token string `json:"token"`
+	Table string `json:"table"`
+	Seat  int    `json:"seat"`
+	Suit  string `json:"suit"`
+	After *int64 `json:"after"`
+	Epoch *int64 `json:"epoch"`
+}
+
+func (f *tableFake) serve(name string) *httptest.Server {
+	up := websocket.Upgrader{}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		c, seat := &fakeConn{ws: ws}, -1
+		for {
+			var req fakeReq
+			if err := ws.ReadJSON(&req); err != nil {
+				return
+			}
+			seat = f.handle(name, c, seat, &req)
+		}
+	}))
+}
+
+// refusing is a gateway that is draining: every upgrade gets 503.
+func refusing() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"code":"unavailable"}`, http.StatusServiceUnavailable)
+	}))
+}
+
+func ackFrame(id string, data any) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "ack", "id": id, "data": data})
+	return b
+}
+
+func (c *fakeConn) raw(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_ = c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// handle answers one frame of the socket c, whose seat is seat (-1 before
+// hello says), and returns the seat.
+func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch req.Type {
+	case "hello":
+		if req.Token != "" {
+			seat, _ = strconv.Atoi(strings.TrimPrefix(req.Token, "tok-"))
+			f.conns[seat] = c
+		} else {
+			seat, _ = strconv.Atoi(strings.TrimPrefix(req.Name, "bot"))
+		}
+		f.hellos = append(f.hellos, listener+" "+strconv.Itoa(seat)+" "+req.Token)
+		c.raw(ackFrame(req.ID, map[string]any{"user": "u" + strconv.Itoa(seat), "name": req.Name, "token": "tok-" + strconv.Itoa(seat)}))
+	case "create_table":
+		f.log = append(f.log, public(map[string]any{"type": "table", "table": fakeMeta("waiting", 0)}))
+		c.raw(ackFrame(req.ID, map[string]any{"table": "t1"}))
+	case "sit":
+		f.conns[req.Seat] = c
+		c.send(map[string]any{"type": "snapshot", "table": "t1", "seq": len(f.log), "table_info": fakeMeta("waiting", 0), "view": nil})
+		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
+	case "start":
+		f.start()
+		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
+	case "sync":
+		f.syncs = append(f.syncs, listener+" "+strconv.Itoa(seat)+" "+optional(req.After)+" "+optional(req.Epoch))
+		if req.After != nil {
+			for i := int(*req.After); i < len(f.log); i++ {
+				c.send(map[string]any{"type": "event", "table": "t1", "seq": i + 1, "event": f.log[i][seat]})
+			}
+		}
+		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
+	case "trump":
+		f.trumps = append(f.trumps, req.ID+" "+req.Suit)
+		if a, ok := f.answers[req.ID]; ok {
+			f.finish() // the match ends once the resent trump is answered
+			c.raw(a)
+			return seat
+		}
+		f.calls++
+		f.onTrump(f, c, req.ID, req.Suit, f.calls)
+	default:
+		f.t.Errorf("fake gateway: unexpected %s", req.Type)
+	}
+	return seat
+}
+
+func optional(v *int64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*v, 10)
+}
+
+func fakeMeta(status string, match int) map[string]any {
+	return map[string]any{"id": "t1", "rules": map[string]any{"target": 3}, "status": status, "match": match}
+}
+
+func public(e map[string]any) [4]any { return [4]any{e, e, e, e} }
+
+// emit appends an event to the log and sends each seat its copy, except
+// to the seats skipped (their socket is about to go: they get it by sync).
+func (f *tableFake) emit(e [4]any, skip ...int) {
+	f.log = append(f.log, e)
+	for s, c := range f.conns {
+		if c != nil && !contains(skip, s) {
+			c.send(map[string]any{"type": "event", "table": "t1", "seq": len(f.log), "event": e[s]})
+		}
+	}
+}
+
+func contains(list []int, x int) bool {
+	for _, y := range list {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *tableFake) start() {
+	f.emit(public(map[string]any{"type": "table", "table": fakeMeta("playing", 1)}))
+	f.emit(public(map[string]any{"type": "match_started", "hand": 0, "first_hakem": 0, "draw": []string{"AS"}}))
+	f.emit(public(map[string]any{"type": "hand_started", "hand": 0, "hakem": 0, "dealer": 3}))
+	for dealt := range 4 {
+		var e [4]any
+		for s := range e {
+			ev := map[string]any{"type": "cards_dealt", "hand": 0, "seat": dealt, "count": 5}
+			if s == dealt {
+				ev["cards"] = hands[dealt]
+			}
+			e[s] = ev
+		}
+		f.emit(e)
+	}
+}
+
+// apply applies seat 0's trump (sending it to every seat but skip) and
+// records the answer to id.
+func (f *tableFake) apply(id, suit string, skip ...int) []byte {
+	f.applied = append(f.applied, suit)
+	f.emit(public(map[string]any{"type": "trump_chosen", "hand": 0, "seat": 0, "suit": suit}), skip...)
+	f.answers[id] = ackFrame(id, map[string]any{"seq": len(f.log)})
+	return f.answers[id]
+}
+
+// finish ends the hand and the match: 3 points to team 0 (a Kot).
+func (f *tableFake) finish() {
+	f.emit(public(map[string]any{"type": "hand_ended", "hand": 0, "score": []int{3, 0},
+		"result": map[string]any{"hakem": 0, "trump": f.applied[len(f.applied)-1], "tricks": []int{7, 0}, "winner": 0, "points": 3, "kind": "hakem_kot"}}))
+	f.emit(public(map[string]any{"type": "match_ended", "hand": 0, "winner": 0, "score": []int{3, 0}}))
+}
+
+// kill closes the socket at once, as a crashed gateway or a broken
+// network would.
+func kill(c *fakeConn) { c.ws.Close() }
+
+// byeShutdown drains the socket as a gateway's Shutdown does.
+func byeShutdown(c *fakeConn) { byeClose(c, "shutdown", websocket.CloseGoingAway) }
+
+func byeClose(c *fakeConn, reason string, code int) {
+	c.send(map[string]any{"type": "bye", "reason": reason})
+	c.mu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.mu.Unlock()
+	c.ws.Close()
+}
+
+// runTableFake plays one match against the fake on the listeners a, a
+// refusing one (503) and b; with NoReconnect, which cannot pass over the
+// refusing one, on a and b.
+func runTableFake(t *testing.T, f *tableFake, opts Options) Report {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	a, r, b := f.serve("a"), refusing(), f.serve("b")
+	opts.URLs = []string{wsURL(a), wsURL(r), wsURL(b)}
+	if opts.NoReconnect {
+		opts.URLs = []string{wsURL(a), wsURL(b)}
+	}
+	opts.Matches, opts.Parallel, opts.Timeout, opts.CheckLeaks = 1, 1, 10*time.Second, true
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	r.Close()
+	b.Close()
+	goleak.VerifyNone(t, ignore) // no reader of an abandoned socket is left behind
+	return rep
+}
+
+// TestReconnect: seat 0's socket goes away while its trump is unanswered
+// (closed before the gateway applied it, or drained with bye shutdown
+// after it was applied). The client reconnects to the next gateway of the
+// list that takes it (passing over one that refuses with 503), says hello
+// with the token of its first hello, syncs from the last seq it had,
+// sends the trump again with the same id, and the match completes with
+// the trump applied once.
+func TestReconnect(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		onTrump func(f *tableFake, c *fakeConn, id, suit string, n int)
+		syncGot int // events the sync must send
+	}{
+		{"socket closed, trump not applied", func(f *tableFake, c *fakeConn, id, suit string, n int) {
+			if n == 1 {
+				kill(c)
+				return
+			}
+			a := f.apply(id, suit)
+			f.finish()
+			c.raw(a)
+		}, 0},
+		{"bye shutdown, trump applied", func(f *tableFake, c *fakeConn, id, suit string, n int) {
+			f.apply(id, suit, 0) // seat 0 gets its trump_chosen from the sync
+			byeShutdown(c)
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newTableFake(t, tc.onTrump)
+			rep := runTableFake(t, f, Options{})
+			if rep.Completed != 1 || len(rep.Errors) > 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			// Seat 1 started at the refusing gateway and went on to b.
+			want := []string{"a 0 ", "b 1 ", "b 2 ", "a 3 ", "b 0 tok-0"}
+			if strings.Join(f.hellos, ",") != strings.Join(want, ",") {
+				t.Fatalf("hellos %q, want %q", f.hellos, want)
+			}
+			seqBefore := 8 // table, table, match_started, hand_started, 4 × cards_dealt
+			if len(f.syncs) != 1 || f.syncs[0] != "b 0 "+strconv.Itoa(seqBefore)+" -" {
+				t.Fatalf("syncs %q, want seat 0 on b after %d without epoch", f.syncs, seqBefore)
+			}
+			if len(f.trumps) != 2 || f.trumps[0] != f.trumps[1] || len(f.applied) != 1 {
+				t.Fatalf("trumps %q (want one sent twice with the same id), applied %q", f.trumps, f.applied)
+			}
+			if rep.Reconnects != 1 || len(rep.ReconnectTimes) != 1 || rep.ReconnectLatency.Max <= 0 ||
+				rep.ReconnectLatency.Max != rep.ReconnectLatency.P50 || rep.Moves != 1 || rep.DroppedMoves != 0 {
+				t.Fatalf("reconnects %d %v %+v, moves %d, dropped %d", rep.Reconnects, rep.ReconnectTimes,
+					rep.ReconnectLatency, rep.Moves, rep.DroppedMoves)
+			}
+			if r := rep.Results[0]; r.Score != [2]int{3, 0} || r.Winner != 0 || len(r.Hands) != 1 {
+				t.Fatalf("result %+v", r)
+			}
+		})
+	}
+}
+
+// TestNoReconnectOrKick: with NoReconnect a lost socket fails the match;
+// and a bye replaced, or a close 1008 (a kick), fails it in any case.
+func TestNoReconnectOrKick(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		onTrump func(f *tableFake, c *fakeConn, id, suit string, n int)
+		err     string
+	}{
+		{"no reconnect, closed", Options{NoReconnect: true}, func(_ *tableFake, c *fakeConn, _, _ string, _ int) { kill(c) }, "connection lost"},
+		{"no reconnect, bye shutdown", Options{NoReconnect: true}, func(_ *tableFake, c *fakeConn, _, _ string, _ int) { byeShutdown(c) }, "bye shutdown"},
+		{"replaced", Options{}, func(_ *tableFake, c *fakeConn, _, _ string, _ int) {
+			byeClose(c, "replaced", websocket.CloseNormalClosure)
+		}, `bye "replaced"`},
+		{"logged out", Options{}, func(_ *tableFake, c *fakeConn, _, _ string, _ int) {
+			byeClose(c, "logged_out", websocket.ClosePolicyViolation)
+		}, `bye "logged_out"`},
+		{"closed 1008", Options{}, func(_ *tableFake, c *fakeConn, _, _ string, _ int) {
+			c.mu.Lock()
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "flood"), time.Now().Add(time.Second))
+			c.mu.Unlock()
+		}, "closed by the server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newTableFake(t, tc.onTrump)
+			rep := runTableFake(t, f, tc.opts)
+			if rep.Completed != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], tc.err) {
+				t.Fatalf("report %+v, want one error with %q", rep, tc.err)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.hellos) != 4 || len(f.syncs) != 0 || rep.Reconnects != 0 {
+				t.Fatalf("hellos %q, syncs %q, reconnects %d: the client tried to come back", f.hellos, f.syncs, rep.Reconnects)
+			}
+		})
+	}
+}
+
+// resyncView is seat s's view of the rebuilt table: still hand 0 and
+// seat 0 the Hakem to choose trump, but from other cards than the first
+// deal (seat 0 now holds mostly spades).
+func resyncView(s int) map[string]any {
+	cards := [4][]string{{"AS", "KS", "QS", "2D", "3C"}, {"7H", "8H", "9H", "TH", "JH"},
+		{"4D", "5D", "6D", "7D", "8D"}, {"2C", "4C", "5C", "6C", "7C"}}
+	return map[string]any{"seat": s, "rules": map[string]any{"target": 3}, "phase": "trump", "hand": 0, "hakem": 0,
+		"dealer": 3, "trump": nil, "turn": 0, "cards": cards[s], "legal": []string{}, "hand_sizes": []int{5, 5, 5, 5},
+		"trick": map[string]any{"leader": 0, "plays": []any{}}, "done": []any{}, "tricks": []int{0, 0},
+		"score": []int{0, 0}, "results": []any{}, "winner": nil}
+}
+
+// TestResync: while seat 0's first trump is pending the table is rebuilt
+// (a resync to every seat, 3 seqs back, with another deal) and the trump
+// is answered not_your_turn. The client adopts the resync, drops the
+// move, and decides again from the new cards (spades, not hearts). That
+// second trump's socket is then lost: the reconnect syncs from the
+// resync's seq with its epoch, the trump is sent again with its id, and
+// the match completes; the leak check accepts the resync's cards.
+func TestResync(t *testing.T) {
+	const restoredSeq, epoch = 5, 2
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+		switch n {
+		case 1:
+			back := len(f.log) - restoredSeq
+			f.log = f.log[:restoredSeq]
+			for s, sc := range f.conns {
+				sc.send(map[string]any{"type": "resync", "table": "t1", "seq": restoredSeq, "epoch": epoch,
+					"reason": "restored", "back": back, "table_info": fakeMeta("playing", 1), "view": resyncView(s)})
+			}
+			f.answers[id] = []byte(`{"type":"error","id":"` + id + `","code":"not_your_turn","message":"not your turn"}`)
+			c.raw(f.answers[id])
+		case 2:
+			kill(c)
+		default:
+			a := f.apply(id, suit)
+			f.finish()
+			c.raw(a)
+		}
+	})
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 1 || len(rep.Errors) > 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := func(i int) string { return strings.Fields(f.trumps[i])[0] }
+	if len(f.trumps) != 3 || !strings.HasSuffix(f.trumps[0], " H") || f.trumps[1] != f.trumps[2] ||
+		!strings.HasSuffix(f.trumps[1], " S") || ids(0) == ids(1) {
+		t.Fatalf("trumps %q: want H, then S from the resync's cards with a new id, sent twice", f.trumps)
+	}
+	if want := "b 0 " + strconv.Itoa(restoredSeq) + " " + strconv.Itoa(epoch); len(f.syncs) != 1 || f.syncs[0] != want {
+		t.Fatalf("syncs %q, want %q", f.syncs, want)
+	}
+	if rep.Resyncs != 4 || rep.Reconnects != 1 || rep.DroppedMoves != 1 || rep.Moves != 1 {
+		t.Fatalf("resyncs %d, reconnects %d, dropped %d, moves %d", rep.Resyncs, rep.Reconnects, rep.DroppedMoves, rep.Moves)
+	}
+	if r := rep.Results[0]; r.Score != [2]int{3, 0} || len(r.Hands) != 1 || r.Hands[0].Trump.String() != "S" {
+		t.Fatalf("result %+v", r)
+	}
+	b, _ := json.Marshal(rep)
+	for _, k := range []string{`"reconnects":1`, `"reconnect_ms":{"p50":`, `"resyncs":4`, `"dropped_moves":1`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("report JSON %s lacks %s", b, k)
+		}
+	}
+}
+
+// TestRulesErrorWithoutChangeFails: a move refused by the rules with no
+// resync, snapshot or reconnect since it was sent is the bot's fault and
+// fails the match; only a changed state excuses it.
+func TestRulesErrorWithoutChangeFails(t *testing.T) {
+	f := newTableFake(t, func(_ *tableFake, c *fakeConn, id, _ string, _ int) {
+		c.raw([]byte(`{"type":"error","id":"` + id + `","code":"not_your_turn","message":"not your turn"}`))
+	})
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "move refused: not_your_turn") {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for n, base := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond,
+		4: 800 * time.Millisecond, 5: 1600 * time.Millisecond, 6: 2 * time.Second, 40: 2 * time.Second} {
+		lo, hi := base/2, base*3/2
+		for range 50 {
+			if d := backoff(n); d < lo || d > hi {
+				t.Fatalf("backoff(%d) = %v, want %v..%v", n, d, lo, hi)
+			}
+		}
+	}
+}
+
+// TestStopwatch: a card is timed when all four clients saw it live, not
+// when one got it in a catch-up or it was sent again; played again after
+// a resync took it back, it is timed afresh.
+func TestStopwatch(t *testing.T) {
+	w := newStopwatch()
+	w.start("0/0/AS")
+	for range 4 {
+		w.saw("0/0/AS")
+	}
+	w.start("0/1/KS")
+	w.untime("0/1/KS")
+	for range 4 {
+		w.saw("0/1/KS")
+	}
+	w.start("0/2/QS")
+	for range 3 {
+		w.saw("0/2/QS")
+	}
+	w.untime("0/2/QS") // the fourth client caught up by sync
+	if n := len(w.latencies()); n != 1 {
+		t.Fatalf("%d moves timed, want 1", n)
+	}
+	w.start("0/1/KS") // the same card again, after a resync
+	for range 4 {
+		w.saw("0/1/KS")
+	}
+	if n := len(w.latencies()); n != 2 {
+		t.Fatalf("%d moves timed, want 2", n)
+	}
+}
