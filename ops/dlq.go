@@ -72,6 +72,15 @@ func RecordFailure(ctx context.Context, s Store, t *asynq.Task, err error) (ok b
 	return rerr == nil, rerr
 }
 
+// RecordArchived records a task in asynq's archive as a dead letter (once:
+// recording it again changes nothing). The reconciler calls it before it
+// runs an archived persist task again, so the failure stays on record.
+func RecordArchived(ctx context.Context, s Store, ti *asynq.TaskInfo) error {
+	_, err := s.RecordDeadLetter(ctx, pgstore.DeadLetter{TaskID: ti.ID, TaskType: ti.Type,
+		Queue: ti.Queue, Payload: ti.Payload, Error: ti.LastErr, Retried: ti.Retried, ArchivedAt: ti.LastFailedAt})
+	return err
+}
+
 // Entry is one dead letter as `hokm ops dlq list` shows it.
 type Entry struct {
 	ID          int64      `json:"id"`
@@ -137,9 +146,7 @@ func (q *DLQ) Sync(ctx context.Context) (int, error) {
 				return n, fmt.Errorf("ops: list archived %s: %w", queue, err)
 			}
 			for _, ti := range list {
-				if _, err := q.Store.RecordDeadLetter(ctx, pgstore.DeadLetter{TaskID: ti.ID, TaskType: ti.Type,
-					Queue: ti.Queue, Payload: ti.Payload, Error: ti.LastErr, Retried: ti.Retried,
-					ArchivedAt: ti.LastFailedAt}); err != nil {
+				if err := RecordArchived(ctx, q.Store, ti); err != nil {
 					return n, err
 				}
 				n++

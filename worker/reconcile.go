@@ -84,8 +84,19 @@ type Reconciler struct {
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
 	MaxRetry  int
-	Now       func() time.Time // nil: time.Now
-	Log       *slog.Logger     // nil: slog.Default()
+	// Journal, when set, is PostgreSQL's table journal: finished matches it
+	// holds that are not stored (their ledger entry and persist task were
+	// lost with Redis) are persisted too; Decode opens a journal row.
+	Journal interface {
+		FinishedUnstored(ctx context.Context, before time.Time, limit int) ([]pgstore.LiveTable, error)
+	}
+	Decode func(pgstore.LiveTable) (table.Table, error)
+	// DeadLetters, when set, records an archived persist task before the
+	// reconciler runs it again, so `hokm ops dlq list` still shows that it
+	// failed (the task server's own record may have failed with PostgreSQL).
+	DeadLetters func(ctx context.Context, info *asynq.TaskInfo) error
+	Now         func() time.Time // nil: time.Now
+	Log         *slog.Logger     // nil: slog.Default()
 }
 
 // Run reconciles the ledger once.
@@ -127,21 +138,95 @@ func (r *Reconciler) Run(ctx context.Context) (ReconcileReport, error) {
 			}
 			continue
 		}
-		rep.Missing = append(rep.Missing, id)
-		fixed, err := r.fix(ctx, id)
-		if err != nil {
+		if err := r.missing(ctx, &rep, id, r.ledgerRecord(id)); err != nil {
 			return rep, err
 		}
-		if fixed {
-			rep.Fixed = append(rep.Fixed, id)
-			metrics.ReconcileFixed.Inc()
-			log.WarnContext(ctx, "reconcile: match missing in PostgreSQL re-enqueued", "match_id", id)
-		} else {
-			rep.InFlight = append(rep.InFlight, id)
-		}
+	}
+	if err := r.fromJournal(ctx, &rep, now()); err != nil {
+		return rep, err
 	}
 	metrics.ReconcileMissing.Set(float64(len(rep.Missing)))
 	return rep, nil
+}
+
+// journalBatch bounds the journal's finished matches one run looks at.
+const reconcileJournalBatch = 200
+
+// fromJournal persists the finished matches the table journal holds and
+// PostgreSQL does not (idle for a minute, so a persist task in flight has
+// had its chance), unless the ledger pass saw them already.
+func (r *Reconciler) fromJournal(ctx context.Context, rep *ReconcileReport, now time.Time) error {
+	if r.Journal == nil || r.Decode == nil {
+		return nil
+	}
+	rows, err := r.Journal.FinishedUnstored(ctx, now.Add(-time.Minute), reconcileJournalBatch)
+	if err != nil {
+		return fmt.Errorf("reconcile: journal: %w", err)
+	}
+	seen := make(map[string]bool, len(rep.Missing))
+	for _, id := range rep.Missing {
+		seen[id] = true
+	}
+	for _, row := range rows {
+		if seen[row.MatchID] {
+			continue
+		}
+		rep.Checked++
+		err := r.missing(ctx, rep, row.MatchID, func(context.Context) (table.MatchRecord, error) {
+			t, err := r.Decode(row)
+			if err != nil {
+				return table.MatchRecord{}, err
+			}
+			if t.MatchID() != row.MatchID || t.Status != table.Finished {
+				return table.MatchRecord{}, fmt.Errorf("journal row of %s holds %s (%s)", row.MatchID, t.MatchID(), t.Status)
+			}
+			return t.MatchRecord(), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missing makes sure match id, finished but not in PostgreSQL, gets
+// persisted (record gives its record if a new task is needed).
+func (r *Reconciler) missing(ctx context.Context, rep *ReconcileReport, id string, record func(context.Context) (table.MatchRecord, error)) error {
+	rep.Missing = append(rep.Missing, id)
+	fixed, err := r.fix(ctx, id, record)
+	if err != nil {
+		return err
+	}
+	if fixed {
+		rep.Fixed = append(rep.Fixed, id)
+		metrics.ReconcileFixed.Inc()
+		r.logger().WarnContext(ctx, "reconcile: match missing in PostgreSQL re-enqueued", "match_id", id)
+	} else {
+		rep.InFlight = append(rep.InFlight, id)
+	}
+	return nil
+}
+
+func (r *Reconciler) logger() *slog.Logger {
+	if r.Log == nil {
+		return slog.Default()
+	}
+	return r.Log
+}
+
+// ledgerRecord reads match id's record from the ledger.
+func (r *Reconciler) ledgerRecord(id string) func(context.Context) (table.MatchRecord, error) {
+	return func(ctx context.Context) (table.MatchRecord, error) {
+		var m table.MatchRecord
+		raw, err := r.Ledger.RDB.HGet(ctx, r.Ledger.recKey(), id).Bytes()
+		if err != nil {
+			return m, fmt.Errorf("reconcile: ledger record of %s: %w", id, err)
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return m, fmt.Errorf("reconcile: decode ledger record of %s: %w", id, err)
+		}
+		return m, nil
+	}
 }
 
 func (r *Reconciler) forget(ctx context.Context, id string) error {
@@ -157,10 +242,11 @@ func (r *Reconciler) forget(ctx context.Context, id string) error {
 }
 
 // fix makes sure a persist task of match id will run: an archived task is
-// run again, a completed one (its match deleted since) or none at all is
-// replaced by a fresh task from the ledger. A task still pending, scheduled
-// or retrying is left alone (fixed is false).
-func (r *Reconciler) fix(ctx context.Context, id string) (fixed bool, err error) {
+// recorded as a dead letter and run again, a completed one (its match
+// deleted since) or none at all is replaced by a fresh task of record's
+// match. A task still pending, scheduled or retrying is left alone (fixed
+// is false).
+func (r *Reconciler) fix(ctx context.Context, id string, record func(context.Context) (table.MatchRecord, error)) (fixed bool, err error) {
 	taskID := tasks.PersistMatchTaskID(id)
 	info, err := r.Inspector.GetTaskInfo(tasks.QueuePersist, taskID)
 	switch {
@@ -168,6 +254,11 @@ func (r *Reconciler) fix(ctx context.Context, id string) (fixed bool, err error)
 	case err != nil:
 		return false, fmt.Errorf("reconcile: task of %s: %w", id, err)
 	case info.State == asynq.TaskStateArchived:
+		if r.DeadLetters != nil {
+			if err := r.DeadLetters(ctx, info); err != nil {
+				return false, fmt.Errorf("reconcile: record dead letter of %s: %w", id, err)
+			}
+		}
 		if err := r.Inspector.RunTask(tasks.QueuePersist, taskID); err != nil {
 			return false, fmt.Errorf("reconcile: run archived task of %s: %w", id, err)
 		}
@@ -179,13 +270,9 @@ func (r *Reconciler) fix(ctx context.Context, id string) (fixed bool, err error)
 	default:
 		return false, nil
 	}
-	raw, err := r.Ledger.RDB.HGet(ctx, r.Ledger.recKey(), id).Bytes()
+	m, err := record(ctx)
 	if err != nil {
-		return false, fmt.Errorf("reconcile: ledger record of %s: %w", id, err)
-	}
-	var m table.MatchRecord
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return false, fmt.Errorf("reconcile: decode ledger record of %s: %w", id, err)
+		return false, err
 	}
 	task, err := tasks.NewPersistMatchTask(m, r.MaxRetry)
 	if err != nil {

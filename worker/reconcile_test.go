@@ -62,7 +62,15 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 	env := newPersistEnv(t, rdb, counting)
 	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
 	ledger := &Ledger{RDB: rdb, Keys: keys}
-	r := &Reconciler{Ledger: ledger, Store: pg, Client: env.client, Inspector: env.inspector, MaxRetry: 3}
+	var deadLetters []string // recorded before an archived task is run again
+	r := &Reconciler{Ledger: ledger, Store: pg, Client: env.client, Inspector: env.inspector, MaxRetry: 3,
+		DeadLetters: func(_ context.Context, ti *asynq.TaskInfo) error {
+			if ti.State != asynq.TaskStateArchived {
+				t.Errorf("dead letter of a task in state %v", ti.State)
+			}
+			deadLetters = append(deadLetters, ti.ID)
+			return nil
+		}}
 	exists := func(id string) bool { ok, err := pg.MatchExists(ctx, id); return err == nil && ok }
 
 	// Match a: persisted, its task completed, then its rows deleted.
@@ -104,6 +112,9 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 	}
 	if len(rep.Missing) != 2 || len(rep.Fixed) != 2 {
 		t.Fatalf("first run: %+v, want a and b missing and fixed", rep)
+	}
+	if len(deadLetters) != 1 || deadLetters[0] != tasks.PersistMatchTaskID(b.MatchID) {
+		t.Fatalf("dead letters recorded %v, want b's archived task", deadLetters)
 	}
 	if got := metricValue(metrics.ReconcileMissing); got != 2 {
 		t.Errorf("hokm_reconcile_missing %v, want 2", got)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
@@ -19,6 +20,7 @@ import (
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tasks"
 )
 
 // recEnv is a table played by four people through a processor whose
@@ -431,5 +433,53 @@ func TestHandsSealedAtRest(t *testing.T) {
 	}
 	if !strings.Contains(dump.String(), `"cards_dealt"`) {
 		t.Fatal("the dump has no deal at all: the check saw nothing")
+	}
+}
+
+// A match finished just before Redis was lost — its ledger entry and
+// persist task gone with it — is found in the table journal by the
+// reconciler and enqueued for persistence again.
+func TestReconcileFindsFinishedMatchInJournal(t *testing.T) {
+	e := newRecEnv(t)
+	for e.load().Table.Status == table.Playing {
+		e.move()
+	}
+	e.flush()
+	fin := e.load()
+	id := fin.Table.MatchID()
+	e.wipe()
+	arq, _ := testenv.Redis(t, reconcileRedisDB, true)
+	client, insp := asynq.NewClientFromRedisClient(arq), asynq.NewInspectorFromRedisClient(arq)
+	r := &Reconciler{Ledger: &Ledger{RDB: e.rdb, Keys: e.store.Keys()}, Store: e.pg, Client: client, Inspector: insp,
+		MaxRetry: 3, Journal: e.pg,
+		Decode: func(row pgstore.LiveTable) (table.Table, error) { return e.store.DecodeDurable(durableOf(&row)) },
+		Now:    func() time.Time { return time.Now().Add(2 * time.Minute) }} // the row is idle long enough
+	rep, err := r.Run(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Fixed) != 1 || rep.Fixed[0] != id {
+		t.Fatalf("report %+v, want %s fixed", rep, id)
+	}
+	info, err := insp.GetTaskInfo(tasks.QueuePersist, tasks.PersistMatchTaskID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tasks.ParsePersistMatch(asynq.NewTask(info.Type, info.Payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fin.Table.MatchRecord()
+	if p.Match.MatchID != id || p.Match.Score != want.Score || p.Match.Winner != want.Winner ||
+		len(p.Match.Record.Actions) != len(want.Record.Actions) {
+		t.Fatalf("queued %s score %v winner %d, %d actions; want %v %d %d", p.Match.MatchID, p.Match.Score,
+			p.Match.Winner, len(p.Match.Record.Actions), want.Score, want.Winner, len(want.Record.Actions))
+	}
+	// Once stored, the journal's row is no longer reported.
+	if _, err := e.pg.PersistMatch(e.ctx, &p.Match); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := e.pg.FinishedUnstored(e.ctx, time.Now().Add(time.Minute), 10); err != nil || len(rows) != 0 {
+		t.Fatalf("unstored finished rows after persisting: %d, %v", len(rows), err)
 	}
 }

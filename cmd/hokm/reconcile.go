@@ -38,9 +38,15 @@ func runReconcileTool(args []string, stdout, stderr io.Writer) int {
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := app.NewReconciler(store, pgstore.New(pool), cfg.PersistRetries, log)
+	pg := pgstore.New(pool)
+	seal := &app.StateSealer{} // the journal's finished matches are sealed
+	if err := seal.Load(ctx, cfg, pg, log); err != nil {
+		fmt.Fprintf(stderr, "hokm ops reconcile: %v\n", err)
+		return 1
+	}
+	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions, Seal: seal})
+	r := app.NewReconciler(store, pg, cfg.PersistRetries, log)
 	defer r.Client.Close()
 	rep, err := r.Run(ctx)
 	if err != nil {

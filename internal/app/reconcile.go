@@ -7,6 +7,8 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/fx"
 
+	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tasks"
@@ -44,7 +46,11 @@ func NewReconciler(store *redisstore.Store, pg *pgstore.Store, maxRetry int, log
 	return &worker.Reconciler{
 		Ledger: &worker.Ledger{RDB: rdb, Keys: store.Keys()}, Store: pg,
 		Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),
-		MaxRetry: maxRetry, Log: log,
+		MaxRetry: maxRetry, Log: log, Journal: pg,
+		Decode: func(row pgstore.LiveTable) (table.Table, error) {
+			return store.DecodeDurable(redisstore.Durable{ID: row.ID, Epoch: row.Epoch, Seq: row.Seq, Meta: row.Meta, State: row.State})
+		},
+		DeadLetters: func(ctx context.Context, ti *asynq.TaskInfo) error { return ops.RecordArchived(ctx, pg, ti) },
 	}
 }
 

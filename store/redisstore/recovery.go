@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
 )
 
 // Surviving Redis. A table's state is journaled to PostgreSQL behind the
@@ -205,4 +208,20 @@ func (s *Store) EachTable(ctx context.Context, fn func(ids []string) error) erro
 			return nil
 		}
 	}
+}
+
+// DecodeDurable decodes a journaled table (opening its sealed state).
+func (s *Store) DecodeDurable(d Durable) (table.Table, error) {
+	var t table.Table
+	if err := json.Unmarshal(d.Meta, &t.Meta); err != nil {
+		return t, fmt.Errorf("table %s meta: %w", d.ID, err)
+	}
+	if t.Match == 0 {
+		return t, nil
+	}
+	st, err := s.openState(d.ID, d.Seq, d.State)
+	if err != nil {
+		return t, err
+	}
+	return t, decodeState(&t, st)
 }
