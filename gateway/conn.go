@@ -38,6 +38,7 @@ type conn struct {
 	user  string // set by claimUser, under srv.mu
 
 	replaced atomic.Bool // closed because a newer socket of the user took over
+	queued   atomic.Bool // waiting in the quick-match queue (joined, not matched or cancelled)
 
 	stopOnce  sync.Once
 	stop      chan struct{} // the writer says bye and closes
@@ -132,6 +133,7 @@ func (c *conn) replace() {
 // matched follows a table quick match seated the user at, so the socket
 // gets its snapshot (now, or once the seat is taken) and its events.
 func (c *conn) matched(tableID string) {
+	c.queued.Store(false)
 	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.RedisTimeout)
 	defer cancel()
 	if !c.track(tableID) {

@@ -27,13 +27,17 @@ type hub struct {
 	done    chan struct{} // closed when the receive loop has ended
 	globals map[string]func(payload string)
 	onUser  func(t *hubTable, payload string) // a message on a user channel (under mu)
+	// onResubscribe, when set, is told of a global channel subscribed again
+	// after a reconnection (under mu: it must not block).
+	onResubscribe func(ch string)
 
 	subMu sync.Mutex // orders SUBSCRIBE/UNSUBSCRIBE with the state below
 
-	mu     sync.Mutex
-	chans  map[string]*hubTable      // by channel name
-	want   map[string]int            // subscribe confirmations still to come, by channel
-	byConn map[*conn]map[string]bool // channels by socket
+	mu      sync.Mutex
+	chans   map[string]*hubTable      // by channel name
+	started map[string]bool           // global channels confirmed at least once
+	want    map[string]int            // subscribe confirmations still to come, by channel
+	byConn  map[*conn]map[string]bool // channels by socket
 }
 
 // hubTable is one subscribed table or user channel.
@@ -72,6 +76,7 @@ func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, g
 		ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
 		globals: globals, onUser: onUser,
 		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
+		started: map[string]bool{},
 	}
 	ch := h.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
 	go h.run(ch)
@@ -214,6 +219,10 @@ func (h *hub) confirmed(ch string) {
 	}
 	t := h.chans[ch]
 	if t == nil {
+		if h.globals[ch] != nil && h.onResubscribe != nil && h.started[ch] {
+			h.onResubscribe(ch)
+		}
+		h.started[ch] = true
 		return
 	}
 	if !t.up {

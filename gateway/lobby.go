@@ -62,7 +62,31 @@ func (c *conn) quickMatch(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	}
+	c.queued.Store(req.Type == protocol.TypeQuickMatch)
 	c.push(protocol.AppendAck(nil, req.ID, nil))
+}
+
+// requeue puts the sockets still waiting for a quick match back in the
+// queue: called when the hub reconnected to Redis, which may have lost the
+// queue (restarted empty, or failed over). Joining again keeps a place
+// that is still there.
+func (s *Server) requeue() {
+	s.mu.Lock()
+	var waiting []*conn
+	for c := range s.conns {
+		if c.queued.Load() && c.sess != nil {
+			waiting = append(waiting, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range waiting {
+		ctx, cancel := context.WithTimeout(s.ctx, s.opts.RedisTimeout)
+		err := s.store.JoinQueue(ctx, c.sess.User, c.sess.Name, time.Now())
+		cancel()
+		if err != nil {
+			s.log.Warn("putting a waiting player back in the quick-match queue failed", "err", err)
+		}
+	}
 }
 
 // watch starts or stops watching a table as a spectator. A user seated
@@ -77,7 +101,7 @@ func (c *conn) watch(ctx context.Context, req *protocol.Request) {
 	l, err := c.srv.store.LoadTable(ctx, req.Table)
 	switch {
 	case errors.Is(err, redisstore.ErrNotFound):
-		c.sendError(req.ID, protocol.CodeTableNotFound, "")
+		c.sendError(req.ID, c.srv.missingTable(ctx, protocol.CodeTableNotFound), "")
 		return
 	case err != nil:
 		c.srv.log.Warn("loading a table to watch failed", "table", req.Table, "err", err)

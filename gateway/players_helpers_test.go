@@ -14,6 +14,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/worker"
 )
@@ -41,6 +42,10 @@ func setupReal(t *testing.T, gateways int, opts Options) *realEnv {
 	if err := cons.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// As the worker's recovery does at start: this Redis's tables are checked.
+	if err := worker.NewRecovery(st, noJournal{}, proc, worker.RecoveryOptions{}).Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -53,6 +58,17 @@ func setupReal(t *testing.T, gateways int, opts Options) *realEnv {
 		e.urls = append(e.urls, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?v=1")
 	}
 	return e
+}
+
+// noJournal is an empty table journal.
+type noJournal struct{}
+
+func (noJournal) LiveTables(context.Context, time.Time, string, int) ([]pgstore.LiveTable, error) {
+	return nil, nil
+}
+
+func (noJournal) LiveTable(context.Context, string, time.Time) (*pgstore.LiveTable, error) {
+	return nil, nil
 }
 
 // matchmaker runs a matchmaker with wait on e's store until the test ends.

@@ -423,3 +423,33 @@ func TestReplacedAcrossGateways(t *testing.T) {
 	second.ok(protocol.Request{Type: protocol.TypeAddBots, ID: "s2", Table: td.Table})
 	second.quiet(300*time.Millisecond, "bye to the new socket", func(f *frame) bool { return f.Type == protocol.TypeBye })
 }
+
+// TestQueueRejoinedAfterRedisLostIt: a player waiting for a quick match is
+// put back in the queue when the gateway's hub reconnects (Redis may have
+// lost the queue); a player who cancelled is not.
+func TestQueueRejoinedAfterRedisLostIt(t *testing.T) {
+	e := setupReal(t, 1, Options{})
+	waiting, u1 := e.guest(0, "waiting")
+	cancelled, _ := e.guest(0, "cancelled")
+	waiting.ok(protocol.Request{Type: protocol.TypeQuickMatch})
+	cancelled.ok(protocol.Request{Type: protocol.TypeQuickMatch})
+	cancelled.ok(protocol.Request{Type: protocol.TypeQuickMatchCancel})
+	ctx := context.Background()
+	k := e.store.Keys()
+	if err := e.rdb.Del(ctx, k.Matchmaking(), k.MatchmakingNames()).Err(); err != nil { // lost with Redis
+		t.Fatal(err)
+	}
+	// The hub's global channels confirmed again: a reconnection.
+	e.srvs[0].hub.confirmed(k.Kick())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		users, err := e.rdb.ZRange(ctx, k.Matchmaking(), 0, -1).Result()
+		if err == nil && len(users) == 1 && users[0] == u1.User {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue after the reconnection: %v %v, want only %s", users, err, u1.User)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -162,6 +162,11 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 		keys.LobbyEvents(): s.lobbyChanged,
 		keys.Kick():        s.kicked,
 	}, s.userMessage)
+	s.hub.onResubscribe = func(ch string) {
+		if ch == keys.Kick() { // once per reconnection: Redis may have lost the queue
+			go s.requeue()
+		}
+	}
 	return s
 }
 
@@ -452,6 +457,16 @@ func (s *Server) pushLobby() {
 		}
 		s.lobbyMu.Unlock()
 	}
+}
+
+// missingTable is the answer to a request for a table Redis does not have:
+// unavailable (retry) while the tables of the Redis server in use are still
+// being recovered after a restart or failover, else code.
+func (s *Server) missingTable(ctx context.Context, code game.Code) game.Code {
+	if _, pending, err := s.store.RecoveryNeeded(ctx); err != nil || pending {
+		return protocol.CodeUnavailable
+	}
+	return code
 }
 
 // connCount is the number of sockets being served (for tests).

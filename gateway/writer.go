@@ -150,10 +150,7 @@ func (w *writer) watch(v watchItem) error {
 		f.watch = false
 		ctx, cancel := w.ctx()
 		defer cancel()
-		if code := w.missingTableCode(ctx); code == protocol.CodeUnavailable {
-			return w.sendError(v.id, code)
-		}
-		return w.sendError(v.id, protocol.CodeTableNotFound)
+		return w.sendError(v.id, w.srv.missingTable(ctx, protocol.CodeTableNotFound))
 	}
 	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, f.last)
 	return w.write(websocket.TextMessage, w.buf)
@@ -439,7 +436,7 @@ func (w *writer) sync(v syncItem) error {
 	defer cancel()
 	l, err := w.srv.store.LoadTable(ctx, v.table)
 	if errors.Is(err, redisstore.ErrNotFound) {
-		return w.sendError(v.id, w.missingTableCode(ctx))
+		return w.sendError(v.id, w.srv.missingTable(ctx, protocol.CodeNotInGame))
 	}
 	if err != nil {
 		w.srv.log.Warn("loading a table for sync failed", "table", v.table, "err", err)
@@ -485,16 +482,6 @@ func (w *writer) sync(v syncItem) error {
 	}
 	w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, seq)
 	return w.write(websocket.TextMessage, w.buf)
-}
-
-// missingTableCode is the answer to a request for a table Redis does not
-// have: unavailable (retry) while Redis's tables are still being recovered
-// after a restart or failover, else not_in_game.
-func (w *writer) missingTableCode(ctx context.Context) game.Code {
-	if _, pending, err := w.srv.store.RecoveryNeeded(ctx); err != nil || pending {
-		return protocol.CodeUnavailable
-	}
-	return protocol.CodeNotInGame
 }
 
 func (w *writer) sendError(id string, code game.Code) error {
