@@ -108,4 +108,6 @@ func (r *sideRedis) client(hooks ...redis.Hook) *redis.Client {
 	return c
 }
 
-func (r *sideRedis) String() string { return fmt.Sprintf("redis-server pid %d on %s", r.cmd.Process.Pid, r.addr()) }
+func (r *sideRedis) String() string {
+	return fmt.Sprintf("redis-server pid %d on %s", r.cmd.Process.Pid, r.addr())
+}
