@@ -16,6 +16,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -220,8 +221,23 @@ type CheckpointHook struct {
 	Timeout time.Duration // of the direct write; 0: 2 s
 	Log     *slog.Logger  // nil: slog.Default()
 
-	mu   sync.Mutex
-	done map[string]int // match id → hands checkpointed by this process
+	mu    sync.Mutex
+	done  map[string]int      // match id → hands checkpointed by this process
+	quiet *logthrottle.Logger // one failed write per hand end during an outage
+}
+
+// failures is the hook's throttled log, made on first use.
+func (h *CheckpointHook) failures() *logthrottle.Logger {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.quiet == nil {
+		log := h.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		h.quiet = logthrottle.New(log, logthrottle.DefaultInterval)
+	}
+	return h.quiet
 }
 
 // AfterChange checkpoints the hand that just ended, if any: the state is
@@ -268,15 +284,13 @@ func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error 
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	inserted, err := h.Store.WriteCheckpoint(wctx, c)
 	cancel()
+	const failed = "checkpoint write failed, queued"
 	if err == nil {
 		metrics.CheckpointsWritten.WithLabelValues(map[bool]string{true: "direct", false: "duplicate"}[inserted]).Inc()
+		h.failures().Recovered(failed)
 		return nil
 	}
-	log := h.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.WarnContext(ctx, "checkpoint write failed, queued", "match_id", c.MatchID, "hand_no", c.HandNo, "err", err)
+	h.failures().Log(ctx, slog.LevelWarn, failed, failed, "match_id", c.MatchID, "hand_no", c.HandNo, "err", err)
 	task, terr := tasks.NewPersistCheckpointTask(tasks.PersistCheckpoint{
 		MatchID: c.MatchID, HandNo: c.HandNo, TableID: c.TableID, State: c.State, Results: c.Results, Score: c.Score,
 	})

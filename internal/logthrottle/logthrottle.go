@@ -94,8 +94,8 @@ func (l *Logger) Log(ctx context.Context, level slog.Level, key, msg string, arg
 
 // Recovered ends key's run: if anything was logged under key since the
 // last Recovered, it writes "<msg>: recovered" at Info with the number of
-// failures, how many of them were never written, and how long the run
-// lasted. The next failure is written at once again. Without a run it
+// failures, how many of them were never written, how long the run
+// lasted, and the key when it is not the message. The next failure is written at once again. Without a run it
 // writes nothing (cheap enough to call after every success).
 func (l *Logger) Recovered(key string) {
 	l.mu.Lock()
@@ -103,7 +103,7 @@ func (l *Logger) Recovered(key string) {
 	delete(l.runs, key)
 	l.mu.Unlock()
 	if r != nil {
-		l.recovered(r)
+		l.recovered(key, r)
 	}
 }
 
@@ -114,12 +114,16 @@ func (l *Logger) RecoveredAll() {
 	runs := l.runs
 	l.runs = map[string]*run{}
 	l.mu.Unlock()
-	for _, r := range runs {
-		l.recovered(r)
+	for key, r := range runs {
+		l.recovered(key, r)
 	}
 }
 
-func (l *Logger) recovered(r *run) {
-	l.log.Info(r.msg+": recovered", "failures", r.count, "suppressed", r.count-r.lines,
-		"duration", l.now().Sub(r.first).Round(time.Millisecond).String())
+func (l *Logger) recovered(key string, r *run) {
+	args := []any{"failures", r.count, "suppressed", r.count - r.lines,
+		"duration", l.now().Sub(r.first).Round(time.Millisecond).String()}
+	if key != r.msg {
+		args = append(args, "key", key)
+	}
+	l.log.Info(r.msg+": recovered", args...)
 }

@@ -106,8 +106,13 @@ func TestKeysAreApart(t *testing.T) {
 		t.Fatalf("after the interval: %v", lines)
 	}
 	l.RecoveredAll()
-	if lines := rec.take(); len(lines) != 2 {
-		t.Fatalf("RecoveredAll wrote %d lines, want one per key", len(lines))
+	lines = rec.take()
+	if len(lines) != 2 || lines[0].Message != "task failed: recovered" {
+		t.Fatalf("RecoveredAll wrote %v, want one line per key", lines)
+	}
+	keys := map[any]bool{attrs(lines[0])["key"]: true, attrs(lines[1])["key"]: true}
+	if !keys["task failed persist:match"] || !keys["task failed stats:recompute"] {
+		t.Fatalf("recovered lines name %v", keys)
 	}
 	l.Recovered("never failed")
 	if lines := rec.take(); len(lines) != 0 {
