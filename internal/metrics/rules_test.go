@@ -161,6 +161,9 @@ func touchAll() {
 	metrics.MatchPersisted(time.Now().Add(-time.Second).UnixMilli(), true, time.Now())
 	metrics.CacheHit("profile")
 	metrics.CacheMiss("profile")
+	metrics.TrackBreaker("redis", func() int { return 0 })
+	metrics.BreakerTransition("redis", "open")
+	metrics.BreakerRejection("redis")
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting
