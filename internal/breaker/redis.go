@@ -32,7 +32,8 @@ func NewRedis() *Breaker { return New(Redis, RedisSettings, redisOutcome) }
 // a client through b, except blocking commands (XREADGROUP … BLOCK, BLPOP,
 // …: see metrics.Blocking), which wait on purpose. Pub/Sub connections do
 // not pass through command hooks at all. A refused command returns
-// ErrOpen (wrapped) without touching the network. Add it before other
+// ErrOpen (wrapped) without touching the network: at once when its
+// context has a deadline, after RefusalPause when it has none. Add it before other
 // hooks (the first added runs outermost), so that refused commands are not
 // observed as Redis latency.
 func RedisHook(b *Breaker) redis.Hook { return redisHook{b} }
@@ -52,6 +53,7 @@ func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		}
 		done, err := h.b.Allow(ctx)
 		if err != nil {
+			pace(ctx)
 			cmd.SetErr(err)
 			return err
 		}
@@ -66,6 +68,7 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		done, err := h.b.Allow(ctx)
 		if err != nil {
+			pace(ctx)
 			for _, cmd := range cmds {
 				cmd.SetErr(err)
 			}
@@ -74,6 +77,26 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		err = next(ctx, cmds)
 		done(err)
 		return err
+	}
+}
+
+// RefusalPause is how long a refused call whose context has no deadline
+// waits before it fails. Background loops that retry at once on an error
+// (asynq's dequeue, forwarder and heartbeat call Redis with
+// context.Background()) would otherwise spin on the instant ErrOpen — 7 %
+// of a core per worker process measured while Redis was down. Calls with
+// a deadline, as every player's request has, fail at once.
+const RefusalPause = 100 * time.Millisecond
+
+func pace(ctx context.Context) {
+	if _, ok := ctx.Deadline(); ok {
+		return
+	}
+	t := time.NewTimer(RefusalPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

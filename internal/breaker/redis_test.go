@@ -59,22 +59,30 @@ func waitState(t *testing.T, b *breaker.Breaker, s breaker.State) time.Duration 
 	return time.Since(start)
 }
 
-// refusedAtOnce checks that a call fails with ErrOpen without reaching
-// Redis.
+// refusedAtOnce checks that calls fail with ErrOpen without reaching
+// Redis; one without a deadline waits RefusalPause first.
 func refusedAtOnce(t *testing.T, rdb *redis.Client, inner *reached) {
 	t.Helper()
 	before := inner.n.Load()
-	err := rdb.Get(context.Background(), "k").Err()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // as a player's request
+	defer cancel()
+	err := rdb.Get(ctx, "k").Err()
 	if !errors.Is(err, breaker.ErrOpen) || !breaker.RedisDown(err) || breaker.PostgresDown(err) {
 		t.Fatalf("call while open: %v, want ErrOpen (redis)", err)
 	}
-	_, err = rdb.Pipelined(context.Background(), func(p redis.Pipeliner) error {
-		p.Get(context.Background(), "k")
-		p.Incr(context.Background(), "n")
+	_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Get(ctx, "k")
+		p.Incr(ctx, "n")
 		return nil
 	})
 	if !errors.Is(err, breaker.ErrOpen) {
 		t.Fatalf("pipeline while open: %v", err)
+	}
+	// A background loop's call (no deadline) is paced, not spun.
+	start := time.Now()
+	err = rdb.Get(context.Background(), "k").Err()
+	if took := time.Since(start); !errors.Is(err, breaker.ErrOpen) || took < breaker.RefusalPause {
+		t.Fatalf("call without deadline while open: %v after %v, want ErrOpen after %v", err, took, breaker.RefusalPause)
 	}
 	if n := inner.n.Load() - before; n != 0 {
 		t.Fatalf("%d refused calls reached Redis", n)
