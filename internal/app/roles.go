@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -101,7 +102,7 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 		// everything within 30 s of PostgreSQL coming back.
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   asynqLogger{log.With("component", "asynq")},
+		Logger:                   newQuietAsynqLogger(log.With("component", "asynq")),
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
@@ -194,6 +195,27 @@ func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// quietAsynqLogger is asynqLogger with its warnings and errors throttled
+// per kind (the message up to its first colon): while Redis is down the
+// task server's loops log one line per poll ("Failed to forward scheduled
+// tasks: …" every second).
+type quietAsynqLogger struct {
+	asynqLogger
+	quiet *logthrottle.Logger
+}
+
+func newQuietAsynqLogger(log *slog.Logger) quietAsynqLogger {
+	return quietAsynqLogger{asynqLogger{log}, logthrottle.New(log, logthrottle.DefaultInterval)}
+}
+
+func (a quietAsynqLogger) Warn(args ...any)  { a.log(slog.LevelWarn, fmt.Sprint(args...)) }
+func (a quietAsynqLogger) Error(args ...any) { a.log(slog.LevelError, fmt.Sprint(args...)) }
+
+func (a quietAsynqLogger) log(level slog.Level, msg string) {
+	kind, _, _ := strings.Cut(msg, ":")
+	a.quiet.Log(context.Background(), level, kind, msg)
+}
 
 // Role is the fx application of one role; "serve" runs them all.
 func Role(role string, cfg config.Config) fx.Option {

@@ -14,8 +14,9 @@
 //	}
 //
 // Lines are grouped by a key: the message for Warn, any string for Log.
-// Keys must come from a small fixed set (messages, task types), not from
-// ids: the Logger remembers each key it has seen in a run.
+// Keys should come from a small fixed set (messages, task types), not from
+// ids: the Logger remembers each key until its Recovered (beyond maxRuns
+// keys it forgets those quiet for an interval).
 package logthrottle
 
 import (
@@ -73,6 +74,9 @@ func (l *Logger) Log(ctx context.Context, level slog.Level, key, msg string, arg
 	l.mu.Lock()
 	r := l.runs[key]
 	if r == nil {
+		if len(l.runs) >= maxRuns {
+			l.prune(now)
+		}
 		r = &run{msg: msg, first: now}
 		l.runs[key] = r
 	}
@@ -90,6 +94,18 @@ func (l *Logger) Log(ctx context.Context, level slog.Level, key, msg string, arg
 		args = append(args[:len(args):len(args)], "suppressed", held, "failures", count) // never the caller's array
 	}
 	l.log.Log(ctx, level, msg, args...)
+}
+
+// maxRuns bounds the keys remembered at once.
+const maxRuns = 1024
+
+// prune forgets the runs with no line for an interval (under mu).
+func (l *Logger) prune(now time.Time) {
+	for k, r := range l.runs {
+		if now.Sub(r.last) >= l.every {
+			delete(l.runs, k)
+		}
+	}
 }
 
 // Recovered ends key's run: if anything was logged under key since the

@@ -2,6 +2,7 @@ package logthrottle
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -150,5 +151,22 @@ func TestConcurrent(t *testing.T) {
 	lines := rec.take()
 	if len(lines) != 2 || attrs(lines[1])["failures"] != int64(8000) {
 		t.Fatalf("lines %d, recovered %v", len(lines), lines)
+	}
+}
+
+func TestManyKeysAreForgotten(t *testing.T) {
+	l, rec, c := newTest()
+	for i := range 5000 {
+		l.Warn(fmt.Sprint("failed ", i))
+		c.advance(100 * time.Millisecond)
+	}
+	if n := len(rec.take()); n != 5000 {
+		t.Fatalf("%d lines for 5000 distinct keys", n)
+	}
+	l.mu.Lock()
+	n := len(l.runs)
+	l.mu.Unlock()
+	if n > maxRuns {
+		t.Fatalf("%d runs remembered", n)
 	}
 }
