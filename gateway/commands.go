@@ -76,6 +76,7 @@ func (c *conn) hello(ctx context.Context, req *protocol.Request) {
 	c.takeOver(ctx, sess.User)
 	data, _ := json.Marshal(protocol.HelloData{User: sess.User, Name: sess.Name, Token: token})
 	c.push(protocol.AppendAck(nil, req.ID, data))
+	c.srv.status.greet(c) // status.go: the status notice when the server runs degraded
 }
 
 // session resumes the session of req's token or starts a guest session.
@@ -240,7 +241,7 @@ func (c *conn) enqueue(ctx context.Context, req *protocol.Request, withTable boo
 	}
 	c.push(pendingItem{table: req.Table, id: req.ID, op: req.Type, withTable: withTable})
 	if err := c.srv.store.Enqueue(ctx, a); err != nil {
-		c.srv.log.Warn("enqueue failed", "table", req.Table, "err", err)
+		c.srv.quiet.Warn("enqueue failed", "table", req.Table, "err", err)
 		c.push(failItem{table: req.Table, id: req.ID, code: protocol.CodeUnavailable})
 	}
 }
@@ -253,7 +254,7 @@ func (c *conn) follow(ctx context.Context, req *protocol.Request) bool {
 		return false
 	}
 	if err := c.srv.hub.acquire(ctx, req.Table, c); err != nil {
-		c.srv.log.Warn("subscribe failed", "table", req.Table, "err", err)
+		c.srv.quiet.Warn("subscribe failed", "table", req.Table, "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return false
 	}

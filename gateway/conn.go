@@ -140,7 +140,7 @@ func (c *conn) matched(tableID string) {
 		return
 	}
 	if err := c.srv.hub.acquire(ctx, tableID, c); err != nil {
-		c.srv.log.Warn("subscribe failed", "table", tableID, "err", err)
+		c.srv.quiet.Warn("subscribe failed", "table", tableID, "err", err)
 		return
 	}
 	select {

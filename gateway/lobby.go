@@ -27,7 +27,7 @@ func (c *conn) lobby(ctx context.Context, req *protocol.Request) {
 	vals, err := s.store.Lobby(ctx)
 	if err != nil {
 		delete(s.lobbyConns, c)
-		s.log.Warn("reading the lobby failed", "err", err)
+		s.quiet.Warn("reading the lobby failed", "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	}
@@ -58,7 +58,7 @@ func (c *conn) quickMatch(ctx context.Context, req *protocol.Request) {
 		err = c.srv.store.LeaveQueue(ctx, c.sess.User)
 	}
 	if err != nil {
-		c.srv.log.Warn("quick-match queue", "err", err)
+		c.srv.quiet.Warn("quick-match queue", "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	}
@@ -104,7 +104,7 @@ func (c *conn) watch(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, c.srv.missingTable(ctx, protocol.CodeTableNotFound), "")
 		return
 	case err != nil:
-		c.srv.log.Warn("loading a table to watch failed", "table", req.Table, "err", err)
+		c.srv.quiet.Warn("loading a table to watch failed", "table", req.Table, "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	case l.Table.SeatOf(c.sess.User) >= 0:
@@ -146,7 +146,7 @@ func (c *conn) sendChat(ctx context.Context, req *protocol.Request) {
 		From: protocol.ChatFrom{User: c.sess.User, Name: c.sess.Name, Seat: seat},
 	})
 	if err := c.srv.store.PostChat(ctx, req.Table, frame); err != nil {
-		c.srv.log.Warn("posting chat failed", "table", req.Table, "err", err)
+		c.srv.quiet.Warn("posting chat failed", "table", req.Table, "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	}
@@ -162,7 +162,7 @@ func (c *conn) chatSeat(ctx context.Context, req *protocol.Request) (int, bool) 
 		c.sendError(req.ID, protocol.CodeNotInGame, "")
 		return 0, false
 	case err != nil:
-		c.srv.log.Warn("loading a table for chat failed", "table", req.Table, "err", err)
+		c.srv.quiet.Warn("loading a table for chat failed", "table", req.Table, "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return 0, false
 	}

@@ -23,7 +23,9 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/readiness"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -34,8 +36,11 @@ type Options struct {
 	// browser) is always allowed.
 	AllowedOrigins []string
 	// ReadyChecks are further dependencies /readyz checks besides Redis
-	// (PostgreSQL, for instance).
+	// (PostgreSQL, for instance, not Required: play goes on without it).
 	ReadyChecks []ReadyCheck
+	// Status tunes the watch of Redis and PostgreSQL behind the status
+	// notices (status.go).
+	Status StatusOptions
 
 	PingInterval     time.Duration // between pings to the client; default 25s
 	PongWait         time.Duration // a socket silent this long is closed; default 60s
@@ -99,11 +104,9 @@ func (o Options) withDefaults() Options {
 }
 
 // ReadyCheck is one dependency /readyz checks. Check must return within
-// the context's deadline (1 s).
-type ReadyCheck struct {
-	Name  string
-	Check func(ctx context.Context) error
-}
+// the context's deadline (1 s). A Required check failing makes /readyz
+// 503; another one makes it 200 "degraded".
+type ReadyCheck = readiness.Check
 
 // Server is the gateway of one process.
 type Server struct {
@@ -114,6 +117,12 @@ type Server struct {
 	upgrader websocket.Upgrader
 	checks   []ReadyCheck
 	origins  map[string]bool
+	status   *statusMonitor
+	// quiet throttles the warnings every client's request would repeat
+	// while Redis is down; the status monitor ends their runs when Redis
+	// is back. readyLog does the same for failing readiness checks.
+	quiet    *logthrottle.Logger
+	readyLog *logthrottle.Logger
 
 	ctx    context.Context // canceled when Shutdown gives up waiting
 	cancel context.CancelFunc
@@ -141,6 +150,8 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	s := &Server{
 		store: store, log: log, opts: opts, ctx: ctx, cancel: cancel,
 		conns: map[*conn]struct{}{}, users: map[string]*conn{}, origins: map[string]bool{},
+		quiet:    logthrottle.New(log, logthrottle.DefaultInterval),
+		readyLog: logthrottle.New(log, logthrottle.DefaultInterval),
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.HandshakeTimeout,
@@ -152,11 +163,13 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 		s.origins[strings.ToLower(strings.TrimRight(o, "/"))] = true
 	}
 	rdb := store.Client()
-	s.checks = append([]ReadyCheck{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+	s.checks = append([]ReadyCheck{{Name: "redis", Required: true, Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 		opts.ReadyChecks...)
 	s.lobbyConns, s.lobbyEv, s.lobbyDone = map[*conn]struct{}{}, make(chan string, 1024), make(chan struct{})
 	go s.pushLobby()
 	go s.reportOnline() // online.go
+	s.status = newStatusMonitor(s)
+	go s.status.run() // status.go
 	keys := store.Keys()
 	s.hub = newHub(rdb, keys, log, map[string]func(string){
 		keys.LobbyEvents(): s.lobbyChanged,
@@ -171,7 +184,9 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 }
 
 // Handler serves /ws (the WebSocket), /healthz (the process runs) and
-// /readyz (its dependencies answer).
+// /readyz: 200 while the gateway can do its job — Redis usable, not
+// draining — with "status":"degraded" and the failing check "degraded"
+// when only an optional dependency (PostgreSQL) fails; else 503.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveWS)
@@ -179,7 +194,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	mux.HandleFunc("/readyz", s.serveReady)
+	mux.Handle("/readyz", readiness.Handler(s.checks, readiness.Options{Draining: s.isClosing, Log: s.readyLog}))
 	return mux
 }
 
@@ -211,6 +226,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.cancel()
+	<-s.status.done
 	s.hub.close()
 	s.lobbyOnce.Do(func() { close(s.lobbyEv) })
 	<-s.lobbyDone
@@ -288,40 +304,9 @@ func httpError(w http.ResponseWriter, status int, code game.Code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(code), "message": msg})
 }
 
-func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
-	results := make([]string, len(s.checks))
-	var wg sync.WaitGroup
-	for i, c := range s.checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = "ok"
-			if err := c.Check(ctx); err != nil {
-				s.log.Warn("readiness check failed", "dependency", c.Name, "err", err)
-				results[i] = "fail"
-			}
-		}()
-	}
-	wg.Wait()
-	body := map[string]any{"status": "ok"}
-	checks := map[string]string{}
-	status := http.StatusOK
-	for i, c := range s.checks {
-		checks[c.Name] = results[i]
-		if results[i] != "ok" {
-			status, body["status"] = http.StatusServiceUnavailable, "unavailable"
-		}
-	}
-	if s.isClosing() {
-		status, body["status"] = http.StatusServiceUnavailable, "draining"
-	}
-	body["checks"] = checks
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
+// Draining tells whether Shutdown has begun (the gateway refuses new
+// sockets and is unready).
+func (s *Server) Draining() bool { return s.isClosing() }
 
 func (s *Server) isClosing() bool {
 	s.mu.Lock()

@@ -18,6 +18,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/logthrottle"
+
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -48,6 +50,7 @@ type Reader struct {
 	channel string
 	refresh time.Duration
 	log     *slog.Logger
+	quiet   *logthrottle.Logger // a failed reload every 5 s while PostgreSQL is down
 
 	mu     sync.RWMutex
 	values map[string]json.RawMessage
@@ -67,7 +70,7 @@ func New(store Store, rdb redis.UniversalClient, prefix string, refresh time.Dur
 		log = slog.Default()
 	}
 	return &Reader{store: store, rdb: rdb, prefix: prefix, channel: Channel(prefix), refresh: refresh, log: log,
-		values: map[string]json.RawMessage{}}
+		quiet: logthrottle.New(log, logthrottle.DefaultInterval), values: map[string]json.RawMessage{}}
 }
 
 // Start loads the configuration once (a failure is logged: the defaults
@@ -121,8 +124,11 @@ func (r *Reader) run(ctx context.Context, sub *redis.PubSub) {
 			}
 		}
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		const failed = "sysconfig: reload failed; keeping the last values"
 		if err := r.Reload(lctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("sysconfig: reload failed; keeping the last values", "err", err)
+			r.quiet.Warn(failed, "err", err)
+		} else if err == nil {
+			r.quiet.Recovered(failed)
 		}
 		cancel()
 	}

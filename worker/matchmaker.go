@@ -8,6 +8,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -43,6 +44,7 @@ type MatchmakerOptions struct {
 type Matchmaker struct {
 	store MatchStore
 	opts  MatchmakerOptions
+	quiet *logthrottle.Logger // a failing tick every 250 ms during an outage
 	stop  context.CancelFunc
 	done  chan struct{}
 }
@@ -67,7 +69,7 @@ func NewMatchmaker(store MatchStore, opts MatchmakerOptions) *Matchmaker {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Matchmaker{store: store, opts: opts}
+	return &Matchmaker{store: store, opts: opts, quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 }
 
 // Start runs the loop until Stop.
@@ -103,7 +105,9 @@ func (m *Matchmaker) run(ctx context.Context) {
 		case <-tick.C:
 		}
 		if err := m.Tick(ctx); err != nil && ctx.Err() == nil {
-			m.opts.Log.Warn("matchmaking", "err", err)
+			m.quiet.Warn("matchmaking", "err", err)
+		} else if err == nil {
+			m.quiet.Recovered("matchmaking")
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -313,11 +314,22 @@ type CheckpointHook struct {
 	Queue int          // checkpoints waiting for the writer; 0: 1024
 	Log   *slog.Logger // nil: slog.Default()
 
-	mu   sync.Mutex
-	done map[string]int // match id → hands checkpointed by this process
-	ch   chan pgstore.Checkpoint
-	stop chan struct{}
-	wg   sync.WaitGroup
+	mu    sync.Mutex
+	done  map[string]int // match id → hands checkpointed by this process
+	ch    chan pgstore.Checkpoint
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	quiet *logthrottle.Logger // one failed write per hand end during an outage
+}
+
+// failures is the hook's throttled log, made on first use.
+func (h *CheckpointHook) failures() *logthrottle.Logger {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.quiet == nil {
+		h.quiet = logthrottle.New(h.log(), logthrottle.DefaultInterval)
+	}
+	return h.quiet
 }
 
 // CheckpointAD is the associated data a checkpoint's state is sealed with.
@@ -413,7 +425,9 @@ func (h *CheckpointHook) queue(ctx context.Context, c pgstore.Checkpoint) error 
 		case h.ch <- c:
 			return nil
 		default:
-			return h.enqueue(ctx, c, errors.New("checkpoint queue full"))
+			h.failures().Log(ctx, slog.LevelWarn, "checkpoint queue full", "checkpoint queue full, queued as a task",
+				"match_id", c.MatchID, "hand_no", c.HandNo)
+			return h.enqueue(ctx, c)
 		}
 	}
 	return h.write(ctx, c)
@@ -434,16 +448,18 @@ func (h *CheckpointHook) write(ctx context.Context, c pgstore.Checkpoint) error 
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	inserted, err := h.Store.WriteCheckpoint(wctx, c)
 	cancel()
+	const failed = "checkpoint write failed, queued"
 	if err == nil {
 		metrics.CheckpointsWritten.WithLabelValues(map[bool]string{true: "direct", false: "duplicate"}[inserted]).Inc()
+		h.failures().Recovered(failed)
 		return nil
 	}
-	return h.enqueue(ctx, c, err)
+	h.failures().Log(ctx, slog.LevelWarn, failed, failed, "match_id", c.MatchID, "hand_no", c.HandNo, "err", err)
+	return h.enqueue(ctx, c)
 }
 
-// enqueue queues c as a persist:checkpoint task (why: the direct write's error).
-func (h *CheckpointHook) enqueue(ctx context.Context, c pgstore.Checkpoint, why error) error {
-	h.log().DebugContext(ctx, "checkpoint write failed, queued", "match_id", c.MatchID, "hand_no", c.HandNo, "err", why)
+// enqueue queues c as a persist:checkpoint task.
+func (h *CheckpointHook) enqueue(ctx context.Context, c pgstore.Checkpoint) error {
 	task, terr := tasks.NewPersistCheckpointTask(tasks.PersistCheckpoint{
 		MatchID: c.MatchID, HandNo: c.HandNo, TableID: c.TableID, State: c.State, Results: c.Results, Score: c.Score,
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -87,13 +88,15 @@ func (o TimerOptions) withDefaults() TimerOptions {
 type TimerLoop struct {
 	store TimerStore
 	opts  TimerOptions
+	quiet *logthrottle.Logger // a failing pass every 200 ms during an outage
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 }
 
 // NewTimerLoop returns a loop on store.
 func NewTimerLoop(store TimerStore, opts TimerOptions) *TimerLoop {
-	return &TimerLoop{store: store, opts: opts.withDefaults()}
+	opts = opts.withDefaults()
+	return &TimerLoop{store: store, opts: opts, quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 }
 
 // Start runs the loop in the background until Stop. It returns at once.
@@ -128,7 +131,9 @@ func (l *TimerLoop) run(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		if _, err := l.Fire(ctx); err != nil && ctx.Err() == nil {
-			l.opts.Log.Warn("firing turn timers", "err", err)
+			l.quiet.Warn("firing turn timers", "err", err)
+		} else if err == nil {
+			l.quiet.Recovered("firing turn timers")
 		}
 		select {
 		case <-ctx.Done():

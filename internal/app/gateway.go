@@ -1,14 +1,16 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/sysconfig"
 )
@@ -27,7 +29,7 @@ type gatewayParams struct {
 	Store *redisstore.Store
 	Cfg   config.Config
 	Log   *slog.Logger
-	Pool  *pgxpool.Pool `optional:"true"` // present in roles that use PostgreSQL
+	PG    *pgstore.Store `optional:"true"` // present in roles that use PostgreSQL (behind its breaker)
 
 	Sys *sysconfig.Reader `optional:"true"` // maintenance mode (dashboard.go)
 }
@@ -37,8 +39,11 @@ func newGateway(p gatewayParams) *gateway.Server {
 	if p.Sys != nil {
 		opts.Maintenance = p.Sys.Maintenance
 	}
-	if p.Pool != nil {
-		opts.ReadyChecks = append(opts.ReadyChecks, gateway.ReadyCheck{Name: "postgres", Check: p.Pool.Ping})
+	if p.PG != nil {
+		// Not required: with PostgreSQL down play goes on (/readyz 200,
+		// "degraded"), and players are told by the status notice.
+		opts.ReadyChecks = append(opts.ReadyChecks, gateway.ReadyCheck{Name: "postgres", Check: p.PG.Ping})
+		opts.Status.Postgres = p.PG.Ping
 	}
 	return gateway.NewServer(p.Store, p.Log.With("component", "gateway"), opts)
 }
@@ -65,6 +70,18 @@ func runPublic(p publicParams) {
 	serveHTTP(p.Lc, "http", p.Cfg.HTTPAddr, mux, p.Log, p.GW.Shutdown)
 }
 
+// gatewayReadyCheck puts the gateway's draining into the ops /readyz.
+func gatewayReadyCheck(gw *gateway.Server) ReadyCheck {
+	return ReadyCheck{Name: "gateway", Required: true, Check: func(context.Context) error {
+		if gw.Draining() {
+			return errDraining
+		}
+		return nil
+	}}
+}
+
+var errDraining = errors.New("draining: shutting down")
+
 // Gateway is the public listener: the WebSocket gateway and the routes
 // other modules add.
-var Gateway = fx.Module("gateway", fx.Provide(newGateway), fx.Invoke(runPublic))
+var Gateway = fx.Module("gateway", fx.Provide(newGateway), readyGroup(gatewayReadyCheck), fx.Invoke(runPublic))

@@ -16,9 +16,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/hokm-project/hokm/internal/breaker"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/migrations"
-	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -36,7 +36,7 @@ func NewLogger(cfg config.Config) *slog.Logger {
 // NewRedis opens the Redis client with short timeouts: go-redis' defaults
 // would block a move for seconds when Redis is unreachable, and a fast
 // error is what lets play resume quickly once it is back.
-func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error) {
+func NewRedis(lc fx.Lifecycle, cfg config.Config, rb RedisBreaker) (redis.UniversalClient, error) {
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
@@ -51,6 +51,7 @@ func NewRedis(lc fx.Lifecycle, cfg config.Config) (redis.UniversalClient, error)
 	opt.ContextTimeoutEnabled = true
 	opt.PoolSize = max(opt.PoolSize, 10*cfg.Partitions)
 	rdb := redis.NewClient(opt)
+	rdb.AddHook(breaker.RedisHook(rb.Breaker)) // first: the outermost hook, so refused calls are not timed as Redis calls
 	instrumentRedis(rdb)
 	lc.Append(fx.StopHook(rdb.Close))
 	return rdb, nil
@@ -107,7 +108,8 @@ func migrate(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
 func Core(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
-		fx.Provide(NewLogger, NewRedis, NewRedisStore, NewAsynqClient),
+		fx.Provide(NewLogger, newRedisBreaker, NewRedis, NewRedisStore, NewAsynqClient),
+		readyGroup(redisReadyCheck), // breakers.go
 		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: log}
 			l.UseLogLevel(slog.LevelDebug)
@@ -116,8 +118,9 @@ func Core(cfg config.Config) fx.Option {
 	)
 }
 
-// Postgres provides the pool and the durable store.
-var Postgres = fx.Options(fx.Provide(NewPool, pgstore.New))
+// Postgres provides the pool and the durable store on it, behind the
+// PostgreSQL circuit breaker (breakers.go).
+var Postgres = fx.Options(fx.Provide(NewPool, newPostgresBreaker, newPgStore), readyGroup(postgresReadyCheck))
 
 // Migrate applies migrations at start (serve does this; the split roles
 // expect `hokm migrate` to have run).

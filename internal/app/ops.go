@@ -10,16 +10,28 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/readiness"
 	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
+type opsParams struct {
+	fx.In
+	Lc     fx.Lifecycle
+	Cfg    config.Config
+	Log    *slog.Logger
+	Checks []ReadyCheck `group:"ready_checks"` // breakers.go
+}
+
 // runOps serves the operator endpoints unless HOKM_OPS_ADDR is "off":
-// /healthz, /metrics and the asynqmon UI at /asynq/, all behind
-// HOKM_OPS_TOKEN when it is set (without it the listener binds to loopback
-// only) and read-only under HOKM_OPS_READONLY. See docs/operations.md.
-func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
+// /healthz, /readyz (the role's checks, with their errors), /metrics and
+// the asynqmon UI at /asynq/, all behind HOKM_OPS_TOKEN when it is set
+// (without it the listener binds to loopback only) and read-only under
+// HOKM_OPS_READONLY. See docs/operations.md.
+func runOps(p opsParams) error {
+	lc, cfg, log := p.Lc, p.Cfg, p.Log
 	if cfg.OpsAddr == "off" {
 		return nil
 	}
@@ -28,6 +40,9 @@ func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", readiness.Handler(p.Checks, readiness.Options{
+		Detail: true, Log: logthrottle.New(log, logthrottle.DefaultInterval),
+	}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}))
 	mon, err := ops.NewAsynqmon(cfg.RedisURL, cfg.OpsReadOnly)
 	if err != nil {

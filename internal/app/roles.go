@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/scheduler"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -62,8 +64,35 @@ func runConsumer(lc fx.Lifecycle, proc *worker.Processor, store *redisstore.Stor
 	lc.Append(fx.Hook{OnStart: c.Start, OnStop: c.Stop})
 }
 
+// taskFailures throttles the "task failed" line per task type: a
+// PostgreSQL outage makes every persist task fail at each retry (2,092
+// lines for one 90 s outage before). The first failure of a type is
+// logged, then one line per 10 s with the count held back, and "task
+// failed: recovered" at the type's next success (taskRecovered).
+type taskFailures struct{ *logthrottle.Logger }
+
+func newTaskFailures(log *slog.Logger) taskFailures {
+	return taskFailures{logthrottle.New(log, logthrottle.DefaultInterval)}
+}
+
+func taskFailedKey(taskType string) string { return "task failed " + taskType }
+
+// taskRecovered is task middleware ending a task type's run of failures
+// when one of its tasks succeeds.
+func taskRecovered(quiet taskFailures) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			err := next.ProcessTask(ctx, t)
+			if err == nil {
+				quiet.Recovered(taskFailedKey(t.Type()))
+			}
+			return err
+		})
+	}
+}
+
 // newTaskServer is the asynq server that runs persistence and maintenance.
-func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger, pg *pgstore.Store) *asynq.Server {
+func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger, pg *pgstore.Store, quiet taskFailures) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       4,
 		Queues:            map[string]int{tasks.QueuePersist: 6, tasks.QueueDefault: 3, tasks.QueueMaintenance: 1},
@@ -73,19 +102,20 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 		// everything within 30 s of PostgreSQL coming back.
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   asynqLogger{log.With("component", "asynq")},
+		Logger:                   newQuietAsynqLogger(log.With("component", "asynq")),
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
-			log.Warn("task failed", "type", t.Type(), "retry", retried, "max_retry", maxRetry, "err", err)
+			quiet.Log(ctx, slog.LevelWarn, taskFailedKey(t.Type()), "task failed", "type", t.Type(), "retry", retried, "max_retry", maxRetry, "err", err)
 			recordDeadLetter(ctx, pg, t, err, log) // ops.go
 		}),
 	})
 }
 
-func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config) {
+func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures) {
 	mux := asynq.NewServeMux()
+	mux.Use(taskRecovered(quiet))
 	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
 	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
@@ -99,7 +129,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 
 // Worker applies actions and runs tasks.
 var Worker = fx.Module("worker",
-	fx.Provide(newProcessor, newTaskServer),
+	fx.Provide(newProcessor, newTaskFailures, newTaskServer),
 	reconcileHooks, // reconcile.go
 	recoveryModule, // recovery.go: the table journal and the recovery start before the consumer
 	fx.Invoke(runConsumer, runTaskServer),
@@ -165,6 +195,27 @@ func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// quietAsynqLogger is asynqLogger with its warnings and errors throttled
+// per kind (the message up to its first colon): while Redis is down the
+// task server's loops log one line per poll ("Failed to forward scheduled
+// tasks: …" every second).
+type quietAsynqLogger struct {
+	asynqLogger
+	quiet *logthrottle.Logger
+}
+
+func newQuietAsynqLogger(log *slog.Logger) quietAsynqLogger {
+	return quietAsynqLogger{asynqLogger{log}, logthrottle.New(log, logthrottle.DefaultInterval)}
+}
+
+func (a quietAsynqLogger) Warn(args ...any)  { a.log(slog.LevelWarn, fmt.Sprint(args...)) }
+func (a quietAsynqLogger) Error(args ...any) { a.log(slog.LevelError, fmt.Sprint(args...)) }
+
+func (a quietAsynqLogger) log(level slog.Level, msg string) {
+	kind, _, _ := strings.Cut(msg, ":")
+	a.quiet.Log(context.Background(), level, kind, msg)
+}
 
 // Role is the fx application of one role; "serve" runs them all.
 func Role(role string, cfg config.Config) fx.Option {

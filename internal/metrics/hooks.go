@@ -51,6 +51,11 @@ func (RedisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 	}
 }
 
+// Blocking tells whether the Redis command name (lower case, as
+// Cmder.Name) may wait on purpose (XREADGROUP … BLOCK, BLPOP, …): such a
+// command's time says nothing about Redis' health.
+func Blocking(name string) bool { return blocking[name] }
+
 // blocking are the commands that may wait on purpose.
 var blocking = map[string]bool{"xread": true, "xreadgroup": true, "blpop": true, "brpop": true, "brpoplpush": true,
 	"blmove": true, "blmpop": true, "bzpopmin": true, "bzpopmax": true, "bzmpop": true, "wait": true, "waitaof": true}

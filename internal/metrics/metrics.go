@@ -102,6 +102,19 @@ var (
 		Name: "hokm_cache_requests_total", Help: "Cache lookups by cache and result (hit, miss).",
 	}, []string{"cache", "result"})
 
+	// BreakerTransitions counts the circuit breakers' state changes, by
+	// dependency (redis, postgres) and the state entered (closed,
+	// half_open, open).
+	BreakerTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hokm_breaker_transitions_total", Help: "Circuit breaker state changes, by dependency and the state entered (closed, half_open, open).",
+	}, []string{"dependency", "to"})
+	// BreakerRejected counts calls a circuit breaker failed at once
+	// without trying the dependency (it was open, or half-open with its
+	// probe in flight).
+	BreakerRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hokm_breaker_rejected_total", Help: "Calls a circuit breaker refused at once without trying the dependency, by dependency.",
+	}, []string{"dependency"})
+
 	// LiveTables and QueueTasks are filled by collectors internal/app
 	// registers (Register); their descriptions live here.
 	LiveTablesDesc = prometheus.NewDesc("hokm_live_tables",
@@ -120,6 +133,7 @@ func newRegistry() *prometheus.Registry {
 		RedisDuration, RedisErrors, PostgresDuration, PostgresErrors,
 		MovesApplied, MoveLatency, Requests, ClientErrors, ServerErrors,
 		ConnectedPlayers, FramesIn, FramesOut, SyncLag, MatchesPersisted, CacheRequests,
+		BreakerTransitions, BreakerRejected, breakerStates,
 	)
 	return r
 }

@@ -163,6 +163,9 @@ func touchAll() {
 	metrics.CacheMiss("profile")
 	metrics.SchedulerLeading(false, 0)
 	metrics.SchedulerRun("maintenance:trim-actions", metrics.SchedulerDuplicate, time.Now())
+	metrics.TrackBreaker("redis", func() int { return 0 })
+	metrics.BreakerTransition("redis", "open")
+	metrics.BreakerRejection("redis")
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -23,10 +24,24 @@ var (
 )
 
 // Store reads and writes matches in PostgreSQL. It is safe for concurrent use.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct{ pool DB }
+
+// DB is what Store needs of PostgreSQL: a *pgxpool.Pool, or a wrapper of
+// one (internal/app puts the pool behind a circuit breaker,
+// breaker.GuardPostgres).
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Begin(ctx context.Context) (pgx.Tx, error) // pgx.BeginFunc's
+	Ping(ctx context.Context) error
+}
+
+var _ DB = (*pgxpool.Pool)(nil)
 
 // New returns a Store on pool; the caller owns and closes the pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool DB) *Store { return &Store{pool: pool} }
 
 // Ping checks that PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -1,0 +1,125 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/breaker"
+	"github.com/hokm-project/hokm/store/redisstore"
+)
+
+// startSideRedis runs a redis-server of the test's own on a free port and
+// kills it (by PID) when the test ends; without redis-server the test is
+// skipped, or fails under HOKM_TEST_REQUIRE_SERVICES=1.
+func startSideRedis(t *testing.T) (addr string, proc *os.Process) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("redis-server is required: %v", err)
+		}
+		t.Skipf("redis-server not installed: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr = "127.0.0.1:" + strconv.Itoa(port)
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() != nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("side redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr, cmd.Process
+}
+
+// TestRedisPausedBehindBreaker: the server's setup (client timeouts as in
+// internal/app, the Redis breaker's hook) on a Redis that stops answering
+// (SIGSTOP) mid-game: the players are told "redis":"down", commands get the
+// retryable unavailable while the socket stays usable, and once Redis
+// resumes they are told "ok" and the same command id goes through. (The
+// status notice comes from the probe itself, before the breaker opens.)
+func TestRedisPausedBehindBreaker(t *testing.T) {
+	addr, proc := startSideRedis(t)
+	b := breaker.NewRedis()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
+		WriteTimeout: time.Second, PoolTimeout: 2 * time.Second, MaxRetries: 1, ContextTimeoutEnabled: true})
+	rdb.AddHook(breaker.RedisHook(b))
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
+	startWorker(t, st)
+	srv := NewServer(st, testLogger(), Options{AnswerTimeout: time.Second})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?v=1", nil).startReading()
+	c.hello("x")
+	var td protocol.TableData
+	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
+
+	if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := status(t, c.waitFor("redis down notice", isStatus)); r != "down" {
+		t.Fatalf("notice redis %q", r)
+	}
+	// With no player traffic the gateway's own probes (one a second) open
+	// the breaker after three failures.
+	for deadline := time.Now().Add(10 * time.Second); b.State() == breaker.Closed; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the breaker never opened while Redis is stopped")
+		}
+	}
+	sit := protocol.Request{Type: protocol.TypeSit, ID: "s1", Table: td.Table, Seat: ptr(0)}
+	c.fails(sit, protocol.CodeUnavailable)
+	c.ok(protocol.Request{Type: protocol.TypePing}) // the socket stays usable
+
+	if err := proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := status(t, c.waitFor("redis ok notice", isStatus)); r != "ok" {
+		t.Fatalf("notice redis %q", r)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f := c.call(sit)
+		if f.Type == protocol.TypeAck {
+			break
+		}
+		if f.Code != protocol.CodeUnavailable || time.Now().After(deadline) {
+			t.Fatalf("after Redis resumed: %s", f.raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.waitFor("snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
+}
