@@ -29,6 +29,9 @@ type Options struct {
 	GameTTL    time.Duration // live table TTL, refreshed on activity; default 4h
 	LogMaxLen  int64         // approximate cap of a table's event log; default 5000
 	Partitions int           // action stream partitions; default 8
+	// SessionMirror is the durable copy of the sessions (session.go); nil:
+	// sessions live in Redis only.
+	SessionMirror SessionMirror
 }
 
 func (o Options) withDefaults() Options {
@@ -52,6 +55,7 @@ type Store struct {
 	rdb  redis.UniversalClient
 	keys Keys
 	opts Options
+	sess sessionCounters // session.go
 }
 
 // New returns a Store on rdb.
