@@ -49,17 +49,21 @@ type mark struct {
 }
 
 // hit counts one event on key and reports whether it is within l, and if
-// not how long until the window ends.
-func (lm limiter) hit(ctx context.Context, key string, l Limit) (m mark, ok bool, retry time.Duration) {
-	res, err := hitScript.Run(ctx, lm.rdb, []string{key}, l.Window.Milliseconds()).Int64Slice()
-	if err != nil {
-		ok, retry = lm.local.hit(key, l, time.Now())
-		return mark{key: key, local: true}, ok, retry
+// not how long until the window ends. It counts in this process when Redis
+// fails, or at once with local (Redis just failed for the same request:
+// each failing call can take a second before the client gives up).
+func (lm limiter) hit(ctx context.Context, key string, l Limit, local bool) (m mark, ok bool, retry time.Duration) {
+	if !local {
+		res, err := hitScript.Run(ctx, lm.rdb, []string{key}, l.Window.Milliseconds()).Int64Slice()
+		if err == nil && res[0] > int64(l.Max) {
+			return mark{key: key}, false, time.Duration(res[1]) * time.Millisecond
+		}
+		if err == nil {
+			return mark{key: key}, true, 0
+		}
 	}
-	if res[0] > int64(l.Max) {
-		return mark{key: key}, false, time.Duration(res[1]) * time.Millisecond
-	}
-	return mark{key: key}, true, 0
+	ok, retry = lm.local.hit(key, l, time.Now())
+	return mark{key: key, local: true}, ok, retry
 }
 
 // undo takes back one event counted by hit (a successful login does not

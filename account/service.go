@@ -518,10 +518,10 @@ func (s *Service) allow(ctx context.Context, l Limit, what, who string) error {
 func (s *Service) hitAll(ctx context.Context, cs []counted) ([]mark, error) {
 	var marks []mark
 	var retry time.Duration
-	refused := false
+	refused, local := false, false
 	for _, c := range cs {
-		m, ok, wait := s.limits.hit(ctx, s.rs.Keys().RateLimit(c.what, c.who), c.limit)
-		marks = append(marks, m)
+		m, ok, wait := s.limits.hit(ctx, s.rs.Keys().RateLimit(c.what, c.who), c.limit, local)
+		marks, local = append(marks, m), local || m.local
 		if !ok {
 			refused, retry = true, max(retry, wait)
 		}
