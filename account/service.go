@@ -54,8 +54,12 @@ func (o Options) withDefaults() Options {
 }
 
 // Service is the account logic over PostgreSQL (accounts, audit log) and
-// Redis (sessions, rate limits, profile cache, kicks). Safe for
-// concurrent use.
+// Redis (sessions, rate limits, profile cache, kicks). While Redis fails,
+// guests, sign-ups and logins still work: sessions are made in the
+// store's session mirror (redisstore.SessionMirror), rate limits count in
+// this process and profiles are read from PostgreSQL; logout, password
+// change, deletion and renames need Redis (they revoke or rewrite
+// sessions) and answer unavailable. Safe for concurrent use.
 type Service struct {
 	pg       *pgstore.Store
 	rs       *redisstore.Store
@@ -74,7 +78,7 @@ func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error
 	s := &Service{
 		pg: pg, rs: rs, opts: opts, log: opts.Log,
 		hasher:   NewHasher(opts.Hash, opts.HashSlots, opts.HashWait),
-		limits:   limiter{rdb: rs.Client()},
+		limits:   limiter{rdb: rs.Client(), local: newLocalLimiter(localWindows)},
 		profiles: profileCache{rdb: rs.Client(), key: rs.Keys().Profile, ttl: opts.ProfileTTL},
 	}
 	dummy, err := s.hasher.Hash(context.Background(), "not a password of anyone")
@@ -318,6 +322,12 @@ func (s *Service) ChangePassword(ctx context.Context, sess redisstore.Session, t
 	if err != nil {
 		return err
 	}
+	// Revoke before the change too: while Redis fails (a revocation needs
+	// it) the request fails before anything changed. The revocation after
+	// the change catches sessions made meanwhile with the old password.
+	if _, err := s.rs.RevokeUser(ctx, sess.User, token); err != nil {
+		return err
+	}
 	if _, err := s.pg.SetPassword(ctx, sess.User, hash); err != nil {
 		return s.accountGone(err)
 	}
@@ -370,6 +380,10 @@ func (s *Service) Delete(ctx context.Context, sess redisstore.Session, password,
 		return ErrNotRegistered
 	}
 	if _, err := s.reauth(ctx, sess.User, password, ip); err != nil {
+		return err
+	}
+	// As in ChangePassword: fail before the deletion while Redis fails.
+	if _, err := s.rs.RevokeUser(ctx, sess.User, ""); err != nil {
 		return err
 	}
 	p, err := s.pg.DeleteAccount(ctx, sess.User)
@@ -428,19 +442,20 @@ func (s *Service) Rename(ctx context.Context, sess redisstore.Session, token, na
 }
 
 // PublicProfile returns a player's public profile, from the Redis cache
-// when it is there, else from PostgreSQL (then cached for ProfileTTL).
+// when it is there, else from PostgreSQL (then cached for ProfileTTL;
+// while Redis fails, PostgreSQL answers every read and nothing is cached).
 // ErrNotFound for an unknown id (bots and guests that never played a
 // persisted match have none).
 func (s *Service) PublicProfile(ctx context.Context, id string) (Profile, error) {
 	if id == "" || len(id) > 64 {
 		return Profile{}, ErrNotFound
 	}
-	p, ok, err := s.profiles.get(ctx, id)
-	if err != nil {
-		s.log.Warn("profile cache read failed", "err", err)
-	}
+	p, ok, cacheErr := s.profiles.get(ctx, id)
 	if ok {
 		return p, nil
+	}
+	if cacheErr != nil { // Redis failing: PostgreSQL answers; an outage is seen in the Redis metrics
+		s.log.Debug("profile cache read failed", "err", cacheErr)
 	}
 	row, err := s.pg.PlayerByID(ctx, id)
 	if errors.Is(err, pgstore.ErrNoPlayer) {
@@ -449,7 +464,9 @@ func (s *Service) PublicProfile(ctx context.Context, id string) (Profile, error)
 	if err != nil {
 		return Profile{}, err
 	}
-	s.cacheProfile(ctx, row)
+	if cacheErr == nil { // no point writing to a Redis that just failed
+		s.cacheProfile(ctx, row)
+	}
 	return profileOf(row), nil
 }
 
@@ -479,6 +496,10 @@ func (s *Service) audit(ctx context.Context, e pgstore.AuditEntry) {
 	}
 }
 
+// localWindows bounds the in-process rate-limit windows used while Redis
+// fails (about 100 bytes each).
+const localWindows = 100_000
+
 // counted is one rate-limit counter: what, for whom, and its limit.
 type counted struct {
 	what, who string
@@ -491,35 +512,30 @@ func (s *Service) allow(ctx context.Context, l Limit, what, who string) error {
 	return err
 }
 
-// hitAll counts one event on each counter and returns their keys; when
+// hitAll counts one event on each counter and returns the marks; when
 // any is over its limit it takes them all back and refuses, with the
-// longest wait.
-func (s *Service) hitAll(ctx context.Context, cs []counted) ([]string, error) {
-	var keys []string
+// longest wait. (While Redis fails the counters are this process's.)
+func (s *Service) hitAll(ctx context.Context, cs []counted) ([]mark, error) {
+	var marks []mark
 	var retry time.Duration
-	refused := false
+	refused, local := false, false
 	for _, c := range cs {
-		key := s.rs.Keys().RateLimit(c.what, c.who)
-		ok, wait, err := s.limits.hit(ctx, key, c.limit)
-		if err != nil {
-			s.undoAll(ctx, keys)
-			return nil, err
-		}
-		keys = append(keys, key)
+		m, ok, wait := s.limits.hit(ctx, s.rs.Keys().RateLimit(c.what, c.who), c.limit, local)
+		marks, local = append(marks, m), local || m.local
 		if !ok {
 			refused, retry = true, max(retry, wait)
 		}
 	}
 	if refused {
-		s.undoAll(ctx, keys)
+		s.undoAll(ctx, marks)
 		return nil, rateLimited(retry)
 	}
-	return keys, nil
+	return marks, nil
 }
 
-func (s *Service) undoAll(ctx context.Context, keys []string) {
-	for _, k := range keys {
-		if err := s.limits.undo(ctx, k); err != nil {
+func (s *Service) undoAll(ctx context.Context, marks []mark) {
+	for _, m := range marks {
+		if err := s.limits.undo(ctx, m); err != nil {
 			s.log.Warn("rate limit undo failed", "err", err)
 		}
 	}

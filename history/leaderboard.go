@@ -92,17 +92,18 @@ func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // Get is the leaderboard of b: the snapshot when there is one (cached),
-// else computed in PostgreSQL and snapshotted. A Redis failure falls back
-// to PostgreSQL.
+// else computed in PostgreSQL (the snapshot job's query) and snapshotted.
+// While Redis fails, PostgreSQL answers every request and nothing is
+// snapshotted; only a PostgreSQL failure is an error.
 func (l *Leaderboards) Get(ctx context.Context, b stats.Bucket) (entries []stats.Entry, cached bool, err error) {
-	entries, ok, err := l.Cache.Leaderboard(ctx, b)
-	if err == nil && ok {
+	entries, ok, cacheErr := l.Cache.Leaderboard(ctx, b)
+	if cacheErr == nil && ok {
 		metrics.CacheHit("leaderboard")
 		return entries, true, nil
 	}
 	metrics.CacheMiss("leaderboard")
-	if err != nil {
-		l.Log.Warn("leaderboard cache", "err", err)
+	if cacheErr != nil { // an outage is seen in the Redis metrics; this is its expected fallback
+		l.Log.Debug("leaderboard cache", "err", cacheErr)
 	}
 	limit := l.Limit
 	if limit <= 0 {
@@ -111,6 +112,9 @@ func (l *Leaderboards) Get(ctx context.Context, b stats.Bucket) (entries []stats
 	entries, err = l.Store.Leaderboard(ctx, b, limit)
 	if err != nil {
 		return nil, false, err
+	}
+	if cacheErr != nil { // no point writing to a Redis that just failed
+		return entries, false, nil
 	}
 	ttl := l.TTL
 	if ttl <= 0 {

@@ -223,9 +223,9 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Migrate, StateKeys, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, Sessions, Migrate, StateKeys, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, StateKeys, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, Sessions, StateKeys, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "worker":
 		return fx.Options(Core(cfg), Postgres, StateKeys, Worker, Lobby, Timers, Metrics, Ops)
 	case "scheduler":

@@ -55,7 +55,10 @@ func JSON(w http.ResponseWriter, status int, v any) {
 
 // Require wraps h so that it runs only with a valid session, answering 401
 // {"code":"bad_token"} otherwise (one generic answer for every bad token)
-// and 503 {"code":"unavailable"} when the session store fails.
+// and 503 {"code":"unavailable"} (Retry-After: 1) when the session store
+// fails. (redisstore's lookup answers from its sessions mirror while Redis
+// is down, so that is when both fail, or when Redis is down and the
+// mirror does not know the token.)
 func Require(s Sessions, h func(w http.ResponseWriter, r *http.Request, sess redisstore.Session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, err := User(r, s)
@@ -63,6 +66,7 @@ func Require(s Sessions, h func(w http.ResponseWriter, r *http.Request, sess red
 		case errors.Is(err, ErrNoToken), errors.Is(err, redisstore.ErrNoSession):
 			Error(w, http.StatusUnauthorized, "bad_token", "log in again")
 		case err != nil:
+			w.Header().Set("Retry-After", "1")
 			Error(w, http.StatusServiceUnavailable, "unavailable", "try again shortly")
 		default:
 			h(w, r, sess)

@@ -155,3 +155,42 @@ func TestSessionStoresOnlyTheHash(t *testing.T) {
 		}
 	}
 }
+
+// A revoked token's key holds a tombstone for RevokedTTL (so that no
+// mirror can restore it), and renaming never brings it back.
+func TestRevokedSessionKeepsTombstone(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{})
+	token, err := e.s.NewUserSession(e.ctx, redisstore.Session{User: "u", Name: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.DeleteSession(e.ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(token))
+	key := e.s.Keys().Session(hex.EncodeToString(sum[:]))
+	if d := e.ttl(key); d < redisstore.RevokedTTL-time.Minute || d > redisstore.RevokedTTL {
+		t.Fatalf("tombstone TTL %v, want about %v", d, redisstore.RevokedTTL)
+	}
+	if err := e.s.SetSessionName(e.ctx, token, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.RenameSessions(e.ctx, "u", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Session(e.ctx, token); !errors.Is(err, redisstore.ErrNoSession) {
+		t.Fatalf("revoked then renamed: %v", err)
+	}
+	// A live session is renamed (compare-and-set on the value read).
+	live, err := e.s.NewUserSession(e.ctx, redisstore.Session{User: "u", Name: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.RenameSessions(e.ctx, "u", "renamed"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.s.Session(e.ctx, live); err != nil || s.Name != "renamed" {
+		t.Fatalf("renamed: %+v %v", s, err)
+	}
+}

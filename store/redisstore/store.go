@@ -34,6 +34,9 @@ type Options struct {
 	// plain form: for tests only; every server role sets it (see
 	// docs/operations.md, "Hands encrypted at rest").
 	Seal Sealer
+	// SessionMirror is the durable copy of the sessions (session.go); nil:
+	// sessions live in Redis only.
+	SessionMirror SessionMirror
 }
 
 // Sealer encrypts blobs bound to associated data (a *sealbox.Keyring).
@@ -63,6 +66,7 @@ type Store struct {
 	rdb  redis.UniversalClient
 	keys Keys
 	opts Options
+	sess sessionCounters // session.go
 }
 
 // New returns a Store on rdb.
