@@ -89,7 +89,7 @@ func (c *conn) session(ctx context.Context, req *protocol.Request) (redisstore.S
 			return sess, "", protocol.CodeBadToken
 		}
 		if err != nil {
-			c.srv.log.Warn("session lookup failed", "err", err)
+			c.srv.quiet.Warn("session lookup failed", "err", err)
 			return sess, "", protocol.CodeUnavailable
 		}
 		return sess, req.Token, ""
@@ -97,7 +97,7 @@ func (c *conn) session(ctx context.Context, req *protocol.Request) (redisstore.S
 	sess := redisstore.Session{User: "g_" + randomHex(8), Name: table.CleanName(req.Name), Guest: true}
 	token, err := st.NewSession(ctx, sess)
 	if err != nil {
-		c.srv.log.Warn("session creation failed", "err", err)
+		c.srv.quiet.Warn("session creation failed", "err", err)
 		return sess, "", protocol.CodeUnavailable
 	}
 	return sess, token, ""

@@ -264,7 +264,7 @@ func (w *writer) resync(tableID string, f *following, had int64) error {
 	cancel()
 	if err != nil {
 		if !errors.Is(err, redisstore.ErrNotFound) {
-			w.srv.log.Warn("loading a table for a resync failed", "table", tableID, "err", err)
+			w.srv.quiet.Warn("loading a table for a resync failed", "table", tableID, "err", err)
 		}
 		return nil
 	}
@@ -331,7 +331,7 @@ func (w *writer) fill(tableID string, f *following, upto int64) error {
 	cancel()
 	switch {
 	case err != nil:
-		w.srv.log.Warn("reading the event log failed", "table", tableID, "err", err)
+		w.srv.quiet.Warn("reading the event log failed", "table", tableID, "err", err)
 	case len(logged) > 0 && logged[0].Seq == f.last+1:
 		if err := w.replay(tableID, f, logged); err != nil {
 			return err
@@ -352,7 +352,7 @@ func (w *writer) replay(tableID string, f *following, logged []redisstore.Entry)
 	for _, le := range logged {
 		e, err := parseEntry(le)
 		if err != nil {
-			w.srv.log.Warn("undecodable log entry", "table", tableID, "seq", le.Seq, "err", err)
+			w.srv.quiet.Warn("undecodable log entry", "table", tableID, "seq", le.Seq, "err", err)
 			return nil
 		}
 		if err := w.entry(tableID, f, &e); err != nil {
@@ -370,7 +370,7 @@ func (w *writer) snapshot(tableID string, f *following) error {
 	l, err := w.srv.store.LoadTable(ctx, tableID)
 	if err != nil {
 		if !errors.Is(err, redisstore.ErrNotFound) {
-			w.srv.log.Warn("loading a table for a snapshot failed", "table", tableID, "err", err)
+			w.srv.quiet.Warn("loading a table for a snapshot failed", "table", tableID, "err", err)
 		}
 		return nil
 	}
@@ -415,7 +415,7 @@ func (w *writer) chatHistory(tableID string) error {
 	msgs, err := w.srv.store.ChatHistory(ctx, tableID)
 	cancel()
 	if err != nil {
-		w.srv.log.Warn("reading chat history failed", "table", tableID, "err", err)
+		w.srv.quiet.Warn("reading chat history failed", "table", tableID, "err", err)
 		return nil
 	}
 	if len(msgs) == 0 {
@@ -439,7 +439,7 @@ func (w *writer) sync(v syncItem) error {
 		return w.sendError(v.id, w.srv.missingTable(ctx, protocol.CodeNotInGame))
 	}
 	if err != nil {
-		w.srv.log.Warn("loading a table for sync failed", "table", v.table, "err", err)
+		w.srv.quiet.Warn("loading a table for sync failed", "table", v.table, "err", err)
 		return w.sendError(v.id, protocol.CodeUnavailable)
 	}
 	f := w.following(v.table)
@@ -459,7 +459,7 @@ func (w *writer) sync(v syncItem) error {
 	var logged []redisstore.Entry
 	if n := l.Seq - v.after; v.after >= 0 && n > 0 && n <= maxFill {
 		if logged, err = w.srv.store.ReadLog(ctx, v.table, v.after, n); err != nil {
-			w.srv.log.Warn("reading the event log for sync failed", "table", v.table, "err", err)
+			w.srv.quiet.Warn("reading the event log for sync failed", "table", v.table, "err", err)
 			return w.sendError(v.id, protocol.CodeUnavailable)
 		}
 	}
@@ -539,7 +539,7 @@ func (w *writer) expire() error {
 			r, err := w.srv.store.LookupAnswer(ctx, k.table, w.user, k.id)
 			cancel()
 			if err != nil {
-				w.srv.log.Warn("looking up an answer failed", "table", k.table, "err", err)
+				w.srv.quiet.Warn("looking up an answer failed", "table", k.table, "err", err)
 			} else if r != nil {
 				code, seq = game.Code(r.Code), r.Seq
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -283,12 +284,14 @@ type Consumer struct {
 	partitions int
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
-	lastRead   []atomic.Int64 // per partition: unix ns of the last read that did not fail
+	lastRead   []atomic.Int64      // per partition: unix ns of the last read that did not fail
+	quiet      *logthrottle.Logger // an outage fails every read and every action: one line per 10 s
 }
 
 // NewConsumer returns a Consumer reading partitions 0..partitions-1.
 func NewConsumer(proc *Processor, stream streamStore, partitions int) *Consumer {
-	return &Consumer{proc: proc, stream: stream, partitions: partitions, lastRead: make([]atomic.Int64, partitions)}
+	return &Consumer{proc: proc, stream: stream, partitions: partitions, lastRead: make([]atomic.Int64, partitions),
+		quiet: logthrottle.New(proc.opts.Log, logthrottle.DefaultInterval)}
 }
 
 // Reading reports an error unless every partition has been read without
@@ -312,7 +315,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
+	now := time.Now().UnixNano() // the group exists: reading starts now
 	for part := 0; part < c.partitions; part++ {
+		c.lastRead[part].Store(now)
 		c.wg.Add(1)
 		go c.read(runCtx, part)
 	}
@@ -352,6 +357,7 @@ func (c *Consumer) read(ctx context.Context, part int) {
 			continue
 		}
 		c.lastRead[part].Store(time.Now().UnixNano())
+		c.quiet.Recovered(readFailure)
 		backoff.reset()
 		c.handle(ctx, es)
 	}
@@ -371,7 +377,9 @@ func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
 		}
 		cancel()
 		if err != nil {
-			c.proc.opts.Log.Warn("action left pending", "table", e.Action.Table, "id", e.Action.ID, "err", err)
+			c.quiet.Warn(pendingFailure, "table", e.Action.Table, "id", e.Action.ID, "err", err)
+		} else {
+			c.quiet.Recovered(pendingFailure)
 		}
 	}
 }
@@ -408,7 +416,7 @@ func (c *Consumer) reclaim(ctx context.Context) {
 func (c *Consumer) readFailed(ctx context.Context, part int, err error) {
 	o := c.proc.opts
 	if !isNoGroup(err) {
-		o.Log.Warn("reading actions failed", "partition", part, "err", err)
+		c.quiet.Warn(readFailure, "partition", part, "err", err)
 		return
 	}
 	if gerr := c.stream.EnsureGroup(ctx, o.Group); gerr != nil {
@@ -417,6 +425,12 @@ func (c *Consumer) readFailed(ctx context.Context, part int, err error) {
 	}
 	o.Log.Info("consumer group re-created (Redis lost it)", "group", o.Group)
 }
+
+// Keys of the consumer's throttled failure lines.
+const (
+	readFailure    = "reading actions failed"
+	pendingFailure = "action left pending"
+)
 
 func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error(), "NOGROUP") }
 

@@ -73,7 +73,7 @@ func TestOpsReadinessPerRole(t *testing.T) {
 	}
 	want := map[string][]string{
 		"scheduler": {"redis"},
-		"worker":    {"redis", "postgres"},
+		"worker":    {"redis", "postgres", "action_stream", "recovery"},
 		"gateway":   {"redis", "postgres", "gateway"},
 	}
 	for role, checks := range want {

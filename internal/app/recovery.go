@@ -110,9 +110,17 @@ func runRecovery(lc fx.Lifecycle, r *worker.Recovery) {
 	lc.Append(fx.Hook{OnStart: r.Start, OnStop: r.Stop})
 }
 
+// recoveryReadyCheck: a worker is not ready while the tables of the Redis
+// server in use still need their recovery (moves at tables not rebuilt yet
+// would wait).
+func recoveryReadyCheck(r *worker.Recovery) ReadyCheck {
+	return ReadyCheck{Name: "recovery", Required: true, Check: r.Ready}
+}
+
 // recoveryModule is the part of the Worker module that survives Redis
 // losing state: the table journal and the recovery.
 var recoveryModule = fx.Options(
 	fx.Provide(newJournal, newRecovery, fx.Annotate(journalHook, fx.ResultTags(`group:"after_change"`))),
+	readyGroup(recoveryReadyCheck),
 	fx.Invoke(runRecovery),
 )

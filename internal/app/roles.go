@@ -59,9 +59,19 @@ func newProcessor(p processorParams) *worker.Processor {
 	return worker.NewProcessor(p.Store, opts)
 }
 
-func runConsumer(lc fx.Lifecycle, proc *worker.Processor, store *redisstore.Store, cfg config.Config) {
-	c := worker.NewConsumer(proc, store, cfg.Partitions)
+func newConsumer(proc *worker.Processor, store *redisstore.Store, cfg config.Config) *worker.Consumer {
+	return worker.NewConsumer(proc, store, cfg.Partitions)
+}
+
+func runConsumer(lc fx.Lifecycle, c *worker.Consumer) {
 	lc.Append(fx.Hook{OnStart: c.Start, OnStop: c.Stop})
+}
+
+// consumerReadyCheck: a worker whose reads of the action stream keep
+// failing (or have not started) does no work.
+func consumerReadyCheck(c *worker.Consumer) ReadyCheck {
+	return ReadyCheck{Name: "action_stream", Required: true,
+		Check: func(context.Context) error { return c.Reading(5 * time.Second) }}
 }
 
 // taskFailures throttles the "task failed" line per task type: a
@@ -132,6 +142,8 @@ var Worker = fx.Module("worker",
 	fx.Provide(newProcessor, newTaskFailures, newTaskServer),
 	reconcileHooks, // reconcile.go
 	recoveryModule, // recovery.go: the table journal and the recovery start before the consumer
+	fx.Provide(newConsumer),
+	readyGroup(consumerReadyCheck),
 	fx.Invoke(runConsumer, runTaskServer),
 )
 
