@@ -166,6 +166,9 @@ func touchAll() {
 	metrics.TrackBreaker("redis", func() int { return 0 })
 	metrics.BreakerTransition("redis", "open")
 	metrics.BreakerRejection("redis")
+	metrics.RecoveryPending.Set(0)
+	metrics.JournalPending.Set(0)
+	metrics.JournalWritten.Add(0)
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting
