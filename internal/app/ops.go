@@ -11,6 +11,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
@@ -29,7 +30,11 @@ func runOps(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}))
-	mon, err := ops.NewAsynqmon(cfg.RedisURL, cfg.OpsReadOnly)
+	conn, err := redisconn.ConnOpt(cfg)
+	if err != nil {
+		return err
+	}
+	mon, err := ops.NewAsynqmon(conn, cfg.OpsReadOnly)
 	if err != nil {
 		return err
 	}

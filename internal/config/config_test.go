@@ -76,6 +76,11 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_OPS_READONLY":      "true",
 		"HOKM_TIMEZONE":          "Europe/Berlin",
 		"HOKM_WEEK_START":        "Monday",
+
+		"HOKM_REDIS_SENTINELS":         "10.0.0.1:26379, sentinel-b.example:26380,[::1]:26381",
+		"HOKM_REDIS_MASTER":            "hokm-main",
+		"HOKM_REDIS_PASSWORD":          "data pw",
+		"HOKM_REDIS_SENTINEL_PASSWORD": "sentinel-pw",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +106,11 @@ func TestEveryVariableParsed(t *testing.T) {
 		OpsReadOnly:     true,
 		TimeZone:        "Europe/Berlin",
 		WeekStart:       "Monday",
+
+		RedisSentinels:        []string{"10.0.0.1:26379", "sentinel-b.example:26380", "[::1]:26381"},
+		RedisMaster:           "hokm-main",
+		RedisPassword:         "data pw",
+		RedisSentinelPassword: "sentinel-pw",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -164,6 +174,12 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_OPS_TOKEN", "short"},
 		{"HOKM_OPS_TOKEN", "has a space in the middle"},
 		{"HOKM_OPS_READONLY", "yes please"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:26379,"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:26379,:26380"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:0"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:sentinel"},
+		{"HOKM_REDIS_MASTER", "my master"},
 	} {
 		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {
@@ -246,7 +262,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 20 {
+	if len(asked) != 24 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {
@@ -277,5 +293,31 @@ func TestOpsLoopbackRule(t *testing.T) {
 		if err != nil || c.OpsAddr != addr {
 			t.Errorf("HOKM_OPS_ADDR=%q with a token: %+v %v", addr, c, err)
 		}
+	}
+}
+
+// TestSentinelNeedsBoth: HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER come
+// together or not at all; the message names both.
+func TestSentinelNeedsBoth(t *testing.T) {
+	for _, m := range []map[string]string{
+		{"HOKM_REDIS_SENTINELS": "127.0.0.1:26379"},
+		{"HOKM_REDIS_MASTER": "hokm"},
+		{"HOKM_REDIS_MASTER": "hokm", "HOKM_REDIS_SENTINEL_PASSWORD": "pw"},
+	} {
+		c, err := config.Load(env(m))
+		if err == nil {
+			t.Errorf("%v accepted: %+v", m, c)
+			continue
+		}
+		if !strings.Contains(err.Error(), "HOKM_REDIS_SENTINELS") || !strings.Contains(err.Error(), "HOKM_REDIS_MASTER") {
+			t.Errorf("%v: %v should name both variables", m, err)
+		}
+	}
+	c, err := config.Load(env(map[string]string{"HOKM_REDIS_SENTINELS": "127.0.0.1:26379", "HOKM_REDIS_MASTER": "hokm"}))
+	if err != nil || !c.Sentinel() || c.RedisMaster != "hokm" || len(c.RedisSentinels) != 1 {
+		t.Fatalf("both set: %+v, %v", c, err)
+	}
+	if c, _ := config.Load(env(nil)); c.Sentinel() {
+		t.Fatal("Sentinel() without the variables")
 	}
 }
