@@ -86,6 +86,7 @@ func Core(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		fx.Provide(NewLogger, NewRedis, NewRedisStore, NewAsynqClient),
+		fx.Invoke(watchRedisSettings), // redischeck.go
 		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: log}
 			l.UseLogLevel(slog.LevelDebug)

@@ -161,6 +161,7 @@ func touchAll() {
 	metrics.MatchPersisted(time.Now().Add(-time.Second).UnixMilli(), true, time.Now())
 	metrics.CacheHit("profile")
 	metrics.CacheMiss("profile")
+	metrics.SetRedisConfig("maxmemory_policy", "noeviction", 1)
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting
