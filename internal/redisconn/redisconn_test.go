@@ -119,15 +119,40 @@ func (w *writer) snapshot() (failedAt, recovered time.Time, errors int, lastErr 
 	return w.failedAt, w.recovered, w.errors, w.lastErr
 }
 
+// failoverCase is one way to lose the primary.
+type failoverCase struct {
+	name   string
+	inject func() string // returns the old primary's address
+	// after runs once the Sentinels name the new primary (old, now).
+	after func(old, now string)
+	// pubsubWithin bounds the wait for a published message to reach the
+	// subscriber; mustDeliver makes missing it a failure, not a figure.
+	pubsubWithin time.Duration
+	mustDeliver  bool
+}
+
+// failoverResult is what a case measured.
+type failoverResult struct {
+	old, now           string
+	elected, downtime  time.Duration
+	errors, lost, seen int
+	lastErr            error
+	pubsub             time.Duration // fault → a message delivered again (0: not within pubsubWithin)
+}
+
 // TestFailoverClient: the client NewRedis uses, built from a Config naming
-// three Sentinels, keeps writing across a SIGKILL of the primary and a
-// SENTINEL FAILOVER: writes fail for a moment, then resume on the new
-// primary. The time to recover and the acknowledged writes the new
-// primary lacks (asynchronous replication) are logged as measurements.
-// A plain SENTINEL FAILOVER loses the writes the old primary acknowledges
-// between the promotion and the clients' switch (about a second); with
-// CLIENT PAUSE WRITE on the old primary first (docs/operations.md) none
-// is lost, which is asserted.
+// three Sentinels, keeps writing and subscribing (as workers and gateways
+// do) across a SIGKILL of the primary and a SENTINEL FAILOVER.
+//
+// Asserted: after a SIGKILL writes resume on the new primary and the
+// subscription with them; after the planned switch of docs/operations.md
+// (CLIENT PAUSE WRITE on the primary, SENTINEL FAILOVER, CLIENT KILL TYPE
+// pubsub on the old primary) no acknowledged write is lost and messages
+// flow again. Logged as measurements: the time without writes, the
+// acknowledged writes the new primary lacks, and — for a plain SENTINEL
+// FAILOVER — that about a second of writes acknowledged by the old primary
+// is lost and that subscribers stay on the old primary (go-redis moves
+// only its command connections on +switch-master) until it is demoted.
 func TestFailoverClient(t *testing.T) {
 	s := procs.StartSentinelSet(t, procs.SentinelOptions{Redis: procs.RedisOptions{AOF: true}})
 	cfg := load(t, map[string]string{
@@ -148,6 +173,12 @@ func TestFailoverClient(t *testing.T) {
 	if v := s.Primary().Client(3).Get(ctx, "hello").Val(); v != "1" {
 		t.Fatalf("the write did not land in DB 3 of the primary: %q", v)
 	}
+	sub := rdb.Subscribe(ctx, "events")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sub.Channel()
 
 	w := &writer{}
 	wctx, stop := context.WithCancel(ctx)
@@ -163,68 +194,120 @@ func TestFailoverClient(t *testing.T) {
 	}
 	waitAcked(200)
 
-	fault := func(name string, inject func() string) (lost int) {
+	// delivered publishes through rdb until the subscriber gets one of the
+	// messages, for at most d, and says how long it took.
+	delivered := func(tag string, d time.Duration) (time.Duration, bool) {
+		start := time.Now()
+		for i := 0; time.Since(start) < d; i++ {
+			want := fmt.Sprintf("%s %d", tag, i)
+			if rdb.Publish(ctx, "events", want).Err() != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			timeout := time.After(100 * time.Millisecond)
+			for waiting := true; waiting; {
+				select {
+				case m := <-msgs:
+					if m.Payload == want {
+						return time.Since(start), true
+					}
+				case <-timeout:
+					waiting = false
+				}
+			}
+		}
+		return d, false
+	}
+
+	run := func(c failoverCase) failoverResult {
 		t.Helper()
+		var r failoverResult
 		from := w.mark()
 		start := time.Now()
-		old := inject()
-		now := s.WaitPrimaryChanged(old, 60*time.Second)
-		elected := time.Since(start)
-		// Writes resume: more acknowledged after the change, and the
-		// last of them is on the new primary.
-		base := len(w.ackedSince(0))
-		waitAcked(base + 100)
+		r.old = c.inject()
+		r.now = s.WaitPrimaryChanged(r.old, 60*time.Second)
+		r.elected = time.Since(start)
+		if c.after != nil {
+			c.after(r.old, r.now)
+		}
+		// Writes resume: more acknowledged after the change, and the last
+		// of them is on the new primary.
+		waitAcked(len(w.ackedSince(0)) + 100)
 		acked := w.ackedSince(from)
 		last := acked[len(acked)-1]
-		direct := redis.NewClient(&redis.Options{Addr: now, DB: 3})
+		direct := redis.NewClient(&redis.Options{Addr: r.now, DB: 3})
 		defer direct.Close()
 		if !until(5*time.Second, func() bool { return direct.Exists(ctx, fmt.Sprintf("w:%d", last)).Val() == 1 }) {
-			t.Fatalf("%s: the last acknowledged write w:%d is not on the new primary %s", name, last, now)
+			t.Fatalf("%s: the last acknowledged write w:%d is not on the new primary %s", c.name, last, r.now)
 		}
 		for _, n := range acked {
 			if direct.Exists(ctx, fmt.Sprintf("w:%d", n)).Val() == 0 {
-				lost++
+				r.lost++
 			}
 		}
+		r.seen = len(acked)
+		if _, ok := delivered(c.name, c.pubsubWithin); ok {
+			r.pubsub = time.Since(start)
+		} else if c.mustDeliver {
+			t.Fatalf("%s: published messages did not reach the subscriber within %v", c.name, c.pubsubWithin)
+		}
 		failedAt, recovered, errs, lastErr := w.snapshot()
-		downtime := time.Duration(0)
 		if !failedAt.IsZero() && !recovered.IsZero() {
-			downtime = recovered.Sub(failedAt)
+			r.downtime = recovered.Sub(failedAt)
+		}
+		r.errors, r.lastErr = errs, lastErr
+		pubsub := "not at all (checked for " + c.pubsubWithin.String() + ")"
+		if r.pubsub > 0 {
+			pubsub = r.pubsub.Round(time.Millisecond).String() + " after the fault"
 		}
 		t.Logf("%s: %s → %s; Sentinels agreed after %v; writes failed for %v (%d errors, last: %v); "+
-			"%d of %d writes acknowledged since the fault missing on the new primary",
-			name, old, now, elected.Round(time.Millisecond), downtime.Round(time.Millisecond), errs, lastErr, lost, len(acked))
-		return lost
+			"%d of %d writes acknowledged since the fault missing on the new primary; a message published then reached the subscriber %s",
+			c.name, r.old, r.now, r.elected.Round(time.Millisecond), r.downtime.Round(time.Millisecond), r.errors, r.lastErr,
+			r.lost, r.seen, pubsub)
+		return r
 	}
 
-	fault("SIGKILL of the primary", s.KillPrimary)
+	run(failoverCase{name: "SIGKILL of the primary", inject: s.KillPrimary, pubsubWithin: 10 * time.Second, mustDeliver: true})
 	for _, n := range s.Nodes() {
 		if !n.Running() {
 			s.Rejoin(n)
 		}
 	}
 	s.WaitStable(30 * time.Second)
-	old := s.PrimaryAddr()
-	fault("SENTINEL FAILOVER", s.Failover)
+
+	plain := run(failoverCase{name: "SENTINEL FAILOVER", inject: s.Failover, pubsubWithin: 2 * time.Second})
 	// The old primary stays a primary until the Sentinels demote it, 10–20 s
-	// later; do what they will do now.
-	host, port, _ := strings.Cut(s.PrimaryAddr(), ":")
-	oc := redis.NewClient(&redis.Options{Addr: old})
+	// later; do now what they will do then.
+	host, port, _ := strings.Cut(plain.now, ":")
+	oc := redis.NewClient(&redis.Options{Addr: plain.old})
 	defer oc.Close()
 	if err := oc.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
 	s.WaitStable(30 * time.Second)
-	lost := fault("CLIENT PAUSE WRITE, then SENTINEL FAILOVER", func() string {
-		// Writes wait on the old primary while the replica catches up and
-		// is promoted; the clients switch before the pause ends.
-		if err := s.Primary().Client(0).Do(ctx, "CLIENT", "PAUSE", "5000", "WRITE").Err(); err != nil {
-			t.Fatal(err)
-		}
-		return s.Failover()
+
+	planned := run(failoverCase{
+		name: "planned switch (CLIENT PAUSE WRITE, SENTINEL FAILOVER, CLIENT KILL TYPE pubsub)",
+		inject: func() string {
+			// Writes wait on the old primary while the replica catches up
+			// and is promoted; the clients switch before the pause ends.
+			if err := s.Primary().Client(0).Do(ctx, "CLIENT", "PAUSE", "5000", "WRITE").Err(); err != nil {
+				t.Fatal(err)
+			}
+			return s.Failover()
+		},
+		after: func(old, _ string) {
+			// Subscribers reconnect, through the Sentinels, to the new primary.
+			c := redis.NewClient(&redis.Options{Addr: old})
+			defer c.Close()
+			if err := c.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+				t.Fatal(err)
+			}
+		},
+		pubsubWithin: 10 * time.Second, mustDeliver: true,
 	})
-	if lost != 0 {
-		t.Fatalf("%d acknowledged writes lost in a failover behind CLIENT PAUSE WRITE", lost)
+	if planned.lost != 0 {
+		t.Fatalf("%d acknowledged writes lost in the planned switch", planned.lost)
 	}
 
 	// asynq (asynqmon's and the tools' path) reaches the new primary too.
