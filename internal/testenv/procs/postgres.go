@@ -56,7 +56,10 @@ func StartPostgres(t testing.TB, opt PostgresOptions) *Postgres {
 	t.Helper()
 	cred, err := postgresCredential()
 	if err != nil {
-		t.Fatal(err)
+		missing(t, "a postgres OS user", err)
+	}
+	if _, err := pgBinDir(); err != nil {
+		missing(t, "PostgreSQL's server programs", err)
 	}
 	tmpl, err := pgTemplate(cred)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -117,11 +118,12 @@ func (p *Proc) Signaled() syscall.Signal {
 }
 
 // Signal sends sig to the process. Sending to a process that has exited
-// is not an error.
+// is not an error; another failure fails the test (with Errorf, so Signal,
+// Term, Pause and Resume may be called from any goroutine).
 func (p *Proc) Signal(sig syscall.Signal) {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, syscall.ESRCH) && p.Running() {
-		p.t.Fatalf("%s: signal %v: %v", p.name, sig, err)
+		p.t.Errorf("%s: signal %v: %v", p.name, sig, err)
 	}
 }
 
@@ -195,6 +197,17 @@ func freePortNum(t testing.TB) int {
 	_, port, _ := net.SplitHostPort(FreePort(t))
 	n, _ := strconv.Atoi(port)
 	return n
+}
+
+// missing skips the test when a program it needs is not installed, or
+// fails it under HOKM_TEST_REQUIRE_SERVICES=1 (as internal/testenv does
+// for an unreachable service).
+func missing(t testing.TB, what string, err error) {
+	t.Helper()
+	if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatalf("%s is required (HOKM_TEST_REQUIRE_SERVICES=1): %v", what, err)
+	}
+	t.Skipf("%s not available (set HOKM_TEST_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
 
 // until polls cond every 20 ms for at most d and reports whether it held.

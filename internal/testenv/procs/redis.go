@@ -30,7 +30,8 @@ type RedisOptions struct {
 
 // Redis is a redis-server (or a Sentinel) of the test's own, on a side
 // port, with its configuration file and data in a temporary directory.
-// Its methods fail the test on error.
+// Its methods fail the test on error; call them from the test's goroutine
+// (Pause and Resume from any).
 type Redis struct {
 	t        testing.TB
 	name     string
@@ -57,7 +58,7 @@ func StartRedis(t testing.TB, opt RedisOptions) *Redis {
 func newRedis(t testing.TB, name string, opt RedisOptions) *Redis {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is not installed: %v", err)
+		missing(t, "redis-server", err)
 	}
 	base := t.TempDir() // removed after the cleanup below has killed the server
 	r := &Redis{t: t, name: name, opt: opt, base: base, dir: filepath.Join(base, "data")}
@@ -103,7 +104,7 @@ func (r *Redis) writeConf() {
 		"port " + strconv.Itoa(r.port),
 		"bind 127.0.0.1",
 		"protected-mode no",
-		"dir " + r.dir,
+		"dir " + strconv.Quote(r.dir), // the test's name is in it
 		`logfile ""`,
 	}
 	if r.sentinel {
