@@ -37,7 +37,8 @@ type PostgresOptions struct {
 // no Unix socket, fsync off and small buffers (it is for fault tests of
 // processes, not for durability across an OS crash). As root it runs as
 // the postgres OS user, since PostgreSQL refuses to run as root. Its
-// methods fail the test on error.
+// methods fail the test on error; call them from the test's goroutine.
+// StartPostgres takes about a second (a copy of the template, a start).
 type Postgres struct {
 	t      testing.TB
 	opt    PostgresOptions
