@@ -291,7 +291,7 @@ func TestFailoverClient(t *testing.T) {
 		inject: func() string {
 			// Writes wait on the old primary while the replica catches up
 			// and is promoted; the clients switch before the pause ends.
-			if err := s.Primary().Client(0).Do(ctx, "CLIENT", "PAUSE", "5000", "WRITE").Err(); err != nil {
+			if err := s.Primary().Client(0).Do(ctx, "CLIENT", "PAUSE", "10000", "WRITE").Err(); err != nil {
 				t.Fatal(err)
 			}
 			return s.Failover()
