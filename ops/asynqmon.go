@@ -1,19 +1,19 @@
 package ops
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 )
 
-// NewAsynqmon is the asynqmon UI and API on the Redis at redisURL, to be
-// mounted at AsynqmonRoot+"/". Close it when done (it has its own Redis
-// connection).
-func NewAsynqmon(redisURL string, readOnly bool) (*asynqmon.HTTPHandler, error) {
-	conn, err := asynq.ParseRedisURI(redisURL)
-	if err != nil {
-		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+// NewAsynqmon is the asynqmon UI and API on the Redis conn reaches (a
+// single server or, under Sentinel, the primary; build conn with
+// redisconn.ConnOpt), to be mounted at AsynqmonRoot+"/". Close it when
+// done: it opens connections of its own.
+func NewAsynqmon(conn asynq.RedisConnOpt, readOnly bool) (*asynqmon.HTTPHandler, error) {
+	if conn == nil {
+		return nil, errors.New("asynqmon: no Redis connection")
 	}
 	return asynqmon.New(asynqmon.Options{RootPath: AsynqmonRoot, RedisConnOpt: conn, ReadOnly: readOnly}), nil
 }

@@ -30,8 +30,11 @@ func opsServer(t *testing.T, token string, readOnly bool) *httptest.Server {
 	if err := tasks.Enqueue(t.Context(), asynq.NewClientFromRedisClient(rdb), task); err != nil {
 		t.Fatal(err)
 	}
-	redisDBURL := testenv.RedisDBURL(t, opsRedisDB)
-	mon, err := ops.NewAsynqmon(redisDBURL, readOnly)
+	conn, err := asynq.ParseRedisURI(testenv.RedisDBURL(t, opsRedisDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon, err := ops.NewAsynqmon(conn, readOnly)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/sysconfig"
 )
@@ -72,14 +70,7 @@ func runConfigTool(args []string, stdout, stderr io.Writer) int {
 		tw.Flush()
 		return 0
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)
-		return 2
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	w := sysconfig.Writer{Store: pg, Redis: rdb, Prefix: cfg.RedisPrefix}
+	w := sysconfig.Writer{Store: pg, Redis: env.rdb, Prefix: cfg.RedisPrefix}
 	if err := w.Set(ctx, key, json.RawMessage(value), operator()); err != nil {
 		fmt.Fprintf(stderr, "hokm ops config set: %v\n", err)
 		return 1

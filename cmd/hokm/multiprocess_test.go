@@ -4,15 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +19,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/botclient"
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -34,179 +27,23 @@ import (
 // prefix): flushed first, used by nobody else.
 const multiRedisDB = 8
 
-var hokmBin struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+func TestMain(m *testing.M) { procs.Main(m) } // removes the hokm binary procs built
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if hokmBin.dir != "" {
-		os.RemoveAll(hokmBin.dir)
-	}
-	os.Exit(code)
-}
-
-// buildHokm builds this command once per test process.
-func buildHokm(t *testing.T) string {
-	t.Helper()
-	hokmBin.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		if hokmBin.dir, hokmBin.err = os.MkdirTemp("", "hokm-bin-"); hokmBin.err != nil {
-			return
-		}
-		hokmBin.path = filepath.Join(hokmBin.dir, "hokm")
-		out, err := exec.Command(goTool, "build", "-o", hokmBin.path, ".").CombinedOutput()
-		if err != nil {
-			hokmBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if hokmBin.err != nil {
-		t.Fatal(hokmBin.err)
-	}
-	return hokmBin.path
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// proc is one hokm process.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer // stdout and stderr
-	done chan struct{}
-	err  error // Wait's, once done is closed
-}
-
-// cluster is the processes of one test and their common environment.
-type cluster struct {
-	t     *testing.T
-	bin   string
-	env   []string
-	procs []*proc
-}
-
-func (c *cluster) start(name string, extra []string, args ...string) *proc {
-	c.t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(c.bin, args...)
-	p.cmd.Env = append(append([]string{}, c.env...), extra...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		c.t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	c.procs = append(c.procs, p)
-	return p
-}
-
-func (p *proc) running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// wait waits at most d for the process to end.
-func (p *proc) wait(d time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
-func (p *proc) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("%s: signal %v: %v", p.name, sig, err)
-	}
-}
-
-// newCluster sets up the environment and stops every process still
-// running when the test ends (printing all output if it failed).
-func newCluster(t *testing.T) (*cluster, *redis.Client, string, string) {
+// newCluster sets up the environment of a test's hokm processes (its own
+// Redis DB and prefix, its own database) and returns their starter; every
+// process still running when the test ends is killed, and all output is
+// logged if it failed.
+func newCluster(t *testing.T) (*procs.Hokm, *redis.Client, string, string) {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, multiRedisDB, true)
 	dbURL := testenv.Database(t)
 	redisDBURL := testenv.RedisDBURL(t, multiRedisDB)
-	c := &cluster{t: t, bin: buildHokm(t)}
-	for _, kv := range os.Environ() { // no HOKM_* setting of the caller's shell leaks in
-		if !strings.HasPrefix(kv, "HOKM_") || strings.HasPrefix(kv, "HOKM_TEST_") {
-			c.env = append(c.env, kv)
-		}
-	}
-	c.env = append(c.env,
+	c := procs.NewHokm(t,
 		"HOKM_REDIS_URL="+redisDBURL, "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
 		"HOKM_OPS_ADDR=off", "HOKM_RECLAIM_IDLE=1s", "HOKM_SHUTDOWN_TIMEOUT=2s",
 		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_LOG_LEVEL=info",
 	)
-	t.Cleanup(func() {
-		for _, p := range c.procs {
-			if p.running() {
-				_ = p.cmd.Process.Kill()
-				<-p.done
-			}
-		}
-		if t.Failed() {
-			for _, p := range c.procs {
-				t.Logf("----- %s (%v):\n%s", p.name, p.err, p.out.String())
-			}
-		}
-	})
 	return c, rdb, prefix, dbURL
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func waitReadyz(t *testing.T, p *proc, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if !p.running() || time.Now().After(deadline) {
-			t.Fatalf("%s: /readyz on %s not ready (%v, exited: %v)", p.name, addr, err, !p.running())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // consumers is each consumer's pending entries over every partition of
@@ -266,18 +103,18 @@ func TestMultiProcess(t *testing.T) {
 	c, rdb, prefix, dbURL := newCluster(t)
 	begin := time.Now()
 
-	migrate := c.start("migrate", nil, "migrate")
-	if !migrate.wait(60*time.Second) || migrate.err != nil || !strings.Contains(migrate.out.String(), "migrations applied") {
-		t.Fatalf("hokm migrate: %v", migrate.err)
+	migrate := c.Start("migrate", nil, "migrate")
+	if !migrate.Wait(60*time.Second) || migrate.Err() != nil || !strings.Contains(migrate.Output(), "migrations applied") {
+		t.Fatalf("hokm migrate: %v", migrate.Err())
 	}
-	addrA, addrB := freePort(t), freePort(t)
-	gwA := c.start("gateway A", []string{"HOKM_HTTP_ADDR=" + addrA}, "gateway")
-	gwB := c.start("gateway B", []string{"HOKM_HTTP_ADDR=" + addrB}, "gateway")
-	w1 := c.start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
-	w2 := c.start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
-	sched := c.start("scheduler", nil, "scheduler")
-	waitReadyz(t, gwA, addrA)
-	waitReadyz(t, gwB, addrB)
+	addrA, addrB := procs.FreePort(t), procs.FreePort(t)
+	gwA := c.Start("gateway A", []string{"HOKM_HTTP_ADDR=" + addrA}, "gateway")
+	gwB := c.Start("gateway B", []string{"HOKM_HTTP_ADDR=" + addrB}, "gateway")
+	w1 := c.Start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
+	w2 := c.Start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
+	sched := c.Start("scheduler", nil, "scheduler")
+	gwA.WaitReady(addrA)
+	gwB.WaitReady(addrB)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	// Both workers are reading every partition (Redis lists a consumer only
@@ -285,9 +122,9 @@ func TestMultiProcess(t *testing.T) {
 	if !until(20*time.Second, func() bool { return blockedReads(ctx, rdb) >= 2*8 }) {
 		t.Fatalf("the workers never read the action stream: %d blocked reads", blockedReads(ctx, rdb))
 	}
-	for _, p := range []*proc{w1, w2, sched} {
-		if !p.running() {
-			t.Fatalf("%s exited at start: %v", p.name, p.err)
+	for _, p := range []*procs.Proc{w1, w2, sched} {
+		if !p.Running() {
+			t.Fatalf("%s exited at start: %v", p.Name(), p.Err())
 		}
 	}
 	t.Logf("processes up in %v", time.Since(begin).Round(time.Millisecond))
@@ -324,7 +161,7 @@ func TestMultiProcess(t *testing.T) {
 			attempts++
 			gate.Lock()
 			until(5*time.Second, quiet)
-			_ = w1.cmd.Process.Signal(syscall.SIGSTOP)
+			w1.Pause()
 			gate.Unlock()
 			until(500*time.Millisecond, func() bool {
 				cs, err := consumers(ctx, rdb, prefix)
@@ -332,10 +169,10 @@ func TestMultiProcess(t *testing.T) {
 				return err == nil && killedPending > 0
 			})
 			if killedPending == 0 {
-				_ = w1.cmd.Process.Signal(syscall.SIGCONT)
+				w1.Resume()
 			}
 		}
-		_ = w1.cmd.Process.Kill()
+		w1.Signal(syscall.SIGKILL)
 	}()
 	start := time.Now()
 	rep, err := botclient.Run(ctx, botclient.Options{
@@ -357,12 +194,11 @@ func TestMultiProcess(t *testing.T) {
 	if rep.Completed != 1 || len(rep.Errors) > 0 || len(rep.Results) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
-	if !w1.wait(5 * time.Second) {
+	if !w1.Wait(5 * time.Second) {
 		t.Fatal("w1 survived SIGKILL")
 	}
-	var exit *exec.ExitError
-	if !errors.As(w1.err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("w1 ended with %v, want killed", w1.err)
+	if w1.Signaled() != syscall.SIGKILL {
+		t.Fatalf("w1 ended with %v, want killed", w1.Err())
 	}
 	if killedPending == 0 {
 		t.Fatal("w1 never held an unacknowledged action: the kill tested nothing")
@@ -378,7 +214,7 @@ func TestMultiProcess(t *testing.T) {
 		cs, err := consumers(ctx, rdb, prefix)
 		t.Fatalf("pending actions left: %v %v", cs, err)
 	}
-	if !strings.Contains(w2.out.String(), "reclaimed pending actions") {
+	if !strings.Contains(w2.Output(), "reclaimed pending actions") {
 		t.Fatal("w2 did not log a reclaim")
 	}
 
@@ -397,17 +233,17 @@ func TestMultiProcess(t *testing.T) {
 	checkStoredMatch(t, ctx, pg, m, rep.Moves)
 
 	// Graceful drain: SIGTERM, exit 0.
-	rest := []*proc{gwA, gwB, w2, sched}
+	rest := []*procs.Proc{gwA, gwB, w2, sched}
 	for _, p := range rest {
-		p.signal(t, syscall.SIGTERM)
+		p.Term()
 	}
 	drain := time.Now()
 	for _, p := range rest {
-		if !p.wait(10 * time.Second) {
-			t.Fatalf("%s still running 10 s after SIGTERM", p.name)
+		if !p.Wait(10 * time.Second) {
+			t.Fatalf("%s still running 10 s after SIGTERM", p.Name())
 		}
-		if p.err != nil {
-			t.Fatalf("%s exited with %v after SIGTERM", p.name, p.err)
+		if p.Err() != nil {
+			t.Fatalf("%s exited with %v after SIGTERM", p.Name(), p.Err())
 		}
 	}
 	t.Logf("all drained in %v; whole test %v", time.Since(drain).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))

@@ -44,17 +44,11 @@ func runOpsTool(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	defer env.Close()
-	cfg, ctx, pool := env.cfg, env.ctx, env.pool
-	conn, err := asynq.ParseRedisURI(cfg.RedisURL)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)
-		return 2
-	}
-	insp := asynq.NewInspector(conn)
-	defer insp.Close()
-	client := asynq.NewClient(conn)
-	defer client.Close()
-	q := &ops.DLQ{Store: pgstore.New(pool), Inspector: insp, Client: client}
+	// Both share env's Redis client, which Close closes.
+	insp := asynq.NewInspectorFromRedisClient(env.rdb)
+	client := asynq.NewClientFromRedisClient(env.rdb)
+	q := &ops.DLQ{Store: pgstore.New(env.pool), Inspector: insp, Client: client}
+	ctx := env.ctx
 	return runDLQ(ctx, q, args[1:], stdout, stderr)
 }
 

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -31,13 +29,6 @@ func runReconcileTool(args []string, stdout, stderr io.Writer) int {
 	}
 	defer env.Close()
 	cfg, ctx, pool := env.cfg, env.ctx, env.pool
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		fmt.Fprintf(stderr, "hokm ops: HOKM_REDIS_URL: %v\n", err)
-		return 2
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pg := pgstore.New(pool)
 	seal := &app.StateSealer{} // the journal's finished matches are sealed
@@ -45,7 +36,7 @@ func runReconcileTool(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hokm ops reconcile: %v\n", err)
 		return 1
 	}
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions, Seal: seal})
+	store := redisstore.New(env.rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions, Seal: seal})
 	r := app.NewReconciler(store, pg, cfg.PersistRetries, log)
 	defer r.Client.Close()
 	rep, err := r.Run(ctx)

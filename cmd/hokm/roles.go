@@ -9,25 +9,30 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
-// toolEnv is what a one-shot tool needs: the configuration and a checked
-// PostgreSQL pool, under a deadline. Close releases both.
+// toolEnv is what a one-shot tool needs: the configuration, a checked
+// PostgreSQL pool and a Redis client (redisconn.New, like the roles'; it
+// connects at its first command), under a deadline. Close releases them.
 type toolEnv struct {
 	cfg    config.Config
 	ctx    context.Context
 	pool   *pgxpool.Pool
+	rdb    redis.UniversalClient
 	cancel context.CancelFunc
 }
 
-// Close closes the pool and ends the deadline.
+// Close closes the pool and the Redis client and ends the deadline.
 func (e *toolEnv) Close() {
+	e.rdb.Close()
 	e.pool.Close()
 	e.cancel()
 }
@@ -39,14 +44,20 @@ func openTool(name string, timeout time.Duration, stderr io.Writer) (*toolEnv, i
 	if !ok {
 		return nil, 2
 	}
+	rdb, err := redisconn.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return nil, 2
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	pool, err := app.OpenPool(ctx, cfg)
 	if err != nil {
 		cancel()
+		rdb.Close()
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return nil, 1
 	}
-	return &toolEnv{cfg: cfg, ctx: ctx, pool: pool, cancel: cancel}, 0
+	return &toolEnv{cfg: cfg, ctx: ctx, pool: pool, rdb: rdb, cancel: cancel}, 0
 }
 
 func loadConfig(stderr io.Writer) (config.Config, bool) {

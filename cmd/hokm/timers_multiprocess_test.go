@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
 
 // wsClient is a bare protocol client for one socket.
@@ -83,15 +85,15 @@ func (c *wsClient) request(msg map[string]any) json.RawMessage {
 // and the match runs to its end.
 func TestTimeoutsWithTwoWorkerProcesses(t *testing.T) {
 	c, _, _, _ := newCluster(t)
-	migrate := c.start("migrate", nil, "migrate")
-	if !migrate.wait(60*time.Second) || migrate.err != nil {
-		t.Fatalf("hokm migrate: %v", migrate.err)
+	migrate := c.Start("migrate", nil, "migrate")
+	if !migrate.Wait(60*time.Second) || migrate.Err() != nil {
+		t.Fatalf("hokm migrate: %v", migrate.Err())
 	}
-	addr := freePort(t)
-	gw := c.start("gateway", []string{"HOKM_HTTP_ADDR=" + addr}, "gateway")
-	c.start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
-	c.start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
-	waitReadyz(t, gw, addr)
+	addr := procs.FreePort(t)
+	gw := c.Start("gateway", []string{"HOKM_HTTP_ADDR=" + addr}, "gateway")
+	c.Start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
+	c.Start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
+	gw.WaitReady(addr)
 
 	cl := dialWS(t, addr)
 	cl.request(map[string]any{"type": "hello", "name": "sleeper"})

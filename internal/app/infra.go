@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/breaker"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -33,24 +33,15 @@ func NewLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// NewRedis opens the Redis client with short timeouts: go-redis' defaults
-// would block a move for seconds when Redis is unreachable, and a fast
-// error is what lets play resume quickly once it is back.
+// NewRedis opens the Redis client of every role (redisconn.New: a single
+// server or, under Sentinel, a failover client; short timeouts either
+// way), guarded by the Redis circuit breaker, observed in the Redis
+// metrics and closed at stop.
 func NewRedis(lc fx.Lifecycle, cfg config.Config, rb RedisBreaker) (redis.UniversalClient, error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := redisconn.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+		return nil, err
 	}
-	opt.DialTimeout = time.Second
-	opt.ReadTimeout = time.Second
-	opt.WriteTimeout = time.Second
-	opt.PoolTimeout = 2 * time.Second
-	opt.MaxRetries = 1
-	// Let a cancelled context end a blocking XREADGROUP at once, so a
-	// stopping worker does not wait out its block time.
-	opt.ContextTimeoutEnabled = true
-	opt.PoolSize = max(opt.PoolSize, 10*cfg.Partitions)
-	rdb := redis.NewClient(opt)
 	rdb.AddHook(breaker.RedisHook(rb.Breaker)) // first: the outermost hook, so refused calls are not timed as Redis calls
 	instrumentRedis(rdb)
 	lc.Append(fx.StopHook(rdb.Close))
@@ -109,7 +100,8 @@ func Core(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		fx.Provide(NewLogger, newRedisBreaker, NewRedis, NewRedisStore, NewAsynqClient),
-		readyGroup(redisReadyCheck), // breakers.go
+		readyGroup(redisReadyCheck),   // breakers.go
+		fx.Invoke(watchRedisSettings), // redischeck.go
 		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: log}
 			l.UseLogLevel(slog.LevelDebug)

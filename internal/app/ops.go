@@ -13,6 +13,7 @@ import (
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/readiness"
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
@@ -44,7 +45,11 @@ func runOps(p opsParams) error {
 		Detail: true, Log: logthrottle.New(log, logthrottle.DefaultInterval),
 	}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}))
-	mon, err := ops.NewAsynqmon(cfg.RedisURL, cfg.OpsReadOnly)
+	conn, err := redisconn.ConnOpt(cfg)
+	if err != nil {
+		return err
+	}
+	mon, err := ops.NewAsynqmon(conn, cfg.OpsReadOnly)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,14 @@ type Config struct {
 	StateKeys       []sealbox.Key
 	JournalInterval time.Duration // HOKM_JOURNAL_INTERVAL: between writes of the table journal to PostgreSQL
 	SchedulerLease  time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
+
+	// Redis under Sentinel: both set or neither. The DB number, user name,
+	// password and TLS (rediss) still come from HOKM_REDIS_URL, whose host
+	// is then not used.
+	RedisSentinels        []string // HOKM_REDIS_SENTINELS: host:port of each Sentinel, comma-separated
+	RedisMaster           string   // HOKM_REDIS_MASTER: the name the Sentinels know the primary by
+	RedisPassword         string   // HOKM_REDIS_PASSWORD: the Redis servers' password (over the URL's)
+	RedisSentinelPassword string   // HOKM_REDIS_SENTINEL_PASSWORD: the Sentinels' own password
 }
 
 // secret are the variables whose values an error message must not show.
@@ -168,6 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	errs = append(errs, loadSentinel(getenv, &c)...)
 	if len(errs) == 0 {
 		if err := CheckOpsBinding(c.OpsAddr, c.OpsToken); err != nil {
 			errs = append(errs, err.Error())
@@ -177,6 +186,49 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// loadSentinel reads the HOKM_REDIS_SENTINELS family into c and returns
+// what is wrong with it.
+func loadSentinel(getenv func(string) string, c *Config) []string {
+	var errs []string
+	sentinels, master := getenv("HOKM_REDIS_SENTINELS"), getenv("HOKM_REDIS_MASTER")
+	if sentinels != "" {
+		for _, a := range strings.Split(sentinels, ",") {
+			a = strings.TrimSpace(a)
+			if err := checkHostPort(a); err != nil {
+				errs = append(errs, fmt.Sprintf("HOKM_REDIS_SENTINELS=%q: %q: %v", sentinels, a, err))
+				c.RedisSentinels = nil
+				break
+			}
+			c.RedisSentinels = append(c.RedisSentinels, a)
+		}
+	}
+	if master != "" {
+		if strings.ContainsAny(master, " \t\r\n") {
+			errs = append(errs, fmt.Sprintf("HOKM_REDIS_MASTER=%q: must not contain spaces", master))
+		} else {
+			c.RedisMaster = master
+		}
+	}
+	if len(errs) == 0 && (sentinels == "") != (master == "") {
+		errs = append(errs, "HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER: set both (Redis under Sentinel) or neither")
+	}
+	c.RedisPassword = getenv("HOKM_REDIS_PASSWORD")
+	c.RedisSentinelPassword = getenv("HOKM_REDIS_SENTINEL_PASSWORD")
+	return errs
+}
+
+// checkHostPort accepts host:port with a host and a port from 1 to 65535.
+func checkHostPort(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		return fmt.Errorf("want host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("bad port")
+	}
+	return nil
 }
 
 func checkAddr(v string) error {
@@ -304,6 +356,10 @@ func (c Config) Location() *time.Location {
 	}
 	return loc
 }
+
+// Sentinel reports whether Redis is reached through Sentinels
+// (HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER).
+func (c Config) Sentinel() bool { return len(c.RedisSentinels) > 0 }
 
 // FirstWeekday is HOKM_WEEK_START as a time.Weekday (Saturday by default).
 func (c Config) FirstWeekday() time.Weekday {

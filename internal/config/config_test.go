@@ -84,6 +84,11 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_JOURNAL_INTERVAL":  "250ms",
 		"HOKM_STATE_KEYS":        "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
 		"HOKM_SCHEDULER_LEASE":   "4500ms",
+
+		"HOKM_REDIS_SENTINELS":         "10.0.0.1:26379, sentinel-b.example:26380,[::1]:26381",
+		"HOKM_REDIS_MASTER":            "hokm-main",
+		"HOKM_REDIS_PASSWORD":          "data pw",
+		"HOKM_REDIS_SENTINEL_PASSWORD": "sentinel-pw",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +120,11 @@ func TestEveryVariableParsed(t *testing.T) {
 			{ID: "k1", Key: bytes.Repeat([]byte{0x04, 0x10, 0x41}, 11)[:32]},
 		},
 		SchedulerLease: 4500 * time.Millisecond,
+
+		RedisSentinels:        []string{"10.0.0.1:26379", "sentinel-b.example:26380", "[::1]:26381"},
+		RedisMaster:           "hokm-main",
+		RedisPassword:         "data pw",
+		RedisSentinelPassword: "sentinel-pw",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -186,6 +196,12 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_SCHEDULER_LEASE", "10"},
 		{"HOKM_SCHEDULER_LEASE", "2s"},
 		{"HOKM_SCHEDULER_LEASE", "-10s"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:26379,"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:26379,:26380"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:0"},
+		{"HOKM_REDIS_SENTINELS", "10.0.0.1:sentinel"},
+		{"HOKM_REDIS_MASTER", "my master"},
 	} {
 		c, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {
@@ -269,7 +285,7 @@ func TestOnlyHOKMVariablesRead(t *testing.T) {
 	if _, err := config.Load(func(k string) string { asked = append(asked, k); return "" }); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 23 {
+	if len(asked) != 27 {
 		t.Errorf("asked for %d variables: %v", len(asked), asked)
 	}
 	for _, k := range asked {
@@ -313,5 +329,31 @@ func TestSecretsNotEchoed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), value) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestSentinelNeedsBoth: HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER come
+// together or not at all; the message names both.
+func TestSentinelNeedsBoth(t *testing.T) {
+	for _, m := range []map[string]string{
+		{"HOKM_REDIS_SENTINELS": "127.0.0.1:26379"},
+		{"HOKM_REDIS_MASTER": "hokm"},
+		{"HOKM_REDIS_MASTER": "hokm", "HOKM_REDIS_SENTINEL_PASSWORD": "pw"},
+	} {
+		c, err := config.Load(env(m))
+		if err == nil {
+			t.Errorf("%v accepted: %+v", m, c)
+			continue
+		}
+		if !strings.Contains(err.Error(), "HOKM_REDIS_SENTINELS") || !strings.Contains(err.Error(), "HOKM_REDIS_MASTER") {
+			t.Errorf("%v: %v should name both variables", m, err)
+		}
+	}
+	c, err := config.Load(env(map[string]string{"HOKM_REDIS_SENTINELS": "127.0.0.1:26379", "HOKM_REDIS_MASTER": "hokm"}))
+	if err != nil || !c.Sentinel() || c.RedisMaster != "hokm" || len(c.RedisSentinels) != 1 {
+		t.Fatalf("both set: %+v, %v", c, err)
+	}
+	if c, _ := config.Load(env(nil)); c.Sentinel() {
+		t.Fatal("Sentinel() without the variables")
 	}
 }

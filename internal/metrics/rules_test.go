@@ -169,6 +169,7 @@ func touchAll() {
 	metrics.RecoveryPending.Set(0)
 	metrics.JournalPending.Set(0)
 	metrics.JournalWritten.Add(0)
+	metrics.SetRedisConfig("maxmemory_policy", "noeviction", 1)
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting

@@ -1,0 +1,89 @@
+// Package redisconn builds every Redis client of the server from the
+// configuration — the roles' shared client, asynqmon's and the one-shot
+// tools' — so that all of them reach the same Redis the same way: a single
+// server (HOKM_REDIS_URL) or the primary a set of Sentinels names
+// (HOKM_REDIS_SENTINELS, HOKM_REDIS_MASTER), with the same short timeouts.
+// It also reads the Redis settings that decide what a crash or a full
+// memory costs (settings.go).
+package redisconn
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/config"
+)
+
+// Timeouts of every client. go-redis' defaults would block a move for
+// seconds when Redis is unreachable; a fast error is what lets play resume
+// quickly once it is back (or once a Sentinel has promoted a replica).
+const (
+	dialTimeout  = time.Second
+	ioTimeout    = time.Second
+	poolTimeout  = 2 * time.Second
+	retries      = 1
+	poolPerShard = 10 // connections per action stream partition (blocked reads hold one each)
+)
+
+// New builds the client cfg describes; it connects lazily, so an
+// unreachable Redis shows at the first command, not here. Under Sentinel
+// it is a failover client: it asks the Sentinels for the primary, follows
+// their switch-master announcements and reconnects to the new primary
+// after a failover. The error names the variable that cannot be used.
+func New(cfg config.Config) (redis.UniversalClient, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+	}
+	if cfg.RedisPassword != "" {
+		opt.Password = cfg.RedisPassword
+	}
+	poolSize := max(opt.PoolSize, poolPerShard*cfg.Partitions)
+	if !cfg.Sentinel() {
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
+		opt.PoolTimeout, opt.MaxRetries, opt.PoolSize = poolTimeout, retries, poolSize
+		// Let a cancelled context end a blocking XREADGROUP at once, so a
+		// stopping worker does not wait out its block time.
+		opt.ContextTimeoutEnabled = true
+		return redis.NewClient(opt), nil
+	}
+	return redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:            cfg.RedisMaster,
+		SentinelAddrs:         cfg.RedisSentinels,
+		SentinelPassword:      cfg.RedisSentinelPassword,
+		Username:              opt.Username,
+		Password:              opt.Password,
+		DB:                    opt.DB,
+		TLSConfig:             opt.TLSConfig,
+		DialTimeout:           dialTimeout,
+		ReadTimeout:           ioTimeout,
+		WriteTimeout:          ioTimeout,
+		PoolTimeout:           poolTimeout,
+		MaxRetries:            retries,
+		PoolSize:              poolSize,
+		ContextTimeoutEnabled: true,
+	}), nil
+}
+
+// ConnOpt is cfg as an asynq.RedisConnOpt, for the asynq and asynqmon
+// APIs that open (and close) a connection of their own: each client they
+// make comes from New. The error is New's.
+func ConnOpt(cfg config.Config) (asynq.RedisConnOpt, error) {
+	rdb, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rdb.Close() // New made no connection; this only checked cfg
+	return connOpt{cfg}, nil
+}
+
+type connOpt struct{ cfg config.Config }
+
+// MakeRedisClient implements asynq.RedisConnOpt.
+func (c connOpt) MakeRedisClient() any {
+	rdb, _ := New(c.cfg) // ConnOpt checked that it builds
+	return rdb
+}
