@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
@@ -35,20 +37,23 @@ type client struct {
 	moves      int             // trumps and cards made: sent once, and not dropped as stale
 	dropped    int             // moves refused after the state changed under them, and decided again
 	resyncs    int             // resync frames adopted
+	rejoins    int             // seats taken again after a table went back to before its start
+	wentBack   bool            // a resync took the table back to before its match started
 	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
 	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
 	catchingUp bool            // the frames are a reconnect's sync answer
 
-	sw     *stopwatch
-	bot    bot.Bot
-	leaks  *leakCheck // nil unless Options.CheckLeaks
-	onMove func()
+	sw       *stopwatch
+	bot      bot.Bot
+	leaks    *leakCheck // nil unless Options.CheckLeaks
+	onMove   func()
+	onPlayed func(table string)
 }
 
 func newClient(seat int, opts *Options, sw *stopwatch) *client {
 	urls := opts.urls()
 	c := &client{name: "bot" + strconv.Itoa(seat), urls: urls, at: seat % len(urls), noReconnect: opts.NoReconnect,
-		state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), onMove: opts.OnMove}
+		state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), onMove: opts.OnMove, onPlayed: opts.OnPlayed}
 	if opts.CheckLeaks {
 		c.leaks = &leakCheck{seat: seat}
 	}
@@ -65,7 +70,11 @@ func (c *client) handle(f *frame) error {
 		}
 		c.epoch = f.Epoch
 		c.changes++
-		return c.state.snapshot(f)
+		err := c.state.snapshot(f)
+		if f.Type == "resync" && c.state.status == "waiting" {
+			c.wentBack = true
+		}
+		return err
 	case "event":
 		e, err := c.state.apply(f.Seq, f.Event)
 		if err == nil && e.Type == "card_played" {
@@ -74,6 +83,9 @@ func (c *client) handle(f *frame) error {
 				c.sw.untime(key)
 			} else {
 				c.sw.saw(key)
+				if e.Seat == c.state.seat && c.onPlayed != nil {
+					c.onPlayed(c.table)
+				}
 			}
 		}
 		return err
@@ -86,8 +98,10 @@ func (c *client) handle(f *frame) error {
 	return nil
 }
 
-// maxRetries bounds how often one command is resent after unavailable.
-const maxRetries = 5
+// maxRetries bounds how often one command is resent after unavailable:
+// with the backoff below, about a minute — longer than a Redis outage the
+// server rides out (the breaker answers unavailable at once meanwhile).
+const maxRetries = 40
 
 // retry waits before resending a command that got unavailable (attempt
 // from 1); false when it should not be resent.
@@ -95,7 +109,8 @@ func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool 
 	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries || msg["type"] == "create_table" {
 		return false // a retried create_table may create a second table
 	}
-	t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+	wait := min(100*time.Millisecond<<min(attempt-1, 5), 2*time.Second)
+	t := time.NewTimer(wait/2 + time.Duration(rand.Int64N(int64(wait)))/2) // jittered: 50–100 % of the backoff
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -111,7 +126,7 @@ func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool 
 // before the answer. That includes create_table: at worst the server makes
 // a second table and the first, empty, expires (docs/protocol.md).
 func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	id, err := c.send(msg)
 	if err != nil {
@@ -159,7 +174,7 @@ type move struct {
 var staleCodes = map[string]bool{
 	string(game.CodeNotYourTurn): true, string(game.CodeWrongPhase): true, string(game.CodeNotHakem): true,
 	string(game.CodeCardNotInHand): true, string(game.CodeMustFollowSuit): true, string(game.CodeGameOver): true,
-	string(table.CodeStaleTimeout): true,
+	string(table.CodeStaleTimeout): true, string(table.CodeNotInGame): true,
 }
 
 // play acts whenever it is this seat's turn until the match ends. A move
@@ -168,6 +183,17 @@ var staleCodes = map[string]bool{
 func (c *client) play(ctx context.Context) error {
 	var p *move
 	for !c.state.over {
+		if c.wentBack { // a resync took the table back to before the start
+			if c.state.status != "waiting" {
+				c.wentBack = false // started again
+			} else if err := c.rejoin(ctx); err != nil {
+				return err
+			} else if p != nil { // its answer, if any, is for a match that no longer is
+				c.moves--
+				c.dropped++
+				p = nil
+			}
+		}
 		if p == nil && c.state.myTurn() {
 			m, err := c.act()
 			if err != nil {
@@ -201,6 +227,35 @@ func (c *client) play(ctx context.Context) error {
 			c.dropped++
 		}
 		p = nil
+	}
+	return nil
+}
+
+// rejoin takes the seat again, and (seat 0, the host) starts the match
+// once all four are seated, after a resync took the table back to before
+// its start (the server lost the start with Redis): what players do when
+// the table they see is waiting again. Refusals that a race with the other
+// clients explains are not errors; the next table event settles it.
+func (c *client) rejoin(ctx context.Context) error {
+	if c.state.seats[c.state.seat] != c.user {
+		if _, err := c.request(ctx, map[string]any{"type": "sit", "table": c.table, "seat": c.state.seat}); err != nil {
+			return fmt.Errorf("sitting again after the table went back: %w", err)
+		}
+		c.rejoins++
+		return nil
+	}
+	if c.state.seat != 0 {
+		return nil
+	}
+	for _, u := range c.state.seats {
+		if u == "" {
+			return nil // wait for the others
+		}
+	}
+	_, err := c.request(ctx, map[string]any{"type": "start", "table": c.table})
+	if err != nil && !strings.Contains(err.Error(), string(table.CodeMatchRunning)) &&
+		!strings.Contains(err.Error(), string(table.CodeTableNotFull)) {
+		return fmt.Errorf("starting again after the table went back: %w", err)
 	}
 	return nil
 }

@@ -34,6 +34,13 @@ type tableFake struct {
 	syncs   []string          // "listener seat after epoch" of every sync
 	applied []string          // suits applied
 	calls   int               // of onTrump
+	match   int               // matches started
+	starts  int               // start frames
+	sits    []int             // seats of the sit frames (with seated)
+	// seated, when set, makes sits and starts behave as the server's with
+	// seats shown: the table objects name who sits where, and each sit is
+	// a table event to everyone seated.
+	seated *[4]string
 }
 
 func newTableFake(t *testing.T, onTrump func(f *tableFake, c *fakeConn, id, suit string, n int)) *tableFake {
@@ -109,9 +116,16 @@ func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq)
 		c.raw(ackFrame(req.ID, map[string]any{"table": "t1"}))
 	case "sit":
 		f.conns[req.Seat] = c
-		c.send(map[string]any{"type": "snapshot", "table": "t1", "seq": len(f.log), "table_info": fakeMeta("waiting", 0), "view": nil})
+		if f.seated != nil {
+			f.sits = append(f.sits, req.Seat)
+			f.seated[req.Seat] = "u" + strconv.Itoa(seat)
+			f.emit(public(map[string]any{"type": "table", "table": f.meta("waiting", f.match)}), req.Seat)
+		}
+		c.send(map[string]any{"type": "snapshot", "table": "t1", "seq": len(f.log), "table_info": f.meta("waiting", f.match), "view": nil})
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "start":
+		f.starts++
+		f.match++
 		f.start()
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "sync":
@@ -148,6 +162,21 @@ func fakeMeta(status string, match int) map[string]any {
 	return map[string]any{"id": "t1", "rules": map[string]any{"target": 3}, "status": status, "match": match}
 }
 
+// meta is fakeMeta with the seats when the fake shows them.
+func (f *tableFake) meta(status string, match int) map[string]any {
+	m := fakeMeta(status, match)
+	if f.seated != nil {
+		var seats [4]any
+		for i, u := range f.seated {
+			if u != "" {
+				seats[i] = map[string]any{"id": u, "name": "bot"}
+			}
+		}
+		m["seats"] = seats
+	}
+	return m
+}
+
 func public(e map[string]any) [4]any { return [4]any{e, e, e, e} }
 
 // emit appends an event to the log and sends each seat its copy, except
@@ -171,7 +200,7 @@ func contains(list []int, x int) bool {
 }
 
 func (f *tableFake) start() {
-	f.emit(public(map[string]any{"type": "table", "table": fakeMeta("playing", 1)}))
+	f.emit(public(map[string]any{"type": "table", "table": f.meta("playing", max(f.match, 1))}))
 	f.emit(public(map[string]any{"type": "match_started", "hand": 0, "first_hakem": 0, "draw": []string{"AS"}}))
 	f.emit(public(map[string]any{"type": "hand_started", "hand": 0, "hakem": 0, "dealer": 3}))
 	for dealt := range 4 {
@@ -405,6 +434,44 @@ func TestResync(t *testing.T) {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("report JSON %s lacks %s", b, k)
 		}
+	}
+}
+
+// TestRejoinAfterTableWentBack: while seat 0's trump is pending, the
+// table is rebuilt from a copy older than the match's start (the server
+// lost the start with Redis): a resync shows it waiting, with only seat 0
+// still seated, and the trump is answered not_in_game. The other three sit
+// again, seat 0 (the host) starts the match again once all four are
+// seated, and the match is played to its end.
+func TestRejoinAfterTableWentBack(t *testing.T) {
+	var seated [4]string
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+		if n > 1 {
+			a := f.apply(id, suit)
+			f.finish()
+			c.raw(a)
+			return
+		}
+		f.log, f.match = f.log[:2], 0 // created, seat 0 sat
+		seated = [4]string{"u0"}
+		for _, sc := range f.conns {
+			sc.send(map[string]any{"type": "resync", "table": "t1", "seq": 2, "epoch": 2, "reason": "restored",
+				"back": 10, "table_info": f.meta("waiting", 0), "view": nil})
+		}
+		c.raw([]byte(`{"type":"error","id":"` + id + `","code":"not_in_game","message":"you are not at this table"}`))
+	})
+	f.seated = &seated
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 1 || len(rep.Errors) > 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if again := f.sits[4:]; len(again) != 3 || contains(again, 0) || f.starts != 2 || f.match != 1 {
+		t.Fatalf("sits %v, starts %d: want seats 1-3 taken again and a second start", f.sits, f.starts)
+	}
+	if rep.Rejoins != 3 || rep.Resyncs != 4 || rep.DroppedMoves != 1 {
+		t.Fatalf("rejoins %d, resyncs %d, dropped %d", rep.Rejoins, rep.Resyncs, rep.DroppedMoves)
 	}
 }
 

@@ -37,6 +37,10 @@ type Options struct {
 	// OnMove, when set, is called after each trump or card a client sends,
 	// from the clients' goroutines (concurrently).
 	OnMove func()
+	// OnPlayed, when set, is called once per card the server applied: by
+	// the client whose seat played it, when its card_played event arrives
+	// live, with the table id (concurrently, from the clients' goroutines).
+	OnPlayed func(table string)
 }
 
 // urls is the list of gateways seats dial, by seat modulo its length.
@@ -68,6 +72,10 @@ type Report struct {
 	// Resyncs counts the resync frames clients adopted (the server rebuilt
 	// a table, e.g. after losing Redis state).
 	Resyncs int `json:"resyncs"`
+	// Rejoins counts seats taken again because a resync took a table back
+	// to before its match started (the server lost the start); the host
+	// then started the match again.
+	Rejoins int `json:"rejoins,omitempty"`
 	// DroppedMoves counts moves refused by the rules after a resync, a
 	// snapshot or a reconnect had replaced the state they were chosen from;
 	// their bots decided again. They are not in Moves.
@@ -140,6 +148,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				rep.DroppedMoves += res.dropped
 				rep.FramesChecked += res.frames
 				rep.Resyncs += res.resyncs
+				rep.Rejoins += res.rejoins
 				rep.ReconnectTimes = append(rep.ReconnectTimes, res.reconnects...)
 				lats = append(lats, res.latencies...)
 				if res.err != nil {
@@ -196,6 +205,7 @@ type matchResult struct {
 	latencies  []time.Duration
 	reconnects []time.Duration
 	resyncs    int
+	rejoins    int
 	err        error
 }
 
@@ -216,11 +226,15 @@ func playMatch(ctx context.Context, opts Options) matchResult {
 	if err == nil {
 		err = playAll(ctx, cancel, clients)
 	}
+	if err != nil && tableID != "" {
+		err = fmt.Errorf("table %s: %w", tableID, err)
+	}
 	res := matchResult{latencies: sw.latencies(), err: err}
 	for _, c := range clients {
 		res.moves += c.moves
 		res.dropped += c.dropped
 		res.resyncs += c.resyncs
+		res.rejoins += c.rejoins
 		res.reconnects = append(res.reconnects, c.reconnects...)
 		if c.leaks != nil {
 			res.frames += c.leaks.frames

@@ -61,6 +61,9 @@ type tableMeta struct {
 	Rules  game.Rules `json:"rules"`
 	Status string     `json:"status"`
 	Match  int        `json:"match"`
+	Seats  [4]*struct {
+		ID string `json:"id"`
+	} `json:"seats"`
 }
 
 // seatState is one client's knowledge of its table, kept as a game.View so
@@ -73,6 +76,8 @@ type seatState struct {
 	lastSeq  int64
 	handOver bool // between the last trick of a hand and the next deal
 	over     bool
+	status   string    // the table's: waiting, playing, finished
+	seats    [4]string // the user id in each seat ("" empty)
 	// What the seat saw of the match's outcome: the results of hand_ended
 	// (or a snapshot's), and match_ended's score and winning team.
 	hands  []game.HandResult
@@ -88,9 +93,12 @@ func (s *seatState) snapshot(f *frame) error {
 		if err := json.Unmarshal(f.Info, &meta); err != nil {
 			return fmt.Errorf("snapshot table_info: %w", err)
 		}
-		s.rules, s.match = meta.Rules, meta.Match
+		s.setTable(&meta)
 	}
 	if len(f.View) == 0 || string(f.View) == "null" {
+		// No match (yet, or any more: a table rebuilt to before its start).
+		s.view = game.View{Seat: s.seat, Turn: -1, Trump: game.NoSuit}
+		s.handOver, s.over, s.hands, s.winner = false, false, nil, nil
 		return nil
 	}
 	s.view = game.View{Trump: game.NoSuit}
@@ -102,6 +110,16 @@ func (s *seatState) snapshot(f *frame) error {
 	s.hands = append([]game.HandResult{}, s.view.Results...)
 	s.winner = s.view.Winner
 	return nil
+}
+
+func (s *seatState) setTable(m *tableMeta) {
+	s.rules, s.match, s.status = m.Rules, m.Match, m.Status
+	for i, p := range m.Seats {
+		s.seats[i] = ""
+		if p != nil {
+			s.seats[i] = p.ID
+		}
+	}
 }
 
 // apply updates the state with one event.
@@ -117,7 +135,7 @@ func (s *seatState) apply(seq int64, raw json.RawMessage) (event, error) {
 	v := &s.view
 	switch e.Type {
 	case "table":
-		s.rules, s.match = e.Table.Rules, e.Table.Match
+		s.setTable(e.Table)
 	case "match_started":
 		s.hands, s.winner = nil, nil
 	case "hand_started":
