@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest
+.PHONY: test build vet winrate property-long fuzz bench loadtest faults
 
 test:
 	./scripts/test
@@ -40,3 +40,10 @@ MATCHES ?= 20
 PARALLEL ?= 10
 loadtest:
 	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest
+
+# The whole fault catalogue (tests/faults): a deployment of its own plays
+# at least 200 bot matches while 40 faults are injected (workers, gateways,
+# Redis, PostgreSQL, schedulers; Sentinel failovers), then the invariants
+# are checked and a table printed. The default suite runs a short profile.
+faults:
+	HOKM_FAULTS=full HOKM_TEST_REQUIRE_SERVICES=1 $(GO) test ./tests/faults -run TestFaultCatalogue -count=1 -v -timeout 90m
