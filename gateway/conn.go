@@ -30,6 +30,7 @@ import (
 //	catchUp       read the log: messages may have been lost
 //	watchItem     start or stop watching a table as a spectator
 //	matchedItem   the user was seated by quick match: send the table
+//	retryItem     Redis changed under the server: answer every pending command unavailable now
 type conn struct {
 	srv   *Server
 	ws    *websocket.Conn
@@ -83,6 +84,7 @@ type (
 		on        bool // watch, else unwatch
 	}
 	matchedItem struct{ table string }
+	retryItem   struct{}
 )
 
 func newConn(s *Server, ws *websocket.Conn) *conn {

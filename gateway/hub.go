@@ -21,10 +21,11 @@ import (
 // channels (the lobby's, the kick channel) are subscribed for the hub's
 // life and go to their handler.
 type hub struct {
-	ps      *redis.PubSub
+	rdb     redis.UniversalClient
+	ps      *redis.PubSub // replaced by reopen (under subMu)
 	keys    redisstore.Keys
 	log     *slog.Logger
-	done    chan struct{} // closed when the receive loop has ended
+	done    chan struct{} // closed when ps's receive loop has ended
 	globals map[string]func(payload string)
 	onUser  func(t *hubTable, payload string) // a message on a user channel (under mu)
 	// onResubscribe, when set, is told of a global channel subscribed again
@@ -73,13 +74,12 @@ type catchUp struct{ table string }
 func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, globals map[string]func(string),
 	onUser func(*hubTable, string)) *hub {
 	h := &hub{
-		ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
+		rdb: rdb, ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
 		globals: globals, onUser: onUser,
 		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
 		started: map[string]bool{},
 	}
-	ch := h.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
-	go h.run(ch)
+	go h.run(h.ps, h.done)
 	if len(globals) > 0 {
 		names := make([]string, 0, len(globals))
 		for name := range globals {
@@ -95,9 +95,9 @@ func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, g
 	return h
 }
 
-func (h *hub) run(ch <-chan any) {
-	defer close(h.done)
-	for m := range ch {
+func (h *hub) run(ps *redis.PubSub, done chan struct{}) {
+	defer close(done)
+	for m := range ps.ChannelWithSubscriptions(redis.WithChannelSize(1024)) {
 		switch m := m.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -110,8 +110,42 @@ func (h *hub) run(ch <-chan any) {
 }
 
 func (h *hub) close() {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
 	_ = h.ps.Close()
 	<-h.done
+}
+
+// reopen replaces the Pub/Sub connection with a new one subscribed to every
+// channel the hub follows. After a failover go-redis moves its command
+// connections to the new primary, but not a Pub/Sub connection whose old
+// primary is still alive (a planned switch), which would then hear nothing
+// until that server is demoted. The new subscriptions' confirmations come
+// unexpected, so sockets catch up from the log (and waiting players rejoin
+// the queue) as after any reconnection.
+func (h *hub) reopen() {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
+	h.mu.Lock()
+	names := make([]string, 0, len(h.globals)+len(h.chans))
+	for ch := range h.globals {
+		names = append(names, ch)
+	}
+	for ch := range h.chans {
+		names = append(names, ch)
+	}
+	h.mu.Unlock()
+	ps, done := h.rdb.Subscribe(context.Background()), make(chan struct{})
+	go h.run(ps, done)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := ps.Subscribe(ctx, names...); err != nil { // go-redis subscribes again when it reconnects
+		h.log.Warn("subscribing again after a Redis switch failed", "err", err)
+	}
+	old, oldDone := h.ps, h.done
+	h.ps, h.done = ps, done
+	_ = old.Close()
+	<-oldDone
 }
 
 // acquire makes c follow table id and returns once the hub is subscribed

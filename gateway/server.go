@@ -175,6 +175,7 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 		keys.LobbyEvents(): s.lobbyChanged,
 		keys.Kick():        s.kicked,
 	}, s.userMessage)
+	go s.watchRedis(time.Second)
 	s.hub.onResubscribe = func(ch string) {
 		if ch == keys.Kick() { // once per reconnection: Redis may have lost the queue
 			go s.requeue()
@@ -441,6 +442,38 @@ func (s *Server) pushLobby() {
 			c.push(frame)
 		}
 		s.lobbyMu.Unlock()
+	}
+}
+
+// watchRedis reads Redis's run id every interval until the server stops;
+// when it changes (a restart, or a failover to another server) the hub
+// subscribes again on the server now in use (see hub.reopen).
+func (s *Server) watchRedis(every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last := ""
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.opts.RedisTimeout)
+		id, err := s.store.RunID(ctx)
+		cancel()
+		if err != nil || id == last {
+			continue
+		}
+		if last != "" {
+			s.log.Warn("Redis server changed (restart or failover): subscribing again", "run_id", id)
+			s.hub.reopen()
+			s.mu.Lock()
+			for c := range s.conns {
+				c.push(retryItem{})
+			}
+			s.mu.Unlock()
+		}
+		last = id
 	}
 }
 

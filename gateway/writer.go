@@ -120,6 +120,8 @@ func (w *writer) handle(v any) error {
 		}
 	case watchItem:
 		return w.watch(v)
+	case retryItem:
+		return w.retryAll()
 	case matchedItem:
 		if f := w.following(v.table); f.last < 0 {
 			return w.snapshot(v.table, f)
@@ -550,6 +552,21 @@ func (w *writer) expire() error {
 		}
 	}
 	w.arm()
+	return nil
+}
+
+// retryAll answers every pending command unavailable at once: Redis
+// restarted or failed over, so an action queued before may be lost with its
+// stream (it would otherwise be answered only after AnswerTimeout). Sending
+// the same id again is safe either way: applied at most once.
+func (w *writer) retryAll() error {
+	for k, ps := range w.pending {
+		for range ps {
+			if err := w.resolve(k.table, k.id, protocol.CodeUnavailable, 0); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
