@@ -201,7 +201,7 @@ func commandOf(a redisstore.Action) table.Command {
 }
 
 func (w *fakeWorker) answer(ctx context.Context, a redisstore.Action, res redisstore.Result) {
-	out, err := w.st.Answer(ctx, a.Table, res)
+	out, err := w.st.Answer(ctx, a.Table, 0, res)
 	if err == nil && out.Dup != nil {
 		w.repeat(ctx, a, out.Dup)
 	}

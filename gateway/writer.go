@@ -215,12 +215,13 @@ func (w *writer) following(tableID string) *following {
 
 // message sends what the socket may see of one published message: the
 // events (in seq order, gaps filled from the log) and the answer to one
-// of its own pending commands. A message of another epoch than the one the
-// socket follows (the table was rebuilt after Redis lost state) first
-// replaces the client's state with a resync.
+// of its own pending commands. A message of a newer epoch than the one the
+// socket follows (the table was rebuilt after Redis lost state), events or
+// only an answer, first replaces the client's state with a resync; the
+// events of an older one (late) are dropped.
 func (w *writer) message(m *hubMsg) error {
 	f := w.following(m.table)
-	if f.last >= 0 && (m.restored != nil || (m.epoch != 0 && f.epoch != 0 && m.epoch != f.epoch)) {
+	if f.last >= 0 && f.epoch != 0 && m.epoch > f.epoch {
 		if err := w.resync(m.table, f, f.last); err != nil {
 			return err
 		}

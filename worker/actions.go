@@ -27,7 +27,7 @@ import (
 type Store interface {
 	LoadTable(ctx context.Context, id string) (redisstore.Loaded, error)
 	Commit(ctx context.Context, c redisstore.Commit) (redisstore.CommitOutcome, error)
-	Answer(ctx context.Context, tableID string, r redisstore.Result) (redisstore.CommitOutcome, error)
+	Answer(ctx context.Context, tableID string, epoch int64, r redisstore.Result) (redisstore.CommitOutcome, error)
 	Publish(ctx context.Context, tableID string, m redisstore.Message) error
 	Enqueue(ctx context.Context, a redisstore.Action) error
 }
@@ -171,7 +171,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			p.opts.Log.Error("table state behind its event log", "table", a.Table, "err", err)
 			res.Code, res.Seq = string(CodeUnavailable), loaded.Seq
 			metrics.Error(metrics.ComponentWorker, res.Code)
-			return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
+			return p.store.Publish(ctx, a.Table, redisstore.Message{Epoch: loaded.Epoch, Result: &res})
 		case err != nil:
 			return err
 		case out.Dup != nil:
@@ -185,7 +185,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 
 // answer records a refusal (or finds the earlier answer to the same id).
 func (p *Processor) answer(ctx context.Context, l *redisstore.Loaded, res redisstore.Result) error {
-	out, err := p.store.Answer(ctx, l.Table.ID, res)
+	out, err := p.store.Answer(ctx, l.Table.ID, l.Epoch, res)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res rediss
 		metrics.Error(metrics.ComponentWorker, res.Code)
 		stored = &res
 	}
-	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Result: stored}); err != nil {
+	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Epoch: l.Epoch, Result: stored}); err != nil {
 		return err
 	}
 	return p.followUp(ctx, &l.Table, l.Seq)

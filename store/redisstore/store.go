@@ -311,10 +311,12 @@ func dupOutcome(stored string) (CommitOutcome, error) {
 }
 
 // Answer records and publishes the answer to an action that changed
-// nothing. When the id was answered before it returns that answer as Dup.
-func (s *Store) Answer(ctx context.Context, tableID string, r Result) (CommitOutcome, error) {
+// nothing at table tableID, read in epoch (so that a gateway whose sockets
+// follow an older epoch resyncs them before passing the answer on). When
+// the id was answered before it returns that answer as Dup.
+func (s *Store) Answer(ctx context.Context, tableID string, epoch int64, r Result) (CommitOutcome, error) {
 	res, _ := json.Marshal(r)
-	msg, _ := json.Marshal(Message{Result: &r})
+	msg, _ := json.Marshal(Message{Epoch: epoch, Result: &r})
 	out, err := answerScript.Run(ctx, s.rdb, []string{s.keys.Acts(tableID)},
 		actField(r.User, r.ID), res, s.ttlSeconds(), s.keys.Channel(tableID), msg).StringSlice()
 	if err != nil {

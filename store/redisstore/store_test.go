@@ -89,7 +89,7 @@ func TestStoredKeysUseTheBuilder(t *testing.T) {
 	e := setup(t, redisstore.Options{})
 	id := "tb-keys"
 	l, _ := e.running(id, 3)
-	if _, err := e.s.Answer(e.ctx, id, redisstore.Result{User: "u9", ID: "z", Code: "not_in_game", Seq: l.seq}); err != nil {
+	if _, err := e.s.Answer(e.ctx, id, 1, redisstore.Result{User: "u9", ID: "z", Code: "not_in_game", Seq: l.seq}); err != nil {
 		t.Fatal(err)
 	}
 	k := e.s.Keys()
@@ -329,7 +329,7 @@ func TestCommitAfterAnswerIsDup(t *testing.T) {
 	id := "tb-ad"
 	l, _ := e.running(id, 1)
 	refused := redisstore.Result{User: "u2", ID: "x1", Hash: "hh", Code: "not_your_turn", Seq: l.seq}
-	if out, err := e.s.Answer(e.ctx, id, refused); err != nil || out.Dup != nil || out.Wrote || out.NewSeq != l.seq {
+	if out, err := e.s.Answer(e.ctx, id, 1, refused); err != nil || out.Dup != nil || out.Wrote || out.NewSeq != l.seq {
 		t.Fatalf("Answer: %+v %v", out, err)
 	}
 	before := e.dump()
@@ -351,7 +351,7 @@ func TestAnswer(t *testing.T) {
 	e.newTable(id)
 	sub := e.subscribe(id)
 	r := redisstore.Result{User: "پریا", ID: "id-1", Hash: "f00", Code: "not_your_turn", Seq: 0}
-	out, err := e.s.Answer(e.ctx, id, r)
+	out, err := e.s.Answer(e.ctx, id, 1, r)
 	if err != nil || out.Dup != nil || out.Wrote || out.NewSeq != 0 {
 		t.Fatalf("Answer: %+v %v", out, err)
 	}
@@ -371,7 +371,7 @@ func TestAnswer(t *testing.T) {
 	before := e.dump()
 	r2 := r
 	r2.Code, r2.Seq = "wrong_phase", 9
-	out, err = e.s.Answer(e.ctx, id, r2)
+	out, err = e.s.Answer(e.ctx, id, 1, r2)
 	if err != nil || out.Dup == nil || *out.Dup != r {
 		t.Fatalf("second Answer: %+v %v", out, err)
 	}
