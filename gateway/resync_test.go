@@ -33,6 +33,10 @@ func TestResyncWhenTableRebuilt(t *testing.T) {
 	if err != nil || len(older) != 1 {
 		t.Fatalf("read durable: %v %v", older, err)
 	}
+	// Another player sits down after the journal's copy was taken.
+	c2 := dial(t, e.url, nil).startReading()
+	c2.hello("q")
+	c2.ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(1)})
 	c.ok(protocol.Request{Type: protocol.TypeAddBots, Table: tid})
 	ack := c.ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
 	var sd protocol.SeqData
@@ -61,6 +65,14 @@ func TestResyncWhenTableRebuilt(t *testing.T) {
 		rs.Back != had-older[0].Seq || rs.TableInfo == nil || rs.TableInfo.Seats[1] != nil || string(rs.View) != "null" {
 		t.Fatalf("resync %s (had %d)", rs.raw, had)
 	}
+
+	// The player who sat down after the copy is told too, though the
+	// rebuilt table no longer has them, and then follows it no more.
+	rs2 := c2.waitFor("resync of a player no longer seated", func(f *frame) bool { return f.Type == protocol.TypeResync })
+	if rs2.Seq != older[0].Seq || rs2.Epoch != 2 || rs2.TableInfo == nil || rs2.TableInfo.Seats[1] != nil {
+		t.Fatalf("resync of the unseated player %s", rs2.raw)
+	}
+	c2.drain()
 
 	// A client that reconnects with its old epoch, or a seq ahead of the
 	// table, gets the same resync before the ack.
@@ -95,4 +107,5 @@ func TestResyncWhenTableRebuilt(t *testing.T) {
 	if ev.Seq != older[0].Seq+1 || sd.Seq != ev.Seq {
 		t.Fatalf("after the rebuild: event %s, ack seq %d", ev.raw, sd.Seq)
 	}
+	c2.quiet(200*time.Millisecond, "an event for a player no longer seated", func(f *frame) bool { return f.Type == protocol.TypeEvent })
 }

@@ -390,7 +390,11 @@ func (w *writer) sendState(tableID string, l *redisstore.Loaded, f *following, b
 	seat := seatOf(&l.Table.Meta, w.user)
 	if seat < 0 && !f.watch {
 		*f = following{seat: -1, last: -1}
-		return nil
+		if back == nil {
+			return nil
+		}
+		// Rebuilt to before the user sat down: they are told (the public
+		// table only), and may sit again.
 	}
 	snap := protocol.Snapshot{Table: tableID, Seq: l.Seq, Epoch: l.Epoch, TableInfo: l.Table.Meta}
 	if back != nil {
@@ -405,9 +409,14 @@ func (w *writer) sendState(tableID string, l *redisstore.Loaded, f *following, b
 		w.srv.log.Error("encoding a snapshot failed", "table", tableID, "err", err)
 		return nil
 	}
-	f.seat, f.last, f.epoch = seat, l.Seq, l.Epoch
+	if seat >= 0 || f.watch {
+		f.seat, f.last, f.epoch = seat, l.Seq, l.Epoch
+	}
 	if err := w.write(websocket.TextMessage, b); err != nil {
 		return err
+	}
+	if f.last < 0 {
+		return nil
 	}
 	return w.chatHistory(tableID)
 }

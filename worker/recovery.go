@@ -18,6 +18,7 @@ import (
 // RecoveryStore is what recovery needs of Redis.
 type RecoveryStore interface {
 	RecoveryNeeded(ctx context.Context) (runID string, needed bool, err error)
+	RunID(ctx context.Context) (string, error)
 	MarkRecovered(ctx context.Context, runID string) error
 	TryLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, key, holder string) error
@@ -294,9 +295,12 @@ func (r *Recovery) rebuild(ctx context.Context, runID, id string, j *redisstore.
 // be read counts as no journal (the action is answered as for a missing
 // table) unless a recovery is pending, when the action waits for it.
 func (r *Recovery) RestoreMissing(ctx context.Context, id string) (bool, error) {
-	runID := r.runID.Load().(string)
-	if runID == "" {
-		return false, nil // not started: no recovery without a run id
+	// The run id now: a table is missing most often right after a restart,
+	// before this worker's check has seen the new run id; restoring under
+	// the old one would make the pass rebuild the table again.
+	runID, err := r.store.RunID(ctx)
+	if err != nil {
+		return false, err
 	}
 	row, err := r.journal.LiveTable(ctx, id, r.opts.Now().Add(-r.opts.MaxAge))
 	if err != nil {

@@ -106,8 +106,8 @@ const maxRetries = 40
 // retry waits before resending a command that got unavailable (attempt
 // from 1); false when it should not be resent.
 func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool {
-	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries || msg["type"] == "create_table" {
-		return false // a retried create_table may create a second table
+	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries {
+		return false // (a retried create_table may create a second table, which expires unused)
 	}
 	wait := min(100*time.Millisecond<<min(attempt-1, 5), 2*time.Second)
 	t := time.NewTimer(wait/2 + time.Duration(rand.Int64N(int64(wait)))/2) // jittered: 50–100 % of the backoff
