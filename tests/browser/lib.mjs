@@ -129,6 +129,17 @@ async function nextStep (page) {
   return handle.jsonValue()
 }
 
+/** What the page shows and last sent, for a test that waited in vain. */
+function stuck (page) {
+  return page.evaluate(() => JSON.stringify({
+    conn: document.querySelector('#conn')?.dataset.state,
+    status: document.querySelector('#status')?.textContent,
+    toast: document.querySelector('.toast')?.textContent,
+    pending: document.querySelector('#hand .card.pending')?.dataset.card,
+    sent: window.__hokmNet.sent.slice(-4)
+  }))
+}
+
 /**
  * Plays through the UI until the match is over or until(state) says stop:
  * chooses trump with the first suit button and plays the first legal card.
@@ -144,14 +155,21 @@ export async function play (page, { until, onStep } = {}) {
     if (onStep) await onStep(kind)
     const sel = kind === 'trump' ? '#trump-picker button[data-suit]:not([disabled])' : '#hand button.card[data-legal="true"]:not([disabled])'
     const before = await page.getAttribute('#table', 'data-seq')
+    const sent = await page.evaluate(() => window.__hokmNet.sent.length)
     try {
       await page.locator(sel).first().click({ timeout: 3000 })
+      // A page redrawn between the press and the release of the button
+      // (it redraws on every frame, and every second while a clock runs)
+      // gets no click: then nothing was sent.
+      await page.waitForFunction(n => window.__hokmNet.sent.slice(n).some(f => f.type === 'play' || f.type === 'trump'), sent, { timeout: 2000, polling: 20 })
     } catch (err) {
-      continue // redrawn under the pointer: look again
+      console.log(`a ${kind} click did not go out (redrawn under the pointer): looking again`)
+      continue
     }
     actions++
     // the action's events arrive before its answer; wait for the seq to move
     await page.waitForFunction(s => document.querySelector('#table')?.dataset.seq !== s, before, { timeout: 15000, polling: 20 })
+      .catch(async (err) => fail(`the seq stayed at ${before} after a ${kind} was clicked: ${await stuck(page)}\n${err.message.split('\n')[0]}`))
     if (actions > 2000) fail('the match does not end')
   }
 }
