@@ -64,9 +64,10 @@ func screenshotDir(t *testing.T) string {
 // TestBrowser drives the web client in headless Chromium against the
 // all-in-one server: a whole match played through the page, a reload and a
 // dropped connection mid-match, a phone-sized screen in English and
-// Persian, accounts, lobby, spectating, chat, history, replay, quick match
-// and joining a private table by its code (tests/browser/*.mjs; each prints
-// what it checked).
+// Persian, accounts, lobby, spectating, chat, history, replay, quick match,
+// joining a private table by its code, and the server's status notices and
+// unavailable answers retried (tests/browser/*.mjs; each prints what it
+// checked). TestBrowserRestore has its own server.
 func TestBrowser(t *testing.T) {
 	node, chromium, dir := browserTools(t)
 	shots := screenshotDir(t)
@@ -74,19 +75,20 @@ func TestBrowser(t *testing.T) {
 	s := startServe(t)
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
-	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs"} {
+	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs", "status.mjs"} {
 		t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
 			runBrowserScript(t, node, chromium, dir, script, base, shots)
 		})
 	}
 }
 
-// runBrowserScript runs one test script and fails with its output.
-func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots string) {
+// runBrowserScript runs one test script (with more arguments after the
+// base URL and the screenshot folder, if given) and fails with its output.
+func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots string, more ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script, base, shots)
+	cmd := exec.CommandContext(ctx, node, append([]string{script, base, shots}, more...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOKM_CHROMIUM="+chromium)
 	cmd.WaitDelay = 5 * time.Second

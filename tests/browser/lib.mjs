@@ -1,15 +1,17 @@
 // Helpers shared by the browser tests: launching Debian's Chromium through
 // playwright-core, a page that records its errors, the play loop that acts
 // through the UI, and screenshots. Each test script is run by
-// internal/app/browser_test.go as: node <script> <baseURL> <screenshotDir>.
+// internal/app/browser_test.go as: node <script> <baseURL> <screenshotDir>
+// [<controlURL>] (the last: a test's own endpoint on the Go side, see
+// control).
 
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
-export const [baseURL, shotDir] = process.argv.slice(2)
+export const [baseURL, shotDir, controlURL] = process.argv.slice(2)
 if (!baseURL || !shotDir) {
-  console.error('usage: node <test>.mjs <baseURL> <screenshotDir>')
+  console.error('usage: node <test>.mjs <baseURL> <screenshotDir> [<controlURL>]')
   process.exit(2)
 }
 mkdirSync(shotDir, { recursive: true })
@@ -34,19 +36,39 @@ export async function launch () {
 /**
  * A new page in its own context. Page errors, console errors (a CSP
  * violation is one) and failed requests are collected in page.problems.
- * window.__hokmNet lets a test cut the WebSocket and block reconnecting.
+ * window.__hokmNet lets a test cut the WebSocket and block reconnecting
+ * (blocked, sockets), see what the page sent (sent: every frame) and
+ * received (moves: the card_played and trump_chosen events), hand the page
+ * a frame as if the server had sent it (inject), and stand between the
+ * page and the server: filter(frame) returning "hold" keeps a frame from
+ * the server (held), a frame object answers it in the server's place.
  */
 export async function newPage (browser, opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, ...opts })
   await context.addInitScript(() => {
     const Real = window.WebSocket
-    const net = { blocked: false, sockets: [] }
+    const net = { blocked: false, sockets: [], sent: [], held: [], moves: 0, filter: null }
+    const deliver = (ws, frame) => ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(frame) }))
+    net.inject = (frame) => deliver(net.sockets.at(-1), frame)
     window.__hokmNet = net
     window.WebSocket = class extends Real {
       constructor (url, protocols) {
         // blocked: a same-origin path without a WebSocket, so it fails
         super(net.blocked ? String(url).replace('/ws?', '/no-ws?') : url, protocols)
         net.sockets.push(this)
+        this.addEventListener('message', (m) => {
+          const f = JSON.parse(m.data)
+          if (f.type === 'event' && (f.event.type === 'card_played' || f.event.type === 'trump_chosen')) net.moves++
+        })
+      }
+
+      send (data) {
+        const f = JSON.parse(data)
+        net.sent.push(f)
+        const verdict = net.filter ? net.filter(f) : null
+        if (verdict === 'hold') net.held.push(f)
+        else if (verdict) setTimeout(() => deliver(this, verdict), 0)
+        else super.send(data)
       }
     }
   })
@@ -107,6 +129,17 @@ async function nextStep (page) {
   return handle.jsonValue()
 }
 
+/** What the page shows and last sent, for a test that waited in vain. */
+function stuck (page) {
+  return page.evaluate(() => JSON.stringify({
+    conn: document.querySelector('#conn')?.dataset.state,
+    status: document.querySelector('#status')?.textContent,
+    toast: document.querySelector('.toast')?.textContent,
+    pending: document.querySelector('#hand .card.pending')?.dataset.card,
+    sent: window.__hokmNet.sent.slice(-4)
+  }))
+}
+
 /**
  * Plays through the UI until the match is over or until(state) says stop:
  * chooses trump with the first suit button and plays the first legal card.
@@ -122,16 +155,40 @@ export async function play (page, { until, onStep } = {}) {
     if (onStep) await onStep(kind)
     const sel = kind === 'trump' ? '#trump-picker button[data-suit]:not([disabled])' : '#hand button.card[data-legal="true"]:not([disabled])'
     const before = await page.getAttribute('#table', 'data-seq')
+    const sent = await page.evaluate(() => window.__hokmNet.sent.length)
     try {
       await page.locator(sel).first().click({ timeout: 3000 })
+      // A page redrawn between the press and the release of the button
+      // (it redraws on every frame, and every second while a clock runs)
+      // gets no click: then nothing was sent.
+      await page.waitForFunction(n => window.__hokmNet.sent.slice(n).some(f => f.type === 'play' || f.type === 'trump'), sent, { timeout: 2000, polling: 20 })
     } catch (err) {
-      continue // redrawn under the pointer: look again
+      console.log(`a ${kind} click did not go out (redrawn under the pointer): looking again`)
+      continue
     }
     actions++
     // the action's events arrive before its answer; wait for the seq to move
     await page.waitForFunction(s => document.querySelector('#table')?.dataset.seq !== s, before, { timeout: 15000, polling: 20 })
+      .catch(async (err) => fail(`the seq stayed at ${before} after a ${kind} was clicked: ${await stuck(page)}\n${err.message.split('\n')[0]}`))
     if (actions > 2000) fail('the match does not end')
   }
+}
+
+/**
+ * Calls the test's control endpoint on the Go side (controlURL + path,
+ * POST with the query params); resolves with its JSON answer.
+ */
+export async function control (path, params = {}) {
+  check(controlURL, 'this test needs a control URL (third argument)')
+  const res = await fetch(controlURL + path + '?' + new URLSearchParams(params), { method: 'POST' })
+  const body = await res.text()
+  if (!res.ok) fail(`control ${path}: ${res.status} ${body}`)
+  return JSON.parse(body)
+}
+
+/** The cards in the page's hand, sorted. */
+export function handOf (page) {
+  return page.evaluate(() => [...document.querySelectorAll('#hand .card')].map(c => c.dataset.card).sort())
 }
 
 /** Runs main and exits non-zero with the error on failure. */

@@ -2,10 +2,28 @@
 // kept token, one answer per frame id, and reconnecting with jittered
 // backoff. Table commands that were sent but not answered when the socket
 // dropped are sent again, with the same id, once it is back: the server
-// applies an id at most once.
+// applies an id at most once. So are those answered unavailable (the server
+// could not reach Redis, or is still rebuilding the table), after a
+// jittered backoff, until they get another answer.
 
 const RETRYABLE = new Set(['sit', 'leave', 'add_bots', 'start', 'rematch', 'trump', 'play', 'sync', 'back', 'ping',
   'chat', 'watch', 'join_code', 'lobby'])
+
+// TABLE_COMMANDS are applied by a game worker, at most once per id.
+const TABLE_COMMANDS = new Set(['sit', 'leave', 'add_bots', 'start', 'rematch', 'trump', 'play', 'back'])
+
+// RETRY_UNAVAILABLE are sent again with the same id after unavailable: the
+// table commands, and the requests that only read a table.
+const RETRY_UNAVAILABLE = new Set([...TABLE_COMMANDS, 'sync', 'watch'])
+
+// MOVES are decided from what the table showed: a new state of the table
+// makes them stale (see superseded).
+const MOVES = new Set(['trump', 'play'])
+
+/** The wait before the n-th resend after unavailable (n from 1): 250 ms doubling to 4 s, ±25 %. */
+function retryDelay (n) {
+  return Math.min(4000, 250 * 2 ** Math.min(n - 1, 4)) * (0.75 + Math.random() / 2)
+}
 
 export class Connection {
   /**
@@ -20,7 +38,8 @@ export class Connection {
     this.o = o
     this.ws = null
     this.ready = false
-    this.pending = new Map() // id -> {frame, resolve, reject, sent}
+    // id -> {frame, resolve, reject, sent, tries, timer, superseded, resynced}
+    this.pending = new Map()
     this.prefix = Math.random().toString(36).slice(2, 8) + Date.now().toString(36)
     this.n = 0
     this.attempt = 0
@@ -60,7 +79,9 @@ export class Connection {
     try {
       data = await this.request({ type: 'hello', ...this.o.hello() }, true)
     } catch (err) {
-      if (this.ws === ws && await this.o.onHelloError(err)) this.hello(ws)
+      if (this.ws !== ws) return
+      if (err.code === 'unavailable' || err.code === 'rate_limited') ws.close() // start over after a backoff
+      else if (await this.o.onHelloError(err)) this.hello(ws)
       return
     }
     if (this.ws !== ws) return
@@ -71,11 +92,45 @@ export class Connection {
     for (const p of this.pending.values()) if (!p.sent) this.write(p)
   }
 
-  /** Marks sent table commands for sending again; fails the others. */
+  /**
+   * Marks sent table commands for sending again; fails the others. A table
+   * command that outlives its socket is superseded: the player may have
+   * seen the table change meanwhile, so a rules error for it is expected.
+   */
   unsend () {
     for (const [id, p] of this.pending) {
-      if (RETRYABLE.has(p.frame.type)) p.sent = false
-      else { this.pending.delete(id); p.reject({ code: 'unavailable', message: 'connection lost' }) }
+      clearTimeout(p.timer)
+      if (RETRYABLE.has(p.frame.type)) {
+        p.sent = false
+        if (TABLE_COMMANDS.has(p.frame.type)) p.superseded = true
+      } else {
+        this.pending.delete(id)
+        p.reject({ code: 'unavailable', message: 'connection lost' })
+      }
+    }
+  }
+
+  /**
+   * Tells the connection that the client's state of table was replaced: by
+   * a snapshot, or, with resync, by a resync (the server rebuilt the table
+   * and its history may have gone back). Moves still unanswered were
+   * decided on the old state: their rules errors are expected (the error
+   * says superseded). After a resync, moves not on the wire (waiting for
+   * the socket or for a retry) are dropped at once, rejected with code
+   * "superseded", and those on the wire are not retried after unavailable:
+   * the player decides again from the new state (docs/protocol.md, resync).
+   */
+  superseded (table, resync) {
+    for (const [id, p] of this.pending) {
+      if (p.frame.table !== table || !MOVES.has(p.frame.type)) continue
+      p.superseded = true
+      if (!resync) continue
+      p.resynced = true
+      if (!p.sent) {
+        clearTimeout(p.timer)
+        this.pending.delete(id)
+        p.reject({ code: 'superseded', message: 'the table was restored', superseded: true })
+      }
     }
   }
 
@@ -121,9 +176,21 @@ export class Connection {
   }
 
   write (p) {
+    clearTimeout(p.timer)
+    p.timer = null
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return
     this.ws.send(JSON.stringify(p.frame))
     p.sent = true
+  }
+
+  /** Sends p again, with the same id, after a backoff (or after the next hello, if the socket drops meanwhile). */
+  retryLater (p) {
+    p.sent = false
+    p.tries = (p.tries || 0) + 1
+    p.timer = setTimeout(() => {
+      p.timer = null
+      if (this.pending.get(p.frame.id) === p && this.ready) this.write(p)
+    }, retryDelay(p.tries))
   }
 
   receive (text) {
@@ -131,10 +198,14 @@ export class Connection {
     try { f = JSON.parse(text) } catch { return }
     if (f.type === 'ack' || f.type === 'error') {
       const p = this.pending.get(f.id)
-      if (!p) return
+      if (!p || !p.sent) return // not ours, or an answer to an earlier copy of a command waiting to be resent
+      if (f.type === 'error' && f.code === 'unavailable' && RETRY_UNAVAILABLE.has(p.frame.type) && !p.resynced) {
+        this.retryLater(p)
+        return
+      }
       this.pending.delete(f.id)
       if (f.type === 'ack') p.resolve(f.data || {})
-      else p.reject({ code: f.code, message: f.message })
+      else p.reject({ code: f.code, message: f.message, superseded: !!p.superseded })
       return
     }
     if (f.type === 'bye') {

@@ -24,9 +24,9 @@ export function seatOf (info, user) {
   return info ? info.seats.findIndex(s => s && s.id === user) : -1
 }
 
-/** A new table state from a snapshot frame. */
+/** A new table state from a snapshot or resync frame. */
 export function fromSnapshot (f, user) {
-  const st = { id: f.table, seq: f.seq, info: f.table_info, view: f.view ? { ...f.view } : null, lastTrick: null, lastResult: null }
+  const st = { id: f.table, seq: f.seq, epoch: f.epoch, info: f.table_info, view: f.view ? { ...f.view } : null, lastTrick: null, lastResult: null }
   if (st.view) {
     const done = st.view.done || []
     if (!st.view.trick.plays.length && done.length) st.lastTrick = done[done.length - 1]
@@ -56,6 +56,8 @@ export function applyEvent (st, ev, user) {
       st.deadline = { seat: ev.seat, at: ev.deadline }
       break
     case 'match_started':
+      // what the match before showed, to count moves lost across matches (movesBack)
+      st.prev = v ? { match: st.info.match - 1, moves: movesOf(v) } : null
       st.view = {
         seat: st.me, rules: st.info.rules, phase: 'trump', hand: 0, hakem: ev.first_hakem, dealer: (ev.first_hakem + 3) % 4,
         trump: null, turn: ev.first_hakem, cards: [], legal: [], hand_sizes: [0, 0, 0, 0],
@@ -122,4 +124,36 @@ export function legal (v) {
   const led = suitOf(v.trick.plays[0].card)
   const follow = v.cards.filter(c => suitOf(c) === led)
   return follow.length ? follow : v.cards
+}
+
+/**
+ * The moves of the match so far that a view shows: each trump choice and
+ * each card played, in finished hands (a result's tricks, four cards each)
+ * and in the hand being played.
+ */
+export function movesOf (v) {
+  if (!v) return 0
+  const results = v.results || []
+  let n = 0
+  for (const r of results) n += 1 + 4 * (r.tricks[0] + r.tricks[1])
+  if (results.length <= v.hand) { // the current hand is not among the results yet
+    n += (v.trump ? 1 : 0) + 4 * (v.done || []).length + v.trick.plays.length
+  }
+  return n
+}
+
+/**
+ * How many of the moves the table showed in before are not in after (the
+ * state a resync brought): 0 when nothing was lost, null when it cannot be
+ * told (the table went back to a match whose end this client did not see).
+ */
+export function movesBack (before, after) {
+  const m0 = before.info.match || 0
+  const m1 = after.info.match || 0
+  if (!before.view || m1 > m0) return 0
+  if (m1 === m0) return Math.max(0, movesOf(before.view) - movesOf(after.view))
+  if (m1 === m0 - 1 && before.prev && before.prev.match === m1) {
+    return movesOf(before.view) + Math.max(0, before.prev.moves - movesOf(after.view))
+  }
+  return null
 }

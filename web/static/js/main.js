@@ -6,7 +6,7 @@ import { api, has } from './api.js'
 import { Connection } from './conn.js'
 import { h, mount, name } from './dom.js'
 import { historyView, replayView } from './history.js'
-import { applyEvent, fromSnapshot, isRed, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
+import { applyEvent, fromSnapshot, isRed, movesBack, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
 import { currentLang, errorText, fmt, initialLang, setLang, t } from './i18n.js'
 
 const store = {
@@ -30,8 +30,18 @@ const S = {
   watching: store.get('watching') === '1', // the table is watched, not sat at
   chat: [], // chat frames of the table
   page: null, // 'history' or {replay: id}
-  pageEl: null
+  pageEl: null,
+  health: { redis: true, postgres: true }, // false while the server says the service is down
+  restored: null // {table, back}: the server restored the table (back moves lost, null: unknown), until dismissed
 }
+
+// QUIET_ERRORS are the answers a superseded command may expect (it was
+// decided on a state of the table that has changed since, see
+// Connection.superseded): dropped without a word; the player acts again
+// from the table as it is now.
+const QUIET_ERRORS = new Set(['not_your_turn', 'wrong_phase', 'not_hakem', 'card_not_in_hand', 'must_follow_suit',
+  'game_over', 'stale_timeout', 'seat_away', 'not_away', 'match_running', 'match_not_finished', 'table_not_full',
+  'unavailable', 'superseded'])
 
 const conn = new Connection({
   hello: () => S.token ? { token: S.token } : { name: S.name || 'player' },
@@ -39,6 +49,8 @@ const conn = new Connection({
   onFrame: frame,
   onState: (state, info) => {
     S.conn = state
+    // a new socket hears the server's status again (only when something is down)
+    if (state === 'connecting' || state === 'reconnecting') S.health = { redis: true, postgres: true }
     if (state === 'kicked') signedOut(info && info.reason)
     render()
   },
@@ -79,10 +91,18 @@ function hideLobby () {
   S.lobby = null
 }
 
-/** Catches up with the table: events after the last seq, or a snapshot. */
+/**
+ * Catches up with the table: events after the last seq, or a snapshot, or a
+ * resync when the table's history is not the one we have (our epoch is not
+ * the table's). The connection retries unavailable (the table is being
+ * rebuilt) with backoff.
+ */
 async function syncTable () {
   const fields = { table: S.tableId }
-  if (S.table && S.table.id === S.tableId) fields.after = S.table.seq
+  if (S.table && S.table.id === S.tableId) {
+    fields.after = S.table.seq
+    if (S.table.epoch >= 1) fields.epoch = S.table.epoch
+  }
   try {
     if (S.watching) await conn.send('watch', { table: S.tableId })
     else await conn.send('sync', fields)
@@ -96,6 +116,7 @@ function forgetTable () {
   S.table = null
   S.watching = false
   S.chat = []
+  S.restored = null
   store.set('table', null)
   store.set('watching', null)
   render()
@@ -110,8 +131,14 @@ function frame (f) {
     S.chat = [...S.chat.slice(-49), f]
   } else if (f.type === 'chat_history') {
     S.chat = (f.messages || []).slice(-50)
-  } else if (f.type === 'snapshot') {
+  } else if (f.type === 'snapshot' || f.type === 'resync') {
+    const before = S.table && S.table.id === f.table ? S.table : null
+    // A snapshot of another epoch than ours is a rebuilt table too (a
+    // socket that has not synced yet may get one before its resync).
+    const rebuilt = f.type === 'resync' || (before && before.epoch >= 1 && f.epoch >= 1 && f.epoch !== before.epoch)
     S.table = fromSnapshot(f, S.user)
+    conn.superseded(f.table, rebuilt)
+    if (rebuilt && before) restored(before, S.table)
   } else if (f.type === 'event' && S.table) {
     if (f.seq <= S.table.seq) return
     if (f.seq > S.table.seq + 1) { // a gap: ask once for what is missing
@@ -129,6 +156,17 @@ function frame (f) {
   render()
 }
 
+/**
+ * Tells the player that the server rebuilt the table and how many of the
+ * moves they saw are gone. A banner that stays until dismissed (it adds up
+ * while shown), so it can be read even when a card is to be played now.
+ */
+function restored (before, after) {
+  const back = movesBack(before, after)
+  const shown = S.restored && S.restored.table === after.id ? S.restored.back : 0
+  S.restored = { table: after.id, back: shown == null || back == null ? null : shown + back }
+}
+
 function lobbyFrame (f) {
   if (!S.lobby) return
   if (f.removed) S.lobby.delete(f.removed)
@@ -137,6 +175,11 @@ function lobbyFrame (f) {
 }
 
 function noticeFrame (f) {
+  if (f.notice === 'status') {
+    S.health = { redis: f.redis !== 'down', postgres: f.postgres !== 'down' }
+    render()
+    return
+  }
   if (f.notice === 'matched' && f.table) {
     // the gateway sends the table's snapshot once the seat is taken (the
     // notice may come first); ask for it only if it does not come
@@ -161,7 +204,7 @@ async function command (type, fields = {}, busy = type) {
   try {
     return await conn.send(type, fields)
   } catch (err) {
-    say(errorText(err.code, err.message))
+    if (!(err.superseded && QUIET_ERRORS.has(err.code))) say(errorText(err.code, err.message))
     return null
   } finally {
     S.busy = null
@@ -315,6 +358,7 @@ function draw () {
   mount(document.getElementById('app'),
     header(),
     connBanner(),
+    statusBanners(),
     h('main', { class: 'main' }, main),
     S.notice ? h('div', { class: 'toast', role: 'alert' }, S.notice.text) : null)
 }
@@ -339,6 +383,25 @@ function connBanner () {
       h('button', { onclick: () => conn.connect() }, t('reconnect_now')))
   }
   return null
+}
+
+/** Persistent banners while the server says Redis or PostgreSQL is down. */
+function statusBanners () {
+  if (S.conn !== 'open' && S.conn !== 'connecting' && S.conn !== 'reconnecting') return null
+  return [
+    S.health.redis ? null : h('div', { class: 'banner warn status', id: 'status-redis', role: 'status' }, t('status_redis_down')),
+    S.health.postgres ? null : h('div', { class: 'banner status', id: 'status-postgres', role: 'status' }, t('status_postgres_down'))
+  ]
+}
+
+/** The table was restored by the server: what was lost, until the player dismisses it. */
+function restoredBanner (st) {
+  const r = S.restored
+  if (!r || r.table !== st.id) return null
+  const text = r.back == null ? t('restored_unknown') : r.back === 0 ? t('restored_nothing') : t(r.back === 1 ? 'restored_back_one' : 'restored_back', { n: r.back })
+  return h('div', { class: 'banner warn restored', id: 'restored', role: 'status', dataset: { back: r.back == null ? '' : r.back } },
+    h('span', {}, text),
+    h('button', { class: 'small', id: 'restored-dismiss', 'aria-label': t('dismiss'), title: t('dismiss'), onclick: () => { S.restored = null; render() } }, '✕'))
 }
 
 function welcome () {
@@ -446,8 +509,9 @@ function tableView (st) {
   const el = h('section', {
     class: 'table-view',
     id: 'table',
-    dataset: { me, status: info.status, phase: v ? v.phase : 'waiting', turn: v ? v.turn : -1, hand: v ? v.hand : -1, seq: st.seq }
+    dataset: { me, status: info.status, phase: v ? v.phase : 'waiting', turn: v ? v.turn : -1, hand: v ? v.hand : -1, seq: st.seq, epoch: st.epoch ?? '' }
   },
+  restoredBanner(st),
   scoreBar(st),
   felt(st),
   statusLine(st),
