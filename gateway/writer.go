@@ -554,6 +554,12 @@ func (w *writer) expire() error {
 				w.srv.quiet.Warn("looking up an answer failed", "table", k.table, "err", err)
 			} else if r != nil {
 				code, seq = game.Code(r.Code), r.Seq
+				// Its published answer was missed (the hub was away): so may
+				// have been the table's rebuild. The client must see that
+				// before an answer given from the rebuilt table.
+				if err := w.epochCheck(k.table); err != nil {
+					return err
+				}
 			}
 			if err := w.resolve(k.table, k.id, code, seq); err != nil {
 				return err
@@ -563,6 +569,23 @@ func (w *writer) expire() error {
 	}
 	w.arm()
 	return nil
+}
+
+// epochCheck resyncs the socket's view of a table it follows if the table
+// has entered a newer epoch than the socket knows (a rebuild whose message
+// it missed).
+func (w *writer) epochCheck(tableID string) error {
+	f := w.tables[tableID]
+	if f == nil || f.last < 0 || f.epoch == 0 {
+		return nil
+	}
+	ctx, cancel := w.ctx()
+	l, err := w.srv.store.LoadTable(ctx, tableID)
+	cancel()
+	if err != nil || l.Epoch <= f.epoch {
+		return nil
+	}
+	return w.sendResync(tableID, &l, f, f.last)
 }
 
 // retryAll answers every pending command unavailable at once: Redis
