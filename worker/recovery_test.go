@@ -125,17 +125,23 @@ func (e *recEnv) load() redisstore.Loaded {
 	return l
 }
 
-// move makes the seat on turn play what the heuristic bot would, as its
-// person, and requires it applied.
-func (e *recEnv) move() {
-	e.t.Helper()
-	l := e.load()
+// nextAction is what the seat on turn at l plays as its person: what the
+// heuristic bot would.
+func (e *recEnv) nextAction(l *redisstore.Loaded, id string) redisstore.Action {
 	seat := l.Table.OnTurn()
 	act := bot.NewHeuristic().Choose(game.ViewFor(&l.Table.Game, seat))
-	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: fmt.Sprintf("m%d-%d", l.Epoch, l.Seq), Op: OpPlay, Arg: act.Card.String()}
+	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: id, Op: OpPlay, Arg: act.Card.String()}
 	if act.Kind == game.KindChooseTrump {
 		a.Op, a.Arg = OpTrump, act.Suit.String()
 	}
+	return a
+}
+
+// move makes the seat on turn play, and requires it applied.
+func (e *recEnv) move() {
+	e.t.Helper()
+	l := e.load()
+	a := e.nextAction(&l, fmt.Sprintf("m%d-%d", l.Epoch, l.Seq))
 	e.do(a)
 	if after := e.load(); after.Seq == l.Seq {
 		e.t.Fatalf("move %s %s at seq %d not applied", a.Op, a.Arg, l.Seq)
@@ -152,14 +158,8 @@ func (e *recEnv) flush() {
 // wipe deletes every key of the test's key space: Redis restarted empty.
 func (e *recEnv) wipe() {
 	e.t.Helper()
-	keys, err := e.rdb.Keys(e.ctx, e.prefix+":*").Result()
-	if err != nil {
+	if err := testenv.DeletePrefix(e.ctx, e.rdb, e.prefix); err != nil {
 		e.t.Fatal(err)
-	}
-	if len(keys) > 0 {
-		if err := e.rdb.Del(e.ctx, keys...).Err(); err != nil {
-			e.t.Fatal(err)
-		}
 	}
 }
 
@@ -333,14 +333,7 @@ func TestActionRestoresMissingTable(t *testing.T) {
 	if err := e.rdb.Del(e.ctx, k.Table(e.tableID), k.Acts(e.tableID), k.Log(e.tableID)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	// The next move, decided from the state before the loss.
-	seat := before.Table.OnTurn()
-	act := bot.NewHeuristic().Choose(game.ViewFor(&before.Table.Game, seat))
-	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: "after-loss", Op: OpPlay, Arg: act.Card.String()}
-	if act.Kind == game.KindChooseTrump {
-		a.Op, a.Arg = OpTrump, act.Suit.String()
-	}
-	e.do(a) // loads nothing, restores, applies
+	e.do(e.nextAction(&before, "after-loss")) // loads nothing, restores, applies
 	after := e.load()
 	if after.Epoch != before.Epoch+1 || after.Seq <= before.Seq {
 		t.Fatalf("seq %d epoch %d after the move, before %d %d", after.Seq, after.Epoch, before.Seq, before.Epoch)

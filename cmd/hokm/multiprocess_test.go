@@ -79,19 +79,7 @@ func blockedReads(ctx context.Context, rdb *redis.Client) int {
 	return n
 }
 
-// until polls cond every 5 ms for at most d.
-func until(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var until = testenv.Until
 
 // TestMultiProcess runs the roles as separate processes — two gateways,
 // two workers, a scheduler — and plays a match whose four players are

@@ -90,13 +90,36 @@ func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
+		_ = DeletePrefix(ctx, rdb, prefix)
 		rdb.Close()
 	})
 	return rdb, prefix
+}
+
+// DeletePrefix deletes every key under prefix (what a Redis restarted
+// empty looks like to the test that owns the prefix).
+func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
+	for iter.Next(ctx) {
+		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
+
+// Until polls cond every 5 ms for at most d and reports whether it held.
+func Until(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Database creates an empty database of the test's own and returns its URL;

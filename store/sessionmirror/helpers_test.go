@@ -83,14 +83,8 @@ func (e *env) flush(m *sessionmirror.Mirror) {
 // wipeRedis deletes every key of the test's prefix: Redis restarted empty.
 func (e *env) wipeRedis() {
 	e.t.Helper()
-	keys, err := e.rdb.Keys(e.ctx, e.prefix+":*").Result()
-	if err != nil {
+	if err := testenv.DeletePrefix(e.ctx, e.rdb, e.prefix); err != nil {
 		e.t.Fatal(err)
-	}
-	if len(keys) > 0 {
-		if err := e.rdb.Del(e.ctx, keys...).Err(); err != nil {
-			e.t.Fatal(err)
-		}
 	}
 }
 

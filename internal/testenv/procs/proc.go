@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hokm-project/hokm/internal/testenv"
 	"net"
 	"net/http"
 	"os"
@@ -210,19 +211,7 @@ func missing(t testing.TB, what string, err error) {
 	t.Skipf("%s not available (set HOKM_TEST_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
 
-// until polls cond every 20 ms for at most d and reports whether it held.
-func until(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func until(d time.Duration, cond func() bool) bool { return testenv.Until(d, cond) }
 
 // syncBuffer collects a process's output.
 type syncBuffer struct {
