@@ -222,8 +222,19 @@ func (w *writer) following(tableID string) *following {
 func (w *writer) message(m *hubMsg) error {
 	f := w.following(m.table)
 	if f.last >= 0 && f.epoch != 0 && m.epoch > f.epoch {
-		if err := w.resync(m.table, f, f.last); err != nil {
+		shown, err := w.resync(m.table, f, f.last)
+		if err != nil {
 			return err
+		}
+		if !shown {
+			// The rebuilt table could not be read (Redis is just back):
+			// nothing of its new epoch may reach the client before it.
+			// The answer becomes unavailable: sent again, the command gets
+			// its stored answer behind a resync.
+			if r := m.result; r != nil && r.User == w.user {
+				return w.resolve(m.table, r.ID, protocol.CodeUnavailable, 0)
+			}
+			return nil
 		}
 	}
 	if m.epoch == 0 || f.epoch == 0 || m.epoch == f.epoch {
@@ -253,15 +264,17 @@ func (w *writer) catchUp(tableID string, f *following) error {
 	case err != nil:
 		return nil // gone, or Redis still away: a later message or the client's sync settles it
 	case l.Epoch != f.epoch && f.epoch != 0:
-		return w.resync(tableID, f, f.last)
+		_, err := w.resync(tableID, f, f.last)
+		return err
 	}
 	return w.fill(tableID, f, -1)
 }
 
 // resync replaces what the client has of a table whose history changed
 // (a new epoch) with the server's truth: a resync frame, which says how
-// many of the client's seqs (it had up to had) are gone.
-func (w *writer) resync(tableID string, f *following, had int64) error {
+// many of the client's seqs (it had up to had) are gone. shown is false
+// when the table could not be read (then nothing was sent).
+func (w *writer) resync(tableID string, f *following, had int64) (shown bool, err error) {
 	ctx, cancel := w.ctx()
 	l, err := w.srv.store.LoadTable(ctx, tableID)
 	cancel()
@@ -269,9 +282,9 @@ func (w *writer) resync(tableID string, f *following, had int64) error {
 		if !errors.Is(err, redisstore.ErrNotFound) {
 			w.srv.quiet.Warn("loading a table for a resync failed", "table", tableID, "err", err)
 		}
-		return nil
+		return false, nil
 	}
-	return w.sendResync(tableID, &l, f, had)
+	return true, w.sendResync(tableID, &l, f, had)
 }
 
 func (w *writer) sendResync(tableID string, l *redisstore.Loaded, f *following, had int64) error {
@@ -557,8 +570,12 @@ func (w *writer) expire() error {
 				// Its published answer was missed (the hub was away): so may
 				// have been the table's rebuild. The client must see that
 				// before an answer given from the rebuilt table.
-				if err := w.epochCheck(k.table); err != nil {
+				ok, err := w.epochCheck(k.table)
+				if err != nil {
 					return err
+				}
+				if !ok {
+					code, seq = protocol.CodeUnavailable, 0
 				}
 			}
 			if err := w.resolve(k.table, k.id, code, seq); err != nil {
@@ -573,19 +590,25 @@ func (w *writer) expire() error {
 
 // epochCheck resyncs the socket's view of a table it follows if the table
 // has entered a newer epoch than the socket knows (a rebuild whose message
-// it missed).
-func (w *writer) epochCheck(tableID string) error {
+// it missed). ok is false when that could not be settled (the table could
+// not be read): then the client must not be told anything of the table yet.
+func (w *writer) epochCheck(tableID string) (ok bool, err error) {
 	f := w.tables[tableID]
 	if f == nil || f.last < 0 || f.epoch == 0 {
-		return nil
+		return true, nil
 	}
 	ctx, cancel := w.ctx()
-	l, err := w.srv.store.LoadTable(ctx, tableID)
+	l, lerr := w.srv.store.LoadTable(ctx, tableID)
 	cancel()
-	if err != nil || l.Epoch <= f.epoch {
-		return nil
+	switch {
+	case errors.Is(lerr, redisstore.ErrNotFound):
+		return true, nil
+	case lerr != nil:
+		return false, nil
+	case l.Epoch <= f.epoch:
+		return true, nil
 	}
-	return w.sendResync(tableID, &l, f, f.last)
+	return true, w.sendResync(tableID, &l, f, f.last)
 }
 
 // retryAll answers every pending command unavailable at once: Redis

@@ -47,12 +47,17 @@ type Options struct {
 	// when a duplicate is answered), with the table as it now is. Each must
 	// be idempotent; an error leaves the action pending for a retry.
 	AfterChange []func(ctx context.Context, t *table.Table, seq int64) error
-	// Restore, when set, is asked to bring back a table an action names
-	// that Redis does not have (lost in a restart or failover): true when the
-	// table is there now. See Recovery.RestoreMissing.
-	Restore func(ctx context.Context, tableID string) (bool, error)
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Rebuild, when set, is asked to bring a table up to date before an
+	// action is applied to it: one Redis does not have (lost in a restart or
+	// failover), or one not rebuilt since the Redis server now in use took
+	// over (its run id is not ServerRunID's: it may be behind what its
+	// players saw). true when the table is there now. See Recovery.Rebuild.
+	Rebuild func(ctx context.Context, tableID string) (bool, error)
+	// ServerRunID, when set, is the run id of the Redis server in use (""
+	// when not known yet).
+	ServerRunID func() string
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -104,10 +109,10 @@ func NewProcessor(store Store, opts Options) *Processor {
 	return &Processor{store: store, opts: opts.withDefaults()}
 }
 
-// RestoreWith sets Options.Restore (the Recovery of the same worker needs
-// the Processor first). Call it before the processor runs.
-func (p *Processor) RestoreWith(f func(ctx context.Context, tableID string) (bool, error)) {
-	p.opts.Restore = f
+// RebuildWith sets Options.Rebuild and ServerRunID (the Recovery of the
+// same worker needs the Processor first). Call it before the processor runs.
+func (p *Processor) RebuildWith(rebuild func(ctx context.Context, tableID string) (bool, error), runID func() string) {
+	p.opts.Rebuild, p.opts.ServerRunID = rebuild, runID
 }
 
 // Process applies one action and publishes its answer. It returns an error
@@ -125,16 +130,25 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 	cmd, code := command(&a)
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a)}
-	restored := false
+	rebuiltUnder := "-" // the server run id of the last rebuild ("-": none)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		loaded, err := p.store.LoadTable(ctx, a.Table)
-		if errors.Is(err, redisstore.ErrNotFound) && !restored && p.opts.Restore != nil {
-			back, rerr := p.opts.Restore(ctx, a.Table)
-			if rerr != nil {
-				return rerr
-			}
-			if restored = true; back {
-				continue
+		if p.opts.Rebuild != nil && (errors.Is(err, redisstore.ErrNotFound) || err == nil && p.stale(&loaded)) {
+			now := p.serverRunID()
+			if rebuiltUnder == now {
+				if errors.Is(err, redisstore.ErrNotFound) && rebuiltUnder != "" {
+					// Rebuilt, then gone: the server changed under the
+					// rebuild. Left pending, the action is tried again.
+					return fmt.Errorf("table %s vanished after its rebuild", a.Table)
+				}
+			} else {
+				back, rerr := p.opts.Rebuild(ctx, a.Table)
+				if rerr != nil {
+					return rerr
+				}
+				if rebuiltUnder = now; back {
+					continue
+				}
 			}
 		}
 		if errors.Is(err, redisstore.ErrNotFound) {
@@ -181,6 +195,20 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		return p.followUp(ctx, &next, out.NewSeq)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
+}
+
+// stale reports whether l was not created or rebuilt under the Redis
+// server now in use.
+func (p *Processor) stale(l *redisstore.Loaded) bool {
+	now := p.serverRunID()
+	return now != "" && l.RunID != now
+}
+
+func (p *Processor) serverRunID() string {
+	if p.opts.ServerRunID == nil {
+		return ""
+	}
+	return p.opts.ServerRunID()
 }
 
 // answer records a refusal (or finds the earlier answer to the same id).

@@ -59,9 +59,13 @@ type RecoveryOptions struct {
 //     where it is newer than Redis, and into a new epoch either way, so every
 //     client starts over from a snapshot — then marks the run id checked.
 //
-// A table an action names that Redis does not have is restored on demand
-// (RestoreMissing, the Processor's Restore option), so play at a table does
-// not wait for the whole pass. After a rebuild the table's follow-up work
+// A table an action names that Redis does not have, or that has not been
+// rebuilt since the server in use took over, is rebuilt on demand (Rebuild,
+// the Processor's Rebuild option) — so play at a table does not wait for
+// the whole pass, and no action is ever applied to a table that came back
+// behind what its players saw. The run id of the server in use is known
+// from every new connection (NoteRunID, before its first command), not
+// only from the once-a-second check. After a rebuild the table's follow-up work
 // runs as after any change (lobby listing, timers, the bot on turn, the
 // persistence of a finished match, the journal) and the seat on turn gets a
 // fresh deadline (the "resume" action): the outage does not count against
@@ -72,8 +76,10 @@ type Recovery struct {
 	proc    *Processor
 	opts    RecoveryOptions
 
-	runID   atomic.Value // string: the run id last seen
+	runID   atomic.Value // string: the run id the last check saw (OnNewRedis ran for it)
+	current atomic.Value // string: the run id of the server in use, as last seen by a connection or a check
 	pending atomic.Bool  // the current run id's data is not checked yet
+	kick    chan struct{}
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 }
@@ -98,8 +104,9 @@ func NewRecovery(store RecoveryStore, journal JournalReader, proc *Processor, op
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recovery{store: store, journal: journal, proc: proc, opts: opts}
+	r := &Recovery{store: store, journal: journal, proc: proc, opts: opts, kick: make(chan struct{}, 1)}
 	r.runID.Store("")
+	r.current.Store("")
 	return r
 }
 
@@ -142,6 +149,7 @@ func (r *Recovery) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-r.kick:
 		}
 		err := r.Check(ctx)
 		switch {
@@ -185,6 +193,7 @@ func (r *Recovery) Check(ctx context.Context) error {
 		}
 		r.runID.Store(runID)
 	}
+	r.current.Store(runID)
 	r.setPending(needed)
 	if !needed {
 		return nil
@@ -290,38 +299,61 @@ func (r *Recovery) rebuild(ctx context.Context, runID, id string, j *redisstore.
 	return r.after(ctx, id, res.Outcome)
 }
 
-// RestoreMissing brings back table id from the journal when Redis does
-// not have it; true when the table is in Redis now. A journal that cannot
-// be read counts as no journal (the action is answered as for a missing
-// table) unless a recovery is pending, when the action waits for it.
-func (r *Recovery) RestoreMissing(ctx context.Context, id string) (bool, error) {
-	// The run id now: a table is missing most often right after a restart,
-	// before this worker's check has seen the new run id; restoring under
-	// the old one would make the pass rebuild the table again.
-	runID, err := r.store.RunID(ctx)
-	if err != nil {
-		return false, err
-	}
-	row, err := r.journal.LiveTable(ctx, id, r.opts.Now().Add(-r.opts.MaxAge))
-	if err != nil {
-		if r.Pending() {
+// Rebuild brings table id up to date for the Redis server in use before an
+// action is applied to it: a table Redis does not have comes back from the
+// journal; one not rebuilt since that server took over is rebuilt as the
+// recovery pass would (the newer of Redis and the journal, in a new epoch),
+// so a worker never acts on a table that came back behind what its players
+// saw, whether or not the pass has reached it. true when the table is in
+// Redis now. A journal that cannot be read counts as no journal unless the
+// table is missing and a recovery is pending (then the action waits).
+func (r *Recovery) Rebuild(ctx context.Context, id string) (bool, error) {
+	runID := r.ServerRunID()
+	if runID == "" {
+		var err error
+		if runID, err = r.store.RunID(ctx); err != nil {
 			return false, err
 		}
-		r.opts.Log.Warn("table journal unreadable: a table missing in Redis is answered as missing", "table", id, "err", err)
-		return false, nil
 	}
-	if row == nil {
-		return false, nil
+	var j *redisstore.Durable
+	row, err := r.journal.LiveTable(ctx, id, r.opts.Now().Add(-r.opts.MaxAge))
+	switch {
+	case err != nil && r.Pending():
+		return false, err
+	case err != nil:
+		r.opts.Log.Warn("table journal unreadable: the table is rebuilt from Redis alone", "table", id, "err", err)
+	case row != nil:
+		d := durableOf(row)
+		j = &d
 	}
-	d := durableOf(row)
-	res, err := r.store.RestoreTable(ctx, id, runID, &d, false)
+	res, err := r.store.RestoreTable(ctx, id, runID, j, true)
 	if err != nil {
 		return false, err
 	}
-	if res.Outcome == redisstore.OutcomeRestored {
+	switch res.Outcome {
+	case redisstore.OutcomeRestored, redisstore.OutcomeKept:
 		return true, r.after(ctx, id, "on_demand")
 	}
-	return res.Seq >= 0, nil // rebuilt meanwhile by someone else, or there all along
+	return res.Seq >= 0, nil // rebuilt meanwhile by someone else, or missing with no journal
+}
+
+// ServerRunID is the run id of the Redis server in use as last seen (by a
+// new connection or a check); "" before either.
+func (r *Recovery) ServerRunID() string { return r.current.Load().(string) }
+
+// NoteRunID is told the server run id of every new Redis connection
+// (before its first use). A run id not seen before means Redis restarted
+// or failed over: the tables are stale from now on (each is rebuilt before
+// use) and a check runs at once.
+func (r *Recovery) NoteRunID(runID string) {
+	if prev := r.current.Swap(runID); prev != nil && prev.(string) == runID {
+		return
+	}
+	r.setPending(true)
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // after publishes a rebuilt table's new epoch, gives the seat on turn a

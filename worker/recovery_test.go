@@ -105,7 +105,7 @@ func (e *recEnv) processor() *Processor {
 
 func (e *recEnv) recovery(p *Processor, holder string) *Recovery {
 	r := NewRecovery(e.store, e.pg, p, RecoveryOptions{Holder: holder})
-	p.RestoreWith(r.RestoreMissing)
+	p.RebuildWith(r.Rebuild, r.ServerRunID)
 	return r
 }
 
@@ -343,6 +343,41 @@ func TestActionRestoresMissingTable(t *testing.T) {
 	e.do(ghost)
 	if _, err := e.store.LoadTable(e.ctx, ghost.Table); err == nil {
 		t.Fatal("a table nobody journaled was created")
+	}
+}
+
+// Redis came back from an AOF behind the journal and no check has run yet
+// (the workers only learnt the new run id from their connections): an
+// action at the table is not applied to the stale state; the table is
+// rebuilt from the journal first, in a new epoch.
+func TestActionRebuildsStaleTableFirst(t *testing.T) {
+	e := newRecEnv(t)
+	for range 4 {
+		e.move()
+	}
+	k := e.store.Keys()
+	old, err := e.rdb.Dump(e.ctx, k.Table(e.tableID)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		e.move()
+	}
+	e.flush()
+	ahead := e.load()
+	if err := e.rdb.RestoreReplace(e.ctx, k.Table(e.tableID), 0, old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// A new server as far as the worker knows (its connections told it).
+	e.rec.NoteRunID("another-server")
+	if !e.rec.Pending() {
+		t.Fatal("a new run id does not make the recovery pending")
+	}
+	e.do(e.nextAction(&ahead, "after-aof"))
+	got := e.load()
+	if got.Epoch != ahead.Epoch+1 || got.Seq <= ahead.Seq || got.RunID != "another-server" {
+		t.Fatalf("seq %d epoch %d run id %q, want past seq %d in epoch %d under another-server", got.Seq, got.Epoch,
+			got.RunID, ahead.Seq, ahead.Epoch+1)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,8 +38,8 @@ func NewLogger(cfg config.Config) *slog.Logger {
 // server or, under Sentinel, a failover client; short timeouts either
 // way), guarded by the Redis circuit breaker, observed in the Redis
 // metrics and closed at stop.
-func NewRedis(lc fx.Lifecycle, cfg config.Config, rb RedisBreaker) (redis.UniversalClient, error) {
-	rdb, err := redisconn.New(cfg)
+func NewRedis(lc fx.Lifecycle, cfg config.Config, rb RedisBreaker, ids *RedisRunIDs) (redis.UniversalClient, error) {
+	rdb, err := redisconn.New(cfg, ids.note)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +47,31 @@ func NewRedis(lc fx.Lifecycle, cfg config.Config, rb RedisBreaker) (redis.Univer
 	instrumentRedis(rdb)
 	lc.Append(fx.StopHook(rdb.Close))
 	return rdb, nil
+}
+
+// RedisRunIDs passes on the run id of the Redis server each new connection
+// reaches (redisconn's connect hook): after a restart or failover every
+// connection is new, so the workers know of the new server before any of
+// their commands reaches it (worker.Recovery.NoteRunID).
+type RedisRunIDs struct {
+	mu sync.Mutex
+	fs []func(runID string)
+}
+
+// OnRunID adds f, called with the run id on every new connection.
+func (r *RedisRunIDs) OnRunID(f func(runID string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fs = append(r.fs, f)
+}
+
+func (r *RedisRunIDs) note(runID string) {
+	r.mu.Lock()
+	fs := r.fs
+	r.mu.Unlock()
+	for _, f := range fs {
+		f(runID)
+	}
 }
 
 type redisStoreParams struct {
@@ -99,7 +125,8 @@ func migrate(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) {
 func Core(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
-		fx.Provide(NewLogger, newRedisBreaker, NewRedis, NewRedisStore, NewAsynqClient),
+		fx.Provide(NewLogger, newRedisBreaker, NewRedis, NewRedisStore, NewAsynqClient,
+			func() *RedisRunIDs { return &RedisRunIDs{} }),
 		readyGroup(redisReadyCheck),   // breakers.go
 		fx.Invoke(watchRedisSettings), // redischeck.go
 		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {

@@ -89,9 +89,10 @@ func newJournal(lc fx.Lifecycle, store *redisstore.Store, pg *pgstore.Store, cfg
 func journalHook(j *worker.Journal) AfterChange { return j.AfterChange }
 
 // newRecovery rebuilds tables after Redis lost state (see worker.Recovery);
-// it also restores a missing table an action names, and re-creates the
-// consumer group on a new Redis server.
-func newRecovery(store *redisstore.Store, pg *pgstore.Store, proc *worker.Processor, cfg config.Config, log *slog.Logger) *worker.Recovery {
+// it also rebuilds, before an action, a table that is missing or stale, and
+// re-creates the consumer group on a new Redis server. Every new Redis
+// connection tells it the server's run id.
+func newRecovery(store *redisstore.Store, pg *pgstore.Store, proc *worker.Processor, ids *RedisRunIDs, log *slog.Logger) *worker.Recovery {
 	r := worker.NewRecovery(store, pg, proc, worker.RecoveryOptions{
 		MaxAge: store.Options().GameTTL,
 		OnNewRedis: []func(context.Context) error{
@@ -99,7 +100,8 @@ func newRecovery(store *redisstore.Store, pg *pgstore.Store, proc *worker.Proces
 		},
 		Log: log.With("component", "recovery"),
 	})
-	proc.RestoreWith(r.RestoreMissing)
+	proc.RebuildWith(r.Rebuild, r.ServerRunID)
+	ids.OnRunID(r.NoteRunID)
 	return r
 }
 

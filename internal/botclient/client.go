@@ -39,6 +39,7 @@ type client struct {
 	resyncs    int             // resync frames adopted
 	rejoins    int             // seats taken again after a table went back to before its start
 	wentBack   bool            // a resync took the table back to before its match started
+	recent     []string        // summaries of the last frames received (for errors)
 	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
 	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
 	catchingUp bool            // the frames are a reconnect's sync answer
@@ -221,7 +222,8 @@ func (c *client) play(ctx context.Context) error {
 		}
 		if f.Type == "error" {
 			if p.changes == c.changes || !staleCodes[f.Code] {
-				return fmt.Errorf("seat %d: move refused: %s %s", c.state.seat, f.Code, f.Message)
+				return fmt.Errorf("seat %d: move refused: %s %s (sent %s; last frames: %s)", c.state.seat, f.Code, f.Message,
+					p.id, strings.Join(c.recent, " | "))
 			}
 			c.moves--
 			c.dropped++

@@ -287,8 +287,41 @@ func (c *client) recv(ctx context.Context) (frame, error) {
 				return frame{}, err
 			}
 		}
+		c.remember(&fe.f)
 		return fe.f, c.handle(&fe.f)
 	}
+}
+
+// recentFrames is how many frame summaries a client keeps for its errors.
+const recentFrames = 12
+
+// remember keeps a short summary of f (type, seq, epoch, id, code; never
+// cards) for the error a refused move reports.
+func (c *client) remember(f *frame) {
+	sum := f.Type
+	if f.Seq != 0 {
+		sum += " seq=" + strconv.FormatInt(f.Seq, 10)
+	}
+	if f.Epoch != nil {
+		sum += " ep=" + strconv.FormatInt(*f.Epoch, 10)
+	}
+	if f.ID != "" {
+		sum += " id=" + f.ID
+	}
+	if f.Code != "" {
+		sum += " " + f.Code
+	}
+	if f.Type == "event" {
+		var e struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(f.Event, &e)
+		sum += " " + e.Type
+	}
+	if len(c.recent) == recentFrames {
+		c.recent = c.recent[1:]
+	}
+	c.recent = append(c.recent, sum)
 }
 
 // next is recv that reconnects: after replacing a lost socket it returns

@@ -8,7 +8,9 @@
 package redisconn
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -33,7 +35,12 @@ const (
 // it is a failover client: it asks the Sentinels for the primary, follows
 // their switch-master announcements and reconnects to the new primary
 // after a failover. The error names the variable that cannot be used.
-func New(cfg config.Config) (redis.UniversalClient, error) {
+//
+// onConnect, when given, runs on every new connection before its first use
+// (with the connection's server run id): after a restart or failover every
+// connection is new, so the caller knows of the new server before any
+// command reaches it.
+func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalClient, error) {
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
@@ -48,6 +55,7 @@ func New(cfg config.Config) (redis.UniversalClient, error) {
 		// Let a cancelled context end a blocking XREADGROUP at once, so a
 		// stopping worker does not wait out its block time.
 		opt.ContextTimeoutEnabled = true
+		opt.OnConnect = connectHook(onConnect)
 		return redis.NewClient(opt), nil
 	}
 	return redis.NewFailoverClient(&redis.FailoverOptions{
@@ -65,7 +73,32 @@ func New(cfg config.Config) (redis.UniversalClient, error) {
 		MaxRetries:            retries,
 		PoolSize:              poolSize,
 		ContextTimeoutEnabled: true,
+		OnConnect:             connectHook(onConnect),
 	}), nil
+}
+
+// connectHook reads a new connection's server run id (INFO server) and
+// tells fs; nil without fs. A connection whose INFO fails is used anyway:
+// its commands report the trouble.
+func connectHook(fs []func(runID string)) func(context.Context, *redis.Conn) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, cn *redis.Conn) error {
+		info, err := cn.Info(ctx, "server").Result()
+		if err != nil {
+			return nil
+		}
+		for _, line := range strings.Split(info, "\n") {
+			if id, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+				for _, f := range fs {
+					f(id)
+				}
+				break
+			}
+		}
+		return nil
+	}
 }
 
 // ConnOpt is cfg as an asynq.RedisConnOpt, for the asynq and asynqmon

@@ -3,6 +3,8 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,11 +25,14 @@ type LiveTable struct {
 
 // SaveLiveTables upserts rows in one statement. A row only replaces one
 // that is older by (epoch, seq), so journal writers that race or run late
-// never take a table back. Ids must be unique within rows.
+// never take a table back. Ids must be unique within rows. Rows are written
+// in id order, so two writers never lock the same rows in opposite orders
+// (a deadlock PostgreSQL would break by failing one of them).
 func (s *Store) SaveLiveTables(ctx context.Context, rows []LiveTable) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	rows = slices.SortedFunc(slices.Values(rows), func(a, b LiveTable) int { return strings.Compare(a.ID, b.ID) })
 	ids, eps, seqs := make([]string, len(rows)), make([]int64, len(rows)), make([]int64, len(rows))
 	metas, states := make([]string, len(rows)), make([][]byte, len(rows))
 	statuses, matches := make([]string, len(rows)), make([]*string, len(rows))

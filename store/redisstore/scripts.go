@@ -56,7 +56,8 @@ return {'ok', ''}
 
 // createScript creates a table unless its id exists. Leftovers of an
 // earlier table of that id (its log and answers) are removed, so old
-// action ids and events never leak into the new one.
+// action ids and events never leak into the new one. The table records the
+// run id of the Redis server it is created on (see Loaded.RunID).
 //
 // KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
 // ARGV[1] meta, ARGV[2] TTL seconds.
@@ -64,7 +65,8 @@ return {'ok', ''}
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'seq', '0', 'ep', '1', 'meta', ARGV[1], 'st', '')
+local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+redis.call('HSET', KEYS[1], 'seq', '0', 'ep', '1', 'meta', ARGV[1], 'st', '', 'rid', rid)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 `)

@@ -95,6 +95,11 @@ type Loaded struct {
 	// time the table is rebuilt or its Redis state may have gone back (see
 	// RestoreTable). Events of one epoch with the same seq are the same.
 	Epoch int64
+	// RunID is the Redis run id under which the table was created or last
+	// rebuilt. A table whose run id is not the server's now may be behind
+	// what its players saw (Redis restarted from an AOF, or failed over): it
+	// is rebuilt before it is used (worker.Recovery.Rebuild).
+	RunID string
 	// legacy: read from the plain fields of an older release; the next
 	// commit rewrites the table in the current layout.
 	legacy bool
@@ -132,11 +137,11 @@ func (s *Store) LoadTable(ctx context.Context, id string) (Loaded, error) {
 
 // tableFields are the fields of a table hash LoadTable reads: "game" and
 // "moves" are the plain state of tables written by an older release.
-var tableFields = []string{"seq", "ep", "meta", "st", "game", "moves"}
+var tableFields = []string{"seq", "ep", "meta", "st", "game", "moves", "rid"}
 
 func (s *Store) decodeTable(id string, vals []any) (Loaded, error) {
 	str := func(i int) string { v, _ := vals[i].(string); return v }
-	l := Loaded{Epoch: 1}
+	l := Loaded{Epoch: 1, RunID: str(6)}
 	var err error
 	if l.Seq, err = strconv.ParseInt(str(0), 10, 64); err != nil {
 		return Loaded{}, fmt.Errorf("table seq: %w", err)
