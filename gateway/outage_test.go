@@ -123,3 +123,97 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 	}
 	c.waitFor("snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
 }
+
+// TestNoGapWhileTheLogCannotBeRead: events a socket missed (its hub was
+// away) cannot be read back while Redis is stopped. The socket is then
+// sent no later event out of order and no answer given at a later seq
+// (that answer becomes unavailable); once Redis answers again it gets the
+// missed events, in order, with no gap.
+func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
+	addr, proc := startSideRedis(t)
+	b := breaker.NewRedis()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
+		WriteTimeout: time.Second, PoolTimeout: 2 * time.Second, MaxRetries: 1, ContextTimeoutEnabled: true})
+	rdb.AddHook(breaker.RedisHook(b))
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
+	startWorker(t, st)
+	srv := NewServer(st, testLogger(), Options{AnswerTimeout: time.Minute})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?v=1", nil).startReading()
+	c.hello("x")
+	var td protocol.TableData
+	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
+	var sd protocol.SeqData
+	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)}).Data, &sd)
+	// Two events are logged and published while this socket's hub is away
+	// (the test appends them to the log without publishing).
+	ctx := context.Background()
+	l, err := st.LoadTable(ctx, td.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(seq int64) redisstore.Entry {
+		return redisstore.Entry{Seq: seq, To: -1, E: json.RawMessage(`{"type":"turn","seat":0,"deadline":` + strconv.FormatInt(seq, 10) + `}`)}
+	}
+	res := redisstore.Result{User: "u", ID: "x1", Hash: "h"}
+	if _, err := st.Commit(ctx, redisstore.CommitOf(&l, &l.Table, res, []redisstore.Entry{ev(sd.Seq + 1), ev(sd.Seq + 2)})); err != nil {
+		t.Fatal(err)
+	}
+	c.drain()
+	pending := protocol.Request{Type: protocol.TypeAddBots, ID: "later", Table: td.Table}
+	e := srv.onlyConn(t)
+	e.push(pendingItem{table: td.Table, id: pending.ID, op: pending.Type})
+	if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); b.State() == breaker.Closed; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the breaker never opened while Redis is stopped")
+		}
+	}
+	// The next event arrives (seq+3) with the answer to the pending
+	// command at that seq: neither may reach the client before seq+1, +2.
+	users := srv.userOf(e)
+	e.push(&hubMsg{table: td.Table, epoch: 1, entries: []entry{{Entry: ev(sd.Seq + 3)}},
+		result: &redisstore.Result{User: users, ID: pending.ID, Seq: sd.Seq + 3}})
+	if f := c.answer(pending.ID); f.Type != protocol.TypeError || f.Code != protocol.CodeUnavailable {
+		t.Fatalf("answer given at a seq the socket has not seen: %s", f.raw)
+	}
+	c.quiet(300*time.Millisecond, "an event while behind", func(f *frame) bool { return f.Type == protocol.TypeEvent })
+	if err := proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []int64{sd.Seq + 1, sd.Seq + 2} {
+		f := c.waitFor("a missed event", func(f *frame) bool { return f.Type == protocol.TypeEvent })
+		if f.Seq != want {
+			t.Fatalf("event %s, want seq %d next", f.raw, want)
+		}
+	}
+}
+
+// onlyConn is the server's one socket.
+func (s *Server) onlyConn(t *testing.T) *conn {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) != 1 {
+		t.Fatalf("%d sockets, want 1", len(s.conns))
+	}
+	for c := range s.conns {
+		return c
+	}
+	return nil
+}
+
+func (s *Server) userOf(c *conn) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.user
+}

@@ -29,6 +29,7 @@ type writer struct {
 	tables  map[string]*following
 	pending map[pendKey][]pending
 	timer   *time.Timer // fires at the earliest pending deadline
+	retry   *time.Timer // fires to catch up the tables left behind
 	buf     []byte
 }
 
@@ -40,6 +41,10 @@ type following struct {
 	last  int64 // seq of the last event sent, -1 when not following events
 	epoch int64 // the epoch of those events (0: not known yet)
 	watch bool  // watching as a spectator
+	// behind: events after last could not be read from the log (Redis
+	// failing); none is sent out of order meanwhile, and a retry timer
+	// catches up.
+	behind bool
 }
 
 type pendKey struct{ table, id string }
@@ -66,6 +71,9 @@ func (w *writer) run() {
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
 	defer w.timer.Stop()
+	w.retry = time.NewTimer(time.Hour)
+	w.retry.Stop()
+	defer w.retry.Stop()
 	for {
 		var err error
 		select {
@@ -76,6 +84,8 @@ func (w *writer) run() {
 			err = w.handle(v)
 		case <-w.timer.C:
 			err = w.expire()
+		case <-w.retry.C:
+			err = w.catchUpBehind()
 		case <-ping.C:
 			err = w.write(websocket.PingMessage, nil)
 		case <-hello.C:
@@ -248,9 +258,24 @@ func (w *writer) message(m *hubMsg) error {
 		return w.write(websocket.TextMessage, m.chat)
 	}
 	if r := m.result; r != nil && r.User == w.user {
-		return w.resolve(m.table, r.ID, game.Code(r.Code), r.Seq)
+		return w.answer(m.table, r)
 	}
 	return nil
+}
+
+// answer resolves a pending command with its worker's answer, once the
+// socket has every event up to the answer's seq (else unavailable: sent
+// again, the command gets its stored answer then).
+func (w *writer) answer(tableID string, r *redisstore.Result) error {
+	code, seq := game.Code(r.Code), r.Seq
+	caught, err := w.caughtUpTo(tableID, r.Seq)
+	if err != nil {
+		return err
+	}
+	if !caught {
+		code, seq = protocol.CodeUnavailable, 0
+	}
+	return w.resolve(tableID, r.ID, code, seq)
 }
 
 // catchUp sends what the socket may have missed of a table while the hub
@@ -267,7 +292,8 @@ func (w *writer) catchUp(tableID string, f *following) error {
 		_, err := w.resync(tableID, f, f.last)
 		return err
 	}
-	return w.fill(tableID, f, -1)
+	_, err = w.fill(tableID, f, -1)
+	return err
 }
 
 // resync replaces what the client has of a table whose history changed
@@ -305,8 +331,9 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 		return nil
 	}
 	if e.Seq > f.last+1 {
-		if err := w.fill(tableID, f, e.Seq-1); err != nil {
-			return err
+		caught, err := w.fill(tableID, f, e.Seq-1)
+		if err != nil || !caught {
+			return err // behind: e comes from the log when the retry catches up
 		}
 		return w.entry(tableID, f, e) // fill has moved f.last to e.Seq-1 or beyond, or stopped following
 	}
@@ -332,35 +359,77 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 }
 
 // fill sends the logged events after f.last up to upto (-1: all there
-// are), or a snapshot when the log no longer reaches back that far. When
-// Redis fails it skips ahead: the client sees the gap and may sync.
-func (w *writer) fill(tableID string, f *following, upto int64) error {
+// are), or a snapshot when the log no longer reaches back that far. caught
+// is false when Redis could not be read: then nothing is skipped (the
+// socket is left behind, never sent a gap) and a retry is scheduled.
+func (w *writer) fill(tableID string, f *following, upto int64) (caught bool, err error) {
 	n := int64(maxFill)
 	if upto >= 0 {
 		n = upto - f.last
 	}
 	if n > maxFill {
-		return w.snapshot(tableID, f)
+		return w.snapshotCaught(tableID, f, upto)
 	}
 	ctx, cancel := w.ctx()
-	logged, err := w.srv.store.ReadLog(ctx, tableID, f.last, n)
+	logged, rerr := w.srv.store.ReadLog(ctx, tableID, f.last, n)
 	cancel()
 	switch {
-	case err != nil:
-		w.srv.quiet.Warn("reading the event log failed", "table", tableID, "err", err)
+	case rerr != nil:
+		w.srv.quiet.Warn("reading the event log failed", "table", tableID, "err", rerr)
+		w.leftBehind(f)
+		return false, nil
 	case len(logged) > 0 && logged[0].Seq == f.last+1:
 		if err := w.replay(tableID, f, logged); err != nil {
-			return err
+			return false, err
 		}
 	case len(logged) > 0 || upto >= 0: // trimmed or expired
-		if err := w.snapshot(tableID, f); err != nil {
-			return err
+		return w.snapshotCaught(tableID, f, upto)
+	}
+	f.behind = false
+	return f.last < 0 || upto < 0 || f.last >= upto, nil
+}
+
+// snapshotCaught sends a snapshot for fill; caught as fill's.
+func (w *writer) snapshotCaught(tableID string, f *following, upto int64) (bool, error) {
+	read, err := w.trySnapshot(tableID, f)
+	if err != nil {
+		return false, err
+	}
+	if !read {
+		w.leftBehind(f)
+		return false, nil
+	}
+	f.behind = false
+	return f.last < 0 || upto < 0 || f.last >= upto, nil
+}
+
+// leftBehind marks f behind and arms the retry.
+func (w *writer) leftBehind(f *following) {
+	f.behind = true
+	w.retry.Reset(250 * time.Millisecond)
+}
+
+// catchUpBehind fills the tables left behind (the retry timer).
+func (w *writer) catchUpBehind() error {
+	for id, f := range w.tables {
+		if f.behind && f.last >= 0 {
+			if _, err := w.fill(id, f, -1); err != nil {
+				return err
+			}
 		}
 	}
-	if f.last >= 0 && f.last < upto {
-		f.last = upto
-	}
 	return nil
+}
+
+// caughtUpTo brings the socket up to seq at a table it follows before it
+// is told an answer given at that seq (a socket may have missed the events
+// before it while the hub was reconnecting): false when that failed.
+func (w *writer) caughtUpTo(tableID string, seq int64) (bool, error) {
+	f := w.tables[tableID]
+	if f == nil || f.last < 0 || seq <= f.last {
+		return true, nil
+	}
+	return w.fill(tableID, f, seq)
 }
 
 // replay sends logged events that follow f.last.
@@ -381,16 +450,23 @@ func (w *writer) replay(tableID string, f *following, logged []redisstore.Entry)
 // snapshot loads the table and sends it as the user's seat sees it; a
 // user who is not seated gets nothing and stops following.
 func (w *writer) snapshot(tableID string, f *following) error {
+	_, err := w.trySnapshot(tableID, f)
+	return err
+}
+
+// trySnapshot is snapshot, reporting whether the table could be read.
+func (w *writer) trySnapshot(tableID string, f *following) (read bool, err error) {
 	ctx, cancel := w.ctx()
 	defer cancel()
 	l, err := w.srv.store.LoadTable(ctx, tableID)
 	if err != nil {
 		if !errors.Is(err, redisstore.ErrNotFound) {
 			w.srv.quiet.Warn("loading a table for a snapshot failed", "table", tableID, "err", err)
+			return false, nil
 		}
-		return nil
+		return true, nil // gone: nothing to catch up with
 	}
-	return w.sendSnapshot(tableID, &l, f)
+	return true, w.sendSnapshot(tableID, &l, f)
 }
 
 func (w *writer) sendSnapshot(tableID string, l *redisstore.Loaded, f *following) error {
@@ -573,6 +649,12 @@ func (w *writer) expire() error {
 				ok, err := w.epochCheck(k.table)
 				if err != nil {
 					return err
+				}
+				if ok {
+					ok, err = w.caughtUpTo(k.table, r.Seq)
+					if err != nil {
+						return err
+					}
 				}
 				if !ok {
 					code, seq = protocol.CodeUnavailable, 0
