@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest faults
+.PHONY: test build vet winrate property-long fuzz bench loadtest faults faults-redis
 
 test:
 	./scripts/test
@@ -47,3 +47,7 @@ loadtest:
 # are checked and a table printed. The default suite runs a short profile.
 faults:
 	HOKM_FAULTS=full HOKM_TEST_REQUIRE_SERVICES=1 $(GO) test ./tests/faults -run TestFaultCatalogue -count=1 -v -timeout 90m
+
+# The faults that lose Redis state, six times each under 8 busy tables.
+faults-redis:
+	HOKM_FAULTS=redis HOKM_TEST_REQUIRE_SERVICES=1 $(GO) test ./tests/faults -run TestRedisFaultStress -count=1 -v -timeout 30m

@@ -171,6 +171,9 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			}
 			res.Code, res.Seq = string(c), loaded.Seq
 			metrics.Error(metrics.ComponentWorker, res.Code)
+			p.opts.Log.Debug("action refused", "table", a.Table, "user", a.User, "id", a.ID, "op", a.Op, "arg", a.Arg,
+				"code", res.Code, "seq", loaded.Seq, "epoch", loaded.Epoch, "on_turn", loaded.Table.OnTurn(),
+				"seat", loaded.Table.SeatOf(a.User))
 			return p.answer(ctx, &loaded, res)
 		}
 		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, entries(evs, loaded.Seq)))
@@ -178,7 +181,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case errors.Is(err, redisstore.ErrConflict):
 			continue // the table moved on: read it again
 		case errors.Is(err, redisstore.ErrNotFound):
-			return p.answerMissingTable(ctx, a, res)
+			continue // gone since it was read (Redis restarted meanwhile?): read it again, rebuilding it if need be
 		case errors.Is(err, redisstore.ErrLogAhead):
 			// The table's state was lost while its log survived: refuse
 			// loudly rather than leave the action pending forever.
@@ -241,6 +244,7 @@ func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res rediss
 // answerMissingTable answers an action for a table that does not exist.
 // Nothing is recorded (there is no table to attach it to).
 func (p *Processor) answerMissingTable(ctx context.Context, a redisstore.Action, res redisstore.Result) error {
+	p.opts.Log.Debug("action for a missing table", "table", a.Table, "user", a.User, "id", a.ID, "op", a.Op)
 	res.Code = string(table.CodeNotInGame)
 	if a.Op == OpSit {
 		res.Code = string(CodeTableNotFound)

@@ -330,6 +330,8 @@ func (r *Recovery) Rebuild(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	r.opts.Log.Debug("table rebuilt before an action", "table", id, "run_id", runID, "journal", j != nil,
+		"outcome", res.Outcome, "seq", res.Seq, "epoch", res.Epoch)
 	switch res.Outcome {
 	case redisstore.OutcomeRestored, redisstore.OutcomeKept:
 		return true, r.after(ctx, id, "on_demand")

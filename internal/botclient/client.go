@@ -78,6 +78,13 @@ func (c *client) handle(f *frame) error {
 		return err
 	case "event":
 		e, err := c.state.apply(f.Seq, f.Event)
+		if err == nil && e.Seat == c.state.seat && (e.Type == "card_played" || e.Type == "trump_chosen") {
+			// The seat acted. It is this client's pending move — or the server
+			// acting for the seat (a timeout, or an earlier move of the seat
+			// applied again after the table was rebuilt): a move sent before
+			// it may then be refused by the rules without any bot fault.
+			c.changes++
+		}
 		if err == nil && e.Type == "card_played" {
 			key := moveKey(c.state.view.Hand, e.Seat, e.Card)
 			if c.catchingUp {
@@ -222,8 +229,8 @@ func (c *client) play(ctx context.Context) error {
 		}
 		if f.Type == "error" {
 			if p.changes == c.changes || !staleCodes[f.Code] {
-				return fmt.Errorf("seat %d: move refused: %s %s (sent %s; last frames: %s)", c.state.seat, f.Code, f.Message,
-					p.id, strings.Join(c.recent, " | "))
+				return fmt.Errorf("seat %d: move refused: %s %s (sent %s %v at turn %d; last frames: %s)", c.state.seat, f.Code,
+					f.Message, p.id, p.msg, c.state.view.Turn, strings.Join(c.recent, " | "))
 			}
 			c.moves--
 			c.dropped++

@@ -314,9 +314,13 @@ func (c *client) remember(f *frame) {
 	if f.Type == "event" {
 		var e struct {
 			Type string `json:"type"`
+			Seat *int   `json:"seat"`
 		}
 		_ = json.Unmarshal(f.Event, &e)
 		sum += " " + e.Type
+		if e.Seat != nil {
+			sum += "@" + strconv.Itoa(*e.Seat)
+		}
 	}
 	if len(c.recent) == recentFrames {
 		c.recent = c.recent[1:]

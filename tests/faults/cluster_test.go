@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ func newCluster(t *testing.T, topo topology) *cluster {
 	env := []string{
 		"HOKM_DATABASE_URL=" + c.dbURL, "HOKM_STATE_KEYS=" + stateKey,
 		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_RECLAIM_IDLE=1s",
-		"HOKM_SHUTDOWN_TIMEOUT=3s", "HOKM_LOG_LEVEL=warn", "HOKM_SCHEDULER_LEASE=3s",
+		"HOKM_SHUTDOWN_TIMEOUT=3s", "HOKM_LOG_LEVEL=" + logLevel(), "HOKM_SCHEDULER_LEASE=3s",
 	}
 	switch topo {
 	case standalone:
@@ -452,4 +453,12 @@ func metric(r *role, name, match string) float64 {
 		}
 	}
 	return total
+}
+
+// logLevel is the processes' log level: HOKM_FAULTS_LOG, or warn.
+func logLevel() string {
+	if l := os.Getenv("HOKM_FAULTS_LOG"); l != "" {
+		return l
+	}
+	return "warn"
 }

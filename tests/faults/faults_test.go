@@ -264,3 +264,20 @@ func TestFaultCatalogue(t *testing.T) {
 	rows2, s2, lost2 := campaign(t, cs, []fault{sentinelFailover, sentinelFailover, sentinelFailover, sentinelFailover}, 4, 20)
 	t.Logf("fault catalogue, Redis under Sentinel:\n%s", table(rows2, s2, lost2))
 }
+
+// TestRedisFaultStress (`make faults-redis`, HOKM_FAULTS=redis) repeats
+// the faults that lose Redis state — restart empty, restart from a cut
+// AOF, SIGSTOP — six times each under 8 busy tables: the races between a
+// rebuild and the moves in flight.
+func TestRedisFaultStress(t *testing.T) {
+	if os.Getenv("HOKM_FAULTS") != "redis" {
+		t.Skip("set HOKM_FAULTS=redis (make faults-redis) to run it")
+	}
+	c := newCluster(t, standalone)
+	var faults []fault
+	for range 6 {
+		faults = append(faults, redisRestartEmpty, redisRestartAOF, redisPause)
+	}
+	rows, s, lost := campaign(t, c, faults, 8, 0)
+	t.Logf("Redis faults, repeated:\n%s", table(rows, s, lost))
+}
