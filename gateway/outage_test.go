@@ -152,19 +152,18 @@ func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
 	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
 	var sd protocol.SeqData
 	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)}).Data, &sd)
-	// Two events are logged and published while this socket's hub is away
-	// (the test appends them to the log without publishing).
+	// Two events reach the log while this socket's hub is away: the test
+	// appends them to the log and publishes nothing.
 	ctx := context.Background()
-	l, err := st.LoadTable(ctx, td.Table)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev := func(seq int64) redisstore.Entry {
 		return redisstore.Entry{Seq: seq, To: -1, E: json.RawMessage(`{"type":"turn","seat":0,"deadline":` + strconv.FormatInt(seq, 10) + `}`)}
 	}
-	res := redisstore.Result{User: "u", ID: "x1", Hash: "h"}
-	if _, err := st.Commit(ctx, redisstore.CommitOf(&l, &l.Table, res, []redisstore.Entry{ev(sd.Seq + 1), ev(sd.Seq + 2)})); err != nil {
-		t.Fatal(err)
+	for _, seq := range []int64{sd.Seq + 1, sd.Seq + 2} {
+		b, _ := json.Marshal(ev(seq))
+		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: st.Keys().Log(td.Table), ID: strconv.FormatInt(seq, 10) + "-0",
+			Values: []any{"e", b}}).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c.drain()
 	pending := protocol.Request{Type: protocol.TypeAddBots, ID: "later", Table: td.Table}
