@@ -58,17 +58,7 @@ func TestRedisOutage(t *testing.T) {
 	c.ok(protocol.Request{Type: protocol.TypePing}) // the socket stays usable
 
 	px.restore()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		f := c.call(sit)
-		if f.Type == protocol.TypeAck {
-			break
-		}
-		if f.Code != protocol.CodeUnavailable || time.Now().After(deadline) {
-			t.Fatalf("after Redis came back: %s", f.raw)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.ackOnceAvailable(sit, 5*time.Second)
 	c.waitFor("snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
 	c.ok(protocol.Request{Type: protocol.TypeAddBots, Table: td.Table})
 	c.event("table")

@@ -459,3 +459,19 @@ func (c *client) closeCode() int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ackOnceAvailable sends r (the same command id each time) until it is
+// acked, retrying while the answer is the retryable unavailable, as a
+// client does when the server comes back.
+func (c *client) ackOnceAvailable(r protocol.Request, within time.Duration) {
+	c.t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(50 * time.Millisecond) {
+		f := c.call(r)
+		if f.Type == protocol.TypeAck {
+			return
+		}
+		if f.Code != protocol.CodeUnavailable || time.Now().After(deadline) {
+			c.t.Fatalf("%s once the server is back: %s", r.Type, f.raw)
+		}
+	}
+}

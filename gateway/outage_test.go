@@ -59,13 +59,20 @@ func startSideRedis(t *testing.T) (addr string, proc *os.Process) {
 	return addr, cmd.Process
 }
 
-// TestRedisPausedBehindBreaker: the server's setup (client timeouts as in
-// internal/app, the Redis breaker's hook) on a Redis that stops answering
-// (SIGSTOP) mid-game: the players are told "redis":"down", commands get the
-// retryable unavailable while the socket stays usable, and once Redis
-// resumes they are told "ok" and the same command id goes through. (The
-// status notice comes from the probe itself, before the breaker opens.)
-func TestRedisPausedBehindBreaker(t *testing.T) {
+// outageServer is a gateway and worker on a side Redis set up as in
+// internal/app (client timeouts, the Redis breaker's hook), so a test can
+// stop that Redis mid-game.
+type outageServer struct {
+	breaker *breaker.Breaker
+	proc    *os.Process
+	rdb     *redis.Client
+	store   *redisstore.Store
+	srv     *Server
+	url     string
+}
+
+func newOutageServer(t *testing.T, answerTimeout time.Duration) *outageServer {
+	t.Helper()
 	addr, proc := startSideRedis(t)
 	b := breaker.NewRedis()
 	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
@@ -74,7 +81,7 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
 	startWorker(t, st)
-	srv := NewServer(st, testLogger(), Options{AnswerTimeout: time.Second})
+	srv := NewServer(st, testLogger(), Options{AnswerTimeout: answerTimeout})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() {
@@ -82,7 +89,21 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?v=1", nil).startReading()
+	return &outageServer{breaker: b, proc: proc, rdb: rdb, store: st, srv: srv, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws?v=1"}
+}
+
+func (o *outageServer) dial(t *testing.T) *client { return dial(t, o.url, nil).startReading() }
+
+// TestRedisPausedBehindBreaker: the server's setup (client timeouts as in
+// internal/app, the Redis breaker's hook) on a Redis that stops answering
+// (SIGSTOP) mid-game: the players are told "redis":"down", commands get the
+// retryable unavailable while the socket stays usable, and once Redis
+// resumes they are told "ok" and the same command id goes through. (The
+// status notice comes from the probe itself, before the breaker opens.)
+func TestRedisPausedBehindBreaker(t *testing.T) {
+	o := newOutageServer(t, time.Second)
+	b, proc := o.breaker, o.proc
+	c := o.dial(t)
 	c.hello("x")
 	var td protocol.TableData
 	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
@@ -110,17 +131,7 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 	if r, _ := status(t, c.waitFor("redis ok notice", isStatus)); r != "ok" {
 		t.Fatalf("notice redis %q", r)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		f := c.call(sit)
-		if f.Type == protocol.TypeAck {
-			break
-		}
-		if f.Code != protocol.CodeUnavailable || time.Now().After(deadline) {
-			t.Fatalf("after Redis resumed: %s", f.raw)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c.ackOnceAvailable(sit, 5*time.Second)
 	c.waitFor("snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
 }
 
@@ -130,23 +141,9 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 // (that answer becomes unavailable); once Redis answers again it gets the
 // missed events, in order, with no gap.
 func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
-	addr, proc := startSideRedis(t)
-	b := breaker.NewRedis()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
-		WriteTimeout: time.Second, PoolTimeout: 2 * time.Second, MaxRetries: 1, ContextTimeoutEnabled: true})
-	rdb.AddHook(breaker.RedisHook(b))
-	t.Cleanup(func() { _ = rdb.Close() })
-	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
-	startWorker(t, st)
-	srv := NewServer(st, testLogger(), Options{AnswerTimeout: time.Minute})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?v=1", nil).startReading()
+	o := newOutageServer(t, time.Minute)
+	b, proc, st, rdb, srv := o.breaker, o.proc, o.store, o.rdb, o.srv
+	c := o.dial(t)
 	c.hello("x")
 	var td protocol.TableData
 	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
