@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -29,13 +28,7 @@ func TestBotMatchesEndToEnd(t *testing.T) {
 		_ = cons.Stop(ctx)
 	})
 	srv := NewServer(st, testLogger(), Options{Rate: 5000, Burst: 5000}) // bots play far faster than people
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	hs := newHTTPServer(t, srv)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

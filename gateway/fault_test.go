@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -32,13 +30,7 @@ func TestRedisOutage(t *testing.T) {
 	t.Cleanup(func() { _ = viaProxy.Close() })
 	st := redisstore.New(viaProxy, redisstore.Options{Prefix: prefix, Partitions: 1})
 	srv := NewServer(st, testLogger(), Options{RedisTimeout: 500 * time.Millisecond, AnswerTimeout: time.Second})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	hs := newHTTPServer(t, srv)
 	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws?v=1"
 
 	c := dial(t, url, nil).startReading()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -82,13 +81,7 @@ func newOutageServer(t *testing.T, answerTimeout time.Duration) *outageServer {
 	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
 	startWorker(t, st)
 	srv := NewServer(st, testLogger(), Options{AnswerTimeout: answerTimeout})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	hs := newHTTPServer(t, srv)
 	return &outageServer{breaker: b, proc: proc, rdb: rdb, store: st, srv: srv, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws?v=1"}
 }
 

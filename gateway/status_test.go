@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -150,13 +149,7 @@ func TestReadinessRedisDown(t *testing.T) {
 		DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { _ = rdb.Close() })
 	srv := NewServer(redisstore.New(rdb, redisstore.Options{Prefix: "unused", Partitions: 1}), testLogger(), Options{})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	hs := newHTTPServer(t, srv)
 	code, body := getBody(t, hs.URL+"/readyz")
 	if code != 503 || !strings.Contains(body, `"status":"unavailable"`) || !strings.Contains(body, `"redis":"fail"`) {
 		t.Fatalf("readyz with Redis down: %d %s", code, body)
