@@ -156,6 +156,31 @@ func (e *recEnv) flush() {
 }
 
 // wipe deletes every key of the test's key space: Redis restarted empty.
+// fallBehind plays kept moves, then lost more that reach the journal, and
+// puts the table hash back to where it was after the kept ones, as a Redis
+// restarted from an AOF that lost its last writes. It returns the state the
+// journal holds.
+func (e *recEnv) fallBehind(kept, lost int) redisstore.Loaded {
+	e.t.Helper()
+	for range kept {
+		e.move()
+	}
+	key := e.store.Keys().Table(e.tableID)
+	old, err := e.rdb.Dump(e.ctx, key).Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for range lost {
+		e.move()
+	}
+	e.flush()
+	ahead := e.load()
+	if err := e.rdb.RestoreReplace(e.ctx, key, 0, old).Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return ahead
+}
+
 func (e *recEnv) wipe() {
 	e.t.Helper()
 	if err := testenv.DeletePrefix(e.ctx, e.rdb, e.prefix); err != nil {
@@ -238,25 +263,11 @@ func TestRecoveryRestoresTablesAfterRedisRestartedEmpty(t *testing.T) {
 // keeps Redis's state. Both enter a new epoch.
 func TestRecoveryTakesTheNewerOfRedisAndJournal(t *testing.T) {
 	e := newRecEnv(t)
-	for range 5 {
-		e.move()
-	}
 	k := e.store.Keys()
-	old, err := e.rdb.Dump(e.ctx, k.Table(e.tableID)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		e.move()
-	}
-	e.flush()
-	ahead := e.load()
 	// The AOF lost the last four moves: the table hash goes back. (A real
 	// restart has a new run id; here the run id is the same, so the mark of
 	// this run's recovery in the old hash is dropped too.)
-	if err := e.rdb.RestoreReplace(e.ctx, k.Table(e.tableID), 0, old).Err(); err != nil {
-		t.Fatal(err)
-	}
+	ahead := e.fallBehind(5, 4)
 	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -352,22 +363,7 @@ func TestActionRestoresMissingTable(t *testing.T) {
 // rebuilt from the journal first, in a new epoch.
 func TestActionRebuildsStaleTableFirst(t *testing.T) {
 	e := newRecEnv(t)
-	for range 4 {
-		e.move()
-	}
-	k := e.store.Keys()
-	old, err := e.rdb.Dump(e.ctx, k.Table(e.tableID)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		e.move()
-	}
-	e.flush()
-	ahead := e.load()
-	if err := e.rdb.RestoreReplace(e.ctx, k.Table(e.tableID), 0, old).Err(); err != nil {
-		t.Fatal(err)
-	}
+	ahead := e.fallBehind(4, 3)
 	// A new server as far as the worker knows (its connections told it).
 	e.rec.NoteRunID("another-server")
 	if !e.rec.Pending() {
