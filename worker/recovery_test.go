@@ -181,6 +181,23 @@ func (e *recEnv) fallBehind(kept, lost int) redisstore.Loaded {
 	return ahead
 }
 
+// checkAsNewRun runs a recovery check as after a restart of Redis. A real
+// restart has a new run id; here the run id stays, so the marks of this
+// run's recovery (the boot key, the table's rid) are dropped instead.
+func (e *recEnv) checkAsNewRun() {
+	e.t.Helper()
+	k := e.store.Keys()
+	if err := e.rdb.Del(e.ctx, k.Boot()).Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.rec.Check(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *recEnv) wipe() {
 	e.t.Helper()
 	if err := testenv.DeletePrefix(e.ctx, e.rdb, e.prefix); err != nil {
@@ -263,20 +280,9 @@ func TestRecoveryRestoresTablesAfterRedisRestartedEmpty(t *testing.T) {
 // keeps Redis's state. Both enter a new epoch.
 func TestRecoveryTakesTheNewerOfRedisAndJournal(t *testing.T) {
 	e := newRecEnv(t)
-	k := e.store.Keys()
-	// The AOF lost the last four moves: the table hash goes back. (A real
-	// restart has a new run id; here the run id is the same, so the mark of
-	// this run's recovery in the old hash is dropped too.)
+	// The AOF lost the last four moves: the table hash goes back.
 	ahead := e.fallBehind(5, 4)
-	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.rdb.Del(e.ctx, k.Boot()).Err(); err != nil { // as for a new run id
-		t.Fatal(err)
-	}
-	if err := e.rec.Check(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.checkAsNewRun()
 	got := e.load()
 	if got.Seq != ahead.Seq || got.Epoch != ahead.Epoch+1 {
 		t.Fatalf("behind: seq %d epoch %d, want the journal's seq %d in epoch %d", got.Seq, got.Epoch, ahead.Seq, ahead.Epoch+1)
@@ -288,15 +294,7 @@ func TestRecoveryTakesTheNewerOfRedisAndJournal(t *testing.T) {
 		e.move()
 	}
 	newer := e.load()
-	if err := e.rdb.Del(e.ctx, k.Boot()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.rdb.HDel(e.ctx, k.Table(e.tableID), "rid").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.rec.Check(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.checkAsNewRun()
 	kept := e.load()
 	if kept.Seq != newer.Seq || kept.Epoch != newer.Epoch+1 {
 		t.Fatalf("ahead: seq %d epoch %d, want Redis's seq %d in epoch %d", kept.Seq, kept.Epoch, newer.Seq, newer.Epoch+1)
