@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -20,10 +18,7 @@ import (
 // the old primary is demoted).
 func TestHubFollowsPlannedFailover(t *testing.T) {
 	set := procs.StartSentinelSet(t, procs.SentinelOptions{})
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: set.MasterName(), SentinelAddrs: set.SentinelAddrs(),
-		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: 1})
-	t.Cleanup(func() { rdb.Close() })
-	st := redisstore.New(rdb, redisstore.Options{Partitions: 1})
+	st := redisstore.New(set.ServerClient(), redisstore.Options{Partitions: 1})
 	e := &env{t: t, store: st}
 	e.worker = startWorker(t, st)
 	srv := NewServer(st, testLogger(), Options{})

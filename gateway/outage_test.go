@@ -3,12 +3,8 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,55 +12,17 @@ import (
 
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/breaker"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// startSideRedis runs a redis-server of the test's own on a free port and
-// kills it (by PID) when the test ends; without redis-server the test is
-// skipped, or fails under HOKM_TEST_REQUIRE_SERVICES=1.
-func startSideRedis(t *testing.T) (addr string, proc *os.Process) {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("redis-server is required: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr = "127.0.0.1:" + strconv.Itoa(port)
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() != nil; {
-		if time.Now().After(deadline) {
-			t.Fatal("side redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return addr, cmd.Process
-}
-
-// outageServer is a gateway and worker on a side Redis set up as in
-// internal/app (client timeouts, the Redis breaker's hook), so a test can
-// stop that Redis mid-game.
+// outageServer is a gateway and worker on a Redis of the test's own,
+// reached through the server's own client (redisconn, the Redis breaker's
+// hook), so a test can stop that Redis mid-game.
 type outageServer struct {
 	breaker *breaker.Breaker
-	proc    *os.Process
-	rdb     *redis.Client
+	redis   *procs.Redis
+	rdb     redis.UniversalClient
 	store   *redisstore.Store
 	srv     *Server
 	url     string
@@ -72,17 +30,14 @@ type outageServer struct {
 
 func newOutageServer(t *testing.T, answerTimeout time.Duration) *outageServer {
 	t.Helper()
-	addr, proc := startSideRedis(t)
+	r := procs.StartRedis(t, procs.RedisOptions{})
 	b := breaker.NewRedis()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
-		WriteTimeout: time.Second, PoolTimeout: 2 * time.Second, MaxRetries: 1, ContextTimeoutEnabled: true})
-	rdb.AddHook(breaker.RedisHook(b))
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := r.ServerClient(breaker.RedisHook(b))
 	st := redisstore.New(rdb, redisstore.Options{Prefix: "t", Partitions: 1})
 	startWorker(t, st)
 	srv := NewServer(st, testLogger(), Options{AnswerTimeout: answerTimeout})
 	hs := newHTTPServer(t, srv)
-	return &outageServer{breaker: b, proc: proc, rdb: rdb, store: st, srv: srv, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws?v=1"}
+	return &outageServer{breaker: b, redis: r, rdb: rdb, store: st, srv: srv, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws?v=1"}
 }
 
 func (o *outageServer) dial(t *testing.T) *client { return dial(t, o.url, nil).startReading() }
@@ -95,15 +50,13 @@ func (o *outageServer) dial(t *testing.T) *client { return dial(t, o.url, nil).s
 // status notice comes from the probe itself, before the breaker opens.)
 func TestRedisPausedBehindBreaker(t *testing.T) {
 	o := newOutageServer(t, time.Second)
-	b, proc := o.breaker, o.proc
+	b, r := o.breaker, o.redis
 	c := o.dial(t)
 	c.hello("x")
 	var td protocol.TableData
 	_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
 
-	if err := proc.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	r.Pause()
 	if r, _ := status(t, c.waitFor("redis down notice", isStatus)); r != "down" {
 		t.Fatalf("notice redis %q", r)
 	}
@@ -118,9 +71,7 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 	c.fails(sit, protocol.CodeUnavailable)
 	c.ok(protocol.Request{Type: protocol.TypePing}) // the socket stays usable
 
-	if err := proc.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	r.Resume()
 	if r, _ := status(t, c.waitFor("redis ok notice", isStatus)); r != "ok" {
 		t.Fatalf("notice redis %q", r)
 	}
@@ -135,7 +86,7 @@ func TestRedisPausedBehindBreaker(t *testing.T) {
 // missed events, in order, with no gap.
 func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
 	o := newOutageServer(t, time.Minute)
-	b, proc, st, rdb, srv := o.breaker, o.proc, o.store, o.rdb, o.srv
+	b, r, st, rdb, srv := o.breaker, o.redis, o.store, o.rdb, o.srv
 	c := o.dial(t)
 	c.hello("x")
 	var td protocol.TableData
@@ -159,9 +110,7 @@ func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
 	pending := protocol.Request{Type: protocol.TypeAddBots, ID: "later", Table: td.Table}
 	e := srv.onlyConn(t)
 	e.push(pendingItem{table: td.Table, id: pending.ID, op: pending.Type})
-	if err := proc.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	r.Pause()
 	for deadline := time.Now().Add(10 * time.Second); b.State() == breaker.Closed; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the breaker never opened while Redis is stopped")
@@ -176,9 +125,7 @@ func TestNoGapWhileTheLogCannotBeRead(t *testing.T) {
 		t.Fatalf("answer given at a seq the socket has not seen: %s", f.raw)
 	}
 	c.quiet(300*time.Millisecond, "an event while behind", func(f *frame) bool { return f.Type == protocol.TypeEvent })
-	if err := proc.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	r.Resume()
 	for _, want := range []int64{sd.Seq + 1, sd.Seq + 2} {
 		f := c.waitFor("a missed event", func(f *frame) bool { return f.Type == protocol.TypeEvent })
 		if f.Seq != want {

@@ -3,7 +3,6 @@ package breaker_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/breaker"
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
 
 // TestPostgresClassification: real errors from PostgreSQL. What it answers
@@ -49,7 +49,7 @@ func TestPostgresClassification(t *testing.T) {
 	}
 
 	// Refused connections.
-	closed, err := pgxpool.New(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x?sslmode=disable&connect_timeout=1", freePort(t)))
+	closed, err := pgxpool.New(ctx, "postgres://postgres@"+procs.FreePort(t)+"/x?sslmode=disable&connect_timeout=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestGuardedPostgres(t *testing.T) {
 		t.Fatalf("answers opened the breaker: %v", s)
 	}
 
-	gone, err := pgxpool.New(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x?sslmode=disable&connect_timeout=1", freePort(t)))
+	gone, err := pgxpool.New(ctx, "postgres://postgres@"+procs.FreePort(t)+"/x?sslmode=disable&connect_timeout=1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/breaker"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
 
 // reached counts the commands that got past the breaker (a hook added
@@ -27,7 +29,7 @@ func (h *reached) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 
 // traffic calls Redis from a few goroutines, as a server does, until
 // stopped.
-func traffic(rdb *redis.Client) (stop func()) {
+func traffic(rdb redis.UniversalClient) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range 4 {
@@ -61,7 +63,7 @@ func waitState(t *testing.T, b *breaker.Breaker, s breaker.State) time.Duration 
 
 // refusedAtOnce checks that calls fail with ErrOpen without reaching
 // Redis; one without a deadline waits RefusalPause first.
-func refusedAtOnce(t *testing.T, rdb *redis.Client, inner *reached) {
+func refusedAtOnce(t *testing.T, rdb redis.UniversalClient, inner *reached) {
 	t.Helper()
 	before := inner.n.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // as a player's request
@@ -93,17 +95,17 @@ func refusedAtOnce(t *testing.T, rdb *redis.Client, inner *reached) {
 // traffic; the breaker opens and calls fail at once with ErrOpen; once
 // Redis resumes, the breaker closes and calls work.
 func TestRedisBreakerPausedRedis(t *testing.T) {
-	r := startSideRedis(t)
+	r := procs.StartRedis(t, procs.RedisOptions{})
 	b := breaker.NewRedis()
 	inner := &reached{}
-	rdb := r.client(breaker.RedisHook(b), inner)
+	rdb := r.ServerClient(breaker.RedisHook(b), inner)
 	stop := traffic(rdb)
 	defer stop()
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
 
-	r.pause()
+	r.Pause()
 	opened := waitState(t, b, breaker.Open)
 	refusedAtOnce(t, rdb, inner)
 	// It stays open (probes fail) while Redis is stopped.
@@ -112,7 +114,7 @@ func TestRedisBreakerPausedRedis(t *testing.T) {
 		t.Fatalf("breaker closed while Redis is stopped")
 	}
 
-	r.resume()
+	r.Resume()
 	closed := waitState(t, b, breaker.Closed)
 	if err := rdb.Set(context.Background(), "after", 1, 0).Err(); err != nil {
 		t.Fatalf("after Redis resumed: %v", err)
@@ -123,18 +125,18 @@ func TestRedisBreakerPausedRedis(t *testing.T) {
 // TestRedisBreakerKilledRedis: Redis is killed (connections refused); the
 // breaker opens, refuses at once, and closes once a new Redis listens.
 func TestRedisBreakerKilledRedis(t *testing.T) {
-	r := startSideRedis(t)
+	r := procs.StartRedis(t, procs.RedisOptions{})
 	b := breaker.NewRedis()
 	inner := &reached{}
-	rdb := r.client(breaker.RedisHook(b), inner)
+	rdb := r.ServerClient(breaker.RedisHook(b), inner)
 	stop := traffic(rdb)
 	defer stop()
 
-	r.kill()
+	r.Kill()
 	opened := waitState(t, b, breaker.Open)
 	refusedAtOnce(t, rdb, inner)
 
-	r.start()
+	r.Start()
 	closed := waitState(t, b, breaker.Closed)
 	if err := rdb.Set(context.Background(), "after", 1, 0).Err(); err != nil {
 		t.Fatalf("after Redis restarted: %v", err)
@@ -145,9 +147,9 @@ func TestRedisBreakerKilledRedis(t *testing.T) {
 // TestRedisBreakerIgnoresAnswers: errors Redis answers with as part of
 // normal work, cancelled calls, and blocking reads never open it.
 func TestRedisBreakerIgnoresAnswers(t *testing.T) {
-	r := startSideRedis(t)
+	r := procs.StartRedis(t, procs.RedisOptions{})
 	b := breaker.NewRedis()
-	rdb := r.client(breaker.RedisHook(b))
+	rdb := r.ServerClient(breaker.RedisHook(b))
 	ctx := context.Background()
 	if err := rdb.LPush(ctx, "list", "x").Err(); err != nil {
 		t.Fatal(err)
@@ -201,7 +203,8 @@ func TestRedisBreakerIgnoresAnswers(t *testing.T) {
 	}
 	// A replica refuses writes with READONLY: that is a failure (go-redis
 	// drops the connection and retries it too).
-	if err := rdb.Do(ctx, "REPLICAOF", "127.0.0.1", freePort(t)).Err(); err != nil {
+	host, port, _ := net.SplitHostPort(procs.FreePort(t))
+	if err := rdb.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
 	err := rdb.Set(ctx, "k", 1, 0).Err()
@@ -216,10 +219,10 @@ func TestRedisBreakerIgnoresAnswers(t *testing.T) {
 // TestRedisBreakerBlockingReadsBypass: with the breaker open, a blocking
 // read still goes to Redis (the worker's read loop waits on its own).
 func TestRedisBreakerBlockingReadsBypass(t *testing.T) {
-	r := startSideRedis(t)
+	r := procs.StartRedis(t, procs.RedisOptions{})
 	b := breaker.New("redis-test", breaker.Settings{Timeout: time.Hour}, func(error) breaker.Outcome { return breaker.Failure })
 	inner := &reached{}
-	rdb := r.client(breaker.RedisHook(b), inner)
+	rdb := r.ServerClient(breaker.RedisHook(b), inner)
 	ctx := context.Background()
 	if err := rdb.XGroupCreateMkStream(ctx, "s", "g", "0").Err(); err != nil {
 		t.Fatal(err)

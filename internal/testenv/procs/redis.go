@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/redisconn"
 )
 
 // RedisOptions are a redis-server's settings. The zero value is a server
@@ -222,6 +225,30 @@ func (r *Redis) Client(db int) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: r.Addr(), DB: db, DialTimeout: time.Second,
 		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// ServerClient is a client on database 0 built as the server builds its
+// own (redisconn.New: the same timeouts, one retry, the same pool), with
+// hooks added, closed when the test ends: what the server would see of
+// this Redis's faults.
+func (r *Redis) ServerClient(hooks ...redis.Hook) redis.UniversalClient {
+	r.t.Helper()
+	cfg := config.Defaults()
+	cfg.RedisURL, cfg.Partitions = r.URL(0), 1
+	return serverClient(r.t, cfg, hooks)
+}
+
+func serverClient(t testing.TB, cfg config.Config, hooks []redis.Hook) redis.UniversalClient {
+	t.Helper()
+	c, err := redisconn.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/config"
 )
 
 // SentinelOptions are a Sentinel set's settings; zero values take the
@@ -76,6 +78,16 @@ func (s *SentinelSet) SentinelAddrs() []string {
 		out = append(out, sn.Addr())
 	}
 	return out
+}
+
+// ServerClient is a client of the primary the Sentinels name, built as
+// the server builds its own under Sentinel (redisconn.New: a failover
+// client with the server's timeouts), closed when the test ends.
+func (s *SentinelSet) ServerClient(hooks ...redis.Hook) redis.UniversalClient {
+	s.t.Helper()
+	cfg := config.Defaults()
+	cfg.RedisSentinels, cfg.RedisMaster, cfg.Partitions = s.SentinelAddrs(), s.master, 1
+	return serverClient(s.t, cfg, hooks)
 }
 
 // Sentinels are the three Sentinel processes (to kill or pause one).
