@@ -231,7 +231,7 @@ func TestTrimActions(t *testing.T) {
 	t.Parallel()
 	e := setup(t, redisstore.Options{Partitions: 3})
 	// No group yet (and no streams): nothing to do, no error.
-	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+	if n, err := e.s.TrimActions(e.ctx, group, 0); n != 0 || err != nil {
 		t.Fatalf("trim without streams: %d %v", n, err)
 	}
 	tableID := "tb-trim"
@@ -242,7 +242,7 @@ func TestTrimActions(t *testing.T) {
 		}
 	}
 	// Streams but no group: nothing deleted.
-	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+	if n, err := e.s.TrimActions(e.ctx, group, 0); n != 0 || err != nil {
 		t.Fatalf("trim without a group: %d %v", n, err)
 	}
 	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
@@ -253,7 +253,7 @@ func TestTrimActions(t *testing.T) {
 		t.Fatalf("%d entries", len(all))
 	}
 	// Nothing delivered yet: nothing may go.
-	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+	if n, err := e.s.TrimActions(e.ctx, group, 0); n != 0 || err != nil {
 		t.Fatalf("trim before any delivery: %d %v", n, err)
 	}
 	read, err := e.s.ReadActions(e.ctx, group, "c", p, 10, time.Second)
@@ -266,7 +266,7 @@ func TestTrimActions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := e.s.TrimActions(e.ctx, group)
+	n, err := e.s.TrimActions(e.ctx, group, 0)
 	if err != nil || n != 3 {
 		t.Fatalf("trim with 3 7 8 9 pending: deleted %d (%v), want 3", n, err)
 	}
@@ -274,7 +274,7 @@ func TestTrimActions(t *testing.T) {
 		t.Fatalf("after trim: %v, want %v", got, all[3:])
 	}
 	// Trimming again changes nothing.
-	if n, err := e.s.TrimActions(e.ctx, group); n != 0 || err != nil {
+	if n, err := e.s.TrimActions(e.ctx, group, 0); n != 0 || err != nil {
 		t.Fatalf("second trim: %d %v", n, err)
 	}
 	// Everything acknowledged: all before the last delivered entry goes.
@@ -290,7 +290,11 @@ func TestTrimActions(t *testing.T) {
 		}
 	}
 	undelivered := e.streamIDs(p)[7:]
-	n, err = e.s.TrimActions(e.ctx, group)
+	// Acknowledged but added within keep: they stay.
+	if n, err := e.s.TrimActions(e.ctx, group, time.Hour); n != 0 || err != nil {
+		t.Fatalf("trim keeping the last hour: %d %v", n, err)
+	}
+	n, err = e.s.TrimActions(e.ctx, group, 0)
 	if err != nil || n != 6 {
 		t.Fatalf("trim with all acked: deleted %d (%v), want 6", n, err)
 	}
@@ -364,7 +368,7 @@ func TestTrimActionsRacingAReader(t *testing.T) {
 	trimClient.AddHook(hook)
 	trimmer := redisstore.New(trimClient, redisstore.Options{Prefix: e.prefix, Partitions: 3})
 
-	if _, err := trimmer.TrimActions(e.ctx, group); err != nil {
+	if _, err := trimmer.TrimActions(e.ctx, group, 0); err != nil {
 		t.Fatal(err)
 	}
 	if hook.fired.CompareAndSwap(false, true) {

@@ -4,15 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // TrimActions deletes the entries of every partition that group has
 // acknowledged (those older than its oldest pending entry, or than its last
-// delivered one when nothing is pending). It returns how many were deleted.
-func (s *Store) TrimActions(ctx context.Context, group string) (int64, error) {
+// delivered one when nothing is pending) and that were added more than
+// keep ago by Redis' clock: the last moments of traffic stay readable
+// (XRANGE) for whoever is looking at a stream, whenever the trim runs. It
+// returns how many were deleted.
+func (s *Store) TrimActions(ctx context.Context, group string, keep time.Duration) (int64, error) {
+	now, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis time: %w", err)
+	}
+	// Entry ids of the action streams are Redis' own (ms-time)-(n).
+	horizon := fmt.Sprintf("%d-0", now.Add(-keep).UnixMilli())
 	var total int64
 	for p := 0; p < s.opts.Partitions; p++ {
 		key := s.keys.Actions(p)
@@ -22,6 +33,9 @@ func (s *Store) TrimActions(ctx context.Context, group string) (int64, error) {
 		}
 		if min == "" {
 			continue
+		}
+		if streamIDLess(horizon, min) {
+			min = horizon
 		}
 		n, err := s.rdb.XTrimMinID(ctx, key, min).Result()
 		if err != nil {
@@ -61,6 +75,20 @@ func (s *Store) oldestUnacked(ctx context.Context, key, group string) (string, e
 		return pend.Lower, nil
 	}
 	return delivered, nil
+}
+
+// streamIDLess reports whether stream entry id a comes before b.
+func streamIDLess(a, b string) bool {
+	ams, aseq := splitStreamID(a)
+	bms, bseq := splitStreamID(b)
+	return ams < bms || ams == bms && aseq < bseq
+}
+
+func splitStreamID(id string) (ms, seq uint64) {
+	m, q, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(q, 10, 64)
+	return ms, seq
 }
 
 func isNoGroup(err error) bool {
