@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/account"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
 )
@@ -68,7 +69,7 @@ func TestBadCredentialsIdentical(t *testing.T) {
 
 func TestLoginRateLimitPerUsername(t *testing.T) {
 	t.Parallel()
-	e := setup(t, account.Options{LoginPerUser: account.Limit{Max: 3, Window: 3 * time.Second}})
+	e := setup(t, account.Options{LoginPerUser: ratelimit.Limit{Max: 3, Window: 3 * time.Second}})
 	e.register("reza", "right password")
 	start := time.Now()
 	// Successes do not count: two failures, many successes, a third failure.
@@ -99,7 +100,7 @@ func TestLoginRateLimitPerUsername(t *testing.T) {
 
 func TestLoginRateLimitPerIP(t *testing.T) {
 	t.Parallel()
-	e := setup(t, account.Options{LoginPerIP: account.Limit{Max: 2, Window: time.Minute}})
+	e := setup(t, account.Options{LoginPerIP: ratelimit.Limit{Max: 2, Window: time.Minute}})
 	e.must(e.login("aaa", "password1"), 401, "bad_credentials")
 	e.must(e.login("bbb", "password1"), 401, "bad_credentials")
 	e.must(e.login("ccc", "password1"), 429, "rate_limited")
@@ -108,7 +109,7 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 
 func TestRegisterRateLimit(t *testing.T) {
 	t.Parallel()
-	e := setup(t, account.Options{RegisterPerIP: account.Limit{Max: 2, Window: time.Minute}})
+	e := setup(t, account.Options{RegisterPerIP: ratelimit.Limit{Max: 2, Window: time.Minute}})
 	e.register("one", "password1")
 	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "one", "password": "password1"}), 409, "username_taken")
 	r := e.must(e.call("POST", "/api/register", "", map[string]string{"username": "three", "password": "password1"}), 429, "rate_limited")

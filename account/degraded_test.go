@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/account"
+	"github.com/hokm-project/hokm/internal/clientip"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -45,7 +47,7 @@ func withStore(t *testing.T, e *env, rdb *redis.Client, m redisstore.SessionMirr
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(account.NewHandler(svc).Mux())
+	srv := httptest.NewServer(account.NewHandler(svc, clientip.Resolver{}).Mux())
 	t.Cleanup(srv.Close)
 	c := *e
 	c.rdb, c.rs, c.svc, c.srv = rdb, rs, svc, srv
@@ -58,7 +60,7 @@ func withStore(t *testing.T, e *env, rdb *redis.Client, m redisstore.SessionMirr
 // process); what needs Redis (logout) answers 503 unavailable. When Redis
 // is back the tokens made meanwhile work and are copied into Redis.
 func TestAccountsWhileRedisIsDown(t *testing.T) {
-	up, down := mirrored(t, account.Options{LoginPerUser: account.Limit{Max: 2, Window: time.Minute}})
+	up, down := mirrored(t, account.Options{LoginPerUser: ratelimit.Limit{Max: 2, Window: time.Minute}})
 	sara := up.register("sara", "password1") // before the outage
 	pre := sara.str("token")
 	up.must(up.call("GET", "/api/players/"+sara.str("user"), "", nil), 200, "") // cached in Redis

@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/httpauth"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -27,11 +27,15 @@ type Route struct {
 // Handler serves the account API (docs/http-api.md).
 type Handler struct {
 	svc *Service
+	ips clientip.Resolver
 	log *slog.Logger
 }
 
-// NewHandler returns the HTTP side of svc.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc, log: svc.log} }
+// NewHandler returns the HTTP side of svc; ips tells the client address a
+// request's per-IP quotas count against.
+func NewHandler(svc *Service, ips clientip.Resolver) *Handler {
+	return &Handler{svc: svc, ips: ips, log: svc.log}
+}
 
 // Routes are the endpoints, for the public listener.
 func (h *Handler) Routes() []Route {
@@ -75,14 +79,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// clientIP is the peer address of r (no proxy headers are trusted).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the per-IP budget of r's client (clientip.Resolver.Key).
+func (h *Handler) clientIP(r *http.Request) string { return h.ips.Key(r) }
 
 func writeError(w http.ResponseWriter, e *Error) {
 	if e.RetryAfter > 0 {
@@ -135,7 +133,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		}
 		guest = &sess
 	}
-	a, err := h.svc.Register(r.Context(), in, guest, tok, clientIP(r))
+	a, err := h.svc.Register(r.Context(), in, guest, tok, h.clientIP(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -151,7 +149,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	a, err := h.svc.Login(r.Context(), in.Username, in.Password, clientIP(r))
+	a, err := h.svc.Login(r.Context(), in.Username, in.Password, h.clientIP(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -160,7 +158,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
-	if err := h.svc.Logout(r.Context(), sess, httpauth.Token(r), clientIP(r)); err != nil {
+	if err := h.svc.Logout(r.Context(), sess, httpauth.Token(r), h.clientIP(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -175,7 +173,7 @@ func (h *Handler) password(w http.ResponseWriter, r *http.Request, sess redissto
 	if !decode(w, r, &in) {
 		return
 	}
-	if err := h.svc.ChangePassword(r.Context(), sess, httpauth.Token(r), in.Old, in.New, clientIP(r)); err != nil {
+	if err := h.svc.ChangePassword(r.Context(), sess, httpauth.Token(r), in.Old, in.New, h.clientIP(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -198,7 +196,7 @@ func (h *Handler) rename(w http.ResponseWriter, r *http.Request, sess redisstore
 	if !decode(w, r, &in) {
 		return
 	}
-	me, err := h.svc.Rename(r.Context(), sess, httpauth.Token(r), in.Name, clientIP(r))
+	me, err := h.svc.Rename(r.Context(), sess, httpauth.Token(r), in.Name, h.clientIP(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -213,7 +211,7 @@ func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request, sess redissto
 	if !decode(w, r, &in) {
 		return
 	}
-	if err := h.svc.Delete(r.Context(), sess, in.Password, clientIP(r)); err != nil {
+	if err := h.svc.Delete(r.Context(), sess, in.Password, h.clientIP(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/account"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -54,7 +55,7 @@ func setup(t *testing.T, opts account.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(account.NewHandler(svc).Mux())
+	srv := httptest.NewServer(account.NewHandler(svc, clientip.Resolver{}).Mux())
 	t.Cleanup(srv.Close)
 	return &env{t: t, ctx: ctx, rdb: rdb, rs: rs, pool: pool, pg: pg, svc: svc, srv: srv}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -24,9 +25,9 @@ type Options struct {
 	HashWait  time.Duration // wait for a hashing slot; default 2 s
 	// Failed logins (and wrong current passwords) per username and per
 	// client IP; defaults 10 and 30 per 15 minutes.
-	LoginPerUser, LoginPerIP Limit
+	LoginPerUser, LoginPerIP ratelimit.Limit
 	// Sign-ups per client IP; default 20 per hour.
-	RegisterPerIP Limit
+	RegisterPerIP ratelimit.Limit
 	ProfileTTL    time.Duration // default 15 minutes
 	Log           *slog.Logger  // default slog.Default()
 }
@@ -35,14 +36,14 @@ func (o Options) withDefaults() Options {
 	if o.Hash == (HashParams{}) {
 		o.Hash = DefaultHashParams
 	}
-	if o.LoginPerUser == (Limit{}) {
-		o.LoginPerUser = Limit{Max: 10, Window: 15 * time.Minute}
+	if o.LoginPerUser == (ratelimit.Limit{}) {
+		o.LoginPerUser = ratelimit.Limit{Max: 10, Window: 15 * time.Minute}
 	}
-	if o.LoginPerIP == (Limit{}) {
-		o.LoginPerIP = Limit{Max: 30, Window: 15 * time.Minute}
+	if o.LoginPerIP == (ratelimit.Limit{}) {
+		o.LoginPerIP = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
 	}
-	if o.RegisterPerIP == (Limit{}) {
-		o.RegisterPerIP = Limit{Max: 20, Window: time.Hour}
+	if o.RegisterPerIP == (ratelimit.Limit{}) {
+		o.RegisterPerIP = ratelimit.Limit{Max: 20, Window: time.Hour}
 	}
 	if o.ProfileTTL == 0 {
 		o.ProfileTTL = 15 * time.Minute
@@ -64,7 +65,7 @@ type Service struct {
 	pg       *pgstore.Store
 	rs       *redisstore.Store
 	hasher   *Hasher
-	limits   limiter
+	limits   *ratelimit.Limiter
 	profiles profileCache
 	opts     Options
 	log      *slog.Logger
@@ -78,7 +79,7 @@ func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error
 	s := &Service{
 		pg: pg, rs: rs, opts: opts, log: opts.Log,
 		hasher:   NewHasher(opts.Hash, opts.HashSlots, opts.HashWait),
-		limits:   limiter{rdb: rs.Client(), local: newLocalLimiter(localWindows)},
+		limits:   ratelimit.New(rs.Client(), rs.Keys().RateLimit),
 		profiles: profileCache{rdb: rs.Client(), key: rs.Keys().Profile, ttl: opts.ProfileTTL},
 	}
 	dummy, err := s.hasher.Hash(context.Background(), "not a password of anyone")
@@ -157,7 +158,7 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 	if err != nil {
 		return Auth{}, err
 	}
-	if err := s.allow(ctx, s.opts.RegisterPerIP, "register:ip", ip); err != nil {
+	if _, err := s.limit(ctx, ratelimit.Count{What: "register:ip", Who: ip, Limit: s.opts.RegisterPerIP}); err != nil {
 		return Auth{}, err
 	}
 	pw, _ := normalPassword(in.Password)
@@ -240,17 +241,17 @@ func (s *Service) signIn(ctx context.Context, p pgstore.Player) (Auth, error) {
 // count.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (Auth, error) {
 	u, okUser := CanonicalUsername(username)
-	keys := []counted{{"login:ip", ip, s.opts.LoginPerIP}}
+	keys := []ratelimit.Count{{What: "login:ip", Who: ip, Limit: s.opts.LoginPerIP}}
 	if okUser {
-		keys = append(keys, counted{"login:user", u, s.opts.LoginPerUser})
+		keys = append(keys, ratelimit.Count{What: "login:user", Who: u, Limit: s.opts.LoginPerUser})
 	}
-	hits, err := s.hitAll(ctx, keys)
+	hits, err := s.limit(ctx, keys...)
 	if err != nil {
 		return Auth{}, err
 	}
 	acct, ok, err := s.check(ctx, u, okUser, password)
 	if err != nil {
-		s.undoAll(ctx, hits)
+		s.limits.Undo(ctx, hits...)
 		return Auth{}, err
 	}
 	if !ok {
@@ -261,7 +262,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Aut
 		s.audit(ctx, e)
 		return Auth{}, ErrBadCredentials
 	}
-	s.undoAll(ctx, hits)
+	s.limits.Undo(ctx, hits...)
 	auth, err := s.signIn(ctx, acct.Player)
 	if err != nil {
 		return Auth{}, err
@@ -345,21 +346,21 @@ func (s *Service) reauth(ctx context.Context, user, password, ip string) (pgstor
 	if err != nil {
 		return pgstore.Account{}, s.accountGone(err)
 	}
-	hits, err := s.hitAll(ctx, []counted{{"login:ip", ip, s.opts.LoginPerIP}, {"login:user", acct.Username, s.opts.LoginPerUser}})
+	hits, err := s.limit(ctx, ratelimit.Count{What: "login:ip", Who: ip, Limit: s.opts.LoginPerIP}, ratelimit.Count{What: "login:user", Who: acct.Username, Limit: s.opts.LoginPerUser})
 	if err != nil {
 		return pgstore.Account{}, err
 	}
 	pw, _ := normalPassword(password)
 	ok, err := s.hasher.Verify(ctx, acct.PasswordHash, pw)
 	if err != nil {
-		s.undoAll(ctx, hits)
+		s.limits.Undo(ctx, hits...)
 		return pgstore.Account{}, err
 	}
 	if !ok {
 		s.audit(ctx, pgstore.AuditEntry{UserID: user, Kind: "login_failed", IP: ip, Detail: map[string]any{"reauth": true}})
 		return pgstore.Account{}, ErrWrongPassword
 	}
-	s.undoAll(ctx, hits)
+	s.limits.Undo(ctx, hits...)
 	return acct, nil
 }
 
@@ -496,47 +497,14 @@ func (s *Service) audit(ctx context.Context, e pgstore.AuditEntry) {
 	}
 }
 
-// localWindows bounds the in-process rate-limit windows used while Redis
-// fails (about 100 bytes each).
-const localWindows = 100_000
-
-// counted is one rate-limit counter: what, for whom, and its limit.
-type counted struct {
-	what, who string
-	limit     Limit
-}
-
-// allow counts one event against a limit; rate_limited when over it.
-func (s *Service) allow(ctx context.Context, l Limit, what, who string) error {
-	_, err := s.hitAll(ctx, []counted{{what, who, l}})
-	return err
-}
-
-// hitAll counts one event on each counter and returns the marks; when
-// any is over its limit it takes them all back and refuses, with the
-// longest wait. (While Redis fails the counters are this process's.)
-func (s *Service) hitAll(ctx context.Context, cs []counted) ([]mark, error) {
-	var marks []mark
-	var retry time.Duration
-	refused, local := false, false
-	for _, c := range cs {
-		m, ok, wait := s.limits.hit(ctx, s.rs.Keys().RateLimit(c.what, c.who), c.limit, local)
-		marks, local = append(marks, m), local || m.local
-		if !ok {
-			refused, retry = true, max(retry, wait)
-		}
+// limit counts one event on each of cs; rate_limited when any is over its
+// limit (then none is counted). While Redis fails the counters are this
+// process's.
+func (s *Service) limit(ctx context.Context, cs ...ratelimit.Count) ([]ratelimit.Mark, error) {
+	marks, err := s.limits.HitAll(ctx, cs...)
+	var refused *ratelimit.Refused
+	if errors.As(err, &refused) {
+		return nil, rateLimited(refused.Retry)
 	}
-	if refused {
-		s.undoAll(ctx, marks)
-		return nil, rateLimited(retry)
-	}
-	return marks, nil
-}
-
-func (s *Service) undoAll(ctx context.Context, marks []mark) {
-	for _, m := range marks {
-		if err := s.limits.undo(ctx, m); err != nil {
-			s.log.Warn("rate limit undo failed", "err", err)
-		}
-	}
+	return marks, err
 }

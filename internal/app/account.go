@@ -6,6 +6,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/account"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -15,9 +16,9 @@ func newAccountService(pg *pgstore.Store, rs *redisstore.Store, log *slog.Logger
 }
 
 // accountRoutes puts the account API on the public listener.
-func accountRoutes(svc *account.Service) []Route {
+func accountRoutes(svc *account.Service, ips clientip.Resolver) []Route {
 	var out []Route
-	for _, r := range account.NewHandler(svc).Routes() {
+	for _, r := range account.NewHandler(svc, ips).Routes() {
 		out = append(out, Route{Pattern: r.Pattern, Handler: r.Handler})
 	}
 	return out

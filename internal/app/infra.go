@@ -17,6 +17,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/hokm-project/hokm/internal/breaker"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/migrations"
@@ -126,7 +127,8 @@ func Core(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		fx.Provide(NewLogger, newRedisBreaker, NewRedis, NewRedisStore, NewAsynqClient,
-			func() *RedisRunIDs { return &RedisRunIDs{} }),
+			func() *RedisRunIDs { return &RedisRunIDs{} },
+			func() clientip.Resolver { return clientip.New(cfg.TrustedProxies) }),
 		readyGroup(redisReadyCheck),   // breakers.go
 		fx.Invoke(watchRedisSettings), // redischeck.go
 		fx.WithLogger(func(log *slog.Logger) fxevent.Logger {

@@ -6,25 +6,30 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
 // Config is the whole configuration of every role.
 type Config struct {
-	HTTPAddr        string        // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
-	OpsAddr         string        // HOKM_OPS_ADDR: operator endpoints
-	OpsToken        string        // HOKM_OPS_TOKEN: bearer token every ops endpoint requires ("" none: loopback only)
-	OpsReadOnly     bool          // HOKM_OPS_READONLY: asynqmon and the ops API only read
-	RedisURL        string        // HOKM_REDIS_URL
-	DatabaseURL     string        // HOKM_DATABASE_URL
-	RedisPrefix     string        // HOKM_REDIS_PREFIX: prefix of every key the server writes
-	Partitions      int           // HOKM_PARTITIONS: action stream partitions
-	AllowedOrigins  []string      // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
+	HTTPAddr       string   // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
+	OpsAddr        string   // HOKM_OPS_ADDR: operator endpoints
+	OpsToken       string   // HOKM_OPS_TOKEN: bearer token every ops endpoint requires ("" none: loopback only)
+	OpsReadOnly    bool     // HOKM_OPS_READONLY: asynqmon and the ops API only read
+	RedisURL       string   // HOKM_REDIS_URL
+	DatabaseURL    string   // HOKM_DATABASE_URL
+	RedisPrefix    string   // HOKM_REDIS_PREFIX: prefix of every key the server writes
+	Partitions     int      // HOKM_PARTITIONS: action stream partitions
+	AllowedOrigins []string // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (HOKM_TRUSTED_PROXIES: addresses and CIDR prefixes).
+	TrustedProxies  []netip.Prefix
 	LogLevel        string        // HOKM_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // HOKM_LOG_FORMAT: text or json
 	PersistRetries  int           // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
@@ -168,6 +173,12 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.OpsReadOnly = b
 		return nil
+	})
+	var proxies string
+	str("HOKM_TRUSTED_PROXIES", &proxies, func(v string) error {
+		p, err := clientip.ParsePrefixes(v)
+		c.TrustedProxies = p
+		return err
 	})
 	if v := getenv("HOKM_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
