@@ -349,6 +349,9 @@ func (pg *Postgres) Pause() {
 			pg.paused = append(pg.paused, pid)
 		}
 	}
+	for _, pid := range pg.paused[1:] {
+		waitStopped(pid, 10*time.Second)
+	}
 }
 
 // Resume continues what Pause stopped, the children first.

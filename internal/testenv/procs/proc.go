@@ -142,8 +142,55 @@ func (p *Proc) Kill() {
 func (p *Proc) Term() { p.Signal(syscall.SIGTERM) }
 
 // Pause stops the process with SIGSTOP: it holds its sockets and answers
-// nothing until Resume.
-func (p *Proc) Pause() { p.Signal(syscall.SIGSTOP) }
+// nothing until Resume. It returns once every thread is stopped: kill(2)
+// returns before that, and a busy machine can let the process answer a
+// request sent right after.
+func (p *Proc) Pause() {
+	p.t.Helper()
+	p.Signal(syscall.SIGSTOP)
+	if !waitStopped(p.PID(), 10*time.Second) && p.Running() {
+		p.t.Errorf("%s (pid %d): not stopped 10 s after SIGSTOP", p.name, p.PID())
+	}
+}
+
+// waitStopped waits at most d until every thread of pid is in the stopped
+// state ("T" in /proc/pid/task/*/stat) and reports whether it got there.
+// A process that is gone counts as stopped.
+func waitStopped(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if allStopped(pid) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func allStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true // gone
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		// The state follows the command name in parentheses, which may
+		// itself hold ") ".
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		if st := b[i+2]; st != 'T' && st != 't' && st != 'Z' && st != 'X' {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume continues a paused process (SIGCONT).
 func (p *Proc) Resume() { p.Signal(syscall.SIGCONT) }
