@@ -28,7 +28,7 @@ func BenchmarkFanoutEncode(b *testing.B) {
 		}
 		for seat := range bufs {
 			for _, e := range hm.entries {
-				if raw := e.For(seat); len(raw) > 0 {
+				if raw := e.For(seat, ""); len(raw) > 0 {
 					bufs[seat] = protocol.AppendEvent(bufs[seat][:0], hm.table, e.Seq, raw)
 				}
 			}

@@ -453,3 +453,52 @@ func TestQueueRejoinedAfterRedisLostIt(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestLaterOccupantSeesNoPastHand: a player who sits down in a seat after
+// a match never receives the hands dealt to whoever held it before — not
+// by reading the log back (sync after=0) nor in a snapshot.
+func TestLaterOccupantSeesNoPastHand(t *testing.T) {
+	e := setupReal(t, 1, Options{})
+	host, _ := e.guest(0, "host")
+	victim, _ := e.guest(0, "victim")
+	late, _ := e.guest(0, "late")
+	td := createTable(t, host, &protocol.TableOptions{Public: true})
+	host.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)})
+	victim.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(1)})
+	host.ok(protocol.Request{Type: protocol.TypeAddBots, Table: td.Table})
+	late.ok(protocol.Request{Type: protocol.TypeWatch, Table: td.Table})
+	host.ok(protocol.Request{Type: protocol.TypeStart, Table: td.Table})
+	start := late.waitFor("match_started", func(f *frame) bool { return eventType(f) == "match_started" })
+	victim.waitFor("the victim's hand", func(f *frame) bool {
+		return eventType(f) == "cards_dealt" && strings.Contains(string(f.Event), `"cards"`)
+	})
+	host.ok(protocol.Request{Type: protocol.TypeLeave, Table: td.Table})
+	victim.ok(protocol.Request{Type: protocol.TypeLeave, Table: td.Table})
+	late.waitLong("match_ended", 60*time.Second, func(f *frame) bool { return eventType(f) == "match_ended" })
+
+	late.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(1)})
+	late.ok(protocol.Request{Type: protocol.TypeSync, Table: td.Table, After: ptr(start.Seq)})
+	late.ok(protocol.Request{Type: protocol.TypeSync, Table: td.Table})
+	late.waitFor("a snapshot as seat 1", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
+	deals := 0
+	for _, f := range late.all() {
+		switch {
+		case eventType(f) == "cards_dealt":
+			deals++
+			if strings.Contains(string(f.Event), `"cards"`) {
+				t.Fatalf("a later occupant of seat 1 got a past hand: %s", f.raw)
+			}
+		case f.Type == protocol.TypeSnapshot && string(f.View) != "null" && len(f.View) > 0:
+			var view struct {
+				Cards []string `json:"cards"`
+			}
+			_ = json.Unmarshal(f.View, &view)
+			if len(view.Cards) != 0 {
+				t.Fatalf("a later occupant's snapshot holds cards: %s", f.raw)
+			}
+		}
+	}
+	if deals < 8 { // the deals seen watching, then again read back
+		t.Fatalf("only %d cards_dealt events: the log was not read back\n%s", deals, lastLines(late.dump(), 30))
+	}
+}

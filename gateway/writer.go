@@ -340,7 +340,7 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 	f.last = e.Seq
 	// The event itself if it is public or this seat's own, else its
 	// redacted form (none: the seat gets nothing for that seq).
-	if raw := e.For(f.seat); len(raw) > 0 {
+	if raw := e.For(f.seat, w.user); len(raw) > 0 {
 		w.buf = protocol.AppendEvent(w.buf[:0], tableID, e.Seq, raw)
 		if err := w.write(websocket.TextMessage, w.buf); err != nil {
 			return err
@@ -490,7 +490,13 @@ func (w *writer) sendState(tableID string, l *redisstore.Loaded, f *following, b
 		snap.Reason, snap.Back = protocol.ResyncRestored, back
 	}
 	if l.Table.Match > 0 {
-		v := game.ViewFor(&l.Table.Game, seat) // this seat's cards only; none for a spectator
+		// This seat's cards only, and only if they were dealt to this user:
+		// whoever sits down after a match sees it as a spectator does.
+		viewer := seat
+		if !l.Table.DealtTo(seat, w.user) {
+			viewer = -1
+		}
+		v := game.ViewFor(&l.Table.Game, viewer)
 		snap.View = &v
 	}
 	b, err := protocol.MarshalSnapshot(snap)

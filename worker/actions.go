@@ -176,7 +176,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 				"seat", loaded.Table.SeatOf(a.User))
 			return p.answer(ctx, &loaded, res)
 		}
-		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, entries(evs, loaded.Seq)))
+		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, entries(&next, evs, loaded.Seq)))
 		switch {
 		case errors.Is(err, redisstore.ErrConflict):
 			continue // the table moved on: read it again
@@ -275,17 +275,28 @@ func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) err
 	return nil
 }
 
-// entries numbers the events after seq and encodes them for the log.
-func entries(evs []table.Event, seq int64) []redisstore.Entry {
+// entries numbers the events after seq and encodes them for the log; a
+// private event names the user holding its seat in t (the table after
+// the change), the only one who may ever read it.
+func entries(t *table.Table, evs []table.Event, seq int64) []redisstore.Entry {
 	out := make([]redisstore.Entry, len(evs))
 	for i, e := range evs {
 		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: e.To, E: mustJSON(e.Data)}
 		if e.Public != nil {
 			out[i].P = mustJSON(e.Public)
 		}
+		if e.To >= 0 {
+			out[i].U = noOne
+			if p := t.Seats[e.To]; p != nil {
+				out[i].U = p.ID
+			}
+		}
 	}
 	return out
 }
+
+// noOne holds an empty seat in a private entry: no user matches it.
+const noOne = "-"
 
 func mustJSON(v any) json.RawMessage {
 	raw, err := json.Marshal(v)

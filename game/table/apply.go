@@ -207,6 +207,9 @@ func startMatch(t Table, user string, op Op, env Env) (Table, []Event, error) {
 	}
 	t.Game, t.Moves = g, nil
 	t = freshPlayers(t, user)
+	for s, p := range t.Seats {
+		t.Dealt[s] = p.ID // Full: every seat is taken
+	}
 	t.Match++
 	t.Status, t.Started, t.Ended = Playing, env.Now, 0
 	return t, append([]Event{t.metaEvent()}, wrap(gevs)...), nil

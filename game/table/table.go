@@ -83,7 +83,13 @@ type Meta struct {
 	Match   int        `json:"match"` // number of the current match, from 1; 0 before the first
 	Created int64      `json:"created"`
 	Started int64      `json:"started,omitempty"` // unix ms when the current match started
-	Ended   int64      `json:"ended,omitempty"`
+	// Dealt are the users the current match's hands were dealt to, by
+	// seat (set at its start; seats cannot change hands during a match).
+	// A seat's hidden cards are shown to its holder only while the holder
+	// is the user they were dealt to: someone who sits down after the
+	// match never sees them.
+	Dealt [4]string `json:"dealt,omitzero"`
+	Ended int64     `json:"ended,omitempty"`
 	// Deadline is when the seat on turn runs out of time (unix ms): set
 	// while a person who is not away is to act, 0 otherwise.
 	Deadline int64 `json:"deadline,omitempty"`
@@ -115,6 +121,19 @@ func (t *Meta) SeatOf(user string) game.Seat {
 		}
 	}
 	return -1
+}
+
+// DealtTo reports whether user may see seat's hidden cards of the current
+// match: user holds seat and the match's hands were dealt to them. Tables
+// from before Dealt was recorded show them only while the match runs.
+func (t *Meta) DealtTo(seat game.Seat, user string) bool {
+	if seat < 0 || seat > 3 || t.Seats[seat] == nil || t.Seats[seat].ID != user {
+		return false
+	}
+	if t.Dealt == [4]string{} {
+		return t.Status == Playing
+	}
+	return t.Dealt[seat] == user
 }
 
 // IsBot reports whether the server's bot plays seat: a bot holds it, or

@@ -74,6 +74,7 @@ type logEntry struct {
 	E   json.RawMessage `json:"e,omitempty"`
 	X   []byte          `json:"x,omitempty"` // sealed E of a private event
 	P   json.RawMessage `json:"p,omitempty"`
+	U   string          `json:"u,omitempty"` // Entry.U
 }
 
 func logAD(tableID string, seq int64, to int) []byte {
@@ -81,7 +82,7 @@ func logAD(tableID string, seq int64, to int) []byte {
 }
 
 func (s *Store) encodeLogEntry(tableID string, e *Entry) []byte {
-	le := logEntry{Seq: e.Seq, To: e.To, E: e.E, P: e.P}
+	le := logEntry{Seq: e.Seq, To: e.To, E: e.E, P: e.P, U: e.U}
 	if s.opts.Seal != nil && e.To != game.Everyone {
 		le.E, le.X = nil, s.opts.Seal.Seal(nil, e.E, logAD(tableID, e.Seq, e.To))
 	}
@@ -94,7 +95,7 @@ func (s *Store) decodeLogEntry(tableID string, raw []byte) (Entry, error) {
 	if err := json.Unmarshal(raw, &le); err != nil {
 		return Entry{}, err
 	}
-	e := Entry{Seq: le.Seq, To: le.To, E: le.E, P: le.P}
+	e := Entry{Seq: le.Seq, To: le.To, E: le.E, P: le.P, U: le.U}
 	if le.X != nil {
 		if s.opts.Seal == nil {
 			return Entry{}, fmt.Errorf("sealed log entry %d and no key", le.Seq)

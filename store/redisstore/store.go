@@ -185,11 +185,17 @@ type Entry struct {
 	// P is the redacted form of a private event, for everyone else (so each
 	// client receives every seq); empty for public events.
 	P json.RawMessage `json:"p,omitempty"`
+	// U is the user who held seat To when a private event was written: only
+	// they may see it, so a later occupant of the seat reading the log back
+	// gets the redacted form. Empty in entries of older servers (then the
+	// seat alone decides).
+	U string `json:"u,omitempty"`
 }
 
-// For returns the form of the entry that seat may see (a spectator is -1).
-func (e *Entry) For(seat int) json.RawMessage {
-	if e.To == -1 || e.To == seat {
+// For returns the form of the entry that user, at seat (a spectator is
+// -1), may see.
+func (e *Entry) For(seat int, user string) json.RawMessage {
+	if e.To == -1 || (e.To == seat && (e.U == "" || e.U == user)) {
 		return e.E
 	}
 	return e.P
