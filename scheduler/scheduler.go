@@ -49,6 +49,7 @@ func Jobs() []Job {
 		{Name: "reconcile finished matches", Spec: "*/5 * * * *", Task: tasks.NewReconcileTask},
 		{Name: "verify replays of stored matches", Spec: "0 * * * *", Task: tasks.NewVerifyReplaysTask},
 		{Name: "clean up abandoned tables", Spec: "*/10 * * * *", Task: tasks.NewCleanupTablesTask},
+		{Name: "prune the audit log", Spec: "30 4 * * *", Task: tasks.NewPruneAuditTask},
 	}
 }
 

@@ -224,8 +224,8 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 		e.waitTasks(e.expected(e.start, e.clock.Now()))
 	}
 	want := e.expected(e.start, e.clock.Now())
-	if len(want) != 41 { // trim 19, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3
-		t.Fatalf("the test expects %d buckets, want 41", len(want))
+	if len(want) != 42 { // trim 19, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1
+		t.Fatalf("the test expects %d buckets, want 42", len(want))
 	}
 	for _, s := range all {
 		if s != stopped {
@@ -237,9 +237,9 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 	for _, s := range all {
 		enq, dup, errs = enq+s.runs[0].Load(), dup+s.runs[1].Load(), errs+s.runs[2].Load()
 	}
-	// The new leader's catch-up found the 7 latest buckets already there.
-	if enq != 41 || dup != 7 || errs != 0 {
-		t.Fatalf("enqueued %d, duplicates %d, errors %d; want 41, 7, 0", enq, dup, errs)
+	// The new leader's catch-up found the 8 latest buckets already there.
+	if enq != 42 || dup != 8 || errs != 0 {
+		t.Fatalf("enqueued %d, duplicates %d, errors %d; want 42, 8, 0", enq, dup, errs)
 	}
 	if n := len(leaderOf(all...)); n != 1 || stopped.isLeader.Load() {
 		t.Fatalf("%d leaders at the end", n)
@@ -274,9 +274,9 @@ func TestCrashedLeaderIsReplaced(t *testing.T) {
 	}
 	e.waitTicks(b, 3)
 	sameIDs(t, e.taskIDs(), e.expected(e.start, e.clock.Now()))
-	// b caught up 23:54 (the other jobs' latest buckets were a's: 6
+	// b caught up 23:54 (the other jobs' latest buckets were a's: 7
 	// duplicates), then ran 23:55 (trim and the three 5-minute jobs), 23:56, 23:57.
-	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{1 + 4 + 1 + 1, 6, 0} {
+	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{1 + 4 + 1 + 1, 7, 0} {
 		t.Fatalf("standby's runs (enqueued, duplicate, error) = %v", got)
 	}
 }
@@ -303,8 +303,8 @@ func TestRestartCatchesUpTheLatestMissedBucket(t *testing.T) {
 		want[TaskID(typ, time.Date(2026, 3, 21, 23, 55, 0, 0, e.loc))] = true
 	}
 	sameIDs(t, e.taskIDs(), want) // no trim at 23:54 or 23:55: only the latest is caught up
-	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{4, 3, 0} {
-		t.Fatalf("restart's runs (enqueued, duplicate, error) = %v, want [4 3 0]", got)
+	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{4, 4, 0} {
+		t.Fatalf("restart's runs (enqueued, duplicate, error) = %v, want [4 4 0]", got)
 	}
 	if err := b.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -313,8 +313,8 @@ func TestRestartCatchesUpTheLatestMissedBucket(t *testing.T) {
 	e.waitFor("c leads", func() bool { return c.isLeader.Load() })
 	e.waitTicks(c, 3)
 	sameIDs(t, e.taskIDs(), want)
-	if got := [3]int64{c.runs[0].Load(), c.runs[1].Load(), c.runs[2].Load()}; got != [3]int64{0, 7, 0} {
-		t.Fatalf("second start's runs (enqueued, duplicate, error) = %v, want [0 7 0]", got)
+	if got := [3]int64{c.runs[0].Load(), c.runs[1].Load(), c.runs[2].Load()}; got != [3]int64{0, 8, 0} {
+		t.Fatalf("second start's runs (enqueued, duplicate, error) = %v, want [0 8 0]", got)
 	}
 	// The refusals are reported as duplicates (b's trim was new, c's not).
 	if d := testutil.ToFloat64(metrics.SchedulerRuns.WithLabelValues(tasks.TypeTrimActions, metrics.SchedulerDuplicate)) - trimDup; d != 1 {

@@ -10,6 +10,8 @@ import (
 const (
 	// TypeTrimActions deletes acknowledged entries from the action streams.
 	TypeTrimActions = "maintenance:trim-actions"
+	// TypePruneAudit deletes audit log rows older than the retention.
+	TypePruneAudit = "maintenance:prune-audit"
 )
 
 // QueueMaintenance holds low-priority periodic work.
@@ -22,4 +24,11 @@ const QueueMaintenance = "maintenance"
 func NewTrimActionsTask() *asynq.Task {
 	return asynq.NewTask(TypeTrimActions, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
 		asynq.Timeout(time.Minute))
+}
+
+// NewPruneAuditTask builds the audit log retention task (no payload; a
+// second run finds nothing more to delete).
+func NewPruneAuditTask() *asynq.Task {
+	return asynq.NewTask(TypePruneAudit, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
+		asynq.Timeout(10*time.Minute))
 }

@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel        string        // HOKM_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // HOKM_LOG_FORMAT: text or json
 	PersistRetries  int           // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
+	AuditRetention  int           // HOKM_AUDIT_RETENTION_DAYS: days the audit log keeps a row; 0 keeps everything
 	ReclaimIdle     time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
 	ShutdownTimeout time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
 	WorkerID        string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
@@ -71,6 +72,7 @@ func Defaults() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		PersistRetries:  12,
+		AuditRetention:  365,
 		ReclaimIdle:     5 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		ClientRate:      20,
@@ -134,6 +136,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOKM_LOG_LEVEL", &c.LogLevel, oneOf("debug", "info", "warn", "error"))
 	str("HOKM_LOG_FORMAT", &c.LogFormat, oneOf("text", "json"))
 	num("HOKM_PERSIST_MAX_RETRY", &c.PersistRetries, 0, 100)
+	num("HOKM_AUDIT_RETENTION_DAYS", &c.AuditRetention, 0, 36500)
 	dur("HOKM_RECLAIM_IDLE", &c.ReclaimIdle)
 	dur("HOKM_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	str("HOKM_WORKER_ID", &c.WorkerID, nil)

@@ -9,3 +9,11 @@ var TablesCleaned = prometheus.NewCounter(prometheus.CounterOpts{
 })
 
 func init() { Registry().MustRegister(TablesCleaned) }
+
+// AuditPruned counts audit log rows deleted by the retention job
+// (maintenance:prune-audit).
+var AuditPruned = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "hokm_audit_pruned_total", Help: "Audit log rows older than the retention deleted by maintenance:prune-audit.",
+})
+
+func init() { Registry().MustRegister(AuditPruned) }

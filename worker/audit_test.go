@@ -1,0 +1,62 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/store/pgstore"
+)
+
+// TestPruneAudit: the retention job deletes the audit rows older than the
+// retention — more than one batch of them — and nothing younger; a
+// retention of 0 keeps everything.
+func TestPruneAudit(t *testing.T) {
+	pool, dsn := testenv.Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := migrations.Up(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	// 12,001 rows from 40 days ago and more (beyond two batches), 3 from 29 days ago and now.
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_log (kind, ip, at)
+		SELECT 'login_failed', '192.0.2.1', now() - interval '40 days' - g * interval '1 second' FROM generate_series(1, 12001) g`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_log (kind, at) VALUES
+		('login_ok', now() - interval '29 days'), ('login_ok', now() - interval '1 hour'), ('logout', now())`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keep := &PruneAuditHandler{Store: pgstore.New(pool), Retention: 0, Log: log}
+	if err := keep.ProcessTask(ctx, nil); err != nil || count() != 12004 {
+		t.Fatalf("retention 0: %v, %d rows", err, count())
+	}
+	before := testutil.ToFloat64(metrics.AuditPruned)
+	h := &PruneAuditHandler{Store: pgstore.New(pool), Retention: 30 * 24 * time.Hour, Log: log}
+	if err := h.ProcessTask(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows after pruning, want the 3 younger than 30 days", n)
+	}
+	if d := testutil.ToFloat64(metrics.AuditPruned) - before; d != 12001 {
+		t.Fatalf("hokm_audit_pruned_total grew by %v, want 12001", d)
+	}
+	if err := h.ProcessTask(ctx, nil); err != nil || count() != 3 { // again: nothing more
+		t.Fatalf("second run: %v, %d rows", err, count())
+	}
+}
