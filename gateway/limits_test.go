@@ -242,7 +242,7 @@ func TestJoinCodeMisses(t *testing.T) {
 
 	guesser := dial(t, e.urls[0], fromIP("203.0.113.2")).startReading()
 	gd := guesser.hello("guesser")
-	for _, code := range []string{"ZZZZZZZZ", "ZZZZZZZY", "ZZZZZZ"} {
+	for _, code := range []string{"ZZZZZZZZZ", "ZZZZZZZZY", "ZZZZZZ"} {
 		guesser.fails(protocol.Request{Type: protocol.TypeJoinCode, Code: code}, protocol.CodeCodeNotFound)
 	}
 	beforeIP := limited(LimitJoinCodeIP)

@@ -105,10 +105,11 @@ const (
 	MaxDepth    = 4   // nesting of objects and arrays, the frame itself being 1
 	MaxChatLen  = 200 // characters of a chat text after cleaning
 
-	// JoinCodeLen is the length of new join codes (40 bits; see
+	// JoinCodeLen is the length of new join codes (45 bits, and never a
+	// table id's length, 8; see
 	// docs/security.md, "Join codes"); codes of OldJoinCodeLen, made by
 	// earlier releases, are still accepted while their tables live.
-	JoinCodeLen      = 8
+	JoinCodeLen      = 9
 	OldJoinCodeLen   = 6
 	JoinCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no I, O, 0, 1
 )

@@ -143,10 +143,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			defer wg.Done()
 			// The four sessions of this worker's tables, kept from match to
 			// match: a run starts 4×Parallel guests, not 4×Matches (the
-			// server limits new guests per IP, limit guest:ip).
+			// server limits new guests per IP, limit guest:ip). They take
+			// turns at seat 0, which creates the table (create_table is
+			// limited per user, limit table:user).
 			var tokens [4]string
 			for range jobs {
 				res := playMatch(ctx, opts, &tokens)
+				tokens = [4]string{tokens[1], tokens[2], tokens[3], tokens[0]}
 				mu.Lock()
 				rep.Moves += res.moves
 				rep.DroppedMoves += res.dropped

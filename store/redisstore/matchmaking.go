@@ -185,10 +185,11 @@ const joinCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 // JoinCodeLen is the length of the join codes NewJoinCode makes (as
 // protocol.JoinCodeLen; codes of the older length 6 still resolve).
-const JoinCodeLen = 8
+const JoinCodeLen = 9
 
-// NewJoinCode is JoinCodeLen random characters of joinCodeAlphabet (40
-// bits; see docs/security.md, "Join codes").
+// NewJoinCode is JoinCodeLen random characters of joinCodeAlphabet (45
+// bits; see docs/security.md, "Join codes"). Not 8: a table id (8
+// characters) must never read as a code.
 func NewJoinCode() string { return randomString(JoinCodeLen, joinCodeAlphabet) }
 
 // randomString draws n characters of a 32-character alphabet.
