@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -66,8 +69,16 @@ func (c *conn) hello(ctx context.Context, req *protocol.Request) {
 		return
 	}
 	sess, token, code := c.session(ctx, req)
+	if code == protocol.CodeRateLimited {
+		return // answered, and the socket closes
+	}
 	if code != "" {
 		c.sendError(req.ID, code, "")
+		return
+	}
+	if !c.srv.holdUser(c, sess.User) {
+		metrics.RateLimited.WithLabelValues(LimitSocketsPerUser).Inc()
+		c.refuseRetry(req.ID, LimitSocketsPerUser, socketRetrySeconds*time.Second, "too many connections of this user")
 		return
 	}
 	c.sess = &sess
@@ -93,6 +104,11 @@ func (c *conn) session(ctx context.Context, req *protocol.Request) (redisstore.S
 			return sess, "", protocol.CodeUnavailable
 		}
 		return sess, req.Token, ""
+	}
+	err := c.srv.limits.Allow(ctx, ratelimit.Count{What: LimitGuest, Who: c.ip, Limit: c.srv.opts.GuestLimit})
+	if refused := (*ratelimit.Refused)(nil); errors.As(err, &refused) {
+		c.refuseRetry(req.ID, LimitGuest, refused.Retry, "too many new guests from this address; try again later")
+		return redisstore.Session{}, "", protocol.CodeRateLimited
 	}
 	sess := redisstore.Session{User: "g_" + randomHex(8), Name: table.CleanName(req.Name), Guest: true}
 	token, err := st.NewSession(ctx, sess)
@@ -138,6 +154,9 @@ func (c *conn) createTable(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, protocol.CodeBadOptions, err.Error())
 		return
 	}
+	if !c.tableBudget(ctx, req.ID) {
+		return
+	}
 	for range 5 { // a fresh id or code is taken with odds 2^-40 or less; retry anyway
 		t, err := table.New(redisstore.NewTableID(), rules, c.sess.User, time.Now().UnixMilli())
 		if err != nil {
@@ -160,8 +179,38 @@ func (c *conn) createTable(ctx context.Context, req *protocol.Request) {
 	c.sendError(req.ID, protocol.CodeUnavailable, "")
 }
 
+// tableBudget checks the user's table quotas before a create_table,
+// answering id itself when one refuses: at most TablesPerUser waiting
+// tables hosted at once (tables:user), and TableLimit creations
+// (table:user), counted here. A Redis failure reading the hosted tables
+// lets the creation through (the creation itself then likely fails).
+func (c *conn) tableBudget(ctx context.Context, id string) bool {
+	o := &c.srv.opts
+	if o.TablesPerUser > 0 {
+		n, err := c.srv.store.HostedWaiting(ctx, c.sess.User, o.EmptyTableIdle)
+		if err != nil {
+			c.srv.quiet.Warn("counting hosted tables failed", "err", err)
+		} else if n >= o.TablesPerUser {
+			metrics.RateLimited.WithLabelValues(LimitTablesOpen).Inc()
+			metrics.Error(metrics.ComponentGateway, string(protocol.CodeRateLimited))
+			c.push(protocol.AppendErrorRetry(nil, id, protocol.CodeRateLimited,
+				fmt.Sprintf("you host %d waiting tables already: sit at one, or leave them empty for a few minutes", n),
+				o.EmptyTableIdle))
+			return false
+		}
+	}
+	err := c.srv.limits.Allow(ctx, ratelimit.Count{What: LimitTableCreate, Who: c.sess.User, Limit: o.TableLimit})
+	if refused := (*ratelimit.Refused)(nil); errors.As(err, &refused) {
+		metrics.Error(metrics.ComponentGateway, string(protocol.CodeRateLimited))
+		c.push(protocol.AppendErrorRetry(nil, id, protocol.CodeRateLimited, "too many tables created; try again later", refused.Retry))
+		return false
+	}
+	return true
+}
+
 // storeTable stores a new table: a private one with a fresh join code, a
-// public one listed in the lobby. False when the id or code was taken.
+// public one listed in the lobby once a person sits there (the worker's
+// lobby hook). False when the id or code was taken.
 func (c *conn) storeTable(ctx context.Context, t *table.Table) (bool, error) {
 	st := c.srv.store
 	if !t.Options.Public {
@@ -183,20 +232,36 @@ func (c *conn) storeTable(ctx context.Context, t *table.Table) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if t.Options.Public {
-		summary, _ := json.Marshal(protocol.NewLobbyTable(&t.Meta))
-		if err := st.IndexTable(ctx, t.ID, summary, ""); err != nil {
-			c.srv.log.Warn("listing a new table failed", "table", t.ID, "err", err)
-		}
+	if err := st.AddHosted(ctx, c.sess.User, t.ID); err != nil {
+		c.srv.quiet.Warn("recording a hosted table failed", "table", t.ID, "err", err)
 	}
 	return true, nil
 }
 
 // joinCode resolves a private table's code; with a seat it sits the user
 // there (answered like sit, the ack also naming the table).
+//
+// Misses (codes naming no table) are budgeted per client IP and per user
+// (JoinCodeMisses): once either budget is spent, join_code is refused
+// rate_limited until its window ends, hit or not.
 func (c *conn) joinCode(ctx context.Context, req *protocol.Request) {
+	budgets := []ratelimit.Count{
+		{What: LimitJoinCodeIP, Who: c.ip, Limit: c.srv.opts.JoinCodeMisses},
+		{What: LimitJoinCodeUser, Who: c.sess.User, Limit: c.srv.opts.JoinCodeMisses},
+	}
+	for _, b := range budgets {
+		if over, retry := c.srv.limits.Over(ctx, b); over {
+			metrics.Error(metrics.ComponentGateway, string(protocol.CodeRateLimited))
+			c.push(protocol.AppendErrorRetry(nil, req.ID, protocol.CodeRateLimited, "too many unknown codes; try again later", retry))
+			return
+		}
+	}
 	id, err := c.srv.store.ResolveCode(ctx, req.Code)
 	if errors.Is(err, redisstore.ErrNoCode) {
+		// Counted only for misses; one over the budget is refused next time.
+		if _, err := c.srv.limits.HitAll(ctx, budgets...); err != nil && !isRefused(err) {
+			c.srv.log.Debug("counting a join code miss failed", "err", err)
+		}
 		c.sendError(req.ID, protocol.CodeCodeNotFound, "")
 		return
 	}
@@ -259,6 +324,11 @@ func (c *conn) follow(ctx context.Context, req *protocol.Request) bool {
 		return false
 	}
 	return true
+}
+
+func isRefused(err error) bool {
+	var r *ratelimit.Refused
+	return errors.As(err, &r)
 }
 
 func randomHex(n int) string {

@@ -37,6 +37,10 @@ type conn struct {
 	inbox chan any
 	sid   string // this socket's id (tells it apart from the user's others)
 	user  string // set by claimUser, under srv.mu
+	ip    string // the client IP's budget key (clientip.Key)
+	// counted is the user this socket is counted for in srv.perUser
+	// (SocketsPerUser), under srv.mu; "" before the hello and after remove.
+	counted string
 
 	replaced atomic.Bool // closed because a newer socket of the user took over
 	queued   atomic.Bool // waiting in the quick-match queue (joined, not matched or cancelled)
@@ -44,6 +48,7 @@ type conn struct {
 	stopOnce  sync.Once
 	stop      chan struct{} // the writer says bye and closes
 	byeReason string        // set before stop is closed
+	lastFrame []byte        // sent before the bye, if set (set before stop is closed)
 	closeCode int
 	closeText string
 
@@ -193,10 +198,24 @@ func (c *conn) push(v any) {
 
 // close asks the writer to send bye (when reason is set) and a close frame.
 func (c *conn) close(reason string, code int, text string) {
+	c.closeAfter(nil, reason, code, text)
+}
+
+// closeAfter is close with a last frame sent before the bye (an error
+// answer that ends the socket: frames still queued may be left unsent).
+func (c *conn) closeAfter(last []byte, reason string, code int, text string) {
 	c.stopOnce.Do(func() {
-		c.byeReason, c.closeCode, c.closeText = reason, code, text
+		c.lastFrame, c.byeReason, c.closeCode, c.closeText = last, reason, code, text
 		close(c.stop)
 	})
+}
+
+// refuseRetry answers frame id with rate_limited and a retry hint, and
+// closes the socket politely with 1013 (try again later).
+func (c *conn) refuseRetry(id, what string, retry time.Duration, msg string) {
+	metrics.Error(metrics.ComponentGateway, string(protocol.CodeRateLimited))
+	c.closeAfter(protocol.AppendErrorRetry(nil, id, protocol.CodeRateLimited, msg, retry), "",
+		websocket.CloseTryAgainLater, "rate limited: "+what)
 }
 
 // kill closes the socket at once, without a close frame.
@@ -218,6 +237,26 @@ func (c *conn) read() {
 	c.ws.SetReadLimit(protocol.MaxFrameLen) // gorilla closes with 1009 beyond it
 	_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(o.PongWait)) })
+	// A client's pings count against the socket's frame budget like any
+	// frame: one over it goes unanswered, a flood of them closes the socket.
+	c.ws.SetPingHandler(func(data string) error {
+		metrics.FramesIn.Inc()
+		if !c.limiter.Allow() {
+			if !c.flood.Allow() {
+				c.closeFlood()
+				return errFlood
+			}
+			return nil
+		}
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(o.WriteWait))
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+			return nil
+		}
+		return err
+	})
 	for {
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -231,9 +270,7 @@ func (c *conn) read() {
 		_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
 		if !c.limiter.Allow() {
 			if !c.flood.Allow() {
-				_ = c.ws.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit exceeded"),
-					time.Now().Add(o.WriteWait))
+				c.closeFlood()
 				return
 			}
 			c.sendError(frameID(data), protocol.CodeRateLimited, "")
@@ -254,6 +291,17 @@ func (c *conn) read() {
 		c.handle(ctx, req)
 		cancel()
 	}
+}
+
+// errFlood ends the reader of a socket closed for sending too much.
+var errFlood = errors.New("rate limit exceeded")
+
+// closeFlood closes a socket that sent too many frames (pings included)
+// over its budget: close frame 1008, then the reader ends.
+func (c *conn) closeFlood() {
+	_ = c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit exceeded"),
+		time.Now().Add(c.srv.opts.WriteWait))
 }
 
 // frameID is the id of a frame, if it can be read.

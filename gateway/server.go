@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,8 +24,10 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/internal/readiness"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -65,7 +68,55 @@ type Options struct {
 	// Maintenance, when set and true, refuses create_table and quick_match
 	// with code maintenance; running tables are unaffected.
 	Maintenance func() bool
+
+	// Abuse limits (docs/operations.md, "Abuse limits"). A limit left zero
+	// takes its default; a negative one is off.
+	//
+	// IP finds a request's client address (X-Forwarded-For believed only
+	// from trusted proxies); the zero Resolver trusts no proxy.
+	IP clientip.Resolver
+	// SocketsPerIP caps the sockets one client IP (an IPv6 /64) holds open
+	// on this gateway at once (limit ws:ip, HTTP 429 at the upgrade);
+	// default DefaultSocketsPerIP. Counted in this process: the cap is per
+	// gateway.
+	SocketsPerIP int
+	// SocketsPerUser caps the sockets of one user on this gateway (limit
+	// ws:user: the hello is refused rate_limited and the socket closed
+	// 1013); default DefaultSocketsPerUser.
+	SocketsPerUser int
+	// GuestLimit bounds the guest sessions a hello without token starts
+	// per client IP (limit guest:ip); default 60 per hour.
+	GuestLimit ratelimit.Limit
+	// TablesPerUser caps the waiting tables one user hosts at once (limit
+	// tables:user, checked at create_table); default 3. A waiting table
+	// nobody sits at stops counting after EmptyTableIdle.
+	TablesPerUser int
+	// TableLimit bounds create_table per user (limit table:user); default
+	// 10 per minute.
+	TableLimit ratelimit.Limit
+	// JoinCodeMisses bounds the join_code misses (codes naming no table)
+	// per client IP and per user (limits joincode:ip, joincode:user);
+	// default 20 per 10 minutes each.
+	JoinCodeMisses ratelimit.Limit
+	// EmptyTableIdle is how long a waiting table with no person seated
+	// counts against its host's TablesPerUser; it should match the
+	// cleanup's redisstore.DefaultEmptyIdle; default that.
+	EmptyTableIdle time.Duration
 }
+
+// Defaults of the abuse limits of Options.
+const (
+	DefaultSocketsPerIP   = 100
+	DefaultSocketsPerUser = 10
+	DefaultTablesPerUser  = 3
+)
+
+// Default limits of Options.
+var (
+	DefaultGuestLimit     = ratelimit.Limit{Max: 60, Window: time.Hour}
+	DefaultTableLimit     = ratelimit.Limit{Max: 10, Window: time.Minute}
+	DefaultJoinCodeMisses = ratelimit.Limit{Max: 20, Window: 10 * time.Minute}
+)
 
 func (o Options) withDefaults() Options {
 	def := func(d *time.Duration, v time.Duration) {
@@ -100,6 +151,23 @@ func (o Options) withDefaults() Options {
 	if o.FloodRate <= 0 {
 		o.FloodRate = 3 * o.Rate
 	}
+	defInt := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	defInt(&o.SocketsPerIP, DefaultSocketsPerIP)
+	defInt(&o.SocketsPerUser, DefaultSocketsPerUser)
+	defInt(&o.TablesPerUser, DefaultTablesPerUser)
+	defLimit := func(l *ratelimit.Limit, v ratelimit.Limit) {
+		if *l == (ratelimit.Limit{}) {
+			*l = v
+		}
+	}
+	defLimit(&o.GuestLimit, DefaultGuestLimit)
+	defLimit(&o.TableLimit, DefaultTableLimit)
+	defLimit(&o.JoinCodeMisses, DefaultJoinCodeMisses)
+	def(&o.EmptyTableIdle, redisstore.DefaultEmptyIdle)
 	return o
 }
 
@@ -132,6 +200,12 @@ type Server struct {
 	conns   map[*conn]struct{}
 	users   map[string]*conn // the socket of each user on this process
 	wg      sync.WaitGroup   // one per socket being served
+	// Sockets open on this process per client IP key (from the upgrade)
+	// and per user (from the hello), for SocketsPerIP and SocketsPerUser.
+	perIP   map[string]int
+	perUser map[string]int
+
+	limits *ratelimit.Limiter // the shared quotas (guests, tables, join codes)
 
 	// The lobby: lobbyMu orders a socket's listing (its lobby ack) with
 	// the changes pushed to it; lobbyEv feeds the pushing goroutine.
@@ -150,6 +224,8 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	s := &Server{
 		store: store, log: log, opts: opts, ctx: ctx, cancel: cancel,
 		conns: map[*conn]struct{}{}, users: map[string]*conn{}, origins: map[string]bool{},
+		perIP: map[string]int{}, perUser: map[string]int{},
+		limits:   ratelimit.New(store.Client(), store.Keys().RateLimit),
 		quiet:    logthrottle.New(log, logthrottle.DefaultInterval),
 		readyLog: logthrottle.New(log, logthrottle.DefaultInterval),
 	}
@@ -247,12 +323,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, protocol.CodeOriginNotAllowed, "")
 		return
 	}
+	ip := s.opts.IP.Key(r)
+	if !s.holdIP(ip) {
+		metrics.RateLimited.WithLabelValues(LimitSocketsPerIP).Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(socketRetrySeconds))
+		httpError(w, http.StatusTooManyRequests, protocol.CodeRateLimited, "too many connections from this address")
+		return
+	}
+	defer s.releaseIP(ip)
 	ws, err := s.upgrader.Upgrade(w, r, nil) // answers the client itself on error
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
 		return
 	}
 	c := newConn(s, ws)
+	c.ip = ip
 	if !s.add(c) {
 		c.refuse()
 		return
@@ -327,9 +412,64 @@ func (s *Server) add(c *conn) bool {
 	return true
 }
 
+// Names of the limits the gateway counts itself (hokm_rate_limited_total).
+const (
+	LimitSocketsPerIP   = "ws:ip"
+	LimitSocketsPerUser = "ws:user"
+	LimitGuest          = "guest:ip"
+	LimitTablesOpen     = "tables:user"
+	LimitTableCreate    = "table:user"
+	LimitJoinCodeIP     = "joincode:ip"
+	LimitJoinCodeUser   = "joincode:user"
+)
+
+// socketRetrySeconds is the Retry-After of a socket refused by a cap: the
+// count is of open sockets, which close at any time.
+const socketRetrySeconds = 30
+
+// holdIP counts one more socket of ip; false (nothing counted) when ip
+// holds SocketsPerIP already.
+func (s *Server) holdIP(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.opts.SocketsPerIP; n > 0 && s.perIP[ip] >= n {
+		return false
+	}
+	s.perIP[ip]++
+	return true
+}
+
+func (s *Server) releaseIP(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+// holdUser counts c as a socket of user (once per socket); false (nothing
+// counted) when user holds SocketsPerUser sockets here already. remove
+// takes it back.
+func (s *Server) holdUser(c *conn, user string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.opts.SocketsPerUser; n > 0 && s.perUser[user] >= n {
+		return false
+	}
+	s.perUser[user]++
+	c.counted = user
+	return true
+}
+
 func (s *Server) remove(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if u := c.counted; u != "" {
+		if s.perUser[u]--; s.perUser[u] <= 0 {
+			delete(s.perUser, u)
+		}
+		c.counted = ""
+	}
 	if c.sess != nil && s.users[c.sess.User] == c {
 		delete(s.users, c.sess.User)
 	}

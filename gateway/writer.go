@@ -180,6 +180,9 @@ func (w *writer) write(kind int, b []byte) error {
 
 func (w *writer) goodbye() {
 	c := w.c
+	if c.lastFrame != nil {
+		_ = w.write(websocket.TextMessage, c.lastFrame)
+	}
 	if c.byeReason != "" {
 		_ = w.write(websocket.TextMessage, protocol.AppendBye(nil, c.byeReason))
 	}

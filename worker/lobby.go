@@ -14,10 +14,25 @@ type TableIndex interface {
 	IndexTable(ctx context.Context, id string, summary []byte, code string) error
 }
 
-// Listed reports whether a table belongs in the public lobby: public and
-// waiting for players or playing.
+// Listed reports whether a table belongs in the public lobby: public, and
+// playing or waiting with a person seated. A waiting table nobody sits at
+// (just created, or its people left) is not listed: nobody waits there to
+// play, and the cleanup removes it (redisstore.DefaultEmptyIdle).
 func Listed(m *table.Meta) bool {
-	return m.Options.Public && (m.Status == table.Waiting || m.Status == table.Playing)
+	if !m.Options.Public {
+		return false
+	}
+	switch m.Status {
+	case table.Playing:
+		return true
+	case table.Waiting:
+		for _, p := range m.Seats {
+			if p != nil && !p.Bot {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // IndexTable lists or unlists m in the lobby and keeps its join code alive.

@@ -35,6 +35,7 @@ func TestLobbyHook(t *testing.T) {
 		{table.Waiting, true, true}, {table.Playing, true, true}, {table.Finished, true, false},
 		{table.Waiting, false, false}, {table.Playing, false, false},
 	} {
+		tb.Seats[1] = &table.Player{ID: "u1", Name: "Sara"}
 		tb.Status, tb.Options.Public = c.status, c.public
 		if err := hook(context.Background(), &tb, 3); err != nil {
 			t.Fatal(err)
@@ -48,6 +49,33 @@ func TestLobbyHook(t *testing.T) {
 			if got["options"].(map[string]any)["code"] != nil || got["seats"].([]any)[1].(map[string]any)["name"] != "Sara" {
 				t.Fatalf("summary %s", idx.summary)
 			}
+		}
+	}
+}
+
+// TestLobbyUnlistsEmptyWaitingTables: a public waiting table with no
+// person seated (bots only, or nobody) is not listed; a playing one is.
+func TestLobbyUnlistsEmptyWaitingTables(t *testing.T) {
+	idx := &fakeIndex{}
+	hook := LobbyHook(idx)
+	tb, _ := table.New("t1", game.Rules{}, "h", 1)
+	tb.Options = table.Options{Public: true}
+	for _, c := range []struct {
+		status table.Status
+		seats  [4]*table.Player
+		listed bool
+	}{
+		{table.Waiting, [4]*table.Player{}, false},
+		{table.Waiting, [4]*table.Player{{ID: "b0", Bot: true}}, false},
+		{table.Waiting, [4]*table.Player{nil, {ID: "u1"}}, true},
+		{table.Playing, [4]*table.Player{{ID: "b0", Bot: true}, {ID: "b1", Bot: true}, {ID: "b2", Bot: true}, {ID: "b3", Bot: true}}, true},
+	} {
+		tb.Status, tb.Seats = c.status, c.seats
+		if err := hook(context.Background(), &tb, 3); err != nil {
+			t.Fatal(err)
+		}
+		if (idx.summary != nil) != c.listed {
+			t.Errorf("%v %+v: listed %v, want %v", c.status, c.seats, idx.summary != nil, c.listed)
 		}
 	}
 }

@@ -143,7 +143,7 @@ func check(r *Request, seen field) *Error {
 	case r.Epoch != nil && *r.Epoch < 1:
 		return bad("epoch must be at least 1")
 	case seen&fCode != 0 && !ValidJoinCode(r.Code):
-		return bad(fmt.Sprintf("code must be %d characters of %s", JoinCodeLen, JoinCodeAlphabet))
+		return bad(fmt.Sprintf("code must be %d (or %d) characters of %s", JoinCodeLen, OldJoinCodeLen, JoinCodeAlphabet))
 	}
 	if seen&fCard != 0 {
 		if _, ok := game.ParseCard(r.Card); !ok {
@@ -176,7 +176,7 @@ func ValidTableID(id string) bool {
 // ValidJoinCode reports whether code is a well-formed join code (Decode
 // upper-cases it first).
 func ValidJoinCode(code string) bool {
-	if len(code) != JoinCodeLen {
+	if len(code) != JoinCodeLen && len(code) != OldJoinCodeLen {
 		return false
 	}
 	for i := 0; i < len(code); i++ {

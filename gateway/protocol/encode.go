@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/hokm-project/hokm/game"
 )
@@ -45,6 +46,16 @@ func AppendError(dst []byte, id string, code game.Code, msg string) []byte {
 	}
 	dst = append(dst, `,"message":`...)
 	dst = appendString(dst, msg)
+	return append(dst, '}')
+}
+
+// AppendErrorRetry is AppendError with "retry_after": the whole seconds
+// (at least 1) after which the request may succeed.
+func AppendErrorRetry(dst []byte, id string, code game.Code, msg string, retry time.Duration) []byte {
+	dst = AppendError(dst, id, code, msg)
+	secs := int64((retry + time.Second - 1) / time.Second)
+	dst = append(dst[:len(dst)-1], `,"retry_after":`...)
+	dst = strconv.AppendInt(dst, max(secs, 1), 10)
 	return append(dst, '}')
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
@@ -19,6 +20,7 @@ func TestDecodePlayersFrames(t *testing.T) {
 			Request{Type: TypeCreateTable, ID: "1", Options: &TableOptions{TurnSeconds: 20, TrumpSeconds: 15, MaxTimeouts: 3, Public: true}}},
 		{`{"type":"join_code","id":"2","code":"k7qx2m"}`, Request{Type: TypeJoinCode, ID: "2", Code: "K7QX2M"}},
 		{`{"type":"join_code","id":"2","code":"K7QX2M","seat":1}`, Request{Type: TypeJoinCode, ID: "2", Code: "K7QX2M", Seat: &seat}},
+		{`{"type":"join_code","id":"2","code":"k7qx2mabc"}`, Request{Type: TypeJoinCode, ID: "2", Code: "K7QX2MABC"}},
 		{`{"type":"lobby","id":"3"}`, Request{Type: TypeLobby, ID: "3"}},
 		{`{"type":"lobby_leave","id":"3"}`, Request{Type: TypeLobbyLeave, ID: "3"}},
 		{`{"type":"quick_match","id":"4"}`, Request{Type: TypeQuickMatch, ID: "4"}},
@@ -51,6 +53,9 @@ func TestDecodePlayersFramesRefused(t *testing.T) {
 		`{"type":"create_table","id":"a","options":true}`,
 		`{"type":"join_code","id":"a"}`,
 		`{"type":"join_code","id":"a","code":"ABC"}`,
+		`{"type":"join_code","id":"a","code":"ABCDEFG"}`,
+		`{"type":"join_code","id":"a","code":"ABCDEFGH"}`,
+		`{"type":"join_code","id":"a","code":"ABCDEFGHJK"}`,
 		`{"type":"join_code","id":"a","code":"ABCDE0"}`,
 		`{"type":"join_code","id":"a","code":"ABCDEI"}`,
 		`{"type":"join_code","id":"a","code":"ABCDEF","table":"x"}`,
@@ -91,5 +96,21 @@ func TestServerFrameLobby(t *testing.T) {
 	f = ServerFrame{}
 	if err := json.Unmarshal([]byte(`{"type":"event","table":"t1","seq":3}`), &f); err != nil || f.Table != "t1" || f.Seq != 3 {
 		t.Fatalf("event: %+v %v", f, err)
+	}
+}
+
+// TestAppendErrorRetry: a refusal with a retry hint in whole seconds,
+// rounded up, at least 1.
+func TestAppendErrorRetry(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want int
+	}{{0, 1}, {time.Millisecond, 1}, {1500 * time.Millisecond, 2}, {time.Hour, 3600}} {
+		b := AppendErrorRetry(nil, "x", CodeRateLimited, "", c.d)
+		var f ServerFrame
+		if err := json.Unmarshal(b, &f); err != nil || f.Code != CodeRateLimited || f.ID != "x" || f.RetryAfter != c.want ||
+			f.Message != Message(CodeRateLimited) {
+			t.Errorf("%v: %s %v", c.d, b, err)
+		}
 	}
 }

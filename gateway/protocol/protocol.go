@@ -105,7 +105,12 @@ const (
 	MaxDepth    = 4   // nesting of objects and arrays, the frame itself being 1
 	MaxChatLen  = 200 // characters of a chat text after cleaning
 
-	JoinCodeLen      = 6
+	// JoinCodeLen is the length of new join codes (45 bits, and never a
+	// table id's length, 8; see
+	// docs/security.md, "Join codes"); codes of OldJoinCodeLen, made by
+	// earlier releases, are still accepted while their tables live.
+	JoinCodeLen      = 9
+	OldJoinCodeLen   = 6
 	JoinCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no I, O, 0, 1
 )
 
@@ -257,19 +262,22 @@ const ResyncRestored = "restored"
 // ServerFrame is any server frame, for clients to decode. Event and View
 // are left raw.
 type ServerFrame struct {
-	Type      Type            `json:"type"`
-	ID        string          `json:"id,omitempty"`
-	Code      game.Code       `json:"code,omitempty"`
-	Message   string          `json:"message,omitempty"`
-	Data      json.RawMessage `json:"data,omitempty"`
-	Table     string          `json:"table,omitempty"`
-	Seq       int64           `json:"seq,omitempty"`
-	Event     json.RawMessage `json:"event,omitempty"`
-	TableInfo *table.Meta     `json:"table_info,omitempty"`
-	View      json.RawMessage `json:"view,omitempty"`
-	Reason    string          `json:"reason,omitempty"` // bye, resync
-	Epoch     int64           `json:"epoch,omitempty"`  // snapshot, resync
-	Back      int64           `json:"back,omitempty"`   // resync
+	Type    Type      `json:"type"`
+	ID      string    `json:"id,omitempty"`
+	Code    game.Code `json:"code,omitempty"`
+	Message string    `json:"message,omitempty"`
+	// RetryAfter (error rate_limited): seconds until the request may
+	// succeed, when the server knows.
+	RetryAfter int             `json:"retry_after,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Table      string          `json:"table,omitempty"`
+	Seq        int64           `json:"seq,omitempty"`
+	Event      json.RawMessage `json:"event,omitempty"`
+	TableInfo  *table.Meta     `json:"table_info,omitempty"`
+	View       json.RawMessage `json:"view,omitempty"`
+	Reason     string          `json:"reason,omitempty"` // bye, resync
+	Epoch      int64           `json:"epoch,omitempty"`  // snapshot, resync
+	Back       int64           `json:"back,omitempty"`   // resync
 
 	Notice   string            `json:"notice,omitempty"`   // notice
 	Removed  string            `json:"removed,omitempty"`  // lobby: a table left the listing

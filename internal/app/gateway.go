@@ -5,11 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/gateway"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/sysconfig"
@@ -32,10 +35,23 @@ type gatewayParams struct {
 	PG    *pgstore.Store `optional:"true"` // present in roles that use PostgreSQL (behind its breaker)
 
 	Sys *sysconfig.Reader `optional:"true"` // maintenance mode (dashboard.go)
+	IP  clientip.Resolver // client IPs for the per-IP limits (infra.go)
 }
 
 func newGateway(p gatewayParams) *gateway.Server {
 	opts := gateway.Options{AllowedOrigins: p.Cfg.AllowedOrigins, Rate: float64(p.Cfg.ClientRate), Burst: p.Cfg.ClientBurst}
+	// Abuse limits: gateway. The config's 0 (off) is the options' -1.
+	off := func(n int) int {
+		if n == 0 {
+			return -1
+		}
+		return n
+	}
+	opts.IP = p.IP
+	opts.SocketsPerIP, opts.SocketsPerUser, opts.TablesPerUser = off(p.Cfg.WSPerIP), off(p.Cfg.WSPerUser), off(p.Cfg.TablesPerUser)
+	opts.TableLimit = ratelimit.Limit{Max: off(p.Cfg.TableCreateLimit), Window: time.Minute}
+	opts.JoinCodeMisses = ratelimit.Limit{Max: off(p.Cfg.JoinCodeMisses), Window: 10 * time.Minute}
+	// opts.GuestLimit (guest:ip, default 60 per hour): from HOKM_GUEST_LIMIT, wired with the accounts' limits.
 	if p.Sys != nil {
 		opts.Maintenance = p.Sys.Maintenance
 	}

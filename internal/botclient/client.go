@@ -111,14 +111,22 @@ func (c *client) handle(f *frame) error {
 // server rides out (the breaker answers unavailable at once meanwhile).
 const maxRetries = 40
 
-// retry waits before resending a command that got unavailable (attempt
+// retry waits before resending a command that got unavailable, or
+// rate_limited (then at least as long as its retry_after says), (attempt
 // from 1); false when it should not be resent.
 func retry(ctx context.Context, msg map[string]any, f *frame, attempt int) bool {
-	if f.Type != "error" || f.Code != "unavailable" || attempt > maxRetries {
+	if f.Type != "error" || f.Code != "unavailable" && f.Code != "rate_limited" || attempt > maxRetries {
 		return false // (a retried create_table may create a second table, which expires unused)
 	}
 	wait := min(100*time.Millisecond<<min(attempt-1, 5), 2*time.Second)
-	t := time.NewTimer(wait/2 + time.Duration(rand.Int64N(int64(wait)))/2) // jittered: 50–100 % of the backoff
+	wait = wait/2 + time.Duration(rand.Int64N(int64(wait)))/2 // jittered: 50–100 % of the backoff
+	if f.Code == "rate_limited" {
+		wait = max(wait, hinted(f.RetryAfter, 0))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return false // not worth waiting for: refused
+		}
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

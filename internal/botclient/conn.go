@@ -25,6 +25,38 @@ func lost(seat int, format string, args ...any) error {
 	return fmt.Errorf("seat %d: %w: %s", seat, errLost, fmt.Sprintf(format, args...))
 }
 
+// throttled is a refusal by one of the server's abuse limits (HTTP 429 at
+// the upgrade, rate_limited on hello): the socket is lost (errLost), and
+// the next attempt waits at least wait.
+type throttled struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *throttled) Error() string { return fmt.Sprintf("%v (retry in %v)", e.err, e.wait) }
+func (e *throttled) Unwrap() error { return e.err }
+
+// hinted is the wait a server asked for: retry_after seconds, else
+// (none given) fallback.
+func hinted(secs int, fallback time.Duration) time.Duration {
+	if secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	return fallback
+}
+
+// refused is a request the server answered with an error code that ends
+// the client.
+type refused struct {
+	seat      int
+	what      any
+	code, msg string
+}
+
+func (e *refused) Error() string {
+	return fmt.Sprintf("seat %d: %v refused: %s %s", e.seat, e.what, e.code, e.msg)
+}
+
 // Reconnect backoff, as the web client's (web/static/js/conn.js) but
 // shorter: bots measure a restart, people should not hammer a server.
 const (
@@ -70,6 +102,10 @@ func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	ws, resp, err := d.DialContext(ctx, u.String(), http.Header{})
 	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			return nil, &throttled{err: lost(seat, "dial %s: HTTP 429", u), wait: hinted(secs, backoffMax)}
+		}
 		if resp != nil {
 			return nil, lost(seat, "dial %s: %v (HTTP %d)", u, err, resp.StatusCode)
 		}
@@ -154,7 +190,11 @@ func (c *client) redial(ctx context.Context, cause error) error {
 		if c.sock != nil {
 			c.sock.abandon()
 		}
-		t := time.NewTimer(backoff(n))
+		wait := backoff(n)
+		if th := (*throttled)(nil); errors.As(cause, &th) {
+			wait = max(wait, th.wait) // the server said when
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -185,6 +225,11 @@ func (c *client) open(ctx context.Context) error {
 		hello = map[string]any{"type": "hello", "token": c.token}
 	}
 	data, err := c.exchange(ctx, hello)
+	if r := (*refused)(nil); c.user == "" && c.token != "" && errors.As(err, &r) && r.code == "bad_token" {
+		// A session kept from an earlier match has expired: a new guest.
+		c.token = ""
+		data, err = c.exchange(ctx, map[string]any{"type": "hello", "name": c.name})
+	}
 	if err != nil {
 		return err
 	}
@@ -231,8 +276,11 @@ func (c *client) exchange(ctx context.Context, msg map[string]any) (json.RawMess
 		if f.Type == "error" && f.Code == "unavailable" {
 			return nil, lost(c.state.seat, "%v: unavailable", msg["type"])
 		}
+		if f.Type == "error" && f.Code == "rate_limited" { // the socket closes; try again when told
+			return nil, &throttled{err: lost(c.state.seat, "%v: rate_limited", msg["type"]), wait: hinted(f.RetryAfter, backoffMax)}
+		}
 		if f.Type == "error" {
-			return nil, fmt.Errorf("seat %d: %v refused: %s %s", c.state.seat, msg["type"], f.Code, f.Message)
+			return nil, &refused{seat: c.state.seat, what: msg["type"], code: f.Code, msg: f.Message}
 		}
 		return f.Data, nil
 	}

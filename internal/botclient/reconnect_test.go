@@ -41,6 +41,18 @@ type tableFake struct {
 	// seats shown: the table objects name who sits where, and each sit is
 	// a table event to everyone seated.
 	seated *[4]string
+	// Abuse limits, as the gateway's: the first limitUpgrades upgrades are
+	// refused with HTTP 429 (Retry-After: 1), the first limitHellos guest
+	// hellos and limitCreates create_tables with rate_limited
+	// (retry_after 1; a hello's socket is then closed 1013). limitLog
+	// records each refusal and each request that follows, with its time.
+	limitUpgrades, limitHellos, limitCreates int
+	limitLog                                 []limitEntry
+}
+
+type limitEntry struct {
+	what string
+	at   time.Time
 }
 
 func newTableFake(t *testing.T, onTrump func(f *tableFake, c *fakeConn, id, suit string, n int)) *tableFake {
@@ -62,6 +74,16 @@ type fakeReq struct {
 func (f *tableFake) serve(name string) *httptest.Server {
 	up := websocket.Upgrader{}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		if f.limitUpgrades > 0 {
+			f.limitUpgrades--
+			f.limitLog = append(f.limitLog, limitEntry{"429", time.Now()})
+			f.mu.Unlock()
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"code":"rate_limited"}`, http.StatusTooManyRequests)
+			return
+		}
+		f.mu.Unlock()
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -101,6 +123,23 @@ func (c *fakeConn) raw(b []byte) {
 func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if req.Type == "hello" || req.Type == "create_table" {
+		f.limitLog = append(f.limitLog, limitEntry{req.Type, time.Now()})
+	}
+	switch {
+	case req.Type == "hello" && req.Token == "" && f.limitHellos > 0:
+		f.limitHellos--
+		f.limitLog = append(f.limitLog, limitEntry{"hello refused", time.Now()})
+		c.raw([]byte(`{"type":"error","id":"` + req.ID + `","code":"rate_limited","message":"m","retry_after":1}`))
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "limited"),
+			time.Now().Add(time.Second))
+		return seat
+	case req.Type == "create_table" && f.limitCreates > 0:
+		f.limitCreates--
+		f.limitLog = append(f.limitLog, limitEntry{"create_table refused", time.Now()})
+		c.raw([]byte(`{"type":"error","id":"` + req.ID + `","code":"rate_limited","message":"m","retry_after":1}`))
+		return seat
+	}
 	switch req.Type {
 	case "hello":
 		if req.Token != "" {
@@ -528,5 +567,41 @@ func TestStopwatch(t *testing.T) {
 	}
 	if n := len(w.latencies()); n != 2 {
 		t.Fatalf("%d moves timed, want 2", n)
+	}
+}
+
+// TestBackOffOnRateLimited: a client refused by an abuse limit — HTTP 429
+// at the upgrade, rate_limited on its hello (socket closed 1013) or on
+// create_table — waits at least the retry hint (1 s here) before trying
+// again, and the match completes.
+func TestBackOffOnRateLimited(t *testing.T) {
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, _ int) {
+		a := f.apply(id, suit)
+		f.finish()
+		c.raw(a)
+	})
+	f.limitUpgrades, f.limitHellos, f.limitCreates = 1, 1, 1
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 1 || len(rep.Errors) > 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// Seat 0 connects first, alone: each refusal is followed by its own
+	// next attempt (the 429 at a, then the 503 of the refusing gateway,
+	// then b), which must come after the hint.
+	var log []string
+	for _, e := range f.limitLog {
+		log = append(log, e.what)
+	}
+	want := []string{"429", "hello", "hello refused", "hello", "hello", "hello", "hello", "create_table", "create_table refused", "create_table"}
+	if strings.Join(log, ",") != strings.Join(want, ",") {
+		t.Fatalf("requests %q, want %q", log, want)
+	}
+	gap := func(from, to int) time.Duration { return f.limitLog[to].at.Sub(f.limitLog[from].at) }
+	for _, c := range [][2]int{{0, 1}, {2, 3}, {8, 9}} {
+		if d := gap(c[0], c[1]); d < time.Second {
+			t.Errorf("%s then %s after %v, want at least the 1 s hint", log[c[0]], log[c[1]], d)
+		}
 	}
 }

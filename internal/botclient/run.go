@@ -141,8 +141,15 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The four sessions of this worker's tables, kept from match to
+			// match: a run starts 4×Parallel guests, not 4×Matches (the
+			// server limits new guests per IP, limit guest:ip). They take
+			// turns at seat 0, which creates the table (create_table is
+			// limited per user, limit table:user).
+			var tokens [4]string
 			for range jobs {
-				res := playMatch(ctx, opts)
+				res := playMatch(ctx, opts, &tokens)
+				tokens = [4]string{tokens[1], tokens[2], tokens[3], tokens[0]}
 				mu.Lock()
 				rep.Moves += res.moves
 				rep.DroppedMoves += res.dropped
@@ -209,16 +216,20 @@ type matchResult struct {
 	err        error
 }
 
-func playMatch(ctx context.Context, opts Options) matchResult {
+// playMatch plays one match with four clients, resuming the sessions of
+// tokens (and keeping theirs there for the next match).
+func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	sw := newStopwatch()
 	var clients [4]*client
 	for i := range clients {
 		clients[i] = newClient(i, &opts, sw)
+		clients[i].token = tokens[i]
 	}
 	defer func() {
-		for _, c := range clients {
+		for i, c := range clients {
+			tokens[i] = c.token
 			c.close()
 		}
 	}()

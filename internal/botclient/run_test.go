@@ -23,9 +23,10 @@ import (
 type fakeGateway struct {
 	leak bool // send a trick_won of cards nobody played
 
-	mu    sync.Mutex
-	seats [4]*fakeConn
-	sat   map[string][]int // seats taken, by listener name
+	mu     sync.Mutex
+	seats  [4]*fakeConn
+	sat    map[string][]int // seats taken, by listener name
+	hellos []string         // the token of each hello ("" for a new guest)
 }
 
 type fakeConn struct {
@@ -56,9 +57,10 @@ func (g *fakeGateway) serve(name string) *httptest.Server {
 		c := &fakeConn{ws: ws}
 		for {
 			var req struct {
-				Type string `json:"type"`
-				ID   string `json:"id"`
-				Seat int    `json:"seat"`
+				Type  string `json:"type"`
+				ID    string `json:"id"`
+				Seat  int    `json:"seat"`
+				Token string `json:"token"`
 			}
 			if err := ws.ReadJSON(&req); err != nil {
 				return
@@ -66,6 +68,9 @@ func (g *fakeGateway) serve(name string) *httptest.Server {
 			ack := func(data any) { c.send(map[string]any{"type": "ack", "id": req.ID, "data": data}) }
 			switch req.Type {
 			case "hello":
+				g.mu.Lock()
+				g.hellos = append(g.hellos, req.Token)
+				g.mu.Unlock()
 				ack(map[string]any{"user": "u", "name": "bot", "token": "tok"})
 			case "create_table":
 				ack(map[string]any{"table": "t1"})
@@ -215,5 +220,33 @@ func TestSeatsMustAgree(t *testing.T) {
 	cs[3].state.winner = nil
 	if _, err := agree("x-1", cs); err == nil {
 		t.Fatal("a seat without match_ended passed")
+	}
+}
+
+// TestRunKeepsSessions: a worker's clients resume the sessions of its
+// previous match, so a run starts 4 guests per parallel table, not per
+// match (the server limits new guests per IP).
+func TestRunKeepsSessions(t *testing.T) {
+	g := &fakeGateway{sat: map[string][]int{}}
+	a := g.serve("a")
+	t.Cleanup(a.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, Options{URL: wsURL(a), Matches: 3, Parallel: 1, Timeout: 10 * time.Second})
+	if err != nil || rep.Completed != 3 {
+		t.Fatalf("report %+v %v", rep, err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	guests := 0
+	for _, tok := range g.hellos {
+		if tok == "" {
+			guests++
+		} else if tok != "tok" {
+			t.Fatalf("hello with token %q, want the session's", tok)
+		}
+	}
+	if guests != 4 || len(g.hellos) != 12 {
+		t.Fatalf("hellos %q: want 4 new guests, then their sessions resumed", g.hellos)
 	}
 }

@@ -35,6 +35,9 @@ type frame struct {
 	// (restored, …). A resync's back (how many of the client's seqs it
 	// takes back) is not read: its seq and view say all the client needs.
 	Reason string `json:"reason"`
+	// RetryAfter is a rate_limited error's hint: seconds until the request
+	// may succeed (0: none given).
+	RetryAfter int `json:"retry_after"`
 }
 
 // event is any game or table event.

@@ -55,6 +55,13 @@ type Config struct {
 	RedisMaster           string   // HOKM_REDIS_MASTER: the name the Sentinels know the primary by
 	RedisPassword         string   // HOKM_REDIS_PASSWORD: the Redis servers' password (over the URL's)
 	RedisSentinelPassword string   // HOKM_REDIS_SENTINEL_PASSWORD: the Sentinels' own password
+
+	// Abuse limits: gateway (0 turns a limit off)
+	WSPerIP          int // HOKM_WS_PER_IP: open sockets per client IP on one gateway process
+	WSPerUser        int // HOKM_WS_PER_USER: open sockets per user on one gateway process
+	TablesPerUser    int // HOKM_TABLES_PER_USER: waiting tables one user hosts at once
+	TableCreateLimit int // HOKM_TABLE_CREATE_LIMIT: create_table per user per minute
+	JoinCodeMisses   int // HOKM_JOINCODE_MISSES: join_code misses per client IP, and per user, per 10 minutes
 }
 
 // secret are the variables whose values an error message must not show.
@@ -81,6 +88,13 @@ func Defaults() Config {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+
+		// Abuse limits: gateway
+		WSPerIP:          100,
+		WSPerUser:        10,
+		TablesPerUser:    3,
+		TableCreateLimit: 10,
+		JoinCodeMisses:   20,
 	}
 }
 
@@ -177,6 +191,13 @@ func Load(getenv func(string) string) (Config, error) {
 		c.OpsReadOnly = b
 		return nil
 	})
+	// Abuse limits: gateway
+	num("HOKM_WS_PER_IP", &c.WSPerIP, 0, 1000000)
+	num("HOKM_WS_PER_USER", &c.WSPerUser, 0, 1000000)
+	num("HOKM_TABLES_PER_USER", &c.TablesPerUser, 0, 1000000)
+	num("HOKM_TABLE_CREATE_LIMIT", &c.TableCreateLimit, 0, 1000000)
+	num("HOKM_JOINCODE_MISSES", &c.JoinCodeMisses, 0, 1000000)
+
 	var proxies string
 	str("HOKM_TRUSTED_PROXIES", &proxies, func(v string) error {
 		p, err := clientip.ParsePrefixes(v)

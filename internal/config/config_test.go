@@ -44,6 +44,9 @@ func TestDefaults(t *testing.T) {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+
+		// Abuse limits: gateway
+		WSPerIP: 100, WSPerUser: 10, TablesPerUser: 3, TableCreateLimit: 10, JoinCodeMisses: 20,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -56,6 +59,9 @@ func TestDefaults(t *testing.T) {
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
 		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_JOURNAL_INTERVAL": "100ms",
 		"HOKM_SCHEDULER_LEASE": "10s",
+		// Abuse limits: gateway
+		"HOKM_WS_PER_IP": "100", "HOKM_WS_PER_USER": "10", "HOKM_TABLES_PER_USER": "3", "HOKM_TABLE_CREATE_LIMIT": "10",
+		"HOKM_JOINCODE_MISSES": "20",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -94,6 +100,10 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_REDIS_MASTER":            "hokm-main",
 		"HOKM_REDIS_PASSWORD":          "data pw",
 		"HOKM_REDIS_SENTINEL_PASSWORD": "sentinel-pw",
+
+		// Abuse limits: gateway
+		"HOKM_WS_PER_IP": "0", "HOKM_WS_PER_USER": "2", "HOKM_TABLES_PER_USER": "1", "HOKM_TABLE_CREATE_LIMIT": "1000000",
+		"HOKM_JOINCODE_MISSES": "5",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +141,9 @@ func TestEveryVariableParsed(t *testing.T) {
 		RedisMaster:           "hokm-main",
 		RedisPassword:         "data pw",
 		RedisSentinelPassword: "sentinel-pw",
+
+		// Abuse limits: gateway
+		WSPerIP: 0, WSPerUser: 2, TablesPerUser: 1, TableCreateLimit: 1000000, JoinCodeMisses: 5,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)

@@ -14,9 +14,16 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 )
 
-// DefaultCleanupIdle is how long a waiting table with no person seated, or a
-// finished table, may go unchanged before the cleanup job removes it.
+// DefaultCleanupIdle is how long a finished table may go unchanged before
+// the cleanup job removes it.
 const DefaultCleanupIdle = 30 * time.Minute
+
+// DefaultEmptyIdle is how long a waiting table with no person seated (its
+// host left, or never sat) may go unchanged before the cleanup job
+// removes it (a shorter idle given to the cleanup wins). Such a table is
+// not in the lobby (worker.Listed) and no longer counts against its
+// host's cap of waiting tables (HostedWaiting).
+const DefaultEmptyIdle = 5 * time.Minute
 
 // cleanupBatch is the SCAN COUNT and the size of one read pipeline.
 const cleanupBatch = 500
@@ -76,22 +83,25 @@ func (s *Store) tableIdle(pttl time.Duration, m *table.Meta, now time.Time) time
 }
 
 // abandoned reports whether a table is one the cleanup removes: waiting
-// with no person seated (empty seats or bots), or finished; in both cases
-// unchanged for longer than idle. A playing table is never abandoned.
+// with no person seated (empty seats or bots) and unchanged for longer
+// than min(limit, DefaultEmptyIdle), or finished and unchanged for longer
+// than limit. A playing table is never abandoned.
 func abandoned(m *table.Meta, idleFor, limit time.Duration) bool {
-	if idleFor <= limit {
-		return false
-	}
 	switch m.Status {
 	case table.Waiting:
-		for _, p := range m.Seats {
-			if p != nil && !p.Bot {
-				return false
-			}
-		}
-		return true
+		return idleFor > min(limit, DefaultEmptyIdle) && !hasPerson(m)
 	case table.Finished:
-		return true
+		return idleFor > limit
+	}
+	return false
+}
+
+// hasPerson reports whether a person (not a bot) sits at the table.
+func hasPerson(m *table.Meta) bool {
+	for _, p := range m.Seats {
+		if p != nil && !p.Bot {
+			return true
+		}
 	}
 	return false
 }

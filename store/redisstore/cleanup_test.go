@@ -88,8 +88,11 @@ func TestCleanupTables(t *testing.T) {
 	e.cleanupTable("human", table.Waiting, [4]*table.Player{human, bot(1), nil, nil}, idle)
 	e.cleanupTable("playing", table.Playing, [4]*table.Player{bot(0), bot(1), bot(2), bot(3)}, idle)
 	e.cleanupTable("done", table.Finished, [4]*table.Player{human, bot(1), bot(2), bot(3)}, idle)
-	e.cleanupTable("fresh", table.Waiting, [4]*table.Player{bot(0), nil, nil, nil}, 5*time.Minute)
+	e.cleanupTable("fresh", table.Waiting, [4]*table.Player{bot(0), nil, nil, nil}, 3*time.Minute)
 	e.cleanupTable("freshdone", table.Finished, [4]*table.Player{human, nil, nil, nil}, 0)
+	// A waiting table nobody sits at goes after DefaultEmptyIdle (5 min),
+	// not after the 30 minutes of a finished one.
+	e.cleanupTable("left", table.Waiting, [4]*table.Player{nil, bot(1), nil, nil}, 6*time.Minute)
 
 	sub := e.rdb.Subscribe(e.ctx, e.s.Keys().LobbyEvents())
 	defer sub.Close()
@@ -101,10 +104,10 @@ func TestCleanupTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Scanned != 7 || res.Found != 3 || res.Removed != 3 || res.Changed != 0 {
-		t.Fatalf("result %+v, want 7 scanned, 3 found and removed", res)
+	if res.Scanned != 8 || res.Found != 4 || res.Removed != 4 || res.Changed != 0 {
+		t.Fatalf("result %+v, want 8 scanned, 4 found and removed", res)
 	}
-	for _, id := range []string{"botsonly", "empty", "done"} {
+	for _, id := range []string{"botsonly", "empty", "done", "left"} {
 		if have := e.tableKeys(id); len(have) != 0 {
 			t.Errorf("%s: left behind %v", id, have)
 		}
@@ -116,7 +119,7 @@ func TestCleanupTables(t *testing.T) {
 	}
 
 	var removed []string
-	for len(removed) < 3 {
+	for len(removed) < 4 {
 		ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
 		msg, err := sub.ReceiveMessage(ctx)
 		cancel()
@@ -126,7 +129,7 @@ func TestCleanupTables(t *testing.T) {
 		removed = append(removed, msg.Payload)
 	}
 	slices.Sort(removed)
-	want := []string{`{"removed":"botsonly"}`, `{"removed":"done"}`, `{"removed":"empty"}`}
+	want := []string{`{"removed":"botsonly"}`, `{"removed":"done"}`, `{"removed":"empty"}`, `{"removed":"left"}`}
 	if !slices.Equal(removed, want) {
 		t.Errorf("lobby events %v, want %v", removed, want)
 	}

@@ -42,6 +42,10 @@ func (k Keys) Profile(id string) string { return k.Prefix + ":profile:" + id }
 // and for whom.
 func (k Keys) RateLimit(what, who string) string { return k.Prefix + ":rl:" + what + ":" + who }
 
+// Hosted is the set of the tables a user created (ids), for the cap on
+// the waiting tables one user hosts; it expires with the newest of them.
+func (k Keys) Hosted(user string) string { return k.Prefix + ":hosted:" + user }
+
 // Finished is the sorted set of matches finished in Redis (member match id,
 // score unix ms) that the reconciler compares with PostgreSQL.
 func (k Keys) Finished() string { return k.Prefix + ":finished" }

@@ -2,11 +2,14 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
 )
 
 // ErrNoCode is returned for a join code that names no live table.
@@ -109,4 +112,65 @@ func (s *Store) ResolveCode(ctx context.Context, code string) (string, error) {
 		return "", fmt.Errorf("resolve code: %w", err)
 	}
 	return id, nil
+}
+
+// AddHosted records that user created table id (for HostedWaiting).
+func (s *Store) AddHosted(ctx context.Context, user, id string) error {
+	key := s.keys.Hosted(user)
+	p := s.rdb.TxPipeline()
+	p.SAdd(ctx, key, id)
+	p.Expire(ctx, key, s.opts.GameTTL)
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("record hosted table: %w", err)
+	}
+	return nil
+}
+
+// HostedWaiting counts the waiting tables user created that are still
+// theirs to wait at: hosted by user, waiting, and either with a person
+// seated or changed within emptyIdle (an empty waiting table idle longer
+// is abandoned: the cleanup removes it). Tables gone are forgotten.
+func (s *Store) HostedWaiting(ctx context.Context, user string, emptyIdle time.Duration) (int, error) {
+	key := s.keys.Hosted(user)
+	ids, err := s.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return 0, fmt.Errorf("read hosted tables: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	p := s.rdb.Pipeline()
+	metas := make([]*redis.StringCmd, len(ids))
+	ttls := make([]*redis.DurationCmd, len(ids))
+	for i, id := range ids {
+		metas[i] = p.HGet(ctx, s.keys.Table(id), "meta")
+		ttls[i] = p.PTTL(ctx, s.keys.Table(id))
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("read hosted tables: %w", err)
+	}
+	now := time.Now()
+	n := 0
+	var gone []any
+	for i, id := range ids {
+		raw, err := metas[i].Result()
+		if errors.Is(err, redis.Nil) {
+			gone = append(gone, id)
+			continue
+		}
+		var m table.Meta
+		if err != nil || json.Unmarshal([]byte(raw), &m) != nil {
+			continue
+		}
+		if m.Host != user || m.Status != table.Waiting {
+			continue
+		}
+		if hasPerson(&m) || s.tableIdle(ttls[i].Val(), &m, now) <= emptyIdle {
+			n++
+		}
+	}
+	if len(gone) > 0 {
+		_ = s.rdb.SRem(ctx, key, gone...).Err()
+	}
+	return n, nil
 }

@@ -183,8 +183,14 @@ func NewTableID() string { return randomString(8, tableIDAlphabet) }
 // joinCodeAlphabet is [A-HJ-NP-Z2-9]: no I, O, 0, 1.
 const joinCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-// NewJoinCode is 6 random characters of joinCodeAlphabet (30 bits).
-func NewJoinCode() string { return randomString(6, joinCodeAlphabet) }
+// JoinCodeLen is the length of the join codes NewJoinCode makes (as
+// protocol.JoinCodeLen; codes of the older length 6 still resolve).
+const JoinCodeLen = 9
+
+// NewJoinCode is JoinCodeLen random characters of joinCodeAlphabet (45
+// bits; see docs/security.md, "Join codes"). Not 8: a table id (8
+// characters) must never read as a code.
+func NewJoinCode() string { return randomString(JoinCodeLen, joinCodeAlphabet) }
 
 // randomString draws n characters of a 32-character alphabet.
 func randomString(n int, alphabet string) string {

@@ -11,7 +11,7 @@ await run(async (browser) => {
   await host.click('#create')
   await host.waitForSelector('#table[data-status="waiting"][data-me="0"]')
   const code = (await host.textContent('#invite-code')).trim()
-  check(/^[A-HJ-NP-Z2-9]{6}$/.test(code), 'no join code on the page: ' + code)
+  check(/^[A-HJ-NP-Z2-9]{9}$/.test(code), 'no join code on the page: ' + code)
 
   await openAsGuest(friend, 'دوست Friend')
   await friend.fill('#join-id', code.toLowerCase())

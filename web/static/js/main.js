@@ -272,7 +272,8 @@ async function createTable (rules, options) {
   if (!await command('sit', { table: data.table, seat: 0 })) forgetTable()
 }
 
-const CODE = /^[A-HJ-NP-Z2-9]{6}$/
+// A join code: 9 letters (6 from earlier releases); never 8, a table id's length.
+const CODE = /^([A-HJ-NP-Z2-9]{6}|[A-HJ-NP-Z2-9]{9})$/
 
 /** Sits at the first free seat of a table, given its id or a private table's code. */
 async function joinTable (id) {
