@@ -52,6 +52,7 @@ func newProcessor(p processorParams) *worker.Processor {
 	}
 	opts := worker.Options{
 		Group: actionGroup, Consumer: p.Cfg.WorkerID, ReclaimIdle: p.Cfg.ReclaimIdle, Persist: persist, Log: p.Log,
+		MaxAttempts: int64(p.Cfg.ActionMaxAttempts),
 	}
 	for _, h := range p.Hooks {
 		opts.AfterChange = append(opts.AfterChange, h)

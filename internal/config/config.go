@@ -54,6 +54,9 @@ type Config struct {
 	RedisMaster           string   // HOKM_REDIS_MASTER: the name the Sentinels know the primary by
 	RedisPassword         string   // HOKM_REDIS_PASSWORD: the Redis servers' password (over the URL's)
 	RedisSentinelPassword string   // HOKM_REDIS_SENTINEL_PASSWORD: the Sentinels' own password
+
+	// Abuse limits: crash safety
+	ActionMaxAttempts int // HOKM_ACTION_MAX_ATTEMPTS: failed attempts (panics, dead workers) before an action is dead-lettered
 }
 
 // secret are the variables whose values an error message must not show.
@@ -79,6 +82,8 @@ func Defaults() Config {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 5,
 	}
 }
 
@@ -187,6 +192,8 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	// Abuse limits: crash safety
+	num("HOKM_ACTION_MAX_ATTEMPTS", &c.ActionMaxAttempts, 1, 100)
 	errs = append(errs, loadSentinel(getenv, &c)...)
 	if len(errs) == 0 {
 		if err := CheckOpsBinding(c.OpsAddr, c.OpsToken); err != nil {

@@ -43,6 +43,8 @@ func TestDefaults(t *testing.T) {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 5,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -92,6 +94,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_REDIS_MASTER":            "hokm-main",
 		"HOKM_REDIS_PASSWORD":          "data pw",
 		"HOKM_REDIS_SENTINEL_PASSWORD": "sentinel-pw",
+		// Abuse limits: crash safety
+		"HOKM_ACTION_MAX_ATTEMPTS": "7",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +133,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		RedisMaster:           "hokm-main",
 		RedisPassword:         "data pw",
 		RedisSentinelPassword: "sentinel-pw",
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 7,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
