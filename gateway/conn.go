@@ -103,7 +103,7 @@ func (c *conn) serve() {
 	w := newWriter(c)
 	go func() {
 		defer close(c.wrote)
-		w.run()
+		w.runWriter() // recover.go
 	}()
 	c.read()
 	c.kill()
@@ -251,7 +251,7 @@ func (c *conn) read() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(c.srv.ctx, o.RedisTimeout)
-		c.handle(ctx, req)
+		c.handleFrame(ctx, req) // recover.go
 		cancel()
 	}
 }
