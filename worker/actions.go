@@ -342,7 +342,7 @@ type streamStore interface {
 	Reclaim(ctx context.Context, group, consumer string, p int, minIdle time.Duration, count int64) ([]redisstore.StreamEntry, error)
 	Ack(ctx context.Context, group string, e redisstore.StreamEntry) error
 	Uncount(ctx context.Context, group, consumer string, e redisstore.StreamEntry) error
-	DeadLetterAction(ctx context.Context, group, consumer string, e redisstore.StreamEntry, reason string) (redisstore.DeadAction, error)
+	DeadLetterAction(ctx context.Context, group, consumer string, e redisstore.StreamEntry, reason string) (redisstore.DeadAction, bool, error)
 }
 
 // Consumer runs a Processor over every partition of the action stream.
@@ -483,14 +483,18 @@ func (c *Consumer) attempt(ctx context.Context, e redisstore.StreamEntry) error 
 // sender internal_error.
 func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, reason string) error {
 	o := c.proc.opts
-	d, err := c.stream.DeadLetterAction(ctx, o.Group, o.Consumer, e, reason)
+	d, kept, err := c.stream.DeadLetterAction(ctx, o.Group, o.Consumer, e, reason)
 	if err != nil {
 		return err
 	}
 	metrics.ActionsDeadLettered.Inc()
 	metrics.Error(metrics.ComponentWorker, string(CodeInternalError))
-	o.Log.Error("poison action dead-lettered", "dead_letter", d.ID, "table", e.Action.Table, "user", e.Action.User,
-		"id", e.Action.ID, "op", e.Action.Op, "attempts", e.Deliveries, "err", reason)
+	msg := "poison action dead-lettered"
+	if !kept {
+		msg = "poison action dropped: the dead-letter hash is full"
+	}
+	o.Log.Error(msg, "dead_letter", d.ID, "table", e.Action.Table, "user", e.Action.User,
+		"id", e.Action.ID, "op", e.Action.Op, "arg", e.Action.Arg, "attempts", e.Deliveries, "err", reason)
 	a := e.Action
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a), Code: string(CodeInternalError)}
 	if perr := c.proc.store.Publish(ctx, a.Table, redisstore.Message{Result: &res}); perr != nil {

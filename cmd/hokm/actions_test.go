@@ -40,7 +40,7 @@ func TestOpsActionsDLQ(t *testing.T) {
 		if err != nil || len(es) != 1 {
 			t.Fatalf("read: %v %+v", err, es)
 		}
-		d, err := st.DeadLetterAction(ctx, "workers", "w", es[0], "panic: bug "+strconv.Itoa(i))
+		d, _, err := st.DeadLetterAction(ctx, "workers", "w", es[0], "panic: bug "+strconv.Itoa(i))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -222,7 +222,7 @@ func TestDeadActionsGauge(t *testing.T) {
 	if err != nil || len(es) != 1 {
 		t.Fatalf("read: %v %+v", err, es)
 	}
-	if _, err := st.DeadLetterAction(ctx, "workers", "w", es[0], "panic: x"); err != nil {
+	if _, _, err := st.DeadLetterAction(ctx, "workers", "w", es[0], "panic: x"); err != nil {
 		t.Fatal(err)
 	}
 	if got := sample(t, "hokm_actions_dead_letters", nil); got != 1 {

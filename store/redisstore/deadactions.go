@@ -54,24 +54,37 @@ func (r ActionRecord) Action() Action {
 // DeadActionID is the dead-letter id of a stream entry.
 func DeadActionID(e StreamEntry) string { return strconv.Itoa(e.Partition) + "-" + e.ID }
 
+// keepDeadAction stores a dead letter unless the hash holds max already
+// (an existing id is always overwritten). 1 when stored.
+var keepDeadAction = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
 // DeadLetterAction moves a stream entry out of its partition: it records
 // it in the dead-letter hash, then acknowledges it, so the partition never
 // sees it again. Recording first means a failure in between leaves the
-// entry pending (it is dead-lettered again, under the same id).
-func (s *Store) DeadLetterAction(ctx context.Context, group, consumer string, e StreamEntry, reason string) (DeadAction, error) {
-	d := DeadAction{ID: DeadActionID(e), Partition: e.Partition, EntryID: e.ID, Action: recordOf(e.Action),
+// entry pending (it is dead-lettered again, under the same id). When the
+// hash holds Options.DeadActionsMax entries already, the entry is
+// acknowledged without a record (kept false): the caller logs it.
+func (s *Store) DeadLetterAction(ctx context.Context, group, consumer string, e StreamEntry, reason string) (d DeadAction, kept bool, _ error) {
+	d = DeadAction{ID: DeadActionID(e), Partition: e.Partition, EntryID: e.ID, Action: recordOf(e.Action),
 		Error: reason, Attempts: e.Deliveries, Consumer: consumer, At: time.Now().UTC().Truncate(time.Millisecond)}
 	raw, err := json.Marshal(d)
 	if err != nil {
-		return d, err
+		return d, false, err
 	}
-	if err := s.rdb.HSet(ctx, s.keys.DeadActions(), d.ID, raw).Err(); err != nil {
-		return d, fmt.Errorf("dead-letter action: %w", err)
+	n, err := keepDeadAction.Run(ctx, s.rdb, []string{s.keys.DeadActions()}, d.ID, raw, s.opts.DeadActionsMax).Int()
+	if err != nil {
+		return d, false, fmt.Errorf("dead-letter action: %w", err)
 	}
 	if err := s.rdb.XAck(ctx, s.keys.Actions(e.Partition), group, e.ID).Err(); err != nil {
-		return d, fmt.Errorf("dead-letter action: ack: %w", err)
+		return d, false, fmt.Errorf("dead-letter action: ack: %w", err)
 	}
-	return d, nil
+	return d, n == 1, nil
 }
 
 // DeadActions lists the dead-lettered actions, oldest first.

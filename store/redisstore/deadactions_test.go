@@ -55,11 +55,11 @@ func TestDeadActionLifecycle(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("read: %v %+v", err, got)
 	}
-	d, err := e.s.DeadLetterAction(e.ctx, group, "A", got[0], "panic: boom")
+	d, kept, err := e.s.DeadLetterAction(e.ctx, group, "A", got[0], "panic: boom")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.ID != redisstore.DeadActionID(got[0]) || d.Action.Action() != got[0].Action || d.Attempts != 1 {
+	if !kept || d.ID != redisstore.DeadActionID(got[0]) || d.Action.Action() != got[0].Action || d.Attempts != 1 {
 		t.Fatalf("dead letter %+v", d)
 	}
 	if pend, err := e.rdb.XPending(e.ctx, e.s.Keys().Actions(p), group).Result(); err != nil || pend.Count != 0 {
@@ -91,7 +91,7 @@ func TestDeadActionLifecycle(t *testing.T) {
 	if n, _ := e.s.DeadActionCount(e.ctx); n != 0 {
 		t.Fatalf("%d dead letters after replay", n)
 	}
-	if _, err := e.s.DeadLetterAction(e.ctx, group, "A", again[0], "again"); err != nil {
+	if _, _, err := e.s.DeadLetterAction(e.ctx, group, "A", again[0], "again"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.DropDeadAction(e.ctx, redisstore.DeadActionID(again[0])); err != nil {
@@ -99,5 +99,39 @@ func TestDeadActionLifecycle(t *testing.T) {
 	}
 	if err := e.s.DropDeadAction(e.ctx, redisstore.DeadActionID(again[0])); !errors.Is(err, redisstore.ErrNoDeadAction) {
 		t.Fatalf("second drop: %v", err)
+	}
+}
+
+// TestDeadActionsBounded: past DeadActionsMax records an entry is still
+// taken out of its partition, without a record.
+func TestDeadActionsBounded(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 1, DeadActionsMax: 1})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a1", "a2"} {
+		if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: "t1", User: "u", ID: id, Op: "sit"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.s.ReadActions(e.ctx, group, "A", 0, 10, time.Second)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read: %v %+v", err, got)
+	}
+	for i, want := range []bool{true, false} {
+		if _, kept, err := e.s.DeadLetterAction(e.ctx, group, "A", got[i], "panic"); err != nil || kept != want {
+			t.Fatalf("dead letter %d: kept %v, want %v (%v)", i, kept, want, err)
+		}
+	}
+	// The kept one is updated in place even though the hash is full.
+	if _, kept, err := e.s.DeadLetterAction(e.ctx, group, "A", got[0], "again"); err != nil || !kept {
+		t.Fatalf("re-recording the kept one: %v %v", kept, err)
+	}
+	if n, _ := e.s.DeadActionCount(e.ctx); n != 1 {
+		t.Fatalf("%d dead letters, want 1", n)
+	}
+	if pend, err := e.rdb.XPending(e.ctx, e.s.Keys().Actions(0), group).Result(); err != nil || pend.Count != 0 {
+		t.Fatalf("still pending: %+v %v", pend, err)
 	}
 }
