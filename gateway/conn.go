@@ -108,7 +108,7 @@ func (c *conn) serve() {
 	w := newWriter(c)
 	go func() {
 		defer close(c.wrote)
-		w.run()
+		w.runWriter() // recover.go
 	}()
 	c.read()
 	c.kill()
@@ -288,7 +288,7 @@ func (c *conn) read() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(c.srv.ctx, o.RedisTimeout)
-		c.handle(ctx, req)
+		c.handleFrame(ctx, req) // recover.go
 		cancel()
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -39,6 +40,12 @@ type Options struct {
 	Block       time.Duration // XREADGROUP block, default 500ms
 	ReclaimIdle time.Duration // take over entries pending this long, default 5s
 	Batch       int64         // entries per read, default 16
+	// MaxAttempts is how many failed attempts make an action poison: after
+	// that many deliveries that panicked or never came back (the worker
+	// died), the action is moved to the dead-letter hash and its sender is
+	// answered internal_error. Attempts that failed with an ordinary error
+	// (a dependency down) do not count. Default 5.
+	MaxAttempts int64
 	// Persist schedules the persistence of a finished match; it must be
 	// idempotent per match id (the task id does that).
 	Persist func(ctx context.Context, m table.MatchRecord) error
@@ -58,6 +65,10 @@ type Options struct {
 	ServerRunID func() string
 	Now         func() time.Time
 	Log         *slog.Logger
+
+	// beforeApply, set only by tests, runs at the start of each Process
+	// (to inject a panic).
+	beforeApply func(redisstore.Action)
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +90,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Batch == 0 {
 		o.Batch = 16
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
 	}
 	if o.Bot == nil {
 		o.Bot = bot.NewHeuristic().Choose
@@ -117,14 +131,23 @@ func (p *Processor) RebuildWith(rebuild func(ctx context.Context, tableID string
 
 // Process applies one action and publishes its answer. It returns an error
 // only for infrastructure faults (the action should then stay pending and
-// be retried); refusals are answers, not errors.
-func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
+// be retried) or a bug: a panic is recovered into a *panics.Error (logged
+// with its stack, counted in hokm_panics_total{component="worker"}).
+// Refusals are answers, not errors. A panic never leaves a table half
+// changed: a change is one compare-and-set script (Store.Commit), and
+// what follows it is idempotent.
+func (p *Processor) Process(ctx context.Context, a redisstore.Action) (err error) {
 	metrics.Request(metrics.ComponentWorker)
-	err := p.process(ctx, a)
-	if err != nil && ctx.Err() == nil { // not a worker stopping
-		metrics.Error(metrics.ComponentWorker, "internal")
+	defer func() {
+		if err != nil && ctx.Err() == nil { // not a worker stopping
+			metrics.Error(metrics.ComponentWorker, "internal")
+		}
+	}()
+	defer panics.Catch(metrics.ComponentWorker, p.opts.Log, &err)
+	if p.opts.beforeApply != nil {
+		p.opts.beforeApply(a)
 	}
-	return err
+	return p.process(ctx, a)
 }
 
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
@@ -318,6 +341,8 @@ type streamStore interface {
 	ReadActions(ctx context.Context, group, consumer string, p int, count int64, block time.Duration) ([]redisstore.StreamEntry, error)
 	Reclaim(ctx context.Context, group, consumer string, p int, minIdle time.Duration, count int64) ([]redisstore.StreamEntry, error)
 	Ack(ctx context.Context, group string, e redisstore.StreamEntry) error
+	Uncount(ctx context.Context, group, consumer string, e redisstore.StreamEntry) error
+	DeadLetterAction(ctx context.Context, group, consumer string, e redisstore.StreamEntry, reason string) (redisstore.DeadAction, bool, error)
 }
 
 // Consumer runs a Processor over every partition of the action stream.
@@ -408,16 +433,16 @@ func (c *Consumer) read(ctx context.Context, part int) {
 
 // handle processes entries in order; once stopping, what is left stays
 // pending. Each action runs to completion even if ctx is cancelled meanwhile.
+// A failed action stays pending (the reclaimer retries it) while the
+// partition goes on with the next ones; a poison one (see
+// Options.MaxAttempts) is dead-lettered.
 func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
 	for _, e := range es {
 		if ctx.Err() != nil {
 			return
 		}
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err := c.proc.Process(work, e.Action)
-		if err == nil {
-			err = c.stream.Ack(work, c.proc.opts.Group, e)
-		}
+		err := c.attempt(work, e)
 		cancel()
 		if err != nil {
 			c.quiet.Warn(pendingFailure, "table", e.Action.Table, "id", e.Action.ID, "err", err)
@@ -425,6 +450,57 @@ func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
 			c.quiet.Recovered(pendingFailure)
 		}
 	}
+}
+
+// attempt processes one entry and acks it, or counts its failure.
+func (c *Consumer) attempt(ctx context.Context, e redisstore.StreamEntry) error {
+	o := c.proc.opts
+	if e.Deliveries > o.MaxAttempts {
+		// Every earlier delivery panicked or never came back: a worker
+		// died on it (a fatal error no recover catches) or stopped first.
+		return c.deadLetter(ctx, e, fmt.Sprintf("delivered %d times without completing (a worker died or stopped on it each time)", e.Deliveries-1))
+	}
+	err := c.proc.Process(ctx, e.Action)
+	var pe *panics.Error
+	switch {
+	case err == nil:
+		return c.stream.Ack(ctx, o.Group, e)
+	case errors.As(err, &pe):
+		if e.Deliveries >= o.MaxAttempts {
+			return c.deadLetter(ctx, e, err.Error())
+		}
+		return err // pending; this delivery counts toward the limit
+	default:
+		// An ordinary failure (a dependency down): retried without limit.
+		if uerr := c.stream.Uncount(ctx, o.Group, o.Consumer, e); uerr != nil {
+			o.Log.Debug("uncounting a failed attempt failed", "err", uerr)
+		}
+		return err
+	}
+}
+
+// deadLetter moves a poison entry out of its partition and answers its
+// sender internal_error.
+func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, reason string) error {
+	o := c.proc.opts
+	d, kept, err := c.stream.DeadLetterAction(ctx, o.Group, o.Consumer, e, reason)
+	if err != nil {
+		return err
+	}
+	metrics.ActionsDeadLettered.Inc()
+	metrics.Error(metrics.ComponentWorker, string(CodeInternalError))
+	msg := "poison action dead-lettered"
+	if !kept {
+		msg = "poison action dropped: the dead-letter hash is full"
+	}
+	o.Log.Error(msg, "dead_letter", d.ID, "table", e.Action.Table, "user", e.Action.User,
+		"id", e.Action.ID, "op", e.Action.Op, "arg", e.Action.Arg, "attempts", e.Deliveries, "err", reason)
+	a := e.Action
+	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a), Code: string(CodeInternalError)}
+	if perr := c.proc.store.Publish(ctx, a.Table, redisstore.Message{Result: &res}); perr != nil {
+		o.Log.Warn("answering a dead-lettered action failed", "dead_letter", d.ID, "err", perr)
+	}
+	return nil
 }
 
 func (c *Consumer) reclaim(ctx context.Context) {

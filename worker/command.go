@@ -23,6 +23,7 @@ const (
 	CodeUnknownType    game.Code = "unknown_type"
 	CodeTableNotFound  game.Code = "table_not_found"
 	CodeUnavailable    game.Code = "unavailable"
+	CodeInternalError  game.Code = "internal_error" // a poison action, dead-lettered
 	CodeInvalidCard              = game.CodeInvalidCard
 	CodeInvalidSuit              = game.CodeInvalidSuit
 )

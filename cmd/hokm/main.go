@@ -26,6 +26,8 @@ tools:
                                (exit 0: all legal, 1: an illegal action, 2: malformed)
   ops dlq list [--json]        list the dead letters (archived persistence tasks)
   ops dlq replay ID|--all      re-run a dead letter, or all not replayed yet
+  ops actions dlq list|show ID|replay ID|drop ID
+                               poison actions set aside by the workers
 `
 
 func main() {

@@ -21,6 +21,7 @@ const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops reconcile [--json]
        hokm ops config list|get KEY|set KEY VALUE
        hokm ops maintenance on|off
+       hokm ops actions dlq list|show ID|replay ID|drop ID
 `
 
 // runOpsTool runs `hokm ops ...`: the dead letters of the persistence
@@ -31,6 +32,9 @@ func runOpsTool(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "maintenance" {
 		return runConfigTool(args, stdout, stderr) // config.go
+	}
+	if len(args) > 0 && args[0] == "actions" {
+		return runActionsTool(args[1:], stdout, stderr) // actions.go
 	}
 	if len(args) > 0 && args[0] == "reconcile" {
 		return runReconcileTool(args[1:], stdout, stderr) // reconcile.go

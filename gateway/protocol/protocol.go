@@ -85,6 +85,7 @@ const (
 	CodeTooLong              game.Code = "too_long"
 	CodeAlreadySeated        game.Code = table.CodeAlreadySeated // watch a table you are seated at
 	CodeMaintenance          game.Code = "maintenance"           // create_table / quick_match in maintenance mode
+	CodeInternalError        game.Code = "internal_error"        // a bug on the server's side: this frame or action failed
 )
 
 // Bye reasons.
@@ -335,6 +336,7 @@ var messages = map[game.Code]string{
 	CodeInvalidSuit:          "not a suit (one of S H D C)",
 	CodeRateLimited:          "too many frames; slow down",
 	CodeUnavailable:          "temporarily unavailable; retry with the same id",
+	CodeInternalError:        "internal error on the server; sync to see what was applied",
 	CodeActionIDReused:       "this id was used before for another command",
 	CodeVersionUnsupported:   "state protocol version 1: ?v=1 or subprotocol hokm.v1",
 	CodeOriginNotAllowed:     "origin not allowed",

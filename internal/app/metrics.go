@@ -10,6 +10,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tasks"
 )
 
@@ -35,11 +36,13 @@ func newTracedPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 // registerCollectors adds the scrape-time collectors: live tables (a SCAN
-// at most every 15 s, see metrics.LiveTables) and asynq queue sizes by
-// state.
+// at most every 15 s, see metrics.LiveTables), asynq queue sizes by
+// state and the dead-lettered actions kept.
 func registerCollectors(rdb redis.UniversalClient, cfg config.Config) {
 	metrics.Register(metrics.NewLiveTables(rdb, cfg.RedisPrefix))
 	metrics.Register(metrics.NewQueues(rdb, tasks.QueuePersist, tasks.QueueDefault, tasks.QueueMaintenance))
+	dead := redisstore.Keys{Prefix: cfg.RedisPrefix}.DeadActions()
+	metrics.Register(metrics.NewDeadActions(func(ctx context.Context) (int64, error) { return rdb.HLen(ctx, dead).Result() }))
 }
 
 // Metrics registers the collectors that read Redis at scrape time; the

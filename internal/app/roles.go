@@ -52,6 +52,7 @@ func newProcessor(p processorParams) *worker.Processor {
 	}
 	opts := worker.Options{
 		Group: actionGroup, Consumer: p.Cfg.WorkerID, ReclaimIdle: p.Cfg.ReclaimIdle, Persist: persist, Log: p.Log,
+		MaxAttempts: int64(p.Cfg.ActionMaxAttempts),
 	}
 	for _, h := range p.Hooks {
 		opts.AfterChange = append(opts.AfterChange, h)
@@ -125,7 +126,9 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 
 func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures) {
 	mux := asynq.NewServeMux()
-	mux.Use(taskRecovered(quiet))
+	// tasks.Recover: a panicking handler fails its attempt (retried, then
+	// archived) and is counted in hokm_panics_total{component="task"}.
+	mux.Use(taskRecovered(quiet), tasks.Recover(log))
 	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
 	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})

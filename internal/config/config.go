@@ -62,6 +62,8 @@ type Config struct {
 	TablesPerUser    int // HOKM_TABLES_PER_USER: waiting tables one user hosts at once
 	TableCreateLimit int // HOKM_TABLE_CREATE_LIMIT: create_table per user per minute
 	JoinCodeMisses   int // HOKM_JOINCODE_MISSES: join_code misses per client IP, and per user, per 10 minutes
+	// Abuse limits: crash safety
+	ActionMaxAttempts int // HOKM_ACTION_MAX_ATTEMPTS: failed attempts (panics, dead workers) before an action is dead-lettered
 }
 
 // secret are the variables whose values an error message must not show.
@@ -95,6 +97,8 @@ func Defaults() Config {
 		TablesPerUser:    3,
 		TableCreateLimit: 10,
 		JoinCodeMisses:   20,
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 5,
 	}
 }
 
@@ -211,6 +215,8 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	// Abuse limits: crash safety
+	num("HOKM_ACTION_MAX_ATTEMPTS", &c.ActionMaxAttempts, 1, 100)
 	errs = append(errs, loadSentinel(getenv, &c)...)
 	if len(errs) == 0 {
 		if err := CheckOpsBinding(c.OpsAddr, c.OpsToken); err != nil {

@@ -47,6 +47,8 @@ func TestDefaults(t *testing.T) {
 
 		// Abuse limits: gateway
 		WSPerIP: 100, WSPerUser: 10, TablesPerUser: 3, TableCreateLimit: 10, JoinCodeMisses: 20,
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 5,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -104,6 +106,8 @@ func TestEveryVariableParsed(t *testing.T) {
 		// Abuse limits: gateway
 		"HOKM_WS_PER_IP": "0", "HOKM_WS_PER_USER": "2", "HOKM_TABLES_PER_USER": "1", "HOKM_TABLE_CREATE_LIMIT": "1000000",
 		"HOKM_JOINCODE_MISSES": "5",
+		// Abuse limits: crash safety
+		"HOKM_ACTION_MAX_ATTEMPTS": "7",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +148,8 @@ func TestEveryVariableParsed(t *testing.T) {
 
 		// Abuse limits: gateway
 		WSPerIP: 0, WSPerUser: 2, TablesPerUser: 1, TableCreateLimit: 1000000, JoinCodeMisses: 5,
+		// Abuse limits: crash safety
+		ActionMaxAttempts: 7,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)

@@ -157,7 +157,7 @@ func Register(c prometheus.Collector) {
 
 // serverCodes are the error codes that are the server's fault; every other
 // code is the client's.
-var serverCodes = map[string]bool{"unavailable": true, "internal": true}
+var serverCodes = map[string]bool{"unavailable": true, "internal": true, "internal_error": true}
 
 // IsServerError tells whether an error code is the server's fault.
 func IsServerError(code string) bool { return serverCodes[code] }

@@ -22,7 +22,9 @@ func registerCollectors(t *testing.T) (*redisstore.Store, string) {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	metrics.Register(metrics.NewLiveTables(rdb, prefix))
 	metrics.Register(metrics.NewQueues(rdb, tasks.QueuePersist, tasks.QueueDefault, tasks.QueueMaintenance))
-	return redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2}), prefix
+	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2})
+	metrics.Register(metrics.NewDeadActions(st.DeadActionCount))
+	return st, prefix
 }
 
 // sample is the value of a counter or gauge series, or the sample count of
@@ -201,3 +203,29 @@ func TestMetricsMoveWhenAMatchIsPlayed(t *testing.T) {
 type fakePG struct{}
 
 func (fakePG) PersistMatch(context.Context, *table.MatchRecord) (bool, error) { return true, nil }
+
+// TestDeadActionsGauge: hokm_actions_dead_letters is the size of the
+// dead-letter hash of actions at scrape time.
+func TestDeadActionsGauge(t *testing.T) {
+	st, _ := registerCollectors(t)
+	ctx := context.Background()
+	if got := sample(t, "hokm_actions_dead_letters", nil); got != 0 {
+		t.Fatalf("hokm_actions_dead_letters %v before any dead letter, want 0", got)
+	}
+	if err := st.EnsureGroup(ctx, "workers"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Enqueue(ctx, redisstore.Action{Table: "t", User: "u", ID: "a", Op: "sit"}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.ReadActions(ctx, "workers", "w", st.Partition("t"), 1, time.Second)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("read: %v %+v", err, es)
+	}
+	if _, _, err := st.DeadLetterAction(ctx, "workers", "w", es[0], "panic: x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sample(t, "hokm_actions_dead_letters", nil); got != 1 {
+		t.Fatalf("hokm_actions_dead_letters %v, want 1", got)
+	}
+}

@@ -170,6 +170,8 @@ func touchAll() {
 	metrics.JournalPending.Set(0)
 	metrics.JournalWritten.Add(0)
 	metrics.SetRedisConfig("maxmemory_policy", "noeviction", 1)
+	metrics.Panics.WithLabelValues(metrics.ComponentWorker).Add(0)
+	metrics.ActionsDeadLettered.Add(0)
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting

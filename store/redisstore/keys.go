@@ -28,6 +28,10 @@ func (k Keys) Channel(id string) string { return k.game(id, "ev") }
 // Actions is partition p of the action stream.
 func (k Keys) Actions(p int) string { return k.Prefix + ":actions:{p" + strconv.Itoa(p) + "}" }
 
+// DeadActions is the hash of dead-lettered actions: id ("<partition>-<entry
+// id>") → DeadAction (JSON). See Store.DeadLetterAction.
+func (k Keys) DeadActions() string { return k.Prefix + ":actions:dead" }
+
 // Session is a session, by the hex SHA-256 of its token.
 func (k Keys) Session(tokenHash string) string { return k.Prefix + ":sess:" + tokenHash }
 

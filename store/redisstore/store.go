@@ -29,6 +29,9 @@ type Options struct {
 	GameTTL    time.Duration // live table TTL, refreshed on activity; default 4h
 	LogMaxLen  int64         // approximate cap of a table's event log; default 5000
 	Partitions int           // action stream partitions; default 8
+	// DeadActionsMax bounds the dead-lettered actions kept (a bug that many
+	// clients can reach must not fill Redis); default 10,000.
+	DeadActionsMax int64
 	// Seal encrypts what a table holds that a player may not see (the
 	// hands in its state, the private events of its log). Nil keeps them in
 	// plain form: for tests only; every server role sets it (see
@@ -57,6 +60,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Partitions == 0 {
 		o.Partitions = 8
+	}
+	if o.DeadActionsMax == 0 {
+		o.DeadActionsMax = 10000
 	}
 	return o
 }

@@ -72,11 +72,11 @@ func TestKeys(t *testing.T) {
 func TestOptionsDefaults(t *testing.T) {
 	t.Parallel()
 	s := redisstore.New(nil, redisstore.Options{})
-	want := redisstore.Options{Prefix: "hokm", GameTTL: 4 * time.Hour, LogMaxLen: 5000, Partitions: 8}
+	want := redisstore.Options{Prefix: "hokm", GameTTL: 4 * time.Hour, LogMaxLen: 5000, Partitions: 8, DeadActionsMax: 10000}
 	if s.Options() != want || s.Keys().Prefix != "hokm" {
 		t.Fatalf("defaults %+v", s.Options())
 	}
-	o := redisstore.Options{Prefix: "p", GameTTL: time.Minute, LogMaxLen: 7, Partitions: 2}
+	o := redisstore.Options{Prefix: "p", GameTTL: time.Minute, LogMaxLen: 7, Partitions: 2, DeadActionsMax: 3}
 	if got := redisstore.New(nil, o).Options(); got != o {
 		t.Fatalf("options %+v, want %+v", got, o)
 	}

@@ -42,6 +42,9 @@ type StreamEntry struct {
 	Partition int
 	ID        string // stream entry id
 	Action    Action
+	// Deliveries is how many times the entry has been handed to a consumer,
+	// this time included (the stream's delivery count): 1 when first read.
+	Deliveries int64
 }
 
 // Partition is the partition of a table's actions: all actions of one table
@@ -92,7 +95,7 @@ func (s *Store) ReadActions(ctx context.Context, group, consumer string, p int, 
 	var out []StreamEntry
 	for _, st := range res {
 		for _, m := range st.Messages {
-			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values)})
+			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values), Deliveries: 1})
 		}
 	}
 	return out, nil
@@ -107,11 +110,43 @@ func (s *Store) Reclaim(ctx context.Context, group, consumer string, p int, minI
 	if err != nil {
 		return nil, fmt.Errorf("reclaim actions: %w", err)
 	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	// XAUTOCLAIM counted this delivery but does not say how many there were:
+	// XPENDING over the claimed range does (1 per entry, still held by us).
+	counts := make(map[string]int64, len(msgs))
+	pend, err := s.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: s.keys.Actions(p), Group: group,
+		Start: msgs[0].ID, End: msgs[len(msgs)-1].ID, Count: int64(len(msgs)), Consumer: consumer}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reclaim actions: delivery counts: %w", err)
+	}
+	for _, pe := range pend {
+		counts[pe.ID] = pe.RetryCount
+	}
 	out := make([]StreamEntry, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values)})
+		n := counts[m.ID]
+		if n < 1 {
+			n = 1
+		}
+		out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values), Deliveries: n})
 	}
 	return out, nil
+}
+
+// Uncount takes back the delivery of e from its delivery count (XCLAIM
+// ... RETRYCOUNT n-1 JUSTID, which leaves it pending with this consumer):
+// an attempt that failed with an ordinary error (Redis or PostgreSQL
+// unreachable) does not make the action poison. Only attempts that
+// panicked or never came back (the worker died) count toward the limit.
+func (s *Store) Uncount(ctx context.Context, group, consumer string, e StreamEntry) error {
+	err := s.rdb.Do(ctx, "XCLAIM", s.keys.Actions(e.Partition), group, consumer, 0, e.ID,
+		"RETRYCOUNT", max(e.Deliveries-1, 0), "JUSTID").Err()
+	if err != nil {
+		return fmt.Errorf("uncount action: %w", err)
+	}
+	return nil
 }
 
 // Ack marks an entry done.

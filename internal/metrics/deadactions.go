@@ -1,0 +1,44 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ActionsDeadLettered counts poison actions moved out of the action
+// stream into the dead-letter hash (hokm ops actions dlq).
+var ActionsDeadLettered = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "hokm_actions_dead_lettered_total",
+	Help: "Poison actions moved out of the action stream into the dead-letter hash.",
+})
+
+func init() { Registry().MustRegister(ActionsDeadLettered) }
+
+// DeadActionsDesc is hokm_actions_dead_letters.
+var DeadActionsDesc = prometheus.NewDesc("hokm_actions_dead_letters",
+	"Dead-lettered actions kept, waiting for an operator (hokm ops actions dlq).", nil, nil)
+
+// DeadActions reports hokm_actions_dead_letters at each scrape (one HLEN);
+// nothing when Redis cannot be read.
+type DeadActions struct {
+	count func(context.Context) (int64, error)
+}
+
+// NewDeadActions reports what count returns (redisstore's DeadActionCount).
+func NewDeadActions(count func(context.Context) (int64, error)) *DeadActions {
+	return &DeadActions{count: count}
+}
+
+// Describe implements prometheus.Collector.
+func (d *DeadActions) Describe(ch chan<- *prometheus.Desc) { ch <- DeadActionsDesc }
+
+// Collect implements prometheus.Collector.
+func (d *DeadActions) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if n, err := d.count(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(DeadActionsDesc, prometheus.GaugeValue, float64(n))
+	}
+}
