@@ -92,8 +92,35 @@ func (rw redactWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// RedactURL hides the password of a URL (also one url.Parse refuses).
-func RedactURL(v string) string { return NewRedactor(urlSecrets(v)...).String(v) }
+// RedactURL hides the password of a URL, also of one url.Parse refuses
+// (the text between the user's colon and the last @ of the authority).
+func RedactURL(v string) string {
+	pre, user, _, post, ok := splitUserinfo(v)
+	if !ok {
+		return NewRedactor(urlSecrets(v)...).String(v)
+	}
+	return pre + user + ":" + Redacted + "@" + post
+}
+
+// splitUserinfo cuts scheme://user:password@rest into its parts; ok is
+// false without a password.
+func splitUserinfo(v string) (pre, user, password, post string, ok bool) {
+	i := strings.Index(v, "://")
+	if i < 0 {
+		return "", "", "", "", false
+	}
+	rest := v[i+3:]
+	auth := rest
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 && strings.LastIndex(rest[:j], "@") >= 0 {
+		auth = rest[:j]
+	}
+	at := strings.LastIndex(auth, "@")
+	if at < 0 {
+		return "", "", "", "", false
+	}
+	user, password, ok = strings.Cut(auth[:at], ":")
+	return v[:i+3], user, password, rest[at+1:], ok
+}
 
 // urlSecrets are the password of a URL as written and decoded.
 func urlSecrets(v string) []string {
@@ -103,8 +130,7 @@ func urlSecrets(v string) []string {
 			out = append(out, p)
 		}
 	}
-	if m := urlPassword.FindStringSubmatchIndex(v); m != nil {
-		raw := v[m[3] : m[1]-1]
+	if _, _, raw, _, ok := splitUserinfo(v); ok {
 		out = append(out, raw)
 		if p, err := url.PathUnescape(raw); err == nil {
 			out = append(out, p)
