@@ -94,13 +94,13 @@ func sumCounter(t *testing.T, name string, match map[string]string) float64 {
 // TestEdgeInvalidIDs (finding 7): a NUL, a control character or invalid
 // UTF-8 in a path id or a query is the client's mistake: 400 under /api/
 // with a JSON error (404 for the web client), never 503. PostgreSQL never
-// sees it (hokm_postgres_errors_total does not move) and it is counted as
+// sees it (hokm_postgres_query_errors_total does not move) and it is counted as
 // a client error of the api component, never in hokm_server_errors_total.
 func TestEdgeInvalidIDs(t *testing.T) {
 	s := startServe(t)
 	tok := guestToken(t, s)
 	auth := map[string]string{"Authorization": "Bearer " + tok}
-	pgErrs := sumCounter(t, "hokm_postgres_errors_total", nil)
+	pgErrs := sumCounter(t, "hokm_postgres_query_errors_total", nil)
 	srvErrs := sumCounter(t, "hokm_server_errors_total", map[string]string{"component": "api"})
 	cliErrs := sumCounter(t, "hokm_client_errors_total", map[string]string{"component": "api"})
 
@@ -130,7 +130,7 @@ func TestEdgeInvalidIDs(t *testing.T) {
 	if st, _, body := edgeDo(t, s, http.MethodGet, "/api/players/u_nobody/stats", "", nil); st != http.StatusNotFound || errCode(body) != "not_found" {
 		t.Errorf("unknown player: %d %s", st, body)
 	}
-	if d := sumCounter(t, "hokm_postgres_errors_total", nil) - pgErrs; d != 0 {
+	if d := sumCounter(t, "hokm_postgres_query_errors_total", nil) - pgErrs; d != 0 {
 		t.Errorf("PostgreSQL saw %v failing queries", d)
 	}
 	if d := sumCounter(t, "hokm_server_errors_total", map[string]string{"component": "api"}) - srvErrs; d != 0 {
