@@ -17,7 +17,7 @@ const Redacted = "[redacted]"
 // minSecret is the shortest secret value replaced wherever it appears;
 // a shorter one (a weak password) is still hidden where it sits in a URL
 // or after "password=".
-const minSecret = 4
+const minSecret = 6
 
 var (
 	// scheme://user:PASSWORD@host: everything between the user's colon and

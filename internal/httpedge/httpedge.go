@@ -108,7 +108,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 		defer cw.count()
 		switch {
 		case !cleanPath(r) || !cleanQuery(r):
-			Error(cw, http.StatusBadRequest, CodeBadRequest, "the path or query is not valid UTF-8 text")
+			Error(cw, http.StatusBadRequest, CodeBadRequest, "the path or query is not valid UTF-8 text or holds a control character (such as NUL)")
 			return
 		case changes(r.Method) && !originAllowed(r, origins):
 			Error(cw, http.StatusForbidden, CodeOriginNotAllowed, "requests from this origin are not allowed")
