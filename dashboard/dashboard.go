@@ -30,6 +30,7 @@ import (
 	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 
@@ -223,8 +224,12 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	id := r.PathValue("id")
+	if !httpedge.ValidID(id) {
+		httpauth.Error(w, http.StatusNotFound, "not_found", "not found")
+		return
+	}
 	st, err := h.pg.PlayerStats(ctx, id)
-	if errors.Is(err, pgstore.ErrPlayerNotFound) || errors.Is(err, pgstore.ErrNotFound) {
+	if errors.Is(err, pgstore.ErrPlayerNotFound) || errors.Is(err, pgstore.ErrNotFound) || httpedge.IsDataError(err) {
 		httpauth.Error(w, http.StatusNotFound, "not_found", "not found")
 		return
 	}

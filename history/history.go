@@ -20,6 +20,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -75,10 +76,12 @@ const (
 	CodeInternal   = "internal"    // a stored match that does not replay
 )
 
-// fail answers a store error: 404 for an unknown player or match, 503
-// with Retry-After (logged) for anything else.
+// fail answers a store error: 404 for an unknown player or match (or an
+// id PostgreSQL refuses as data: invalid text, SQLSTATE class 22 — the
+// client's, not the server's), 503 with Retry-After (logged) for anything
+// else.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, pgstore.ErrNotFound) || errors.Is(err, pgstore.ErrPlayerNotFound) {
+	if errors.Is(err, pgstore.ErrNotFound) || errors.Is(err, pgstore.ErrPlayerNotFound) || httpedge.IsDataError(err) {
 		httpauth.Error(w, http.StatusNotFound, CodeNotFound, "not found")
 		return
 	}

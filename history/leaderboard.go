@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -36,9 +37,17 @@ type Leaderboards struct {
 	WeekStart time.Weekday
 	TTL       time.Duration
 	Limit     int
-	Now       func() time.Time // nil: time.Now
-	Log       *slog.Logger
+	// Days is how far back a ?bucket= may go (HOKM_LEADERBOARD_DAYS; 0:
+	// DefaultDays). A bucket ending that many days ago or earlier, or
+	// starting after the current one, is 404: it has no data, and is
+	// neither computed nor snapshotted.
+	Days int
+	Now  func() time.Time // nil: time.Now
+	Log  *slog.Logger
 }
+
+// DefaultDays is Leaderboards.Days when it is 0.
+const DefaultDays = 400
 
 // LeaderboardJSON is the answer of GET /api/leaderboards/{period}.
 type LeaderboardJSON struct {
@@ -68,8 +77,14 @@ func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	b := stats.BucketOf(p, now, l.Location, l.WeekStart)
 	if q := r.URL.Query().Get("bucket"); q != "" {
+		cur := b
 		if b, err = stats.ParseBucket(p, q, l.Location, l.WeekStart); err != nil {
 			httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return
+		}
+		if !l.inWindow(b, cur, now) {
+			httpauth.Error(w, http.StatusNotFound, CodeNotFound,
+				fmt.Sprintf("no leaderboard for bucket %s: buckets go from %d days ago to the current one", q, l.days()))
 			return
 		}
 	}
@@ -89,6 +104,23 @@ func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {
 		out.Start, out.End = &b.Start, &b.End
 	}
 	httpauth.JSON(w, http.StatusOK, out)
+}
+
+func (l *Leaderboards) days() int {
+	if l.Days > 0 {
+		return l.Days
+	}
+	return DefaultDays
+}
+
+// inWindow: b is not after the current bucket cur and ends less than
+// days() days before now (all time has one bucket, always in).
+func (l *Leaderboards) inWindow(b, cur stats.Bucket, now time.Time) bool {
+	if b.Period == stats.AllTime {
+		return true
+	}
+	oldest := now.In(l.Location).AddDate(0, 0, -l.days())
+	return !b.Start.After(cur.Start) && b.End.After(oldest)
 }
 
 // Get is the leaderboard of b: the snapshot when there is one (cached),

@@ -1,6 +1,7 @@
 package history_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -84,4 +85,55 @@ func TestLeaderboardEndpoint(t *testing.T) {
 	}
 	e.get("/api/leaderboards/monthly", "", http.StatusNotFound, nil)
 	e.get("/api/leaderboards/daily?bucket=yesterday", "", http.StatusBadRequest, nil)
+}
+
+// TestLeaderboardBucketWindow (finding 13): only buckets that can have
+// data are served — from Days days back to the current one. A bucket in
+// the future or before the window is 404 without a query or a snapshot,
+// so no anonymous caller can make one per date from year 1 to 9999.
+func TestLeaderboardBucketWindow(t *testing.T) {
+	e := newEnv(t)
+	now := time.Date(2026, 3, 21, 12, 0, 0, 0, time.UTC)
+	store := &countingBoards{LeaderboardStore: e.pg}
+	l := &history.Leaderboards{Store: store, Cache: e.sessions, Location: time.UTC, WeekStart: time.Saturday,
+		TTL: redisstore.LeaderboardTTL, Days: 30, Now: func() time.Time { return now },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	mux := http.NewServeMux()
+	r := l.Route()
+	mux.Handle(r.Pattern, r.Handler)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e.srv = srv
+
+	for _, q := range []string{
+		"daily?bucket=0001-01-01", "daily?bucket=9999-12-31", "daily?bucket=2026-03-22", // tomorrow
+		"daily?bucket=2026-02-18", // 31 days back
+		"weekly?bucket=2026-03-28", "weekly?bucket=2025-01-04",
+	} {
+		e.get("/api/leaderboards/"+q, "", http.StatusNotFound, nil)
+	}
+	if store.n != 0 {
+		t.Fatalf("%d leaderboard queries ran for buckets outside the window", store.n)
+	}
+	keys, err := e.sessions.Client().Keys(e.ctx, e.sessions.Keys().Leaderboard("*", "*")).Result()
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("snapshots stored for refused buckets: %v %v", keys, err)
+	}
+	for _, q := range []string{"daily?bucket=2026-03-21", "daily?bucket=2026-02-20", "weekly?bucket=2026-03-21",
+		"weekly?bucket=2026-02-14", "alltime?bucket=0001-01-01", "daily"} {
+		e.get("/api/leaderboards/"+q, "", http.StatusOK, nil)
+	}
+	if store.n != 5 { // "daily" is today's bucket, snapshotted by the first request
+		t.Fatalf("%d queries for 5 buckets in the window", store.n)
+	}
+}
+
+type countingBoards struct {
+	history.LeaderboardStore
+	n int
+}
+
+func (c *countingBoards) Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]stats.Entry, error) {
+	c.n++
+	return c.LeaderboardStore.Leaderboard(ctx, b, limit)
 }

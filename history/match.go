@@ -7,6 +7,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -32,7 +33,12 @@ type StatsJSON struct {
 
 // stats serves GET /api/players/{id}/stats; anyone may read them.
 func (h *Handler) stats(w http.ResponseWriter, r *http.Request) {
-	st, err := h.store.PlayerStats(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if !httpedge.ValidID(id) {
+		httpauth.Error(w, http.StatusNotFound, CodeNotFound, "not found")
+		return
+	}
+	st, err := h.store.PlayerStats(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -89,7 +95,12 @@ type ReplayJSON struct {
 // exist, is not finished, or that the caller did not play — and returns
 // false.
 func (h *Handler) finished(w http.ResponseWriter, r *http.Request, sess redisstore.Session) (*pgstore.MatchInfo, bool) {
-	m, err := h.store.FinishedMatch(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if !httpedge.ValidID(id) {
+		httpauth.Error(w, http.StatusNotFound, CodeNotFound, "not found")
+		return nil, false
+	}
+	m, err := h.store.FinishedMatch(r.Context(), id)
 	if err == nil && m.SeatOf(sess.User) < 0 {
 		err = pgstore.ErrNotFound
 	}

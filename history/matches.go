@@ -10,6 +10,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -113,7 +114,7 @@ func DecodeCursor(s string) (pgstore.HistoryCursor, error) {
 	}
 	micros, id, found := strings.Cut(string(b), ".")
 	us, err := strconv.ParseInt(micros, 10, 64)
-	if !found || err != nil || id == "" {
+	if !found || err != nil || !httpedge.ValidID(id) {
 		return pgstore.HistoryCursor{}, errBadCursor
 	}
 	return pgstore.HistoryCursor{Started: time.UnixMicro(us), MatchID: id}, nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/hokm-project/hokm/internal/config"
 )
 
 const usage = `usage: hokm COMMAND [ARGS]
@@ -35,6 +37,9 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Every message on stderr (configuration errors, connection errors,
+	// fx start-up errors) is redacted: no secret of the environment shows.
+	stderr = config.NewRedactor(config.EnvSecrets(os.Getenv)...).Writer(stderr)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

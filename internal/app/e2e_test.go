@@ -63,7 +63,10 @@ func logLevel() string {
 }
 
 // startServe starts `hokm serve` in-process and stops it when the test ends.
-func startServe(t *testing.T) *server {
+func startServe(t *testing.T) *server { t.Helper(); return startServeWith(t, nil) }
+
+// startServeWith is startServe with the configuration changed by mod.
+func startServeWith(t *testing.T, mod func(*config.Config)) *server {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, redisDB, true)
 	cfg := config.Defaults()
@@ -76,6 +79,9 @@ func startServe(t *testing.T) *server {
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.LogLevel = logLevel()
 	cfg.WorkerID = "e2e-worker"
+	if mod != nil {
+		mod(&cfg)
+	}
 	startApp(t, "serve", cfg)
 
 	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)

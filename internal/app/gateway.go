@@ -12,6 +12,7 @@ import (
 	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -73,8 +74,10 @@ type publicParams struct {
 	Routes []Route `group:"routes"`
 }
 
-// runPublic serves the gateway and every added route on HOKM_HTTP_ADDR; on
-// stop it first tells every client it is going away, then closes.
+// runPublic serves the gateway and every added route on HOKM_HTTP_ADDR,
+// behind the edge (internal/httpedge: security headers, id validation,
+// JSON-only and same-origin state changes, body limit); on stop it first
+// tells every client it is going away, then closes.
 func runPublic(p publicParams) {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", p.GW.Handler())
@@ -83,7 +86,10 @@ func runPublic(p publicParams) {
 	for _, r := range p.Routes {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	serveHTTP(p.Lc, "http", p.Cfg.HTTPAddr, mux, p.Log, p.GW.Shutdown)
+	edge := httpedge.Wrap(mux, httpedge.Options{
+		AllowedOrigins: p.Cfg.AllowedOrigins, MaxBody: int64(p.Cfg.HTTPMaxBody), WebSocket: "/ws",
+	})
+	serveHTTP(p.Lc, p.Cfg, "http", p.Cfg.HTTPAddr, edge, p.Log, p.GW.Shutdown)
 }
 
 // gatewayReadyCheck puts the gateway's draining into the ops /readyz.

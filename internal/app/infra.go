@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -24,15 +25,21 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// NewLogger builds the process logger from the configuration.
-func NewLogger(cfg config.Config) *slog.Logger {
+// NewLogger builds the process logger from the configuration. Every line
+// goes through the configuration's Redactor: no secret (HOKM_OPS_TOKEN,
+// HOKM_STATE_KEYS, a password of HOKM_REDIS_URL, HOKM_DATABASE_URL, …)
+// reaches the log, whatever error embeds it.
+func NewLogger(cfg config.Config) *slog.Logger { return newLogger(cfg, os.Stderr) }
+
+func newLogger(cfg config.Config, out io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
+	w := cfg.Redactor().Writer(out)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // NewRedis opens the Redis client of every role (redisconn.New: a single

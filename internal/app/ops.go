@@ -55,7 +55,7 @@ func runOps(p opsParams) error {
 	}
 	lc.Append(fx.StopHook(mon.Close))
 	mux.Handle(ops.AsynqmonRoot+"/", mon)
-	serveHTTP(lc, "ops", cfg.OpsAddr, ops.Guard(cfg.OpsToken, cfg.OpsReadOnly, mux), log, nil)
+	serveHTTP(lc, cfg, "ops", cfg.OpsAddr, ops.Guard(cfg.OpsToken, cfg.OpsReadOnly, mux), log, nil)
 	return nil
 }
 

@@ -175,9 +175,12 @@ func runScheduler(lc fx.Lifecycle, rdb redis.UniversalClient, client *asynq.Clie
 var Scheduler = fx.Module("scheduler", fx.Invoke(runScheduler))
 
 // serveHTTP binds addr at start (so a taken port fails the start) and
-// serves h until stop.
-func serveHTTP(lc fx.Lifecycle, name, addr string, h http.Handler, log *slog.Logger, beforeStop func(context.Context) error) {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+// serves h until stop, with the configured timeouts (HOKM_HTTP_*_TIMEOUT):
+// a request's headers, the whole request and the answer each have a
+// deadline, and an idle keep-alive connection is closed. A hijacked
+// WebSocket keeps none of them (httpedge clears them on hijack).
+func serveHTTP(lc fx.Lifecycle, cfg config.Config, name, addr string, h http.Handler, log *slog.Logger, beforeStop func(context.Context) error) {
+	srv := newHTTPServer(cfg, addr, h, log)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", addr)
@@ -201,6 +204,21 @@ func serveHTTP(lc fx.Lifecycle, name, addr string, h http.Handler, log *slog.Log
 			return srv.Shutdown(ctx)
 		},
 	})
+}
+
+// newHTTPServer is an http.Server with the configured timeouts; its own
+// errors (a bad request line, a TLS handshake) go to the log at debug.
+func newHTTPServer(cfg config.Config, addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 }
 
 // asynqLogger adapts slog to asynq's logger.

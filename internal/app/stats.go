@@ -28,7 +28,7 @@ func registerStatsHandlers(mux *asynq.ServeMux, store *redisstore.Store, pg *pgs
 // PostgreSQL on a miss).
 func leaderboardRoute(pg *pgstore.Store, cache *redisstore.Store, cfg config.Config, log *slog.Logger) Route {
 	l := &history.Leaderboards{Store: pg, Cache: cache, Location: cfg.Location(), WeekStart: cfg.FirstWeekday(),
-		TTL: redisstore.LeaderboardTTL, Limit: worker.LeaderboardLimit, Log: log.With("component", "leaderboards")}
+		TTL: redisstore.LeaderboardTTL, Limit: worker.LeaderboardLimit, Days: cfg.LeaderboardDays, Log: log.With("component", "leaderboards")}
 	r := l.Route()
 	return Route{Pattern: r.Pattern, Handler: r.Handler}
 }

@@ -64,10 +64,28 @@ type Config struct {
 	JoinCodeMisses   int // HOKM_JOINCODE_MISSES: join_code misses per client IP, and per user, per 10 minutes
 	// Abuse limits: crash safety
 	ActionMaxAttempts int // HOKM_ACTION_MAX_ATTEMPTS: failed attempts (panics, dead workers) before an action is dead-lettered
+	// Abuse limits: HTTP edge (timeouts and body size of both listeners,
+	// the leaderboards' window).
+	HTTPReadHeaderTimeout time.Duration // HOKM_HTTP_READ_HEADER_TIMEOUT: to read a request's headers
+	HTTPReadTimeout       time.Duration // HOKM_HTTP_READ_TIMEOUT: to read a whole request, body included (not /ws once upgraded)
+	HTTPWriteTimeout      time.Duration // HOKM_HTTP_WRITE_TIMEOUT: to write an answer (not /ws once upgraded)
+	HTTPIdleTimeout       time.Duration // HOKM_HTTP_IDLE_TIMEOUT: an idle keep-alive connection is closed after this
+	HTTPMaxBody           int           // HOKM_HTTP_MAX_BODY: bytes of a request body (larger: 413)
+	LeaderboardDays       int           // HOKM_LEADERBOARD_DAYS: how many days back a leaderboard bucket may be asked for
 }
 
 // secret are the variables whose values an error message must not show.
-var secret = map[string]bool{"HOKM_OPS_TOKEN": true, "HOKM_STATE_KEYS": true}
+var secret = map[string]bool{"HOKM_OPS_TOKEN": true, "HOKM_STATE_KEYS": true,
+	"HOKM_REDIS_PASSWORD": true, "HOKM_REDIS_SENTINEL_PASSWORD": true}
+
+func isSecretURL(name string) bool {
+	for _, n := range secretURLs {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
 
 // Defaults is the configuration when no variable is set.
 func Defaults() Config {
@@ -99,6 +117,13 @@ func Defaults() Config {
 		JoinCodeMisses:   20,
 		// Abuse limits: crash safety
 		ActionMaxAttempts: 5,
+		// Abuse limits: HTTP edge
+		HTTPReadHeaderTimeout: 5 * time.Second,
+		HTTPReadTimeout:       15 * time.Second,
+		HTTPWriteTimeout:      30 * time.Second,
+		HTTPIdleTimeout:       60 * time.Second,
+		HTTPMaxBody:           64 << 10,
+		LeaderboardDays:       400,
 	}
 }
 
@@ -116,6 +141,8 @@ func Load(getenv func(string) string) (Config, error) {
 				shown := fmt.Sprintf("%q", v)
 				if secret[name] {
 					shown = fmt.Sprintf("(%d characters, not shown)", len(v))
+				} else if isSecretURL(name) {
+					shown = fmt.Sprintf("%q", RedactURL(v))
 				}
 				errs = append(errs, fmt.Sprintf("%s=%s: %v", name, shown, err))
 				return
@@ -217,6 +244,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	// Abuse limits: crash safety
 	num("HOKM_ACTION_MAX_ATTEMPTS", &c.ActionMaxAttempts, 1, 100)
+	// Abuse limits: HTTP edge
+	dur("HOKM_HTTP_READ_HEADER_TIMEOUT", &c.HTTPReadHeaderTimeout)
+	dur("HOKM_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout)
+	dur("HOKM_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout)
+	dur("HOKM_HTTP_IDLE_TIMEOUT", &c.HTTPIdleTimeout)
+	num("HOKM_HTTP_MAX_BODY", &c.HTTPMaxBody, 1<<10, 64<<20)
+	num("HOKM_LEADERBOARD_DAYS", &c.LeaderboardDays, 1, 100000)
+
 	errs = append(errs, loadSentinel(getenv, &c)...)
 	if len(errs) == 0 {
 		if err := CheckOpsBinding(c.OpsAddr, c.OpsToken); err != nil {
@@ -224,7 +259,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+		// Redacted again as a whole: no message shows a secret value.
+		msg := NewRedactor(EnvSecrets(getenv)...).String(strings.Join(errs, "; "))
+		return Config{}, fmt.Errorf("invalid configuration: %s", msg)
 	}
 	return c, nil
 }

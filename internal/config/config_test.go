@@ -49,6 +49,10 @@ func TestDefaults(t *testing.T) {
 		WSPerIP: 100, WSPerUser: 10, TablesPerUser: 3, TableCreateLimit: 10, JoinCodeMisses: 20,
 		// Abuse limits: crash safety
 		ActionMaxAttempts: 5,
+		// Abuse limits: HTTP edge
+		HTTPReadHeaderTimeout: 5 * time.Second, HTTPReadTimeout: 15 * time.Second,
+		HTTPWriteTimeout: 30 * time.Second, HTTPIdleTimeout: 60 * time.Second,
+		HTTPMaxBody: 64 << 10, LeaderboardDays: 400,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -64,6 +68,9 @@ func TestDefaults(t *testing.T) {
 		// Abuse limits: gateway
 		"HOKM_WS_PER_IP": "100", "HOKM_WS_PER_USER": "10", "HOKM_TABLES_PER_USER": "3", "HOKM_TABLE_CREATE_LIMIT": "10",
 		"HOKM_JOINCODE_MISSES": "20",
+		// Abuse limits: HTTP edge
+		"HOKM_HTTP_READ_HEADER_TIMEOUT": "5s", "HOKM_HTTP_READ_TIMEOUT": "15s", "HOKM_HTTP_WRITE_TIMEOUT": "30s",
+		"HOKM_HTTP_IDLE_TIMEOUT": "1m", "HOKM_HTTP_MAX_BODY": "65536", "HOKM_LEADERBOARD_DAYS": "400",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -108,6 +115,13 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_JOINCODE_MISSES": "5",
 		// Abuse limits: crash safety
 		"HOKM_ACTION_MAX_ATTEMPTS": "7",
+		// Abuse limits: HTTP edge
+		"HOKM_HTTP_READ_HEADER_TIMEOUT": "2s",
+		"HOKM_HTTP_READ_TIMEOUT":        "20s",
+		"HOKM_HTTP_WRITE_TIMEOUT":       "45s",
+		"HOKM_HTTP_IDLE_TIMEOUT":        "2m",
+		"HOKM_HTTP_MAX_BODY":            "1024",
+		"HOKM_LEADERBOARD_DAYS":         "30",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +164,13 @@ func TestEveryVariableParsed(t *testing.T) {
 		WSPerIP: 0, WSPerUser: 2, TablesPerUser: 1, TableCreateLimit: 1000000, JoinCodeMisses: 5,
 		// Abuse limits: crash safety
 		ActionMaxAttempts: 7,
+		// Abuse limits: HTTP edge
+		HTTPReadHeaderTimeout: 2 * time.Second,
+		HTTPReadTimeout:       20 * time.Second,
+		HTTPWriteTimeout:      45 * time.Second,
+		HTTPIdleTimeout:       2 * time.Minute,
+		HTTPMaxBody:           1024,
+		LeaderboardDays:       30,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -362,6 +383,69 @@ func TestSecretsNotEchoed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), value) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestURLPasswordsNotEchoed (finding 11): a bad or unparsable URL is
+// shown without its password; every secret value of the environment is
+// kept out of the whole message, in any quoting.
+func TestURLPasswordsNotEchoed(t *testing.T) {
+	for _, tc := range []struct{ name, value, secret string }{
+		{"HOKM_DATABASE_URL", "mysql://hokm:pg-S3cret!@db.example/x", "pg-S3cret!"},
+		{"HOKM_DATABASE_URL", "postgres://hokm:pg-S3cret@db.example:badport/x", "pg-S3cret"},
+		{"HOKM_DATABASE_URL", "postgres://hokm:pg S3cret%zz@db.example/x", "pg S3cret"},
+		{"HOKM_REDIS_URL", "http://:redis-S3cret@redis.example:6379/0", "redis-S3cret"},
+		{"HOKM_REDIS_URL", "redis://u:redis%40S3cret@", "redis@S3cret"},
+		{"HOKM_REDIS_URL", "redis://u:pw@", "pw"}, // short: hidden by its place in the URL
+	} {
+		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s=%s: %v, want an error naming it", tc.name, tc.value, err)
+			continue
+		}
+		raw := tc.secret
+		if strings.Contains(tc.value, "%40") {
+			raw = "redis%40S3cret"
+		}
+		if strings.Contains(err.Error(), ":"+tc.secret) || strings.Contains(err.Error(), raw) {
+			t.Errorf("%s: the password shows: %v", tc.name, err)
+		}
+	}
+	// A valid secret next to an invalid variable: still not shown, even if
+	// a message happened to quote it.
+	_, err := config.Load(env(map[string]string{
+		"HOKM_OPS_TOKEN": "valid-token-S3cret-0123", "HOKM_REDIS_PASSWORD": "redis-pw-S3cret",
+		"HOKM_REDIS_SENTINELS": "valid-token-S3cret-0123", "HOKM_REDIS_MASTER": "redis-pw-S3cret x",
+	}))
+	if err == nil || strings.Contains(err.Error(), "S3cret") {
+		t.Errorf("secrets in the message: %v", err)
+	}
+}
+
+// TestRedactor: the known secrets, any URL's password and password=
+// parameters are hidden in free text (errors, log lines).
+func TestRedactor(t *testing.T) {
+	getenv := env(map[string]string{
+		"HOKM_OPS_TOKEN":    "tok-S3cret-0123456789",
+		"HOKM_STATE_KEYS":   "k1:S3cretKeyBase64AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"HOKM_DATABASE_URL": "postgres://hokm:db%2FS3cret@db.example/hokm",
+	})
+	r := config.NewRedactor(config.EnvSecrets(getenv)...)
+	for _, in := range []string{
+		`token "tok-S3cret-0123456789" refused`,
+		`key S3cretKeyBase64AAAAAAAAAAAAAAAAAAAAAAAAAAA= bad`,
+		`connect postgres://hokm:db%2FS3cret@db.example/hokm: refused`,
+		`password db/S3cret is wrong`,
+		`dial redis://:other-S3cret@10.0.0.1:6379/0: timeout`,
+		`dsn host=db user=hokm password=kv-S3cret sslmode=disable`,
+		`{"err":"postgres://u:json-S3cret@h/x"}`,
+	} {
+		if out := r.String(in); strings.Contains(out, "S3cret") || !strings.Contains(out, config.Redacted) {
+			t.Errorf("%q → %q", in, out)
+		}
+	}
+	if out := r.String("nothing secret here: postgres://hokm@db/x"); out != "nothing secret here: postgres://hokm@db/x" {
+		t.Errorf("changed a line without secrets: %q", out)
 	}
 }
 
