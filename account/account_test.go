@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -361,15 +362,20 @@ func TestAuditKinds(t *testing.T) {
 	}
 }
 
-// N parallel logins never hash more than the bound at once.
+// N parallel logins of distinct clients never hash more than the bound at
+// once.
 func TestHashingBound(t *testing.T) {
 	t.Parallel()
-	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 2, HashWait: 20 * time.Second})
-	e.register("busy", "password1")
+	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 2, HashWait: 20 * time.Second, ClientWait: 20 * time.Second})
+	for i := range 8 {
+		e.register(fmt.Sprintf("busy%d", i), "a fine password")
+	}
 	var wg sync.WaitGroup
 	codes := make(chan int, 8)
-	for range 8 {
-		wg.Go(func() { codes <- e.login("busy", "password1").status })
+	for i := range 8 {
+		wg.Go(func() {
+			codes <- e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), fmt.Sprintf("busy%d", i), "a fine password").status
+		})
 	}
 	wg.Wait()
 	close(codes)
@@ -387,11 +393,15 @@ func TestHashingBound(t *testing.T) {
 func TestHashingSaturated(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 1, HashWait: time.Millisecond})
-	e.register("busy", "password1")
+	for i := range 6 {
+		e.register(fmt.Sprintf("busy%d", i), "a fine password")
+	}
 	var wg sync.WaitGroup
 	replies := make(chan reply, 6)
-	for range 6 {
-		wg.Go(func() { replies <- e.login("busy", "password1") })
+	for i := range 6 {
+		wg.Go(func() {
+			replies <- e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), fmt.Sprintf("busy%d", i), "a fine password")
+		})
 	}
 	wg.Wait()
 	close(replies)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
@@ -43,6 +44,10 @@ func TestDefaults(t *testing.T) {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+
+		GuestLimit:        ratelimit.Limit{Max: 60, Window: time.Hour},
+		LoginAttemptsIP:   ratelimit.Limit{Max: 60, Window: 15 * time.Minute},
+		LoginAttemptsUser: ratelimit.Limit{Max: 20, Window: 15 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -55,6 +60,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
 		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_JOURNAL_INTERVAL": "100ms",
 		"HOKM_SCHEDULER_LEASE": "10s",
+		"HOKM_GUEST_LIMIT":     "60/1h", "HOKM_LOGIN_ATTEMPTS_IP": "60/15m", "HOKM_LOGIN_ATTEMPTS_USER": "20/15m",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -87,6 +93,10 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_JOURNAL_INTERVAL":  "250ms",
 		"HOKM_STATE_KEYS":        "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
 		"HOKM_SCHEDULER_LEASE":   "4500ms",
+
+		"HOKM_GUEST_LIMIT":         "5/30m",
+		"HOKM_LOGIN_ATTEMPTS_IP":   "1000/1h",
+		"HOKM_LOGIN_ATTEMPTS_USER": " 3 / 90s ",
 
 		"HOKM_REDIS_SENTINELS":         "10.0.0.1:26379, sentinel-b.example:26380,[::1]:26381",
 		"HOKM_REDIS_MASTER":            "hokm-main",
@@ -125,6 +135,10 @@ func TestEveryVariableParsed(t *testing.T) {
 		},
 		SchedulerLease: 4500 * time.Millisecond,
 
+		GuestLimit:        ratelimit.Limit{Max: 5, Window: 30 * time.Minute},
+		LoginAttemptsIP:   ratelimit.Limit{Max: 1000, Window: time.Hour},
+		LoginAttemptsUser: ratelimit.Limit{Max: 3, Window: 90 * time.Second},
+
 		RedisSentinels:        []string{"10.0.0.1:26379", "sentinel-b.example:26380", "[::1]:26381"},
 		RedisMaster:           "hokm-main",
 		RedisPassword:         "data pw",
@@ -157,6 +171,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_HTTP_ADDR", "off"}, // only the ops listener may be off
 		{"HOKM_OPS_ADDR", "8081"},
 		{"HOKM_STATE_KEYS", "k1"},
+		{"HOKM_GUEST_LIMIT", "60"},
+		{"HOKM_GUEST_LIMIT", "0/1h"},
+		{"HOKM_GUEST_LIMIT", "60/0s"},
+		{"HOKM_LOGIN_ATTEMPTS_IP", "60/hour"},
+		{"HOKM_LOGIN_ATTEMPTS_USER", "-1/1m"},
 		{"HOKM_STATE_KEYS", "k1:c2hvcnQ="},
 		{"HOKM_STATE_KEYS", "k1:" + strings.Repeat("A", 43) + ",k1:" + strings.Repeat("A", 43)},
 		{"HOKM_JOURNAL_INTERVAL", "0s"},
