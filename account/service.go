@@ -239,8 +239,12 @@ func (s *Service) checkRegister(in Register) (pgstore.NewAccount, error) {
 	if !ok {
 		return pgstore.NewAccount{}, ErrBadUsername
 	}
-	if _, ok := normalPassword(in.Password); !ok {
+	pw, ok := normalPassword(in.Password)
+	if !ok {
 		return pgstore.NewAccount{}, ErrBadPassword
+	}
+	if e := checkPassword(pw, u); e != nil {
+		return pgstore.NewAccount{}, e
 	}
 	name := in.Name
 	if name == "" {
@@ -424,9 +428,15 @@ func (s *Service) ChangePassword(ctx context.Context, sess redisstore.Session, t
 	if !ok {
 		return ErrBadPassword
 	}
+	if e := checkPassword(pw, ""); e != nil {
+		return e
+	}
 	acct, err := s.reauth(ctx, sess.User, old, ip)
 	if err != nil {
 		return err
+	}
+	if e := checkPassword(pw, acct.Username); e != nil {
+		return e
 	}
 	release, err := s.enterHash(ctx, ip, acct.Username)
 	if err != nil {
