@@ -79,3 +79,35 @@ func passwordHash(t *testing.T, pw string) string {
 	}
 	return h
 }
+
+// Usernames that only look alike cannot both be registered (finding 14):
+// the skeleton index answers username_taken, like an exact duplicate; a
+// guest cannot claim a look-alike either. Invisible display names are
+// refused.
+func TestLookAlikeUsernames(t *testing.T) {
+	t.Parallel()
+	e := setup(t, account.Options{})
+	e.register("Ali", "a fine password")
+	e.register("علی", "a fine password") // Persian yeh
+	for _, u := range []string{
+		"\u0430li", // Cyrillic а
+		"A1I",      // 1 for l (and I lower-cased)
+		"\u03b1li", // Greek α
+		"ALI",      // case
+		"علي",      // Arabic yeh
+	} {
+		e.must(e.call("POST", "/api/register", "", map[string]string{"username": u, "password": "a fine password"}), 409, "username_taken")
+	}
+	g := e.must(e.call("POST", "/api/guest", "", map[string]string{}), 201, "").str("token")
+	e.must(e.call("POST", "/api/register", g, map[string]string{"username": "al\u0131", "password": "a fine password"}), 409, "username_taken")
+	e.must(e.call("POST", "/api/register", g, map[string]string{"username": "alia", "password": "a fine password"}), 201, "")
+	// Invisible usernames and display names.
+	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "\u3164\u3164\u3164", "password": "a fine password"}), 400, "bad_username")
+	for _, name := range []string{"\u3164", "\u2800\u2800", "\u115f\u1160", "\uffa0", "\u200b\u3164"} {
+		e.must(e.call("POST", "/api/guest", "", map[string]string{"name": name}), 400, "bad_name")
+		e.must(e.call("POST", "/api/register", "", map[string]string{"username": "visible", "password": "a fine password", "name": name}), 400, "bad_name")
+	}
+	if r := e.must(e.call("POST", "/api/guest", "", map[string]string{"name": "Sara\u3164"}), 201, ""); r.str("name") != "Sara" {
+		t.Fatalf("guest name %q, want the filler dropped", r.str("name"))
+	}
+}

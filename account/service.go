@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -213,7 +215,7 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 		p, err = s.pg.CreateAccount(ctx, a)
 	}
 	switch {
-	case errors.Is(err, pgstore.ErrUsernameTaken):
+	case errors.Is(err, pgstore.ErrUsernameTaken) || lookAlikeTaken(err):
 		return Auth{}, ErrUsernameTaken
 	case errors.Is(err, pgstore.ErrNotGuest):
 		return Auth{}, ErrAlreadyAccount
@@ -230,6 +232,13 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 	s.audit(ctx, pgstore.AuditEntry{UserID: p.ID, Kind: kind, IP: ip, Detail: map[string]any{"username": p.Username}})
 	s.cacheProfile(ctx, p)
 	return auth, nil
+}
+
+// lookAlikeTaken reports a unique violation of the usernames' skeletons:
+// another account's username looks like this one (migration 00012).
+func lookAlikeTaken(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "players_username_skeleton_key"
 }
 
 // checkRegister validates a sign-up and returns the account to store
