@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ func TestRegisterLoginMeLogout(t *testing.T) {
 		t.Fatalf("register: %s", reg.raw)
 	}
 	// Usernames are case-insensitive.
-	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "ALI.REZA", "password": "whatever1"}), 409, "username_taken")
+	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "ALI.REZA", "password": "whatever one"}), 409, "username_taken")
 	in := e.must(e.login("ALI.reza", "correct horse"), 200, "")
 	if in.str("user") != user || in.str("token") == reg.str("token") {
 		t.Fatalf("login: %s", in.raw)
@@ -101,18 +102,18 @@ func TestLoginRateLimitPerUsername(t *testing.T) {
 func TestLoginRateLimitPerIP(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{LoginPerIP: ratelimit.Limit{Max: 2, Window: time.Minute}})
-	e.must(e.login("aaa", "password1"), 401, "bad_credentials")
-	e.must(e.login("bbb", "password1"), 401, "bad_credentials")
-	e.must(e.login("ccc", "password1"), 429, "rate_limited")
+	e.must(e.login("aaa", "pale blue dot1"), 401, "bad_credentials")
+	e.must(e.login("bbb", "pale blue dot1"), 401, "bad_credentials")
+	e.must(e.login("ccc", "pale blue dot1"), 429, "rate_limited")
 	e.must(e.login("!", "x"), 429, "rate_limited") // malformed names count per IP too
 }
 
 func TestRegisterRateLimit(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{RegisterPerIP: ratelimit.Limit{Max: 2, Window: time.Minute}})
-	e.register("one", "password1")
-	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "one", "password": "password1"}), 409, "username_taken")
-	r := e.must(e.call("POST", "/api/register", "", map[string]string{"username": "three", "password": "password1"}), 429, "rate_limited")
+	e.register("one", "pale blue dot1")
+	e.must(e.call("POST", "/api/register", "", map[string]string{"username": "one", "password": "pale blue dot1"}), 409, "username_taken")
+	r := e.must(e.call("POST", "/api/register", "", map[string]string{"username": "three", "password": "pale blue dot1"}), 429, "rate_limited")
 	if r.retry == "" {
 		t.Fatal("no Retry-After")
 	}
@@ -140,7 +141,7 @@ func TestGuestClaim(t *testing.T) {
 	if _, err := e.pg.PersistMatch(e.ctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	reg := e.must(e.call("POST", "/api/register", gtok, map[string]string{"username": "guesty", "password": "password1"}), 201, "")
+	reg := e.must(e.call("POST", "/api/register", gtok, map[string]string{"username": "guesty", "password": "pale blue dot1"}), 201, "")
 	if reg.str("user") != guest {
 		t.Fatalf("claimed account %s, want the guest's id %s", reg.str("user"), guest)
 	}
@@ -153,10 +154,10 @@ func TestGuestClaim(t *testing.T) {
 	if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FROM match_seats WHERE player_id = $1`, guest).Scan(&seats); err != nil || seats != 1 {
 		t.Fatalf("claimed guest's seats: %d %v", seats, err)
 	}
-	e.must(e.login("guesty", "password1"), 200, "")
+	e.must(e.login("guesty", "pale blue dot1"), 200, "")
 	// An account's token cannot claim again; a dead token is refused.
-	e.must(e.call("POST", "/api/register", reg.str("token"), map[string]string{"username": "again", "password": "password1"}), 409, "already_registered")
-	e.must(e.call("POST", "/api/register", gtok, map[string]string{"username": "again", "password": "password1"}), 401, "bad_token")
+	e.must(e.call("POST", "/api/register", reg.str("token"), map[string]string{"username": "again", "password": "pale blue dot1"}), 409, "already_registered")
+	e.must(e.call("POST", "/api/register", gtok, map[string]string{"username": "again", "password": "pale blue dot1"}), 401, "bad_token")
 	if k := e.auditKinds(); k["guest_claimed"] != 1 || k["register"] != 0 {
 		t.Fatalf("audit %v", k)
 	}
@@ -305,22 +306,22 @@ func TestBadRequests(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{})
 	for _, body := range []string{
-		``, `{`, `[]`, `"x"`, `{"username":"abc","password":"password1","admin":true}`,
-		`{"username":"abc","password":"password1"} {}`, `{"username":1}`,
+		``, `{`, `[]`, `"x"`, `{"username":"abc","password":"pale blue dot1","admin":true}`,
+		`{"username":"abc","password":"pale blue dot1"} {}`, `{"username":1}`,
 		`{"username":"abc","password":"` + strings.Repeat("a", 9000) + `"}`,
 	} {
 		e.must(e.call("POST", "/api/register", "", body), 400, "bad_message")
 		e.must(e.call("POST", "/api/login", "", body), 400, "bad_message")
 	}
 	for _, c := range []struct{ username, password, name, code string }{
-		{"ab", "password1", "", "bad_username"},
-		{strings.Repeat("a", 25), "password1", "", "bad_username"},
-		{"has space", "password1", "", "bad_username"},
-		{"_lead", "password1", "", "bad_username"},
-		{"emoji😀", "password1", "", "bad_username"},
+		{"ab", "pale blue dot1", "", "bad_username"},
+		{strings.Repeat("a", 25), "pale blue dot1", "", "bad_username"},
+		{"has space", "pale blue dot1", "", "bad_username"},
+		{"_lead", "pale blue dot1", "", "bad_username"},
+		{"emoji😀", "pale blue dot1", "", "bad_username"},
 		{"abc", "short", "", "bad_password"},
 		{"abc", strings.Repeat("p", 129), "", "bad_password"},
-		{"abc", "password1", "\u200f\u202e", "bad_name"},
+		{"abc", "pale blue dot1", "\u200f\u202e", "bad_name"},
 	} {
 		e.must(e.call("POST", "/api/register", "", map[string]string{"username": c.username, "password": c.password, "name": c.name}), 400, c.code)
 	}
@@ -332,9 +333,9 @@ func TestBadRequests(t *testing.T) {
 		t.Fatalf("rejected requests wrote %d players, %d audit rows (%v)", players, audit, err)
 	}
 	// Letters of any script, digits, '_' and '.'.
-	e.register("مریم_۱۳۷۰", "password1")
-	e.register("Ünïcødé.名前", "password1")
-	e.must(e.login("ÜNÏCØDÉ.名前", "password1"), 200, "")
+	e.register("مریم_۱۳۷۰", "pale blue dot1")
+	e.register("Ünïcødé.名前", "pale blue dot1")
+	e.must(e.login("ÜNÏCØDÉ.名前", "pale blue dot1"), 200, "")
 }
 
 // Every kind of audit row is written by its operation.
@@ -342,17 +343,17 @@ func TestAuditKinds(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{})
 	g := e.must(e.call("POST", "/api/guest", "", map[string]string{"name": "g"}), 201, "")
-	claimed := e.must(e.call("POST", "/api/register", g.str("token"), map[string]string{"username": "claimer", "password": "password1"}), 201, "")
-	tok := e.register("plain", "password1").str("token")
+	claimed := e.must(e.call("POST", "/api/register", g.str("token"), map[string]string{"username": "claimer", "password": "pale blue dot1"}), 201, "")
+	tok := e.register("plain", "pale blue dot1").str("token")
 	e.must(e.login("plain", "wrong password"), 401, "")
-	tok2 := e.must(e.login("plain", "password1"), 200, "").str("token")
+	tok2 := e.must(e.login("plain", "pale blue dot1"), 200, "").str("token")
 	e.must(e.call("PATCH", "/api/me", tok, map[string]string{"name": "Plain"}), 200, "")
-	e.must(e.call("POST", "/api/password", tok, map[string]string{"old": "password1", "new": "password2"}), 204, "")
+	e.must(e.call("POST", "/api/password", tok, map[string]string{"old": "pale blue dot1", "new": "pale blue dot2"}), 204, "")
 	e.must(e.call("GET", "/api/me", tok2, nil), 401, "bad_token") // revoked by the change; tok kept
 	e.must(e.call("POST", "/api/logout", tok, nil), 204, "")
 	e.must(e.call("POST", "/api/logout", claimed.str("token"), nil), 204, "")
-	tok3 := e.must(e.login("plain", "password2"), 200, "").str("token")
-	e.must(e.call("DELETE", "/api/me", tok3, map[string]string{"password": "password2"}), 204, "")
+	tok3 := e.must(e.login("plain", "pale blue dot2"), 200, "").str("token")
+	e.must(e.call("DELETE", "/api/me", tok3, map[string]string{"password": "pale blue dot2"}), 204, "")
 	k := e.auditKinds()
 	for _, kind := range []string{"register", "login_ok", "login_failed", "logout", "password_changed", "account_deleted", "guest_claimed", "name_changed"} {
 		if k[kind] == 0 {
@@ -361,15 +362,20 @@ func TestAuditKinds(t *testing.T) {
 	}
 }
 
-// N parallel logins never hash more than the bound at once.
+// N parallel logins of distinct clients never hash more than the bound at
+// once.
 func TestHashingBound(t *testing.T) {
 	t.Parallel()
-	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 2, HashWait: 20 * time.Second})
-	e.register("busy", "password1")
+	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 2, HashWait: 20 * time.Second, ClientWait: 20 * time.Second})
+	for i := range 8 {
+		e.register(fmt.Sprintf("busy%d", i), "a fine password")
+	}
 	var wg sync.WaitGroup
 	codes := make(chan int, 8)
-	for range 8 {
-		wg.Go(func() { codes <- e.login("busy", "password1").status })
+	for i := range 8 {
+		wg.Go(func() {
+			codes <- e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), fmt.Sprintf("busy%d", i), "a fine password").status
+		})
 	}
 	wg.Wait()
 	close(codes)
@@ -387,11 +393,15 @@ func TestHashingBound(t *testing.T) {
 func TestHashingSaturated(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 1, HashWait: time.Millisecond})
-	e.register("busy", "password1")
+	for i := range 6 {
+		e.register(fmt.Sprintf("busy%d", i), "a fine password")
+	}
 	var wg sync.WaitGroup
 	replies := make(chan reply, 6)
-	for range 6 {
-		wg.Go(func() { replies <- e.login("busy", "password1") })
+	for i := range 6 {
+		wg.Go(func() {
+			replies <- e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), fmt.Sprintf("busy%d", i), "a fine password")
+		})
 	}
 	wg.Wait()
 	close(replies)

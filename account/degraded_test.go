@@ -61,7 +61,7 @@ func withStore(t *testing.T, e *env, rdb *redis.Client, m redisstore.SessionMirr
 // is back the tokens made meanwhile work and are copied into Redis.
 func TestAccountsWhileRedisIsDown(t *testing.T) {
 	up, down := mirrored(t, account.Options{LoginPerUser: ratelimit.Limit{Max: 2, Window: time.Minute}})
-	sara := up.register("sara", "password1") // before the outage
+	sara := up.register("sara", "pale blue dot1") // before the outage
 	pre := sara.str("token")
 	up.must(up.call("GET", "/api/players/"+sara.str("user"), "", nil), 200, "") // cached in Redis
 	up.eventuallyMirrored(pre)
@@ -71,9 +71,9 @@ func TestAccountsWhileRedisIsDown(t *testing.T) {
 	if me.str("username") != "sara" {
 		t.Fatalf("me with a token made before the outage: %s", me.raw)
 	}
-	login := down.must(down.login("sara", "password1"), 200, "")
+	login := down.must(down.login("sara", "pale blue dot1"), 200, "")
 	guest := down.must(down.call("POST", "/api/guest", "", map[string]string{"name": "Ali"}), 201, "")
-	reg := down.must(down.call("POST", "/api/register", "", map[string]string{"username": "reza", "password": "password2"}), 201, "")
+	reg := down.must(down.call("POST", "/api/register", "", map[string]string{"username": "reza", "password": "pale blue dot2"}), 201, "")
 	for _, r := range []reply{login, guest, reg} {
 		got := down.must(down.call("GET", "/api/me", r.str("token"), nil), 200, "")
 		if got.str("id") != r.str("user") {
@@ -87,7 +87,7 @@ func TestAccountsWhileRedisIsDown(t *testing.T) {
 	// Failed logins are limited in the process while Redis is down.
 	down.must(down.login("sara", "wrong one"), 401, "bad_credentials")
 	down.must(down.login("sara", "wrong two"), 401, "bad_credentials")
-	down.must(down.login("sara", "password1"), 429, "rate_limited")
+	down.must(down.login("sara", "pale blue dot1"), 429, "rate_limited")
 	r := down.must(down.call("POST", "/api/logout", login.str("token"), nil), 503, "unavailable")
 	if r.retry == "" {
 		t.Error("503 without Retry-After")
@@ -117,7 +117,7 @@ func TestGuestWithRedisAndPostgresDown(t *testing.T) {
 	if r.retry == "" {
 		t.Error("503 without Retry-After")
 	}
-	down.must(down.login("nobody", "password1"), 503, "unavailable")
+	down.must(down.login("nobody", "pale blue dot1"), 503, "unavailable")
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

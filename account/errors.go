@@ -24,18 +24,21 @@ func refuse(status int, code, msg string) *Error {
 
 // The refusals. Codes are stable; docs/http-api.md lists them.
 var (
-	ErrBadMessage     = refuse(http.StatusBadRequest, "bad_message", "the request body must be one JSON object with only the documented fields")
-	ErrBadUsername    = refuse(http.StatusBadRequest, "bad_username", "a username is 3 to 24 letters, digits, '_' or '.', starting with a letter or digit")
-	ErrBadPassword    = refuse(http.StatusBadRequest, "bad_password", "a password is 8 to 128 characters")
-	ErrBadName        = refuse(http.StatusBadRequest, "bad_name", "the name needs at least one visible character")
-	ErrBadCredentials = refuse(http.StatusUnauthorized, "bad_credentials", "wrong username or password")
-	ErrBadToken       = refuse(http.StatusUnauthorized, "bad_token", "log in again")
-	ErrWrongPassword  = refuse(http.StatusForbidden, "wrong_password", "the current password is wrong")
-	ErrNotRegistered  = refuse(http.StatusForbidden, "not_registered", "only registered accounts can do this; register first")
-	ErrNotFound       = refuse(http.StatusNotFound, "not_found", "no such player")
-	ErrUsernameTaken  = refuse(http.StatusConflict, "username_taken", "that username is taken")
-	ErrAlreadyAccount = refuse(http.StatusConflict, "already_registered", "this session already belongs to an account; log out first")
-	ErrUnavailable    = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "try again shortly", RetryAfter: time.Second}
+	ErrBadMessage  = refuse(http.StatusBadRequest, "bad_message", "the request body must be one JSON object with only the documented fields")
+	ErrBadUsername = refuse(http.StatusBadRequest, "bad_username", "a username is 3 to 24 letters, digits, '_' or '.', starting with a letter or digit")
+	ErrBadPassword = refuse(http.StatusBadRequest, "bad_password", "a password is 8 to 128 characters")
+	// Allowed length, but among an attacker's first guesses (password.go).
+	ErrCommonPassword      = refuse(http.StatusBadRequest, "weak_password", "that password is one of the most common ones and is guessed first; choose another (a few unrelated words make a good one)")
+	ErrPasswordHasUsername = refuse(http.StatusBadRequest, "password_has_username", "the password must not contain the username")
+	ErrBadName             = refuse(http.StatusBadRequest, "bad_name", "the name needs at least one visible character")
+	ErrBadCredentials      = refuse(http.StatusUnauthorized, "bad_credentials", "wrong username or password")
+	ErrBadToken            = refuse(http.StatusUnauthorized, "bad_token", "log in again")
+	ErrWrongPassword       = refuse(http.StatusForbidden, "wrong_password", "the current password is wrong")
+	ErrNotRegistered       = refuse(http.StatusForbidden, "not_registered", "only registered accounts can do this; register first")
+	ErrNotFound            = refuse(http.StatusNotFound, "not_found", "no such player")
+	ErrUsernameTaken       = refuse(http.StatusConflict, "username_taken", "that username is taken")
+	ErrAlreadyAccount      = refuse(http.StatusConflict, "already_registered", "this session already belongs to an account; log out first")
+	ErrUnavailable         = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "try again shortly", RetryAfter: time.Second}
 )
 
 // rateLimited is the refusal of a rate limit, with when to retry.

@@ -106,7 +106,7 @@ func (h *Handler) guest(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	a, err := h.svc.Guest(r.Context(), in.Name)
+	a, err := h.svc.Guest(r.Context(), in.Name, h.clientIP(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -51,7 +51,9 @@ func TestCanonicalUsername(t *testing.T) {
 			t.Errorf("CanonicalUsername(%q) = %q %v, want %q", in, got, ok, want)
 		}
 	}
-	for _, in := range []string{"", "ab", "a b", ".ab", "_ab", "ab-c", "ab@c", "a\u200dbc", "abc\x00", strings.Repeat("x", 25), "\xff\xfeab"} {
+	for _, in := range []string{"", "ab", "a b", ".ab", "_ab", "ab-c", "ab@c", "a\u200dbc", "abc\x00", strings.Repeat("x", 25), "\xff\xfeab",
+		// Invisible letters (finding 14): Hangul fillers, and fillers inside a name.
+		"\u3164\u3164\u3164", "\u115f\u1160\u3164", "\uffa0\uffa0\uffa0", "ali\u3164", "a\u034fbc", "abc\ufe0f"} {
 		if got, ok := account.CanonicalUsername(in); ok {
 			t.Errorf("CanonicalUsername(%q) accepted as %q", in, got)
 		}

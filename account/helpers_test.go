@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -55,7 +56,9 @@ func setup(t *testing.T, opts account.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(account.NewHandler(svc, clientip.Resolver{}).Mux())
+	// The test client is a trusted proxy: a request's X-Forwarded-For (see
+	// callFrom) names its client IP.
+	srv := httptest.NewServer(account.NewHandler(svc, clientip.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})).Mux())
 	t.Cleanup(srv.Close)
 	return &env{t: t, ctx: ctx, rdb: rdb, rs: rs, pool: pool, pg: pg, svc: svc, srv: srv}
 }
@@ -73,6 +76,12 @@ func (r reply) str(k string) string { s, _ := r.body[k].(string); return s }
 // call sends body (a value to encode, or a string sent as it is).
 func (e *env) call(method, path, token string, body any) reply {
 	e.t.Helper()
+	return e.callFrom("", method, path, token, body)
+}
+
+// callFrom is call from client IP ip ("" the test's own address).
+func (e *env) callFrom(ip, method, path, token string, body any) reply {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -88,6 +97,9 @@ func (e *env) call(method, path, token string, body any) reply {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -117,6 +129,11 @@ func (e *env) register(username, password string) reply {
 func (e *env) login(username, password string) reply {
 	e.t.Helper()
 	return e.call("POST", "/api/login", "", map[string]string{"username": username, "password": password})
+}
+
+func (e *env) loginFrom(ip, username, password string) reply {
+	e.t.Helper()
+	return e.callFrom(ip, "POST", "/api/login", "", map[string]string{"username": username, "password": password})
 }
 
 // auditKinds counts audit_log rows by kind.

@@ -21,7 +21,12 @@ const (
 // CanonicalUsername returns the form a username is stored and looked up
 // in (NFC, lower case) and whether it is valid: 3–24 characters, each a
 // letter of any script (with its combining marks), a digit, '_' or '.',
-// starting with a letter or digit. "Ali", "ALI" and "ali" are one name.
+// starting with a letter or digit, none of them invisible (the Hangul
+// fillers are letters to Unicode; table.Invisible). "Ali", "ALI" and "ali"
+// are one name. Names that only look alike ("аli" with a Cyrillic а,
+// "a1i", "ali" with an Arabic ي for a Persian ی) are told apart here but
+// cannot both be registered: PostgreSQL keeps usernames unique by their
+// skeleton too (migrations/00012_username_skeleton.sql).
 func CanonicalUsername(u string) (string, bool) {
 	if !utf8.ValidString(u) {
 		return "", false
@@ -29,8 +34,8 @@ func CanonicalUsername(u string) (string, bool) {
 	c := strings.ToLower(norm.NFC.String(u))
 	n := 0
 	for i, r := range c {
-		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' ||
-			(i > 0 && unicode.In(r, unicode.Mn, unicode.Mc))
+		ok := !table.Invisible(r) && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' ||
+			(i > 0 && unicode.In(r, unicode.Mn, unicode.Mc)))
 		if !ok {
 			return "", false
 		}
@@ -56,10 +61,11 @@ func normalPassword(p string) (string, bool) {
 }
 
 // displayName cleans a display name as the tables do (table.CleanName);
-// ok is false when it has no visible character.
+// ok is false when it has no visible character (table.Invisible: white
+// space, format characters, Hangul fillers, the Braille blank …).
 func displayName(name string) (string, bool) {
 	for _, r := range name {
-		if r != utf8.RuneError && !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r) {
+		if r != utf8.RuneError && !table.Invisible(r) && !unicode.IsControl(r) {
 			return table.CleanName(name), true
 		}
 	}

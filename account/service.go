@@ -10,9 +10,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -26,10 +30,19 @@ type Options struct {
 	// Failed logins (and wrong current passwords) per username and per
 	// client IP; defaults 10 and 30 per 15 minutes.
 	LoginPerUser, LoginPerIP ratelimit.Limit
+	// Login attempts, successful or not (and current-password checks), per
+	// username and per client IP; defaults 20 and 60 per 15 minutes.
+	AttemptsPerUser, AttemptsPerIP ratelimit.Limit
 	// Sign-ups per client IP; default 20 per hour.
 	RegisterPerIP ratelimit.Limit
-	ProfileTTL    time.Duration // default 15 minutes
-	Log           *slog.Logger  // default slog.Default()
+	// Guest sessions made by POST /api/guest per client IP; default 60 per
+	// hour (DefaultGuestLimit).
+	GuestPerIP ratelimit.Limit
+	// How long a request waits for its client's (IP's, username's) previous
+	// password hash to end before it is refused rate_limited; default 1 s.
+	ClientWait time.Duration
+	ProfileTTL time.Duration // default 15 minutes
+	Log        *slog.Logger  // default slog.Default()
 }
 
 func (o Options) withDefaults() Options {
@@ -41,6 +54,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LoginPerIP == (ratelimit.Limit{}) {
 		o.LoginPerIP = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
+	}
+	if o.AttemptsPerUser == (ratelimit.Limit{}) {
+		o.AttemptsPerUser = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
+	}
+	if o.AttemptsPerIP == (ratelimit.Limit{}) {
+		o.AttemptsPerIP = ratelimit.Limit{Max: 60, Window: 15 * time.Minute}
+	}
+	if o.GuestPerIP == (ratelimit.Limit{}) {
+		o.GuestPerIP = DefaultGuestLimit
+	}
+	if o.ClientWait <= 0 {
+		o.ClientWait = time.Second
 	}
 	if o.RegisterPerIP == (ratelimit.Limit{}) {
 		o.RegisterPerIP = ratelimit.Limit{Max: 20, Window: time.Hour}
@@ -65,6 +90,7 @@ type Service struct {
 	pg       *pgstore.Store
 	rs       *redisstore.Store
 	hasher   *Hasher
+	gate     *gate // one hash in flight per client IP and per username
 	limits   *ratelimit.Limiter
 	profiles profileCache
 	opts     Options
@@ -79,6 +105,7 @@ func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error
 	s := &Service{
 		pg: pg, rs: rs, opts: opts, log: opts.Log,
 		hasher:   NewHasher(opts.Hash, opts.HashSlots, opts.HashWait),
+		gate:     newGate(),
 		limits:   ratelimit.New(rs.Client(), rs.Keys().RateLimit),
 		profiles: profileCache{rdb: rs.Client(), key: rs.Keys().Profile, ttl: opts.ProfileTTL},
 	}
@@ -121,9 +148,13 @@ func newID(prefix string) string {
 }
 
 // Guest starts a guest session (id "g_<hex>") with the display name (""
-// gives "player"). Nothing is written to PostgreSQL until the guest plays
-// a match, renames itself or claims an account.
-func (s *Service) Guest(ctx context.Context, name string) (Auth, error) {
+// gives "player") for a client at ip, at most GuestPerIP per IP (guest:ip).
+// Nothing is written to PostgreSQL until the guest plays a match, renames
+// itself or claims an account, and the session lives only
+// redisstore.UnusedSessionTTL until its first use (the WebSocket hello or
+// any authenticated request), which gives it the normal sliding TTL and
+// its mirrored copy.
+func (s *Service) Guest(ctx context.Context, name, ip string) (Auth, error) {
 	n := "player"
 	if name != "" {
 		var ok bool
@@ -131,8 +162,11 @@ func (s *Service) Guest(ctx context.Context, name string) (Auth, error) {
 			return Auth{}, ErrBadName
 		}
 	}
+	if _, err := s.limit(ctx, ratelimit.Count{What: LimitGuestIP, Who: ip, Limit: s.opts.GuestPerIP}); err != nil {
+		return Auth{}, err
+	}
 	sess := redisstore.Session{User: newID("g_"), Name: n, Guest: true}
-	tok, err := s.rs.NewUserSession(ctx, sess)
+	tok, err := s.rs.NewUnusedSession(ctx, sess)
 	if err != nil {
 		return Auth{}, err
 	}
@@ -158,11 +192,17 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 	if err != nil {
 		return Auth{}, err
 	}
-	if _, err := s.limit(ctx, ratelimit.Count{What: "register:ip", Who: ip, Limit: s.opts.RegisterPerIP}); err != nil {
+	if _, err := s.limit(ctx, ratelimit.Count{What: LimitRegisterIP, Who: ip, Limit: s.opts.RegisterPerIP}); err != nil {
 		return Auth{}, err
 	}
 	pw, _ := normalPassword(in.Password)
-	if a.PasswordHash, err = s.hasher.Hash(ctx, pw); err != nil {
+	release, err := s.enterHash(ctx, ip, a.Username)
+	if err != nil {
+		return Auth{}, err
+	}
+	a.PasswordHash, err = s.hasher.Hash(ctx, pw)
+	release()
+	if err != nil {
 		return Auth{}, err
 	}
 	kind := "register"
@@ -175,7 +215,7 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 		p, err = s.pg.CreateAccount(ctx, a)
 	}
 	switch {
-	case errors.Is(err, pgstore.ErrUsernameTaken):
+	case errors.Is(err, pgstore.ErrUsernameTaken) || lookAlikeTaken(err):
 		return Auth{}, ErrUsernameTaken
 	case errors.Is(err, pgstore.ErrNotGuest):
 		return Auth{}, ErrAlreadyAccount
@@ -194,6 +234,13 @@ func (s *Service) Register(ctx context.Context, in Register, guest *redisstore.S
 	return auth, nil
 }
 
+// lookAlikeTaken reports a unique violation of the usernames' skeletons:
+// another account's username looks like this one (migration 00012).
+func lookAlikeTaken(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "players_username_skeleton_key"
+}
+
 // checkRegister validates a sign-up and returns the account to store
 // (without id and hash); in.Password is replaced by its normal form.
 func (s *Service) checkRegister(in Register) (pgstore.NewAccount, error) {
@@ -201,8 +248,12 @@ func (s *Service) checkRegister(in Register) (pgstore.NewAccount, error) {
 	if !ok {
 		return pgstore.NewAccount{}, ErrBadUsername
 	}
-	if _, ok := normalPassword(in.Password); !ok {
+	pw, ok := normalPassword(in.Password)
+	if !ok {
 		return pgstore.NewAccount{}, ErrBadPassword
+	}
+	if e := checkPassword(pw, u); e != nil {
+		return pgstore.NewAccount{}, e
 	}
 	name := in.Name
 	if name == "" {
@@ -237,21 +288,28 @@ func (s *Service) signIn(ctx context.Context, p pgstore.Player) (Auth, error) {
 
 // Login checks a username and password. A wrong username and a wrong
 // password get the same answer (ErrBadCredentials) after the same work.
-// Failures are rate-limited per username and per IP; a success does not
-// count.
+// Every attempt counts against the attempt budgets per IP and per username
+// (login_attempt:*), failures also against the failure budgets (login:*);
+// a success takes back only its failure count. A client (IP, username)
+// has at most one check in flight (see enterHash).
 func (s *Service) Login(ctx context.Context, username, password, ip string) (Auth, error) {
 	u, okUser := CanonicalUsername(username)
-	keys := []ratelimit.Count{{What: "login:ip", Who: ip, Limit: s.opts.LoginPerIP}}
+	who := ""
 	if okUser {
-		keys = append(keys, ratelimit.Count{What: "login:user", Who: u, Limit: s.opts.LoginPerUser})
+		who = u
 	}
-	hits, err := s.limit(ctx, keys...)
+	release, err := s.enterHash(ctx, ip, who)
+	if err != nil {
+		return Auth{}, err
+	}
+	defer release()
+	attempts, failures, err := s.limitLogin(ctx, ip, who)
 	if err != nil {
 		return Auth{}, err
 	}
 	acct, ok, err := s.check(ctx, u, okUser, password)
 	if err != nil {
-		s.limits.Undo(ctx, hits...)
+		s.limits.Undo(ctx, append(attempts, failures...)...)
 		return Auth{}, err
 	}
 	if !ok {
@@ -262,13 +320,76 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Aut
 		s.audit(ctx, e)
 		return Auth{}, ErrBadCredentials
 	}
-	s.limits.Undo(ctx, hits...)
+	s.limits.Undo(ctx, failures...)
 	auth, err := s.signIn(ctx, acct.Player)
 	if err != nil {
 		return Auth{}, err
 	}
 	s.audit(ctx, pgstore.AuditEntry{UserID: acct.ID, Kind: "login_ok", IP: ip})
 	return auth, nil
+}
+
+// Limit names (the limit label of hokm_rate_limited_total).
+const (
+	LimitLoginIP        = "login:ip"           // failed logins per IP
+	LimitLoginUser      = "login:user"         // failed logins per username
+	LimitAttemptIP      = "login_attempt:ip"   // login attempts per IP
+	LimitAttemptUser    = "login_attempt:user" // login attempts per username
+	LimitRegisterIP     = "register:ip"
+	LimitGuestIP        = "guest:ip"
+	LimitHashingIP      = "hashing:ip"   // a password hash of this IP already in flight
+	LimitHashingAccount = "hashing:user" // a password hash for this username already in flight
+)
+
+// DefaultGuestLimit is the default budget of new guest sessions per client
+// IP (HOKM_GUEST_LIMIT), for POST /api/guest and the gateway's guests alike.
+var DefaultGuestLimit = ratelimit.Limit{Max: 60, Window: time.Hour}
+
+// limitLogin counts a login attempt (or current-password check) of ip for
+// username who ("" for no valid username): the attempt budgets, then the
+// failure budgets. On a refusal nothing stays counted.
+func (s *Service) limitLogin(ctx context.Context, ip, who string) (attempts, failures []ratelimit.Mark, err error) {
+	ac := []ratelimit.Count{{What: LimitAttemptIP, Who: ip, Limit: s.opts.AttemptsPerIP}}
+	fc := []ratelimit.Count{{What: LimitLoginIP, Who: ip, Limit: s.opts.LoginPerIP}}
+	if who != "" {
+		ac = append(ac, ratelimit.Count{What: LimitAttemptUser, Who: who, Limit: s.opts.AttemptsPerUser})
+		fc = append(fc, ratelimit.Count{What: LimitLoginUser, Who: who, Limit: s.opts.LoginPerUser})
+	}
+	if attempts, err = s.limit(ctx, ac...); err != nil {
+		return nil, nil, err
+	}
+	if failures, err = s.limit(ctx, fc...); err != nil {
+		s.limits.Undo(ctx, attempts...)
+		return nil, nil, err
+	}
+	return attempts, failures, nil
+}
+
+// enterHash admits a request that will hash a password for client ip and
+// username who ("" none) once neither has another hash in flight in this
+// process, waiting at most ClientWait; after that it is refused
+// rate_limited (hashing:ip or hashing:user), Retry-After 1 s. So one client
+// holds at most one of the Hasher's slots, however many requests it sends,
+// and the rest serve other clients. Unknown and known usernames are gated
+// alike.
+func (s *Service) enterHash(ctx context.Context, ip, who string) (func(), error) {
+	keys := []string{"ip:" + ip}
+	if who != "" {
+		keys = append(keys, "user:"+who)
+	}
+	release, busy, err := s.gate.enter(ctx, s.opts.ClientWait, keys...)
+	if err != nil {
+		return nil, fmt.Errorf("account: waiting for the client's previous hash: %w", err)
+	}
+	if busy != "" {
+		what := LimitHashingIP
+		if busy != keys[0] {
+			what = LimitHashingAccount
+		}
+		metrics.RateLimited.WithLabelValues(what).Inc()
+		return nil, rateLimited(time.Second)
+	}
+	return release, nil
 }
 
 // check verifies the password of the account named u (canonical; valid
@@ -316,10 +437,22 @@ func (s *Service) ChangePassword(ctx context.Context, sess redisstore.Session, t
 	if !ok {
 		return ErrBadPassword
 	}
-	if _, err := s.reauth(ctx, sess.User, old, ip); err != nil {
+	if e := checkPassword(pw, ""); e != nil {
+		return e
+	}
+	acct, err := s.reauth(ctx, sess.User, old, ip)
+	if err != nil {
+		return err
+	}
+	if e := checkPassword(pw, acct.Username); e != nil {
+		return e
+	}
+	release, err := s.enterHash(ctx, ip, acct.Username)
+	if err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
+	release()
 	if err != nil {
 		return err
 	}
@@ -340,27 +473,33 @@ func (s *Service) ChangePassword(ctx context.Context, sess redisstore.Session, t
 	return nil
 }
 
-// reauth checks a signed-in account's password, rate-limited like logins.
+// reauth checks a signed-in account's password, rate-limited and gated
+// like logins.
 func (s *Service) reauth(ctx context.Context, user, password, ip string) (pgstore.Account, error) {
 	acct, err := s.pg.AccountByID(ctx, user)
 	if err != nil {
 		return pgstore.Account{}, s.accountGone(err)
 	}
-	hits, err := s.limit(ctx, ratelimit.Count{What: "login:ip", Who: ip, Limit: s.opts.LoginPerIP}, ratelimit.Count{What: "login:user", Who: acct.Username, Limit: s.opts.LoginPerUser})
+	release, err := s.enterHash(ctx, ip, acct.Username)
+	if err != nil {
+		return pgstore.Account{}, err
+	}
+	defer release()
+	attempts, failures, err := s.limitLogin(ctx, ip, acct.Username)
 	if err != nil {
 		return pgstore.Account{}, err
 	}
 	pw, _ := normalPassword(password)
 	ok, err := s.hasher.Verify(ctx, acct.PasswordHash, pw)
 	if err != nil {
-		s.limits.Undo(ctx, hits...)
+		s.limits.Undo(ctx, append(attempts, failures...)...)
 		return pgstore.Account{}, err
 	}
 	if !ok {
 		s.audit(ctx, pgstore.AuditEntry{UserID: user, Kind: "login_failed", IP: ip, Detail: map[string]any{"reauth": true}})
 		return pgstore.Account{}, ErrWrongPassword
 	}
-	s.limits.Undo(ctx, hits...)
+	s.limits.Undo(ctx, failures...)
 	return acct, nil
 }
 

@@ -34,6 +34,17 @@ func Up(ctx context.Context, dsn string) error {
 	})
 }
 
+// UpTo applies the pending migrations up to and including version (for
+// tests of a migration over data written by the schema before it).
+func UpTo(ctx context.Context, dsn string, version int64) error {
+	return withProvider(ctx, dsn, func(p *goose.Provider) error {
+		if _, err := p.UpTo(ctx, version); err != nil {
+			return fmt.Errorf("migrations: up to %d: %w", version, err)
+		}
+		return nil
+	})
+}
+
 // Status writes one line per known migration to w: its version, file name
 // and whether it is applied (with the time) or pending.
 func Status(ctx context.Context, dsn string, w io.Writer) error {

@@ -129,20 +129,22 @@ func sit(t Table, user string, seat game.Seat, name string) (Table, []Event, err
 
 // CleanName trims a display name to MaxNameLen characters of valid UTF-8
 // without control or bidirectional-override characters (which could make
-// one player's name pass for another's); a name with nothing visible left
-// becomes "player". Letters of every script, joiners and emoji stay.
+// one player's name pass for another's) and without the blank "letters"
+// (Hangul fillers, Braille blank: see Invisible); a name with nothing
+// visible left becomes "player". Letters of every script, joiners and
+// emoji stay.
 func CleanName(name string) string {
 	out := make([]rune, 0, len(name))
 	visible := false
 	for _, r := range name {
-		if r == utf8.RuneError || unicode.IsControl(r) || isBidiControl(r) {
+		if r == utf8.RuneError || unicode.IsControl(r) || isBidiControl(r) || isFiller(r) {
 			continue
 		}
 		if len(out) == MaxNameLen {
 			break
 		}
 		out = append(out, r)
-		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+		if !Invisible(r) {
 			visible = true
 		}
 	}
@@ -150,6 +152,35 @@ func CleanName(name string) string {
 		return "player"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// Invisible reports a character that shows nothing by itself: white
+// space, control and format characters (Cf: zero-width space and joiners,
+// soft hyphen, bidirectional marks, tags …), the blank "letters" (Hangul
+// fillers U+115F U+1160 U+3164 U+FFA0, Braille blank U+2800) and the other
+// default-ignorable code points of Unicode (variation selectors, the
+// combining grapheme joiner, Khmer inherent vowels, Mongolian free
+// variation selectors, musical formatting, shorthand format controls,
+// unassigned U+2065, U+FFF0–U+FFF8, U+E0000–U+E0FFF). A name made of these
+// alone is empty. (Some are needed inside a name — ZWNJ in Persian, ZWJ
+// and variation selectors in emoji — so they are kept there.)
+func Invisible(r rune) bool {
+	switch {
+	case unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || isFiller(r):
+		return true
+	case r == 0x034F, r == 0x17B4, r == 0x17B5, r >= 0x180B && r <= 0x180F, r == 0x2065,
+		r >= 0xFE00 && r <= 0xFE0F, r >= 0xFFF0 && r <= 0xFFF8, r >= 0x1BCA0 && r <= 0x1BCA3,
+		r >= 0x1D173 && r <= 0x1D17A, r >= 0xE0000 && r <= 0xE0FFF:
+		return true
+	}
+	return false
+}
+
+// isFiller reports the characters that are letters or symbols to Unicode
+// but draw as blank space: the Hangul fillers and the Braille blank.
+// Names drop them.
+func isFiller(r rune) bool {
+	return r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0 || r == 0x2800
 }
 
 // isBidiControl reports the embedding, override and isolate controls

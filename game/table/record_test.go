@@ -295,6 +295,19 @@ func TestCleanName(t *testing.T) {
 		{"👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"},
 		{"Zoë Ünal", "Zoë Ünal"},
 		{strings.Repeat("a\n", 40), strings.Repeat("a", 32)}, // dropped characters do not count
+		// Invisible names (security review, finding 14) are empty.
+		{"\u3164", "player"},
+		{"\u3164\u3164\u3164", "player"},
+		{"\u2800\u2800", "player"},
+		{"\u115f\u1160", "player"},
+		{"\uffa0", "player"},
+		{"\u200b\u200c\u200d\u2060\ufeff\u00ad", "player"},
+		{"\u034f\ufe0f\U000e0041\u180e\u17b4", "player"},
+		{"\u3000\u2003\u00a0\u202f", "player"},
+		// The blank letters go from visible names too (no "Ali" + filler
+		// passing for "Ali").
+		{"Ali\u3164", "Ali"},
+		{"A\u2800li", "Ali"},
 	}
 	for _, tc := range cases {
 		if got := table.CleanName(tc.in); got != tc.want {
@@ -318,10 +331,18 @@ func TestCleanName(t *testing.T) {
 		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > table.MaxNameLen || got == "" {
 			t.Fatalf("CleanName(%q) = %q", in, got)
 		}
+		visible := false
 		for _, c := range got {
 			if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) {
 				t.Fatalf("CleanName(%q) keeps control %U", in, c)
 			}
+			if c == 0x3164 || c == 0x2800 || c == 0x115f || c == 0x1160 || c == 0xffa0 {
+				t.Fatalf("CleanName(%q) keeps the blank letter %U", in, c)
+			}
+			visible = visible || !table.Invisible(c)
+		}
+		if !visible {
+			t.Fatalf("CleanName(%q) = %q: nothing visible", in, got)
 		}
 		if table.CleanName(got) != got {
 			t.Fatalf("CleanName not idempotent on %q", got)

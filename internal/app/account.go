@@ -7,12 +7,18 @@ import (
 
 	"github.com/hokm-project/hokm/account"
 	"github.com/hokm-project/hokm/internal/clientip"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-func newAccountService(pg *pgstore.Store, rs *redisstore.Store, log *slog.Logger) (*account.Service, error) {
-	return account.New(pg, rs, account.Options{Log: log.With("component", "account")})
+func newAccountService(pg *pgstore.Store, rs *redisstore.Store, cfg config.Config, log *slog.Logger) (*account.Service, error) {
+	return account.New(pg, rs, account.Options{
+		GuestPerIP:      cfg.GuestLimit,
+		AttemptsPerIP:   cfg.LoginAttemptsIP,
+		AttemptsPerUser: cfg.LoginAttemptsUser,
+		Log:             log.With("component", "account"),
+	})
 }
 
 // accountRoutes puts the account API on the public listener.

@@ -52,7 +52,7 @@ func newGateway(p gatewayParams) *gateway.Server {
 	opts.SocketsPerIP, opts.SocketsPerUser, opts.TablesPerUser = off(p.Cfg.WSPerIP), off(p.Cfg.WSPerUser), off(p.Cfg.TablesPerUser)
 	opts.TableLimit = ratelimit.Limit{Max: off(p.Cfg.TableCreateLimit), Window: time.Minute}
 	opts.JoinCodeMisses = ratelimit.Limit{Max: off(p.Cfg.JoinCodeMisses), Window: 10 * time.Minute}
-	// opts.GuestLimit (guest:ip, default 60 per hour): from HOKM_GUEST_LIMIT, wired with the accounts' limits.
+	opts.GuestLimit = p.Cfg.GuestLimit // guest:ip, shared with POST /api/guest (account.go)
 	if p.Sys != nil {
 		opts.Maintenance = p.Sys.Maintenance
 	}

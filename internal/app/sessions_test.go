@@ -16,8 +16,8 @@ import (
 )
 
 // TestSessionsSurviveRedisLosingThem: on hokm serve, a guest from
-// /api/guest and one from the WebSocket hello are mirrored into
-// PostgreSQL; after their Redis keys are gone (Redis restarted empty),
+// /api/guest (once used) and one from the WebSocket hello are mirrored
+// into PostgreSQL; after their Redis keys are gone (Redis restarted empty),
 // both tokens still work — over HTTP and in a new hello, same user — and
 // the metrics count the restores.
 func TestSessionsSurviveRedisLosingThem(t *testing.T) {
@@ -37,6 +37,14 @@ func TestSessionsSurviveRedisLosingThem(t *testing.T) {
 	var httpGuest struct{ User, Token string }
 	if err := json.NewDecoder(resp.Body).Decode(&httpGuest); err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("guest: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	// A guest made over HTTP is mirrored at its first use, not before
+	// (account.TestUnusedGuestIsCheap).
+	first, _ := http.NewRequest(http.MethodGet, "http://"+s.cfg.HTTPAddr+"/api/me", nil)
+	first.Header.Set("Authorization", "Bearer "+httpGuest.Token)
+	if resp, err = http.DefaultClient.Do(first); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("first use of the guest token: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	wsUser, wsToken := hello(t, s, "")

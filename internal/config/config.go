@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/internal/clientip"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
@@ -72,6 +73,10 @@ type Config struct {
 	HTTPIdleTimeout       time.Duration // HOKM_HTTP_IDLE_TIMEOUT: an idle keep-alive connection is closed after this
 	HTTPMaxBody           int           // HOKM_HTTP_MAX_BODY: bytes of a request body (larger: 413)
 	LeaderboardDays       int           // HOKM_LEADERBOARD_DAYS: how many days back a leaderboard bucket may be asked for
+	// Abuse limits: accounts ("<max>/<window>", e.g. "60/1h")
+	GuestLimit        ratelimit.Limit // HOKM_GUEST_LIMIT: new guest sessions per client IP (guest:ip), POST /api/guest and the gateway's
+	LoginAttemptsIP   ratelimit.Limit // HOKM_LOGIN_ATTEMPTS_IP: login attempts, successful or not, per client IP (login_attempt:ip)
+	LoginAttemptsUser ratelimit.Limit // HOKM_LOGIN_ATTEMPTS_USER: login attempts, successful or not, per username (login_attempt:user)
 }
 
 // secret are the variables whose values an error message must not show.
@@ -124,6 +129,10 @@ func Defaults() Config {
 		HTTPIdleTimeout:       60 * time.Second,
 		HTTPMaxBody:           64 << 10,
 		LeaderboardDays:       400,
+		// Abuse limits: accounts
+		GuestLimit:        ratelimit.Limit{Max: 60, Window: time.Hour},
+		LoginAttemptsIP:   ratelimit.Limit{Max: 60, Window: 15 * time.Minute},
+		LoginAttemptsUser: ratelimit.Limit{Max: 20, Window: 15 * time.Minute},
 	}
 }
 
@@ -251,6 +260,18 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("HOKM_HTTP_IDLE_TIMEOUT", &c.HTTPIdleTimeout)
 	num("HOKM_HTTP_MAX_BODY", &c.HTTPMaxBody, 1<<10, 64<<20)
 	num("HOKM_LEADERBOARD_DAYS", &c.LeaderboardDays, 1, 100000)
+	// Abuse limits: accounts
+	limit := func(name string, dst *ratelimit.Limit) {
+		var s string
+		str(name, &s, func(v string) error {
+			l, err := ParseLimit(v)
+			*dst = l
+			return err
+		})
+	}
+	limit("HOKM_GUEST_LIMIT", &c.GuestLimit)
+	limit("HOKM_LOGIN_ATTEMPTS_IP", &c.LoginAttemptsIP)
+	limit("HOKM_LOGIN_ATTEMPTS_USER", &c.LoginAttemptsUser)
 
 	errs = append(errs, loadSentinel(getenv, &c)...)
 	if len(errs) == 0 {
@@ -264,6 +285,18 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration: %s", msg)
 	}
 	return c, nil
+}
+
+// ParseLimit reads a quota "<max>/<window>": at least one event per a
+// positive duration, e.g. "60/1h" or "20/15m".
+func ParseLimit(v string) (ratelimit.Limit, error) {
+	m, w, ok := strings.Cut(v, "/")
+	n, err1 := strconv.Atoi(strings.TrimSpace(m))
+	d, err2 := time.ParseDuration(strings.TrimSpace(w))
+	if !ok || err1 != nil || err2 != nil || n < 1 || n > 1_000_000_000 || d <= 0 {
+		return ratelimit.Limit{}, fmt.Errorf("want <max>/<window> such as 60/1h (max at least 1)")
+	}
+	return ratelimit.Limit{Max: n, Window: d}, nil
 }
 
 // loadSentinel reads the HOKM_REDIS_SENTINELS family into c and returns

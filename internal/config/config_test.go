@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/internal/sealbox"
 )
 
@@ -53,6 +54,9 @@ func TestDefaults(t *testing.T) {
 		HTTPReadHeaderTimeout: 5 * time.Second, HTTPReadTimeout: 15 * time.Second,
 		HTTPWriteTimeout: 30 * time.Second, HTTPIdleTimeout: 60 * time.Second,
 		HTTPMaxBody: 64 << 10, LeaderboardDays: 400,
+		GuestLimit:        ratelimit.Limit{Max: 60, Window: time.Hour},
+		LoginAttemptsIP:   ratelimit.Limit{Max: 60, Window: 15 * time.Minute},
+		LoginAttemptsUser: ratelimit.Limit{Max: 20, Window: 15 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
@@ -71,6 +75,7 @@ func TestDefaults(t *testing.T) {
 		// Abuse limits: HTTP edge
 		"HOKM_HTTP_READ_HEADER_TIMEOUT": "5s", "HOKM_HTTP_READ_TIMEOUT": "15s", "HOKM_HTTP_WRITE_TIMEOUT": "30s",
 		"HOKM_HTTP_IDLE_TIMEOUT": "1m", "HOKM_HTTP_MAX_BODY": "65536", "HOKM_LEADERBOARD_DAYS": "400",
+		"HOKM_GUEST_LIMIT": "60/1h", "HOKM_LOGIN_ATTEMPTS_IP": "60/15m", "HOKM_LOGIN_ATTEMPTS_USER": "20/15m",
 	}))
 	if err != nil || !reflect.DeepEqual(again, want) {
 		t.Fatalf("defaults given explicitly: %+v, %v", again, err)
@@ -104,6 +109,10 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_JOURNAL_INTERVAL":     "250ms",
 		"HOKM_STATE_KEYS":           "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
 		"HOKM_SCHEDULER_LEASE":      "4500ms",
+
+		"HOKM_GUEST_LIMIT":         "5/30m",
+		"HOKM_LOGIN_ATTEMPTS_IP":   "1000/1h",
+		"HOKM_LOGIN_ATTEMPTS_USER": " 3 / 90s ",
 
 		"HOKM_REDIS_SENTINELS":         "10.0.0.1:26379, sentinel-b.example:26380,[::1]:26381",
 		"HOKM_REDIS_MASTER":            "hokm-main",
@@ -155,6 +164,10 @@ func TestEveryVariableParsed(t *testing.T) {
 		},
 		SchedulerLease: 4500 * time.Millisecond,
 
+		GuestLimit:        ratelimit.Limit{Max: 5, Window: 30 * time.Minute},
+		LoginAttemptsIP:   ratelimit.Limit{Max: 1000, Window: time.Hour},
+		LoginAttemptsUser: ratelimit.Limit{Max: 3, Window: 90 * time.Second},
+
 		RedisSentinels:        []string{"10.0.0.1:26379", "sentinel-b.example:26380", "[::1]:26381"},
 		RedisMaster:           "hokm-main",
 		RedisPassword:         "data pw",
@@ -199,6 +212,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_HTTP_ADDR", "off"}, // only the ops listener may be off
 		{"HOKM_OPS_ADDR", "8081"},
 		{"HOKM_STATE_KEYS", "k1"},
+		{"HOKM_GUEST_LIMIT", "60"},
+		{"HOKM_GUEST_LIMIT", "0/1h"},
+		{"HOKM_GUEST_LIMIT", "60/0s"},
+		{"HOKM_LOGIN_ATTEMPTS_IP", "60/hour"},
+		{"HOKM_LOGIN_ATTEMPTS_USER", "-1/1m"},
 		{"HOKM_STATE_KEYS", "k1:c2hvcnQ="},
 		{"HOKM_STATE_KEYS", "k1:" + strings.Repeat("A", 43) + ",k1:" + strings.Repeat("A", 43)},
 		{"HOKM_JOURNAL_INTERVAL", "0s"},

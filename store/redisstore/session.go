@@ -183,7 +183,28 @@ func (s *Store) NewUserSession(ctx context.Context, sess Session) (string, error
 	return s.newSession(ctx, sess, true)
 }
 
+// UnusedSessionTTL is the first lifetime of a session made by
+// NewUnusedSession: until its first lookup, which gives it SessionTTL.
+const UnusedSessionTTL = 10 * time.Minute
+
+// NewUnusedSession is NewUserSession for a session that may never be used
+// (a guest minted over HTTP): it lives UnusedSessionTTL until its first
+// lookup slides it to SessionTTL like any other, and it is not written to
+// the mirror until that lookup (slideMirror then writes it), so a session
+// nobody uses costs two short-lived Redis keys and no PostgreSQL row.
+// While Redis fails it is made in the mirror like any other (with
+// FallbackSessionTTL).
+func (s *Store) NewUnusedSession(ctx context.Context, sess Session) (string, error) {
+	return s.newSessionTTL(ctx, sess, true, UnusedSessionTTL)
+}
+
 func (s *Store) newSession(ctx context.Context, sess Session, indexed bool) (string, error) {
+	return s.newSessionTTL(ctx, sess, indexed, SessionTTL)
+}
+
+// newSessionTTL makes a session living ttl; one made with less than
+// SessionTTL is mirrored only at its first use.
+func (s *Store) newSessionTTL(ctx context.Context, sess Session, indexed bool, ttl time.Duration) (string, error) {
 	token, err := newToken()
 	if err != nil {
 		return "", err
@@ -191,6 +212,9 @@ func (s *Store) newSession(ctx context.Context, sess Session, indexed bool) (str
 	now := time.Now()
 	h, mirror := tokenHash(token), s.opts.SessionMirror
 	st := stored{Session: sess, Created: now.UnixMilli(), Indexed: indexed}
+	if ttl < SessionTTL {
+		mirror = nil // st.Mirrored 0: the first lookup mirrors it
+	}
 	if mirror != nil {
 		st.Mirrored = now.Add(SessionTTL).UnixMilli()
 	}
@@ -199,18 +223,23 @@ func (s *Store) newSession(ctx context.Context, sess Session, indexed bool) (str
 	if indexed {
 		idx := s.keys.UserSessions(sess.User)
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, s.keys.Session(h), b, SessionTTL)
+			p.Set(ctx, s.keys.Session(h), b, ttl)
 			p.ZAdd(ctx, idx, redis.Z{Score: float64(now.UnixMilli()), Member: h})
-			p.PExpire(ctx, idx, SessionTTL)
+			if ttl < SessionTTL {
+				p.Do(ctx, "PEXPIRE", idx, ttl.Milliseconds(), "GT") // never shortens a longer-lived index
+				p.Do(ctx, "PEXPIRE", idx, ttl.Milliseconds(), "NX") // sets it on a new one
+			} else {
+				p.PExpire(ctx, idx, ttl)
+			}
 			card = p.ZCard(ctx, idx)
 			return nil
 		})
 	} else {
-		err = s.rdb.Set(ctx, s.keys.Session(h), b, SessionTTL).Err()
+		err = s.rdb.Set(ctx, s.keys.Session(h), b, ttl).Err()
 	}
 	if err != nil {
 		err = fmt.Errorf("store session: %w", err)
-		if mirror == nil {
+		if s.opts.SessionMirror == nil {
 			return "", err
 		}
 		if err := s.createWithoutRedis(ctx, st, h, now, err); err != nil {

@@ -126,3 +126,31 @@ func TestRenameSessions(t *testing.T) {
 		}
 	}
 }
+
+// A session made by NewUnusedSession (and its new user index) lives
+// UnusedSessionTTL until its first lookup, which gives both SessionTTL.
+func TestUnusedSessionFirstTTL(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{})
+	tok, err := e.s.NewUnusedSession(e.ctx, redisstore.Session{User: "g_new", Guest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := e.s.Keys().UserSessions("g_new")
+	if d := e.ttl(idx); d <= 0 || d > redisstore.UnusedSessionTTL {
+		t.Fatalf("new index TTL %v", d)
+	}
+	if _, err := e.s.Session(e.ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.ttl(idx); d <= redisstore.UnusedSessionTTL {
+		t.Fatalf("index TTL after the first use %v", d)
+	}
+	// A later unused session of the same user does not shorten the index.
+	if _, err := e.s.NewUnusedSession(e.ctx, redisstore.Session{User: "g_new", Guest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.ttl(idx); d <= redisstore.UnusedSessionTTL {
+		t.Fatalf("index TTL shortened by a new unused session: %v", d)
+	}
+}
