@@ -126,6 +126,8 @@ func TestDashboardEndpoints(t *testing.T) {
 	}
 	_ = json.Unmarshal(watcher.request(map[string]any{"type": "create_table", "rules": map[string]any{"target": 3},
 		"options": map[string]any{"public": true}}), &open)
+	// Seated: a waiting table nobody sits at is not listed.
+	watcher.request(map[string]any{"type": "sit", "table": open.Table, "seat": 0})
 	rep, err := botclient.Run(ctx, botclient.Options{
 		URL: s.wsURL(), Matches: 1, Parallel: 1, Rules: game.Rules{Target: 3}, Timeout: 45 * time.Second,
 	})

@@ -72,6 +72,9 @@ func newCluster(t *testing.T, topo topology) *cluster {
 		"HOKM_DATABASE_URL=" + c.dbURL, "HOKM_STATE_KEYS=" + stateKey,
 		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_RECLAIM_IDLE=1s",
 		"HOKM_SHUTDOWN_TIMEOUT=3s", "HOKM_LOG_LEVEL=" + logLevel(), "HOKM_SCHEDULER_LEASE=3s",
+		// The load is one generator standing for many players from one
+		// address: each round of matches starts new guests.
+		"HOKM_GUEST_LIMIT=1000000/1h",
 	}
 	switch topo {
 	case standalone:
