@@ -35,11 +35,12 @@ type CleanupHandler struct {
 func (h *CleanupHandler) Run(ctx context.Context) (redisstore.CleanupResult, error) {
 	res, err := h.Store.CleanupTables(ctx, h.Idle)
 	metrics.TablesCleaned.Add(float64(res.Removed))
+	metrics.TablesUnlisted.Add(float64(res.Unlisted))
 	if err != nil {
 		return res, fmt.Errorf("cleanup tables: %w", err)
 	}
-	if res.Removed > 0 {
-		h.Log.Info("removed abandoned tables", "removed", res.Removed, "changed", res.Changed,
+	if res.Removed > 0 || res.Unlisted > 0 {
+		h.Log.Info("removed abandoned tables", "removed", res.Removed, "unlisted", res.Unlisted, "changed", res.Changed,
 			"scanned", res.Scanned)
 	} else {
 		h.Log.Debug("no abandoned tables", "scanned", res.Scanned, "changed", res.Changed)

@@ -17,3 +17,11 @@ var AuditPruned = prometheus.NewCounter(prometheus.CounterOpts{
 })
 
 func init() { Registry().MustRegister(AuditPruned) }
+
+// TablesUnlisted counts stale waiting tables (public, people seated,
+// unchanged for 15 min) the cleanup job took out of the lobby.
+var TablesUnlisted = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "hokm_tables_unlisted_total", Help: "Stale waiting tables (unchanged for 15 min with people seated) taken out of the lobby.",
+})
+
+func init() { Registry().MustRegister(TablesUnlisted) }

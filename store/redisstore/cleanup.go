@@ -25,6 +25,12 @@ const DefaultCleanupIdle = 30 * time.Minute
 // host's cap of waiting tables (HostedWaiting).
 const DefaultEmptyIdle = 5 * time.Minute
 
+// DefaultStaleWaiting is how long a public waiting table with people
+// seated may go unchanged and stay in the lobby: its host most likely
+// closed the page without leaving. The cleanup job unlists it (the table
+// itself stays, its code still works, and any change lists it again).
+const DefaultStaleWaiting = 15 * time.Minute
+
 // cleanupBatch is the SCAN COUNT and the size of one read pipeline.
 const cleanupBatch = 500
 
@@ -34,6 +40,9 @@ type Abandoned struct {
 	Seq  int64
 	Code string // join code, "" if none
 	Idle time.Duration
+	// Stale: not abandoned but a public waiting table with people seated
+	// and unchanged for DefaultStaleWaiting: only taken out of the lobby.
+	Stale bool
 }
 
 // CleanupResult is what one cleanup run did.
@@ -42,6 +51,8 @@ type CleanupResult struct {
 	Found   int // of them abandoned
 	Removed int // of them removed
 	Changed int // abandoned when scanned, changed before the delete (kept)
+	// Unlisted are the stale waiting tables taken out of the lobby.
+	Unlisted int
 	// RemovedIDs are the ids of the removed tables.
 	RemovedIDs []string
 }
@@ -94,6 +105,12 @@ func abandoned(m *table.Meta, idleFor, limit time.Duration) bool {
 		return idleFor > limit
 	}
 	return false
+}
+
+// staleWaiting reports a public waiting table with a person seated that
+// has not changed for DefaultStaleWaiting (see Abandoned.Stale).
+func staleWaiting(m *table.Meta, idleFor time.Duration) bool {
+	return m.Status == table.Waiting && m.Options.Public && hasPerson(m) && idleFor > DefaultStaleWaiting
 }
 
 // hasPerson reports whether a person (not a bot) sits at the table.
@@ -164,11 +181,12 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, head, tail st
 			continue // not ours to judge; the TTL removes it
 		}
 		idleFor := s.tableIdle(ttls[i].Val(), &m, now)
-		if !abandoned(&m, idleFor, idle) {
+		stale := staleWaiting(&m, idleFor)
+		if !stale && !abandoned(&m, idleFor, idle) {
 			continue
 		}
 		id := strings.TrimSuffix(strings.TrimPrefix(k, head), tail)
-		out = append(out, Abandoned{ID: id, Seq: seq, Code: m.Options.Code, Idle: idleFor})
+		out = append(out, Abandoned{ID: id, Seq: seq, Code: m.Options.Code, Idle: idleFor, Stale: stale})
 	}
 	return out, nil
 }
@@ -195,6 +213,34 @@ func (s *Store) RemoveTable(ctx context.Context, a Abandoned) (bool, error) {
 	return n == 1, nil
 }
 
+// unlistScript takes a stale waiting table out of the lobby (publishing
+// {"removed":id}) if its seq is still the one the scan saw.
+//
+// KEYS[1] table hash, KEYS[2] lobby hash, KEYS[3] lobby-seen zset.
+// ARGV[1] seq seen, ARGV[2] table id, ARGV[3] lobby channel.
+// Returns 1 when it was listed and is no longer, else 0.
+var unlistScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[2])
+if redis.call('HDEL', KEYS[2], ARGV[2]) == 1 then
+  redis.call('PUBLISH', ARGV[3], '{"removed":"' .. ARGV[2] .. '"}')
+  return 1
+end
+return 0
+`)
+
+// UnlistTable takes a stale waiting table out of the lobby, only if its
+// seq is still a.Seq; the next change of the table lists it again
+// (worker.LobbyHook). Same single-node caveat as RemoveTable.
+func (s *Store) UnlistTable(ctx context.Context, a Abandoned) (bool, error) {
+	k := s.keys
+	n, err := unlistScript.Run(ctx, s.rdb, []string{k.Table(a.ID), k.Lobby(), k.LobbySeen()}, a.Seq, a.ID, k.LobbyEvents()).Int()
+	if err != nil {
+		return false, fmt.Errorf("unlist table %s: %w", a.ID, err)
+	}
+	return n == 1, nil
+}
+
 // CleanupTables finds the abandoned tables (FindAbandoned) and removes each
 // one that has not changed since it was seen (RemoveTable). Idempotent: a
 // second run finds nothing more to remove.
@@ -205,6 +251,16 @@ func (s *Store) CleanupTables(ctx context.Context, idle time.Duration) (CleanupR
 		return res, err
 	}
 	for _, a := range found {
+		if a.Stale {
+			ok, err := s.UnlistTable(ctx, a)
+			if err != nil {
+				return res, err
+			}
+			if ok {
+				res.Unlisted++
+			}
+			continue
+		}
 		ok, err := s.RemoveTable(ctx, a)
 		if err != nil {
 			return res, err

@@ -93,6 +93,9 @@ func TestCleanupTables(t *testing.T) {
 	// A waiting table nobody sits at goes after DefaultEmptyIdle (5 min),
 	// not after the 30 minutes of a finished one.
 	e.cleanupTable("left", table.Waiting, [4]*table.Player{nil, bot(1), nil, nil}, 6*time.Minute)
+	// A waiting table with a person seated stays, but after 15 min without a
+	// change (its host closed the page) it leaves the lobby.
+	e.cleanupTable("waits", table.Waiting, [4]*table.Player{human, nil, nil, nil}, 10*time.Minute)
 
 	sub := e.rdb.Subscribe(e.ctx, e.s.Keys().LobbyEvents())
 	defer sub.Close()
@@ -104,22 +107,25 @@ func TestCleanupTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Scanned != 8 || res.Found != 4 || res.Removed != 4 || res.Changed != 0 {
-		t.Fatalf("result %+v, want 8 scanned, 4 found and removed", res)
+	if res.Scanned != 9 || res.Found != 5 || res.Removed != 4 || res.Unlisted != 1 || res.Changed != 0 {
+		t.Fatalf("result %+v, want 9 scanned, 5 found, 4 removed, 1 unlisted", res)
 	}
 	for _, id := range []string{"botsonly", "empty", "done", "left"} {
 		if have := e.tableKeys(id); len(have) != 0 {
 			t.Errorf("%s: left behind %v", id, have)
 		}
 	}
-	for _, id := range []string{"human", "playing", "fresh", "freshdone"} {
+	for _, id := range []string{"playing", "fresh", "freshdone", "waits"} {
 		if have := e.tableKeys(id); len(have) != 9 {
 			t.Errorf("%s: kept only %v", id, have)
 		}
 	}
+	if have := e.tableKeys("human"); len(have) != 7 || slices.Contains(have, "lobby") || slices.Contains(have, "lobby:seen") {
+		t.Errorf("stale waiting table: kept %v, want everything but its lobby entry", have)
+	}
 
 	var removed []string
-	for len(removed) < 4 {
+	for len(removed) < 5 {
 		ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
 		msg, err := sub.ReceiveMessage(ctx)
 		cancel()
@@ -129,7 +135,7 @@ func TestCleanupTables(t *testing.T) {
 		removed = append(removed, msg.Payload)
 	}
 	slices.Sort(removed)
-	want := []string{`{"removed":"botsonly"}`, `{"removed":"done"}`, `{"removed":"empty"}`, `{"removed":"left"}`}
+	want := []string{`{"removed":"botsonly"}`, `{"removed":"done"}`, `{"removed":"empty"}`, `{"removed":"human"}`, `{"removed":"left"}`}
 	if !slices.Equal(removed, want) {
 		t.Errorf("lobby events %v, want %v", removed, want)
 	}
@@ -143,10 +149,10 @@ func TestCleanupTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Scanned != 4 || res.Found != 0 || res.Removed != 0 {
-		t.Fatalf("second run %+v, want 4 scanned, nothing removed", res)
+	if res.Scanned != 5 || res.Found != 1 || res.Removed != 0 || res.Unlisted != 0 {
+		t.Fatalf("second run %+v, want 5 scanned, the stale one found again, nothing removed or unlisted", res)
 	}
-	for _, id := range []string{"human", "playing", "fresh", "freshdone"} {
+	for _, id := range []string{"playing", "fresh", "freshdone", "waits"} {
 		if have := e.tableKeys(id); len(have) != 9 {
 			t.Errorf("%s after second run: kept only %v", id, have)
 		}
