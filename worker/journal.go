@@ -10,6 +10,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -126,7 +127,7 @@ func (j *Journal) run(ctx context.Context) {
 		case <-j.kick:
 		}
 		pass, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := j.Flush(pass)
+		err := panics.Do("journal", j.log(), func() error { return j.Flush(pass) })
 		cancel()
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:

@@ -9,6 +9,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/logthrottle"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -104,7 +105,7 @@ func (m *Matchmaker) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := m.Tick(ctx); err != nil && ctx.Err() == nil {
+		if err := panics.Do("matchmaker", m.opts.Log, func() error { return m.Tick(ctx) }); err != nil && ctx.Err() == nil {
 			m.quiet.Warn("matchmaking", "err", err)
 		} else if err == nil {
 			m.quiet.Recovered("matchmaking")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -151,7 +152,7 @@ func (r *Recovery) run(ctx context.Context) {
 		case <-tick.C:
 		case <-r.kick:
 		}
-		err := r.Check(ctx)
+		err := panics.Do("recovery", r.opts.Log, func() error { return r.Check(ctx) })
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
 			failing = true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/logthrottle"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -130,7 +131,8 @@ func (l *TimerLoop) run(ctx context.Context) {
 	tick := time.NewTicker(l.opts.Interval)
 	defer tick.Stop()
 	for {
-		if _, err := l.Fire(ctx); err != nil && ctx.Err() == nil {
+		err := panics.Do("timers", l.opts.Log, func() error { _, err := l.Fire(ctx); return err })
+		if err != nil && ctx.Err() == nil {
 			l.quiet.Warn("firing turn timers", "err", err)
 		} else if err == nil {
 			l.quiet.Recovered("firing turn timers")

@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -490,5 +494,30 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	}
 	if e.timeoutsLogged() != 2 {
 		t.Fatal("a timeout fired for a player who was present")
+	}
+}
+
+// TestTimerLoopSurvivesAPanic: a pass that panics is recovered and
+// counted (hokm_panics_total{component="timers"}); the loop goes on.
+func TestTimerLoopSurvivesAPanic(t *testing.T) {
+	before := testutil.ToFloat64(metrics.Panics.WithLabelValues("timers"))
+	var calls atomic.Int64
+	l := NewTimerLoop(nil, TimerOptions{Interval: time.Millisecond, Paused: func() bool {
+		if calls.Add(1) == 1 {
+			panic("a bug in one pass")
+		}
+		return true // held back: the pass ends before the store
+	}})
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !testenv.Until(5*time.Second, func() bool { return calls.Load() >= 3 }) {
+		t.Fatalf("the loop stopped after its panic (%d passes)", calls.Load())
+	}
+	if err := l.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := testutil.ToFloat64(metrics.Panics.WithLabelValues("timers")) - before; d != 1 {
+		t.Fatalf("hokm_panics_total{component=timers} grew by %v, want 1", d)
 	}
 }

@@ -43,3 +43,11 @@ func Catch(component string, log *slog.Logger, err *error) {
 		*err = e
 	}
 }
+
+// Do runs fn as one unit of work and returns its error, or the panic it
+// recovered (see Catch): a periodic loop wraps each pass in it, so that a
+// bug one pass runs into costs that pass, not the process.
+func Do(component string, log *slog.Logger, fn func() error) (err error) {
+	defer Catch(component, log, &err)
+	return fn()
+}

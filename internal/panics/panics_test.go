@@ -43,3 +43,15 @@ func TestCatch(t *testing.T) {
 		panic(errors.New("x"))
 	}()
 }
+
+func TestDo(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	want := errors.New("plain")
+	if err := panics.Do("test", log, func() error { return want }); err != want {
+		t.Fatalf("Do returned %v, want fn's error", err)
+	}
+	var pe *panics.Error
+	if err := panics.Do("test", log, func() error { panic("boom") }); !errors.As(err, &pe) || pe.Value != "boom" {
+		t.Fatalf("Do of a panic returned %v", err)
+	}
+}
