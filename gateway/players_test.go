@@ -472,7 +472,8 @@ func TestQueueRejoinedAfterRedisLostIt(t *testing.T) {
 
 // TestLaterOccupantSeesNoPastHand: a player who sits down in a seat after
 // a match never receives the hands dealt to whoever held it before — not
-// by reading the log back (sync after=0) nor in a snapshot.
+// by reading the log back from the match's start (sync after=K, where no
+// later seat change stops the replay before the deal) nor in a snapshot.
 func TestLaterOccupantSeesNoPastHand(t *testing.T) {
 	e := setupReal(t, 1, Options{})
 	host, _ := e.guest(0, "host")

@@ -14,9 +14,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/clientip"
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/ratelimit"
@@ -184,7 +183,7 @@ type Server struct {
 	hub      *hub
 	upgrader websocket.Upgrader
 	checks   []ReadyCheck
-	origins  map[string]bool
+	origins  httpedge.Origins
 	status   *statusMonitor
 	// quiet throttles the warnings every client's request would repeat
 	// while Redis is down; the status monitor ends their runs when Redis
@@ -223,7 +222,7 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		store: store, log: log, opts: opts, ctx: ctx, cancel: cancel,
-		conns: map[*conn]struct{}{}, users: map[string]*conn{}, origins: map[string]bool{},
+		conns: map[*conn]struct{}{}, users: map[string]*conn{},
 		perIP: map[string]int{}, perUser: map[string]int{},
 		limits:   ratelimit.New(store.Client(), store.Keys().RateLimit),
 		quiet:    logthrottle.New(log, logthrottle.DefaultInterval),
@@ -235,9 +234,7 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 		CheckOrigin:      func(*http.Request) bool { return true }, // checked before upgrading
 		WriteBufferPool:  &sync.Pool{},
 	}
-	for _, o := range opts.AllowedOrigins {
-		s.origins[strings.ToLower(strings.TrimRight(o, "/"))] = true
-	}
+	s.origins = httpedge.NewOrigins(opts.AllowedOrigins)
 	rdb := store.Client()
 	s.checks = append([]ReadyCheck{{Name: "redis", Required: true, Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 		opts.ReadyChecks...)
@@ -319,7 +316,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, protocol.CodeVersionUnsupported, "")
 		return
 	}
-	if !s.originAllowed(r) {
+	if !s.origins.Allow(r) {
 		httpError(w, http.StatusForbidden, protocol.CodeOriginNotAllowed, "")
 		return
 	}
@@ -365,20 +362,6 @@ func versionOK(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// originAllowed: no Origin (not a browser), the request's own host, or a
-// configured origin.
-func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	return s.origins[strings.ToLower(origin)]
 }
 
 func httpError(w http.ResponseWriter, status int, code game.Code, msg string) {

@@ -75,10 +75,7 @@ type Options struct {
 
 // Wrap puts the edge in front of h.
 func Wrap(h http.Handler, o Options) http.Handler {
-	origins := map[string]bool{}
-	for _, a := range o.AllowedOrigins {
-		origins[strings.ToLower(strings.TrimRight(a, "/"))] = true
-	}
+	origins := NewOrigins(o.AllowedOrigins)
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}
@@ -110,7 +107,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 		case !cleanPath(r) || !cleanQuery(r):
 			Error(cw, http.StatusBadRequest, CodeBadRequest, "the path or query is not valid UTF-8 text or holds a control character (such as NUL)")
 			return
-		case changes(r.Method) && !originAllowed(r, origins):
+		case changes(r.Method) && !origins.Allow(r):
 			Error(cw, http.StatusForbidden, CodeOriginNotAllowed, "requests from this origin are not allowed")
 			return
 		case changes(r.Method) && hasBody(r) && !isJSON(r.Header.Get("Content-Type")):
@@ -202,10 +199,24 @@ func isJSON(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
-// originAllowed: no Origin (not a browser, or a same-origin GET), the
-// request's own host, or a configured origin. "null" (a sandboxed or
-// file: page) is refused.
-func originAllowed(r *http.Request, origins map[string]bool) bool {
+// Origins are the browser origins ("https://example.org") allowed besides
+// the request's own host: the API's state changes and the WebSocket
+// upgrade share the rule.
+type Origins map[string]bool
+
+// NewOrigins is the set of the configured origins (HOKM_ALLOWED_ORIGINS).
+func NewOrigins(list []string) Origins {
+	o := Origins{}
+	for _, a := range list {
+		o[strings.ToLower(strings.TrimRight(a, "/"))] = true
+	}
+	return o
+}
+
+// Allow: no Origin (not a browser, or a same-origin GET), the request's
+// own host, or a configured origin. "null" (a sandboxed or file: page) is
+// refused.
+func (o Origins) Allow(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -214,7 +225,7 @@ func originAllowed(r *http.Request, origins map[string]bool) bool {
 	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
-	return origins[strings.ToLower(strings.TrimRight(origin, "/"))]
+	return o[strings.ToLower(strings.TrimRight(origin, "/"))]
 }
 
 // countingWriter notes the status and, for an error, the code of the JSON
