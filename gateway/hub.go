@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -104,7 +105,9 @@ func (h *hub) run(ps *redis.PubSub, done chan struct{}) {
 				h.confirmed(m.Channel)
 			}
 		case *redis.Message:
-			h.dispatch(m)
+			// A bug one message runs into costs that message, not every
+			// socket of the gateway (the locks below are all deferred).
+			_ = panics.Do("gateway_hub", h.log, func() error { h.dispatch(m); return nil })
 		}
 	}
 }
@@ -275,12 +278,15 @@ func (h *hub) dispatch(m *redis.Message) {
 		f(m.Payload)
 		return
 	}
-	h.mu.Lock()
-	t := h.chans[m.Channel]
-	if t != nil && t.user {
-		h.onUser(t, m.Payload)
-	}
-	h.mu.Unlock()
+	t := func() *hubTable {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		t := h.chans[m.Channel]
+		if t != nil && t.user {
+			h.onUser(t, m.Payload)
+		}
+		return t
+	}()
 	if t == nil || t.user {
 		return
 	}
