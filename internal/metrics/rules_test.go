@@ -20,9 +20,9 @@ const (
 	dashboardFile = "../../deploy/grafana/hokm.json"
 )
 
-// promtool finds promtool (Debian's prometheus package; scripts/test
-// installs it): missing, the test fails under HOKM_TEST_REQUIRE_SERVICES=1
-// and is skipped otherwise.
+// promtool finds promtool on PATH (scripts/test puts one there, unpacked
+// from Debian's prometheus package without installing it): missing, the
+// test fails under HOKM_TEST_REQUIRE_SERVICES=1 and is skipped otherwise.
 func promtool(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("promtool")
@@ -30,7 +30,7 @@ func promtool(t *testing.T) string {
 		if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
 			t.Fatalf("promtool is required (HOKM_TEST_REQUIRE_SERVICES=1): %v", err)
 		}
-		t.Skipf("promtool not installed (scripts/test installs Debian's prometheus): %v", err)
+		t.Skipf("promtool not on PATH (scripts/test provides it): %v", err)
 	}
 	return p
 }

@@ -1,18 +1,13 @@
-# nginx, from Debian's nginx-light package, for the test of the reverse-proxy
-# example (tests/proxy runs deploy/nginx/hokm.conf). Sourced after
-# scripts/lib/services.sh (apt_install). Only the binary is wanted: the
-# package's own service is kept from starting (policy-rc.d), since the test
-# runs nginx itself on side ports. Idempotent.
+# nginx, for the test of the reverse-proxy example (tests/proxy runs
+# deploy/nginx/hokm.conf on side ports). Sourced after
+# scripts/lib/services.sh (deb_tool). Only the binary is wanted: it is taken
+# out of Debian's nginx package into .cache/tools, never installed as a
+# package, so no nginx service is enabled or started. The test finds it
+# through HOKM_TEST_NGINX. Idempotent.
 
 ensure_nginx() {
-  command -v nginx >/dev/null 2>&1 && return 0
-  [ -x /usr/sbin/nginx ] && return 0
-  local made=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
-    as_root chmod 755 /usr/sbin/policy-rc.d
-    made=1
+  if [ -z "${HOKM_TEST_NGINX:-}" ]; then
+    HOKM_TEST_NGINX=$(deb_tool nginx usr/sbin/nginx) || die "could not get nginx from Debian's nginx package"
   fi
-  apt_install nginx-light
-  if [ -n "$made" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
+  export HOKM_TEST_NGINX
 }

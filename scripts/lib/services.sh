@@ -21,6 +21,28 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# deb_tool PACKAGE PATH: a program out of a Debian package, without
+# installing the package (so nothing of it is enabled or started): the .deb
+# is downloaded and unpacked into .cache/tools/PACKAGE once; prints the
+# program's absolute path. Its shared libraries must be on the machine.
+deb_tool() {
+  local pkg=$1 path=$2 dir
+  dir="$(pwd)/.cache/tools/$pkg"
+  if [ ! -x "$dir/$path" ]; then
+    log "unpacking $path from Debian's $pkg package into .cache/tools (not installed, no service)"
+    local tmp
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null) || { rm -rf "$tmp"; return 1; }
+    fi
+    mkdir -p "$dir" && dpkg-deb -x "$tmp"/"$pkg"_*.deb "$dir"
+    rm -rf "$tmp"
+  fi
+  [ -x "$dir/$path" ] && printf '%s
+' "$dir/$path"
+}
+
 # url_hostport URL DEFAULT_PORT: prints "host port" of a redis:// or postgres:// URL.
 url_hostport() {
   local rest=${1#*://}; rest=${rest#*@}; rest=${rest%%/*}; rest=${rest%%\?*}

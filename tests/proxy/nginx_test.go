@@ -145,10 +145,15 @@ func TestNginxExample(t *testing.T) {
 	}
 }
 
-// findNginx is the nginx binary; scripts/test installs it. Missing, the
-// test fails when services are required and is skipped otherwise.
+// findNginx is the nginx binary: HOKM_TEST_NGINX (scripts/test unpacks
+// one from Debian's package, installing nothing), else one on the machine.
+// Missing, the test fails when services are required and is skipped
+// otherwise.
 func findNginx(t *testing.T) string {
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
+	for _, p := range []string{os.Getenv("HOKM_TEST_NGINX"), "nginx", "/usr/sbin/nginx"} {
+		if p == "" {
+			continue
+		}
 		if path, err := exec.LookPath(p); err == nil {
 			return path
 		}
@@ -207,7 +212,8 @@ http {
 	if err := os.WriteFile(mainPath, []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", mainPath)
+	// -e: the error log from the start (a package's default path may not exist).
+	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", mainPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
