@@ -17,7 +17,7 @@ roles (run until SIGTERM/SIGINT, then drain):
   serve           gateway + worker + scheduler in one process (migrates first)
   gateway         WebSocket gateway only
   worker          game worker + persistence task runner only
-  scheduler       periodic job scheduler only (run exactly one)
+  scheduler       periodic job scheduler only (run any number: one leads)
 
 tools:
   migrate [up|status]          apply migrations (default up) or list them
@@ -30,6 +30,10 @@ tools:
   ops dlq replay ID|--all      re-run a dead letter, or all not replayed yet
   ops actions dlq list|show ID|replay ID|drop ID
                                poison actions set aside by the workers
+  ops reconcile [--json]       re-persist matches finished but missing in PostgreSQL
+  ops config list|get KEY|set KEY VALUE
+                               system configuration and feature flags
+  ops maintenance on|off       refuse new tables while running matches finish
 `
 
 func main() {

@@ -190,6 +190,12 @@ func TestUsage(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "replay") {
 		t.Errorf("help: exit %d %q", code, out)
 	}
+	// Every ops tool is in the usage text.
+	for _, tool := range []string{"ops dlq", "ops actions dlq", "ops reconcile", "ops config", "ops maintenance"} {
+		if !strings.Contains(out, "  "+tool+" ") {
+			t.Errorf("help does not list %q", tool)
+		}
+	}
 	code, _, errOut := runHokm(t, "", "bogus")
 	if code != 2 || !strings.Contains(errOut, `unknown command "bogus"`) {
 		t.Errorf("unknown command: exit %d %q", code, errOut)

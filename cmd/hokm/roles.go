@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -75,12 +76,32 @@ func runRole(role string, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	a := fx.New(app.Role(role, cfg), fx.StartTimeout(30*time.Second), fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second))
+	var log *slog.Logger
+	a := fx.New(app.Role(role, cfg), fx.Populate(&log))
 	if err := a.Err(); err != nil {
 		fmt.Fprintf(stderr, "hokm %s: %v\n", role, err)
 		return 1
 	}
-	a.Run() // returns after SIGINT/SIGTERM and a graceful stop
+	start, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := a.Start(start)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(stderr, "hokm %s: %v\n", role, err)
+		return 1
+	}
+	sig := <-a.Wait() // SIGINT or SIGTERM
+	// Operators see when draining begins and that it ended (a deploy waits
+	// for the second line, not for a timeout).
+	log.Info("draining", "role", role, "signal", sig.Signal.String(), "within", cfg.ShutdownTimeout)
+	began := time.Now()
+	stop, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout+5*time.Second)
+	err = a.Stop(stop)
+	cancel()
+	if err != nil {
+		log.Error("stopped, not cleanly", "role", role, "took", time.Since(began).Round(time.Millisecond), "err", err)
+		return 1
+	}
+	log.Info("stopped", "role", role, "took", time.Since(began).Round(time.Millisecond))
 	return 0
 }
 

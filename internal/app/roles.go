@@ -106,7 +106,7 @@ func taskRecovered(quiet taskFailures) asynq.MiddlewareFunc {
 func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logger, pg *pgstore.Store, quiet taskFailures) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       4,
-		Queues:            map[string]int{tasks.QueuePersist: 6, tasks.QueueDefault: 3, tasks.QueueMaintenance: 1},
+		Queues:            tasks.Queues,
 		RetryDelayFunc:    tasks.RetryDelay,
 		TaskCheckInterval: 250 * time.Millisecond,
 		// asynq checks retries every 5 s by default: too slow to persist
@@ -136,7 +136,14 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
 	registerStatsHandlers(mux, store, pg, cfg, log)
 	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { return srv.Start(mux) },
+		OnStart: func(ctx context.Context) error {
+			// Every queue shows in asynqmon from the start, not after its
+			// first task; Redis down here is no reason not to start.
+			if err := tasks.RegisterQueues(ctx, store.Client()); err != nil {
+				log.Warn("asynq queues not registered yet", "err", err)
+			}
+			return srv.Start(mux)
+		},
 		OnStop:  func(context.Context) error { srv.Shutdown(); return nil },
 	})
 }

@@ -242,6 +242,9 @@ func TestHokm(t *testing.T) {
 	if !gw.Wait(15*time.Second) || gw.ExitCode() != 0 {
 		t.Fatalf("gateway after SIGTERM: running %v, exit %d, %v", gw.Running(), gw.ExitCode(), gw.Err())
 	}
+	if out := gw.Output(); !strings.Contains(out, "msg=draining") || !strings.Contains(out, "msg=stopped") {
+		t.Fatalf("the gateway did not say it was draining, then stopped:\n%s", out)
+	}
 
 	gw2 := h.Start("gateway 2", []string{"HOKM_HTTP_ADDR=" + addr}, "gateway")
 	gw2.WaitReady(addr)
