@@ -70,7 +70,8 @@ ensure_redis() { # URL
   local dir=${HOKM_REDIS_DIR:-/var/lib/hokm-redis}
   as_root mkdir -p "$dir"
   as_root redis-server --daemonize yes --bind "$host" --port "$port" --dir "$dir" \
-    --appendonly yes --appendfsync everysec --save "" --logfile "$dir/redis.log"
+    --appendonly yes --appendfsync everysec --save "" --logfile "$dir/redis.log" --pidfile "$dir/redis.pid"
+  started_here+=("redis:$dir/redis.pid")
   wait_port "$host" "$port" Redis
 }
 
@@ -93,7 +94,52 @@ ensure_postgres() { # URL
     as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
     log "PostgreSQL $ver installed; loopback connections trusted in $hba"
   fi
+  local cluster_port
+  cluster_port=$(sed -nE 's/^[[:space:]]*port[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "/etc/postgresql/$ver/main/postgresql.conf" | tail -n 1)
+  if [ "$port" != "${cluster_port:-5432}" ]; then
+    # The packaged cluster listens elsewhere: a private one on the port asked for.
+    start_private_postgres "$ver" "$host" "$port"
+    return
+  fi
   log "starting PostgreSQL $ver"
   as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || as_root service postgresql start
   wait_port "$host" "$port" PostgreSQL
+}
+
+# start_private_postgres VERSION HOST PORT: a cluster of our own in
+# HOKM_PG_DIR (default /var/lib/hokm-postgres/PORT), trusting local
+# connections as user postgres (a development machine), run as the
+# postgres system user.
+start_private_postgres() {
+  local ver=$1 host=$2 port=$3 bin=/usr/lib/postgresql/$1/bin
+  local dir=${HOKM_PG_DIR:-/var/lib/hokm-postgres/$port}
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "creating a PostgreSQL $ver cluster for port $port in $dir (the packaged one listens on another port)"
+    as_root mkdir -p "$dir"
+    as_root chown postgres: "$dir"
+    as_root runuser -u postgres -- "$bin/initdb" -D "$dir" -U postgres --auth=trust >/dev/null \
+      || die "initdb in $dir failed"
+  fi
+  log "starting PostgreSQL $ver on $host:$port ($dir)"
+  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+    -o "-p $port -c listen_addresses=$host -k $dir" start >/dev/null \
+    || die "PostgreSQL did not start on $host:$port; see $dir/server.log"
+  started_here+=("postgres:$dir")
+  wait_port "$host" "$port" PostgreSQL
+}
+
+# started_here lists what this script started ("redis:PIDFILE",
+# "postgres:DIR"); stop_started_here stops them, for a set-up that fails
+# before the server runs (nothing is left behind).
+started_here=()
+stop_started_here() {
+  local s
+  for s in "${started_here[@]}"; do
+    case "$s" in
+      redis:*) [ -f "${s#redis:}" ] && as_root kill "$(cat "${s#redis:}")" 2>/dev/null ;;
+      postgres:*) as_root runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl" -D "${s#postgres:}" -m fast stop >/dev/null 2>&1 ;;
+    esac
+    log "stopped ${s%%:*}, which this set-up had started"
+  done
+  started_here=()
 }
