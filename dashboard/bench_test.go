@@ -139,11 +139,11 @@ func TestDashboardShapeAndCache(t *testing.T) {
 	if dh, dm := cacheCount("dashboard", "hit")-hits, cacheCount("dashboard", "miss")-misses; dh != 1 || dm != 1 {
 		t.Fatalf("cache metric moved by %v hits and %v misses, want 1 and 1", dh, dm)
 	}
-	ttl := e.rs.Client().TTL(ctx, dashboard.CacheKey(e.rs.Keys())).Val()
+	ttl := e.rs.Client().TTL(ctx, e.rs.Keys().DashboardCache()).Val()
 	if ttl <= 0 || ttl > dashboard.CacheTTL {
 		t.Fatalf("ttl %v", ttl)
 	}
-	e.rs.Client().Del(ctx, dashboard.CacheKey(e.rs.Keys()))
+	e.rs.Client().Del(ctx, e.rs.Keys().DashboardCache())
 	if resp, b = e.get(t, "/api/dashboard"); resp.Header.Get("X-Cache") != "miss" {
 		t.Fatal("not rebuilt")
 	}
@@ -179,7 +179,7 @@ func TestDashboardShapeAndCache(t *testing.T) {
 // from the Redis cache). p50/p99 are reported in ms.
 func BenchmarkDashboard(b *testing.B) {
 	e := setup(b, 500, 200)
-	key := dashboard.CacheKey(e.rs.Keys())
+	key := e.rs.Keys().DashboardCache()
 	rdb := e.rs.Client()
 	b.Run("page", func(b *testing.B) { // GET /api/players/{id}/page: not cached
 		var lat []time.Duration

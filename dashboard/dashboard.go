@@ -27,7 +27,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/httpauth"
 	"github.com/hokm-project/hokm/internal/httpedge"
@@ -82,9 +81,6 @@ func (h *Handler) Routes() []Route {
 	}
 }
 
-// CacheKey is the Redis key of the cached dashboard.
-func CacheKey(k redisstore.Keys) string { return k.Prefix + ":dashboard" }
-
 // Dashboard is the body of GET /api/dashboard.
 type Dashboard struct {
 	GeneratedAt   time.Time              `json:"generated_at"`
@@ -98,7 +94,7 @@ type Dashboard struct {
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	rdb, key := h.redis.Client(), CacheKey(h.redis.Keys())
+	rdb, key := h.redis.Client(), h.redis.Keys().DashboardCache()
 	if b, err := rdb.Get(ctx, key).Bytes(); err == nil {
 		write(w, "hit", b)
 		return
@@ -148,7 +144,7 @@ func (h *Handler) Build(ctx context.Context) (Dashboard, error) {
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
-		d.PlayersOnline, errs[1] = gateway.PlayersOnline(ctx, h.redis)
+		d.PlayersOnline, errs[1] = h.redis.PlayersOnline(ctx)
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -11,21 +9,17 @@ import (
 
 // OnlineInterval is how often each gateway reports its players online to
 // Redis at least (a change is reported within a second); a report older
-// than OnlineTTL no longer counts (a gateway that died).
+// than OnlineTTL no longer counts (a gateway that died). The store keeps
+// the reports (redisstore.Store.PlayersOnline sums them).
 const (
 	OnlineInterval = 5 * time.Second
 	OnlineTTL      = 3 * OnlineInterval
 )
 
-// OnlineKey is the hash of players online: gateway id → "<count>:<expiry
-// unix ms>", one field per gateway process.
-func OnlineKey(k redisstore.Keys) string { return k.Prefix + ":online" }
-
 // reportOnline writes the number of users with a socket on this process
-// every OnlineInterval until the server stops, then removes its field.
+// every OnlineInterval until the server stops, then removes its report.
 func (s *Server) reportOnline() {
 	id := redisstore.NewTableID() // a random id of this process
-	rdb, key := s.store.Client(), OnlineKey(s.store.Keys())
 	last, lastAt := -1, time.Time{}
 	report := func() {
 		s.mu.Lock()
@@ -37,8 +31,7 @@ func (s *Server) reportOnline() {
 		last, lastAt = n, time.Now()
 		ctx, cancel := context.WithTimeout(s.ctx, s.opts.RedisTimeout)
 		defer cancel()
-		v := strconv.Itoa(n) + ":" + strconv.FormatInt(time.Now().Add(OnlineTTL).UnixMilli(), 10)
-		if err := rdb.HSet(ctx, key, id, v).Err(); err != nil && s.ctx.Err() == nil {
+		if err := s.store.ReportOnline(ctx, id, n, OnlineTTL); err != nil && s.ctx.Err() == nil {
 			s.log.Debug("report players online", "err", err)
 		}
 	}
@@ -49,33 +42,10 @@ func (s *Server) reportOnline() {
 		select {
 		case <-s.ctx.Done():
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			rdb.HDel(ctx, key, id)
+			_ = s.store.ForgetOnline(ctx, id)
 			cancel()
 			return
 		case <-tick.C:
 		}
 	}
-}
-
-// PlayersOnline sums the live reports of every gateway (dropping expired
-// ones).
-func PlayersOnline(ctx context.Context, store *redisstore.Store) (int, error) {
-	rdb, key := store.Client(), OnlineKey(store.Keys())
-	all, err := rdb.HGetAll(ctx, key).Result()
-	if err != nil {
-		return 0, err
-	}
-	now := time.Now().UnixMilli()
-	total := 0
-	for id, v := range all {
-		n, exp, ok := strings.Cut(v, ":")
-		count, err1 := strconv.Atoi(n)
-		expiry, err2 := strconv.ParseInt(exp, 10, 64)
-		if !ok || err1 != nil || err2 != nil || expiry < now {
-			rdb.HDel(ctx, key, id)
-			continue
-		}
-		total += count
-	}
-	return total, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hokm-project/hokm/internal/logthrottle"
 
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
 )
 
 // KeyMaintenance is the key of maintenance mode (a JSON bool).
@@ -38,8 +39,9 @@ type Store interface {
 	SetConfig(ctx context.Context, key string, value json.RawMessage, operator string) error
 }
 
-// Channel is the Redis channel of change notices under prefix.
-func Channel(prefix string) string { return prefix + ":config" }
+// Channel is the channel of changed keys under prefix (the Redis key
+// prefix): redisstore.Keys.ConfigChannel.
+func Channel(prefix string) string { return redisstore.Keys{Prefix: prefix}.ConfigChannel() }
 
 // Reader is the cached configuration of one process. Safe for concurrent
 // use; the zero value is not: build it with New.

@@ -29,14 +29,14 @@ const LedgerRetention = 24 * time.Hour
 
 // Ledger is the finished-match ledger in Redis: the sorted set
 // Keys.Finished() (match id by end time, unix ms) and the hash
-// Keys.Finished()+":rec" (match id → MatchRecord JSON). The worker records
+// Keys.Reconciled() (match id → MatchRecord JSON). The worker records
 // every finished match; the reconciler compares it with PostgreSQL.
 type Ledger struct {
 	RDB  redis.UniversalClient
 	Keys redisstore.Keys
 }
 
-func (l *Ledger) recKey() string { return l.Keys.Finished() + ":rec" }
+func (l *Ledger) recKey() string { return l.Keys.Reconciled() }
 
 // Record adds m to the ledger (idempotent).
 func (l *Ledger) Record(ctx context.Context, m table.MatchRecord) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/internal/botclient"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/sysconfig"
@@ -151,7 +150,7 @@ func TestDashboardEndpoints(t *testing.T) {
 		return resp, raw
 	}
 	for n := 0; n < 1; { // the gateway reports its sockets within a second
-		if n, err = gateway.PlayersOnline(ctx, s.store); err != nil {
+		if n, err = s.store.PlayersOnline(ctx); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(50 * time.Millisecond)

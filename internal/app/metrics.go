@@ -39,7 +39,7 @@ func newTracedPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // at most every 15 s, see metrics.LiveTables), asynq queue sizes by
 // state and the dead-lettered actions kept.
 func registerCollectors(rdb redis.UniversalClient, cfg config.Config) {
-	metrics.Register(metrics.NewLiveTables(rdb, cfg.RedisPrefix))
+	metrics.Register(metrics.NewLiveTables(rdb, redisstore.Keys{Prefix: cfg.RedisPrefix}.TablePattern()))
 	metrics.Register(metrics.NewQueues(rdb, tasks.QueuePersist, tasks.QueueDefault, tasks.QueueMaintenance))
 	dead := redisstore.Keys{Prefix: cfg.RedisPrefix}.DeadActions()
 	metrics.Register(metrics.NewDeadActions(func(ctx context.Context) (int64, error) { return rdb.HLen(ctx, dead).Result() }))

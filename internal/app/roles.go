@@ -144,7 +144,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 			}
 			return srv.Start(mux)
 		},
-		OnStop:  func(context.Context) error { srv.Shutdown(); return nil },
+		OnStop: func(context.Context) error { srv.Shutdown(); return nil },
 	})
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/store/redisstore"
 )
 
 // moveScript stands in for a worker's atomic step, without game logic.
@@ -28,7 +30,8 @@ return old
 // MovePath times n moves through the floor path on one table, one at a
 // time, under keys starting with prefix (deleted afterwards).
 func MovePath(ctx context.Context, rdb *redis.Client, prefix string, n int) ([]time.Duration, error) {
-	stream, state, ch, group := prefix+":floor:actions", prefix+":floor:state", prefix+":floor:ev", "floor"
+	k := redisstore.Keys{Prefix: prefix}
+	stream, state, ch, group := k.FloorActions(), k.FloorState(), k.FloorChannel(), "floor"
 	defer rdb.Del(context.Background(), stream, state)
 	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "$").Err(); err != nil {
 		return nil, fmt.Errorf("floor group: %w", err)

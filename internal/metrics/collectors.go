@@ -32,9 +32,10 @@ type LiveTables struct {
 	ok    bool
 }
 
-// NewLiveTables counts the tables under prefix (redisstore's key prefix).
-func NewLiveTables(rdb redis.UniversalClient, prefix string) *LiveTables {
-	return &LiveTables{rdb: rdb, pattern: prefix + ":{g:*}:table", every: LiveTablesEvery}
+// NewLiveTables counts the keys matching pattern (redisstore's
+// Keys.TablePattern: metrics sits below the store and builds no key).
+func NewLiveTables(rdb redis.UniversalClient, pattern string) *LiveTables {
+	return &LiveTables{rdb: rdb, pattern: pattern, every: LiveTablesEvery}
 }
 
 // Describe implements prometheus.Collector.

@@ -20,7 +20,7 @@ import (
 func registerCollectors(t *testing.T) (*redisstore.Store, string) {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, 0, false)
-	metrics.Register(metrics.NewLiveTables(rdb, prefix))
+	metrics.Register(metrics.NewLiveTables(rdb, redisstore.Keys{Prefix: prefix}.TablePattern()))
 	metrics.Register(metrics.NewQueues(rdb, tasks.QueuePersist, tasks.QueueDefault, tasks.QueueMaintenance))
 	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2})
 	metrics.Register(metrics.NewDeadActions(st.DeadActionCount))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -130,8 +129,7 @@ func (s *Store) FindAbandoned(ctx context.Context, idle time.Duration) (found []
 	if idle <= 0 {
 		idle = DefaultCleanupIdle
 	}
-	pattern := s.keys.Prefix + ":{g:*}:table"
-	head, tail := s.keys.Prefix+":{g:", "}:table"
+	pattern := s.keys.TablePattern()
 	var cursor uint64
 	for {
 		keys, next, err := s.rdb.Scan(ctx, cursor, pattern, cleanupBatch).Result()
@@ -140,7 +138,7 @@ func (s *Store) FindAbandoned(ctx context.Context, idle time.Duration) (found []
 		}
 		scanned += len(keys)
 		if len(keys) > 0 {
-			got, err := s.readCandidates(ctx, keys, head, tail, idle)
+			got, err := s.readCandidates(ctx, keys, idle)
 			if err != nil {
 				return nil, scanned, err
 			}
@@ -152,7 +150,7 @@ func (s *Store) FindAbandoned(ctx context.Context, idle time.Duration) (found []
 	}
 }
 
-func (s *Store) readCandidates(ctx context.Context, keys []string, head, tail string, idle time.Duration) ([]Abandoned, error) {
+func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Duration) ([]Abandoned, error) {
 	pipe := s.rdb.Pipeline()
 	reads := make([]*redis.SliceCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
@@ -185,7 +183,7 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, head, tail st
 		if !stale && !abandoned(&m, idleFor, idle) {
 			continue
 		}
-		id := strings.TrimSuffix(strings.TrimPrefix(k, head), tail)
+		id := s.keys.TableIDOf(k)
 		out = append(out, Abandoned{ID: id, Seq: seq, Code: m.Options.Code, Idle: idleFor, Stale: stale})
 	}
 	return out, nil

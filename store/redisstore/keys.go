@@ -79,6 +79,51 @@ func (k Keys) Chat(id string) string { return k.game(id, "chat") }
 // Matchmaking is the quick-match queue: user → enqueue time (unix ms).
 func (k Keys) Matchmaking() string { return k.Prefix + ":mm" }
 
+// UserRevoked marks that a user's sessions made before a time were
+// revoked ("<unix ms> <kept token hash>"), for RevokedTTL: a lookup does
+// not restore such a session from the mirror.
+func (k Keys) UserRevoked(user string) string { return k.Prefix + ":usrv:" + user }
+
+// Timers is the sorted set of armed turn deadlines: table id → unix ms.
+// It and TimerIDs share the hash tag {timers} (one script uses both).
+func (k Keys) Timers() string { return k.Prefix + ":{timers}" }
+
+// TimerIDs is the hash of the timer number each armed deadline belongs to.
+func (k Keys) TimerIDs() string { return k.Prefix + ":{timers}:id" }
+
+// Leaderboard is the sorted set snapshot of one leaderboard bucket
+// (bucket "2026-03-21" for a day or the week starting then, "all" for all
+// time).
+func (k Keys) Leaderboard(period, bucket string) string {
+	return k.Prefix + ":lb:" + period + ":" + bucket
+}
+
+// Reconciled is the hash of the records of matches finished in Redis that
+// the reconciler may need (match id → table.MatchRecord JSON), beside
+// Finished.
+func (k Keys) Reconciled() string { return k.Finished() + ":rec" }
+
+// Online is the hash of players online: gateway process id →
+// "<count>:<expiry unix ms>".
+func (k Keys) Online() string { return k.Prefix + ":online" }
+
+// DashboardCache is the cached public dashboard (JSON, a few seconds).
+func (k Keys) DashboardCache() string { return k.Prefix + ":dashboard" }
+
+// ConfigChannel is the channel on which a changed system configuration key
+// is announced (sysconfig).
+func (k Keys) ConfigChannel() string { return k.Prefix + ":config" }
+
+// Floor* are the keys of the Redis-only floor measurement (internal/floor):
+// an action stream, a state hash and a channel of their own.
+func (k Keys) FloorActions() string { return k.Prefix + ":floor:actions" }
+
+// FloorState is the floor measurement's state hash.
+func (k Keys) FloorState() string { return k.Prefix + ":floor:state" }
+
+// FloorChannel is the floor measurement's channel.
+func (k Keys) FloorChannel() string { return k.Prefix + ":floor:ev" }
+
 // MatchmakingNames holds the display names of the queued users.
 func (k Keys) MatchmakingNames() string { return k.Prefix + ":mm:names" }
 

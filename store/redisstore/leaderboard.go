@@ -16,13 +16,6 @@ import (
 // LeaderboardTTL is how long a leaderboard snapshot lives in Redis.
 const LeaderboardTTL = 15 * time.Minute
 
-// Leaderboard is the sorted set snapshot of one leaderboard bucket:
-// <prefix>:lb:<period>:<bucket> (bucket "2026-03-21" for a day or the
-// week starting then, "all" for all time).
-func (k Keys) Leaderboard(period, bucket string) string {
-	return k.Prefix + ":lb:" + period + ":" + bucket
-}
-
 // lbEmpty marks a snapshot of an empty leaderboard (a sorted set cannot be
 // empty), so that an empty board is a hit, not a miss.
 const lbEmpty = "~"

@@ -134,11 +134,6 @@ func (s *Store) SessionFallbacks() SessionFallbacks {
 		CreatedWithoutRedis: s.sess.createdWithoutRedis.Load()}
 }
 
-// UserRevoked marks that a user's sessions made before a time were
-// revoked ("<unix ms> <kept token hash>"), for RevokedTTL: a lookup does
-// not restore such a session from the mirror.
-func (k Keys) UserRevoked(user string) string { return k.Prefix + ":usrv:" + user }
-
 // replaceScript replaces a session's value, keeping its expiry, only if it
 // is still the value that was read: a session revoked, renamed or slid
 // meanwhile is left as it is (a plain SET XX would overwrite a tombstone).

@@ -14,12 +14,6 @@ import (
 // table.Meta.Timer). Both share the hash tag {timers}, so the scripts below
 // work on Redis Cluster.
 
-// Timers is the sorted set of armed turn deadlines: table id → unix ms.
-func (k Keys) Timers() string { return k.Prefix + ":{timers}" }
-
-// TimerIDs is the hash of the timer number each armed deadline belongs to.
-func (k Keys) TimerIDs() string { return k.Prefix + ":{timers}:id" }
-
 // Timer is one armed deadline of a table.
 type Timer struct {
 	Table    string
