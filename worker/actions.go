@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -534,7 +533,7 @@ func (c *Consumer) reclaim(ctx context.Context) {
 // worker heals without a restart.
 func (c *Consumer) readFailed(ctx context.Context, part int, err error) {
 	o := c.proc.opts
-	if !isNoGroup(err) {
+	if !redisstore.IsNoGroup(err) {
 		c.quiet.Warn(readFailure, "partition", part, "err", err)
 		return
 	}
@@ -550,8 +549,6 @@ const (
 	readFailure    = "reading actions failed"
 	pendingFailure = "action left pending"
 )
-
-func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error(), "NOGROUP") }
 
 // backoff paces retries after Redis errors: 50 ms doubling to 1 s.
 type backoff struct{ d time.Duration }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -73,7 +72,7 @@ func (s *Store) Enqueue(ctx context.Context, a Action) error {
 func (s *Store) EnsureGroup(ctx context.Context, group string) error {
 	for p := 0; p < s.opts.Partitions; p++ {
 		err := s.rdb.XGroupCreateMkStream(ctx, s.keys.Actions(p), group, "0").Err()
-		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 			return fmt.Errorf("create consumer group: %w", err)
 		}
 	}

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,7 +52,7 @@ func (s *Store) TrimActions(ctx context.Context, group string, keep time.Duratio
 func (s *Store) oldestUnacked(ctx context.Context, key, group string) (string, error) {
 	groups, err := s.rdb.XInfoGroups(ctx, key).Result()
 	if err != nil {
-		if isNoGroup(err) || strings.Contains(err.Error(), "no such key") {
+		if IsNoGroup(err) || redis.HasErrorPrefix(err, "no such key") {
 			return "", nil
 		}
 		return "", fmt.Errorf("groups of %s: %w", key, err)
@@ -91,6 +90,6 @@ func splitStreamID(id string) (ms, seq uint64) {
 	return ms, seq
 }
 
-func isNoGroup(err error) bool {
-	return err != nil && !errors.Is(err, redis.Nil) && len(err.Error()) >= 7 && err.Error()[:7] == "NOGROUP"
-}
+// IsNoGroup reports Redis's NOGROUP error: the stream or its consumer group
+// does not exist (Redis lost them, or nothing created them yet).
+func IsNoGroup(err error) bool { return redis.HasErrorPrefix(err, "NOGROUP") }
