@@ -19,7 +19,7 @@ type trickCase struct {
 }
 
 var trickCases = []trickCase{
-	// The table of HOKM_RULES.md.
+	// The table of docs/rules.md.
 	{"S", 0, "9H KH 3H AC", 1, "highest of led suit; off-suit ace ignored"},
 	{"S", 0, "AH 2S KH 5H", 1, "lowest trump beats ace of led suit"},
 	{"S", 0, "3S JS AH TS", 1, "trump led; highest trump"},
@@ -235,7 +235,7 @@ func TestScore(t *testing.T) {
 		points int
 		kind   game.Kind
 	}{
-		// The table of HOKM_RULES.md (Hakem 0).
+		// The table of docs/rules.md (Hakem 0).
 		{0, [2]int{7, 3}, 0, 1, game.KindNormal},
 		{0, [2]int{7, 0}, 0, 2, game.KindKot},
 		{0, [2]int{0, 7}, 1, 3, game.KindHakemKot},
@@ -639,7 +639,7 @@ func TestErrorCodesAreStable(t *testing.T) {
 	}
 }
 
-// expectedCode is the rules' answer to an action, written from HOKM_RULES.md
+// expectedCode is the rules' answer to an action, written from docs/rules.md
 // and the precedence of the issue, independently of the engine.
 func expectedCode(s *game.State, seat game.Seat, a game.Action) game.Code {
 	if s.Phase == game.PhaseOver {

@@ -3,7 +3,7 @@ package game
 // Code is a stable error code; it is what clients and records see.
 type Code string
 
-// The engine's error codes (HOKM_RULES.md). They are part of the wire protocol.
+// The engine's error codes (docs/rules.md). They are part of the wire protocol.
 const (
 	CodeNotYourTurn    Code = "not_your_turn"
 	CodeWrongPhase     Code = "wrong_phase"

@@ -43,7 +43,7 @@ func tcSuit(s string) string {
 	return strings.Join(b, " ")
 }
 
-// tcDeck is the deck that, dealt 5–4–4 from hakem as HOKM_RULES.md lays it
+// tcDeck is the deck that, dealt 5–4–4 from hakem as docs/rules.md lays it
 // out, gives seat i the 13 cards of hands[i] (its first five first).
 func tcDeck(t testing.TB, hakem game.Seat, hands [4]string) game.Deck {
 	t.Helper()

@@ -1,7 +1,7 @@
 package game
 
 // A second, deliberately naive implementation of Hokm, written from
-// HOKM_RULES.md without the engine's code: cards are two-letter strings,
+// docs/rules.md without the engine's code: cards are two-letter strings,
 // hands are slices, everything is a plain loop. The property and fuzz tests
 // run it in lockstep with the engine and compare every step. It takes from
 // the engine only data: the deck orders, the ace draw, and card names.
@@ -446,7 +446,7 @@ func naiveSameCards(names []string, set CardSet) bool {
 	return got == set
 }
 
-// The model's own checks against the examples of HOKM_RULES.md.
+// The model's own checks against the examples of docs/rules.md.
 func TestNaiveTrickWinnerExamples(t *testing.T) {
 	cases := []struct {
 		plays  string
@@ -487,7 +487,7 @@ func TestNaiveDealAndScoring(t *testing.T) {
 	if code := m.Step(naiveAction{Seat: 1, Kind: "trump", Value: "S"}); code != "not_hakem" {
 		t.Errorf("trump by seat 1: %q, want not_hakem", code)
 	}
-	// Scoring table of HOKM_RULES.md, Hakem seat 0.
+	// Scoring table of docs/rules.md, Hakem seat 0.
 	for _, c := range []struct {
 		tricks        [2]int
 		team, points  int

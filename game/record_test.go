@@ -205,8 +205,8 @@ func TestDecodeRecordInvalid(t *testing.T) {
 }
 
 // TestDecodeRecordRejectsCaseFoldedFields: the record format's field names
-// are lower case; "Deals", "Seat" or "Card" are unknown fields (QUALITY.md
-// lists case-folded fields such as "Card" among the malformed inputs), but
+// are lower case; "Deals", "Seat" or "Card" are unknown fields (docs/record.md
+// says the field names are exact: a case-folded one is malformed), but
 // encoding/json matches field names case-insensitively.
 func TestDecodeRecordRejectsCaseFoldedFields(t *testing.T) {
 	t.Parallel()

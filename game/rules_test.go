@@ -56,7 +56,7 @@ func TestSeats(t *testing.T) {
 }
 
 // TestDeal544 deals a known deck from each Hakem seat and checks every seat's
-// cards against the layout of HOKM_RULES.md, written out index by index.
+// cards against the layout of docs/rules.md, written out index by index.
 func TestDeal544(t *testing.T) {
 	t.Parallel()
 	// Position k counts from the Hakem in play order: k = 0 is the Hakem.

@@ -50,7 +50,7 @@ func tcPublic(s *game.State) game.CardSet {
 	return p
 }
 
-// tcMaySee is what seat may see of its own hand, from HOKM_RULES.md: its
+// tcMaySee is what seat may see of its own hand, from docs/rules.md: its
 // first five before trump (nothing but the Hakem's under hide_until_trump),
 // its whole hand after.
 func tcMaySee(s *game.State, seat game.Seat) game.CardSet {

@@ -127,7 +127,7 @@ const (
 // min(1 s·2^n, 20 s), then ±20 % at random: 1, 2, 4, 8, 16, 20, 20, … s,
 // never more than 24 s and never negative.
 //
-// Why these numbers (QUALITY.md): PostgreSQL down for 60 s must lose nothing,
+// Why these numbers (docs/tasks.md, retry policy): PostgreSQL down for 60 s must lose nothing,
 // and everything must be persisted ≤ 30 s after it returns.
 //   - The cap bounds the time from PostgreSQL returning to the next attempt:
 //     at most 24 s (cap plus jitter), plus the server's

@@ -10,7 +10,7 @@ import (
 )
 
 // leakCheck follows what one seat may know of its table and refuses any
-// frame that names another card (docs/protocol.md; QUALITY.md I5: no frame
+// frame that names another card (docs/protocol.md, docs/security.md: no frame
 // to a player holds a card outside its own hand or the public table).
 //
 // It decodes every frame as plain JSON, finds every string (values and

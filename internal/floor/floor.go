@@ -1,5 +1,5 @@
 // Package floor measures the Redis-only move path that the whole pipeline
-// is judged against (QUALITY.md): XADD → XREADGROUP BLOCK → one Lua call
+// is judged against (docs/architecture.md): XADD → XREADGROUP BLOCK → one Lua call
 // that reads the state, writes it back and publishes → XACK, timed from the
 // XADD until a subscriber has the message. Measured in the same run as a
 // load test, it turns noisy absolute figures into ratios.

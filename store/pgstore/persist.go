@@ -10,8 +10,8 @@ import (
 
 // persistMatchSQL writes a whole match in one statement (and so one
 // transaction): a match row, its guests, seats, hands and moves, each child
-// table one unnest of array parameters. Batching matters: ARCHITECTURE.md
-// measured ~1.2k games/s this way against ~85/s with one Exec per row.
+// table one unnest of array parameters. Batching matters: one Exec per row
+// was more than ten times slower (docs/architecture.md).
 //
 // Idempotence: the match insert is ON CONFLICT (id) DO NOTHING and every
 // other insert reads its RETURNING, so for a match already stored (a retried

@@ -338,8 +338,8 @@ func sum(reps []botclient.Report) totals {
 	return s
 }
 
-// checkInvariants checks, after the faults, what QUALITY.md asks of every
-// fault: every match started completed for its players (the bot clients
+// checkInvariants checks, after the faults, what the failure model
+// (docs/architecture.md) promises for every fault: every match started completed for its players (the bot clients
 // fail a match they cannot finish, and the leak check fails one that showed
 // a hidden card); every finished match is in PostgreSQL exactly once and
 // replays to what its players saw; no process needs a manual restart

@@ -2,7 +2,7 @@
 // redis-server (or a Sentinel set) and PostgreSQL on side ports, hokm in
 // split roles — plays bot matches over WebSocket while processes are
 // killed, paused, restarted and emptied, and then checks the invariants of
-// QUALITY.md: every match completes for its players, every finished match is
+// the failure model (docs/architecture.md): every match completes for its players, every finished match is
 // in PostgreSQL exactly once and replays to what they saw, no frame shows a
 // hidden card, and no process needs a manual restart.
 //
