@@ -79,9 +79,10 @@ func (o Options) withDefaults() Options {
 		o.Consumer = host + "-" + strconv.Itoa(os.Getpid())
 	}
 	if o.Block == 0 {
-		// Short enough that a stopping worker is not held up long (go-redis
-		// does not interrupt a blocked read on cancel); idle cost: two cheap
-		// calls per second per partition.
+		// The server's clients end a blocked read when its context is
+		// cancelled (ContextTimeoutEnabled, internal/redisconn); a client
+		// without that waits out the block before stopping. Idle cost: two
+		// cheap calls per second per partition.
 		o.Block = 500 * time.Millisecond
 	}
 	if o.ReclaimIdle == 0 {
