@@ -23,7 +23,7 @@ import (
 )
 
 // opsRedisDB is the Redis DB this package's tests own (leased per test).
-const opsRedisDB = 14
+const opsRedisDB = testenv.DBOps
 
 type env struct {
 	ctx   context.Context

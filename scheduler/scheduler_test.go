@@ -21,7 +21,7 @@ import (
 
 // schedRedisDB is this package's own Redis database: asynq's keys have no
 // prefix, so the tests flush it and count every task in it.
-const schedRedisDB = 12
+const schedRedisDB = testenv.DBScheduler
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // tasksRedisDB is the Redis DB this package's asynq test owns (leased).
-const tasksRedisDB = 13
+const tasksRedisDB = testenv.DBTasks
 
 // TestPanickingTaskRetriedArchivedAndCounted: under tasks.Recover a
 // handler that panics fails its attempt like an error: asynq retries it,

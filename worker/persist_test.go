@@ -24,7 +24,7 @@ import (
 
 // persistRedisDB is the Redis DB this file's asynq servers own (flushed per
 // test). These tests are not parallel: they share it.
-const persistRedisDB = 11
+const persistRedisDB = testenv.DBPersist
 
 // persistCounting wraps a store and counts PersistMatch calls.
 type persistCounting struct {

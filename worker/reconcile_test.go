@@ -25,7 +25,7 @@ import (
 )
 
 // reconcileRedisDB is the Redis DB the reconcile tests' asynq servers own.
-const reconcileRedisDB = 15
+const reconcileRedisDB = testenv.DBReconcile
 
 func reconcilePG(t *testing.T) (*pgstore.Store, *pgxpool.Pool) {
 	t.Helper()

@@ -25,7 +25,7 @@ import (
 
 // multiRedisDB is this test's own Redis database (asynq's keys have no
 // prefix): flushed first, used by nobody else.
-const multiRedisDB = 8
+const multiRedisDB = testenv.DBMultiProcess
 
 func TestMain(m *testing.M) { procs.Main(m) } // removes the hokm binary procs built
 

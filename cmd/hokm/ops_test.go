@@ -26,7 +26,7 @@ import (
 // no longer has (trimmed): the replay re-enqueues it from PostgreSQL and
 // a worker then persists the match exactly once.
 func TestOpsDLQ(t *testing.T) {
-	const redisDB = 14
+	const redisDB = testenv.DBOps
 	rdb, _ := testenv.Redis(t, redisDB, true)
 	dsn := testenv.Database(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

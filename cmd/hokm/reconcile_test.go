@@ -21,7 +21,7 @@ import (
 // match PostgreSQL lacks: it re-enqueues its persist task and says so; a
 // second run finds the task in flight and fixes nothing more.
 func TestOpsReconcile(t *testing.T) {
-	const redisDB = 15
+	const redisDB = testenv.DBReconcile
 	rdb, prefix := testenv.Redis(t, redisDB, true)
 	dsn := testenv.Database(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

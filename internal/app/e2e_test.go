@@ -31,7 +31,7 @@ import (
 
 // redisDB is this package's own Redis database: asynq's keys carry no
 // prefix, so the DB is flushed and used by nobody else.
-const redisDB = 9
+const redisDB = testenv.DBApp
 
 // server is the all-in-one server (hokm serve) running in this process on
 // its own Redis DB, key prefix and PostgreSQL database.

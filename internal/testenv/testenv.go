@@ -54,6 +54,21 @@ func RandomName(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// The Redis databases tests lease (Redis with db ≠ 0), in one table so
+// that two packages never pick the same one by chance (the lease would only
+// make them wait for each other). asynq's keys take no prefix, so a test
+// that runs asynq, or a whole server, takes a database of its own.
+const (
+	DBMultiProcess = 8  // cmd/hokm: several hokm processes
+	DBApp          = 9  // internal/app: the whole server in one process
+	DBProxy        = 10 // tests/proxy: a server behind nginx
+	DBPersist      = 11 // worker: persistence tasks
+	DBScheduler    = 12 // scheduler
+	DBTasks        = 13 // tasks
+	DBOps          = 14 // ops, and cmd/hokm's ops tools
+	DBReconcile    = 15 // worker's reconcile and recovery, cmd/hokm's reconcile
+)
+
 // Redis returns a client on db (0 for key-prefixed use; asynq tests take a
 // DB number of their own, 1..15) and a fresh key prefix. A DB other than 0
 // is leased to the calling test across all test processes until it ends

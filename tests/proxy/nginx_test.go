@@ -35,7 +35,7 @@ import (
 
 func TestMain(m *testing.M) { procs.Main(m) }
 
-const redisDB = 9 // leased to this package's test (testenv.Redis)
+const redisDB = testenv.DBProxy
 
 // clientAddr is the loopback address the test's clients connect from: not
 // the proxy's (127.0.0.1), so the server must tell them apart.
