@@ -31,16 +31,11 @@ func (*Heuristic) Choose(v game.View) game.Action {
 
 // chooseTrump picks the suit with the most cards among the first five, then
 // the strongest (sum of ranks), then the one with the higher cards: length
-// wins tricks by ruffing and by drawing the opponents' trumps.
-func chooseTrump(five game.CardSet) game.Suit {
-	best := game.Spades
-	for su := game.Hearts; su <= game.Clubs; su++ {
-		if betterTrump(five.OfSuit(su), five.OfSuit(best)) {
-			best = su
-		}
-	}
-	return best
-}
+// wins tricks by ruffing and by drawing the opponents' trumps. It differs
+// from the timeout's choice (longestSuit) only on ties, on purpose: that
+// one is a published rule players can predict (docs/protocol.md), this one
+// tries to win.
+func chooseTrump(five game.CardSet) game.Suit { return bestSuit(five, betterTrump) }
 
 // betterTrump reports whether suit holding a makes a better trump than b.
 func betterTrump(a, b game.CardSet) bool {

@@ -39,10 +39,14 @@ func (Timeout) Choose(v game.View) game.Action { return TimeoutAction(v) }
 
 // longestSuit is the suit with the most cards in set, ties broken by the
 // higher cards, then by suit order. With an empty set it is Spades.
-func longestSuit(set game.CardSet) game.Suit {
+func longestSuit(set game.CardSet) game.Suit { return bestSuit(set, longerOrHigher) }
+
+// bestSuit is the suit whose cards in set better ranks above the others'
+// (the first in suit order S H D C among equals).
+func bestSuit(set game.CardSet, better func(a, b game.CardSet) bool) game.Suit {
 	best := game.Spades
 	for su := game.Hearts; su <= game.Clubs; su++ {
-		if longerOrHigher(set.OfSuit(su), set.OfSuit(best)) {
+		if better(set.OfSuit(su), set.OfSuit(best)) {
 			best = su
 		}
 	}

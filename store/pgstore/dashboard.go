@@ -1,0 +1,92 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The public dashboard's queries (GET /api/dashboard): recent results and
+// the top players.
+
+// RecentResult is a finished match as the dashboard lists it.
+type RecentResult struct {
+	MatchID string    `json:"match"`
+	EndedAt time.Time `json:"ended_at"`
+	Winner  *int      `json:"winner"` // team; nil: no winner
+	Score   [2]int    `json:"score"`
+	Names   [4]string `json:"names"` // by seat
+}
+
+// RecentResults returns the last limit finished matches, newest first.
+func (s *Store) RecentResults(ctx context.Context, limit int) ([]RecentResult, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT m.id, m.ended_at, m.winner, m.score0, m.score1,
+		       (SELECT array_agg(name ORDER BY seat) FROM match_seats WHERE match_id = m.id)
+		FROM matches m WHERE m.ended_at IS NOT NULL
+		ORDER BY m.ended_at DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: recent results: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RecentResult, error) {
+		var x RecentResult
+		var winner *int16
+		var s0, s1 int16
+		var names []string
+		err := r.Scan(&x.MatchID, &x.EndedAt, &winner, &s0, &s1, &names)
+		if winner != nil {
+			w := int(*winner)
+			x.Winner = &w
+		}
+		x.Score = [2]int{int(s0), int(s1)}
+		copy(x.Names[:], names)
+		x.EndedAt = x.EndedAt.UTC()
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: recent results: %w", err)
+	}
+	if out == nil {
+		out = []RecentResult{}
+	}
+	return out, nil
+}
+
+// TopPlayer is a line of the all-time leaderboard by matches won.
+type TopPlayer struct {
+	PlayerID string `json:"player"`
+	Name     string `json:"name"`
+	Won      int    `json:"won"`
+	Played   int    `json:"played"`
+}
+
+// TopPlayers returns the limit players (bots excluded) with the most
+// matches won, all time, from match_seats.
+func (s *Store) TopPlayers(ctx context.Context, limit int) ([]TopPlayer, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT ms.player_id, max(p.name),
+		       count(*) FILTER (WHERE m.winner = ms.seat % 2), count(*)
+		FROM match_seats ms JOIN matches m ON m.id = ms.match_id JOIN players p ON p.id = ms.player_id
+		WHERE ms.player_id IS NOT NULL AND m.ended_at IS NOT NULL
+		GROUP BY ms.player_id
+		ORDER BY 3 DESC, 4 ASC, 1 LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: top players: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TopPlayer, error) {
+		var x TopPlayer
+		var won, played int64
+		err := r.Scan(&x.PlayerID, &x.Name, &won, &played)
+		x.Won, x.Played = int(won), int(played)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: top players: %w", err)
+	}
+	if out == nil {
+		out = []TopPlayer{}
+	}
+	return out, nil
+}
