@@ -26,6 +26,7 @@ import (
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/worker"
 )
 
 func TestMain(m *testing.M) {
@@ -155,15 +156,7 @@ func (w *fakeWorker) handle(ctx context.Context, a redisstore.Action) {
 			w.answer(ctx, a, res)
 			return
 		}
-		entries := make([]redisstore.Entry, len(evs))
-		for i, ev := range evs {
-			b, _ := json.Marshal(ev.Data)
-			entries[i] = redisstore.Entry{Seq: l.Seq + int64(i) + 1, To: ev.To, E: b}
-			if ev.Public != nil {
-				entries[i].P, _ = json.Marshal(ev.Public)
-			}
-		}
-		out, err := w.st.Commit(ctx, redisstore.CommitOf(&l, &t, res, entries))
+		out, err := w.st.Commit(ctx, redisstore.CommitOf(&l, &t, res, worker.Entries(&t, evs, l.Seq)))
 		if errors.Is(err, redisstore.ErrConflict) {
 			continue
 		}

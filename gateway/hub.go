@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -319,25 +318,17 @@ func decodeMessage(tableID string, payload []byte) (*hubMsg, error) {
 	return hm, nil
 }
 
-// tableEventMark is in the JSON of every "table" event and, since a quote
-// inside a JSON string is escaped, in no other event.
-var tableEventMark = []byte(`"type":"table"`)
-
-// parseEntry reads the meta out of a "table" event.
+// parseEntry reads the meta out of a "table" event (the worker marks
+// them: redisstore.Entry.Meta).
 func parseEntry(e redisstore.Entry) (entry, error) {
 	out := entry{Entry: e}
-	if !bytes.Contains(e.E, tableEventMark) {
+	if !e.Meta {
 		return out, nil
 	}
-	var head struct {
-		Type  string      `json:"type"`
-		Table *table.Meta `json:"table"`
-	}
-	if err := json.Unmarshal(e.E, &head); err != nil {
+	var ev table.MetaEvent
+	if err := json.Unmarshal(e.E, &ev); err != nil {
 		return entry{}, err
 	}
-	if head.Type == "table" {
-		out.meta = head.Table
-	}
+	out.meta = &ev.Table
 	return out, nil
 }

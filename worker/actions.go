@@ -199,7 +199,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 				"seat", loaded.Table.SeatOf(a.User))
 			return p.answer(ctx, &loaded, res)
 		}
-		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, entries(&next, evs, loaded.Seq)))
+		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, Entries(&next, evs, loaded.Seq)))
 		switch {
 		case errors.Is(err, redisstore.ErrConflict):
 			continue // the table moved on: read it again
@@ -298,13 +298,15 @@ func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) err
 	return nil
 }
 
-// entries numbers the events after seq and encodes them for the log; a
+// Entries numbers the events after seq and encodes them for the log; a
 // private event names the user holding its seat in t (the table after
-// the change), the only one who may ever read it.
-func entries(t *table.Table, evs []table.Event, seq int64) []redisstore.Entry {
+// the change), the only one who may ever read it, and a "table" event is
+// marked as such (Entry.Meta).
+func Entries(t *table.Table, evs []table.Event, seq int64) []redisstore.Entry {
 	out := make([]redisstore.Entry, len(evs))
 	for i, e := range evs {
 		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: e.To, E: mustJSON(e.Data)}
+		_, out[i].Meta = e.Data.(table.MetaEvent)
 		if e.Public != nil {
 			out[i].P = mustJSON(e.Public)
 		}

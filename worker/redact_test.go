@@ -36,7 +36,7 @@ func TestNoCardToWhoDidNotHoldIt(t *testing.T) {
 			if err != nil || len(evs) == 0 {
 				continue
 			}
-			for _, e := range entries(&next, evs, seq) {
+			for _, e := range Entries(&next, evs, seq) {
 				h := ""
 				if e.To >= 0 {
 					h = "-"

@@ -62,6 +62,7 @@ func entries(t testing.TB, evs []table.Event, seq int64) []redisstore.Entry {
 			t.Fatal(err)
 		}
 		out[i] = redisstore.Entry{Seq: seq + int64(i) + 1, To: ev.To, E: raw}
+		_, out[i].Meta = ev.Data.(table.MetaEvent) // round-trips too
 		if ev.To >= 0 {
 			out[i].U = fmt.Sprintf("holder-%d-%d", ev.To, seq) // round-trips through the log and the channel
 		}
@@ -246,7 +247,7 @@ func sameEntries(t testing.TB, what string, got, want []redisstore.Entry) {
 		t.Fatalf("%s: %d entries, want %d", what, len(got), len(want))
 	}
 	for i := range got {
-		if got[i].Seq != want[i].Seq || got[i].To != want[i].To || string(got[i].E) != string(want[i].E) || got[i].U != want[i].U {
+		if got[i].Seq != want[i].Seq || got[i].To != want[i].To || string(got[i].E) != string(want[i].E) || got[i].U != want[i].U || got[i].Meta != want[i].Meta {
 			t.Fatalf("%s: entry %d = {%d %d %s %q}, want {%d %d %s %q}", what, i,
 				got[i].Seq, got[i].To, got[i].E, got[i].U, want[i].Seq, want[i].To, want[i].E, want[i].U)
 		}

@@ -75,6 +75,7 @@ type logEntry struct {
 	X   []byte          `json:"x,omitempty"` // sealed E of a private event
 	P   json.RawMessage `json:"p,omitempty"`
 	U   string          `json:"u,omitempty"` // Entry.U
+	M   bool            `json:"m,omitempty"` // Entry.Meta
 }
 
 func logAD(tableID string, seq int64, to int) []byte {
@@ -82,7 +83,7 @@ func logAD(tableID string, seq int64, to int) []byte {
 }
 
 func (s *Store) encodeLogEntry(tableID string, e *Entry) []byte {
-	le := logEntry{Seq: e.Seq, To: e.To, E: e.E, P: e.P, U: e.U}
+	le := logEntry{Seq: e.Seq, To: e.To, E: e.E, P: e.P, U: e.U, M: e.Meta}
 	if s.opts.Seal != nil && e.To != game.Everyone {
 		le.E, le.X = nil, s.opts.Seal.Seal(nil, e.E, logAD(tableID, e.Seq, e.To))
 	}
@@ -95,7 +96,7 @@ func (s *Store) decodeLogEntry(tableID string, raw []byte) (Entry, error) {
 	if err := json.Unmarshal(raw, &le); err != nil {
 		return Entry{}, err
 	}
-	e := Entry{Seq: le.Seq, To: le.To, E: le.E, P: le.P, U: le.U}
+	e := Entry{Seq: le.Seq, To: le.To, E: le.E, P: le.P, U: le.U, Meta: le.M}
 	if le.X != nil {
 		if s.opts.Seal == nil {
 			return Entry{}, fmt.Errorf("sealed log entry %d and no key", le.Seq)

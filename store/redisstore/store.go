@@ -196,6 +196,10 @@ type Entry struct {
 	// gets the redacted form. Empty in entries of older servers (then the
 	// seat alone decides).
 	U string `json:"u,omitempty"`
+	// Meta marks a "table" event (table.MetaEvent: the table's public state
+	// after a seat or status change): readers take seats from it without
+	// decoding every event to find out.
+	Meta bool `json:"m,omitempty"`
 }
 
 // For returns the form of the entry that user, at seat (a spectator is
