@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hokm-project/hokm/game/table"
 )
 
@@ -20,45 +22,44 @@ import (
 // nothing. Guests are inserted in id order, so two matches sharing players
 // lock them in the same order and cannot deadlock.
 //
-// Parameters: $1 id, $2 table_id, $3 rules, $4 first_hakem, $5 draw,
-// $6 score0, $7 score1, $8 winner, $9 hands_played, $10 moves_count,
-// $11 started_at, $12 ended_at; guests $13 ids, $14 names; seats (by seat)
-// $15 player ids (NULL: a bot), $16 names, $28 bot, $29 abandoned; hands
-// (by number) $17 hakem, $18 trump, $19 tricks0, $20 tricks1, $21 winner,
-// $22 points, $23 kind, $24 deck as "c1,c2,…"; moves (by index) $25 hand_no,
-// $26 seat, $27 value.
+// Parameters (pgx.NamedArgs, see PersistMatch): the match's columns; guests
+// @guest_ids, @guest_names; seats, by seat, @seat_players (NULL: a bot),
+// @seat_names, @seat_bot, @seat_abandoned; hands, by number, @hakem,
+// @trump, @tricks0, @tricks1, @hand_winner, @points, @kind, @deck as
+// "c1,c2,…"; moves, by index, @move_hand, @move_seat, @move_value.
 // Result: one row, the number of match rows inserted (0 or 1).
 const persistMatchSQL = `
 WITH m AS (
 	INSERT INTO matches (id, table_id, rules, first_hakem, draw, score0, score1, winner,
 	                     hands_played, moves_count, started_at, ended_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	VALUES (@id, @table_id, @rules, @first_hakem, @draw, @score0, @score1, @winner,
+	        @hands_played, @moves_count, @started_at, @ended_at)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, started_at
 ), p AS (
 	INSERT INTO players (id, name, kind)
 	SELECT u.id, u.name, 'guest'
-	FROM unnest($13::text[], $14::text[]) AS u(id, name)
+	FROM unnest(@guest_ids::text[], @guest_names::text[]) AS u(id, name)
 	WHERE EXISTS (SELECT FROM m)
 	ORDER BY u.id
 	ON CONFLICT (id) DO NOTHING
 ), s AS (
 	INSERT INTO match_seats (match_id, seat, player_id, name, bot, abandoned, started_at)
 	SELECT m.id, u.ord - 1, u.player_id, u.name, u.bot, u.abandoned, m.started_at
-	FROM m, unnest($15::text[], $16::text[], $28::bool[], $29::bool[])
+	FROM m, unnest(@seat_players::text[], @seat_names::text[], @seat_bot::bool[], @seat_abandoned::bool[])
 	        WITH ORDINALITY AS u(player_id, name, bot, abandoned, ord)
 ), h AS (
 	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck)
 	SELECT m.id, u.ord - 1, u.hakem, u.trump, u.tricks0, u.tricks1, u.winner, u.points, u.kind,
 	       string_to_array(u.deck, ',')
-	FROM m, unnest($17::smallint[], $18::text[], $19::smallint[], $20::smallint[], $21::smallint[],
-	               $22::smallint[], $23::text[], $24::text[])
+	FROM m, unnest(@hakem::smallint[], @trump::text[], @tricks0::smallint[], @tricks1::smallint[], @hand_winner::smallint[],
+	               @points::smallint[], @kind::text[], @deck::text[])
 	        WITH ORDINALITY AS u(hakem, trump, tricks0, tricks1, winner, points, kind, deck, ord)
 ), mv AS (
 	INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value)
 	SELECT m.id, u.ord - 1, u.hand_no, u.seat,
 	       CASE WHEN length(u.value) = 1 THEN 'trump' ELSE 'card' END, u.value
-	FROM m, unnest($25::smallint[], $26::smallint[], $27::text[]) WITH ORDINALITY AS u(hand_no, seat, value, ord)
+	FROM m, unnest(@move_hand::smallint[], @move_seat::smallint[], @move_value::text[]) WITH ORDINALITY AS u(hand_no, seat, value, ord)
 )
 SELECT count(*) FROM m`
 
@@ -79,15 +80,16 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 	}
 	bots, abandoned := r.abandonedSeats(m)
 	var n int
-	err = s.pool.QueryRow(ctx, persistMatchSQL,
-		r.id, r.tableID, r.rules, r.firstHakem, r.draw, r.score[0], r.score[1], r.winner,
-		r.handsPlayed, r.movesCount, r.started, r.ended,
-		r.playerIDs, r.playerNames,
-		r.seatPlayers, r.seatNames,
-		r.hakem, r.trump, r.tricks0, r.tricks1, r.handWinner, r.points, r.kind, r.deck,
-		r.moveHand, r.moveSeat, r.moveValue,
-		bots, abandoned,
-	).Scan(&n)
+	err = s.pool.QueryRow(ctx, persistMatchSQL, pgx.NamedArgs{
+		"id": r.id, "table_id": r.tableID, "rules": r.rules, "first_hakem": r.firstHakem, "draw": r.draw,
+		"score0": r.score[0], "score1": r.score[1], "winner": r.winner,
+		"hands_played": r.handsPlayed, "moves_count": r.movesCount, "started_at": r.started, "ended_at": r.ended,
+		"guest_ids": r.playerIDs, "guest_names": r.playerNames,
+		"seat_players": r.seatPlayers, "seat_names": r.seatNames, "seat_bot": bots, "seat_abandoned": abandoned,
+		"hakem": r.hakem, "trump": r.trump, "tricks0": r.tricks0, "tricks1": r.tricks1,
+		"hand_winner": r.handWinner, "points": r.points, "kind": r.kind, "deck": r.deck,
+		"move_hand": r.moveHand, "move_seat": r.moveSeat, "move_value": r.moveValue,
+	}).Scan(&n)
 	switch {
 	case err != nil && permanent(err):
 		return false, fmt.Errorf("pgstore: persist match %s: %w: %w", m.MatchID, ErrInvalidMatch, err)
