@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -58,8 +59,7 @@ type Reader struct {
 	values map[string]json.RawMessage
 	loaded bool
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	loops lifecycle.Group
 }
 
 // New returns a Reader over store; rdb carries the notices on
@@ -81,32 +81,23 @@ func (r *Reader) Start(ctx context.Context) error {
 	if err := r.Reload(ctx); err != nil {
 		r.log.Warn("sysconfig: first load failed; defaults hold", "err", err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel, r.done = cancel, make(chan struct{})
 	var sub *redis.PubSub
 	if r.rdb != nil {
-		sub = r.rdb.Subscribe(runCtx, r.channel)
+		sub = r.rdb.Subscribe(r.loops.Context(), r.channel)
 		// Wait for the subscription, so a change made after Start is never
 		// left to the periodic reload; a failure is retried by go-redis.
 		if _, err := sub.Receive(ctx); err != nil {
 			r.log.Warn("sysconfig: subscribe failed; relying on the periodic reload until it succeeds", "err", err)
 		}
 	}
-	go r.run(runCtx, sub)
+	r.loops.Go(func(ctx context.Context) { r.run(ctx, sub) })
 	return nil
 }
 
-// Stop stops following changes.
-func (r *Reader) Stop(context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-		<-r.done
-	}
-	return nil
-}
+// Stop stops following changes (waiting at most until ctx ends).
+func (r *Reader) Stop(ctx context.Context) error { return r.loops.Stop(ctx) }
 
 func (r *Reader) run(ctx context.Context, sub *redis.PubSub) {
-	defer close(r.done)
 	var msgs <-chan *redis.Message
 	if sub != nil {
 		defer sub.Close()

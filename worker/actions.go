@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
@@ -352,8 +352,7 @@ type Consumer struct {
 	proc       *Processor
 	stream     streamStore
 	partitions int
-	stop       context.CancelFunc
-	wg         sync.WaitGroup
+	loops      lifecycle.Group
 	lastRead   []atomic.Int64      // per partition: unix ns of the last read that did not fail
 	quiet      *logthrottle.Logger // an outage fails every read and every action: one line per 10 s
 }
@@ -383,38 +382,20 @@ func (c *Consumer) Start(ctx context.Context) error {
 	if err := c.stream.EnsureGroup(ctx, c.proc.opts.Group); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	c.stop = cancel
 	now := time.Now().UnixNano() // the group exists: reading starts now
 	for part := 0; part < c.partitions; part++ {
 		c.lastRead[part].Store(now)
-		c.wg.Add(1)
-		go c.read(runCtx, part)
+		c.loops.Go(func(ctx context.Context) { c.read(ctx, part) })
 	}
-	c.wg.Add(1)
-	go c.reclaim(runCtx)
+	c.loops.Go(c.reclaim)
 	return nil
 }
 
 // Stop stops reading and waits for the actions in hand to finish (bounded
 // by ctx). Entries read but not processed stay pending for a reclaim.
-func (c *Consumer) Stop(ctx context.Context) error {
-	if c.stop == nil {
-		return nil
-	}
-	c.stop()
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (c *Consumer) Stop(ctx context.Context) error { return c.loops.Stop(ctx) }
 
 func (c *Consumer) read(ctx context.Context, part int) {
-	defer c.wg.Done()
 	o := c.proc.opts
 	backoff := newBackoff()
 	for ctx.Err() == nil {
@@ -506,7 +487,6 @@ func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, rea
 }
 
 func (c *Consumer) reclaim(ctx context.Context) {
-	defer c.wg.Done()
 	o := c.proc.opts
 	tick := time.NewTicker(o.ReclaimIdle / 2)
 	defer tick.Stop()

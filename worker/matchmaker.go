@@ -8,6 +8,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -46,8 +47,7 @@ type Matchmaker struct {
 	store MatchStore
 	opts  MatchmakerOptions
 	quiet *logthrottle.Logger // a failing tick every 250 ms during an outage
-	stop  context.CancelFunc
-	done  chan struct{}
+	loops lifecycle.Group
 }
 
 // Matched is the notice a seated user gets on their user channel.
@@ -75,28 +75,14 @@ func NewMatchmaker(store MatchStore, opts MatchmakerOptions) *Matchmaker {
 
 // Start runs the loop until Stop.
 func (m *Matchmaker) Start(context.Context) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stop, m.done = cancel, make(chan struct{})
-	go m.run(ctx)
+	m.loops.Go(m.run)
 	return nil
 }
 
 // Stop ends the loop and waits for it (bounded by ctx).
-func (m *Matchmaker) Stop(ctx context.Context) error {
-	if m.stop == nil {
-		return nil
-	}
-	m.stop()
-	select {
-	case <-m.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (m *Matchmaker) Stop(ctx context.Context) error { return m.loops.Stop(ctx) }
 
 func (m *Matchmaker) run(ctx context.Context) {
-	defer close(m.done)
 	tick := time.NewTicker(m.opts.Interval)
 	defer tick.Stop()
 	for {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -90,8 +90,7 @@ type TimerLoop struct {
 	store TimerStore
 	opts  TimerOptions
 	quiet *logthrottle.Logger // a failing pass every 200 ms during an outage
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
+	loops lifecycle.Group
 }
 
 // NewTimerLoop returns a loop on store.
@@ -102,32 +101,15 @@ func NewTimerLoop(store TimerStore, opts TimerOptions) *TimerLoop {
 
 // Start runs the loop in the background until Stop. It returns at once.
 func (l *TimerLoop) Start(context.Context) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	l.stop = cancel
-	l.wg.Add(1)
-	go l.run(ctx)
+	l.loops.Go(l.run)
 	return nil
 }
 
 // Stop ends the loop and waits for the pass in progress (bounded by ctx).
 // A timer fired but not yet removed is simply fired again by another loop.
-func (l *TimerLoop) Stop(ctx context.Context) error {
-	if l.stop == nil {
-		return nil
-	}
-	l.stop()
-	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (l *TimerLoop) Stop(ctx context.Context) error { return l.loops.Stop(ctx) }
 
 func (l *TimerLoop) run(ctx context.Context) {
-	defer l.wg.Done()
 	tick := time.NewTicker(l.opts.Interval)
 	defer tick.Stop()
 	for {
