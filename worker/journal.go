@@ -9,6 +9,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -39,8 +40,8 @@ type Journal struct {
 	mu    sync.Mutex
 	dirty map[string]struct{}
 	kick  chan struct{}
-	stop  context.CancelFunc
-	done  chan struct{}
+	loops lifecycle.Group
+	began bool // Start ran: Stop writes what is noted
 }
 
 // journalBatch bounds the tables one statement writes.
@@ -93,25 +94,24 @@ func (j *Journal) flushSoon() {
 // Start runs the passes in the background until Stop.
 func (j *Journal) Start(context.Context) error {
 	j.init()
-	ctx, cancel := context.WithCancel(context.Background())
-	j.stop, j.done = cancel, make(chan struct{})
-	go j.run(ctx)
+	j.began = true
+	j.loops.Go(j.run)
 	return nil
 }
 
 // Stop ends the passes after one last attempt to write what is noted
 // (bounded by ctx).
 func (j *Journal) Stop(ctx context.Context) error {
-	if j.stop == nil {
+	if !j.began {
 		return nil
 	}
-	j.stop()
-	<-j.done
+	if err := j.loops.Stop(ctx); err != nil {
+		return err
+	}
 	return j.Flush(ctx)
 }
 
 func (j *Journal) run(ctx context.Context) {
-	defer close(j.done)
 	every := j.Interval
 	if every <= 0 {
 		every = 100 * time.Millisecond

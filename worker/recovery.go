@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -81,8 +81,7 @@ type Recovery struct {
 	current atomic.Value // string: the run id of the server in use, as last seen by a connection or a check
 	pending atomic.Bool  // the current run id's data is not checked yet
 	kick    chan struct{}
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	loops   lifecycle.Group
 }
 
 // NewRecovery returns a stopped Recovery; proc runs the follow-up work.
@@ -117,31 +116,14 @@ func (r *Recovery) Start(ctx context.Context) error {
 	if err := r.Check(ctx); err != nil {
 		r.opts.Log.Warn("redis recovery check", "err", err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.stop = cancel
-	r.wg.Add(1)
-	go r.run(runCtx)
+	r.loops.Go(r.run)
 	return nil
 }
 
 // Stop ends the checks and waits for one in progress (bounded by ctx).
-func (r *Recovery) Stop(ctx context.Context) error {
-	if r.stop == nil {
-		return nil
-	}
-	r.stop()
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (r *Recovery) Stop(ctx context.Context) error { return r.loops.Stop(ctx) }
 
 func (r *Recovery) run(ctx context.Context) {
-	defer r.wg.Done()
 	tick := time.NewTicker(r.opts.Interval)
 	defer tick.Stop()
 	failing := false
