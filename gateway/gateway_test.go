@@ -19,6 +19,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/testenv"
 )
 
 func TestHello(t *testing.T) {
@@ -323,6 +324,13 @@ func slowReader(t *testing.T, e *env, d *websocket.Dialer, syncs int) {
 	slow.send(`{"type":"sit","id":"s","table":"` + tid + `","seat":0}`)
 	for i := 1; i < 4; i++ {
 		cs[i].ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(i)})
+	}
+	// The slow socket reads no answer: see its seat taken in the store.
+	if !testenv.Until(5*time.Second, func() bool {
+		l, err := e.store.LoadTable(context.Background(), tid)
+		return err == nil && l.Table.Full()
+	}) {
+		t.Fatal("the slow socket's sit was not applied")
 	}
 	for i := 0; i < syncs; i++ {
 		if slow.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"sync","id":"y","table":"`+tid+`"}`)) != nil {
