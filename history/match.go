@@ -111,6 +111,20 @@ func (h *Handler) finished(w http.ResponseWriter, r *http.Request, sess redissto
 	return &m, true
 }
 
+// finishedRecord is finished's match with its game record.
+func (h *Handler) finishedRecord(w http.ResponseWriter, r *http.Request, sess redisstore.Session) (*pgstore.MatchInfo, game.Record, bool) {
+	m, ok := h.finished(w, r, sess)
+	if !ok {
+		return nil, game.Record{}, false
+	}
+	rec, err := h.store.ExportRecord(r.Context(), m.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, game.Record{}, false
+	}
+	return m, rec, true
+}
+
 func matchJSON(m *pgstore.MatchInfo, user string) MatchJSON {
 	return MatchJSON{
 		ID: m.ID, TableID: m.TableID, StartedAt: millis(m.Started), EndedAt: millis(m.Ended),
@@ -120,13 +134,8 @@ func matchJSON(m *pgstore.MatchInfo, user string) MatchJSON {
 
 // match serves GET /api/matches/{id}.
 func (h *Handler) match(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
-	m, ok := h.finished(w, r, sess)
+	m, rec, ok := h.finishedRecord(w, r, sess)
 	if !ok {
-		return
-	}
-	rec, err := h.store.ExportRecord(r.Context(), m.ID)
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	hands, score, winner, err := h.store.MatchResult(r.Context(), m.ID)
@@ -142,13 +151,8 @@ func (h *Handler) match(w http.ResponseWriter, r *http.Request, sess redisstore.
 
 // replay serves GET /api/matches/{id}/replay.
 func (h *Handler) replay(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
-	m, ok := h.finished(w, r, sess)
+	m, rec, ok := h.finishedRecord(w, r, sess)
 	if !ok {
-		return
-	}
-	rec, err := h.store.ExportRecord(r.Context(), m.ID)
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	rp, err := NewReplay(rec)
