@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/ratelimit"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -56,10 +57,10 @@ func (o Options) withDefaults() Options {
 		o.LoginPerIP = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
 	}
 	if o.AttemptsPerUser == (ratelimit.Limit{}) {
-		o.AttemptsPerUser = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
+		o.AttemptsPerUser = config.DefaultLoginAttemptsUser
 	}
 	if o.AttemptsPerIP == (ratelimit.Limit{}) {
-		o.AttemptsPerIP = ratelimit.Limit{Max: 60, Window: 15 * time.Minute}
+		o.AttemptsPerIP = config.DefaultLoginAttemptsIP
 	}
 	if o.GuestPerIP == (ratelimit.Limit{}) {
 		o.GuestPerIP = DefaultGuestLimit
@@ -343,7 +344,7 @@ const (
 
 // DefaultGuestLimit is the default budget of new guest sessions per client
 // IP (HOKM_GUEST_LIMIT), for POST /api/guest and the gateway's guests alike.
-var DefaultGuestLimit = ratelimit.Limit{Max: 60, Window: time.Hour}
+var DefaultGuestLimit = config.DefaultGuestLimit
 
 // limitLogin counts a login attempt (or current-password check) of ip for
 // username who ("" for no valid username): the attempt budgets, then the

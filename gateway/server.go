@@ -23,6 +23,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/clientip"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -105,16 +106,16 @@ type Options struct {
 
 // Defaults of the abuse limits of Options.
 const (
-	DefaultSocketsPerIP   = 100
-	DefaultSocketsPerUser = 10
-	DefaultTablesPerUser  = 3
+	DefaultSocketsPerIP   = config.DefaultWSPerIP
+	DefaultSocketsPerUser = config.DefaultWSPerUser
+	DefaultTablesPerUser  = config.DefaultTablesPerUser
 )
 
 // Default limits of Options.
 var (
-	DefaultGuestLimit     = ratelimit.Limit{Max: 60, Window: time.Hour}
-	DefaultTableLimit     = ratelimit.Limit{Max: 10, Window: time.Minute}
-	DefaultJoinCodeMisses = ratelimit.Limit{Max: 20, Window: 10 * time.Minute}
+	DefaultGuestLimit     = config.DefaultGuestLimit
+	DefaultTableLimit     = ratelimit.Limit{Max: config.DefaultTableCreateLimit, Window: time.Minute}
+	DefaultJoinCodeMisses = ratelimit.Limit{Max: config.DefaultJoinCodeMisses, Window: 10 * time.Minute}
 )
 
 func (o Options) withDefaults() Options {
@@ -136,10 +137,10 @@ func (o Options) withDefaults() Options {
 		o.SendQueue = 256
 	}
 	if o.Rate <= 0 {
-		o.Rate = 20
+		o.Rate = config.DefaultClientRate
 	}
 	if o.Burst <= 0 {
-		o.Burst = 40
+		o.Burst = config.DefaultClientBurst
 	}
 	if o.ChatRate <= 0 {
 		o.ChatRate = 1

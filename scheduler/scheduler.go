@@ -28,6 +28,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/tasks"
 )
@@ -55,7 +56,7 @@ func Jobs() []Job {
 
 // Defaults of Options.
 const (
-	DefaultLeaseTTL = 10 * time.Second
+	DefaultLeaseTTL = config.DefaultSchedulerLease
 	DefaultTick     = time.Second
 )
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -86,13 +87,13 @@ func (o Options) withDefaults() Options {
 		o.Block = 500 * time.Millisecond
 	}
 	if o.ReclaimIdle == 0 {
-		o.ReclaimIdle = 5 * time.Second
+		o.ReclaimIdle = config.DefaultReclaimIdle
 	}
 	if o.Batch == 0 {
 		o.Batch = 16
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
+		o.MaxAttempts = config.DefaultActionMaxAttempts
 	}
 	if o.Bot == nil {
 		o.Bot = bot.NewHeuristic().Choose

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
@@ -114,7 +115,7 @@ func (j *Journal) Stop(ctx context.Context) error {
 func (j *Journal) run(ctx context.Context) {
 	every := j.Interval
 	if every <= 0 {
-		every = 100 * time.Millisecond
+		every = config.DefaultJournalInterval
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/panics"
@@ -16,7 +17,7 @@ import (
 
 // DefaultQuickMatchWait is how long the oldest queued player waits for
 // three others before the rest of the table is filled with bots.
-const DefaultQuickMatchWait = 15 * time.Second
+const DefaultQuickMatchWait = config.DefaultQuickMatchWait
 
 // MatchStore is what the matchmaker needs of the Redis store.
 type MatchStore interface {

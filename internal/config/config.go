@@ -105,23 +105,23 @@ func Defaults() Config {
 		LogFormat:       "text",
 		PersistRetries:  12,
 		AuditRetention:  365,
-		ReclaimIdle:     5 * time.Second,
+		ReclaimIdle:     DefaultReclaimIdle,
 		ShutdownTimeout: 10 * time.Second,
-		ClientRate:      20,
-		ClientBurst:     40,
+		ClientRate:      DefaultClientRate,
+		ClientBurst:     DefaultClientBurst,
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
-		JournalInterval: 100 * time.Millisecond,
-		SchedulerLease:  10 * time.Second,
+		JournalInterval: DefaultJournalInterval,
+		SchedulerLease:  DefaultSchedulerLease,
 
 		// Abuse limits: gateway
-		WSPerIP:          100,
-		WSPerUser:        10,
-		TablesPerUser:    3,
-		TableCreateLimit: 10,
-		JoinCodeMisses:   20,
+		WSPerIP:          DefaultWSPerIP,
+		WSPerUser:        DefaultWSPerUser,
+		TablesPerUser:    DefaultTablesPerUser,
+		TableCreateLimit: DefaultTableCreateLimit,
+		JoinCodeMisses:   DefaultJoinCodeMisses,
 		// Abuse limits: crash safety
-		ActionMaxAttempts: 5,
+		ActionMaxAttempts: DefaultActionMaxAttempts,
 		// Abuse limits: HTTP edge
 		HTTPReadHeaderTimeout: 5 * time.Second,
 		HTTPReadTimeout:       15 * time.Second,
@@ -130,9 +130,9 @@ func Defaults() Config {
 		HTTPMaxBody:           64 << 10,
 		LeaderboardDays:       400,
 		// Abuse limits: accounts
-		GuestLimit:        ratelimit.Limit{Max: 60, Window: time.Hour},
-		LoginAttemptsIP:   ratelimit.Limit{Max: 60, Window: 15 * time.Minute},
-		LoginAttemptsUser: ratelimit.Limit{Max: 20, Window: 15 * time.Minute},
+		GuestLimit:        DefaultGuestLimit,
+		LoginAttemptsIP:   DefaultLoginAttemptsIP,
+		LoginAttemptsUser: DefaultLoginAttemptsUser,
 	}
 }
 
