@@ -39,7 +39,10 @@ type MatchmakerOptions struct {
 	// StaleClaim is how long a claimed group may stay unseated before
 	// another matchmaker finishes seating it (its own died); default 30s.
 	StaleClaim time.Duration
-	Log        *slog.Logger
+	// Now is the clock the queue's waits and claims are read on; default
+	// time.Now (tests move it instead of sleeping).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Matchmaker seats the players of the quick-match queue. Any number may
@@ -70,6 +73,9 @@ func NewMatchmaker(store MatchStore, opts MatchmakerOptions) *Matchmaker {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Matchmaker{store: store, opts: opts, quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 }
@@ -104,7 +110,7 @@ func (m *Matchmaker) run(ctx context.Context) {
 // other matchmakers claimed and left unseated.
 func (m *Matchmaker) Tick(ctx context.Context) error {
 	for ctx.Err() == nil {
-		id, group, err := m.store.RetakeClaim(ctx, time.Now(), m.opts.StaleClaim)
+		id, group, err := m.store.RetakeClaim(ctx, m.opts.Now(), m.opts.StaleClaim)
 		if err != nil || id == "" {
 			if err != nil {
 				return err
@@ -118,7 +124,7 @@ func (m *Matchmaker) Tick(ctx context.Context) error {
 	}
 	for ctx.Err() == nil {
 		id := redisstore.NewTableID()
-		group, err := m.store.ClaimGroup(ctx, time.Now(), m.opts.Wait, id)
+		group, err := m.store.ClaimGroup(ctx, m.opts.Now(), m.opts.Wait, id)
 		if err != nil || len(group) == 0 {
 			return err
 		}
@@ -206,7 +212,7 @@ func (m *Matchmaker) ensureTable(ctx context.Context, id, host string) (*table.T
 // requeue puts a group whose table could not be made back in the queue.
 func (m *Matchmaker) requeue(ctx context.Context, group []redisstore.Queued) {
 	for _, q := range group {
-		if err := m.store.JoinQueue(ctx, q.User, q.Name, time.Now()); err != nil {
+		if err := m.store.JoinQueue(ctx, q.User, q.Name, m.opts.Now()); err != nil {
 			m.opts.Log.Warn("requeue failed", "user", q.User, "err", err)
 		}
 	}
