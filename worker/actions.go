@@ -64,7 +64,10 @@ type Options struct {
 	// when not known yet).
 	ServerRunID func() string
 	Now         func() time.Time
-	Log         *slog.Logger
+	// Seed gives the seed of each new match's deal; default a random one
+	// (tests fix it to know the hands).
+	Seed func() uint64
+	Log  *slog.Logger
 
 	// beforeApply, set only by tests, runs at the start of each Process
 	// (to inject a panic).
@@ -97,6 +100,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Bot == nil {
 		o.Bot = bot.NewHeuristic().Choose
+	}
+	if o.Seed == nil {
+		o.Seed = randomSeed
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -186,7 +192,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
-		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: randomSeed()}
+		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed()}
 		next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
 		if err != nil {
 			c := table.CodeOf(err)

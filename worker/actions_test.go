@@ -332,3 +332,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSeedDecidesTheDeal: with Options.Seed fixed, a match's deal is the
+// one table.Apply makes with that seed (tests can know the hands).
+func TestSeedDecidesTheDeal(t *testing.T) {
+	e := newActionEnv(t)
+	e.proc = NewProcessor(e.store, Options{Seed: func() uint64 { return 7 }, Persist: func(context.Context, table.MatchRecord) error { return nil }})
+	before := e.load().Table
+	e.seatFour()
+	got := e.load().Table
+	want := before
+	for s := range 4 {
+		u := "u" + string(rune('0'+s))
+		var err error
+		if want, _, err = table.Apply(want, u, table.Command{Op: table.OpSit, Seat: game.Seat(s), Name: u}, table.Env{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _, err := table.Apply(want, "u0", table.Command{Op: table.OpStart}, table.Env{Now: got.Started, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Game.Hands != want.Game.Hands || got.Game.Hakem != want.Game.Hakem {
+		t.Fatalf("the deal with seed 7 differs from table.Apply's: hakem %d vs %d", got.Game.Hakem, want.Game.Hakem)
+	}
+}
