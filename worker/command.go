@@ -14,32 +14,35 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// Protocol codes the worker answers with besides the engine's and table's.
+// Protocol codes the worker answers with besides the engine's and table's,
+// declared once, in the protocol.
 const (
-	CodeActionIDReused game.Code = "action_id_reused"
-	CodeUnknownType    game.Code = "unknown_type"
-	CodeTableNotFound  game.Code = "table_not_found"
-	CodeUnavailable    game.Code = "unavailable"
-	CodeInternalError  game.Code = "internal_error" // a poison action, dead-lettered
-	CodeInvalidCard              = game.CodeInvalidCard
-	CodeInvalidSuit              = game.CodeInvalidSuit
+	CodeActionIDReused = protocol.CodeActionIDReused
+	CodeUnknownType    = protocol.CodeUnknownType
+	CodeTableNotFound  = protocol.CodeTableNotFound
+	CodeUnavailable    = protocol.CodeUnavailable
+	CodeInternalError  = protocol.CodeInternalError // a poison action, dead-lettered
+	CodeInvalidCard    = protocol.CodeInvalidCard
+	CodeInvalidSuit    = protocol.CodeInvalidSuit
 )
 
-// Op names on the action stream (the protocol's frame types).
+// Op names on the action stream: the protocol's frame types (the gateway
+// enqueues a command under its type), and two of the server's own.
 const (
-	OpSit     = "sit"
-	OpLeave   = "leave"
-	OpAddBots = "add_bots"
-	OpStart   = "start"
-	OpRematch = "rematch"
-	OpTrump   = "trump"
-	OpPlay    = "play"
-	OpBack    = "back"    // an Away player takes their seat back from the bot
-	OpTimeout = "timeout" // from the timer loop only: Arg is the timer number
-	OpResume  = "resume"  // from recovery only: the table came back, restart the clock of the seat on turn
+	OpSit     = string(protocol.TypeSit)
+	OpLeave   = string(protocol.TypeLeave)
+	OpAddBots = string(protocol.TypeAddBots)
+	OpStart   = string(protocol.TypeStart)
+	OpRematch = string(protocol.TypeRematch)
+	OpTrump   = string(protocol.TypeTrump)
+	OpPlay    = string(protocol.TypePlay)
+	OpBack    = string(protocol.TypeBack) // an Away player takes their seat back from the bot
+	OpTimeout = "timeout"                 // from the timer loop only: Arg is the timer number
+	OpResume  = "resume"                  // from recovery only: the table came back, restart the clock of the seat on turn
 )
 
 // command turns a stream action into a table command, or a refusal code.
