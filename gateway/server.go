@@ -369,9 +369,7 @@ func httpError(w http.ResponseWriter, status int, code game.Code, msg string) {
 	if msg == "" {
 		msg = protocol.Message(code)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(code), "message": msg})
+	httpedge.Error(w, status, string(code), msg)
 }
 
 // Draining tells whether Shutdown has begun (the gateway refuses new

@@ -4,11 +4,11 @@ package httpauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -40,18 +40,12 @@ func User(r *http.Request, s Sessions) (redisstore.Session, error) {
 	return s.Session(r.Context(), tok)
 }
 
-// Error writes {"code": code, "message": msg} with status.
-func Error(w http.ResponseWriter, status int, code, msg string) {
-	JSON(w, status, map[string]string{"code": code, "message": msg})
-}
+// Error writes {"code": code, "message": msg} with status (httpedge.Error:
+// the edge's and the APIs' errors share one shape).
+func Error(w http.ResponseWriter, status int, code, msg string) { httpedge.Error(w, status, code, msg) }
 
-// JSON writes v as JSON with status.
-func JSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// JSON writes v as JSON with status, never cached (httpedge.JSON).
+func JSON(w http.ResponseWriter, status int, v any) { httpedge.JSON(w, status, v) }
 
 // Require wraps h so that it runs only with a valid session, answering 401
 // {"code":"bad_token"} otherwise (one generic answer for every bad token)

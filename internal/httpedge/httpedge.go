@@ -122,12 +122,18 @@ func Wrap(h http.Handler, o Options) http.Handler {
 	})
 }
 
-// Error writes {"code": code, "message": msg} with status.
+// Error writes {"code": code, "message": msg} with status: every JSON
+// error of the public listener has this shape.
 func Error(w http.ResponseWriter, status int, code, msg string) {
+	JSON(w, status, map[string]string{"code": code, "message": msg})
+}
+
+// JSON writes v as JSON with status, never cached.
+func JSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // ValidID tells whether id can name something stored: 1 to 128 bytes of
