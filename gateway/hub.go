@@ -104,9 +104,7 @@ func (h *hub) run(ps *redis.PubSub, done chan struct{}) {
 				h.confirmed(m.Channel)
 			}
 		case *redis.Message:
-			// A bug one message runs into costs that message, not every
-			// socket of the gateway (the locks below are all deferred).
-			_ = panics.Do("gateway_hub", h.log, func() error { h.dispatch(m); return nil })
+			h.dispatch(m)
 		}
 	}
 }
@@ -272,7 +270,12 @@ func (h *hub) confirmed(ch string) {
 	}
 }
 
+// dispatch hands one published message to its sockets. A bug a message
+// runs into costs that message, not every socket of the gateway: the panic
+// is recovered here (its locks are all deferred), without a closure per
+// message on the fan-out path.
 func (h *hub) dispatch(m *redis.Message) {
+	defer panics.Catch("gateway_hub", h.log, nil)
 	if f := h.globals[m.Channel]; f != nil {
 		f(m.Payload)
 		return
