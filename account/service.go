@@ -37,7 +37,7 @@ type Options struct {
 	// Sign-ups per client IP; default 20 per hour.
 	RegisterPerIP ratelimit.Limit
 	// Guest sessions made by POST /api/guest per client IP; default 60 per
-	// hour (DefaultGuestLimit).
+	// hour (config.DefaultGuestLimit, shared with the gateway's guests).
 	GuestPerIP ratelimit.Limit
 	// How long a request waits for its client's (IP's, username's) previous
 	// password hash to end before it is refused rate_limited; default 1 s.
@@ -63,7 +63,7 @@ func (o Options) withDefaults() Options {
 		o.AttemptsPerIP = config.DefaultLoginAttemptsIP
 	}
 	if o.GuestPerIP == (ratelimit.Limit{}) {
-		o.GuestPerIP = DefaultGuestLimit
+		o.GuestPerIP = config.DefaultGuestLimit
 	}
 	if o.ClientWait <= 0 {
 		o.ClientWait = time.Second
@@ -341,10 +341,6 @@ const (
 	LimitHashingIP      = "hashing:ip"   // a password hash of this IP already in flight
 	LimitHashingAccount = "hashing:user" // a password hash for this username already in flight
 )
-
-// DefaultGuestLimit is the default budget of new guest sessions per client
-// IP (HOKM_GUEST_LIMIT), for POST /api/guest and the gateway's guests alike.
-var DefaultGuestLimit = config.DefaultGuestLimit
 
 // limitLogin counts a login attempt (or current-password check) of ip for
 // username who ("" for no valid username): the attempt budgets, then the

@@ -77,12 +77,12 @@ type Options struct {
 	IP clientip.Resolver
 	// SocketsPerIP caps the sockets one client IP (an IPv6 /64) holds open
 	// on this gateway at once (limit ws:ip, HTTP 429 at the upgrade);
-	// default DefaultSocketsPerIP. Counted in this process: the cap is per
+	// default config.DefaultWSPerIP. Counted in this process: the cap is per
 	// gateway.
 	SocketsPerIP int
 	// SocketsPerUser caps the sockets of one user on this gateway (limit
 	// ws:user: the hello is refused rate_limited and the socket closed
-	// 1013); default DefaultSocketsPerUser.
+	// 1013); default config.DefaultWSPerUser.
 	SocketsPerUser int
 	// GuestLimit bounds the guest sessions a hello without token starts
 	// per client IP (limit guest:ip); default 60 per hour.
@@ -103,20 +103,6 @@ type Options struct {
 	// cleanup's redisstore.DefaultEmptyIdle; default that.
 	EmptyTableIdle time.Duration
 }
-
-// Defaults of the abuse limits of Options.
-const (
-	DefaultSocketsPerIP   = config.DefaultWSPerIP
-	DefaultSocketsPerUser = config.DefaultWSPerUser
-	DefaultTablesPerUser  = config.DefaultTablesPerUser
-)
-
-// Default limits of Options.
-var (
-	DefaultGuestLimit     = config.DefaultGuestLimit
-	DefaultTableLimit     = ratelimit.Limit{Max: config.DefaultTableCreateLimit, Window: time.Minute}
-	DefaultJoinCodeMisses = ratelimit.Limit{Max: config.DefaultJoinCodeMisses, Window: 10 * time.Minute}
-)
 
 func (o Options) withDefaults() Options {
 	def := func(d *time.Duration, v time.Duration) {
@@ -156,17 +142,17 @@ func (o Options) withDefaults() Options {
 			*n = v
 		}
 	}
-	defInt(&o.SocketsPerIP, DefaultSocketsPerIP)
-	defInt(&o.SocketsPerUser, DefaultSocketsPerUser)
-	defInt(&o.TablesPerUser, DefaultTablesPerUser)
+	defInt(&o.SocketsPerIP, config.DefaultWSPerIP)
+	defInt(&o.SocketsPerUser, config.DefaultWSPerUser)
+	defInt(&o.TablesPerUser, config.DefaultTablesPerUser)
 	defLimit := func(l *ratelimit.Limit, v ratelimit.Limit) {
 		if *l == (ratelimit.Limit{}) {
 			*l = v
 		}
 	}
-	defLimit(&o.GuestLimit, DefaultGuestLimit)
-	defLimit(&o.TableLimit, DefaultTableLimit)
-	defLimit(&o.JoinCodeMisses, DefaultJoinCodeMisses)
+	defLimit(&o.GuestLimit, config.DefaultGuestLimit)
+	defLimit(&o.TableLimit, ratelimit.Limit{Max: config.DefaultTableCreateLimit, Window: config.TableCreateWindow})
+	defLimit(&o.JoinCodeMisses, ratelimit.Limit{Max: config.DefaultJoinCodeMisses, Window: config.JoinCodeMissWindow})
 	def(&o.EmptyTableIdle, redisstore.DefaultEmptyIdle)
 	return o
 }

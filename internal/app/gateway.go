@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"go.uber.org/fx"
 
@@ -50,8 +49,8 @@ func newGateway(p gatewayParams) *gateway.Server {
 	}
 	opts.IP = p.IP
 	opts.SocketsPerIP, opts.SocketsPerUser, opts.TablesPerUser = off(p.Cfg.WSPerIP), off(p.Cfg.WSPerUser), off(p.Cfg.TablesPerUser)
-	opts.TableLimit = ratelimit.Limit{Max: off(p.Cfg.TableCreateLimit), Window: time.Minute}
-	opts.JoinCodeMisses = ratelimit.Limit{Max: off(p.Cfg.JoinCodeMisses), Window: 10 * time.Minute}
+	opts.TableLimit = ratelimit.Limit{Max: off(p.Cfg.TableCreateLimit), Window: config.TableCreateWindow}
+	opts.JoinCodeMisses = ratelimit.Limit{Max: off(p.Cfg.JoinCodeMisses), Window: config.JoinCodeMissWindow}
 	opts.GuestLimit = p.Cfg.GuestLimit // guest:ip, shared with POST /api/guest (account.go)
 	if p.Sys != nil {
 		opts.Maintenance = p.Sys.Maintenance

@@ -23,6 +23,10 @@ const (
 	DefaultTableCreateLimit  = 10                     // HOKM_TABLE_CREATE_LIMIT, per minute; gateway.Options.TableLimit
 	DefaultJoinCodeMisses    = 20                     // HOKM_JOINCODE_MISSES, per 10 minutes; gateway.Options.JoinCodeMisses
 	DefaultActionMaxAttempts = 5                      // HOKM_ACTION_MAX_ATTEMPTS; worker.Options.MaxAttempts
+
+	// The windows of HOKM_TABLE_CREATE_LIMIT and HOKM_JOINCODE_MISSES.
+	TableCreateWindow  = time.Minute
+	JoinCodeMissWindow = 10 * time.Minute
 )
 
 // Default quotas (ratelimit.Limit values cannot be constants).
