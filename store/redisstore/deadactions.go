@@ -19,36 +19,14 @@ var ErrNoDeadAction = errors.New("redisstore: no such dead-lettered action")
 // DeadAction is an action taken out of its stream because it failed too
 // many times (a poison action): kept until an operator replays or drops it.
 type DeadAction struct {
-	ID        string       `json:"id"` // "<partition>-<entry id>"
-	Partition int          `json:"partition"`
-	EntryID   string       `json:"entry_id"`
-	Action    ActionRecord `json:"action"`
-	Error     string       `json:"error"`    // the last failure
-	Attempts  int64        `json:"attempts"` // deliveries that failed
-	Consumer  string       `json:"consumer"` // the worker that dead-lettered it
-	At        time.Time    `json:"at"`
-}
-
-// ActionRecord is an Action as stored in a dead letter (and printed by the
-// ops tool).
-type ActionRecord struct {
-	Table string `json:"table"`
-	User  string `json:"user"`
-	Name  string `json:"name,omitempty"`
-	ID    string `json:"id"`
-	Op    string `json:"op"`
-	Seat  int    `json:"seat"`
-	Arg   string `json:"arg,omitempty"`
-	At    int64  `json:"at,omitempty"`
-}
-
-func recordOf(a Action) ActionRecord {
-	return ActionRecord{Table: a.Table, User: a.User, Name: a.Name, ID: a.ID, Op: a.Op, Seat: a.Seat, Arg: a.Arg, At: a.At}
-}
-
-// Action is the action the record holds.
-func (r ActionRecord) Action() Action {
-	return Action{Table: r.Table, User: r.User, Name: r.Name, ID: r.ID, Op: r.Op, Seat: r.Seat, Arg: r.Arg, At: r.At}
+	ID        string    `json:"id"` // "<partition>-<entry id>"
+	Partition int       `json:"partition"`
+	EntryID   string    `json:"entry_id"`
+	Action    Action    `json:"action"`
+	Error     string    `json:"error"`    // the last failure
+	Attempts  int64     `json:"attempts"` // deliveries that failed
+	Consumer  string    `json:"consumer"` // the worker that dead-lettered it
+	At        time.Time `json:"at"`
 }
 
 // DeadActionID is the dead-letter id of a stream entry.
@@ -71,7 +49,7 @@ return 1
 // hash holds Options.DeadActionsMax entries already, the entry is
 // acknowledged without a record (kept false): the caller logs it.
 func (s *Store) DeadLetterAction(ctx context.Context, group, consumer string, e StreamEntry, reason string) (d DeadAction, kept bool, _ error) {
-	d = DeadAction{ID: DeadActionID(e), Partition: e.Partition, EntryID: e.ID, Action: recordOf(e.Action),
+	d = DeadAction{ID: DeadActionID(e), Partition: e.Partition, EntryID: e.ID, Action: e.Action,
 		Error: reason, Attempts: e.Deliveries, Consumer: consumer, At: time.Now().UTC().Truncate(time.Millisecond)}
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -140,7 +118,7 @@ func (s *Store) ReplayDeadAction(ctx context.Context, id string) (DeadAction, er
 	if err != nil {
 		return d, err
 	}
-	a := d.Action.Action()
+	a := d.Action
 	a.At = time.Now().UnixMicro()
 	if err := s.Enqueue(ctx, a); err != nil {
 		return d, err

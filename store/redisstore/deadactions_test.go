@@ -59,7 +59,7 @@ func TestDeadActionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !kept || d.ID != redisstore.DeadActionID(got[0]) || d.Action.Action() != got[0].Action || d.Attempts != 1 {
+	if !kept || d.ID != redisstore.DeadActionID(got[0]) || d.Action != got[0].Action || d.Attempts != 1 {
 		t.Fatalf("dead letter %+v", d)
 	}
 	if pend, err := e.rdb.XPending(e.ctx, e.s.Keys().Actions(p), group).Result(); err != nil || pend.Count != 0 {

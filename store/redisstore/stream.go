@@ -14,14 +14,14 @@ import (
 // Action is a player's (or a bot's) command on its way from a gateway to a
 // worker through the action stream.
 type Action struct {
-	Table string // table id
-	User  string // who sends it; the worker maps it to a seat
-	Name  string // display name (for sit)
-	ID    string // client-chosen action id, unique per user
-	Op    string // sit, leave, add_bots, start, rematch, trump, play
-	Seat  int    // sit only
-	Arg   string // card for play, suit for trump
-	At    int64  // unix µs when the gateway enqueued it (latency metric)
+	Table string `json:"table"`          // table id
+	User  string `json:"user"`           // who sends it; the worker maps it to a seat
+	Name  string `json:"name,omitempty"` // display name (for sit)
+	ID    string `json:"id"`             // client-chosen action id, unique per user
+	Op    string `json:"op"`             // sit, leave, add_bots, start, rematch, trump, play
+	Seat  int    `json:"seat"`           // sit only
+	Arg   string `json:"arg,omitempty"`  // card for play, suit for trump
+	At    int64  `json:"at,omitempty"`   // unix µs when the gateway enqueued it (latency metric)
 }
 
 func (a *Action) values() map[string]any {
