@@ -239,6 +239,7 @@ func (c *conn) read() {
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(o.PongWait)) })
 	// A client's pings count against the socket's frame budget like any
 	// frame: one over it goes unanswered, a flood of them closes the socket.
+	pong := c.ws.PingHandler() // gorilla's own answer
 	c.ws.SetPingHandler(func(data string) error {
 		metrics.FramesIn.Inc()
 		if !c.limiter.Allow() {
@@ -248,14 +249,7 @@ func (c *conn) read() {
 			}
 			return nil
 		}
-		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(o.WriteWait))
-		if err == websocket.ErrCloseSent {
-			return nil
-		}
-		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
-			return nil
-		}
-		return err
+		return pong(data)
 	})
 	for {
 		kind, data, err := c.ws.ReadMessage()
