@@ -3,6 +3,7 @@ package botclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -168,7 +169,7 @@ func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessa
 			continue
 		}
 		if f.Type == "error" {
-			return nil, fmt.Errorf("seat %d: %v refused: %s %s", c.state.seat, msg["type"], f.Code, f.Message)
+			return nil, &refused{seat: c.state.seat, what: msg["type"], code: f.Code, msg: f.Message}
 		}
 		return f.Data, nil
 	}
@@ -270,8 +271,8 @@ func (c *client) rejoin(ctx context.Context) error {
 		}
 	}
 	_, err := c.request(ctx, map[string]any{"type": "start", "table": c.table})
-	if err != nil && !strings.Contains(err.Error(), string(table.CodeMatchRunning)) &&
-		!strings.Contains(err.Error(), string(table.CodeTableNotFull)) {
+	var r *refused
+	if err != nil && !(errors.As(err, &r) && (r.code == string(table.CodeMatchRunning) || r.code == string(table.CodeTableNotFull))) {
 		return fmt.Errorf("starting again after the table went back: %w", err)
 	}
 	return nil
