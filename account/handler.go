@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/hokm-project/hokm/internal/clientip"
-	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/account/httpauth"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/worker"

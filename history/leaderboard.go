@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/account/httpauth"
 	"github.com/hokm-project/hokm/stats"
 
 	"github.com/hokm-project/hokm/internal/metrics"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/internal/httpauth"
+	"github.com/hokm-project/hokm/account/httpauth"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"

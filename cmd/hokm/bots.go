@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/internal/botclient"
-	"github.com/hokm-project/hokm/internal/floor"
+	"github.com/hokm-project/hokm/tools/botclient"
+	"github.com/hokm-project/hokm/tools/floor"
 )
 
 // runBots implements `hokm bots`: exit 0 only if every match completed.

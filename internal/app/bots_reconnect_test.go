@@ -10,7 +10,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/app"
-	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // TestBotsReconnectAfterGatewayShutdown: the four bot clients of a match

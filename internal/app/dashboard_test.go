@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/sysconfig"
 )

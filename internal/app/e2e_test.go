@@ -21,7 +21,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/app"
-	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/internal/botclient"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // TestMetricsEndpoint plays a match on hokm serve and scrapes the ops

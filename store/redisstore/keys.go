@@ -114,7 +114,7 @@ func (k Keys) DashboardCache() string { return k.Prefix + ":dashboard" }
 // is announced (sysconfig).
 func (k Keys) ConfigChannel() string { return k.Prefix + ":config" }
 
-// Floor* are the keys of the Redis-only floor measurement (internal/floor):
+// Floor* are the keys of the Redis-only floor measurement (tools/floor):
 // an action stream, a state hash and a channel of their own.
 func (k Keys) FloorActions() string { return k.Prefix + ":floor:actions" }
 
