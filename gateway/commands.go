@@ -59,7 +59,12 @@ func (c *conn) handle(ctx context.Context, req *protocol.Request) {
 	case protocol.TypeChat:
 		c.sendChat(ctx, req)
 	default:
-		c.command(ctx, req)
+		// A table command: the decoder knows no other type.
+		if op, ok := req.Type.Command(); ok {
+			c.enqueue(ctx, req, op, false)
+		} else {
+			c.sendError(req.ID, protocol.CodeUnknownType, "")
+		}
 	}
 }
 
@@ -277,23 +282,20 @@ func (c *conn) joinCode(ctx context.Context, req *protocol.Request) {
 	}
 	sit := *req
 	sit.Type, sit.Table = protocol.TypeSit, id
-	c.enqueue(ctx, &sit, true)
+	c.enqueue(ctx, &sit, table.OpSit, true)
 }
 
 // command puts a table command on the action stream. The writer answers
 // it when the worker's result arrives on the table's channel, which the
 // hub is subscribed to before the command is enqueued.
-func (c *conn) command(ctx context.Context, req *protocol.Request) {
-	c.enqueue(ctx, req, false)
-}
-
-// enqueue puts req on the action stream; withTable adds the table to the ack.
-func (c *conn) enqueue(ctx context.Context, req *protocol.Request, withTable bool) {
+// enqueue puts req on the action stream as the table command op; withTable
+// adds the table to the ack.
+func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, withTable bool) {
 	if !c.follow(ctx, req) {
 		return
 	}
 	a := redisstore.Action{
-		Table: req.Table, User: c.sess.User, Name: c.sess.Name, ID: req.ID, Op: string(req.Type),
+		Table: req.Table, User: c.sess.User, Name: c.sess.Name, ID: req.ID, Op: op,
 		At: time.Now().UnixMicro(),
 	}
 	switch req.Type {

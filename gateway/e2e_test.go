@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/worker"
 )
 

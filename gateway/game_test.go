@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 )
 
@@ -121,12 +122,12 @@ func TestGameAtTable(t *testing.T) {
 	// A non-member learns nothing and receives no events.
 	out := dial(t, e.url, nil).startReading()
 	out.hello("outsider")
-	out.fails(protocol.Request{Type: protocol.TypePlay, Table: tid, Card: card}, protocol.CodeNotInGame)
-	out.fails(protocol.Request{Type: protocol.TypeAddBots, Table: tid}, protocol.CodeNotInGame)
-	out.fails(protocol.Request{Type: protocol.TypeLeave, Table: tid}, protocol.CodeNotInGame)
-	out.fails(protocol.Request{Type: protocol.TypePlay, Table: "nosuchtable", Card: card}, protocol.CodeNotInGame)
-	out.fails(protocol.Request{Type: protocol.TypeSync, Table: tid}, protocol.CodeNotInGame)
-	out.fails(protocol.Request{Type: protocol.TypeSync, Table: "nosuchtable"}, protocol.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypePlay, Table: tid, Card: card}, table.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypeAddBots, Table: tid}, table.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypeLeave, Table: tid}, table.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypePlay, Table: "nosuchtable", Card: card}, table.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypeSync, Table: tid}, table.CodeNotInGame)
+	out.fails(protocol.Request{Type: protocol.TypeSync, Table: "nosuchtable"}, table.CodeNotInGame)
 	out.fails(protocol.Request{Type: protocol.TypeSit, Table: "nosuchtable", Seat: ptr(0)}, protocol.CodeTableNotFound)
 	out.fails(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(0)}, game.Code("match_running"))
 

@@ -191,8 +191,8 @@ func TestMalformedFrames(t *testing.T) {
 		{`{"type":"play","id":"m9","table":"` + tid + `","card":"AS","seat":3}`, protocol.CodeBadMessage, "m9"},
 		{`{"type":"create_table","id":"m10","rules":{"target":{"a":{"b":{"c":1}}}}}`, protocol.CodeBadMessage, "m10"},
 		{`{"type":"dance","id":"m11"}`, protocol.CodeUnknownType, "m11"},
-		{`{"type":"play","id":"m12","table":"` + tid + `","card":"10H"}`, protocol.CodeInvalidCard, "m12"},
-		{`{"type":"trump","id":"m13","table":"` + tid + `","suit":"spades"}`, protocol.CodeInvalidSuit, "m13"},
+		{`{"type":"play","id":"m12","table":"` + tid + `","card":"10H"}`, game.CodeInvalidCard, "m12"},
+		{`{"type":"trump","id":"m13","table":"` + tid + `","suit":"spades"}`, game.CodeInvalidSuit, "m13"},
 		{`{"type":"create_table","id":"m14","rules":{"target":4}}`, game.Code("bad_rules"), "m14"},
 	}
 	for _, tc := range cases {

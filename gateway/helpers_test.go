@@ -185,10 +185,10 @@ func commandOf(a redisstore.Action) table.Command {
 		return table.Command{Op: table.OpRematch}
 	case "trump":
 		s, _ := game.ParseSuit(a.Arg)
-		return table.Command{Op: table.OpAction, Action: game.ChooseTrump(s)}
+		return table.Act(game.ChooseTrump(s))
 	case "play":
 		c, _ := game.ParseCard(a.Arg)
-		return table.Command{Op: table.OpAction, Action: game.PlayCard(c)}
+		return table.Act(game.PlayCard(c))
 	}
 	return table.Command{}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -108,7 +109,7 @@ func (c *conn) watch(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
 		return
 	case l.Table.SeatOf(c.sess.User) >= 0:
-		c.sendError(req.ID, protocol.CodeAlreadySeated, "")
+		c.sendError(req.ID, table.CodeAlreadySeated, "")
 		return
 	}
 	if !c.follow(ctx, req) {
@@ -159,7 +160,7 @@ func (c *conn) chatSeat(ctx context.Context, req *protocol.Request) (int, bool) 
 	l, err := c.srv.store.LoadTable(ctx, req.Table)
 	switch {
 	case errors.Is(err, redisstore.ErrNotFound):
-		c.sendError(req.ID, protocol.CodeNotInGame, "")
+		c.sendError(req.ID, table.CodeNotInGame, "")
 		return 0, false
 	case err != nil:
 		c.srv.quiet.Warn("loading a table for chat failed", "table", req.Table, "err", err)
@@ -172,7 +173,7 @@ func (c *conn) chatSeat(ctx context.Context, req *protocol.Request) (int, bool) 
 	if c.watching[req.Table] {
 		return -1, true
 	}
-	c.sendError(req.ID, protocol.CodeNotInGame, "")
+	c.sendError(req.ID, table.CodeNotInGame, "")
 	return 0, false
 }
 

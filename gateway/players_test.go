@@ -148,7 +148,7 @@ func TestPrivateTableByCode(t *testing.T) {
 		f.Code == protocol.CodeUnavailable {
 		t.Fatalf("back: %s", f.raw)
 	}
-	host.fails(protocol.Request{Type: protocol.TypeBack, Table: td.Table}, protocol.CodeNotInGame)
+	host.fails(protocol.Request{Type: protocol.TypeBack, Table: td.Table}, table.CodeNotInGame)
 }
 
 // TestQuickMatchFour: four queued players are seated at one table, each
@@ -234,7 +234,7 @@ func TestSpectatorSeesNoHiddenCard(t *testing.T) {
 	td := createTable(t, host, &protocol.TableOptions{Public: true})
 	spec.fails(protocol.Request{Type: protocol.TypeWatch, Table: "nosuchtable"}, protocol.CodeTableNotFound)
 	host.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)})
-	host.fails(protocol.Request{Type: protocol.TypeWatch, Table: td.Table}, protocol.CodeAlreadySeated)
+	host.fails(protocol.Request{Type: protocol.TypeWatch, Table: td.Table}, table.CodeAlreadySeated)
 	host.ok(protocol.Request{Type: protocol.TypeAddBots, Table: td.Table})
 	spec.ok(protocol.Request{Type: protocol.TypeWatch, Table: td.Table})
 	snap := spec.waitFor("spectator snapshot", func(f *frame) bool { return f.Type == protocol.TypeSnapshot })
@@ -351,7 +351,7 @@ func TestChat(t *testing.T) {
 	}
 	spec.fails(protocol.Request{Type: protocol.TypeChat, Table: td.Table, Text: strings.Repeat("a", protocol.MaxChatLen+1)}, protocol.CodeTooLong)
 	spec.fails(protocol.Request{Type: protocol.TypeChat, Table: td.Table, Text: " \t "}, protocol.CodeBadMessage)
-	stranger.fails(protocol.Request{Type: protocol.TypeChat, Table: td.Table, Text: "hi"}, protocol.CodeNotInGame)
+	stranger.fails(protocol.Request{Type: protocol.TypeChat, Table: td.Table, Text: "hi"}, table.CodeNotInGame)
 	stranger.quiet(200*time.Millisecond, "chat at a table not followed", func(f *frame) bool { return f.Type == protocol.TypeChat })
 
 	// Burst 5, then 1/s: p has sent 1, so 4 more pass and the next is refused.

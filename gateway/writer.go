@@ -546,7 +546,7 @@ func (w *writer) sync(v syncItem) error {
 	defer cancel()
 	l, err := w.srv.store.LoadTable(ctx, v.table)
 	if errors.Is(err, redisstore.ErrNotFound) {
-		return w.sendError(v.id, w.srv.missingTable(ctx, protocol.CodeNotInGame))
+		return w.sendError(v.id, w.srv.missingTable(ctx, table.CodeNotInGame))
 	}
 	if err != nil {
 		w.srv.quiet.Warn("loading a table for sync failed", "table", v.table, "err", err)
@@ -555,7 +555,7 @@ func (w *writer) sync(v syncItem) error {
 	f := w.following(v.table)
 	if seatOf(&l.Table.Meta, w.user) < 0 && !f.watch {
 		*f = following{seat: -1, last: -1}
-		return w.sendError(v.id, protocol.CodeNotInGame)
+		return w.sendError(v.id, table.CodeNotInGame)
 	}
 	if (v.epoch != 0 && v.epoch != l.Epoch) || v.after > l.Seq {
 		// The client's history is not the table's (it was rebuilt, or went
@@ -632,7 +632,7 @@ func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
 		return w.write(websocket.TextMessage, w.buf)
 	}
 	if code == protocol.CodeTableNotFound && p.op != protocol.TypeSit {
-		code = protocol.CodeNotInGame // tell nothing about tables the user is not at
+		code = table.CodeNotInGame // tell nothing about tables the user is not at
 	}
 	return w.sendError(id, code)
 }

@@ -130,7 +130,7 @@ func match(t *testing.T, seed uint64, guests [2]string, leaveAt int) table.Match
 			seat = tb.Game.Hakem
 		}
 		legal := tb.Game.Legal(seat)
-		do(tb.Seats[seat].ID, table.Command{Op: table.OpAction, Action: legal[rng.IntN(len(legal))]}, 0)
+		do(tb.Seats[seat].ID, table.Act(legal[rng.IntN(len(legal))]), 0)
 	}
 	return tb.MatchRecord()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/logthrottle"
@@ -216,7 +217,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			// The table's state was lost while its log survived: refuse
 			// loudly rather than leave the action pending forever.
 			p.opts.Log.Error("table state behind its event log", "table", a.Table, "err", err)
-			res.Code, res.Seq = string(CodeUnavailable), loaded.Seq
+			res.Code, res.Seq = string(protocol.CodeUnavailable), loaded.Seq
 			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.store.Publish(ctx, a.Table, redisstore.Message{Epoch: loaded.Epoch, Result: &res})
 		case err != nil:
@@ -224,7 +225,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case out.Dup != nil:
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
-		metrics.MoveApplied(a.Op, a.At, time.Now())
+		metrics.MoveApplied(string(a.Op), a.At, time.Now())
 		return p.followUp(ctx, &next, out.NewSeq)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
@@ -261,7 +262,7 @@ func (p *Processor) answer(ctx context.Context, l *redisstore.Loaded, res rediss
 // follow-up work is re-run in case the first attempt died before it.
 func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res redisstore.Result, stored *redisstore.Result) error {
 	if stored.Hash != res.Hash {
-		res.Code, res.Seq = string(CodeActionIDReused), l.Seq
+		res.Code, res.Seq = string(protocol.CodeActionIDReused), l.Seq
 		metrics.Error(metrics.ComponentWorker, res.Code)
 		stored = &res
 	}
@@ -276,8 +277,8 @@ func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res rediss
 func (p *Processor) answerMissingTable(ctx context.Context, a redisstore.Action, res redisstore.Result) error {
 	p.opts.Log.Debug("action for a missing table", "table", a.Table, "user", a.User, "id", a.ID, "op", a.Op)
 	res.Code = string(table.CodeNotInGame)
-	if a.Op == OpSit {
-		res.Code = string(CodeTableNotFound)
+	if a.Op == table.OpSit {
+		res.Code = string(protocol.CodeTableNotFound)
 	}
 	metrics.Error(metrics.ComponentWorker, res.Code)
 	return p.store.Publish(ctx, a.Table, redisstore.Message{Result: &res})
@@ -478,7 +479,7 @@ func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, rea
 		return err
 	}
 	metrics.ActionsDeadLettered.Inc()
-	metrics.Error(metrics.ComponentWorker, string(CodeInternalError))
+	metrics.Error(metrics.ComponentWorker, string(protocol.CodeInternalError))
 	msg := "poison action dead-lettered"
 	if !kept {
 		msg = "poison action dropped: the dead-letter hash is full"
@@ -486,7 +487,7 @@ func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, rea
 	o.Log.Error(msg, "dead_letter", d.ID, "table", e.Action.Table, "user", e.Action.User,
 		"id", e.Action.ID, "op", e.Action.Op, "arg", e.Action.Arg, "attempts", e.Deliveries, "err", reason)
 	a := e.Action
-	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a), Code: string(CodeInternalError)}
+	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a), Code: string(protocol.CodeInternalError)}
 	if perr := c.proc.store.Publish(ctx, a.Table, redisstore.Message{Result: &res}); perr != nil {
 		o.Log.Warn("answering a dead-lettered action failed", "dead_letter", d.ID, "err", perr)
 	}

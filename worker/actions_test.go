@@ -11,6 +11,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -76,7 +77,7 @@ func newActionEnv(t *testing.T) *actionEnv {
 	return e
 }
 
-func (e *actionEnv) action(user, id, op string, seat int, arg string) redisstore.Action {
+func (e *actionEnv) action(user, id string, op table.Op, seat int, arg string) redisstore.Action {
 	return redisstore.Action{Table: e.tableID, User: user, Name: user, ID: id, Op: op, Seat: seat, Arg: arg}
 }
 
@@ -124,11 +125,11 @@ func (e *actionEnv) seatFour() {
 	e.t.Helper()
 	for s := 0; s < 4; s++ {
 		u := "u" + string(rune('0'+s))
-		if r := e.do(e.action(u, "sit", OpSit, s, "")); r.Code != "" {
+		if r := e.do(e.action(u, "sit", table.OpSit, s, "")); r.Code != "" {
 			e.t.Fatalf("sit %d: %s", s, r.Code)
 		}
 	}
-	if r := e.do(e.action("u0", "start", OpStart, 0, "")); r.Code != "" {
+	if r := e.do(e.action("u0", "start", table.OpStart, 0, "")); r.Code != "" {
 		e.t.Fatalf("start: %s", r.Code)
 	}
 }
@@ -140,20 +141,20 @@ func TestDuplicateActionAppliedOnce(t *testing.T) {
 	e.seatFour()
 	l := e.load()
 	hakem := l.Table.Game.Hakem
-	first := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "H"))
+	first := e.do(e.action(userOf(hakem), "t1", table.OpTrump, 0, "H"))
 	if first.Code != "" {
 		t.Fatalf("trump refused: %s", first.Code)
 	}
 	seqAfter := e.load().Seq
-	again := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "H"))
+	again := e.do(e.action(userOf(hakem), "t1", table.OpTrump, 0, "H"))
 	if again != first {
 		t.Fatalf("retry answered %+v, first answer was %+v", again, first)
 	}
 	if got := e.load().Seq; got != seqAfter {
 		t.Fatalf("retry changed the table: seq %d → %d", seqAfter, got)
 	}
-	reused := e.do(e.action(userOf(hakem), "t1", OpTrump, 0, "S"))
-	if reused.Code != string(CodeActionIDReused) {
+	reused := e.do(e.action(userOf(hakem), "t1", table.OpTrump, 0, "S"))
+	if reused.Code != string(protocol.CodeActionIDReused) {
 		t.Fatalf("same id, other payload: got %q, want action_id_reused", reused.Code)
 	}
 	if l := e.load(); l.Seq != seqAfter || l.Table.Game.Trump != game.Hearts {
@@ -166,20 +167,20 @@ func TestRefusalIsRecordedAndRepeated(t *testing.T) {
 	e.seatFour()
 	l := e.load()
 	other := userOf(game.Next(l.Table.Game.Hakem))
-	r := e.do(e.action(other, "x", OpTrump, 0, "S"))
+	r := e.do(e.action(other, "x", table.OpTrump, 0, "S"))
 	if r.Code != string(game.CodeNotHakem) {
 		t.Fatalf("non-Hakem trump: got %q", r.Code)
 	}
-	if again := e.do(e.action(other, "x", OpTrump, 0, "S")); again != r {
+	if again := e.do(e.action(other, "x", table.OpTrump, 0, "S")); again != r {
 		t.Fatalf("repeated refusal differs: %+v vs %+v", again, r)
 	}
 	if e.load().Seq != l.Seq {
 		t.Fatal("a refusal changed the table")
 	}
-	if r := e.do(e.action("stranger", "y", OpPlay, 0, "AS")); r.Code != string(table.CodeNotInGame) {
+	if r := e.do(e.action("stranger", "y", table.OpPlay, 0, "AS")); r.Code != string(table.CodeNotInGame) {
 		t.Fatalf("stranger's play: got %q", r.Code)
 	}
-	if r := e.do(e.action(other, "z", "dance", 0, "")); r.Code != string(CodeUnknownType) {
+	if r := e.do(e.action(other, "z", "dance", 0, "")); r.Code != string(protocol.CodeUnknownType) {
 		t.Fatalf("unknown op: got %q", r.Code)
 	}
 }
@@ -189,7 +190,7 @@ func TestRacingActionsExactlyOneApplied(t *testing.T) {
 	e.seatFour()
 	l := e.load()
 	hakem := l.Table.Game.Hakem
-	e.do(e.action(userOf(hakem), "t", OpTrump, 0, "S"))
+	e.do(e.action(userOf(hakem), "t", table.OpTrump, 0, "S"))
 	l = e.load()
 	legal := l.Table.Game.LegalCards(hakem).Cards()
 	const n = 6
@@ -198,7 +199,7 @@ func TestRacingActionsExactlyOneApplied(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			a := e.action(userOf(hakem), "race"+string(rune('a'+i)), OpPlay, 0, legal[i%len(legal)].String())
+			a := e.action(userOf(hakem), "race"+string(rune('a'+i)), table.OpPlay, 0, legal[i%len(legal)].String())
 			if err := e.proc.Process(e.ctx, a); err != nil {
 				t.Errorf("process: %v", err)
 			}
@@ -232,7 +233,7 @@ func TestReclaimAfterCrashBeforeAck(t *testing.T) {
 	if err := e.store.EnsureGroup(e.ctx, group); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.Enqueue(e.ctx, e.action(userOf(hakem), "t", OpTrump, 0, "D")); err != nil {
+	if err := e.store.Enqueue(e.ctx, e.action(userOf(hakem), "t", table.OpTrump, 0, "D")); err != nil {
 		t.Fatal(err)
 	}
 	part := e.store.Partition(e.tableID)
@@ -282,8 +283,8 @@ func TestBotsPlayWholeMatchThroughStream(t *testing.T) {
 	}
 	defer c.Stop(context.Background())
 	for _, a := range []redisstore.Action{
-		e.action("u0", "1", OpSit, 0, ""), e.action("u0", "2", OpAddBots, 0, ""),
-		e.action("u0", "3", OpStart, 0, ""), e.action("u0", "4", OpLeave, 0, ""),
+		e.action("u0", "1", table.OpSit, 0, ""), e.action("u0", "2", table.OpAddBots, 0, ""),
+		e.action("u0", "3", table.OpStart, 0, ""), e.action("u0", "4", table.OpLeave, 0, ""),
 	} {
 		if err := e.store.Enqueue(e.ctx, a); err != nil {
 			t.Fatal(err)

@@ -18,77 +18,24 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// Protocol codes the worker answers with besides the engine's and table's,
-// declared once, in the protocol.
-const (
-	CodeActionIDReused = protocol.CodeActionIDReused
-	CodeUnknownType    = protocol.CodeUnknownType
-	CodeTableNotFound  = protocol.CodeTableNotFound
-	CodeUnavailable    = protocol.CodeUnavailable
-	CodeInternalError  = protocol.CodeInternalError // a poison action, dead-lettered
-	CodeInvalidCard    = protocol.CodeInvalidCard
-	CodeInvalidSuit    = protocol.CodeInvalidSuit
-)
-
-// Op names on the action stream: the protocol's frame types (the gateway
-// enqueues a command under its type), and two of the server's own.
-const (
-	OpSit     = string(protocol.TypeSit)
-	OpLeave   = string(protocol.TypeLeave)
-	OpAddBots = string(protocol.TypeAddBots)
-	OpStart   = string(protocol.TypeStart)
-	OpRematch = string(protocol.TypeRematch)
-	OpTrump   = string(protocol.TypeTrump)
-	OpPlay    = string(protocol.TypePlay)
-	OpBack    = string(protocol.TypeBack) // an Away player takes their seat back from the bot
-	OpTimeout = "timeout"                 // from the timer loop only: Arg is the timer number
-	OpResume  = "resume"                  // from recovery only: the table came back, restart the clock of the seat on turn
-)
-
-// command turns a stream action into a table command, or a refusal code.
+// command turns a stream action into a table command, or a refusal code:
+// an op the table does not know, or one only the server may send.
 func command(a *redisstore.Action) (table.Command, game.Code) {
-	switch a.Op {
-	case OpSit:
-		return table.Command{Op: table.OpSit, Seat: a.Seat, Name: a.Name}, ""
-	case OpLeave:
-		return table.Command{Op: table.OpLeave}, ""
-	case OpAddBots:
-		return table.Command{Op: table.OpAddBots}, ""
-	case OpStart:
-		return table.Command{Op: table.OpStart}, ""
-	case OpRematch:
-		return table.Command{Op: table.OpRematch}, ""
-	case OpTrump:
-		s, _ := game.ParseSuit(a.Arg) // InvalidSuit is reported by the engine in its order
-		return table.Command{Op: table.OpAction, Action: game.ChooseTrump(s)}, ""
-	case OpPlay:
-		c, _ := game.ParseCard(a.Arg)
-		return table.Command{Op: table.OpAction, Action: game.PlayCard(c)}, ""
-	case OpBack:
-		return table.Command{Op: table.OpBack}, ""
-	case OpTimeout:
-		if a.User != TimerUser {
-			return table.Command{}, CodeUnknownType // not a client's command
-		}
-		n, err := strconv.ParseInt(a.Arg, 10, 64)
-		if err != nil {
-			n = -1 // no such timer: refused as stale
-		}
-		return table.Command{Op: table.OpTimeout, Timer: n}, ""
-	case OpResume:
-		if a.User != TimerUser {
-			return table.Command{}, CodeUnknownType // not a client's command
-		}
-		return table.Command{Op: table.OpResume}, ""
+	if a.Op.ServerOnly() && a.User != TimerUser {
+		return table.Command{}, protocol.CodeUnknownType // not a client's command
 	}
-	return table.Command{}, CodeUnknownType
+	c, ok := table.ParseCommand(a.Op, a.Seat, a.Name, a.Arg)
+	if !ok {
+		return c, protocol.CodeUnknownType
+	}
+	return c, ""
 }
 
 // fingerprint identifies what an action asks for, so that an action id
 // reused for a different request is told apart from a retry of the same.
 func fingerprint(a *redisstore.Action) string {
 	h := fnv.New64a()
-	for _, s := range []string{a.Op, strconv.Itoa(a.Seat), a.Arg} {
+	for _, s := range []string{string(a.Op), strconv.Itoa(a.Seat), a.Arg} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -102,9 +49,9 @@ func botAction(t *table.Table, seat game.Seat, seq int64, choose func(game.View)
 	act := choose(game.ViewFor(&t.Game, seat))
 	a := redisstore.Action{Table: t.ID, User: table.BotID(seat), ID: "b" + strconv.FormatInt(seq, 10)}
 	if act.Kind == game.KindChooseTrump {
-		a.Op, a.Arg = OpTrump, act.Suit.String()
+		a.Op, a.Arg = table.OpTrump, act.Suit.String()
 	} else {
-		a.Op, a.Arg = OpPlay, act.Card.String()
+		a.Op, a.Arg = table.OpPlay, act.Card.String()
 	}
 	return a
 }

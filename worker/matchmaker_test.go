@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -21,7 +22,7 @@ type countingStore struct {
 }
 
 func (c *countingStore) Enqueue(ctx context.Context, a redisstore.Action) error {
-	if a.Op == OpSit {
+	if a.Op == table.OpSit {
 		c.mu.Lock()
 		c.sits[a.User] = append(c.sits[a.User], a.Table)
 		if c.seats[a.Table] == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -41,7 +42,7 @@ func TestPoisonActionDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(e.ctx)
-	for _, a := range []redisstore.Action{e.action("u0", "poison", OpSit, 0, ""), e.action("u1", "ok1", OpSit, 1, "")} {
+	for _, a := range []redisstore.Action{e.action("u0", "poison", table.OpSit, 0, ""), e.action("u1", "ok1", table.OpSit, 1, "")} {
 		if err := e.store.Enqueue(e.ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -49,11 +50,11 @@ func TestPoisonActionDeadLettered(t *testing.T) {
 	if r := e.waitResult("u1", "ok1"); r.Code != "" {
 		t.Fatalf("the action after the poison one was refused: %s", r.Code)
 	}
-	if r := e.waitResult("u0", "poison"); r.Code != string(CodeInternalError) {
+	if r := e.waitResult("u0", "poison"); r.Code != string(protocol.CodeInternalError) {
 		t.Fatalf("poison action answered %q, want internal_error", r.Code)
 	}
 	// Later actions still go through the same partition.
-	if err := e.store.Enqueue(e.ctx, e.action("u2", "ok2", OpSit, 2, "")); err != nil {
+	if err := e.store.Enqueue(e.ctx, e.action("u2", "ok2", table.OpSit, 2, "")); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.waitResult("u2", "ok2"); r.Code != "" {
@@ -100,7 +101,7 @@ func TestActionDeliveredTooOftenDeadLettered(t *testing.T) {
 	if err := e.store.EnsureGroup(e.ctx, group); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.Enqueue(e.ctx, e.action("u0", "crash", OpSit, 0, "")); err != nil {
+	if err := e.store.Enqueue(e.ctx, e.action("u0", "crash", table.OpSit, 0, "")); err != nil {
 		t.Fatal(err)
 	}
 	part := e.store.Partition(e.tableID)
@@ -123,7 +124,7 @@ func TestActionDeliveredTooOftenDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(e.ctx)
-	if r := e.waitResult("u0", "crash"); r.Code != string(CodeInternalError) {
+	if r := e.waitResult("u0", "crash"); r.Code != string(protocol.CodeInternalError) {
 		t.Fatalf("answered %q, want internal_error", r.Code)
 	}
 	if tried.Load() {
@@ -156,7 +157,7 @@ func TestPanicAfterCommitLeavesTableWhole(t *testing.T) {
 	}
 	defer c.Stop(e.ctx)
 	seq := e.load().Seq
-	if err := e.store.Enqueue(e.ctx, e.action("u0", "s", OpSit, 0, "")); err != nil {
+	if err := e.store.Enqueue(e.ctx, e.action("u0", "s", table.OpSit, 0, "")); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.waitResult("u0", "s"); r.Code != "" {
@@ -195,7 +196,7 @@ func TestOrdinaryFailuresDoNotMakeActionPoison(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(e.ctx)
-	a := e.action("u0", "s", OpSit, 0, "")
+	a := e.action("u0", "s", table.OpSit, 0, "")
 	a.Table = "missing-" + e.tableID
 	ps := e.rdb.Subscribe(e.ctx, e.store.Keys().Channel(a.Table))
 	defer ps.Close()
@@ -213,7 +214,7 @@ func TestOrdinaryFailuresDoNotMakeActionPoison(t *testing.T) {
 	if err := json.Unmarshal([]byte(msg.Payload), &m); err != nil || m.Result == nil {
 		t.Fatalf("message %s: %v", msg.Payload, err)
 	}
-	if m.Result.Code != string(CodeTableNotFound) || fails.Load() < 6 {
+	if m.Result.Code != string(protocol.CodeTableNotFound) || fails.Load() < 6 {
 		t.Fatalf("answered %q after %d rebuilds, want table_not_found after 6", m.Result.Code, fails.Load())
 	}
 	if dead, _ := e.store.DeadActions(e.ctx); len(dead) != 0 {

@@ -181,8 +181,8 @@ func TestHandCheckpointsWrittenAndQueuedWhenPostgresDown(t *testing.T) {
 	}
 	defer c.Stop(context.Background())
 	for _, a := range []redisstore.Action{
-		e.action("u0", "1", OpSit, 0, ""), e.action("u0", "2", OpAddBots, 0, ""),
-		e.action("u0", "3", OpStart, 0, ""), e.action("u0", "4", OpLeave, 0, ""),
+		e.action("u0", "1", table.OpSit, 0, ""), e.action("u0", "2", table.OpAddBots, 0, ""),
+		e.action("u0", "3", table.OpStart, 0, ""), e.action("u0", "4", table.OpLeave, 0, ""),
 	} {
 		if err := e.store.Enqueue(e.ctx, a); err != nil {
 			t.Fatal(err)

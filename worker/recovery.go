@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/lifecycle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
@@ -373,7 +374,7 @@ func (r *Recovery) after(ctx context.Context, id, how string) error {
 // into epoch (sent through the table's partition, so it is applied in order
 // with the table's other actions; its id makes it count once per epoch).
 func ResumeAction(tableID string, epoch int64) redisstore.Action {
-	return redisstore.Action{Table: tableID, User: TimerUser, ID: "r" + strconv.FormatInt(epoch, 10), Op: OpResume}
+	return redisstore.Action{Table: tableID, User: TimerUser, ID: "r" + strconv.FormatInt(epoch, 10), Op: table.OpResume}
 }
 
 func durableOf(r *pgstore.LiveTable) redisstore.Durable {

@@ -88,9 +88,9 @@ func newRecEnv(t *testing.T) *recEnv {
 		}
 	}()
 	for s := range 4 {
-		e.do(redisstore.Action{Table: e.tableID, User: userOf(s), Name: userOf(s), ID: "sit", Op: OpSit, Seat: s})
+		e.do(redisstore.Action{Table: e.tableID, User: userOf(s), Name: userOf(s), ID: "sit", Op: table.OpSit, Seat: s})
 	}
-	e.do(redisstore.Action{Table: e.tableID, User: userOf(0), ID: "start", Op: OpStart})
+	e.do(redisstore.Action{Table: e.tableID, User: userOf(0), ID: "start", Op: table.OpStart})
 	return e
 }
 
@@ -130,9 +130,9 @@ func (e *recEnv) load() redisstore.Loaded {
 func (e *recEnv) nextAction(l *redisstore.Loaded, id string) redisstore.Action {
 	seat := l.Table.OnTurn()
 	act := bot.NewHeuristic().Choose(game.ViewFor(&l.Table.Game, seat))
-	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: id, Op: OpPlay, Arg: act.Card.String()}
+	a := redisstore.Action{Table: e.tableID, User: userOf(seat), ID: id, Op: table.OpPlay, Arg: act.Card.String()}
 	if act.Kind == game.KindChooseTrump {
-		a.Op, a.Arg = OpTrump, act.Suit.String()
+		a.Op, a.Arg = table.OpTrump, act.Suit.String()
 	}
 	return a
 }
@@ -348,7 +348,7 @@ func TestActionRestoresMissingTable(t *testing.T) {
 		t.Fatalf("seq %d epoch %d after the move, before %d %d", after.Seq, after.Epoch, before.Seq, before.Epoch)
 	}
 	// A table with no journal row stays missing: the action is refused.
-	ghost := redisstore.Action{Table: "ghost" + e.tableID, User: userOf(0), ID: "g", Op: OpPlay, Arg: "AS"}
+	ghost := redisstore.Action{Table: "ghost" + e.tableID, User: userOf(0), ID: "g", Op: table.OpPlay, Arg: "AS"}
 	e.do(ghost)
 	if _, err := e.store.LoadTable(e.ctx, ghost.Table); err == nil {
 		t.Fatal("a table nobody journaled was created")

@@ -87,7 +87,7 @@ func randomCommand(rng *rand.Rand, t *table.Table, users []string, choose func(g
 			if p := t.Seats[seat]; p != nil && !p.Bot && !p.Away {
 				user = p.ID
 			}
-			return user, table.Command{Op: table.OpAction, Action: choose(game.ViewFor(&t.Game, seat))}
+			return user, table.Act(choose(game.ViewFor(&t.Game, seat)))
 		}
 	}
 	user := users[rng.IntN(len(users))]

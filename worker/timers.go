@@ -52,7 +52,7 @@ func TimerHook(s TimerStore) func(ctx context.Context, t *table.Table, seq int64
 // TimeoutAction is the stream action a due timer sends.
 func TimeoutAction(t redisstore.Timer) redisstore.Action {
 	n := strconv.FormatInt(t.ID, 10)
-	return redisstore.Action{Table: t.Table, User: TimerUser, ID: "t" + n, Op: OpTimeout, Arg: n}
+	return redisstore.Action{Table: t.Table, User: TimerUser, ID: "t" + n, Op: table.OpTimeout, Arg: n}
 }
 
 // TimerOptions configure a TimerLoop. Zero values take the defaults.

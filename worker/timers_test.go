@@ -14,6 +14,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -332,14 +333,14 @@ func TestStaleTimeoutRefused(t *testing.T) {
 	l := e.fourPeople()
 	hakem := l.Table.Game.Hakem
 	old := redisstore.Timer{Table: e.tableID, ID: l.Table.Timer, Deadline: l.Table.Deadline}
-	if r := e.do(e.action(userOf(hakem), "tr", OpTrump, 0, "S")); r.Code != "" {
+	if r := e.do(e.action(userOf(hakem), "tr", table.OpTrump, 0, "S")); r.Code != "" {
 		t.Fatalf("trump: %s", r.Code)
 	}
 	before := e.load()
 	for _, a := range []redisstore.Action{
 		TimeoutAction(old),
 		TimeoutAction(redisstore.Timer{Table: e.tableID, ID: before.Table.Timer + 1}),
-		{Table: e.tableID, User: TimerUser, ID: "tx", Op: OpTimeout, Arg: "x"},
+		{Table: e.tableID, User: TimerUser, ID: "tx", Op: table.OpTimeout, Arg: "x"},
 	} {
 		if r := e.do(a); r.Code != string(table.CodeStaleTimeout) || r.Seq != before.Seq {
 			t.Fatalf("timeout %s: %+v", a.Arg, r)
@@ -347,7 +348,7 @@ func TestStaleTimeoutRefused(t *testing.T) {
 	}
 	mine := TimeoutAction(redisstore.Timer{Table: e.tableID, ID: before.Table.Timer})
 	mine.User = userOf(hakem)
-	if r := e.do(mine); r.Code != string(CodeUnknownType) {
+	if r := e.do(mine); r.Code != string(protocol.CodeUnknownType) {
 		t.Fatalf("timeout sent by a player: %+v", r)
 	}
 	after := e.load()
@@ -377,7 +378,7 @@ func TestTimerSurvivesKilledWorker(t *testing.T) {
 	}
 	// Worker A reads the timeout, then is killed.
 	got, err := e.store.ReadActions(e.ctx, "g", "A", e.store.Partition(e.tableID), 10, time.Second)
-	if err != nil || len(got) != 1 || got[0].Action.Op != OpTimeout {
+	if err != nil || len(got) != 1 || got[0].Action.Op != table.OpTimeout {
 		t.Fatalf("worker A read %+v %v", got, err)
 	}
 	// Worker B takes the pending entry over and plays for the Hakem.
@@ -416,7 +417,7 @@ func TestTimerArmedAfterWorkerDiedBeforeHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(context.Background())
-	r := e.send(e.action(userOf(hakem), "tr", OpTrump, 0, "C"))
+	r := e.send(e.action(userOf(hakem), "tr", table.OpTrump, 0, "C"))
 	if r.Code != "" {
 		t.Fatalf("trump: %s", r.Code)
 	}
@@ -428,7 +429,7 @@ func TestTimerArmedAfterWorkerDiedBeforeHook(t *testing.T) {
 // without the player; back gives the seat back and the player plays again.
 func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	e := newTimerEnv(t, fastTimers())
-	for _, a := range []redisstore.Action{e.action("u0", "s", OpSit, 0, ""), e.action("u0", "b", OpAddBots, 0, ""), e.action("u0", "go", OpStart, 0, "")} {
+	for _, a := range []redisstore.Action{e.action("u0", "s", table.OpSit, 0, ""), e.action("u0", "b", table.OpAddBots, 0, ""), e.action("u0", "go", table.OpStart, 0, "")} {
 		if r := e.do(a); r.Code != "" {
 			t.Fatalf("%s: %s", a.Op, r.Code)
 		}
@@ -448,7 +449,7 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	if p := l.Table.Seats[0]; !p.Away || p.Timeouts != 2 || !l.Table.IsBot(0) || p.ID != "u0" {
 		t.Fatalf("u0 after two timeouts: %+v", p)
 	}
-	if r := e.send(e.action("u0", "p0", OpPlay, 0, "2C")); r.Code != string(table.CodeSeatAway) && r.Code != string(game.CodeNotYourTurn) {
+	if r := e.send(e.action("u0", "p0", table.OpPlay, 0, "2C")); r.Code != string(table.CodeSeatAway) && r.Code != string(game.CodeNotYourTurn) {
 		t.Fatalf("away player's play: %s", r.Code)
 	}
 	// The bot plays u0's seat: the match goes on with no more timeouts.
@@ -469,10 +470,10 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 		t.Fatalf("after the bot played: status %s, %d timeouts, %+v", l.Table.Status, e.timeoutsLogged(), l.Table.Seats[0])
 	}
 	// Back: u0 holds the seat again and plays when on turn.
-	if r := e.send(e.action("u0", "back", OpBack, 0, "")); r.Code != "" {
+	if r := e.send(e.action("u0", "back", table.OpBack, 0, "")); r.Code != "" {
 		t.Fatalf("back: %s", r.Code)
 	}
-	if r := e.send(e.action("u0", "back2", OpBack, 0, "")); r.Code != string(table.CodeNotAway) {
+	if r := e.send(e.action("u0", "back2", table.OpBack, 0, "")); r.Code != string(table.CodeNotAway) {
 		t.Fatalf("second back: %s", r.Code)
 	}
 	l = e.until("u0 on turn after back", func(x *redisstore.Loaded) bool { return x.Table.OnTurn() == 0 })
@@ -481,9 +482,9 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	}
 	before := len(l.Table.Moves)
 	act := l.Table.Game.Legal(0)[0]
-	op, arg := OpPlay, act.Card.String()
+	op, arg := table.OpPlay, act.Card.String()
 	if act.Kind == game.KindChooseTrump {
-		op, arg = OpTrump, act.Suit.String()
+		op, arg = table.OpTrump, act.Suit.String()
 	}
 	if r := e.send(e.action("u0", "mine", op, 0, arg)); r.Code != "" {
 		t.Fatalf("u0's own move after back: %s", r.Code)

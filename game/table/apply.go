@@ -1,6 +1,7 @@
 package table
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -8,29 +9,73 @@ import (
 	"github.com/hokm-project/hokm/game"
 )
 
-// Op is a table command.
-type Op uint8
+// Op is a table command. Its value is the command's only name: the client
+// frame that asks for it has this type (gateway/protocol declares its
+// command types as these), an action on the Redis stream carries it, and
+// metrics label moves with it. Adding a command is a constant here, a case
+// in Apply and ParseCommand, and a frame shape in the protocol.
+type Op string
 
 // Table commands.
 const (
-	OpSit     Op = iota + 1 // take Seat (or move to it) while no match runs
-	OpLeave                 // give up the seat; during a match a bot takes it over
-	OpAddBots               // fill every empty seat with a bot
-	OpStart                 // start a match (all seats taken, none running)
-	OpRematch               // start the next match; only after one has finished
-	OpAction                // a game action (trump or card) for the user's own seat
-	OpBack                  // an Away player takes their seat back from the bot
-	OpTimeout               // the seat on turn ran out of time (Timer): play for it
-	OpResume                // the table came back after a server fault: the seat on turn gets a fresh deadline
+	OpSit     Op = "sit"      // take Seat (or move to it) while no match runs
+	OpLeave   Op = "leave"    // give up the seat; during a match a bot takes it over
+	OpAddBots Op = "add_bots" // fill every empty seat with a bot
+	OpStart   Op = "start"    // start a match (all seats taken, none running)
+	OpRematch Op = "rematch"  // start the next match; only after one has finished
+	OpTrump   Op = "trump"    // the Hakem chooses trump (Action)
+	OpPlay    Op = "play"     // a card for the user's own seat (Action)
+	OpBack    Op = "back"     // an Away player takes their seat back from the bot
+	OpTimeout Op = "timeout"  // server only: the seat on turn ran out of time (Timer): play for it
+	OpResume  Op = "resume"   // server only: the table came back after a server fault; the seat on turn gets a fresh deadline
 )
+
+// ServerOnly reports whether only the server itself (its turn clock, its
+// recovery) may send op; a client's action with it is an unknown command.
+func (op Op) ServerOnly() bool { return op == OpTimeout || op == OpResume }
 
 // Command is one user's request to the table.
 type Command struct {
 	Op     Op
 	Seat   game.Seat   // OpSit
 	Name   string      // OpSit: the display name to show
-	Action game.Action // OpAction
+	Action game.Action // OpTrump, OpPlay (its kind matches the op: see Act)
 	Timer  int64       // OpTimeout: the Meta.Timer the deadline was armed as
+}
+
+// Act is the command of a game action: OpTrump or OpPlay by its kind.
+func Act(a game.Action) Command {
+	if a.Kind == game.KindChooseTrump {
+		return Command{Op: OpTrump, Action: a}
+	}
+	return Command{Op: OpPlay, Action: a}
+}
+
+// ParseCommand builds op's command from the arguments an action carries:
+// seat and name for sit; arg is the card of play, the suit of trump, the
+// timer number of timeout. ok is false for an op this package does not
+// know. A malformed card or suit is not refused here: Apply refuses it with
+// the engine's code, in the engine's order of checks.
+func ParseCommand(op Op, seat int, name, arg string) (c Command, ok bool) {
+	switch op {
+	case OpSit:
+		return Command{Op: op, Seat: game.Seat(seat), Name: name}, true
+	case OpTrump:
+		s, _ := game.ParseSuit(arg)
+		return Act(game.ChooseTrump(s)), true
+	case OpPlay:
+		card, _ := game.ParseCard(arg)
+		return Act(game.PlayCard(card)), true
+	case OpTimeout:
+		n, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			n = -1 // no such timer: refused as stale
+		}
+		return Command{Op: op, Timer: n}, true
+	case OpLeave, OpAddBots, OpStart, OpRematch, OpBack, OpResume:
+		return Command{Op: op}, true
+	}
+	return Command{}, false
 }
 
 // Env is what a command may need from the world: the time and, to start a
@@ -83,7 +128,7 @@ func apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 		return addBots(t, user)
 	case OpStart, OpRematch:
 		return startMatch(t, user, c.Op, env)
-	case OpAction:
+	case OpTrump, OpPlay:
 		return act(t, user, c.Action, env)
 	case OpBack:
 		return back(t, user)
@@ -92,7 +137,7 @@ func apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	case OpResume:
 		return resume(t, env)
 	}
-	return t, nil, &Error{Code: "unknown_command"}
+	return t, nil, refuse(CodeUnknownCommand)
 }
 
 func (t *Table) metaEvent() Event {

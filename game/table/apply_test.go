@@ -30,14 +30,14 @@ func inPlay(t *testing.T) table.Table {
 	t.Helper()
 	tb := started(t, game.Rules{}, 11)
 	h := tb.Game.Hakem
-	tb, _ = mustApply(t, tb, users[h], table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Hearts)}, table.Env{Now: 5})
+	tb, _ = mustApply(t, tb, users[h], table.Act(game.ChooseTrump(game.Hearts)), table.Env{Now: 5})
 	return tb
 }
 
 func TestApplyRefusals(t *testing.T) {
 	t.Parallel()
 	sit := func(s game.Seat) table.Command { return table.Command{Op: table.OpSit, Seat: s, Name: "x"} }
-	act := func(a game.Action) table.Command { return table.Command{Op: table.OpAction, Action: a} }
+	act := func(a game.Action) table.Command { return table.Act(a) }
 	cases := []struct {
 		name  string
 		setup func(t *testing.T) table.Table
@@ -127,10 +127,10 @@ func TestApplyRefusals(t *testing.T) {
 			fixedCmd(act(game.PlayCard(game.InvalidCard))), game.CodeInvalidCard},
 		{"action of no kind", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
 			func(tb *table.Table) string { return tb.Seats[tb.Game.Hakem].ID }, fixedCmd(act(game.Action{})), game.CodeWrongPhase},
-		{"unknown op 0", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0) },
-			fixed("u0"), fixedCmd(table.Command{}), "unknown_command"},
-		{"unknown op 99", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
-			fixed("u0"), fixedCmd(table.Command{Op: 99}), "unknown_command"},
+		{"no op", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0) },
+			fixed("u0"), fixedCmd(table.Command{}), table.CodeUnknownCommand},
+		{"unknown op", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
+			fixed("u0"), fixedCmd(table.Command{Op: "deal_again"}), table.CodeUnknownCommand},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +177,7 @@ func TestStartAfterMatchStartsNext(t *testing.T) {
 func TestEngineErrorsKeepTheirIdentity(t *testing.T) {
 	t.Parallel()
 	tb := started(t, game.Rules{}, 1)
-	_, _, err := table.Apply(tb, tb.Seats[notHakem(&tb)].ID, table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Spades)}, table.Env{})
+	_, _, err := table.Apply(tb, tb.Seats[notHakem(&tb)].ID, table.Act(game.ChooseTrump(game.Spades)), table.Env{})
 	if !errors.Is(err, game.ErrNotHakem) {
 		t.Fatalf("err %v, want errors.Is(game.ErrNotHakem)", err)
 	}
@@ -476,7 +476,7 @@ func TestBotsActAsBotID(t *testing.T) {
 				others = append(others, table.BotID(o))
 			}
 			for _, u := range others {
-				_, _, err := table.Apply(tb, u, table.Command{Op: table.OpAction, Action: a}, table.Env{})
+				_, _, err := table.Apply(tb, u, table.Act(a), table.Env{})
 				if c := table.CodeOf(err); c != game.CodeNotYourTurn && c != game.CodeNotHakem {
 					t.Fatalf("%s acting for seat %d: %v", u, seat, err)
 				}
@@ -501,7 +501,7 @@ func TestBotsActAsBotID(t *testing.T) {
 	}
 	// A user that is not seated cannot act as a bot of an empty seat.
 	w := seated(t, game.Rules{}, 0, 1, 2)
-	_, _, err := table.Apply(w, table.BotID(3), table.Command{Op: table.OpAction, Action: game.ChooseTrump(0)}, table.Env{})
+	_, _, err := table.Apply(w, table.BotID(3), table.Act(game.ChooseTrump(0)), table.Env{})
 	if table.CodeOf(err) != table.CodeNotInGame {
 		t.Fatalf("unseated bot acting: %v", err)
 	}
@@ -518,11 +518,11 @@ func TestBotTakesOverMidMatch(t *testing.T) {
 	seat := actor(&tb.Game)
 	tb, _ = mustApply(t, tb, users[seat], table.Command{Op: table.OpLeave}, table.Env{})
 	a := tb.Game.Legal(seat)[0]
-	_, _, err := table.Apply(tb, users[seat], table.Command{Op: table.OpAction, Action: a}, table.Env{})
+	_, _, err := table.Apply(tb, users[seat], table.Act(a), table.Env{})
 	if table.CodeOf(err) != table.CodeNotInGame {
 		t.Fatalf("player who left still acts: %v", err)
 	}
-	next, evs := mustApply(t, tb, table.BotID(seat), table.Command{Op: table.OpAction, Action: a}, table.Env{})
+	next, evs := mustApply(t, tb, table.BotID(seat), table.Act(a), table.Env{})
 	if len(next.Moves) != len(tb.Moves)+1 || next.Moves[len(next.Moves)-1] != (table.Move{Seat: seat, Action: a}) || len(evs) == 0 {
 		t.Fatalf("bot action not recorded: %v", next.Moves[len(next.Moves)-1])
 	}
@@ -547,8 +547,8 @@ func TestMovesNeverAliased(t *testing.T) {
 		if len(legal) >= 2 && next.Status == table.Playing {
 			snap := clone(next)
 			user := next.Seats[seat].ID
-			a, _ := mustApply(t, next, user, table.Command{Op: table.OpAction, Action: legal[0]}, table.Env{})
-			b, _ := mustApply(t, next, user, table.Command{Op: table.OpAction, Action: legal[1]}, table.Env{})
+			a, _ := mustApply(t, next, user, table.Act(legal[0]), table.Env{})
+			b, _ := mustApply(t, next, user, table.Act(legal[1]), table.Env{})
 			sameTable(t, "shared parent", next, snap)
 			if got := a.Moves[len(a.Moves)-1].Action; got != legal[0] {
 				t.Fatalf("branch a's last move became %v (want %v) after branch b", got, legal[0])
@@ -588,7 +588,7 @@ func TestAcceptedCommandsLeaveInputUnchanged(t *testing.T) {
 	for tb.Status == table.Playing {
 		seat := actor(&tb.Game)
 		a := tb.Game.Legal(seat)[r.IntN(len(tb.Game.Legal(seat)))]
-		do(tb.Seats[seat].ID, table.Command{Op: table.OpAction, Action: a}, table.Env{Now: 20})
+		do(tb.Seats[seat].ID, table.Act(a), table.Env{Now: 20})
 		if len(tb.Moves) == 30 {
 			do("u1", table.Command{Op: table.OpLeave}, table.Env{})
 		}
@@ -723,7 +723,7 @@ func TestPrivateEventsHaveCardlessPublicForm(t *testing.T) {
 	t.Parallel()
 	tb := started(t, game.Rules{}, 3)
 	var evs []table.Event
-	_, evs, err := table.Apply(tb, tb.Seats[tb.Game.Hakem].ID, table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Hearts)}, table.Env{})
+	_, evs, err := table.Apply(tb, tb.Seats[tb.Game.Hakem].ID, table.Act(game.ChooseTrump(game.Hearts)), table.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -750,5 +750,45 @@ func TestPrivateEventsHaveCardlessPublicForm(t *testing.T) {
 	}
 	if private != 4 {
 		t.Fatalf("%d private events after trump, want 4 (each seat's whole hand)", private)
+	}
+}
+
+// TestParseCommand: each op's arguments as the action stream carries them.
+func TestParseCommand(t *testing.T) {
+	ace, _ := game.ParseCard("AS")
+	cases := []struct {
+		op         table.Op
+		seat       int
+		name, arg  string
+		want       table.Command
+		serverOnly bool
+	}{
+		{op: table.OpSit, seat: 2, name: "Sara", want: table.Command{Op: table.OpSit, Seat: 2, Name: "Sara"}},
+		{op: table.OpLeave, arg: "ignored", want: table.Command{Op: table.OpLeave}},
+		{op: table.OpAddBots, want: table.Command{Op: table.OpAddBots}},
+		{op: table.OpStart, want: table.Command{Op: table.OpStart}},
+		{op: table.OpRematch, want: table.Command{Op: table.OpRematch}},
+		{op: table.OpBack, want: table.Command{Op: table.OpBack}},
+		{op: table.OpTrump, arg: "H", want: table.Command{Op: table.OpTrump, Action: game.ChooseTrump(game.Hearts)}},
+		{op: table.OpPlay, arg: "AS", want: table.Command{Op: table.OpPlay, Action: game.PlayCard(ace)}},
+		{op: table.OpPlay, arg: "ZZ", want: table.Command{Op: table.OpPlay, Action: game.PlayCard(game.InvalidCard)}},
+		{op: table.OpTimeout, arg: "17", want: table.Command{Op: table.OpTimeout, Timer: 17}, serverOnly: true},
+		{op: table.OpTimeout, arg: "x", want: table.Command{Op: table.OpTimeout, Timer: -1}, serverOnly: true},
+		{op: table.OpResume, want: table.Command{Op: table.OpResume}, serverOnly: true},
+	}
+	for _, tc := range cases {
+		got, ok := table.ParseCommand(tc.op, tc.seat, tc.name, tc.arg)
+		if !ok || got != tc.want {
+			t.Errorf("ParseCommand(%s, %d, %q, %q) = %+v, %v; want %+v", tc.op, tc.seat, tc.name, tc.arg, got, ok, tc.want)
+		}
+		if tc.op.ServerOnly() != tc.serverOnly {
+			t.Errorf("%s.ServerOnly() = %v", tc.op, !tc.serverOnly)
+		}
+	}
+	if _, ok := table.ParseCommand("deal_again", 0, "", ""); ok {
+		t.Error("an unknown op parsed")
+	}
+	if c := table.Act(game.ChooseTrump(game.Spades)); c.Op != table.OpTrump {
+		t.Errorf("Act(trump) = %+v", c)
 	}
 }

@@ -12,6 +12,9 @@ const (
 	CodeBadRules      game.Code = "bad_rules"
 	CodeMatchRunning  game.Code = "match_running"
 	CodeNotFinished   game.Code = "match_not_finished"
+	// CodeUnknownCommand: Apply got an Op it does not know (a caller's bug:
+	// the worker answers an unknown op from the stream unknown_type first).
+	CodeUnknownCommand game.Code = "unknown_command"
 )
 
 // Error is a refused table command. A refused command changes nothing.

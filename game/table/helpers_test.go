@@ -82,7 +82,7 @@ func step(t testing.TB, tb table.Table, rng *rand.Rand, now int64) (table.Table,
 	if tb.Seats[seat].Away {
 		user = table.BotID(seat)
 	}
-	next, evs := mustApply(t, tb, user, table.Command{Op: table.OpAction, Action: a}, table.Env{Now: now})
+	next, evs := mustApply(t, tb, user, table.Act(a), table.Env{Now: now})
 	return next, evs, seat, a
 }
 

@@ -32,7 +32,7 @@ func TestDeadlines(t *testing.T) {
 	// Trump chosen by a person, a person on turn: a new deadline, announced
 	// by a turn event after the engine's events.
 	h := tb.Game.Hakem
-	next, evs := mustApply(t, tb, users[h], table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Spades)}, table.Env{Now: 2000})
+	next, evs := mustApply(t, tb, users[h], table.Act(game.ChooseTrump(game.Spades)), table.Env{Now: 2000})
 	if next.Deadline != 2000+7000 || next.Timer != 2 {
 		t.Fatalf("after trump: deadline %d timer %d", next.Deadline, next.Timer)
 	}
@@ -110,7 +110,7 @@ func TestNoClockForBots(t *testing.T) {
 func TestTimeoutRefusedWhenStale(t *testing.T) {
 	t.Parallel()
 	started := timedTable(t, table.Options{}, 31, 10)
-	played, _ := mustApply(t, started, users[started.Game.Hakem], table.Command{Op: table.OpAction, Action: game.ChooseTrump(game.Hearts)}, table.Env{Now: 20})
+	played, _ := mustApply(t, started, users[started.Game.Hakem], table.Act(game.ChooseTrump(game.Hearts)), table.Env{Now: 20})
 	botOnTurn, _ := mustApply(t, played, users[played.Game.Turn], table.Command{Op: table.OpLeave}, table.Env{Now: 30})
 	cases := []struct {
 		name  string
@@ -222,15 +222,15 @@ func TestAwayAndBack(t *testing.T) {
 		t.Fatalf("away seat on turn with deadline %d", out.Deadline)
 	}
 	a := out.Game.Legal(h)[0]
-	if _, _, err := table.Apply(out, users[h], table.Command{Op: table.OpAction, Action: a}, table.Env{}); table.CodeOf(err) != table.CodeSeatAway {
+	if _, _, err := table.Apply(out, users[h], table.Act(a), table.Env{}); table.CodeOf(err) != table.CodeSeatAway {
 		t.Fatalf("away player acting: %v", err)
 	}
 	for _, u := range []string{table.BotID(game.Next(h)), "stranger"} {
-		if _, _, err := table.Apply(out, u, table.Command{Op: table.OpAction, Action: a}, table.Env{}); table.CodeOf(err) != table.CodeNotInGame {
+		if _, _, err := table.Apply(out, u, table.Act(a), table.Env{}); table.CodeOf(err) != table.CodeNotInGame {
 			t.Fatalf("%s acting for the away seat: %v", u, err)
 		}
 	}
-	byBot, _ := mustApply(t, out, table.BotID(h), table.Command{Op: table.OpAction, Action: a}, table.Env{Now: 5})
+	byBot, _ := mustApply(t, out, table.BotID(h), table.Act(a), table.Env{Now: 5})
 	if m := byBot.Moves[len(byBot.Moves)-1]; m != (table.Move{Seat: h, Action: a}) || byBot.Seats[h].Timeouts != 2 || !byBot.Seats[h].Away {
 		t.Fatalf("bot for the away seat: move %+v, player %+v", m, byBot.Seats[h])
 	}
@@ -245,10 +245,10 @@ func TestAwayAndBack(t *testing.T) {
 		t.Fatalf("after back: deadline %d timer %d, %d events", backed.Deadline, backed.Timer, len(evs))
 	}
 	checkMetaEvent(t, evs[0], backed.Meta)
-	if _, _, err := table.Apply(backed, table.BotID(h), table.Command{Op: table.OpAction, Action: a}, table.Env{}); table.CodeOf(err) != table.CodeNotInGame {
+	if _, _, err := table.Apply(backed, table.BotID(h), table.Act(a), table.Env{}); table.CodeOf(err) != table.CodeNotInGame {
 		t.Fatalf("bot acting after back: %v", err)
 	}
-	mustApply(t, backed, users[h], table.Command{Op: table.OpAction, Action: a}, table.Env{Now: 7})
+	mustApply(t, backed, users[h], table.Act(a), table.Env{Now: 7})
 	// Refusals of back.
 	for _, tc := range []struct {
 		user string

@@ -147,12 +147,12 @@ func check(r *Request, seen field) *Error {
 	}
 	if seen&fCard != 0 {
 		if _, ok := game.ParseCard(r.Card); !ok {
-			return &Error{Code: CodeInvalidCard, Msg: Message(CodeInvalidCard)}
+			return &Error{Code: game.CodeInvalidCard, Msg: Message(game.CodeInvalidCard)}
 		}
 	}
 	if seen&fSuit != 0 {
 		if _, ok := game.ParseSuit(r.Suit); !ok {
-			return &Error{Code: CodeInvalidSuit, Msg: Message(CodeInvalidSuit)}
+			return &Error{Code: game.CodeInvalidSuit, Msg: Message(game.CodeInvalidSuit)}
 		}
 	}
 	return nil

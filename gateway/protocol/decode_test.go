@@ -112,12 +112,12 @@ func TestDecodeRefused(t *testing.T) {
 		{"empty token", `{"type":"hello","id":"a1","token":""}`, CodeBadMessage, "a1"},
 		{"deep nesting", `{"type":"create_table","id":"a1","rules":{"target":[[[[1]]]]}}`, CodeBadMessage, "a1"},
 		{"deep nesting unknown", `{"id":"a1","type":"ping","x":[[[[[[[[[[]]]]]]]]]]}`, CodeBadMessage, "a1"},
-		{"bad card 10H", `{"type":"play","id":"a1","table":"t1","card":"10H"}`, CodeInvalidCard, "a1"},
-		{"bad card lower", `{"type":"play","id":"a1","table":"t1","card":"as"}`, CodeInvalidCard, "a1"},
-		{"bad card empty", `{"type":"play","id":"a1","table":"t1","card":""}`, CodeInvalidCard, "a1"},
-		{"bad suit", `{"type":"trump","id":"a1","table":"t1","suit":"X"}`, CodeInvalidSuit, "a1"},
-		{"bad suit lower", `{"type":"trump","id":"a1","table":"t1","suit":"s"}`, CodeInvalidSuit, "a1"},
-		{"bad suit word", `{"type":"trump","id":"a1","table":"t1","suit":"Spades"}`, CodeInvalidSuit, "a1"},
+		{"bad card 10H", `{"type":"play","id":"a1","table":"t1","card":"10H"}`, game.CodeInvalidCard, "a1"},
+		{"bad card lower", `{"type":"play","id":"a1","table":"t1","card":"as"}`, game.CodeInvalidCard, "a1"},
+		{"bad card empty", `{"type":"play","id":"a1","table":"t1","card":""}`, game.CodeInvalidCard, "a1"},
+		{"bad suit", `{"type":"trump","id":"a1","table":"t1","suit":"X"}`, game.CodeInvalidSuit, "a1"},
+		{"bad suit lower", `{"type":"trump","id":"a1","table":"t1","suit":"s"}`, game.CodeInvalidSuit, "a1"},
+		{"bad suit word", `{"type":"trump","id":"a1","table":"t1","suit":"Spades"}`, game.CodeInvalidSuit, "a1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("Decode returned %T %v, want *Error", err, err)
 			}
 			switch pe.Code {
-			case CodeBadMessage, CodeUnknownType, CodeInvalidCard, CodeInvalidSuit:
+			case CodeBadMessage, CodeUnknownType, game.CodeInvalidCard, game.CodeInvalidSuit:
 			default:
 				t.Fatalf("unexpected code %q", pe.Code)
 			}

@@ -23,17 +23,19 @@ const Subprotocol = "hokm.v1"
 // Type is the "type" of a frame.
 type Type string
 
-// Client frame types.
+// Client frame types. A table command's frame type is the command itself
+// (table.Op): the gateway puts it on the action stream under that name.
 const (
 	TypeHello       Type = "hello"
 	TypeCreateTable Type = "create_table"
-	TypeSit         Type = "sit"
-	TypeLeave       Type = "leave"
-	TypeAddBots     Type = "add_bots"
-	TypeStart       Type = "start"
-	TypeRematch     Type = "rematch"
-	TypeTrump       Type = "trump"
-	TypePlay        Type = "play"
+	TypeSit         Type = Type(table.OpSit)
+	TypeLeave       Type = Type(table.OpLeave)
+	TypeAddBots     Type = Type(table.OpAddBots)
+	TypeStart       Type = Type(table.OpStart)
+	TypeRematch     Type = Type(table.OpRematch)
+	TypeTrump       Type = Type(table.OpTrump)
+	TypePlay        Type = Type(table.OpPlay)
+	TypeBack        Type = Type(table.OpBack) // take back the seat a bot played for you
 	TypeSync        Type = "sync"
 	TypePing        Type = "ping"
 
@@ -45,8 +47,17 @@ const (
 	TypeWatch            Type = "watch"              // spectate a table
 	TypeUnwatch          Type = "unwatch"
 	TypeChat             Type = "chat" // say something at a table (also the pushed frame)
-	TypeBack             Type = "back" // take back the seat a bot played for you
 )
+
+// Command is the table command a frame of type t asks for; ok is false for
+// a frame the gateway answers itself. A server-only op is no frame type.
+func (t Type) Command() (op table.Op, ok bool) {
+	op = table.Op(t)
+	if _, known := table.ParseCommand(op, 0, "", ""); !known || op.ServerOnly() {
+		return "", false
+	}
+	return op, true
+}
 
 // Server frame types.
 const (
@@ -64,17 +75,16 @@ const (
 )
 
 // Error codes of the protocol itself. The table's and the engine's codes
-// (table.Code*, game.Code*) reach the client unchanged as well.
+// (table.Code*, game.Code*) reach the client unchanged as well; each code is
+// declared once, where it arises, and every one has its message in
+// messages below and its row in docs/protocol.md (checked by a test).
 const (
 	CodeBadMessage           game.Code = "bad_message"
 	CodeUnknownType          game.Code = "unknown_type"
 	CodeNotAuthenticated     game.Code = "not_authenticated"
 	CodeAlreadyAuthenticated game.Code = "already_authenticated"
 	CodeBadToken             game.Code = "bad_token"
-	CodeNotInGame            game.Code = table.CodeNotInGame
 	CodeTableNotFound        game.Code = "table_not_found"
-	CodeInvalidCard          game.Code = game.CodeInvalidCard
-	CodeInvalidSuit          game.Code = game.CodeInvalidSuit
 	CodeRateLimited          game.Code = "rate_limited"
 	CodeUnavailable          game.Code = "unavailable"
 	CodeActionIDReused       game.Code = "action_id_reused"
@@ -83,9 +93,8 @@ const (
 	CodeBadOptions           game.Code = "bad_options"
 	CodeCodeNotFound         game.Code = "code_not_found"
 	CodeTooLong              game.Code = "too_long"
-	CodeAlreadySeated        game.Code = table.CodeAlreadySeated // watch a table you are seated at
-	CodeMaintenance          game.Code = "maintenance"           // create_table / quick_match in maintenance mode
-	CodeInternalError        game.Code = "internal_error"        // a bug on the server's side: this frame or action failed
+	CodeMaintenance          game.Code = "maintenance"    // create_table / quick_match in maintenance mode
+	CodeInternalError        game.Code = "internal_error" // a bug on the server's side: this frame or action failed
 )
 
 // Bye reasons.
@@ -330,10 +339,7 @@ var messages = map[game.Code]string{
 	CodeNotAuthenticated:     "send hello first",
 	CodeAlreadyAuthenticated: "hello was already sent on this connection",
 	CodeBadToken:             "invalid or expired session token",
-	CodeNotInGame:            "you are not at this table",
 	CodeTableNotFound:        "no such table",
-	CodeInvalidCard:          "not a card (rank then suit, e.g. \"TD\")",
-	CodeInvalidSuit:          "not a suit (one of S H D C)",
 	CodeRateLimited:          "too many frames; slow down",
 	CodeUnavailable:          "temporarily unavailable; retry with the same id",
 	CodeInternalError:        "internal error on the server; sync to see what was applied",
@@ -343,6 +349,7 @@ var messages = map[game.Code]string{
 	CodeBadOptions:           "invalid table options",
 	CodeCodeNotFound:         "no table has this code",
 	CodeTooLong:              "text too long",
+	table.CodeNotInGame:      "you are not at this table",
 	table.CodeSeatTaken:      "that seat is taken",
 	table.CodeAlreadySeated:  "you are seated at this table; sync instead",
 	table.CodeInvalidSeat:    "seat must be 0..3",
@@ -356,4 +363,11 @@ var messages = map[game.Code]string{
 	game.CodeCardNotInHand:   "card not in your hand",
 	game.CodeMustFollowSuit:  "you must follow suit",
 	game.CodeGameOver:        "the match is over",
+	game.CodeInvalidCard:     "not a card (rank then suit, e.g. \"TD\")",
+	game.CodeInvalidSuit:     "not a suit (one of S H D C)",
+	table.CodeSeatAway:       "the bot plays this seat: send back first",
+	table.CodeNotAway:        "the bot is not playing this seat",
+	table.CodeStaleTimeout:   "the turn moved on before this timeout",
+	table.CodeUnknownCommand: "no such table command",
+	CodeMaintenance:          "the server is in maintenance; running matches go on, try again later",
 }

@@ -150,7 +150,7 @@ func TestMetricsMoveWhenAMatchIsPlayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(context.Background())
-	for i, op := range []string{worker.OpSit, worker.OpAddBots, worker.OpStart, worker.OpLeave} {
+	for i, op := range []table.Op{table.OpSit, table.OpAddBots, table.OpStart, table.OpLeave} {
 		a := redisstore.Action{Table: id, User: "host", Name: "host", ID: string(rune('a' + i)), Op: op,
 			At: time.Now().UnixMicro()} // as the gateway stamps it
 		if err := st.Enqueue(ctx, a); err != nil {

@@ -118,7 +118,7 @@ func (e *env) act(l *live, r *rand.Rand) []redisstore.Entry {
 		seat = g.Hakem
 	}
 	legal := g.Legal(seat)
-	return e.apply(l, l.tb.Seats[seat].ID, table.Command{Op: table.OpAction, Action: legal[r.IntN(len(legal))]}, table.Env{Now: 5})
+	return e.apply(l, l.tb.Seats[seat].ID, table.Act(legal[r.IntN(len(legal))]), table.Env{Now: 5})
 }
 
 // running creates a table and commits, one by one, two people sitting,

@@ -9,23 +9,25 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game/table"
 )
 
 // Action is a player's (or a bot's) command on its way from a gateway to a
 // worker through the action stream.
 type Action struct {
-	Table string `json:"table"`          // table id
-	User  string `json:"user"`           // who sends it; the worker maps it to a seat
-	Name  string `json:"name,omitempty"` // display name (for sit)
-	ID    string `json:"id"`             // client-chosen action id, unique per user
-	Op    string `json:"op"`             // sit, leave, add_bots, start, rematch, trump, play
-	Seat  int    `json:"seat"`           // sit only
-	Arg   string `json:"arg,omitempty"`  // card for play, suit for trump
-	At    int64  `json:"at,omitempty"`   // unix µs when the gateway enqueued it (latency metric)
+	Table string   `json:"table"`          // table id
+	User  string   `json:"user"`           // who sends it; the worker maps it to a seat
+	Name  string   `json:"name,omitempty"` // display name (for sit)
+	ID    string   `json:"id"`             // client-chosen action id, unique per user
+	Op    table.Op `json:"op"`             // the table command
+	Seat  int      `json:"seat"`           // sit only
+	Arg   string   `json:"arg,omitempty"`  // card for play, suit for trump
+	At    int64    `json:"at,omitempty"`   // unix µs when the gateway enqueued it (latency metric)
 }
 
 func (a *Action) values() map[string]any {
-	return map[string]any{"t": a.Table, "u": a.User, "n": a.Name, "i": a.ID, "o": a.Op,
+	return map[string]any{"t": a.Table, "u": a.User, "n": a.Name, "i": a.ID, "o": string(a.Op),
 		"s": a.Seat, "a": a.Arg, "at": a.At}
 }
 
@@ -33,7 +35,7 @@ func actionFrom(v map[string]any) Action {
 	str := func(k string) string { s, _ := v[k].(string); return s }
 	seat, _ := strconv.Atoi(str("s"))
 	at, _ := strconv.ParseInt(str("at"), 10, 64)
-	return Action{Table: str("t"), User: str("u"), Name: str("n"), ID: str("i"), Op: str("o"), Seat: seat, Arg: str("a"), At: at}
+	return Action{Table: str("t"), User: str("u"), Name: str("n"), ID: str("i"), Op: table.Op(str("o")), Seat: seat, Arg: str("a"), At: at}
 }
 
 // StreamEntry is an action read from a partition, with what is needed to ack it.

@@ -41,7 +41,7 @@ func Play(g Game) table.MatchRecord {
 	for n := 0; !t.Game.Over() && (g.MaxMoves == 0 || n < g.MaxMoves); n++ {
 		now += 700
 		seat, a := randomLegal(&t.Game, rng)
-		t = apply(t, t.Seats[seat].ID, table.Command{Op: table.OpAction, Action: a}, now, 0)
+		t = apply(t, t.Seats[seat].ID, table.Act(a), now, 0)
 	}
 	return t.MatchRecord()
 }
