@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// env is one gateway on real Redis with a fake worker.
+// env is one gateway and one game worker on real Redis.
 type env struct {
 	t      *testing.T
 	rdb    *redis.Client
@@ -41,7 +41,7 @@ type env struct {
 	srv    *Server
 	http   *httptest.Server
 	url    string // ws://.../ws?v=1
-	worker *fakeWorker
+	worker *testWorker
 }
 
 func testLogger() *slog.Logger {
@@ -51,7 +51,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// setup starts a gateway (with opts) and a fake worker on their own keys.
+// setup starts a gateway (with opts) and a worker on their own keys.
 func setup(t *testing.T, opts Options, wrap ...func(net.Listener) net.Listener) *env {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, 0, false)
@@ -77,137 +77,58 @@ func setup(t *testing.T, opts Options, wrap ...func(net.Listener) net.Listener) 
 	return e
 }
 
-// fakeWorker stands in for the game workers: it reads the action stream
-// and applies each action with table.Apply and the store's atomic Commit
-// or Answer, as a worker does.
-type fakeWorker struct {
-	st     *redisstore.Store
-	seed   uint64
-	cancel context.CancelFunc
-	done   chan struct{}
-	paused atomic.Bool // while set, actions are read and left unanswered
+// testWorker is a real game worker (worker.Processor and Consumer, with the
+// lobby hook and the start-up recovery check, no timer loop) on the test's
+// store, its deals seeded with testSeed so the hands are known. While
+// paused, the actions it reads are acknowledged and dropped: an action that
+// reached a worker and was lost with it.
+type testWorker struct {
+	paused atomic.Bool
 }
 
-const group = "workers"
+// testSeed seeds every deal of the tests' worker.
+const testSeed = 7
 
-func startWorker(t *testing.T, st *redisstore.Store) *fakeWorker {
+func startWorker(t *testing.T, st *redisstore.Store) *testWorker {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := st.EnsureGroup(ctx, group); err != nil {
+	w := &testWorker{}
+	proc := worker.NewProcessor(st, worker.Options{Block: 50 * time.Millisecond, Seed: func() uint64 { return testSeed }, Log: testLogger(),
+		AfterChange: []func(context.Context, *table.Table, int64) error{worker.LobbyHook(st)}})
+	// As the worker's recovery does at start: this Redis's tables are checked.
+	ctx := context.Background()
+	if err := worker.NewRecovery(st, noJournal{}, proc, worker.RecoveryOptions{}).Check(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// As a worker's recovery does at start: this Redis's tables are checked.
-	runID, err := st.RunID(ctx)
-	if err == nil {
-		err = st.MarkRecovered(ctx, runID)
-	}
-	if err != nil {
+	c := worker.NewConsumer(proc, &droppingStream{Store: st, w: w}, st.Options().Partitions)
+	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w := &fakeWorker{st: st, seed: 7, cancel: cancel, done: make(chan struct{})}
-	go w.run(ctx)
-	t.Cleanup(func() { cancel(); <-w.done })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Stop(ctx)
+	})
 	return w
 }
 
-func (w *fakeWorker) run(ctx context.Context) {
-	defer close(w.done)
-	for ctx.Err() == nil {
-		es, err := w.st.ReadActions(ctx, group, "w1", 0, 16, 50*time.Millisecond)
-		if err != nil {
-			if ctx.Err() == nil {
-				time.Sleep(10 * time.Millisecond)
-			}
-			continue
-		}
-		for _, e := range es {
-			if !w.paused.Load() {
-				w.handle(ctx, e.Action)
-			}
-			_ = w.st.Ack(ctx, group, e)
-		}
-	}
+// droppingStream is the worker's view of the action stream: while the
+// worker is paused, what it reads is acknowledged and never applied.
+type droppingStream struct {
+	*redisstore.Store
+	w *testWorker
 }
 
-func actionHash(a redisstore.Action) string {
-	return fmt.Sprintf("%s|%d|%s", a.Op, a.Seat, a.Arg)
-}
-
-func (w *fakeWorker) handle(ctx context.Context, a redisstore.Action) {
-	res := redisstore.Result{User: a.User, ID: a.ID, Hash: actionHash(a)}
-	if prev, _ := w.st.LookupAnswer(ctx, a.Table, a.User, a.ID); prev != nil {
-		w.repeat(ctx, a, prev)
-		return
+func (d *droppingStream) ReadActions(ctx context.Context, group, consumer string, p int, count int64, block time.Duration) ([]redisstore.StreamEntry, error) {
+	es, err := d.Store.ReadActions(ctx, group, consumer, p, count, block)
+	if err != nil || !d.w.paused.Load() {
+		return es, err
 	}
-	for range 10 {
-		l, err := w.st.LoadTable(ctx, a.Table)
-		if errors.Is(err, redisstore.ErrNotFound) {
-			res.Code = string(protocol.CodeTableNotFound)
-			w.answer(ctx, a, res)
-			return
+	for _, e := range es {
+		if err := d.Store.Ack(ctx, group, e); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return
-		}
-		res.Seq = l.Seq
-		t, evs, err := table.Apply(l.Table, a.User, commandOf(a), table.Env{Now: time.Now().UnixMilli(), Seed: w.seed})
-		if err != nil {
-			res.Code = string(table.CodeOf(err))
-			w.answer(ctx, a, res)
-			return
-		}
-		out, err := w.st.Commit(ctx, redisstore.CommitOf(&l, &t, res, worker.Entries(&t, evs, l.Seq)))
-		if errors.Is(err, redisstore.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		if out.Dup != nil {
-			w.repeat(ctx, a, out.Dup)
-			return
-		}
-		return
 	}
-}
-
-func commandOf(a redisstore.Action) table.Command {
-	switch a.Op {
-	case "sit":
-		return table.Command{Op: table.OpSit, Seat: a.Seat, Name: a.Name}
-	case "leave":
-		return table.Command{Op: table.OpLeave}
-	case "add_bots":
-		return table.Command{Op: table.OpAddBots}
-	case "start":
-		return table.Command{Op: table.OpStart}
-	case "rematch":
-		return table.Command{Op: table.OpRematch}
-	case "trump":
-		s, _ := game.ParseSuit(a.Arg)
-		return table.Act(game.ChooseTrump(s))
-	case "play":
-		c, _ := game.ParseCard(a.Arg)
-		return table.Act(game.PlayCard(c))
-	}
-	return table.Command{}
-}
-
-func (w *fakeWorker) answer(ctx context.Context, a redisstore.Action, res redisstore.Result) {
-	out, err := w.st.Answer(ctx, a.Table, 0, res)
-	if err == nil && out.Dup != nil {
-		w.repeat(ctx, a, out.Dup)
-	}
-}
-
-// repeat publishes the stored answer again, or action_id_reused when the
-// id came back with another payload.
-func (w *fakeWorker) repeat(ctx context.Context, a redisstore.Action, prev *redisstore.Result) {
-	r := *prev
-	if prev.Hash != actionHash(a) {
-		r.Code = string(protocol.CodeActionIDReused)
-	}
-	_ = w.st.Publish(ctx, a.Table, redisstore.Message{Result: &r})
+	return nil, nil
 }
 
 // frame is one frame a test client received.

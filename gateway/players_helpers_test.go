@@ -11,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -19,8 +18,8 @@ import (
 	"github.com/hokm-project/hokm/worker"
 )
 
-// realEnv is n gateways on one Redis with the real worker (Processor,
-// Consumer, the lobby hook) and, when asked, the matchmaker.
+// realEnv is n gateways on one Redis with a worker (startWorker) and, when
+// asked, the matchmaker.
 type realEnv struct {
 	t     *testing.T
 	rdb   *redis.Client
@@ -34,23 +33,7 @@ func setupReal(t *testing.T, gateways int, opts Options) *realEnv {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2})
 	e := &realEnv{t: t, rdb: rdb, store: st}
-	proc := worker.NewProcessor(st, worker.Options{
-		Group: group, Consumer: "c1", Block: 100 * time.Millisecond, Log: testLogger(),
-		AfterChange: []func(context.Context, *table.Table, int64) error{worker.LobbyHook(st)},
-	})
-	cons := worker.NewConsumer(proc, st, 2)
-	if err := cons.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// As the worker's recovery does at start: this Redis's tables are checked.
-	if err := worker.NewRecovery(st, noJournal{}, proc, worker.RecoveryOptions{}).Check(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = cons.Stop(ctx)
-	})
+	startWorker(t, st)
 	for range gateways {
 		srv := NewServer(st, testLogger(), opts)
 		hs := newHTTPServer(t, srv)

@@ -135,26 +135,24 @@ func (s *Store) ClaimGuest(ctx context.Context, a NewAccount) (Player, error) {
 // AccountByUsername returns the live account with that canonical username,
 // or ErrNoPlayer.
 func (s *Store) AccountByUsername(ctx context.Context, username string) (Account, error) {
-	var a Account
-	p, err := scanPlayer(s.pool.QueryRow(ctx,
-		`SELECT `+playerCols+`, password_hash FROM players WHERE username = $1 AND kind = 'user'`, username),
-		&a.PasswordHash)
-	if err != nil && !errors.Is(err, ErrNoPlayer) {
-		return Account{}, fmt.Errorf("pgstore: account by username: %w", err)
-	}
-	a.Player = p
-	return a, err
+	return s.account(ctx, "username", username)
 }
 
 // AccountByID returns the live account with that id, or ErrNoPlayer (also
 // for a guest or a deleted account).
 func (s *Store) AccountByID(ctx context.Context, id string) (Account, error) {
+	return s.account(ctx, "id", id)
+}
+
+// account reads the live account whose column (a constant of the callers)
+// equals value.
+func (s *Store) account(ctx context.Context, column, value string) (Account, error) {
 	var a Account
 	p, err := scanPlayer(s.pool.QueryRow(ctx,
-		`SELECT `+playerCols+`, password_hash FROM players WHERE id = $1 AND kind = 'user'`, id),
+		`SELECT `+playerCols+`, password_hash FROM players WHERE `+column+` = $1 AND kind = 'user'`, value),
 		&a.PasswordHash)
 	if err != nil && !errors.Is(err, ErrNoPlayer) {
-		return Account{}, fmt.Errorf("pgstore: account %s: %w", id, err)
+		return Account{}, fmt.Errorf("pgstore: account by %s %s: %w", column, value, err)
 	}
 	a.Player = p
 	return a, err
