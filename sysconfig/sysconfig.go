@@ -117,12 +117,7 @@ func (r *Reader) run(ctx context.Context, sub *redis.PubSub) {
 			}
 		}
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		const failed = "sysconfig: reload failed; keeping the last values"
-		if err := r.Reload(lctx); err != nil && ctx.Err() == nil {
-			r.quiet.Warn(failed, "err", err)
-		} else if err == nil {
-			r.quiet.Recovered(failed)
-		}
+		r.quiet.Outcome(ctx, "sysconfig: reload failed; keeping the last values", r.Reload(lctx))
 		cancel()
 	}
 }

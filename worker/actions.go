@@ -395,7 +395,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 		c.lastRead[part].Store(now)
 		c.loops.Go(func(ctx context.Context) { c.read(ctx, part) })
 	}
-	c.loops.Go(c.reclaim)
+	c.loops.Every(c.proc.opts.ReclaimIdle/2, nil, c.reclaim)
 	return nil
 }
 
@@ -494,27 +494,20 @@ func (c *Consumer) deadLetter(ctx context.Context, e redisstore.StreamEntry, rea
 	return nil
 }
 
+// reclaim takes over the entries of every partition that another consumer
+// (a dead worker) has held for ReclaimIdle, and handles them.
 func (c *Consumer) reclaim(ctx context.Context) {
 	o := c.proc.opts
-	tick := time.NewTicker(o.ReclaimIdle / 2)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	for part := 0; part < c.partitions && ctx.Err() == nil; part++ {
+		es, err := c.stream.Reclaim(ctx, o.Group, o.Consumer, part, o.ReclaimIdle, 64)
+		if err != nil {
+			c.readFailed(ctx, part, err)
+			continue
 		}
-		for part := 0; part < c.partitions && ctx.Err() == nil; part++ {
-			es, err := c.stream.Reclaim(ctx, o.Group, o.Consumer, part, o.ReclaimIdle, 64)
-			if err != nil {
-				c.readFailed(ctx, part, err)
-				continue
-			}
-			if len(es) > 0 {
-				o.Log.Info("reclaimed pending actions", "partition", part, "count", len(es))
-			}
-			c.handle(ctx, es)
+		if len(es) > 0 {
+			o.Log.Info("reclaimed pending actions", "partition", part, "count", len(es))
 		}
+		c.handle(ctx, es)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/lifecycle"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -41,6 +42,7 @@ type Journal struct {
 	mu    sync.Mutex
 	dirty map[string]struct{}
 	kick  chan struct{}
+	quiet *logthrottle.Logger
 	loops lifecycle.Group
 	began bool // Start ran: Stop writes what is noted
 }
@@ -53,6 +55,7 @@ func (j *Journal) init() {
 	defer j.mu.Unlock()
 	if j.dirty == nil {
 		j.dirty, j.kick = map[string]struct{}{}, make(chan struct{}, 1)
+		j.quiet = logthrottle.New(j.log(), logthrottle.DefaultInterval)
 	}
 }
 
@@ -96,7 +99,11 @@ func (j *Journal) flushSoon() {
 func (j *Journal) Start(context.Context) error {
 	j.init()
 	j.began = true
-	j.loops.Go(j.run)
+	every := j.Interval
+	if every <= 0 {
+		every = config.DefaultJournalInterval
+	}
+	j.loops.Every(every, j.kick, j.pass)
 	return nil
 }
 
@@ -112,33 +119,12 @@ func (j *Journal) Stop(ctx context.Context) error {
 	return j.Flush(ctx)
 }
 
-func (j *Journal) run(ctx context.Context) {
-	every := j.Interval
-	if every <= 0 {
-		every = config.DefaultJournalInterval
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	failing := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-j.kick:
-		}
-		pass, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := panics.Do("journal", j.log(), func() error { return j.Flush(pass) })
-		cancel()
-		switch {
-		case err != nil && !failing && ctx.Err() == nil:
-			failing = true
-			j.log().Warn("table journal: writing to PostgreSQL failed; retrying every pass", "err", err)
-		case err == nil && failing:
-			failing = false
-			j.log().Info("table journal: writing to PostgreSQL again")
-		}
-	}
+// pass writes what is noted, within 5 s.
+func (j *Journal) pass(ctx context.Context) {
+	pass, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := panics.Do("journal", j.log(), func() error { return j.Flush(pass) })
+	j.quiet.Outcome(ctx, "table journal: writing to PostgreSQL failed; retrying every pass", err)
 }
 
 func (j *Journal) log() *slog.Logger {

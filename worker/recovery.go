@@ -11,6 +11,7 @@ import (
 
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/lifecycle"
+	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -82,6 +83,7 @@ type Recovery struct {
 	current atomic.Value // string: the run id of the server in use, as last seen by a connection or a check
 	pending atomic.Bool  // the current run id's data is not checked yet
 	kick    chan struct{}
+	quiet   *logthrottle.Logger
 	loops   lifecycle.Group
 }
 
@@ -105,7 +107,8 @@ func NewRecovery(store RecoveryStore, journal JournalReader, proc *Processor, op
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recovery{store: store, journal: journal, proc: proc, opts: opts, kick: make(chan struct{}, 1)}
+	r := &Recovery{store: store, journal: journal, proc: proc, opts: opts, kick: make(chan struct{}, 1),
+		quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 	r.runID.Store("")
 	r.current.Store("")
 	return r
@@ -117,34 +120,16 @@ func (r *Recovery) Start(ctx context.Context) error {
 	if err := r.Check(ctx); err != nil {
 		r.opts.Log.Warn("redis recovery check", "err", err)
 	}
-	r.loops.Go(r.run)
+	r.loops.Every(r.opts.Interval, r.kick, r.pass)
 	return nil
 }
 
 // Stop ends the checks and waits for one in progress (bounded by ctx).
 func (r *Recovery) Stop(ctx context.Context) error { return r.loops.Stop(ctx) }
 
-func (r *Recovery) run(ctx context.Context) {
-	tick := time.NewTicker(r.opts.Interval)
-	defer tick.Stop()
-	failing := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-r.kick:
-		}
-		err := panics.Do("recovery", r.opts.Log, func() error { return r.Check(ctx) })
-		switch {
-		case err != nil && !failing && ctx.Err() == nil:
-			failing = true
-			r.opts.Log.Warn("redis recovery check failed; retrying every interval", "err", err)
-		case err == nil && failing:
-			failing = false
-			r.opts.Log.Info("redis recovery check succeeds again")
-		}
-	}
+func (r *Recovery) pass(ctx context.Context) {
+	err := panics.Do("recovery", r.opts.Log, func() error { return r.Check(ctx) })
+	r.quiet.Outcome(ctx, "redis recovery check failed; retrying every interval", err)
 }
 
 // Pending reports whether the tables of the Redis server in use still

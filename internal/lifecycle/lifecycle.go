@@ -9,6 +9,7 @@ package lifecycle
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Group is the goroutines of one component. The zero value is ready; a
@@ -61,4 +62,25 @@ func (g *Group) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Every runs pass in a goroutine of the group after every interval, and at
+// once whenever kick (nil for none) receives, until Stop: the periodic
+// loops of the worker (journal, recovery checks, reclaiming, timers,
+// matchmaking) with one shape. Passes never overlap; a pass that outlasts
+// the interval delays the next tick instead of queueing ticks.
+func (g *Group) Every(interval time.Duration, kick <-chan struct{}, pass func(ctx context.Context)) {
+	g.Go(func(ctx context.Context) {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			case <-kick:
+			}
+			pass(ctx)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,5 +41,62 @@ func TestGroup(t *testing.T) {
 	g.Go(func(ctx context.Context) { <-ctx.Done() })
 	if err := g.Stop(context.Background()); err != nil || ctx.Err() == nil {
 		t.Fatalf("second Stop: %v, context %v", err, ctx.Err())
+	}
+}
+
+// TestEvery: passes come on the interval and on a kick, one at a time, and
+// none after Stop returns.
+func TestEvery(t *testing.T) {
+	var g lifecycle.Group
+	kick := make(chan struct{}, 1)
+	passes := make(chan struct{})
+	var running, overlapped atomic.Int32
+	g.Every(time.Hour, kick, func(ctx context.Context) {
+		if running.Add(1) > 1 {
+			overlapped.Add(1)
+		}
+		defer running.Add(-1)
+		select {
+		case passes <- struct{}{}:
+		case <-ctx.Done():
+		}
+	})
+	for i := range 3 { // an hour's interval: only the kicks run passes
+		kick <- struct{}{}
+		select {
+		case <-passes:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("kick %d ran no pass", i)
+		}
+	}
+	if err := g.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+	select {
+	case <-passes:
+		t.Fatal("a pass ran after Stop")
+	default:
+	}
+	if overlapped.Load() != 0 {
+		t.Fatal("passes overlapped")
+	}
+
+	var ticks lifecycle.Group
+	ticked := make(chan struct{}, 1)
+	ticks.Every(time.Millisecond, nil, func(context.Context) {
+		select {
+		case ticked <- struct{}{}:
+		default:
+		}
+	})
+	defer ticks.Stop(context.Background())
+	select {
+	case <-ticked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pass on the interval")
 	}
 }

@@ -143,3 +143,15 @@ func (l *Logger) recovered(key string, r *run) {
 	}
 	l.log.Info(r.msg+": recovered", args...)
 }
+
+// Outcome logs how one pass of a loop ended, with msg as the key: an error
+// as Warn unless ctx has ended (the loop is stopping, and its last pass
+// failed for that), a success as Recovered.
+func (l *Logger) Outcome(ctx context.Context, msg string, err error) {
+	switch {
+	case err == nil:
+		l.Recovered(msg)
+	case ctx.Err() == nil:
+		l.Warn(msg, "err", err)
+	}
+}

@@ -2,6 +2,7 @@ package logthrottle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -168,5 +169,30 @@ func TestManyKeysAreForgotten(t *testing.T) {
 	l.mu.Unlock()
 	if n > maxRuns {
 		t.Fatalf("%d runs remembered", n)
+	}
+}
+
+// TestOutcome: a failed pass warns, a failure while stopping is silent, the
+// next success says recovered.
+func TestOutcome(t *testing.T) {
+	l, rec, _ := newTest()
+	ctx, cancel := context.WithCancel(context.Background())
+	l.Outcome(ctx, "firing turn timers", nil)
+	if lines := rec.take(); len(lines) != 0 {
+		t.Fatalf("a success with no failure before logged %d lines", len(lines))
+	}
+	l.Outcome(ctx, "firing turn timers", errors.New("redis down"))
+	lines := rec.take()
+	if len(lines) != 1 || lines[0].Level != slog.LevelWarn || attrs(lines[0])["err"] == nil {
+		t.Fatalf("failed pass: %v", lines)
+	}
+	l.Outcome(ctx, "firing turn timers", nil)
+	if lines := rec.take(); len(lines) != 1 || lines[0].Message != "firing turn timers: recovered" {
+		t.Fatalf("success after a failure: %v", lines)
+	}
+	cancel()
+	l.Outcome(ctx, "firing turn timers", context.Canceled)
+	if lines := rec.take(); len(lines) != 0 {
+		t.Fatalf("a pass cut short by stopping logged %v", lines)
 	}
 }
