@@ -52,32 +52,28 @@ func TestTwoMatchmakersNeverSeatTwice(t *testing.T) {
 	st := &countingStore{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2}),
 		sits: map[string][]string{}, seats: map[string]map[int]string{}, notices: map[string]int{}}
 	ctx := context.Background()
-	const players = 22
+	const players, wait = 22, time.Second
+	joined := time.Now()
 	for i := range players {
-		if err := st.JoinQueue(ctx, fmt.Sprintf("u%02d", i), "p", time.Now()); err != nil {
+		if err := st.JoinQueue(ctx, fmt.Sprintf("u%02d", i), "p", joined); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var ms []*Matchmaker
+	// On the matchmakers' clock everyone has waited the full wait, so one
+	// tick of each, at once, seats the whole queue: the last two with bots.
+	now := func() time.Time { return joined.Add(wait) }
+	var wg sync.WaitGroup
 	for range 2 {
-		m := NewMatchmaker(st, MatchmakerOptions{Wait: 200 * time.Millisecond, Interval: time.Millisecond})
-		if err := m.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
+		m := NewMatchmaker(st, MatchmakerOptions{Wait: wait, Now: now})
+		wg.Go(func() {
+			if err := m.Tick(ctx); err != nil {
+				t.Error(err)
+			}
+		})
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n, _ := rdb.ZCard(ctx, st.Keys().Matchmaking()).Result()
-		if n == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	for _, m := range ms {
-		if err := m.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
+	wg.Wait()
+	if n, _ := rdb.ZCard(ctx, st.Keys().Matchmaking()).Result(); n != 0 {
+		t.Fatalf("%d players left in the queue", n)
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/game/bot"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -33,27 +33,37 @@ func newClock() *clock { return &clock{now: time.UnixMilli(1_764_000_000_000)} }
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 // passDeadline moves the clock just past ms (unix ms), if it is not already.
-func (c *clock) passDeadline(ms int64) {
+func (c *clock) passDeadline(ms int64) { c.forward(ms + 1) }
+
+// justBefore moves the clock to the last ms before ms (unix ms), if it is
+// not there already.
+func (c *clock) justBefore(ms int64) { c.forward(ms - 1) }
+
+func (c *clock) forward(ms int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t := time.UnixMilli(ms + 1); t.After(c.now) {
+	if t := time.UnixMilli(ms); t.After(c.now) {
 		c.now = t
 	}
 }
 
 // timerEnv is an actionEnv whose table has short timers (5 s, the shortest
 // a client may set, on the test's clock), whose processor runs the timer
-// hook, and which can start workers (consumers) and timer loops.
+// hook, and which can start workers (consumers). Timers fire only when the
+// test runs a timer loop's pass (Fire), and bots move only when it
+// releases their moves (botsUntil).
 type timerEnv struct {
 	*actionEnv
 	clock *clock
 	opts  table.Options
+	bots  *heldBots
 	stops []func()
 }
 
 func newTimerEnv(t *testing.T, opts table.Options) *timerEnv {
 	t.Helper()
 	e := &timerEnv{actionEnv: newActionEnv(t), clock: newClock(), opts: opts}
+	e.bots = &heldBots{Store: e.store, moves: make(chan redisstore.Action, 64)}
 	// Replace the table with one that has opts (same id: the subscription stays).
 	k := e.store.Keys()
 	if err := e.rdb.Del(e.ctx, k.Table(e.tableID), k.Acts(e.tableID), k.Log(e.tableID)).Err(); err != nil {
@@ -77,15 +87,51 @@ func newTimerEnv(t *testing.T, opts table.Options) *timerEnv {
 }
 
 func (e *timerEnv) processor(consumer string) *Processor {
-	return NewProcessor(e.store, Options{Group: "g", Consumer: consumer, Block: 20 * time.Millisecond,
-		ReclaimIdle: 150 * time.Millisecond, Now: e.clock.Now, Bot: slowBot, AfterChange: []func(context.Context, *table.Table, int64) error{TimerHook(e.store)}})
+	return NewProcessor(e.bots, Options{Group: "g", Consumer: consumer, Block: 20 * time.Millisecond,
+		ReclaimIdle: 150 * time.Millisecond, Now: e.clock.Now, AfterChange: []func(context.Context, *table.Table, int64) error{TimerHook(e.store)}})
 }
 
-// slowBot is the heuristic bot taking 10 ms a move, so that a match of
-// bots lasts long enough for the test to act in the middle of it.
-func slowBot(v game.View) game.Action {
-	time.Sleep(10 * time.Millisecond)
-	return bot.NewHeuristic().Choose(v)
+// heldBots is the store the env's processors write through. It holds back
+// every bot move (a worker enqueues it after committing the move before)
+// until the test releases it: a match of bots goes exactly as far as the
+// test lets it, and stands still while the test looks. Blocking in the bot
+// itself would block the worker, and its action would be reclaimed.
+type heldBots struct {
+	*redisstore.Store
+	moves chan redisstore.Action
+}
+
+func (h *heldBots) Enqueue(ctx context.Context, a redisstore.Action) error {
+	if !strings.HasPrefix(a.User, "bot:") { // table.BotID
+		return h.Store.Enqueue(ctx, a)
+	}
+	select {
+	case h.moves <- a:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// botsUntil lets the bots move, one move at a time, each once the one
+// before is fully handled, until cond holds for the table; it returns the
+// table.
+func (e *timerEnv) botsUntil(what string, cond func(l *redisstore.Loaded) bool) redisstore.Loaded {
+	e.t.Helper()
+	for {
+		e.drained()
+		l := e.load()
+		if cond(&l) {
+			return l
+		}
+		select {
+		case a := <-e.bots.moves:
+			e.send(a)
+		case <-time.After(10 * time.Second):
+			e.t.Fatalf("%s: not reached, no bot move to release; table at seq %d, %d moves, on turn %d, meta %+v",
+				what, l.Seq, len(l.Table.Moves), l.Table.OnTurn(), l.Table.Meta)
+		}
+	}
 }
 
 // worker starts a consumer of the action stream as a worker process would.
@@ -99,15 +145,64 @@ func (e *timerEnv) worker(name string) *Consumer {
 	return c
 }
 
-// loop starts a timer loop as a worker process would.
-func (e *timerEnv) loop() *TimerLoop {
+// timerLoop is a worker's timer loop on s, not started: the test runs its
+// passes (Fire).
+func (e *timerEnv) timerLoop(s TimerStore) *TimerLoop {
+	return NewTimerLoop(s, TimerOptions{Now: e.clock.Now})
+}
+
+// fireTogether runs a pass of each loop at once, as the loops of several
+// workers would; it returns how many timeouts they sent in all.
+func (e *timerEnv) fireTogether(loops ...*TimerLoop) int {
 	e.t.Helper()
-	l := NewTimerLoop(e.store, TimerOptions{Interval: 5 * time.Millisecond, Now: e.clock.Now})
-	if err := l.Start(e.ctx); err != nil {
-		e.t.Fatal(err)
+	var fired atomic.Int64
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Go(func() {
+			n, err := l.Fire(e.ctx)
+			if err != nil {
+				e.t.Error(err)
+			}
+			fired.Add(int64(n))
+		})
 	}
-	e.stops = append(e.stops, func() { l.Stop(context.Background()) })
-	return l
+	wg.Wait()
+	return int(fired.Load())
+}
+
+// timeOut lets the deadline of l's turn pass and runs a timer loop's pass,
+// which must fire that one timer; it returns the timeout's answer.
+func (e *timerEnv) timeOut(l redisstore.Loaded) redisstore.Result {
+	e.t.Helper()
+	e.drained() // the hook arms the timer only after the move is answered
+	e.clock.passDeadline(l.Table.Deadline)
+	if n, err := e.timerLoop(e.store).Fire(e.ctx); n != 1 || err != nil {
+		e.t.Fatalf("fire: %d %v", n, err)
+	}
+	return e.waitResult(TimerUser, TimeoutAction(redisstore.Timer{Table: e.tableID, ID: l.Table.Timer}).ID)
+}
+
+// drained waits until the consumer group has read every action of the
+// table's partition and acknowledged each (none pending): every one has
+// been handled, its follow-up work included.
+func (e *timerEnv) drained() {
+	e.t.Helper()
+	key := e.store.Keys().Actions(e.store.Partition(e.tableID))
+	done := testenv.Until(10*time.Second, func() bool {
+		groups, err := e.rdb.XInfoGroups(e.ctx, key).Result()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, g := range groups {
+			if g.Name == "g" {
+				return g.Lag == 0 && g.Pending == 0
+			}
+		}
+		return false
+	})
+	if !done {
+		e.t.Fatal("actions left unread or unacknowledged after 10 s")
+	}
 }
 
 // send enqueues an action and returns its answer.
@@ -132,23 +227,6 @@ func (e *timerEnv) armed() (redisstore.Timer, bool) {
 		}
 	}
 	return redisstore.Timer{}, false
-}
-
-// until polls the table until cond holds (10 s at most).
-func (e *timerEnv) until(what string, cond func(l *redisstore.Loaded) bool) redisstore.Loaded {
-	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		l := e.load()
-		if cond(&l) {
-			return l
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not reached in 10 s; table at seq %d, %d moves, on turn %d, meta %+v",
-				what, l.Seq, len(l.Table.Moves), l.Table.OnTurn(), l.Table.Meta)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // logTypes is the type of every logged event, by seq.
@@ -210,8 +288,8 @@ func fastTimers() table.Options {
 }
 
 // The seat on turn is auto-played exactly once by two workers, each running
-// its consumer and its timer loop; the timeout event is published right
-// before the move it made.
+// its consumer and its timer loop, when both loops fire its timer; the
+// timeout event is published right before the move it made.
 func TestTimeoutAutoPlayedOnceByTwoWorkers(t *testing.T) {
 	e := newTimerEnv(t, fastTimers())
 	l := e.fourPeople()
@@ -222,19 +300,26 @@ func TestTimeoutAutoPlayedOnceByTwoWorkers(t *testing.T) {
 	}
 	e.worker("w1")
 	e.worker("w2")
-	e.loop()
-	e.loop()
-	time.Sleep(50 * time.Millisecond)
-	if got := e.load(); got.Seq != l.Seq {
-		t.Fatal("a timer fired before its deadline")
+	e.clock.justBefore(l.Table.Deadline)
+	if n := e.fireTogether(e.timerLoop(e.store), e.timerLoop(e.store)); n != 0 {
+		t.Fatalf("%d timers fired before their deadline", n)
+	}
+	if _, ok := e.armed(); !ok || e.load().Seq != l.Seq {
+		t.Fatal("the table or its timer changed before the deadline")
 	}
 	e.clock.passDeadline(l.Table.Deadline)
-	after := e.until("trump chosen by the timer", func(x *redisstore.Loaded) bool { return len(x.Table.Moves) > 0 })
-	// Let every duplicate of the timeout reach a worker.
-	time.Sleep(300 * time.Millisecond)
+	r := &readTogether{Store: e.store}
+	r.read.Add(2)
+	if n := e.fireTogether(e.timerLoop(r), e.timerLoop(r)); n != 2 {
+		t.Fatalf("the loops fired %d times, want 2", n)
+	}
+	e.drained() // both timeouts reached a worker
+	timer := redisstore.Timer{Table: e.tableID, ID: l.Table.Timer}
+	first := e.waitResult(TimerUser, TimeoutAction(timer).ID)
+	second := e.waitResult(TimerUser, TimeoutAction(timer).ID)
 	now := e.load()
-	if now.Seq != after.Seq || len(now.Table.Moves) != 1 || now.Table.Moves[0].Seat != hakem {
-		t.Fatalf("after the timeout: seq %d→%d, moves %+v", after.Seq, now.Seq, now.Table.Moves)
+	if first.Code != "" || second != first || now.Seq != first.Seq || len(now.Table.Moves) != 1 || now.Table.Moves[0].Seat != hakem {
+		t.Fatalf("after the timeout: answers %+v %+v, seq %d, moves %+v", first, second, now.Seq, now.Table.Moves)
 	}
 	if p := now.Table.Seats[hakem]; p.Timeouts != 1 || p.Away {
 		t.Fatalf("Hakem after one timeout: %+v", p)
@@ -264,6 +349,22 @@ func TestTimeoutAutoPlayedOnceByTwoWorkers(t *testing.T) {
 	}
 }
 
+// readTogether holds each loop's pass, once it has read the due timers,
+// until every loop on it has (read.Add(loops)): each sends what is due,
+// even though a worker may apply the first timeout, and arm the next
+// timer, before another loop has looked.
+type readTogether struct {
+	*redisstore.Store
+	read sync.WaitGroup
+}
+
+func (r *readTogether) DueTimers(ctx context.Context, now, max int64) ([]redisstore.Timer, error) {
+	due, err := r.Store.DueTimers(ctx, now, max)
+	r.read.Done()
+	r.read.Wait()
+	return due, err
+}
+
 // barrierStore holds every DropTimer until n loops have sent their
 // timeout: all of them fire the same timer.
 type barrierStore struct {
@@ -291,22 +392,8 @@ func TestTimerFiredRepeatedlyAppliedOnce(t *testing.T) {
 	e.clock.passDeadline(l.Table.Deadline)
 	b := &barrierStore{Store: e.store}
 	b.sent.Add(2)
-	var wg sync.WaitGroup
-	var fired atomic.Int64
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := NewTimerLoop(b, TimerOptions{Now: e.clock.Now}).Fire(e.ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			fired.Add(int64(n))
-		}()
-	}
-	wg.Wait()
-	if fired.Load() != 2 {
-		t.Fatalf("the loops fired %d times, want 2", fired.Load())
+	if n := e.fireTogether(e.timerLoop(b), e.timerLoop(b)); n != 2 {
+		t.Fatalf("the loops fired %d times, want 2", n)
 	}
 	if _, ok := e.armed(); ok {
 		t.Fatal("fired timer still armed")
@@ -381,9 +468,13 @@ func TestTimerSurvivesKilledWorker(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Action.Op != table.OpTimeout {
 		t.Fatalf("worker A read %+v %v", got, err)
 	}
-	// Worker B takes the pending entry over and plays for the Hakem.
+	// Worker B takes the pending entry over (once it has been idle for
+	// ReclaimIdle, on Redis's clock) and plays for the Hakem.
 	e.worker("B")
-	e.until("timeout applied by worker B", func(x *redisstore.Loaded) bool { return len(x.Table.Moves) == 1 })
+	timer := redisstore.Timer{Table: e.tableID, ID: l.Table.Timer}
+	if r := e.waitResult(TimerUser, TimeoutAction(timer).ID); r.Code != "" || len(e.load().Table.Moves) != 1 {
+		t.Fatalf("timeout taken over by worker B: %+v", r)
+	}
 	if n := e.timeoutsLogged(); n != 1 {
 		t.Fatalf("%d timeouts logged", n)
 	}
@@ -422,7 +513,10 @@ func TestTimerArmedAfterWorkerDiedBeforeHook(t *testing.T) {
 		t.Fatalf("trump: %s", r.Code)
 	}
 	want := e.load().Table
-	waitFor(t, func() bool { a, ok := e.armed(); return ok && a.ID == want.Timer && a.Deadline == want.Deadline })
+	e.drained() // the action, left pending by the failed hook, was retried
+	if a, ok := e.armed(); !ok || a.ID != want.Timer || a.Deadline != want.Deadline {
+		t.Fatalf("armed %+v %v, table timer %d deadline %d", a, ok, want.Timer, want.Deadline)
+	}
 }
 
 // After MaxTimeouts in a row the bot plays the seat and the match goes on
@@ -436,14 +530,15 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	}
 	e.worker("w1")
 	e.worker("w2")
-	e.loop()
-	e.loop()
 	// Let u0's time run out whenever it is u0's turn, until u0 is away.
-	for timeouts := 0; timeouts < 2; {
-		l := e.until("u0 on turn", func(x *redisstore.Loaded) bool { return x.Table.OnTurn() == 0 && x.Table.Deadline != 0 })
-		e.clock.passDeadline(l.Table.Deadline)
-		e.until("u0's timeout", func(x *redisstore.Loaded) bool { return x.Table.Seats[0].Timeouts > timeouts })
-		timeouts++
+	for timeouts := 1; timeouts <= 2; timeouts++ {
+		l := e.botsUntil("u0 on turn", func(x *redisstore.Loaded) bool { return x.Table.OnTurn() == 0 && x.Table.Deadline != 0 })
+		if r := e.timeOut(l); r.Code != "" {
+			t.Fatalf("timeout %d: %s", timeouts, r.Code)
+		}
+		if p := e.load().Table.Seats[0]; p.Timeouts != timeouts {
+			t.Fatalf("u0 after timeout %d: %+v", timeouts, p)
+		}
 	}
 	l := e.load()
 	if p := l.Table.Seats[0]; !p.Away || p.Timeouts != 2 || !l.Table.IsBot(0) || p.ID != "u0" {
@@ -463,9 +558,15 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 		}
 		return n
 	}
-	e.until("the bot plays u0's seat twice", func(x *redisstore.Loaded) bool {
+	e.botsUntil("the bot plays u0's seat twice", func(x *redisstore.Loaded) bool {
 		return x.Table.Status == table.Finished || botSeat0(x) >= 2
 	})
+	// The bots' next move is held: the match goes on only after back. No
+	// timer runs while the bots play, however late it gets.
+	e.clock.passDeadline(e.clock.Now().Add(time.Hour).UnixMilli())
+	if n, err := e.timerLoop(e.store).Fire(e.ctx); n != 0 || err != nil {
+		t.Fatalf("%d timers fired while the bots played (%v)", n, err)
+	}
 	if l := e.load(); l.Table.Status != table.Playing || e.timeoutsLogged() != 2 || !l.Table.Seats[0].Away {
 		t.Fatalf("after the bot played: status %s, %d timeouts, %+v", l.Table.Status, e.timeoutsLogged(), l.Table.Seats[0])
 	}
@@ -476,7 +577,7 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 	if r := e.send(e.action("u0", "back2", table.OpBack, 0, "")); r.Code != string(table.CodeNotAway) {
 		t.Fatalf("second back: %s", r.Code)
 	}
-	l = e.until("u0 on turn after back", func(x *redisstore.Loaded) bool { return x.Table.OnTurn() == 0 })
+	l = e.botsUntil("u0 on turn after back", func(x *redisstore.Loaded) bool { return x.Table.OnTurn() == 0 })
 	if p := l.Table.Seats[0]; p.Away || p.Timeouts != 0 || l.Table.IsBot(0) || l.Table.Deadline == 0 {
 		t.Fatalf("u0 after back: %+v, deadline %d", p, l.Table.Deadline)
 	}
@@ -503,16 +604,22 @@ func TestBotTakesOverAndPlayerComesBack(t *testing.T) {
 func TestTimerLoopSurvivesAPanic(t *testing.T) {
 	before := testutil.ToFloat64(metrics.Panics.WithLabelValues("timers"))
 	var calls atomic.Int64
+	third := make(chan struct{})
 	l := NewTimerLoop(nil, TimerOptions{Interval: time.Millisecond, Paused: func() bool {
-		if calls.Add(1) == 1 {
+		switch calls.Add(1) {
+		case 1:
 			panic("a bug in one pass")
+		case 3:
+			close(third)
 		}
 		return true // held back: the pass ends before the store
 	}})
 	if err := l.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !testenv.Until(5*time.Second, func() bool { return calls.Load() >= 3 }) {
+	select {
+	case <-third:
+	case <-time.After(5 * time.Second):
 		t.Fatalf("the loop stopped after its panic (%d passes)", calls.Load())
 	}
 	if err := l.Stop(context.Background()); err != nil {
