@@ -80,31 +80,16 @@ func NewMatchmaker(store MatchStore, opts MatchmakerOptions) *Matchmaker {
 	return &Matchmaker{store: store, opts: opts, quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 }
 
-// Start runs the loop until Stop.
+// Start runs the loop until Stop: a Tick every Interval.
 func (m *Matchmaker) Start(context.Context) error {
-	m.loops.Go(m.run)
+	m.loops.Every(m.opts.Interval, nil, func(ctx context.Context) {
+		m.quiet.Outcome(ctx, "matchmaking", panics.Do("matchmaker", m.opts.Log, func() error { return m.Tick(ctx) }))
+	})
 	return nil
 }
 
 // Stop ends the loop and waits for it (bounded by ctx).
 func (m *Matchmaker) Stop(ctx context.Context) error { return m.loops.Stop(ctx) }
-
-func (m *Matchmaker) run(ctx context.Context) {
-	tick := time.NewTicker(m.opts.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := panics.Do("matchmaker", m.opts.Log, func() error { return m.Tick(ctx) }); err != nil && ctx.Err() == nil {
-			m.quiet.Warn("matchmaking", "err", err)
-		} else if err == nil {
-			m.quiet.Recovered("matchmaking")
-		}
-	}
-}
 
 // Tick seats every group the queue holds now, after finishing the groups
 // other matchmakers claimed and left unseated.

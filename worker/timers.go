@@ -99,33 +99,19 @@ func NewTimerLoop(store TimerStore, opts TimerOptions) *TimerLoop {
 	return &TimerLoop{store: store, opts: opts, quiet: logthrottle.New(opts.Log, logthrottle.DefaultInterval)}
 }
 
-// Start runs the loop in the background until Stop. It returns at once.
+// Start runs the loop in the background until Stop: a pass (Fire) every
+// Interval. It returns at once.
 func (l *TimerLoop) Start(context.Context) error {
-	l.loops.Go(l.run)
+	l.loops.Every(l.opts.Interval, nil, func(ctx context.Context) {
+		err := panics.Do("timers", l.opts.Log, func() error { _, err := l.Fire(ctx); return err })
+		l.quiet.Outcome(ctx, "firing turn timers", err)
+	})
 	return nil
 }
 
 // Stop ends the loop and waits for the pass in progress (bounded by ctx).
 // A timer fired but not yet removed is simply fired again by another loop.
 func (l *TimerLoop) Stop(ctx context.Context) error { return l.loops.Stop(ctx) }
-
-func (l *TimerLoop) run(ctx context.Context) {
-	tick := time.NewTicker(l.opts.Interval)
-	defer tick.Stop()
-	for {
-		err := panics.Do("timers", l.opts.Log, func() error { _, err := l.Fire(ctx); return err })
-		if err != nil && ctx.Err() == nil {
-			l.quiet.Warn("firing turn timers", "err", err)
-		} else if err == nil {
-			l.quiet.Recovered("firing turn timers")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
 
 // Fire sends a timeout for every deadline due now and removes each one it
 // sent unless it was re-armed meanwhile. It returns how many it sent.
