@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/lifecycle"
 )
 
 // lockDB makes the calling test the only user of Redis database db among
@@ -22,7 +24,7 @@ func lockDB(t testing.TB, admin *redis.Client, db int) {
 	key := fmt.Sprintf("hokm-test-lock:db%d", db)
 	token := fmt.Sprintf("%d:%s", os.Getpid(), t.Name())
 	const ttl = 20 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := context.Background()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		ok, err := admin.SetNX(ctx, key, token, ttl).Result()
@@ -30,32 +32,19 @@ func lockDB(t testing.TB, admin *redis.Client, db int) {
 			break
 		}
 		if held, _ := admin.Get(ctx, key).Result(); held == token {
-			cancel()
 			return // this test holds it already
 		}
 		if time.Now().After(deadline) {
-			cancel()
 			t.Fatalf("Redis DB %d stayed in use by another test process (%s): %v", db, key, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(ttl / 4)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				leaseScript.Run(ctx, admin, []string{key}, token, ttl.Milliseconds())
-			}
-		}
-	}()
+	var renew lifecycle.Group // renews the lease until the test ends
+	renew.Every(ttl/4, nil, func(ctx context.Context) {
+		leaseScript.Run(ctx, admin, []string{key}, token, ttl.Milliseconds())
+	})
 	t.Cleanup(func() {
-		cancel()
-		<-done
+		_ = renew.Stop(context.Background())
 		leaseScript.Run(context.Background(), admin, []string{key}, token, 0)
 	})
 }
