@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -40,6 +40,12 @@ MATCHES ?= 20
 PARALLEL ?= 10
 loadtest:
 	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest
+
+# The web client on a phone profile (CPU x4): cold loads, asset bytes, card
+# press to the first visible change; RUNS cold loads each.
+RUNS ?= 7
+webbench:
+	RUNS=$(RUNS) ./scripts/webbench
 
 # The whole fault catalogue (tests/faults): a deployment of its own plays
 # at least 200 bot matches while 40 faults are injected (workers, gateways,
