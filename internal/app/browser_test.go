@@ -65,9 +65,12 @@ func screenshotDir(t *testing.T) string {
 // all-in-one server: a whole match played through the page, a reload and a
 // dropped connection mid-match, a phone-sized screen in English and
 // Persian, accounts, lobby, spectating, chat, history, replay, quick match,
-// joining a private table by its code, and the server's status notices and
-// unavailable answers retried (tests/browser/*.mjs; each prints what it
-// checked). TestBrowserRestore has its own server.
+// joining a private table by its code, the server's status notices and
+// unavailable answers retried; that redraws keep what the player is doing
+// (chat typed during a match, the lobby's forms while tables come and go,
+// presses on cards), and a signed-up guest shown as the account
+// (tests/browser/*.mjs; each prints what it checked). TestBrowserRestore has
+// its own server.
 func TestBrowser(t *testing.T) {
 	node, chromium, dir := browserTools(t)
 	shots := screenshotDir(t)
@@ -75,7 +78,8 @@ func TestBrowser(t *testing.T) {
 	s := startServe(t)
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
-	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs", "status.mjs"} {
+	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs", "status.mjs",
+		"chat.mjs", "lobbyform.mjs", "presses.mjs", "signup.mjs"} {
 		t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
 			runBrowserScript(t, node, chromium, dir, script, base, shots)
 		})

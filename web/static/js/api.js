@@ -15,13 +15,3 @@ export async function api (method, path, { body, token } = {}) {
   if (!res.ok) throw { status: res.status, code: data.code || 'http_' + res.status, message: data.message || res.statusText }
   return data
 }
-
-/** Whether the server has an endpoint: anything but 404 from a probe without a token. */
-export async function has (method, path) {
-  try {
-    const res = await fetch(path, { method, headers: { Accept: 'application/json' } })
-    return res.status !== 404 && res.status !== 405
-  } catch {
-    return false
-  }
-}

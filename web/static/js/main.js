@@ -1,10 +1,12 @@
 // The web client: a guest (or, where the server has accounts, a user) opens
-// the page, creates or joins a table, and plays. One state object, redrawn
-// on every change; the connection keeps the seat across drops and reloads.
+// the page, creates or joins a table, and plays. One state object; every
+// change rebuilds the view from it and patches the page where it differs
+// (dom.js, docs/client.md); the connection keeps the seat across drops and
+// reloads.
 
-import { api, has } from './api.js'
+import { api } from './api.js'
 import { Connection } from './conn.js'
-import { h, mount, name } from './dom.js'
+import { h, name, patch } from './dom.js'
 import { historyView, replayView } from './history.js'
 import { applyEvent, fromSnapshot, isRed, movesBack, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
 import { currentLang, errorText, fmt, initialLang, setLang, t } from './i18n.js'
@@ -13,6 +15,9 @@ const store = {
   get: (k) => { try { return localStorage.getItem('hokm.' + k) } catch { return null } },
   set: (k, v) => { try { v == null ? localStorage.removeItem('hokm.' + k) : localStorage.setItem('hokm.' + k, v) } catch { } }
 }
+
+/** A stored yes/no: true, false or null (not stored). */
+function flag (v) { return v === '1' ? true : v === '0' ? false : null }
 
 const S = {
   token: store.get('token'),
@@ -23,8 +28,13 @@ const S = {
   conn: 'idle', // idle, connecting, open, reconnecting, replaced, kicked
   notice: null, // {text, at}
   busy: null, // the card or command in flight
-  guest: true, // a guest session (user id g_...), not an account
-  features: { accounts: false, history: false, lobby: true },
+  // a guest session, not an account: true, false, or null (not known yet).
+  // The server says which (GET /api/me); a claimed guest keeps its g_ id.
+  guest: flag(store.get('guest')),
+  username: null, // an account's username (GET /api/me)
+  // The page and the account and history APIs come from the same server
+  // (roles serve and gateway); GET /api/me answering 404 turns them off.
+  features: { accounts: true, history: true, lobby: true },
   lobby: null, // public tables by id, while the lobby is shown
   searching: false, // in the quick-match queue
   watching: store.get('watching') === '1', // the table is watched, not sat at
@@ -64,14 +74,42 @@ const conn = new Connection({
 })
 
 async function ready (data) {
+  if (!S.token) setGuest(true) // a hello without a token starts a guest session
   S.user = data.user
-  S.guest = !data.user.startsWith('u_')
   S.name = data.name
   S.token = data.token
   store.set('token', data.token)
   store.set('name', data.name)
+  whoAmI()
   if (S.tableId) await syncTable()
   if (!S.tableId) showLobby()
+}
+
+function setGuest (v) {
+  S.guest = v
+  store.set('guest', v == null ? null : v ? '1' : '0')
+}
+
+/**
+ * Asks the server who this session is (GET /api/me, with the token the
+ * socket just accepted, so it does not fail): a guest or an account, its
+ * name and username. Never asked without a token (that would be a 401, an
+ * error in the console). A 404 means a server without the account API.
+ */
+async function whoAmI () {
+  const token = S.token
+  if (!token || !S.features.accounts) return
+  try {
+    const me = await api('GET', '/api/me', { token })
+    if (token !== S.token) return
+    setGuest(me.guest === true)
+    S.username = me.username || null
+    if (me.name) { S.name = me.name; store.set('name', me.name) }
+  } catch (err) {
+    if (err.status === 404) { S.features.accounts = false; S.features.history = false }
+    // anything else (unavailable, a network error): keep what we knew; asked again at the next hello
+  }
+  render()
 }
 
 /** Follows the public listing while the lobby is on screen. */
@@ -199,7 +237,7 @@ function say (text) {
 
 /** Runs a command, showing its error; resolves with the ack data or null. */
 async function command (type, fields = {}, busy = type) {
-  S.busy = busy
+  if (busy) S.busy = busy // (a chat message is not: the cards stay playable)
   render()
   try {
     return await conn.send(type, fields)
@@ -207,7 +245,7 @@ async function command (type, fields = {}, busy = type) {
     if (!(err.superseded && QUIET_ERRORS.has(err.code))) say(errorText(err.code, err.message))
     return null
   } finally {
-    S.busy = null
+    if (busy && S.busy === busy) S.busy = null
     render()
   }
 }
@@ -220,16 +258,23 @@ function startGuest (guestName) {
   conn.connect()
 }
 
-/** Logs in or registers (claiming the guest session when there is one). */
-async function account (kind, username, password) {
+/**
+ * Logs in or registers (claiming the guest session when there is one, and
+ * keeping the name the guest chose; on the welcome page, the name typed
+ * there if any).
+ */
+async function account (kind, username, password, displayName) {
   try {
-    const body = kind === 'register' ? { username, password } : { username, password }
+    const body = { username, password }
+    if (kind === 'register' && displayName && displayName.trim()) body.name = displayName.trim().slice(0, 32)
     const token = kind === 'register' && S.token && S.guest ? S.token : undefined
     const a = await api('POST', '/api/' + kind, { body, token })
     S.token = a.token
-    S.guest = false
+    setGuest(false)
+    S.username = null
     store.set('token', a.token)
     S.name = a.name
+    store.set('name', a.name)
     conn.connect()
   } catch (err) {
     say(errorText(err.code, err.message))
@@ -247,9 +292,9 @@ async function logout () {
 function signedOut (reason) {
   S.token = null
   S.user = null
-  S.guest = true
+  S.username = null
+  setGuest(null)
   store.set('token', null)
-  store.set('guest', null)
   forgetTable()
   if (reason) say(t('bye.' + reason))
   render()
@@ -352,23 +397,44 @@ function render () {
   requestAnimationFrame(() => { queued = false; draw() })
 }
 
+/**
+ * Builds the whole view from S and patches the page with it: only what
+ * differs changes, so focus, typed text and a pressed card survive (dom.js).
+ */
 function draw () {
   const view = !S.user && !S.token ? 'welcome' : S.table ? 'table' : S.page ? 'page' : 'lobby'
   document.body.dataset.view = view
-  const main = { welcome, table: () => tableView(S.table), page: () => S.pageEl, lobby }[view]()
-  mount(document.getElementById('app'),
+  // a page (history, replay) is built once by history.js and then changes by itself: it goes into a slot patch leaves alone
+  const main = { welcome, table: () => tableView(S.table), page: () => h('div', { id: 'page-slot', opaque: true }), lobby }[view]()
+  patch(document.getElementById('app'),
     header(),
     connBanner(),
     statusBanners(),
-    h('main', { class: 'main' }, main),
-    S.notice ? h('div', { class: 'toast', role: 'alert' }, S.notice.text) : null)
+    h('main', { class: 'main', key: 'main' }, main),
+    S.notice ? h('div', { class: 'toast', role: 'alert', key: 'toast' }, S.notice.text) : null)
+  const slot = document.getElementById('page-slot')
+  if (slot && S.pageEl && slot.firstChild !== S.pageEl) slot.replaceChildren(S.pageEl)
+  followChat()
+}
+
+let chatShown = null // the chat log and its last message, when last scrolled to it
+/** Scrolls the chat to its end when a message came or the chat was opened (not on every redraw: the player may be reading). */
+function followChat (force) {
+  const log = document.getElementById('chat-log')
+  const last = S.chat[S.chat.length - 1]
+  if (!log || (!force && chatShown && chatShown.log === log && chatShown.last === last)) return
+  chatShown = { log, last }
+  log.scrollTop = log.scrollHeight
 }
 
 function header () {
   const signedIn = S.user || S.token
-  return h('header', { class: 'top' },
+  return h('header', { class: 'top', key: 'top' },
     h('button', { class: 'brand link', onclick: () => { S.page = null; render() } }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), t('title')),
-    S.user ? h('span', { class: 'me' }, name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null) : h('span', { class: 'me' }),
+    S.user
+      ? h('span', { class: 'me', id: 'me', title: S.username ? '@' + S.username : null, dataset: { guest: S.guest == null ? '' : String(S.guest) } },
+          name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null)
+      : h('span', { class: 'me', id: 'me' }),
     h('span', { class: 'conn', id: 'conn', dataset: { state: S.conn } }, S.conn === 'open' ? t('online') : ''),
     signedIn && S.features.history && !S.table ? h('button', { class: 'link', id: 'history-link', onclick: () => openPage('history') }, t('history')) : null,
     signedIn && S.features.accounts ? h('button', { class: 'link', id: 'logout', onclick: logout }, t('log_out')) : null,
@@ -407,10 +473,11 @@ function restoredBanner (st) {
 
 function welcome () {
   const input = h('input', { id: 'guest-name', maxlength: 32, autocomplete: 'nickname', dir: 'auto', value: S.name, required: true })
-  return h('section', { class: 'card-panel welcome' },
+  // handlers read the live page (the elements built here are thrown away once patched in)
+  return h('section', { class: 'card-panel welcome', key: 'welcome' },
     h('h1', {}, t('title')),
     h('p', {}, t('welcome')),
-    h('form', { onsubmit: (e) => { e.preventDefault(); startGuest(input.value) } },
+    h('form', { key: 'guest', onsubmit: (e) => { e.preventDefault(); startGuest(e.currentTarget.querySelector('#guest-name').value) } },
       h('label', {}, t('your_name'), input),
       h('button', { class: 'primary', id: 'play-guest', type: 'submit' }, t('play_guest'))),
     S.features.accounts ? accountForm() : null)
@@ -418,20 +485,27 @@ function welcome () {
 
 /** For a guest: keep this session's games by setting a username and password. */
 function claimForm () {
-  return h('div', { class: 'card-panel' }, h('h2', {}, t('sign_up')), h('p', { class: 'muted' }, t('claim')), accountForm(true))
+  return h('div', { class: 'card-panel', id: 'claim' }, h('h2', {}, t('sign_up')), h('p', { class: 'muted' }, t('claim')), accountForm(true))
 }
 
 function accountForm (claim = false) {
   const user = h('input', { id: 'username', autocomplete: 'username', dir: 'auto', required: true, minlength: 3, maxlength: 24 })
-  const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true, minlength: 8, maxlength: 128 })
-  let kind = 'login'
-  return h('form', { class: 'account', onsubmit: (e) => { e.preventDefault(); account(kind, user.value, pass.value) } },
+  const pass = h('input', { id: 'password', type: 'password', autocomplete: claim ? 'new-password' : 'current-password', required: true, minlength: 8, maxlength: 128 })
+  const submit = (e) => {
+    e.preventDefault()
+    const f = e.currentTarget
+    // the button pressed (Enter: the form's first one)
+    const kind = claim || (e.submitter && e.submitter.id === 'register') ? 'register' : 'login'
+    const typed = document.getElementById('guest-name')
+    account(kind, f.querySelector('#username').value, f.querySelector('#password').value, claim ? S.name : typed && typed.value)
+  }
+  return h('form', { class: 'account', key: 'account', onsubmit: submit },
     claim ? null : h('hr'),
     h('label', {}, t('username'), user),
     h('label', {}, t('password'), pass),
     h('div', { class: 'row' },
-      claim ? null : h('button', { type: 'submit', id: 'login', onclick: () => { kind = 'login' } }, t('log_in')),
-      h('button', { type: 'submit', id: 'register', onclick: () => { kind = 'register' } }, t('sign_up'))))
+      claim ? null : h('button', { type: 'submit', id: 'login' }, t('log_in')),
+      h('button', { type: 'submit', id: 'register' }, t('sign_up'))))
 }
 
 function lobby () {
@@ -440,15 +514,16 @@ function lobby () {
   const opt = (id, key) => h('label', { class: 'check' }, h('input', { type: 'checkbox', id }), t(key))
   const create = h('form', {
     class: 'card-panel',
+    id: 'create-form',
     onsubmit: (e) => {
       e.preventDefault()
-      const f = e.target
+      const f = e.currentTarget
       createTable({
-        target: Number(target.value),
+        target: Number(f.querySelector('#target').value),
         play_all_tricks: f.querySelector('#opt-all').checked,
         hide_until_trump: f.querySelector('#opt-hide').checked,
         random_first_hakem: f.querySelector('#opt-random').checked
-      }, S.features.lobby ? { public: f.querySelector('#opt-public').checked, turn_seconds: Number(turn.value) || undefined } : undefined)
+      }, S.features.lobby ? { public: f.querySelector('#opt-public').checked, turn_seconds: Number(f.querySelector('#turn-seconds').value) || undefined } : undefined)
     }
   },
   h('h2', {}, t('create_table')),
@@ -457,15 +532,15 @@ function lobby () {
   S.features.lobby ? [opt('opt-public', 'opt_public'), h('label', {}, t('opt_turn_seconds'), turn)] : null,
   h('button', { class: 'primary', id: 'create', type: 'submit', disabled: S.conn !== 'open' }, t('create')))
   const idInput = h('input', { id: 'join-id', maxlength: 32, autocomplete: 'off', placeholder: t('table_id_or_code'), dir: 'ltr' })
-  const join = h('form', { class: 'card-panel', onsubmit: (e) => { e.preventDefault(); joinTable(idInput.value) } },
+  const join = h('form', { class: 'card-panel', id: 'join-form', onsubmit: (e) => { e.preventDefault(); joinTable(e.currentTarget.querySelector('#join-id').value) } },
     h('h2', {}, t('join_table')),
     h('div', { class: 'row' }, idInput, h('button', { type: 'submit', id: 'join', disabled: S.conn !== 'open' }, t('join'))))
-  return h('section', { class: 'lobby' }, create, join, S.features.lobby ? [quick(), openTables()] : null,
-    S.features.accounts && S.guest ? claimForm() : null)
+  return h('section', { class: 'lobby', key: 'lobby' }, create, join, S.features.lobby ? [quick(), openTables()] : null,
+    S.features.accounts && S.guest === true ? claimForm() : null)
 }
 
 function quick () {
-  return h('div', { class: 'card-panel' },
+  return h('div', { class: 'card-panel', key: 'quick' },
     h('h2', {}, t('quick_match')),
     S.searching
       ? h('p', {}, h('span', { class: 'spinner' }), ' …', ' ', h('button', { id: 'quick-cancel', onclick: () => quickMatch(false) }, '✕'))
@@ -474,10 +549,10 @@ function quick () {
 
 function openTables () {
   const tables = S.lobby ? [...S.lobby.values()] : []
-  return h('div', { class: 'card-panel tables' },
+  return h('div', { class: 'card-panel tables', key: 'tables' },
     h('h2', {}, t('open_tables')),
     tables.length
-      ? h('ul', { id: 'lobby-tables' }, tables.map(tb => h('li', {},
+      ? h('ul', { id: 'lobby-tables' }, tables.map(tb => h('li', { key: tb.id },
           h('span', { class: 'tid', dir: 'ltr' }, tb.id), ' ',
           h('span', { class: 'who' }, tb.seats.map((p, i) => [i ? ' · ' : '', p ? (p.bot ? t('bot') : name(p.name)) : '—'])),
           tb.status === 'waiting' && tb.seats.some(p => !p || p.bot)
@@ -510,6 +585,7 @@ function tableView (st) {
   const el = h('section', {
     class: 'table-view',
     id: 'table',
+    key: 'table:' + st.id,
     dataset: { me, status: info.status, phase: v ? v.phase : 'waiting', turn: v ? v.turn : -1, hand: v ? v.hand : -1, seq: st.seq, epoch: st.epoch ?? '' }
   },
   restoredBanner(st),
@@ -526,25 +602,27 @@ function tableView (st) {
 function awayBar (st) {
   const p = st.me >= 0 ? st.info.seats[st.me] : null
   if (!p || !p.away) return null
-  return h('div', { class: 'banner warn' }, t('away'), ' ', h('button', { id: 'back', class: 'primary', onclick: () => tableCmd('back') }, t('take_seat_back')))
+  return h('div', { class: 'banner warn', key: 'away' }, t('away'), ' ', h('button', { id: 'back', class: 'primary', onclick: () => tableCmd('back') }, t('take_seat_back')))
 }
 
 function chatBox (st) {
   if (!S.features.lobby) return null
   const input = h('input', { id: 'chat-input', maxlength: 200, dir: 'auto', placeholder: t('say'), autocomplete: 'off' })
   const list = h('ol', { class: 'chat-log', id: 'chat-log', 'aria-live': 'polite' }, S.chat.map(m =>
-    h('li', {}, name(m.from.seat >= 0 && st.info.seats[m.from.seat] && st.info.seats[m.from.seat].bot ? t('bot') : m.from.name, 'who'), ': ', h('bdi', { dir: 'auto' }, m.text))))
-  requestAnimationFrame(() => { list.scrollTop = list.scrollHeight })
-  return h('details', { class: 'chat card-panel', open: S.chatOpen, ontoggle: (e) => { S.chatOpen = e.target.open } },
+    h('li', { key: m.at + '/' + m.from.user }, name(m.from.seat >= 0 && st.info.seats[m.from.seat] && st.info.seats[m.from.seat].bot ? t('bot') : m.from.name, 'who'), ': ', h('bdi', { dir: 'auto' }, m.text))))
+  // open is the player's (patch leaves it): S.chatOpen only says how a new chat box starts
+  return h('details', { class: 'chat card-panel', id: 'chat', open: S.chatOpen, ontoggle: (e) => { S.chatOpen = e.currentTarget.open; if (S.chatOpen) followChat(true) } },
     h('summary', {}, t('chat'), S.chat.length ? ` (${fmt(S.chat.length)})` : ''),
     list,
     h('form', {
       class: 'row',
       onsubmit: async (e) => {
         e.preventDefault()
-        const text = input.value.trim()
+        const field = e.currentTarget.querySelector('#chat-input')
+        const text = field.value.trim()
         if (!text) return
-        if (await tableCmd('chat', { text }, 'chat')) input.value = ''
+        // clear only what was sent: the player may have typed on meanwhile
+        if (await tableCmd('chat', { text }, null) && field.value.trim() === text) field.value = ''
       }
     }, input, h('button', { type: 'submit' }, t('send'))))
 }
@@ -563,7 +641,7 @@ function scoreBar (st) {
   const score = v ? v.score : [0, 0]
   const tricks = v ? v.tricks : [0, 0]
   const item = (label, value, cls = '') => h('div', { class: 'stat ' + cls }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value))
-  return h('div', { class: 'scorebar' },
+  return h('div', { class: 'scorebar', key: 'scorebar' },
     item(t('score'), h('span', {}, h('b', { class: 'us' }, fmt(score[myTeam])), ' – ', h('b', { class: 'them' }, fmt(score[1 - myTeam])), h('small', {}, ' / ', fmt(info.rules.target || 7))), 'score'),
     item(t('tricks'), h('span', { id: 'tricks' }, fmt(tricks[myTeam]), ' – ', fmt(tricks[1 - myTeam]))),
     item(t('trump'), v && v.trump ? h('span', { id: 'trump', class: 'trump-suit' + (v.trump === 'H' || v.trump === 'D' ? ' red' : ''), title: t('suit.' + v.trump) }, SUIT_SYMBOL[v.trump]) : '—'),
@@ -580,13 +658,13 @@ function felt (st) {
     if (v && v.hakem === seat && v.phase !== 'over') badges.push(h('span', { class: 'badge hakem', title: t('hakem') }, t('hakem')))
     if (p && p.away) badges.push(h('span', { class: 'badge away' }, t('away')))
     const turn = v && v.turn === seat && info.status === 'playing'
-    return h('div', { class: `seat pos-${position(seat, me)}${turn ? ' turn' : ''}${seat === me ? ' mine' : ''}${teamOf(seat) === teamOf(Math.max(me, 0)) ? ' ally' : ''}`, dataset: { seat } },
+    return h('div', { class: `seat pos-${position(seat, me)}${turn ? ' turn' : ''}${seat === me ? ' mine' : ''}${teamOf(seat) === teamOf(Math.max(me, 0)) ? ' ally' : ''}`, key: 'seat' + seat, dataset: { seat } },
       h('div', { class: 'plate' }, seatName(p), seat === me ? h('small', {}, ' (', t('you'), ')') : null, badges,
         v && seat !== me && v.phase !== 'over' ? h('span', { class: 'count' }, '🂠 ', fmt(v.hand_sizes[seat])) : null),
       info.status === 'waiting' || (info.status === 'finished' && !v) ? sitButton(st, seat) : null)
   })
   const choosing = v && v.phase === 'trump' && v.hakem === me && info.status === 'playing'
-  return h('div', { class: 'felt' }, seats, trickArea(st), v && v.phase === 'over' ? matchResult(st) : null,
+  return h('div', { class: 'felt', key: 'felt' }, seats, trickArea(st), v && v.phase === 'over' ? matchResult(st) : null,
     choosing ? trumpPicker(v) : null)
 }
 
@@ -603,7 +681,7 @@ function trickArea (st) {
   let winner = null
   if (!plays.length && st.lastTrick) { plays = st.lastTrick.plays; winner = st.lastTrick.winner }
   return h('div', { class: 'trick' + (winner != null ? ' done' : ''), id: 'trick', dataset: { count: v.trick.plays.length } },
-    plays.map(p => h('div', { class: `played pos-${position(p.seat, st.me)}${p.seat === winner ? ' winner' : ''}` }, cardFace(p.card, { dataset: { card: p.card } }))))
+    plays.map(p => h('div', { class: `played pos-${position(p.seat, st.me)}${p.seat === winner ? ' winner' : ''}`, key: p.card }, cardFace(p.card, { dataset: { card: p.card } }))))
 }
 
 /** One line under the table: whose turn (and their time), a hand's result, or what the table waits for. */
@@ -613,7 +691,7 @@ function statusLine (st) {
   const who = (seat) => info.seats[seat] ? (info.seats[seat].bot ? t('bot') : info.seats[seat].name) : '?'
   let msg = null
   if (!v || info.status === 'waiting') {
-    msg = info.seats.every(Boolean) ? (info.host === S.user ? '' : t('waiting_host')) : t('waiting_players')
+    msg = info.seats.every(Boolean) ? (info.host === S.user ? (st.me >= 0 ? t('ready_to_start') : null) : t('waiting_host')) : t('waiting_players')
   } else if (v.phase === 'over') {
     return null
   } else if (st.lastResult && Date.now() - st.lastResult.at < 3500) {
@@ -629,7 +707,8 @@ function statusLine (st) {
   }
   const left = secondsLeft(st)
   if (msg && left != null) msg = [msg, ' — ', h('span', { class: 'clock' + (left <= 5 ? ' low' : ''), id: 'clock' }, t('seconds_left', { n: left }))]
-  return h('div', { class: 'status-line' + (v && v.turn === st.me && v.phase !== 'over' ? ' mine' : ''), id: 'status', role: 'status' }, msg || '\u00a0')
+  // nothing to say: no pill (it keeps its room, so the hand does not jump)
+  return h('div', { class: 'status-line' + (v && v.turn === st.me && v.phase !== 'over' ? ' mine' : '') + (msg ? '' : ' empty'), id: 'status', role: 'status' }, msg || '\u00a0')
 }
 
 function matchResult (st) {
@@ -661,7 +740,9 @@ function handRow (v, playing) {
   return h('div', { class: 'hand', id: 'hand', dataset: { count: cards.length } },
     cards.map(c => {
       const ok = legal.has(c) && !S.busy && S.conn === 'open'
+      // keyed by the card: the same button stays under the pointer across redraws, so a press becomes a click
       return h('button', {
+        key: c,
         class: 'card' + (legal.has(c) ? ' legal' : '') + (S.busy === c ? ' pending' : ''),
         dataset: { card: c, legal: legal.has(c) },
         disabled: !ok,
@@ -682,7 +763,7 @@ function controls (st) {
     if (me >= 0) buttons.push(h('button', { class: 'primary', id: 'start', disabled: !full || !!S.busy, onclick: () => tableCmd('start') }, t('start')))
   }
   buttons.push(h('button', { class: 'link', id: 'leave', onclick: leaveTable }, t('leave')))
-  return h('div', { class: 'controls' },
+  return h('div', { class: 'controls', key: 'controls' },
     waiting && !st.view ? h('p', { class: 'invite' }, t('invite'), ': ', h('code', { dir: 'ltr', id: 'invite-code' }, (info.options && info.options.code) || info.id)) : null,
     buttons)
 }
@@ -691,10 +772,6 @@ function controls (st) {
 
 setLang(initialLang())
 render()
+// the turn clock: the redraw changes only its text
 setInterval(() => { if (S.table && S.table.deadline) render() }, 1000)
-Promise.all([has('GET', '/api/me'), has('GET', '/api/me/matches')]).then(([accounts, history]) => {
-  S.features.accounts = accounts
-  S.features.history = history
-  render()
-})
 if (S.token) conn.connect()
