@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/account/httpauth"
+	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 

@@ -27,8 +27,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/account/httpauth"
+	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"

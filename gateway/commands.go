@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
@@ -301,6 +302,13 @@ func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, 
 	switch req.Type {
 	case protocol.TypeSit:
 		a.Seat = *req.Seat
+	case protocol.TypeSwap:
+		a.Seat, a.Arg = *req.Seat, strconv.Itoa(*req.To)
+	case protocol.TypeReady:
+		a.Arg = table.ReadyYes
+		if req.Ready != nil && !*req.Ready {
+			a.Arg = table.ReadyNo
+		}
 	case protocol.TypePlay:
 		a.Arg = req.Card
 	case protocol.TypeTrump:

@@ -48,7 +48,19 @@ func TestGameAtTable(t *testing.T) {
 		}
 	}
 
-	start := cs[2].ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
+	// Only the host (the creator, seated) starts, once the others are ready.
+	cs[0].fails(protocol.Request{Type: protocol.TypeStart, Table: tid}, table.CodePlayersNotReady)
+	for i := 1; i < 4; i++ {
+		cs[i].ok(protocol.Request{Type: protocol.TypeReady, Table: tid})
+		for _, c := range cs {
+			_, ev := c.event("table")
+			if p := ev["table"].(map[string]any)["seats"].([]any)[i].(map[string]any); p["ready"] != true {
+				t.Fatalf("seat %d after its ready: %v", i, p)
+			}
+		}
+	}
+	cs[2].fails(protocol.Request{Type: protocol.TypeStart, Table: tid}, table.CodeNotHost)
+	start := cs[0].ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
 	var sd protocol.SeqData
 	_ = json.Unmarshal(start.Data, &sd)
 	for i, c := range cs {
@@ -57,8 +69,8 @@ func TestGameAtTable(t *testing.T) {
 		c.event("hand_started")
 		checkDeal(t, c, i, 5)
 	}
-	if sd.Seq != 11 { // table, match_started, hand_started, 4 × cards_dealt after 4 sits
-		t.Fatalf("start acked with seq %d, want 11", sd.Seq)
+	if sd.Seq != 14 { // table, match_started, hand_started, 4 × cards_dealt after 4 sits and 3 readies
+		t.Fatalf("start acked with seq %d, want 14", sd.Seq)
 	}
 	l, err := e.store.LoadTable(ctx, tid)
 	if err != nil {

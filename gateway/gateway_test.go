@@ -321,16 +321,19 @@ func slowReader(t *testing.T, e *env, d *websocket.Dialer, syncs int) {
 	var td protocol.TableData
 	_ = json.Unmarshal(f.Data, &td)
 	tid := td.Table
+	cs[1].ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(1)}) // the host first
 	slow.send(`{"type":"sit","id":"s","table":"` + tid + `","seat":0}`)
-	for i := 1; i < 4; i++ {
+	slow.send(`{"type":"ready","id":"r","table":"` + tid + `"}`)
+	for i := 2; i < 4; i++ {
 		cs[i].ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(i)})
+		cs[i].ok(protocol.Request{Type: protocol.TypeReady, Table: tid})
 	}
-	// The slow socket reads no answer: see its seat taken in the store.
+	// The slow socket reads no answer: see its seat taken (and it ready) in the store.
 	if !testenv.Until(5*time.Second, func() bool {
 		l, err := e.store.LoadTable(context.Background(), tid)
-		return err == nil && l.Table.Full()
+		return err == nil && l.Table.Full() && l.Table.Seats[0].Ready
 	}) {
-		t.Fatal("the slow socket's sit was not applied")
+		t.Fatal("the slow socket's sit and ready were not applied")
 	}
 	for i := 0; i < syncs; i++ {
 		if slow.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"sync","id":"y","table":"`+tid+`"}`)) != nil {

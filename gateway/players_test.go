@@ -482,6 +482,7 @@ func TestLaterOccupantSeesNoPastHand(t *testing.T) {
 	td := createTable(t, host, &protocol.TableOptions{Public: true})
 	host.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)})
 	victim.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(1)})
+	victim.ok(protocol.Request{Type: protocol.TypeReady, Table: td.Table})
 	host.ok(protocol.Request{Type: protocol.TypeAddBots, Table: td.Table})
 	late.ok(protocol.Request{Type: protocol.TypeWatch, Table: td.Table})
 	host.ok(protocol.Request{Type: protocol.TypeStart, Table: td.Table})

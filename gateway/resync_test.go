@@ -37,6 +37,7 @@ func TestResyncWhenTableRebuilt(t *testing.T) {
 	c2 := dial(t, e.url, nil).startReading()
 	c2.hello("q")
 	c2.ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(1)})
+	c2.ok(protocol.Request{Type: protocol.TypeReady, Table: tid})
 	c.ok(protocol.Request{Type: protocol.TypeAddBots, Table: tid})
 	ack := c.ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
 	var sd protocol.SeqData

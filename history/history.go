@@ -18,8 +18,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/account/httpauth"
+	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 )

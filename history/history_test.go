@@ -118,6 +118,7 @@ func match(t *testing.T, seed uint64, guests [2]string, leaveAt int) table.Match
 	do(guests[0], table.Command{Op: table.OpSit, Seat: 0, Name: "Name of " + guests[0]}, 0)
 	do(guests[1], table.Command{Op: table.OpSit, Seat: 1, Name: "Name of " + guests[1]}, 0)
 	do(guests[0], table.Command{Op: table.OpAddBots}, 0)
+	do(guests[1], table.Command{Op: table.OpReady, Ready: true}, 0)
 	do(guests[0], table.Command{Op: table.OpStart}, seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	for n := 0; !tb.Game.Over(); n++ {
@@ -199,8 +200,16 @@ func checkItem(t *testing.T, got history.MatchItem, m table.MatchRecord, user st
 		Rules: m.Record.Rules.Normalized(), Seat: seat, Team: team,
 		Partner:   seatOf(m, (seat+2)%4),
 		Opponents: []history.SeatJSON{seatOf(m, (seat+1)%4), seatOf(m, (seat+3)%4)},
-		OwnScore:  m.Score[team], OtherScore: m.Score[1-team], Won: m.Winner == team,
+		OwnScore:  m.Score[team], OtherScore: m.Score[1-team],
 		HandsPlayed: len(m.Results), Abandoned: m.Seats[seat].AbandonedBy == user,
+	}
+	switch {
+	case want.Abandoned:
+		want.Result = history.ResultAbandoned
+	case m.Winner == team:
+		want.Won, want.Result = true, history.ResultWon
+	default:
+		want.Result = history.ResultLost
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("match %s:\n got %+v\nwant %+v", m.MatchID, got, want)
@@ -217,19 +226,22 @@ func seatOf(m table.MatchRecord, seat int) history.SeatJSON {
 }
 
 // Stats equal the numbers computed from the match records; a match the
-// player left counts, as a loss when their team lost.
+// player left counts as played, never as won.
 func TestStats(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	// Seeds 21 and 22 are won by alice's team; she leaves seed 24's match
-	// (team 1) after 30 actions, and team 0 wins it.
+	// (team 1) after 30 actions, and team 0 wins it; she leaves seed 25's
+	// match too, and her team (1) wins that one without her.
 	ms := []table.MatchRecord{
 		match(t, 21, [2]string{"bob", "alice"}, 0),
 		match(t, 22, [2]string{"alice", "bob"}, 0),
 		match(t, 24, [2]string{"bob", "alice"}, 30),
+		match(t, 25, [2]string{"bob", "alice"}, 30),
 	}
-	if ms[0].Winner != 1 || ms[1].Winner != 0 || ms[2].Winner != 0 || ms[2].Seats[1].AbandonedBy != "alice" {
-		t.Fatalf("fixtures changed: winners %d %d %d, seat %+v", ms[0].Winner, ms[1].Winner, ms[2].Winner, ms[2].Seats[1])
+	if ms[0].Winner != 1 || ms[1].Winner != 0 || ms[2].Winner != 0 || ms[2].Seats[1].AbandonedBy != "alice" ||
+		ms[3].Winner != 1 || ms[3].Seats[1].AbandonedBy != "alice" {
+		t.Fatalf("fixtures changed: winners %d %d %d %d, seat %+v", ms[0].Winner, ms[1].Winner, ms[2].Winner, ms[3].Winner, ms[2].Seats[1])
 	}
 	e.persist(ms...)
 	var got history.StatsJSON
@@ -239,19 +251,48 @@ func TestStats(t *testing.T) {
 	if got != want {
 		t.Fatalf("stats\n got %+v\nwant %+v", got, want)
 	}
-	if got.MatchesPlayed != 3 || got.MatchesAbandoned != 1 || got.MatchesWon != 2 || got.WinRate != 0.6667 {
+	if got.MatchesPlayed != 4 || got.MatchesAbandoned != 2 || got.MatchesWon != 2 || got.WinRate != 0.5 {
 		t.Fatalf("stats %+v", got)
 	}
-	// In alice's history the match she left is a loss, marked abandoned.
+	// In alice's history the matches she left are abandoned, not won or
+	// lost: neither the one her team lost nor the one it won without her.
 	var page history.MatchesPage
 	e.get("/api/me/matches", e.login("alice"), http.StatusOK, &page)
-	if len(page.Matches) != 3 {
+	if len(page.Matches) != 4 {
 		t.Fatalf("%d matches in alice's history", len(page.Matches))
 	}
-	if left := page.Matches[0]; left.ID != ms[2].MatchID || !left.Abandoned || left.Won || left.Seat != 1 {
-		t.Fatalf("the match alice left: %+v", left)
+	for i, want := range []struct {
+		m      table.MatchRecord
+		result string
+	}{{ms[3], "abandoned"}, {ms[2], "abandoned"}, {ms[1], "won"}, {ms[0], "won"}} {
+		got := page.Matches[i]
+		if got.ID != want.m.MatchID || got.Result != want.result || got.Abandoned != (want.result == "abandoned") ||
+			got.Won != (want.result == "won") {
+			t.Fatalf("alice's match %d: %+v, want %s %s", i, got, want.m.MatchID, want.result)
+		}
+		checkItem(t, got, want.m, "alice")
 	}
-	checkItem(t, page.Matches[0], ms[2], "alice")
+	// Bob, who played both to the end, won seed 24's and lost seed 25's.
+	e.get("/api/me/matches", e.login("bob"), http.StatusOK, &page)
+	if len(page.Matches) != 4 || page.Matches[0].Result != "lost" || page.Matches[0].Won || page.Matches[1].Result != "won" {
+		t.Fatalf("bob's matches: %+v", page.Matches)
+	}
+	// The record of the match she left says so, for her only.
+	var rec history.RecordJSON
+	e.get("/api/matches/"+ms[3].MatchID, e.login("alice"), http.StatusOK, &rec)
+	if !rec.Abandoned || rec.YourResult != "abandoned" || rec.YourSeat != 1 {
+		t.Fatalf("alice's record of the match she left: abandoned %v result %q seat %d", rec.Abandoned, rec.YourResult, rec.YourSeat)
+	}
+	var bobs history.RecordJSON
+	e.get("/api/matches/"+ms[3].MatchID, e.login("bob"), http.StatusOK, &bobs)
+	if bobs.Abandoned || bobs.YourResult != "lost" {
+		t.Fatalf("bob's record: abandoned %v result %q", bobs.Abandoned, bobs.YourResult)
+	}
+	var rp history.ReplayJSON
+	e.get("/api/matches/"+ms[3].MatchID+"/replay", e.login("alice"), http.StatusOK, &rp)
+	if !rp.Abandoned || rp.YourResult != "abandoned" {
+		t.Fatalf("alice's replay: abandoned %v result %q", rp.Abandoned, rp.YourResult)
+	}
 	e.get("/api/players/nobody/stats", "", http.StatusNotFound, nil)
 }
 
@@ -267,7 +308,7 @@ func expectedStats(user string, ms []table.MatchRecord) history.StatsJSON {
 			}
 			team := seat % 2
 			st.MatchesPlayed++
-			if m.Winner == team {
+			if m.Winner == team && p.AbandonedBy != user {
 				st.MatchesWon++
 			}
 			if p.AbandonedBy == user {

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/account/httpauth"
+	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -63,13 +63,17 @@ func statsJSON(st pgstore.PlayerStats) StatsJSON {
 // MatchJSON is the head of a finished match as GET /api/matches/{id} and
 // its replay show it.
 type MatchJSON struct {
-	ID          string     `json:"id"`
-	TableID     string     `json:"table_id"`
-	StartedAt   time.Time  `json:"started_at"`
-	EndedAt     time.Time  `json:"ended_at"`
-	Seats       []SeatJSON `json:"seats"`
-	YourSeat    int        `json:"your_seat"`
-	HandsPlayed int        `json:"hands_played"`
+	ID        string     `json:"id"`
+	TableID   string     `json:"table_id"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at"`
+	Seats     []SeatJSON `json:"seats"`
+	YourSeat  int        `json:"your_seat"`
+	// YourResult is the match's outcome for the caller (see
+	// MatchItem.Result): "abandoned" when they left it.
+	YourResult  string `json:"your_result"`
+	Abandoned   bool   `json:"abandoned,omitempty"` // the caller left this match; a bot finished it
+	HandsPlayed int    `json:"hands_played"`
 }
 
 // RecordJSON is the answer of GET /api/matches/{id}: the match, each hand's
@@ -126,9 +130,12 @@ func (h *Handler) finishedRecord(w http.ResponseWriter, r *http.Request, sess re
 }
 
 func matchJSON(m *pgstore.MatchInfo, user string) MatchJSON {
+	seat := m.SeatOf(user) // the caller played it: finished checked
+	abandoned := seat >= 0 && m.Seats[seat].Abandoned
 	return MatchJSON{
 		ID: m.ID, TableID: m.TableID, StartedAt: millis(m.Started), EndedAt: millis(m.Ended),
-		Seats: seatsJSON(m), YourSeat: m.SeatOf(user), HandsPlayed: m.HandsPlayed,
+		Seats: seatsJSON(m), YourSeat: seat, YourResult: resultFor(m.Winner, game.Team(max(seat, 0)), abandoned),
+		Abandoned: abandoned, HandsPlayed: m.HandsPlayed,
 	}
 }
 

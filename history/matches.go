@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/account/httpauth"
+	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/httpedge"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -25,19 +25,45 @@ type MatchesPage struct {
 
 // MatchItem is one finished match from the caller's side.
 type MatchItem struct {
-	ID          string     `json:"id"`
-	StartedAt   time.Time  `json:"started_at"`
-	EndedAt     time.Time  `json:"ended_at"`
-	Rules       game.Rules `json:"rules"`
-	Seat        int        `json:"seat"`
-	Team        int        `json:"team"`
-	Partner     SeatJSON   `json:"partner"`
-	Opponents   []SeatJSON `json:"opponents"`
-	OwnScore    int        `json:"own_score"`
-	OtherScore  int        `json:"other_score"`
-	Won         bool       `json:"won"`
-	HandsPlayed int        `json:"hands_played"`
-	Abandoned   bool       `json:"abandoned,omitempty"` // the caller left it; a bot finished it
+	ID         string     `json:"id"`
+	StartedAt  time.Time  `json:"started_at"`
+	EndedAt    time.Time  `json:"ended_at"`
+	Rules      game.Rules `json:"rules"`
+	Seat       int        `json:"seat"`
+	Team       int        `json:"team"`
+	Partner    SeatJSON   `json:"partner"`
+	Opponents  []SeatJSON `json:"opponents"`
+	OwnScore   int        `json:"own_score"`
+	OtherScore int        `json:"other_score"`
+	Won        bool       `json:"won"` // the caller's team won and the caller did not leave the match
+	// Result is the match's outcome for the caller: ResultWon, ResultLost,
+	// ResultAbandoned (they left it and a bot finished it for them,
+	// whatever their team's score) or ResultNone (no winner).
+	Result      string `json:"result"`
+	HandsPlayed int    `json:"hands_played"`
+	Abandoned   bool   `json:"abandoned,omitempty"` // the caller left it; a bot finished it
+}
+
+// Results of a match for one player (MatchItem.Result, MatchJSON.Result).
+const (
+	ResultWon       = "won"
+	ResultLost      = "lost"
+	ResultAbandoned = "abandoned"
+	ResultNone      = "none"
+)
+
+// resultFor is the result for a player of team in a match won by winner
+// (nil: none), who left it when abandoned.
+func resultFor(winner *int, team int, abandoned bool) string {
+	switch {
+	case abandoned:
+		return ResultAbandoned
+	case winner == nil:
+		return ResultNone
+	case *winner == team:
+		return ResultWon
+	}
+	return ResultLost
 }
 
 // myMatches serves GET /api/me/matches?limit=&before=.
@@ -85,6 +111,7 @@ func pageParams(r *http.Request) (limit int, after *pgstore.HistoryCursor, ok bo
 
 func matchItem(pm *pgstore.PlayedMatch) MatchItem {
 	seat, team := pm.Seat, game.Team(pm.Seat)
+	result := resultFor(pm.Winner, team, pm.Seats[seat].Abandoned)
 	return MatchItem{
 		ID: pm.ID, StartedAt: millis(pm.Started), EndedAt: millis(pm.Ended), Rules: pm.Rules.Normalized(),
 		Seat: seat, Team: team,
@@ -92,7 +119,8 @@ func matchItem(pm *pgstore.PlayedMatch) MatchItem {
 		Opponents:   []SeatJSON{seatJSON(pm.Seats[game.Next(seat)]), seatJSON(pm.Seats[game.Prev(seat)])},
 		OwnScore:    pm.Score[team],
 		OtherScore:  pm.Score[1-team],
-		Won:         pm.Winner != nil && *pm.Winner == team,
+		Won:         result == ResultWon,
+		Result:      result,
 		Abandoned:   pm.Seats[seat].Abandoned,
 		HandsPlayed: pm.HandsPlayed,
 	}

@@ -120,13 +120,20 @@ func (e *actionEnv) load() redisstore.Loaded {
 	return l
 }
 
-// seatFour seats users u0..u3 and starts the match.
+// seatFour seats users u0..u3 (u0, the first to sit down, hosts: the
+// table's creator never sits), the others say they are ready, and u0
+// starts the match.
 func (e *actionEnv) seatFour() {
 	e.t.Helper()
 	for s := 0; s < 4; s++ {
 		u := "u" + string(rune('0'+s))
 		if r := e.do(e.action(u, "sit", table.OpSit, s, "")); r.Code != "" {
 			e.t.Fatalf("sit %d: %s", s, r.Code)
+		}
+	}
+	for s := 1; s < 4; s++ {
+		if r := e.do(e.action(userOf(s), "ready", table.OpReady, 0, table.ReadyYes)); r.Code != "" {
+			e.t.Fatalf("ready %d: %s", s, r.Code)
 		}
 	}
 	if r := e.do(e.action("u0", "start", table.OpStart, 0, "")); r.Code != "" {
@@ -347,6 +354,12 @@ func TestSeedDecidesTheDeal(t *testing.T) {
 		u := "u" + string(rune('0'+s))
 		var err error
 		if want, _, err = table.Apply(want, u, table.Command{Op: table.OpSit, Seat: game.Seat(s), Name: u}, table.Env{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for s := 1; s < 4; s++ {
+		var err error
+		if want, _, err = table.Apply(want, userOf(s), table.Command{Op: table.OpReady, Ready: true}, table.Env{}); err != nil {
 			t.Fatal(err)
 		}
 	}

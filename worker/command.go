@@ -28,8 +28,18 @@ func command(a *redisstore.Action) (table.Command, game.Code) {
 	if !ok {
 		return c, protocol.CodeUnknownType
 	}
+	if a.Op == table.OpSit && a.ID == QuickMatchSitID+a.Table {
+		// The matchmaker seats its players ready: they asked to play at
+		// once, and its start follows. (A client sending this id gains
+		// nothing it could not have with a ready of its own.)
+		c.Ready = true
+	}
 	return c, ""
 }
+
+// QuickMatchSitID is the prefix of the id of the matchmaker's sit actions
+// (matchmaker.go: "qm-sit-" followed by the table id).
+const QuickMatchSitID = "qm-sit-"
 
 // fingerprint identifies what an action asks for, so that an action id
 // reused for a different request is told apart from a retry of the same.

@@ -148,7 +148,7 @@ func (m *Matchmaker) seat(ctx context.Context, t *table.Table, group []redisstor
 	host := group[0].User
 	acts := make([]redisstore.Action, 0, len(group)+2)
 	for i, q := range group {
-		acts = append(acts, redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: "qm-sit-" + t.ID, Op: table.OpSit, Seat: i})
+		acts = append(acts, redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: QuickMatchSitID + t.ID, Op: table.OpSit, Seat: i})
 	}
 	if len(group) < 4 {
 		acts = append(acts, redisstore.Action{Table: t.ID, User: host, ID: "qm-bots-" + t.ID, Op: table.OpAddBots})

@@ -90,6 +90,9 @@ func newRecEnv(t *testing.T) *recEnv {
 	for s := range 4 {
 		e.do(redisstore.Action{Table: e.tableID, User: userOf(s), Name: userOf(s), ID: "sit", Op: table.OpSit, Seat: s})
 	}
+	for s := 1; s < 4; s++ { // u0, the first to sit down, hosts
+		e.do(redisstore.Action{Table: e.tableID, User: userOf(s), ID: "ready", Op: table.OpReady, Arg: table.ReadyYes})
+	}
 	e.do(redisstore.Action{Table: e.tableID, User: userOf(0), ID: "start", Op: table.OpStart})
 	return e
 }

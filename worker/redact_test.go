@@ -12,8 +12,8 @@ import (
 )
 
 // TestNoCardToWhoDidNotHoldIt is a property test of the log's redaction:
-// through random sits, leaves, bot fills, starts, moves and rematches by
-// six users, every log entry read back at any later moment by any user, at
+// through random sits, leaves, bot fills, seat swaps, ready flags, starts,
+// moves, rematches and rematch offers running out, by six users, every log entry read back at any later moment by any user, at
 // the seat they hold then (as sync does), and every snapshot, carries
 // hidden cards only to the user who held the seat when they were dealt.
 func TestNoCardToWhoDidNotHoldIt(t *testing.T) {
@@ -91,17 +91,34 @@ func randomCommand(rng *rand.Rand, t *table.Table, users []string, choose func(g
 		}
 	}
 	user := users[rng.IntN(len(users))]
-	switch rng.IntN(6) {
+	host := user // the host's commands come from the host most of the time
+	if rng.IntN(4) > 0 && t.Host != "" {
+		host = t.Host
+	}
+	seated := user // ready and rematch mostly from someone seated
+	if p := t.Seats[rng.IntN(4)]; p != nil && !p.Bot && rng.IntN(4) > 0 {
+		seated = p.ID
+	}
+	switch rng.IntN(12) {
 	case 0, 1:
 		return user, table.Command{Op: table.OpSit, Seat: game.Seat(rng.IntN(4)), Name: user}
 	case 2:
 		return user, table.Command{Op: table.OpLeave}
 	case 3:
-		return user, table.Command{Op: table.OpAddBots}
-	case 4:
-		return user, table.Command{Op: table.OpStart}
+		return host, table.Command{Op: table.OpAddBots}
+	case 4, 5:
+		return host, table.Command{Op: table.OpStart}
+	case 6:
+		return host, table.Command{Op: table.OpSwap, Seat: game.Seat(rng.IntN(4)), To: game.Seat(rng.IntN(4))}
+	case 7, 8, 9:
+		return seated, table.Command{Op: table.OpReady, Ready: rng.IntN(8) > 0}
+	case 10:
+		if t.Status == table.Finished && rng.IntN(3) == 0 { // the rematch offer's deadline passes
+			return "timer", table.Command{Op: table.OpTimeout, Timer: t.Timer}
+		}
+		fallthrough
 	default:
-		return user, table.Command{Op: table.OpRematch}
+		return seated, table.Command{Op: table.OpRematch}
 	}
 }
 

@@ -17,10 +17,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // multiRedisDB is this test's own Redis database (asynq's keys have no

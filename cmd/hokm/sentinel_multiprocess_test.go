@@ -9,9 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // TestRolesUnderSentinel: a gateway and a worker configured with

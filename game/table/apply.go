@@ -20,9 +20,11 @@ type Op string
 const (
 	OpSit     Op = "sit"      // take Seat (or move to it) while no match runs
 	OpLeave   Op = "leave"    // give up the seat; during a match a bot takes it over
-	OpAddBots Op = "add_bots" // fill every empty seat with a bot
-	OpStart   Op = "start"    // start a match (all seats taken, none running)
-	OpRematch Op = "rematch"  // start the next match; only after one has finished
+	OpAddBots Op = "add_bots" // the host fills every empty seat with a bot
+	OpStart   Op = "start"    // the host starts a match (all seats taken, every other person ready, none running)
+	OpReady   Op = "ready"    // set the user's own ready flag (Ready) while no match runs
+	OpSwap    Op = "swap"     // the host swaps the holders of Seat and To while no match runs
+	OpRematch Op = "rematch"  // say yes to the next match; only after one has finished
 	OpTrump   Op = "trump"    // the Hakem chooses trump (Action)
 	OpPlay    Op = "play"     // a card for the user's own seat (Action)
 	OpBack    Op = "back"     // an Away player takes their seat back from the bot
@@ -37,8 +39,10 @@ func (op Op) ServerOnly() bool { return op == OpTimeout || op == OpResume }
 // Command is one user's request to the table.
 type Command struct {
 	Op     Op
-	Seat   game.Seat   // OpSit
+	Seat   game.Seat   // OpSit, OpSwap
+	To     game.Seat   // OpSwap: the other seat
 	Name   string      // OpSit: the display name to show
+	Ready  bool        // OpReady: the flag's new value; OpSit: sit down ready (the matchmaker's players)
 	Action game.Action // OpTrump, OpPlay (its kind matches the op: see Act)
 	Timer  int64       // OpTimeout: the Meta.Timer the deadline was armed as
 }
@@ -52,14 +56,24 @@ func Act(a game.Action) Command {
 }
 
 // ParseCommand builds op's command from the arguments an action carries:
-// seat and name for sit; arg is the card of play, the suit of trump, the
-// timer number of timeout. ok is false for an op this package does not
-// know. A malformed card or suit is not refused here: Apply refuses it with
-// the engine's code, in the engine's order of checks.
+// seat and name for sit; seat for swap, whose arg is the other seat; arg
+// is the card of play, the suit of trump, the timer number of timeout, and
+// for ready "0" (not ready) or anything else (ready). ok is false for an op
+// this package does not know. A malformed card or suit is not refused
+// here: Apply refuses it with the engine's code, in the engine's order of
+// checks; a malformed seat is invalid_seat.
 func ParseCommand(op Op, seat int, name, arg string) (c Command, ok bool) {
 	switch op {
 	case OpSit:
 		return Command{Op: op, Seat: game.Seat(seat), Name: name}, true
+	case OpSwap:
+		to, err := strconv.Atoi(arg)
+		if err != nil {
+			to = -1 // no such seat: refused as invalid_seat
+		}
+		return Command{Op: op, Seat: game.Seat(seat), To: game.Seat(to)}, true
+	case OpReady:
+		return Command{Op: op, Ready: arg != ReadyNo}, true
 	case OpTrump:
 		s, _ := game.ParseSuit(arg)
 		return Act(game.ChooseTrump(s)), true
@@ -77,6 +91,13 @@ func ParseCommand(op Op, seat int, name, arg string) (c Command, ok bool) {
 	}
 	return Command{}, false
 }
+
+// ReadyNo is the arg of a ready action that clears the flag (ReadyYes, or
+// anything else, sets it).
+const (
+	ReadyYes = "1"
+	ReadyNo  = "0"
+)
 
 // Env is what a command may need from the world: the time and, to start a
 // match, a fresh seed. The caller provides both; the package reads no clock.
@@ -109,10 +130,19 @@ type MetaEvent struct {
 //
 // Every accepted change also sets the turn clock (Meta.Deadline, Timer):
 // see withClock.
+//
+// A change that leaves a finished table full with every person seated
+// there ready (each said yes) starts the next match at once: see
+// rematchAgreed.
 func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	next, evs, err := apply(t, user, c, env)
 	if err != nil || evs == nil {
 		return next, evs, err
+	}
+	if next.rematchAgreed() {
+		if next, evs, err = begin(next, env); err != nil {
+			return t, nil, err
+		}
 	}
 	next, evs = withClock(&t, next, evs, env.Now)
 	return next, evs, nil
@@ -121,13 +151,19 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 func apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	switch c.Op {
 	case OpSit:
-		return sit(t, user, c.Seat, c.Name)
+		return sit(t, user, c, env)
 	case OpLeave:
-		return leave(t, user, env)
+		return leave(t, user)
 	case OpAddBots:
 		return addBots(t, user)
-	case OpStart, OpRematch:
-		return startMatch(t, user, c.Op, env)
+	case OpStart:
+		return start(t, user, env)
+	case OpReady:
+		return ready(t, user, c.Ready)
+	case OpRematch:
+		return rematch(t, user)
+	case OpSwap:
+		return swap(t, user, c.Seat, c.To)
 	case OpTrump, OpPlay:
 		return act(t, user, c.Action, env)
 	case OpBack:
@@ -152,7 +188,13 @@ func withSeats(t Table, seat game.Seat, p *Player) Table {
 	return t
 }
 
-func sit(t Table, user string, seat game.Seat, name string) (Table, []Event, error) {
+// sit takes a free seat, or a bot's, while no match runs; a seated user
+// moves there. A person who sits down is not ready (unless c.Ready: the
+// matchmaker seats its players ready) and becomes host of a table whose
+// host is not seated (none, or a creator who never sat down); a person who
+// moves is no longer ready.
+func sit(t Table, user string, c Command, env Env) (Table, []Event, error) {
+	seat := c.Seat
 	switch {
 	case seat < 0 || seat > 3:
 		return t, nil, refuse(CodeInvalidSeat)
@@ -165,10 +207,15 @@ func sit(t Table, user string, seat game.Seat, name string) (Table, []Event, err
 	case t.Seats[seat] != nil && !t.Seats[seat].Bot:
 		return t, nil, refuse(CodeSeatTaken)
 	}
+	p := &Player{ID: user, Name: CleanName(c.Name), Since: env.Now, Ready: c.Ready}
 	if old := t.SeatOf(user); old >= 0 {
+		p.Since, p.Ready = t.Seats[old].Since, false
 		t = withSeats(t, old, nil)
 	}
-	t = withSeats(t, seat, &Player{ID: user, Name: CleanName(name)})
+	if t.SeatOf(t.Host) < 0 {
+		t.Host = user
+	}
+	t = withSeats(t, seat, p)
 	return t, []Event{t.metaEvent()}, nil
 }
 
@@ -234,27 +281,64 @@ func isBidiControl(r rune) bool {
 	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
-func leave(t Table, user string, env Env) (Table, []Event, error) {
+// leave gives up the user's seat: empty while no match runs, the bot's
+// (AbandonedBy the user) during one. A host who leaves passes the table to
+// the person seated longest (see nextHost).
+func leave(t Table, user string) (Table, []Event, error) {
 	seat := t.SeatOf(user)
 	if seat < 0 {
 		return t, nil, refuse(CodeNotInGame)
 	}
 	var p *Player
 	if t.Status == Playing {
-		p = &Player{ID: BotID(seat), Name: "bot", Bot: true, AbandonedBy: user}
+		p = newBot(seat)
+		p.AbandonedBy = user
 	}
 	t = withSeats(t, seat, p)
+	if t.Host == user {
+		t.Host = t.nextHost()
+	}
 	return t, []Event{t.metaEvent()}, nil
 }
 
+// nextHost is the person seated longest (the earliest Since; the lower
+// seat on a tie), or "" when no person is seated.
+func (t *Meta) nextHost() string {
+	best := -1
+	for s, p := range t.Seats {
+		if p != nil && !p.Bot && (best < 0 || p.Since < t.Seats[best].Since) {
+			best = s
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return t.Seats[best].ID
+}
+
+// hostOnly refuses a host's command from anyone else: a user neither
+// seated nor the host learns nothing about the table (not_in_game); a
+// seated one gets not_host.
+func (t *Meta) hostOnly(user string) error {
+	switch {
+	case user != "" && user == t.Host:
+		return nil
+	case t.SeatOf(user) < 0:
+		return refuse(CodeNotInGame)
+	}
+	return refuse(CodeNotHost)
+}
+
+// addBots fills every empty seat with its bot (the host only; seated, or
+// the creator of a table nobody sits at). Nobody's ready flag changes.
 func addBots(t Table, user string) (Table, []Event, error) {
-	if t.SeatOf(user) < 0 && user != t.Host {
-		return t, nil, refuse(CodeNotInGame)
+	if err := t.hostOnly(user); err != nil {
+		return t, nil, err
 	}
 	changed := false
 	for seat := range t.Seats {
 		if t.Seats[seat] == nil {
-			t = withSeats(t, seat, &Player{ID: BotID(seat), Name: "bot", Bot: true})
+			t = withSeats(t, seat, newBot(seat))
 			changed = true
 		}
 	}
@@ -264,31 +348,130 @@ func addBots(t Table, user string) (Table, []Event, error) {
 	return t, []Event{t.metaEvent()}, nil
 }
 
-// startMatch starts a match. Membership is checked first, so a stranger
-// learns nothing about the table's state from the refusal.
-func startMatch(t Table, user string, op Op, env Env) (Table, []Event, error) {
+// start starts a match: the seated host's, with all four seats taken and
+// every other person seated ready. After a match (finished) it is the
+// host's yes that needs every other person's yes already given. Who may ask
+// is checked first, so a stranger learns nothing about the table's state
+// from the refusal.
+func start(t Table, user string, env Env) (Table, []Event, error) {
 	switch {
 	case t.SeatOf(user) < 0:
 		return t, nil, refuse(CodeNotInGame)
-	case op == OpRematch && t.Status != Finished:
-		return t, nil, refuse(CodeNotFinished)
+	case user != t.Host:
+		return t, nil, refuse(CodeNotHost)
 	case t.Status == Playing:
 		return t, nil, refuse(CodeMatchRunning)
 	case !t.Full():
 		return t, nil, refuse(CodeTableNotFull)
 	}
+	for _, p := range t.Seats {
+		if !p.Bot && !p.Ready && p.ID != user {
+			return t, nil, refuse(CodePlayersNotReady)
+		}
+	}
+	return begin(t, env)
+}
+
+// begin deals a new match (the table is full and none runs). Every seat is
+// fresh for it: ready flags, timeouts and abandonment belong to the time
+// before, and every person in it either started it or said they were ready
+// since the last match, so no one is away.
+func begin(t Table, env Env) (Table, []Event, error) {
 	g, gevs, err := game.NewMatch(t.Rules, env.Seed)
 	if err != nil {
 		return t, nil, &Error{Code: CodeBadRules, Msg: err.Error()}
 	}
 	t.Game, t.Moves = g, nil
-	t = freshPlayers(t, user)
+	t = freshPlayers(t)
 	for s, p := range t.Seats {
 		t.Dealt[s] = p.ID // Full: every seat is taken
 	}
 	t.Match++
 	t.Status, t.Started, t.Ended = Playing, env.Now, 0
 	return t, append([]Event{t.metaEvent()}, wrap(gevs)...), nil
+}
+
+// ready sets the user's own ready flag while no match runs: while the
+// table waits, ready for the host to start; once a match finished, the
+// user's yes (or no) to the next one. Setting it to what it is changes
+// nothing.
+func ready(t Table, user string, on bool) (Table, []Event, error) {
+	seat := t.SeatOf(user)
+	switch {
+	case seat < 0:
+		return t, nil, refuse(CodeNotInGame)
+	case t.Status == Playing:
+		return t, nil, refuse(CodeMatchRunning)
+	case t.Seats[seat].Ready == on:
+		return t, nil, nil
+	}
+	p := *t.Seats[seat]
+	p.Ready = on
+	t = withSeats(t, seat, &p)
+	return t, []Event{t.metaEvent()}, nil
+}
+
+// rematch is a seated user's yes to the next match, once one finished
+// (ready with true, only then).
+func rematch(t Table, user string) (Table, []Event, error) {
+	switch {
+	case t.SeatOf(user) < 0:
+		return t, nil, refuse(CodeNotInGame)
+	case t.Status != Finished:
+		return t, nil, refuse(CodeNotFinished)
+	}
+	return ready(t, user, true)
+}
+
+// swap exchanges the holders of seats a and b (the host only, while no
+// match runs). A person moved is no longer ready; a bot moved becomes the
+// bot of its new seat (its id and name); an empty seat moves as empty.
+func swap(t Table, user string, a, b game.Seat) (Table, []Event, error) {
+	if err := t.hostOnly(user); err != nil {
+		return t, nil, err
+	}
+	switch {
+	case a < 0 || a > 3 || b < 0 || b > 3:
+		return t, nil, refuse(CodeInvalidSeat)
+	case t.Status == Playing:
+		return t, nil, refuse(CodeMatchRunning)
+	case a == b || t.Seats[a] == nil && t.Seats[b] == nil:
+		return t, nil, nil
+	case t.Seats[a] != nil && t.Seats[b] != nil && t.Seats[a].Bot && t.Seats[b].Bot:
+		return t, nil, nil // each seat keeps its own bot
+	}
+	pa, pb := moved(t.Seats[a], b), moved(t.Seats[b], a)
+	t = withSeats(t, a, pb)
+	t = withSeats(t, b, pa)
+	return t, []Event{t.metaEvent()}, nil
+}
+
+// moved is p (a copy) after moving to seat to.
+func moved(p *Player, to game.Seat) *Player {
+	switch {
+	case p == nil:
+		return nil
+	case p.Bot:
+		return newBot(to)
+	}
+	q := *p
+	q.Ready = false
+	return &q
+}
+
+// rematchAgreed reports a finished table whose next match may start: all
+// four seats taken, a person among them, and every person ready (each
+// said yes; bots always do).
+func (t *Meta) rematchAgreed() bool {
+	if t.Status != Finished || !t.Full() || !t.HasPerson() {
+		return false
+	}
+	for _, p := range t.Seats {
+		if !p.Bot && !p.Ready {
+			return false
+		}
+	}
+	return true
 }
 
 func act(t Table, user string, a game.Action, env Env) (Table, []Event, error) {

@@ -75,29 +75,74 @@ func TestApplyRefusals(t *testing.T) {
 			fixed("stranger"), fixedCmd(table.Command{Op: table.OpLeave}), table.CodeNotInGame},
 		{"add bots by a stranger", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0) },
 			fixed("stranger"), fixedCmd(table.Command{Op: table.OpAddBots}), table.CodeNotInGame},
-		{"start with an empty seat", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1, 3) },
+		{"add bots by a seated player who is not the host", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("u1"), fixedCmd(table.Command{Op: table.OpAddBots}), table.CodeNotHost},
+		{"start with an empty seat", func(t *testing.T) table.Table { return readied(t, seated(t, game.Rules{}, 0, 1, 3)) },
 			fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeTableNotFull},
 		{"start an empty table as host", func(t *testing.T) table.Table { return newTable(t, game.Rules{}) },
 			fixed(host), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotInGame},
-		{"start by a stranger", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1, 2, 3) },
+		{"start a table of bots as its unseated host", func(t *testing.T) table.Table {
+			tb, _ := mustApply(t, newTable(t, game.Rules{}), host, table.Command{Op: table.OpAddBots}, table.Env{})
+			return tb
+		}, fixed(host), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotInGame},
+		{"start by a stranger", func(t *testing.T) table.Table { return readied(t, seated(t, game.Rules{}, 0, 1, 2, 3)) },
 			fixed("stranger"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotInGame},
-		{"start by the unseated host", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1, 2, 3) },
-			fixed(host), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotInGame},
+		{"start by a seated player who is not the host", func(t *testing.T) table.Table { return readied(t, seated(t, game.Rules{}, 0, 1, 2, 3)) },
+			fixed("u2"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotHost},
+		{"start before the others are ready", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1, 2, 3) },
+			fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodePlayersNotReady},
+		{"start with one person not ready", func(t *testing.T) table.Table {
+			tb := readied(t, seated(t, game.Rules{}, 0, 1, 2, 3))
+			tb, _ = mustApply(t, tb, "u2", table.Command{Op: table.OpReady, Ready: false}, table.Env{})
+			return tb
+		}, fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodePlayersNotReady},
+		{"start by the creator who never sat down, once others sat", func(t *testing.T) table.Table {
+			tb := readied(t, seated(t, game.Rules{}, 1, 2, 3)) // u1 hosts
+			tb, _ = mustApply(t, tb, "u1", table.Command{Op: table.OpAddBots}, table.Env{})
+			return tb
+		}, fixed(host), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotInGame},
+		{"add bots by the creator who never sat down, once others sat", func(t *testing.T) table.Table {
+			return seated(t, game.Rules{}, 1, 2)
+		}, fixed(host), fixedCmd(table.Command{Op: table.OpAddBots}), table.CodeNotInGame},
 		{"start during a match", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
 			fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeMatchRunning},
+		{"start after a match before the others said yes", func(t *testing.T) table.Table {
+			tb := finished(t, 4)
+			tb, _ = mustApply(t, tb, "u1", table.Command{Op: table.OpRematch}, table.Env{})
+			return tb
+		}, fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodePlayersNotReady},
+		{"start after a match by someone who is not the host", func(t *testing.T) table.Table { return finished(t, 4) },
+			fixed("u3"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeNotHost},
 		{"rematch before any match", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1, 2, 3) },
 			fixed("u0"), fixedCmd(table.Command{Op: table.OpRematch}), table.CodeNotFinished},
 		{"rematch during a match", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
 			fixed("u0"), fixedCmd(table.Command{Op: table.OpRematch}), table.CodeNotFinished},
 		{"rematch by a stranger", func(t *testing.T) table.Table { return finished(t, 4) },
 			fixed("stranger"), fixedCmd(table.Command{Op: table.OpRematch}), table.CodeNotInGame},
-		{"rematch after someone left", func(t *testing.T) table.Table {
+		{"rematch after the offer ended", func(t *testing.T) table.Table {
 			tb := finished(t, 5)
-			tb, _ = mustApply(t, tb, "u3", table.Command{Op: table.OpLeave}, table.Env{})
+			tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpRematch}, table.Env{})
+			tb, _ = mustApply(t, tb, "timer", timeoutCmd(&tb), table.Env{})
 			return tb
-		}, fixed("u0"), fixedCmd(table.Command{Op: table.OpRematch}), table.CodeTableNotFull},
+		}, fixed("u0"), fixedCmd(table.Command{Op: table.OpRematch}), table.CodeNotFinished},
+		{"ready by a stranger", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("stranger"), fixedCmd(table.Command{Op: table.OpReady, Ready: true}), table.CodeNotInGame},
+		{"ready during a match", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
+			fixed("u1"), fixedCmd(table.Command{Op: table.OpReady, Ready: true}), table.CodeMatchRunning},
+		{"swap by a stranger", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("stranger"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 0, To: 1}), table.CodeNotInGame},
+		{"swap by a seated player who is not the host", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("u1"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 0, To: 1}), table.CodeNotHost},
+		{"swap from seat 4", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("u0"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 4, To: 1}), table.CodeInvalidSeat},
+		{"swap to seat -1", func(t *testing.T) table.Table { return seated(t, game.Rules{}, 0, 1) },
+			fixed("u0"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 0, To: -1}), table.CodeInvalidSeat},
+		{"swap during a match", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
+			fixed("u0"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 0, To: 1}), table.CodeMatchRunning},
+		{"swap by a stranger during a match", func(t *testing.T) table.Table { return started(t, game.Rules{}, 1) },
+			fixed("stranger"), fixedCmd(table.Command{Op: table.OpSwap, Seat: 0, To: 1}), table.CodeNotInGame},
 		{"start with bad rules", func(t *testing.T) table.Table {
-			tb := seated(t, game.Rules{}, 0, 1, 2, 3)
+			tb := readied(t, seated(t, game.Rules{}, 0, 1, 2, 3))
 			tb.Rules.Target = 4 // not reachable through New; the engine must still refuse it
 			return tb
 		}, fixed("u0"), fixedCmd(table.Command{Op: table.OpStart}), table.CodeBadRules},
@@ -158,11 +203,12 @@ func fixedCmd(c table.Command) func(*table.Table) table.Command {
 	return func(*table.Table) table.Command { return c }
 }
 
-// Start on a finished table starts the next match, like a rematch, and
-// leaves the input table unchanged.
+// The host's start on a finished table, once every other person said yes,
+// starts the next match (the host's own yes), and leaves the input table
+// unchanged.
 func TestStartAfterMatchStartsNext(t *testing.T) {
 	t.Parallel()
-	in := finished(t, 8)
+	in := readied(t, finished(t, 8))
 	snap := clone(in)
 	out, evs, err := table.Apply(in, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: 2})
 	if err != nil || len(evs) == 0 {
@@ -250,7 +296,11 @@ func TestSit(t *testing.T) {
 	}
 	checkMetaEvent(t, evs[0], t3.Meta)
 
-	// A person may take a bot's seat while no match runs; the bot goes.
+	// A person may take a bot's seat while no match runs; the bot goes. (u1
+	// hosts: the creator never sat down.)
+	if t1.Host != "u1" || t3.Host != "u1" {
+		t.Fatalf("host %q, want u1, the first to sit down", t1.Host)
+	}
 	t4, _ := mustApply(t, t3, "u1", table.Command{Op: table.OpAddBots}, table.Env{})
 	t5, evs := mustApply(t, t4, "u3", table.Command{Op: table.OpSit, Seat: 1, Name: "Sara"}, table.Env{})
 	if t5.Seats[1].ID != "u3" || t5.Seats[1].Bot || t4.Seats[1].ID != table.BotID(1) {
@@ -317,7 +367,7 @@ func TestLeave(t *testing.T) {
 		for seat := 0; seat < 4; seat++ {
 			out, evs := mustApply(t, tb, users[seat], table.Command{Op: table.OpLeave}, table.Env{Now: 50})
 			sameTable(t, "input", tb, snap)
-			want := table.Player{ID: table.BotID(seat), Name: "bot", Bot: true, AbandonedBy: users[seat]}
+			want := table.Player{ID: table.BotID(seat), Name: table.BotName(seat), Bot: true, AbandonedBy: users[seat]}
 			if out.Seats[seat] == nil || *out.Seats[seat] != want || !out.IsBot(seat) {
 				t.Fatalf("seat %d after leave: %+v", seat, out.Seats[seat])
 			}
@@ -337,18 +387,23 @@ func TestLeave(t *testing.T) {
 
 func TestAddBots(t *testing.T) {
 	t.Parallel()
-	tb := seated(t, game.Rules{}, 1, 3)
+	tb := seated(t, game.Rules{}, 0, 1, 3)
+	tb, _ = mustApply(t, tb, "u1", table.Command{Op: table.OpReady, Ready: true}, table.Env{})
+	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpLeave}, table.Env{}) // u1 is host now
+	if tb.Host != "u1" {
+		t.Fatalf("host %q after the host left, want u1", tb.Host)
+	}
 	snap := clone(tb)
 	out, evs := mustApply(t, tb, "u1", table.Command{Op: table.OpAddBots}, table.Env{})
 	sameTable(t, "input", tb, snap)
 	for seat, p := range out.Seats {
 		switch seat {
 		case 1, 3:
-			if p == nil || p.ID != users[seat] || p.Bot || out.IsBot(seat) {
-				t.Fatalf("person at seat %d replaced: %+v", seat, p)
+			if p == nil || p.ID != users[seat] || p.Bot || out.IsBot(seat) || p.Ready != (seat == 1) {
+				t.Fatalf("person at seat %d replaced (or their ready flag changed): %+v", seat, p)
 			}
 		default:
-			if p == nil || *p != (table.Player{ID: table.BotID(seat), Name: "bot", Bot: true}) || !out.IsBot(seat) {
+			if p == nil || *p != (table.Player{ID: table.BotID(seat), Name: table.BotName(seat), Bot: true}) || !out.IsBot(seat) {
 				t.Fatalf("seat %d: %+v, want its bot", seat, p)
 			}
 		}
@@ -368,6 +423,12 @@ func TestAddBots(t *testing.T) {
 		t.Fatalf("add_bots on a full table: err %v events %v", err, evs)
 	}
 	sameTable(t, "full table", again, snap)
+
+	// Another person may not fill the table.
+	_, _, err = table.Apply(tb, "u3", table.Command{Op: table.OpAddBots}, table.Env{})
+	if table.CodeOf(err) != table.CodeNotHost {
+		t.Fatalf("add_bots by a player who is not the host: %v", err)
+	}
 
 	// The host may fill the table without sitting.
 	empty := newTable(t, game.Rules{})
@@ -390,7 +451,9 @@ func TestStartAndRematch(t *testing.T) {
 	tb := seated(t, game.Rules{Target: 3}, 0, 1, 2, 3)
 	snap := clone(tb)
 	env := table.Env{Now: 5000, Seed: 0xdeadbeef}
-	m1, evs := mustApply(t, tb, "u2", table.Command{Op: table.OpStart}, env)
+	tb = readied(t, tb)
+	snap = clone(tb)
+	m1, evs := mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, env)
 	sameTable(t, "input", tb, snap)
 	if m1.Match != 1 || m1.Status != table.Playing || m1.Started != 5000 || m1.Ended != 0 || m1.Moves != nil {
 		t.Fatalf("after start: %+v moves %v", m1.Meta, m1.Moves)
@@ -418,8 +481,19 @@ func TestStartAndRematch(t *testing.T) {
 	}
 	doneSnap := clone(done)
 
+	// Every person's yes, in any order, the host's among them: the last one
+	// starts the next match.
 	env2 := table.Env{Now: 90000, Seed: 77}
-	m2, evs := mustApply(t, done, "u1", table.Command{Op: table.OpRematch}, env2)
+	for _, u := range []string{"u1", "u3", "u0"} {
+		var evs []table.Event
+		done, evs = mustApply(t, done, u, table.Command{Op: table.OpRematch}, env2)
+		if done.Status != table.Finished || !done.Seats[done.SeatOf(u)].Ready || len(evs) != 1 {
+			t.Fatalf("after %s's yes: %+v, %d events", u, done.Meta, len(evs))
+		}
+		checkMetaEvent(t, evs[0], done.Meta)
+	}
+	doneSnap = clone(done)
+	m2, evs := mustApply(t, done, "u2", table.Command{Op: table.OpRematch}, env2)
 	sameTable(t, "finished table", done, doneSnap)
 	if m2.Match != 2 || m2.Status != table.Playing || m2.Started != 90000 || m2.Ended != 0 || len(m2.Moves) != 0 {
 		t.Fatalf("after rematch: %+v, %d moves", m2.Meta, len(m2.Moves))
@@ -583,7 +657,10 @@ func TestAcceptedCommandsLeaveInputUnchanged(t *testing.T) {
 	do("u0", table.Command{Op: table.OpSit, Seat: 0, Name: "a"}, table.Env{})
 	do("u1", table.Command{Op: table.OpSit, Seat: 1, Name: "b"}, table.Env{})
 	do("u1", table.Command{Op: table.OpSit, Seat: 2, Name: "b"}, table.Env{})
+	do("u0", table.Command{Op: table.OpSwap, Seat: 2, To: 3}, table.Env{})
 	do("u0", table.Command{Op: table.OpAddBots}, table.Env{})
+	do("u0", table.Command{Op: table.OpSwap, Seat: 1, To: 3}, table.Env{})
+	do("u1", table.Command{Op: table.OpReady, Ready: true}, table.Env{})
 	do("u0", table.Command{Op: table.OpStart}, table.Env{Now: 10, Seed: 3})
 	for tb.Status == table.Playing {
 		seat := actor(&tb.Game)
@@ -607,8 +684,9 @@ func TestEventsOfAMatch(t *testing.T) {
 		for seed := uint64(1); seed <= 4; seed++ {
 			tb := seated(t, rules, 0, 2)
 			tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpAddBots}, table.Env{})
+			tb = readied(t, tb)
 			prev := tb.Game
-			tb, evs := mustApply(t, tb, "u2", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: seed})
+			tb, evs := mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: seed})
 			checkEvents(t, &prev, &tb, evs, true, game.Action{})
 			r := rng(seed)
 			for tb.Status == table.Playing {
@@ -769,6 +847,11 @@ func TestParseCommand(t *testing.T) {
 		{op: table.OpStart, want: table.Command{Op: table.OpStart}},
 		{op: table.OpRematch, want: table.Command{Op: table.OpRematch}},
 		{op: table.OpBack, want: table.Command{Op: table.OpBack}},
+		{op: table.OpReady, arg: table.ReadyYes, want: table.Command{Op: table.OpReady, Ready: true}},
+		{op: table.OpReady, arg: "", want: table.Command{Op: table.OpReady, Ready: true}},
+		{op: table.OpReady, arg: table.ReadyNo, want: table.Command{Op: table.OpReady}},
+		{op: table.OpSwap, seat: 1, arg: "3", want: table.Command{Op: table.OpSwap, Seat: 1, To: 3}},
+		{op: table.OpSwap, seat: 1, arg: "", want: table.Command{Op: table.OpSwap, Seat: 1, To: -1}},
 		{op: table.OpTrump, arg: "H", want: table.Command{Op: table.OpTrump, Action: game.ChooseTrump(game.Hearts)}},
 		{op: table.OpPlay, arg: "AS", want: table.Command{Op: table.OpPlay, Action: game.PlayCard(ace)}},
 		{op: table.OpPlay, arg: "ZZ", want: table.Command{Op: table.OpPlay, Action: game.PlayCard(game.InvalidCard)}},

@@ -12,6 +12,11 @@ const (
 	CodeBadRules      game.Code = "bad_rules"
 	CodeMatchRunning  game.Code = "match_running"
 	CodeNotFinished   game.Code = "match_not_finished"
+	// CodeNotHost: start, add_bots and swap are the host's (Meta.Host).
+	CodeNotHost game.Code = "not_host"
+	// CodePlayersNotReady: start while a person seated, other than the
+	// host, is not ready (has not said yes, after a match).
+	CodePlayersNotReady game.Code = "players_not_ready"
 	// CodeUnknownCommand: Apply got an Op it does not know (a caller's bug:
 	// the worker answers an unknown op from the stream unknown_type first).
 	CodeUnknownCommand game.Code = "unknown_command"

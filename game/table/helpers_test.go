@@ -11,13 +11,14 @@ import (
 )
 
 // Shared helpers of the table tests. Users are "u0".."u3" (seat i for u<i>)
-// and the table's host is "host" (not seated unless a test seats it).
+// and the table's host is "u0", its creator (not seated unless a test
+// seats it).
 
 var users = [4]string{"u0", "u1", "u2", "u3"}
 
 const (
 	tableID = "tb1"
-	host    = "host"
+	host    = "u0"
 	created = int64(1_700_000_000_000)
 )
 
@@ -51,12 +52,29 @@ func seated(t testing.TB, r game.Rules, seats ...game.Seat) table.Table {
 	return tb
 }
 
+// readied is tb with every person seated but the host ready.
+func readied(t testing.TB, tb table.Table) table.Table {
+	t.Helper()
+	for _, p := range tb.Seats {
+		if p != nil && !p.Bot && p.ID != tb.Host && !p.Ready {
+			tb, _ = mustApply(t, tb, p.ID, table.Command{Op: table.OpReady, Ready: true}, table.Env{})
+		}
+	}
+	return tb
+}
+
+// startedAt is tb (full) with everyone ready and a match started by its
+// host with env.
+func startedAt(t testing.TB, tb table.Table, env table.Env) table.Table {
+	t.Helper()
+	tb, _ = mustApply(t, readied(t, tb), tb.Host, table.Command{Op: table.OpStart}, env)
+	return tb
+}
+
 // started is a table with u0..u3 seated and the first match started with seed.
 func started(t testing.TB, r game.Rules, seed uint64) table.Table {
 	t.Helper()
-	tb := seated(t, r, 0, 1, 2, 3)
-	tb, _ = mustApply(t, tb, users[0], table.Command{Op: table.OpStart}, table.Env{Now: created + 1000, Seed: seed})
-	return tb
+	return startedAt(t, seated(t, r, 0, 1, 2, 3), table.Env{Now: created + 1000, Seed: seed})
 }
 
 // actor is the seat that must act now in a running match.

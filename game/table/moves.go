@@ -107,6 +107,9 @@ func (t *Table) MatchRecord() MatchRecord {
 	for i, p := range t.Seats {
 		if p != nil {
 			m.Seats[i] = *p
+			// Who sat where is the record's; readiness and arrival times
+			// are the table's, between matches.
+			m.Seats[i].Ready, m.Seats[i].Since = false, 0
 		}
 	}
 	return m

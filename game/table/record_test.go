@@ -101,8 +101,8 @@ func TestRecordReplays(t *testing.T) {
 		for seed := uint64(1); seed <= 6; seed++ {
 			r := rng(seed*31 + uint64(ri))
 			tb := seated(t, rules, 0, 1)
-			tb, _ = mustApply(t, tb, "u1", table.Command{Op: table.OpAddBots}, table.Env{})
-			tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: seed * 0x9e3779b97f4a7c15})
+			tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpAddBots}, table.Env{})
+			tb = startedAt(t, tb, table.Env{Now: 1, Seed: seed * 0x9e3779b97f4a7c15})
 
 			stopAt := 30 + r.IntN(60) // somewhere mid-match, inside a trick
 			var mid *table.Table
@@ -213,7 +213,7 @@ func TestMatchRecord(t *testing.T) {
 	t.Parallel()
 	tb := seated(t, game.Rules{Target: 3}, 0, 2)
 	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpAddBots}, table.Env{})
-	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1111, Seed: 31})
+	tb = startedAt(t, tb, table.Env{Now: 1111, Seed: 31})
 	r := rng(31)
 	for i := 0; i < 40; i++ {
 		tb, _, _, _ = step(t, tb, r, 2222)
@@ -223,8 +223,8 @@ func TestMatchRecord(t *testing.T) {
 	if m.MatchID != "tb1-1" || m.TableID != tableID || m.Started != 1111 || m.Ended != 0 || m.Winner != -1 {
 		t.Fatalf("running match record: id %q table %q started %d ended %d winner %d", m.MatchID, m.TableID, m.Started, m.Ended, m.Winner)
 	}
-	wantSeats := [4]table.Player{{ID: "u0", Name: "u0"}, {ID: table.BotID(1), Name: "bot", Bot: true},
-		{ID: "u2", Name: "u2"}, {ID: table.BotID(3), Name: "bot", Bot: true}}
+	wantSeats := [4]table.Player{{ID: "u0", Name: "u0"}, {ID: table.BotID(1), Name: "Sohrab", Bot: true},
+		{ID: "u2", Name: "u2"}, {ID: table.BotID(3), Name: "Gordafarid", Bot: true}}
 	if m.Seats != wantSeats {
 		t.Fatalf("seats %+v", m.Seats)
 	}
@@ -264,10 +264,17 @@ func TestMatchRecord(t *testing.T) {
 	if code != 0 || !res.Over || *res.Winner != tb.Game.Winner {
 		t.Fatalf("persisted record replays with exit %d: %+v", code, res)
 	}
-	// An empty seat (someone left after the match) is a zero Player.
+	// An empty seat (someone left after the match) is a zero Player; a
+	// person's yes to the next match and the time they sat down are not
+	// part of the record.
 	tb, _ = mustApply(t, tb, "u2", table.Command{Op: table.OpLeave}, table.Env{})
 	if got := tb.MatchRecord().Seats[2]; got != (table.Player{}) {
 		t.Fatalf("empty seat in match record: %+v", got)
+	}
+	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpRematch}, table.Env{})
+	tb.Seats[0].Since = 42
+	if got := tb.MatchRecord().Seats[0]; got != wantSeats[0] || !tb.Seats[0].Ready {
+		t.Fatalf("seat 0 in the match record: %+v (table %+v)", got, tb.Seats[0])
 	}
 }
 

@@ -18,16 +18,25 @@ type Status string
 
 // Table statuses.
 const (
-	Waiting  Status = "waiting"  // seats being filled
+	Waiting  Status = "waiting"  // seats being filled; the host starts
 	Playing  Status = "playing"  // a match is running
-	Finished Status = "finished" // the match is over; a rematch may start
+	Finished Status = "finished" // the match is over; the rematch offer runs (see rematch.go)
 )
 
-// Player holds a seat. A bot's ID is BotID(seat).
+// Player holds a seat. A bot's ID is BotID(seat) and its name BotName(seat).
 type Player struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Bot  bool   `json:"bot,omitempty"`
+	// Ready: while the table waits, this person is ready for the host to
+	// start; while it is finished, they said yes to the next match. Cleared
+	// when their seat changes and when a match starts. Never set on a bot
+	// (a bot is always ready).
+	Ready bool `json:"ready,omitempty"`
+	// Since is when this person sat down at the table (unix ms; kept when
+	// they move to another seat): the longest seated becomes host when the
+	// host leaves. 0 on a bot.
+	Since int64 `json:"since,omitempty"`
 	// Away: this person ran out of time MaxTimeouts turns in a row, and the
 	// server's bot plays the seat until they send "back".
 	Away bool `json:"away,omitempty"`
@@ -43,20 +52,46 @@ type Player struct {
 // BotID is the user id of the server's bot at seat.
 func BotID(seat game.Seat) string { return fmt.Sprintf("bot:%d", seat) }
 
+// BotNames are the display names of the server's bots, by seat: each seat's
+// bot has its own, so "X's turn" and "Hakem: X" name one of them.
+var BotNames = [4]string{"Rostam", "Sohrab", "Tahmineh", "Gordafarid"}
+
+// BotName is the display name of the server's bot at seat.
+func BotName(seat game.Seat) string {
+	if seat < 0 || seat > 3 {
+		return "bot"
+	}
+	return BotNames[seat]
+}
+
+// newBot is the server's bot for seat.
+func newBot(seat game.Seat) *Player {
+	return &Player{ID: BotID(seat), Name: BotName(seat), Bot: true}
+}
+
 // Options are a table's settings besides the game rules.
 type Options struct {
-	TurnSeconds  int    `json:"turn_seconds,omitempty"`  // time to play a card; 0 means DefaultTurnSeconds
-	TrumpSeconds int    `json:"trump_seconds,omitempty"` // time for the Hakem to choose trump; 0 means DefaultTrumpSeconds
-	MaxTimeouts  int    `json:"max_timeouts,omitempty"`  // consecutive timeouts before a bot takes the seat; 0 means DefaultMaxTimeouts
-	Public       bool   `json:"public,omitempty"`        // listed in the lobby
-	Code         string `json:"code,omitempty"`          // join code of a private table
+	TurnSeconds  int  `json:"turn_seconds,omitempty"`  // time to play a card; 0 means DefaultTurnSeconds
+	TrumpSeconds int  `json:"trump_seconds,omitempty"` // time for the Hakem to choose trump; 0 means DefaultTrumpSeconds
+	MaxTimeouts  int  `json:"max_timeouts,omitempty"`  // consecutive timeouts before a bot takes the seat; 0 means DefaultMaxTimeouts
+	Public       bool `json:"public,omitempty"`        // listed in the lobby
+	// Untimed (private tables only): no turn or trump deadline is ever
+	// armed, so no move is played for anyone and no one goes away. The
+	// rematch offer after a match still has its deadline.
+	Untimed bool `json:"untimed,omitempty"`
+	// RematchSeconds is how long the rematch offer after a match runs
+	// before the people who did not say yes lose their seats; 0 means
+	// DefaultRematchSeconds.
+	RematchSeconds int    `json:"rematch_seconds,omitempty"`
+	Code           string `json:"code,omitempty"` // join code of a private table
 }
 
 // Defaults of Options.
 const (
-	DefaultTurnSeconds  = 30
-	DefaultTrumpSeconds = 30
-	DefaultMaxTimeouts  = 2
+	DefaultTurnSeconds    = 30
+	DefaultTrumpSeconds   = 30
+	DefaultMaxTimeouts    = 2
+	DefaultRematchSeconds = 60
 )
 
 // Validate reports an error naming the bad option.
@@ -68,6 +103,12 @@ func (o Options) Validate() error {
 		return fmt.Errorf("trump_seconds must be 5..300")
 	case o.MaxTimeouts < 0 || o.MaxTimeouts > 10:
 		return fmt.Errorf("max_timeouts must be 0..10")
+	case o.RematchSeconds != 0 && (o.RematchSeconds < 10 || o.RematchSeconds > 600):
+		return fmt.Errorf("rematch_seconds must be 10..600")
+	case o.Untimed && o.Public:
+		return fmt.Errorf("untimed is only for private tables")
+	case o.Untimed && (o.TurnSeconds != 0 || o.TrumpSeconds != 0 || o.MaxTimeouts != 0):
+		return fmt.Errorf("an untimed table has no turn_seconds, trump_seconds or max_timeouts")
 	}
 	return nil
 }
@@ -77,6 +118,10 @@ type Meta struct {
 	ID      string     `json:"id"`
 	Rules   game.Rules `json:"rules"`
 	Options Options    `json:"options"`
+	// Host is the user who may start, fill with bots and swap seats: the
+	// table's creator; whoever sits down while the host is not seated (the
+	// creator never sat down, or no host is left); when the host leaves
+	// their seat, the person seated longest, or "" when no person is left.
 	Host    string     `json:"host"`
 	Seats   [4]*Player `json:"seats"`
 	Status  Status     `json:"status"`
@@ -91,7 +136,9 @@ type Meta struct {
 	Dealt [4]string `json:"dealt,omitzero"`
 	Ended int64     `json:"ended,omitempty"`
 	// Deadline is when the seat on turn runs out of time (unix ms): set
-	// while a person who is not away is to act, 0 otherwise.
+	// while a person who is not away is to act (never at an untimed
+	// table); while the table is finished with a person seated, when the
+	// rematch offer ends. 0 otherwise.
 	Deadline int64 `json:"deadline,omitempty"`
 	// Timer numbers the deadlines armed at this table (1, 2, ...). A timeout
 	// names the one it was armed for; any other is stale and changes nothing.
@@ -143,6 +190,16 @@ func (t *Meta) IsBot(seat game.Seat) bool {
 		return false
 	}
 	return t.Seats[seat].Bot || t.Seats[seat].Away
+}
+
+// HasPerson reports whether a person (not a bot) holds a seat.
+func (t *Meta) HasPerson() bool {
+	for _, p := range t.Seats {
+		if p != nil && !p.Bot {
+			return true
+		}
+	}
+	return false
 }
 
 // Full reports whether all four seats are taken.

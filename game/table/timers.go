@@ -44,9 +44,10 @@ func (t *Table) OnTurn() game.Seat {
 	return -1
 }
 
-// timed reports whether seat's time is counted: a person who is not away holds it.
+// timed reports whether seat's time is counted: the table is not untimed
+// and a person who is not away holds it.
 func (t *Table) timed(seat game.Seat) bool {
-	return seat >= 0 && t.Seats[seat] != nil && !t.Seats[seat].Bot && !t.Seats[seat].Away
+	return !t.Options.Untimed && seat >= 0 && t.Seats[seat] != nil && !t.Seats[seat].Bot && !t.Seats[seat].Away
 }
 
 // TimeLimit is the time (ms) the seat on turn gets in phase.
@@ -67,15 +68,27 @@ func or(v, def int) int {
 	return v
 }
 
-// withClock sets next's turn clock after an accepted change from prev: a
-// new deadline (now + the phase's time limit, under a new Timer number)
-// when a timed seat is newly on turn, the game moved on or the timed seat
-// just came back; the old one when the same turn goes on; none when no
-// person who is present is to act. Table events get the final meta, and a
-// "turn" event announces a new deadline when no table event does.
+// withClock sets next's clock after an accepted change from prev. During a
+// match: a new deadline (now + the phase's time limit, under a new Timer
+// number) when a timed seat is newly on turn, the game moved on or the
+// timed seat just came back; the old one when the same turn goes on; none
+// when no person who is present is to act. After a match (finished) with a
+// person seated: the rematch offer's deadline, armed when the offer opens
+// (the match ended, or a person sat down at a finished table that had
+// none) and kept while it runs. Otherwise none. Table events get the final
+// meta, and a new deadline no table event shows is announced: by a "turn"
+// event during a match, by a table event after one.
 func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event) {
 	seat := next.OnTurn()
 	switch {
+	case next.Status == Finished:
+		switch {
+		case !next.HasPerson():
+			next.Deadline = 0
+		case prev.Status != Finished || prev.Deadline == 0 || prev.Match != next.Match:
+			next.Deadline = now + next.Options.RematchLimit()
+			next.Timer = prev.Timer + 1
+		}
 	case !next.timed(seat):
 		next.Deadline = 0
 	case prev.Deadline == 0 || prev.OnTurn() != seat || len(prev.Moves) != len(next.Moves) || prev.Match != next.Match:
@@ -89,8 +102,12 @@ func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event)
 			announced = true
 		}
 	}
-	if next.Timer != prev.Timer && !announced {
+	switch {
+	case next.Timer == prev.Timer || announced:
+	case next.Status == Playing:
 		evs = append(evs, Event{To: game.Everyone, Data: TurnEvent{Type: "turn", Seat: seat, Deadline: next.Deadline}})
+	default:
+		evs = append(evs, next.metaEvent())
 	}
 	return next, evs
 }
@@ -100,7 +117,15 @@ func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event)
 // suit of the first five as trump (bot.TimeoutFor). After the option's
 // number of consecutive timeouts the player is Away and the bot plays on.
 // A timer that is no longer the table's current one is refused as stale.
+//
+// At a finished table the timer is the rematch offer's: see endOffer.
 func timeout(t Table, timer int64, env Env) (Table, []Event, error) {
+	if t.Status == Finished {
+		if timer != t.Timer || t.Deadline == 0 {
+			return t, nil, refuse(CodeStaleTimeout)
+		}
+		return endOffer(t)
+	}
 	seat := t.OnTurn()
 	if timer != t.Timer || t.Deadline == 0 || !t.timed(seat) {
 		return t, nil, refuse(CodeStaleTimeout)
@@ -156,32 +181,34 @@ func (t *Meta) awaySeatOfBot(user string) game.Seat {
 	return -1
 }
 
-// freshPlayers readies the seats for a new match: timeouts and abandonment
-// belong to the match before; the user starting it is clearly present.
-func freshPlayers(t Table, starter string) Table {
+// freshPlayers readies the seats for a new match: ready flags, timeouts and
+// abandonment belong to the time before it, and no one is away (every
+// person in it started it or said they were ready since the last match).
+func freshPlayers(t Table) Table {
 	for s, p := range t.Seats {
-		if p == nil || (p.Timeouts == 0 && p.AbandonedBy == "" && !(p.Away && p.ID == starter)) {
+		if p == nil || (p.Timeouts == 0 && p.AbandonedBy == "" && !p.Away && !p.Ready) {
 			continue
 		}
 		q := *p
-		q.Timeouts, q.AbandonedBy = 0, ""
-		if q.ID == starter {
-			q.Away = false
-		}
+		q.Timeouts, q.AbandonedBy, q.Away, q.Ready = 0, "", false, false
 		t = withSeats(t, s, &q)
 	}
 	return t
 }
 
-// resume restarts the clock of the seat on turn, under a new timer, after
-// the table was rebuilt from a fault (its state may be older than what the
-// players last saw, and the time the server was away is not theirs). No
-// clock running: nothing changes.
+// resume restarts the clock of the seat on turn (or the rematch offer's),
+// under a new timer, after the table was rebuilt from a fault (its state
+// may be older than what the players last saw, and the time the server was
+// away is not theirs). No clock running: nothing changes.
 func resume(t Table, env Env) (Table, []Event, error) {
 	if t.Deadline == 0 {
 		return t, nil, nil
 	}
-	t.Deadline = env.Now + t.Options.TimeLimit(t.Game.Phase)
+	limit := t.Options.TimeLimit(t.Game.Phase)
+	if t.Status == Finished {
+		limit = t.Options.RematchLimit()
+	}
+	t.Deadline = env.Now + limit
 	t.Timer++
 	return t, []Event{t.metaEvent()}, nil
 }

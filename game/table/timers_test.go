@@ -14,8 +14,7 @@ func timedTable(t *testing.T, opts table.Options, seed uint64, now int64) table.
 	t.Helper()
 	tb := seated(t, game.Rules{}, 0, 1, 2, 3)
 	tb.Options = opts
-	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: now, Seed: seed})
-	return tb
+	return startedAt(t, tb, table.Env{Now: now, Seed: seed})
 }
 
 // timeoutCmd is the timer's command for tb's current deadline.
@@ -58,10 +57,10 @@ func TestDeadlines(t *testing.T) {
 	if strings.Contains(string(mustJSON(t, evs[0].Data)), "deadline") {
 		t.Fatalf("table event with no clock shows a deadline: %s", mustJSON(t, evs[0].Data))
 	}
-	// A finished match has no clock.
+	// A finished match has the rematch offer's clock, under a new timer.
 	done := playToEnd(t, next, rng(21))
-	if done.Deadline != 0 {
-		t.Fatalf("finished table with deadline %d", done.Deadline)
+	if done.Deadline != done.Ended+table.DefaultRematchSeconds*1000 || done.OnTurn() != -1 {
+		t.Fatalf("finished table (ended %d) with deadline %d", done.Ended, done.Deadline)
 	}
 	// Defaults.
 	d := timedTable(t, table.Options{}, 22, 0)
@@ -91,6 +90,13 @@ func TestNoClockForBots(t *testing.T) {
 			}
 		}
 		switch {
+		case tb.Status == table.Finished:
+			// The rematch offer's clock (u0 is seated), announced by the
+			// table event of the match's end.
+			if tb.Deadline != 100+i+table.DefaultRematchSeconds*1000 || turns != 0 || tb.Timer != prev.Timer+1 {
+				t.Fatalf("finished: deadline %d at %d, timer %d after %d, %d turn events", tb.Deadline, 100+i, tb.Timer, prev.Timer, turns)
+			}
+			continue
 		case onTurn == 0 && tb.Deadline != 100+i+table.DefaultTurnSeconds*1000 && tb.Deadline != 100+i+table.DefaultTrumpSeconds*1000:
 			t.Fatalf("u0 on turn with deadline %d at %d", tb.Deadline, 100+i)
 		case onTurn != 0 && (tb.Deadline != 0 || turns != 0):
@@ -286,7 +292,13 @@ func TestAbandonment(t *testing.T) {
 	if b := string(mustJSON(t, done.MatchRecord())); !strings.Contains(b, `"abandoned_by":"u2"`) {
 		t.Fatalf("match record JSON lacks abandoned_by: %s", b)
 	}
-	next, _ := mustApply(t, done, "u0", table.Command{Op: table.OpRematch}, table.Env{Now: 3, Seed: 1})
+	next := done
+	for _, u := range []string{"u0", "u1", "u3"} {
+		next, _ = mustApply(t, next, u, table.Command{Op: table.OpRematch}, table.Env{Now: 3, Seed: 1})
+	}
+	if next.Status != table.Playing || next.Match != 2 {
+		t.Fatalf("after every person's yes: %+v", next.Meta)
+	}
 	for s, p := range next.Seats {
 		if p.AbandonedBy != "" || p.Timeouts != 0 {
 			t.Fatalf("seat %d in the next match: %+v", s, p)
@@ -297,8 +309,8 @@ func TestAbandonment(t *testing.T) {
 	}
 }
 
-// A player who is away when the match ends stays away, unless they start
-// the next match themselves.
+// A player who is away when the match ends stays away, and the next match
+// waits for their yes like anyone's: once they said it, they are back.
 func TestAwayAcrossRematch(t *testing.T) {
 	t.Parallel()
 	tb := timedTable(t, table.Options{MaxTimeouts: 1}, 71, 0)
@@ -308,14 +320,20 @@ func TestAwayAcrossRematch(t *testing.T) {
 		t.Fatal("one timeout with max_timeouts 1 does not make the player away")
 	}
 	done := playToEnd(t, tb, rng(71))
-	other := users[game.Next(h)]
-	byOther, _ := mustApply(t, done, other, table.Command{Op: table.OpRematch}, table.Env{Now: 2, Seed: 2})
-	if !byOther.Seats[h].Away {
-		t.Fatal("rematch by another player brought the away player back")
+	for _, u := range users {
+		if u != users[h] {
+			done, _ = mustApply(t, done, u, table.Command{Op: table.OpRematch}, table.Env{Now: 2, Seed: 2})
+		}
+	}
+	if done.Status != table.Finished || !done.Seats[h].Away {
+		t.Fatalf("the others' yes started the match without the away player: %+v", done.Meta)
+	}
+	if _, _, err := table.Apply(done, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 2, Seed: 2}); h != 0 && table.CodeOf(err) != table.CodePlayersNotReady {
+		t.Fatalf("the host's start without the away player's yes: %v", err)
 	}
 	byThem, _ := mustApply(t, done, users[h], table.Command{Op: table.OpRematch}, table.Env{Now: 2, Seed: 2})
-	if byThem.Seats[h].Away {
-		t.Fatal("the away player started the rematch and is still away")
+	if byThem.Status != table.Playing || byThem.Seats[h].Away {
+		t.Fatalf("the away player's yes: %+v", byThem.Meta)
 	}
 }
 
@@ -340,5 +358,11 @@ func TestResumeRestartsTheClock(t *testing.T) {
 	out, evs, err := table.Apply(still, "timer", table.Command{Op: table.OpResume}, table.Env{Now: 1})
 	if err != nil || evs != nil || out.Deadline != 0 || out.Timer != still.Timer {
 		t.Fatalf("no clock: %+v %v %v", out.Meta, evs, err)
+	}
+	// The rematch offer gets a full offer again.
+	done := playToEnd(t, resumed, rng(21))
+	again, evs := mustApply(t, done, "timer", table.Command{Op: table.OpResume}, table.Env{Now: 900_000})
+	if again.Deadline != 900_000+table.DefaultRematchSeconds*1000 || again.Timer != done.Timer+1 || len(evs) != 1 {
+		t.Fatalf("resumed offer: deadline %d timer %d (was %d), %d events", again.Deadline, again.Timer, done.Timer, len(evs))
 	}
 }

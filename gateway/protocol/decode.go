@@ -33,19 +33,22 @@ const (
 	fCode
 	fText
 	fEpoch
+	fTo
+	fReady
 )
 
 var fieldNames = map[string]field{
 	"type": fType, "id": fID, "token": fToken, "name": fName, "rules": fRules,
 	"table": fTable, "seat": fSeat, "suit": fSuit, "card": fCard, "after": fAfter,
-	"options": fOptions, "code": fCode, "text": fText, "epoch": fEpoch,
+	"options": fOptions, "code": fCode, "text": fText, "epoch": fEpoch, "to": fTo, "ready": fReady,
 }
 
 // ruleKeys are the keys of create_table's "rules" object.
 var ruleKeys = map[string]bool{"target": true, "play_all_tricks": true, "hide_until_trump": true, "random_first_hakem": true}
 
 // optionKeys are the keys of create_table's "options" object.
-var optionKeys = map[string]bool{"turn_seconds": true, "trump_seconds": true, "max_timeouts": true, "public": true}
+var optionKeys = map[string]bool{"turn_seconds": true, "trump_seconds": true, "max_timeouts": true, "public": true,
+	"untimed": true, "rematch_seconds": true}
 
 // spec is which keys a frame type allows and requires besides type and id.
 type spec struct{ allowed, required field }
@@ -58,6 +61,8 @@ var specs = map[Type]spec{
 	TypeAddBots:     {allowed: fTable, required: fTable},
 	TypeStart:       {allowed: fTable, required: fTable},
 	TypeRematch:     {allowed: fTable, required: fTable},
+	TypeReady:       {allowed: fTable | fReady, required: fTable},
+	TypeSwap:        {allowed: fTable | fSeat | fTo, required: fTable | fSeat | fTo},
 	TypeTrump:       {allowed: fTable | fSuit, required: fTable | fSuit},
 	TypePlay:        {allowed: fTable | fCard, required: fTable | fCard},
 	TypeSync:        {allowed: fTable | fAfter | fEpoch, required: fTable},

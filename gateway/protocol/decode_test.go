@@ -10,7 +10,7 @@ import (
 )
 
 func TestDecodeValid(t *testing.T) {
-	seat, after := 2, int64(17)
+	seat, after, to, no, yes := 2, int64(17), 0, false, true
 	cases := []struct {
 		in   string
 		want Request
@@ -26,6 +26,12 @@ func TestDecodeValid(t *testing.T) {
 		{`{"type":"add_bots","id":"4","table":"ab12"}`, Request{Type: TypeAddBots, ID: "4", Table: "ab12"}},
 		{`{"type":"start","id":"4","table":"ab12"}`, Request{Type: TypeStart, ID: "4", Table: "ab12"}},
 		{`{"type":"rematch","id":"4","table":"ab12"}`, Request{Type: TypeRematch, ID: "4", Table: "ab12"}},
+		{`{"type":"ready","id":"4","table":"ab12"}`, Request{Type: TypeReady, ID: "4", Table: "ab12"}},
+		{`{"type":"ready","id":"4","table":"ab12","ready":false}`, Request{Type: TypeReady, ID: "4", Table: "ab12", Ready: &no}},
+		{`{"type":"ready","id":"4","table":"ab12","ready":true}`, Request{Type: TypeReady, ID: "4", Table: "ab12", Ready: &yes}},
+		{`{"type":"swap","id":"4","table":"ab12","seat":2,"to":0}`, Request{Type: TypeSwap, ID: "4", Table: "ab12", Seat: &seat, To: &to}},
+		{`{"type":"create_table","id":"2","options":{"untimed":true,"rematch_seconds":90}}`,
+			Request{Type: TypeCreateTable, ID: "2", Options: &TableOptions{Untimed: true, RematchSeconds: 90}}},
 		{`{"type":"trump","id":"5","table":"ab12","suit":"H"}`, Request{Type: TypeTrump, ID: "5", Table: "ab12", Suit: "H"}},
 		{` {"type":"play","id":"6","table":"ab12","card":"TD"} `, Request{Type: TypePlay, ID: "6", Table: "ab12", Card: "TD"}},
 		{`{"type":"sync","id":"7","table":"ab12"}`, Request{Type: TypeSync, ID: "7", Table: "ab12"}},
@@ -95,6 +101,14 @@ func TestDecodeRefused(t *testing.T) {
 		{"missing table", `{"type":"start","id":"a1"}`, CodeBadMessage, "a1"},
 		{"missing seat", `{"type":"sit","id":"a1","table":"t1"}`, CodeBadMessage, "a1"},
 		{"missing card", `{"type":"play","id":"a1","table":"t1"}`, CodeBadMessage, "a1"},
+		{"swap without to", `{"type":"swap","id":"a1","table":"t1","seat":1}`, CodeBadMessage, "a1"},
+		{"swap without seat", `{"type":"swap","id":"a1","table":"t1","to":1}`, CodeBadMessage, "a1"},
+		{"string to", `{"type":"swap","id":"a1","table":"t1","seat":1,"to":"2"}`, CodeBadMessage, "a1"},
+		{"to in sit", `{"type":"sit","id":"a1","table":"t1","seat":1,"to":2}`, CodeBadMessage, "a1"},
+		{"string ready", `{"type":"ready","id":"a1","table":"t1","ready":"yes"}`, CodeBadMessage, "a1"},
+		{"null ready", `{"type":"ready","id":"a1","table":"t1","ready":null}`, CodeBadMessage, "a1"},
+		{"ready in rematch", `{"type":"rematch","id":"a1","table":"t1","ready":true}`, CodeBadMessage, "a1"},
+		{"string untimed", `{"type":"create_table","id":"a1","options":{"untimed":"yes"}}`, CodeBadMessage, "a1"},
 		{"string seat", `{"type":"sit","id":"a1","table":"t1","seat":"2"}`, CodeBadMessage, "a1"},
 		{"float seat", `{"type":"sit","id":"a1","table":"t1","seat":1.5}`, CodeBadMessage, "a1"},
 		{"exponent seat", `{"type":"sit","id":"a1","table":"t1","seat":1e2}`, CodeBadMessage, "a1"},

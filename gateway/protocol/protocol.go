@@ -33,6 +33,8 @@ const (
 	TypeAddBots     Type = Type(table.OpAddBots)
 	TypeStart       Type = Type(table.OpStart)
 	TypeRematch     Type = Type(table.OpRematch)
+	TypeReady       Type = Type(table.OpReady) // set one's ready flag (ready, default true)
+	TypeSwap        Type = Type(table.OpSwap)  // the host swaps the holders of seat and to
 	TypeTrump       Type = Type(table.OpTrump)
 	TypePlay        Type = Type(table.OpPlay)
 	TypeBack        Type = Type(table.OpBack) // take back the seat a bot played for you
@@ -134,7 +136,9 @@ type Request struct {
 	Name  string      `json:"name,omitempty"`  // hello: a guest's display name
 	Rules *game.Rules `json:"rules,omitempty"` // create_table
 	Table string      `json:"table,omitempty"` // every table command and sync
-	Seat  *int        `json:"seat,omitempty"`  // sit only
+	Seat  *int        `json:"seat,omitempty"`  // sit, join_code, swap
+	To    *int        `json:"to,omitempty"`    // swap: the other seat
+	Ready *bool       `json:"ready,omitempty"` // ready: the flag (absent: true)
 	Suit  string      `json:"suit,omitempty"`  // trump: one of S H D C
 	Card  string      `json:"card,omitempty"`  // play: rank then suit, e.g. "TD"
 	After *int64      `json:"after,omitempty"` // sync: the last seq the client has
@@ -148,10 +152,12 @@ type Request struct {
 // TableOptions are create_table's options (table.Options without the code,
 // which the server makes).
 type TableOptions struct {
-	TurnSeconds  int  `json:"turn_seconds,omitempty"`
-	TrumpSeconds int  `json:"trump_seconds,omitempty"`
-	MaxTimeouts  int  `json:"max_timeouts,omitempty"`
-	Public       bool `json:"public,omitempty"`
+	TurnSeconds    int  `json:"turn_seconds,omitempty"`
+	TrumpSeconds   int  `json:"trump_seconds,omitempty"`
+	MaxTimeouts    int  `json:"max_timeouts,omitempty"`
+	Public         bool `json:"public,omitempty"`
+	Untimed        bool `json:"untimed,omitempty"`
+	RematchSeconds int  `json:"rematch_seconds,omitempty"`
 }
 
 // Table returns the options as table options.
@@ -159,7 +165,8 @@ func (o *TableOptions) Table() table.Options {
 	if o == nil {
 		return table.Options{}
 	}
-	return table.Options{TurnSeconds: o.TurnSeconds, TrumpSeconds: o.TrumpSeconds, MaxTimeouts: o.MaxTimeouts, Public: o.Public}
+	return table.Options{TurnSeconds: o.TurnSeconds, TrumpSeconds: o.TrumpSeconds, MaxTimeouts: o.MaxTimeouts, Public: o.Public,
+		Untimed: o.Untimed, RematchSeconds: o.RematchSeconds}
 }
 
 // Error is a client frame refused by the protocol layer, with the frame's
@@ -334,40 +341,42 @@ func Message(code game.Code) string {
 }
 
 var messages = map[game.Code]string{
-	CodeBadMessage:           "malformed frame",
-	CodeUnknownType:          "unknown frame type",
-	CodeNotAuthenticated:     "send hello first",
-	CodeAlreadyAuthenticated: "hello was already sent on this connection",
-	CodeBadToken:             "invalid or expired session token",
-	CodeTableNotFound:        "no such table",
-	CodeRateLimited:          "too many frames; slow down",
-	CodeUnavailable:          "temporarily unavailable; retry with the same id",
-	CodeInternalError:        "internal error on the server; sync to see what was applied",
-	CodeActionIDReused:       "this id was used before for another command",
-	CodeVersionUnsupported:   "state protocol version 1: ?v=1 or subprotocol hokm.v1",
-	CodeOriginNotAllowed:     "origin not allowed",
-	CodeBadOptions:           "invalid table options",
-	CodeCodeNotFound:         "no table has this code",
-	CodeTooLong:              "text too long",
-	table.CodeNotInGame:      "you are not at this table",
-	table.CodeSeatTaken:      "that seat is taken",
-	table.CodeAlreadySeated:  "you are seated at this table; sync instead",
-	table.CodeInvalidSeat:    "seat must be 0..3",
-	table.CodeTableNotFull:   "all four seats must be taken",
-	table.CodeBadRules:       "invalid rules",
-	table.CodeMatchRunning:   "a match is running",
-	table.CodeNotFinished:    "the match has not finished",
-	game.CodeNotYourTurn:     "not your turn",
-	game.CodeWrongPhase:      "not possible in this phase",
-	game.CodeNotHakem:        "only the Hakem chooses trump",
-	game.CodeCardNotInHand:   "card not in your hand",
-	game.CodeMustFollowSuit:  "you must follow suit",
-	game.CodeGameOver:        "the match is over",
-	game.CodeInvalidCard:     "not a card (rank then suit, e.g. \"TD\")",
-	game.CodeInvalidSuit:     "not a suit (one of S H D C)",
-	table.CodeSeatAway:       "the bot plays this seat: send back first",
-	table.CodeNotAway:        "the bot is not playing this seat",
-	table.CodeStaleTimeout:   "the turn moved on before this timeout",
-	table.CodeUnknownCommand: "no such table command",
-	CodeMaintenance:          "the server is in maintenance; running matches go on, try again later",
+	CodeBadMessage:            "malformed frame",
+	CodeUnknownType:           "unknown frame type",
+	CodeNotAuthenticated:      "send hello first",
+	CodeAlreadyAuthenticated:  "hello was already sent on this connection",
+	CodeBadToken:              "invalid or expired session token",
+	CodeTableNotFound:         "no such table",
+	CodeRateLimited:           "too many frames; slow down",
+	CodeUnavailable:           "temporarily unavailable; retry with the same id",
+	CodeInternalError:         "internal error on the server; sync to see what was applied",
+	CodeActionIDReused:        "this id was used before for another command",
+	CodeVersionUnsupported:    "state protocol version 1: ?v=1 or subprotocol hokm.v1",
+	CodeOriginNotAllowed:      "origin not allowed",
+	CodeBadOptions:            "invalid table options",
+	CodeCodeNotFound:          "no table has this code",
+	CodeTooLong:               "text too long",
+	table.CodeNotInGame:       "you are not at this table",
+	table.CodeSeatTaken:       "that seat is taken",
+	table.CodeAlreadySeated:   "you are seated at this table; sync instead",
+	table.CodeInvalidSeat:     "seat must be 0..3",
+	table.CodeTableNotFull:    "all four seats must be taken",
+	table.CodeBadRules:        "invalid rules",
+	table.CodeMatchRunning:    "a match is running",
+	table.CodeNotFinished:     "the match has not finished",
+	table.CodeNotHost:         "only the table's host may do that",
+	table.CodePlayersNotReady: "not everyone seated is ready",
+	game.CodeNotYourTurn:      "not your turn",
+	game.CodeWrongPhase:       "not possible in this phase",
+	game.CodeNotHakem:         "only the Hakem chooses trump",
+	game.CodeCardNotInHand:    "card not in your hand",
+	game.CodeMustFollowSuit:   "you must follow suit",
+	game.CodeGameOver:         "the match is over",
+	game.CodeInvalidCard:      "not a card (rank then suit, e.g. \"TD\")",
+	game.CodeInvalidSuit:      "not a suit (one of S H D C)",
+	table.CodeSeatAway:        "the bot plays this seat: send back first",
+	table.CodeNotAway:         "the bot is not playing this seat",
+	table.CodeStaleTimeout:    "the turn moved on before this timeout",
+	table.CodeUnknownCommand:  "no such table command",
+	CodeMaintenance:           "the server is in maintenance; running matches go on, try again later",
 }

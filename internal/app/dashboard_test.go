@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/sysconfig"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // try sends msg with a new id and returns the answering frame (ack or error).

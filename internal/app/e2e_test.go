@@ -21,12 +21,12 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/app"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // redisDB is this package's own Redis database: asynq's keys carry no

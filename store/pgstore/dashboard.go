@@ -63,11 +63,12 @@ type TopPlayer struct {
 }
 
 // TopPlayers returns the limit players (bots excluded) with the most
-// matches won, all time, from match_seats.
+// matches won (a match a player left is never one they won), all time,
+// from match_seats.
 func (s *Store) TopPlayers(ctx context.Context, limit int) ([]TopPlayer, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT ms.player_id, max(p.name),
-		       count(*) FILTER (WHERE m.winner = ms.seat % 2), count(*)
+		       count(*) FILTER (WHERE m.winner = ms.seat % 2 AND NOT ms.abandoned), count(*)
 		FROM match_seats ms JOIN matches m ON m.id = ms.match_id JOIN players p ON p.id = ms.player_id
 		WHERE ms.player_id IS NOT NULL AND m.ended_at IS NOT NULL
 		GROUP BY ms.player_id

@@ -177,7 +177,8 @@ func (sc *matchScan) finish(mi *MatchInfo) error {
 }
 
 // PlayerStats are a player's totals over their finished matches (abandoned
-// ones included, which count as played, and as lost when their team lost).
+// ones included, which count as played and never as won, whatever their
+// team's result).
 // Tricks and hands are their team's; Kots count hands won 7–0: a Kot is the
 // Hakem's team winning 7–0, a Hakem-Kot the Hakem's opponents winning 7–0;
 // "given" when the player's team won that hand, "taken" when it lost it.
@@ -207,7 +208,7 @@ WITH mine AS (
 	FROM match_seats s JOIN matches m ON m.id = s.match_id
 	WHERE s.player_id = $1 AND m.ended_at IS NOT NULL
 ), matches AS (
-	SELECT count(*) AS played, count(*) FILTER (WHERE winner = team) AS won,
+	SELECT count(*) AS played, count(*) FILTER (WHERE winner = team AND NOT abandoned) AS won,
 	       count(*) FILTER (WHERE abandoned) AS left_,
 	       coalesce(sum(hands_played), 0) AS hands, coalesce(sum(secs), 0) AS secs
 	FROM mine

@@ -149,7 +149,7 @@ func expectedStats(player string, ms []table.MatchRecord) PlayerStats {
 			}
 			team := game.Team(seat)
 			want.MatchesPlayed++
-			if m.Winner == team {
+			if m.Winner == team && p.AbandonedBy != player {
 				want.MatchesWon++
 			}
 			if p.AbandonedBy == player {

@@ -40,7 +40,7 @@ WITH mine AS (
 	FROM match_seats s JOIN matches m ON m.id = s.match_id
 	WHERE s.player_id IS NOT NULL AND m.ended_at IS NOT NULL
 ), ms AS (
-	SELECT player_id, count(*) AS played, count(*) FILTER (WHERE winner = team) AS won,
+	SELECT player_id, count(*) AS played, count(*) FILTER (WHERE winner = team AND NOT abandoned) AS won,
 	       count(*) FILTER (WHERE abandoned) AS left_, sum(hands_played) AS hands, sum(secs) AS secs
 	FROM mine GROUP BY player_id
 ), hs AS (
@@ -214,9 +214,10 @@ func (s *Store) DailyActivity(ctx context.Context, day string) (DailyActivity, e
 }
 
 // periodBoardSQL ranks the players of the matches that ended in [$1, $2)
-// by matches won, then win rate, then id. Deleted accounts are left out.
+// by matches won (a match a player left is never one they won), then win
+// rate, then id. Deleted accounts are left out.
 const periodBoardSQL = `
-SELECT s.player_id, p.name, count(*) FILTER (WHERE m.winner = s.seat % 2) AS wins, count(*) AS played,
+SELECT s.player_id, p.name, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned) AS wins, count(*) AS played,
        coalesce(ps.rating, 1500)
 FROM matches m
 JOIN match_seats s ON s.match_id = m.id AND s.player_id IS NOT NULL
@@ -224,7 +225,7 @@ JOIN players p ON p.id = s.player_id AND p.kind <> 'deleted'
 LEFT JOIN player_stats ps ON ps.player_id = s.player_id
 WHERE m.ended_at >= $1 AND m.ended_at < $2
 GROUP BY s.player_id, p.name, ps.rating
-ORDER BY 3 DESC, count(*) FILTER (WHERE m.winner = s.seat % 2)::float8 / count(*) DESC, s.player_id
+ORDER BY 3 DESC, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned)::float8 / count(*) DESC, s.player_id
 LIMIT $3`
 
 // allTimeBoardSQL ranks the rated players by rating (from player_stats).

@@ -42,7 +42,7 @@ func BenchmarkLoadCommit(b *testing.B) {
 				b.Fatal(err)
 			}
 			for seat := range 4 {
-				tb.Seats[seat] = &table.Player{ID: "u" + strconv.Itoa(seat), Name: "p"}
+				tb.Seats[seat] = &table.Player{ID: "u" + strconv.Itoa(seat), Name: "p", Ready: seat > 0}
 			}
 			tb, _, err = table.Apply(tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 1, Seed: 42})
 			if err != nil {

@@ -122,7 +122,8 @@ func (e *env) act(l *live, r *rand.Rand) []redisstore.Entry {
 }
 
 // running creates a table and commits, one by one, two people sitting,
-// bots filling it, the start, and k game actions.
+// bots filling it, the second person ready, the host's start, and k game
+// actions.
 func (e *env) running(id string, k int) (*live, []redisstore.Entry) {
 	e.t.Helper()
 	l := &live{tb: e.newTable(id)}
@@ -130,7 +131,8 @@ func (e *env) running(id string, k int) (*live, []redisstore.Entry) {
 	all = append(all, e.apply(l, "u0", table.Command{Op: table.OpSit, Seat: 0, Name: "علی‌رضا 🃏"}, table.Env{})...)
 	all = append(all, e.apply(l, "u2", table.Command{Op: table.OpSit, Seat: 2, Name: "Zoë"}, table.Env{})...)
 	all = append(all, e.apply(l, "u0", table.Command{Op: table.OpAddBots}, table.Env{})...)
-	all = append(all, e.apply(l, "u2", table.Command{Op: table.OpStart}, table.Env{Now: 2, Seed: 0xc0ffee})...)
+	all = append(all, e.apply(l, "u2", table.Command{Op: table.OpReady, Ready: true}, table.Env{})...)
+	all = append(all, e.apply(l, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 2, Seed: 0xc0ffee})...)
 	r := rand.New(rand.NewPCG(uint64(len(id)), 7))
 	for i := 0; i < k; i++ {
 		all = append(all, e.act(l, r)...)

@@ -182,7 +182,8 @@ func TestCommitRoundTrip(t *testing.T) {
 	step(e.apply(l, "u0", table.Command{Op: table.OpSit, Seat: 0, Name: "علی‌رضا 🃏"}, table.Env{}), "u0")
 	step(e.apply(l, "u2", table.Command{Op: table.OpSit, Seat: 2, Name: "Zoë"}, table.Env{}), "u2")
 	step(e.apply(l, "u0", table.Command{Op: table.OpAddBots}, table.Env{}), "u0")
-	step(e.apply(l, "u2", table.Command{Op: table.OpStart}, table.Env{Now: 2, Seed: 99}), "u2")
+	step(e.apply(l, "u2", table.Command{Op: table.OpReady, Ready: true}, table.Env{}), "u2")
+	step(e.apply(l, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 2, Seed: 99}), "u0")
 	for i := 0; i < 40; i++ {
 		g := &l.tb.Game
 		seat := g.Turn

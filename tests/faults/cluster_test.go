@@ -21,9 +21,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // stateKey seals the hands of the cluster's tables (HOKM_STATE_KEYS): a

@@ -249,30 +249,41 @@ func (c *client) play(ctx context.Context) error {
 	return nil
 }
 
-// rejoin takes the seat again, and (seat 0, the host) starts the match
-// once all four are seated, after a resync took the table back to before
-// its start (the server lost the start with Redis): what players do when
-// the table they see is waiting again. Refusals that a race with the other
-// clients explains are not errors; the next table event settles it.
+// rejoin takes the seat again after a resync took the table back to
+// before its start (the server lost the start with Redis): what players do
+// when the table they see is waiting again. Every client sits again; the
+// others say they are ready again; the host (seat 0's client, which
+// created the table and sat first) starts the match once all four are
+// seated and ready. Refusals that a race with the other clients explains
+// are not errors; the next table event settles it.
 func (c *client) rejoin(ctx context.Context) error {
-	if c.state.seats[c.state.seat] != c.user {
-		if _, err := c.request(ctx, map[string]any{"type": "sit", "table": c.table, "seat": c.state.seat}); err != nil {
+	s := &c.state
+	if s.seats[s.seat] != c.user {
+		if _, err := c.request(ctx, map[string]any{"type": "sit", "table": c.table, "seat": s.seat}); err != nil {
 			return fmt.Errorf("sitting again after the table went back: %w", err)
 		}
 		c.rejoins++
 		return nil
 	}
-	if c.state.seat != 0 {
+	var r *refused
+	if s.host != c.user {
+		if s.ready[s.seat] {
+			return nil // wait for the host
+		}
+		_, err := c.request(ctx, map[string]any{"type": "ready", "table": c.table})
+		if err != nil && !(errors.As(err, &r) && r.code == string(table.CodeMatchRunning)) {
+			return fmt.Errorf("saying ready again after the table went back: %w", err)
+		}
 		return nil
 	}
-	for _, u := range c.state.seats {
-		if u == "" {
+	for i, u := range s.seats {
+		if u == "" || u != c.user && !s.ready[i] {
 			return nil // wait for the others
 		}
 	}
 	_, err := c.request(ctx, map[string]any{"type": "start", "table": c.table})
-	var r *refused
-	if err != nil && !(errors.As(err, &r) && (r.code == string(table.CodeMatchRunning) || r.code == string(table.CodeTableNotFull))) {
+	if err != nil && !(errors.As(err, &r) && (r.code == string(table.CodeMatchRunning) || r.code == string(table.CodeTableNotFull) ||
+		r.code == string(table.CodePlayersNotReady))) {
 		return fmt.Errorf("starting again after the table went back: %w", err)
 	}
 	return nil

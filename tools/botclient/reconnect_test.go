@@ -37,10 +37,13 @@ type tableFake struct {
 	match   int               // matches started
 	starts  int               // start frames
 	sits    []int             // seats of the sit frames (with seated)
-	// seated, when set, makes sits and starts behave as the server's with
-	// seats shown: the table objects name who sits where, and each sit is
-	// a table event to everyone seated.
+	// seated, when set, makes sits, readies and starts behave as the
+	// server's with seats shown: the table objects name who sits where
+	// (and who is ready, and u0 as the host), and each sit or ready is a
+	// table event to everyone seated.
 	seated *[4]string
+	ready  [4]bool // with seated: the seats' ready flags
+	readys []int   // seats of the ready frames
 	// Abuse limits, as the gateway's: the first limitUpgrades upgrades are
 	// refused with HTTP 429 (Retry-After: 1), the first limitHellos guest
 	// hellos and limitCreates create_tables with rate_limited
@@ -162,9 +165,17 @@ func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq)
 		}
 		c.send(map[string]any{"type": "snapshot", "table": "t1", "seq": len(f.log), "table_info": f.meta("waiting", f.match), "view": nil})
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
+	case "ready":
+		f.readys = append(f.readys, seat)
+		if f.seated != nil {
+			f.ready[seat] = true
+			f.emit(public(map[string]any{"type": "table", "table": f.meta("waiting", f.match)}))
+		}
+		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "start":
 		f.starts++
 		f.match++
+		f.ready = [4]bool{}
 		f.start()
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "sync":
@@ -208,10 +219,10 @@ func (f *tableFake) meta(status string, match int) map[string]any {
 		var seats [4]any
 		for i, u := range f.seated {
 			if u != "" {
-				seats[i] = map[string]any{"id": u, "name": "bot"}
+				seats[i] = map[string]any{"id": u, "name": "bot", "ready": f.ready[i]}
 			}
 		}
-		m["seats"] = seats
+		m["seats"], m["host"] = seats, "u0"
 	}
 	return m
 }
@@ -480,8 +491,9 @@ func TestResync(t *testing.T) {
 // table is rebuilt from a copy older than the match's start (the server
 // lost the start with Redis): a resync shows it waiting, with only seat 0
 // still seated, and the trump is answered not_in_game. The other three sit
-// again, seat 0 (the host) starts the match again once all four are
-// seated, and the match is played to its end.
+// again and say they are ready again, seat 0 (the host) starts the match
+// again once all four are seated and ready, and the match is played to its
+// end.
 func TestRejoinAfterTableWentBack(t *testing.T) {
 	var seated [4]string
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
@@ -508,6 +520,9 @@ func TestRejoinAfterTableWentBack(t *testing.T) {
 	defer f.mu.Unlock()
 	if again := f.sits[4:]; len(again) != 3 || contains(again, 0) || f.starts != 2 || f.match != 1 {
 		t.Fatalf("sits %v, starts %d: want seats 1-3 taken again and a second start", f.sits, f.starts)
+	}
+	if len(f.readys) != 6 || contains(f.readys, 0) {
+		t.Fatalf("ready frames from seats %v: want seats 1-3, twice each", f.readys)
 	}
 	if rep.Rejoins != 3 || rep.Resyncs != 4 || rep.DroppedMoves != 1 {
 		t.Fatalf("rejoins %d, resyncs %d, dropped %d", rep.Rejoins, rep.Resyncs, rep.DroppedMoves)

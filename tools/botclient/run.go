@@ -258,8 +258,9 @@ func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult
 	return res
 }
 
-// setUp connects the four clients, creates a table, seats them and starts
-// the match; it returns the table's id.
+// setUp connects the four clients, creates a table, seats them (the
+// creator, seat 0, first: it is the host), has the three others say they
+// are ready and the host start the match; it returns the table's id.
 func setUp(ctx context.Context, clients [4]*client, rules game.Rules) (string, error) {
 	for _, c := range clients {
 		if err := c.connect(ctx); err != nil {
@@ -282,6 +283,11 @@ func setUp(ctx context.Context, clients [4]*client, rules game.Rules) (string, e
 			return created.Table, err
 		}
 		c.seated = true
+	}
+	for _, c := range clients[1:] {
+		if _, err := c.request(ctx, map[string]any{"type": "ready", "table": c.table}); err != nil {
+			return created.Table, err
+		}
 	}
 	_, err = clients[0].request(ctx, map[string]any{"type": "start", "table": created.Table})
 	return created.Table, err

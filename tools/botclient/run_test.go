@@ -82,6 +82,8 @@ func (g *fakeGateway) serve(name string) *httptest.Server {
 				info := map[string]any{"id": "t1", "rules": map[string]any{"target": 3}, "status": "waiting", "match": 0}
 				c.send(map[string]any{"type": "snapshot", "table": "t1", "seq": 1, "table_info": info, "view": nil})
 				ack(map[string]any{"seq": 1})
+			case "ready":
+				ack(map[string]any{"seq": 1})
 			case "start":
 				ack(map[string]any{"seq": g.start()})
 			} // trump and play are left unanswered: the script ends the match
@@ -168,8 +170,8 @@ func TestRunCleanMatch(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	// Each seat: the hello ack, the sit's snapshot and ack, 8 events; seat 0
-	// also the create_table and start acks.
-	if rep.FramesChecked != 4*(1+2+8)+2 {
+	// also the create_table and start acks, seats 1-3 the ready acks.
+	if rep.FramesChecked != 4*(1+2+8)+2+3 {
 		t.Errorf("%d frames checked", rep.FramesChecked)
 	}
 	want := MatchSummary{ID: "t1-1", Score: [2]int{0, 3}, Winner: 1}

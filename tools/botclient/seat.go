@@ -62,10 +62,12 @@ type event struct {
 type tableMeta struct {
 	ID     string     `json:"id"`
 	Rules  game.Rules `json:"rules"`
+	Host   string     `json:"host"`
 	Status string     `json:"status"`
 	Match  int        `json:"match"`
 	Seats  [4]*struct {
-		ID string `json:"id"`
+		ID    string `json:"id"`
+		Ready bool   `json:"ready"`
 	} `json:"seats"`
 }
 
@@ -80,7 +82,9 @@ type seatState struct {
 	handOver bool // between the last trick of a hand and the next deal
 	over     bool
 	status   string    // the table's: waiting, playing, finished
+	host     string    // the table's host, the one who starts
 	seats    [4]string // the user id in each seat ("" empty)
+	ready    [4]bool   // each seat's ready flag
 	// What the seat saw of the match's outcome: the results of hand_ended
 	// (or a snapshot's), and match_ended's score and winning team.
 	hands  []game.HandResult
@@ -116,11 +120,11 @@ func (s *seatState) snapshot(f *frame) error {
 }
 
 func (s *seatState) setTable(m *tableMeta) {
-	s.rules, s.match, s.status = m.Rules, m.Match, m.Status
+	s.rules, s.match, s.status, s.host = m.Rules, m.Match, m.Status, m.Host
 	for i, p := range m.Seats {
-		s.seats[i] = ""
+		s.seats[i], s.ready[i] = "", false
 		if p != nil {
-			s.seats[i] = p.ID
+			s.seats[i], s.ready[i] = p.ID, p.Ready
 		}
 	}
 }

@@ -25,7 +25,8 @@ type Game struct {
 }
 
 // Play runs g through table.Apply — two guests sit, bots fill seats 2 and
-// 3, the host starts, every seat plays random legal actions — and returns
+// 3, the second guest is ready, the host (the first) starts, every seat
+// plays random legal actions — and returns
 // the match record the server would persist. It panics on an engine error,
 // which is a bug in game or table.
 func Play(g Game) table.MatchRecord {
@@ -36,6 +37,7 @@ func Play(g Game) table.MatchRecord {
 	t = apply(t, g.Guests[0], table.Command{Op: table.OpSit, Seat: 0, Name: "Guest A"}, now, 0)
 	t = apply(t, g.Guests[1], table.Command{Op: table.OpSit, Seat: 1, Name: "Guest B"}, now, 0)
 	t = apply(t, g.Guests[0], table.Command{Op: table.OpAddBots}, now, 0)
+	t = apply(t, g.Guests[1], table.Command{Op: table.OpReady, Ready: true}, now, 0)
 	t = apply(t, g.Guests[0], table.Command{Op: table.OpStart}, now, g.Seed)
 	rng := rand.New(rand.NewPCG(g.Seed, 0x5eed))
 	for n := 0; !t.Game.Over() && (g.MaxMoves == 0 || n < g.MaxMoves); n++ {
