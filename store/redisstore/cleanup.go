@@ -65,16 +65,13 @@ type CleanupResult struct {
 // KEYS[8] timer ids hash, KEYS[9] (optional) the join code key.
 // ARGV[1] seq seen, ARGV[2] table id, ARGV[3] lobby channel.
 // Returns 1 when removed, 0 when the table changed or is gone.
-var removeTableScript = redis.NewScript(`
+var removeTableScript = redis.NewScript(luaUnlist + `
 if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[7], ARGV[2])
 redis.call('HDEL', KEYS[8], ARGV[2])
 if #KEYS >= 9 and redis.call('GET', KEYS[9]) == ARGV[2] then redis.call('DEL', KEYS[9]) end
-redis.call('ZREM', KEYS[6], ARGV[2])
-if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then
-  redis.call('PUBLISH', ARGV[3], '{"removed":"' .. ARGV[2] .. '"}')
-end
+unlist(KEYS[5], KEYS[6], ARGV[2], ARGV[3])
 return 1
 `)
 
@@ -217,13 +214,9 @@ func (s *Store) RemoveTable(ctx context.Context, a Abandoned) (bool, error) {
 // KEYS[1] table hash, KEYS[2] lobby hash, KEYS[3] lobby-seen zset.
 // ARGV[1] seq seen, ARGV[2] table id, ARGV[3] lobby channel.
 // Returns 1 when it was listed and is no longer, else 0.
-var unlistScript = redis.NewScript(`
+var unlistScript = redis.NewScript(luaUnlist + `
 if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
-redis.call('ZREM', KEYS[3], ARGV[2])
-if redis.call('HDEL', KEYS[2], ARGV[2]) == 1 then
-  redis.call('PUBLISH', ARGV[3], '{"removed":"' .. ARGV[2] .. '"}')
-  return 1
-end
+if unlist(KEYS[2], KEYS[3], ARGV[2], ARGV[3]) then return 1 end
 return 0
 `)
 

@@ -15,6 +15,21 @@ import (
 // ErrNoCode is returned for a join code that names no live table.
 var ErrNoCode = errors.New("redisstore: no table has this code")
 
+// luaUnlist is a Lua function the lobby's scripts share: unlist(lobby
+// hash, lobby-seen zset, table id, lobby channel) takes the table out of
+// the listing and publishes {"removed":id} when it was listed; it returns
+// true then.
+const luaUnlist = `
+local function unlist(lobby, seen, id, channel)
+  redis.call('ZREM', seen, id)
+  if redis.call('HDEL', lobby, id) == 1 then
+    redis.call('PUBLISH', channel, '{"removed":"' .. id .. '"}')
+    return true
+  end
+  return false
+end
+`
+
 // indexScript keeps one table's lobby entry (and its join code's expiry)
 // in step with the table, publishing each change of the listing.
 //
@@ -23,14 +38,10 @@ var ErrNoCode = errors.New("redisstore: no table has this code")
 // ARGV[3] now (unix ms), ARGV[4] TTL seconds, ARGV[5] lobby channel,
 // ARGV[6] "1" when the table has a code.
 // Returns 1 when the listing changed.
-var indexScript = redis.NewScript(`
+var indexScript = redis.NewScript(luaUnlist + `
 if ARGV[6] == '1' then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
 if ARGV[2] == '' then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
-    redis.call('PUBLISH', ARGV[5], '{"removed":"' .. ARGV[1] .. '"}')
-    return 1
-  end
+  if unlist(KEYS[1], KEYS[2], ARGV[1], ARGV[5]) then return 1 end
   return 0
 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -45,13 +56,10 @@ return 1
 //
 // KEYS[1] lobby hash, KEYS[2] lobby-seen sorted set
 // ARGV[1] oldest update kept (unix ms), ARGV[2] lobby channel
-var listScript = redis.NewScript(`
+var listScript = redis.NewScript(luaUnlist + `
 local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
 for _, id in ipairs(old) do
-  redis.call('ZREM', KEYS[2], id)
-  if redis.call('HDEL', KEYS[1], id) == 1 then
-    redis.call('PUBLISH', ARGV[2], '{"removed":"' .. id .. '"}')
-  end
+  unlist(KEYS[1], KEYS[2], id, ARGV[2])
 end
 return redis.call('HVALS', KEYS[1])
 `)
