@@ -79,7 +79,10 @@ func TestBrowser(t *testing.T) {
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
 	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs", "status.mjs",
-		"chat.mjs", "lobbyform.mjs", "presses.mjs", "signup.mjs"} {
+		"chat.mjs", "lobbyform.mjs", "presses.mjs", "signup.mjs",
+		"host.mjs", "rematch.mjs", "untimed.mjs", "invite.mjs", "lobbylist.mjs", "leave.mjs",
+		"account.mjs", "leaders.mjs", "rules.mjs", "replay.mjs",
+		"motion.mjs", "summary.mjs", "review.mjs", "keyboard.mjs", "contrast.mjs"} {
 		t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
 			runBrowserScript(t, node, chromium, dir, script, base, shots)
 		})

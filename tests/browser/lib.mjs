@@ -38,7 +38,8 @@ export async function launch () {
  * violation is one) and failed requests are collected in page.problems.
  * window.__hokmNet lets a test cut the WebSocket and block reconnecting
  * (blocked, sockets), see what the page sent (sent: every frame) and
- * received (moves: the card_played and trump_chosen events), hand the page
+ * received (moves: the card_played and trump_chosen events; events: every
+ * event, {seq, ...event}; errors: the error answers), hand the page
  * a frame as if the server had sent it (inject), and stand between the
  * page and the server: filter(frame) returning "hold" keeps a frame from
  * the server (held), a frame object answers it in the server's place.
@@ -47,7 +48,7 @@ export async function newPage (browser, opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, ...opts })
   await context.addInitScript(() => {
     const Real = window.WebSocket
-    const net = { blocked: false, sockets: [], sent: [], held: [], moves: 0, filter: null }
+    const net = { blocked: false, sockets: [], sent: [], held: [], moves: 0, filter: null, events: [], errors: [] }
     const deliver = (ws, frame) => ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(frame) }))
     net.inject = (frame) => deliver(net.sockets.at(-1), frame)
     window.__hokmNet = net
@@ -59,6 +60,8 @@ export async function newPage (browser, opts = {}) {
         this.addEventListener('message', (m) => {
           const f = JSON.parse(m.data)
           if (f.type === 'event' && (f.event.type === 'card_played' || f.event.type === 'trump_chosen')) net.moves++
+          if (f.type === 'event') net.events.push({ seq: f.seq, ...f.event })
+          if (f.type === 'error') net.errors.push(f)
         })
       }
 

@@ -31,6 +31,7 @@ export function fromSnapshot (f, user) {
     const done = st.view.done || []
     if (!st.view.trick.plays.length && done.length) st.lastTrick = done[done.length - 1]
   }
+  st.prevTrick = st.lastTrick || (st.view && st.view.done && st.view.done.at(-1)) || null // the last trick won, for review
   st.me = seatOf(st.info, user)
   st.deadline = deadlineOf(st)
   return st
@@ -65,6 +66,7 @@ export function applyEvent (st, ev, user) {
       }
       st.lastTrick = null
       st.lastResult = null
+      st.prevTrick = null
       break
     case 'hand_started':
       Object.assign(v, {
@@ -93,6 +95,7 @@ export function applyEvent (st, ev, user) {
       const done = { leader: ev.leader, plays: v.trick.plays, winner: ev.winner }
       v.done.push(done)
       st.lastTrick = done
+      st.prevTrick = done
       v.tricks = ev.tricks
       v.trick = { leader: ev.winner, plays: [] }
       v.turn = ev.winner
@@ -115,6 +118,16 @@ export function applyEvent (st, ev, user) {
       break
   }
   if (st.view) st.view.legal = legal(st.view)
+}
+
+/** The play winning a trick so far: the highest trump, else the highest card of the suit led. */
+export function winningPlay (plays, trump) {
+  let best = null
+  for (const p of plays) {
+    if (!best || (suitOf(p.card) === trump && suitOf(best.card) !== trump) ||
+      (suitOf(p.card) === suitOf(best.card) && RANKS.indexOf(rankOf(p.card)) > RANKS.indexOf(rankOf(best.card)))) best = p
+  }
+  return best
 }
 
 /** The cards this seat may play now: all, or those of the suit led if it has any. */

@@ -7,9 +7,15 @@
 import { api } from './api.js'
 import { Connection } from './conn.js'
 import { h, name, patch } from './dom.js'
-import { historyView, replayView } from './history.js'
+import { openRules, pagesNav, pageView } from './pages.js'
 import { applyEvent, fromSnapshot, isRed, movesBack, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
 import { currentLang, errorText, fmt, initialLang, setLang, t } from './i18n.js'
+import * as seatUI from './seats.js'
+import { a11yAfter, announceEvent, applyTheme, cardLabel, rove, themeButton } from './a11y.js'
+import { winningPlay } from './game.js'
+import { fxLayer, motionAfter, motionBefore, motionEvent, motionReset } from './motion.js'
+import { muteButton } from './sound.js'
+import { closeOnEscape, handSummary, lastHandLine, lastTrick, summaryEvent } from './summary.js'
 
 const store = {
   get: (k) => { try { return localStorage.getItem('hokm.' + k) } catch { return null } },
@@ -41,6 +47,9 @@ const S = {
   chat: [], // chat frames of the table
   page: null, // 'history' or {replay: id}
   pageEl: null,
+  summary: null, // the last hand's result, until the player closes it (summary.js)
+  review: false, // the last trick shown (summary.js)
+  cursor: null, // the card the hand's roving focus is on (a11y.js)
   health: { redis: true, postgres: true }, // false while the server says the service is down
   restored: null // {table, back}: the server restored the table (back moves lost, null: unknown), until dismissed
 }
@@ -61,7 +70,7 @@ const conn = new Connection({
     S.conn = state
     // a new socket hears the server's status again (only when something is down)
     if (state === 'connecting' || state === 'reconnecting') S.health = { redis: true, postgres: true }
-    if (state === 'kicked') signedOut(info && info.reason)
+    if (state === 'kicked') kicked(info)
     render()
   },
   onHelloError: async (err) => {
@@ -82,7 +91,10 @@ async function ready (data) {
   store.set('name', data.name)
   whoAmI()
   if (S.tableId) await syncTable()
-  if (!S.tableId) showLobby()
+  const invited = invitation() // an invite link: its table's seats, to choose one
+  if (invited && !S.tableId) openInvite(invited)
+  else if (!S.tableId) showLobby()
+  if (invited && S.tableId && S.table && S.table.info.options.code !== invited) say(t('invite_busy'))
 }
 
 function setGuest (v) {
@@ -161,6 +173,13 @@ function forgetTable () {
   if (S.user) showLobby()
 }
 
+/** What an event shows beyond the state: motion and sound, the hand's summary, what a screen reader hears. */
+function tableEvent (ev) {
+  motionEvent(S.table, ev)
+  summaryEvent(S, S.table, ev)
+  announceEvent(S.table, ev, seatText)
+}
+
 function frame (f) {
   if (f.type === 'lobby') { lobbyFrame(f); return }
   if (f.type === 'notice') { noticeFrame(f); return }
@@ -175,6 +194,7 @@ function frame (f) {
     // socket that has not synced yet may get one before its resync).
     const rebuilt = f.type === 'resync' || (before && before.epoch >= 1 && f.epoch >= 1 && f.epoch !== before.epoch)
     S.table = fromSnapshot(f, S.user)
+    motionReset()
     conn.superseded(f.table, rebuilt)
     if (rebuilt && before) restored(before, S.table)
   } else if (f.type === 'event' && S.table) {
@@ -183,12 +203,16 @@ function frame (f) {
       if (!S.syncing) { S.syncing = true; syncTable().finally(() => { S.syncing = false }) }
       return
     }
+    const before = S.table.info
     applyEvent(S.table, f.event, S.user)
     S.table.seq = f.seq
+    tableEvent(f.event)
+    const lost = f.event.type === 'table' ? seatUI.seatsLost(before, S.table.info) : []
+    if (lost.length) say(t('lost_seat', { names: lost.join(t('list_sep')) }))
     if (f.event.type === 'hand_ended') setTimeout(render, 3500)
     if (f.event.type === 'timeout') {
       const p = S.table.info.seats[f.event.seat]
-      say(t('auto_played', { name: p ? (p.bot ? t('bot') : p.name) : '?' }))
+      say(t('auto_played', { name: seatUI.holder(p) }))
     }
   }
   render()
@@ -275,6 +299,7 @@ async function account (kind, username, password, displayName) {
     store.set('token', a.token)
     S.name = a.name
     store.set('name', a.name)
+    S.page = null
     conn.connect()
   } catch (err) {
     say(errorText(err.code, err.message))
@@ -296,8 +321,23 @@ function signedOut (reason) {
   setGuest(null)
   store.set('token', null)
   forgetTable()
+  S.page = null
   if (reason) say(t('bye.' + reason))
   render()
+}
+
+/**
+ * The server closed the socket for good (logged out, account deleted,
+ * password changed). A password change keeps the session that made it
+ * (docs/http-api.md): while this token still works, connect again.
+ */
+async function kicked (info) {
+  const token = S.token
+  if (info && info.reason === 'password_changed' && token) {
+    const ok = await api('GET', '/api/me', { token }).then(() => true, () => false)
+    if (ok && token === S.token) { conn.connect(); return }
+  }
+  signedOut(info && info.reason)
 }
 
 function enterTable (id) {
@@ -347,6 +387,34 @@ async function joinTable (id) {
   forgetTable()
 }
 
+/** The invite link's code kept for this tab: invitation() reads it, invitation(v) sets it (null: used). */
+function invitation (v) {
+  try {
+    if (v === undefined) return sessionStorage.getItem('hokm.join')
+    v ? sessionStorage.setItem('hokm.join', v) : sessionStorage.removeItem('hokm.join')
+  } catch { return null }
+}
+
+/** An invite link's table: watched, so its free seats show, until a seat is chosen (sitAt). */
+async function openInvite (code) {
+  invitation(null)
+  const data = await command('join_code', { code })
+  if (!data) { showLobby(); return }
+  S.invite = code
+  await watchTable(data.table)
+}
+
+/** Sits at the table shown; a spectator (an invite link's) stops watching once seated. */
+async function sitAt (seat) {
+  const by = S.watching && S.invite
+  const ok = by ? await command('join_code', { code: S.invite, seat }) : await tableCmd('sit', { seat })
+  if (!ok || !S.watching) return
+  S.watching = false
+  S.invite = null
+  store.set('watching', null)
+  conn.send('unwatch', { table: S.tableId }).catch(() => {})
+}
+
 async function watchTable (id) {
   hideLobby()
   enterTable(id)
@@ -362,6 +430,7 @@ async function watchTable (id) {
 
 async function quickMatch (on) {
   S.searching = on
+  S.searchingSince = Date.now()
   render()
   if (!await command(on ? 'quick_match' : 'quick_match_cancel')) S.searching = false
   render()
@@ -373,18 +442,37 @@ async function leaveTable () {
   forgetTable()
 }
 
-async function openPage (page) {
+let pageSeq = 0
+/**
+ * Opens a page (pages.js: 'history', 'account', 'leaders', {replay: id},
+ * {player: id}; null: the lobby); from is where its back button returns.
+ */
+async function openPage (page, from = S.page) {
+  const n = ++pageSeq
   S.page = page
-  S.pageEl = h('p', {}, '…')
+  S.pageFrom = from === page ? null : from
+  S.pageEl = h('p', { class: 'muted' }, '…')
   render()
-  S.pageEl = page === 'history' ? await historyView(S.token, (id) => openPage({ replay: id })) : await replayView(S.token, page.replay)
-  render()
+  if (!page) return
+  const back = S.pageFrom
+  const el = await pageView(page, {
+    token: S.token,
+    user: S.user,
+    open: (p) => openPage(p),
+    back: back ? () => openPage(back, null) : null,
+    renamed: (me) => { S.name = me.name; store.set('name', me.name); render() },
+    gone: () => { conn.stop('idle'); signedOut('account_deleted') },
+    watch: watchTable,
+    claimForm: () => accountForm(true)
+  })
+  if (n === pageSeq) { S.pageEl = el; render() }
 }
 
 const tableCmd = (type, fields = {}, busy) => command(type, { table: S.tableId, ...fields }, busy)
 
 function toggleLang () {
   setLang(currentLang() === 'fa' ? 'en' : 'fa')
+  if (S.page && !S.table) openPage(S.page, S.pageFrom) // pages are built in one language
   render()
 }
 
@@ -406,15 +494,18 @@ function draw () {
   document.body.dataset.view = view
   // a page (history, replay) is built once by history.js and then changes by itself: it goes into a slot patch leaves alone
   const main = { welcome, table: () => tableView(S.table), page: () => h('div', { id: 'page-slot', opaque: true }), lobby }[view]()
+  motionBefore()
   patch(document.getElementById('app'),
     header(),
     connBanner(),
     statusBanners(),
-    h('main', { class: 'main', key: 'main' }, main),
+    h('main', { class: 'main', key: 'main' }, view === 'lobby' || view === 'page' ? pagesNav(S, openPage) : null, main),
     S.notice ? h('div', { class: 'toast', role: 'alert', key: 'toast' }, S.notice.text) : null)
   const slot = document.getElementById('page-slot')
   if (slot && S.pageEl && slot.firstChild !== S.pageEl) slot.replaceChildren(S.pageEl)
   followChat()
+  motionAfter(S.table)
+  a11yAfter()
 }
 
 let chatShown = null // the chat log and its last message, when last scrolled to it
@@ -436,8 +527,8 @@ function header () {
           name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null)
       : h('span', { class: 'me', id: 'me' }),
     h('span', { class: 'conn', id: 'conn', dataset: { state: S.conn } }, S.conn === 'open' ? t('online') : ''),
-    signedIn && S.features.history && !S.table ? h('button', { class: 'link', id: 'history-link', onclick: () => openPage('history') }, t('history')) : null,
     signedIn && S.features.accounts ? h('button', { class: 'link', id: 'logout', onclick: logout }, t('log_out')) : null,
+    muteButton(render), themeButton(render),
     h('button', { class: 'link', id: 'lang', onclick: toggleLang, lang: currentLang() === 'fa' ? 'en' : 'fa' }, t('language')))
 }
 
@@ -476,7 +567,8 @@ function welcome () {
   // handlers read the live page (the elements built here are thrown away once patched in)
   return h('section', { class: 'card-panel welcome', key: 'welcome' },
     h('h1', {}, t('title')),
-    h('p', {}, t('welcome')),
+    h('p', {}, t('welcome'), ' ', rulesLink()),
+    invitation() ? h('p', { class: 'banner', id: 'invited' }, t('invited')) : null,
     h('form', { key: 'guest', onsubmit: (e) => { e.preventDefault(); startGuest(e.currentTarget.querySelector('#guest-name').value) } },
       h('label', {}, t('your_name'), input),
       h('button', { class: 'primary', id: 'play-guest', type: 'submit' }, t('play_guest'))),
@@ -495,7 +587,8 @@ function accountForm (claim = false) {
     e.preventDefault()
     const f = e.currentTarget
     // the button pressed (Enter: the form's first one)
-    const kind = claim || (e.submitter && e.submitter.id === 'register') ? 'register' : 'login'
+    const by = e.submitter && e.submitter.id
+    const kind = by === 'login' ? 'login' : claim || by === 'register' ? 'register' : 'login'
     const typed = document.getElementById('guest-name')
     account(kind, f.querySelector('#username').value, f.querySelector('#password').value, claim ? S.name : typed && typed.value)
   }
@@ -505,12 +598,13 @@ function accountForm (claim = false) {
     h('label', {}, t('password'), pass),
     h('div', { class: 'row' },
       claim ? null : h('button', { type: 'submit', id: 'login' }, t('log_in')),
-      h('button', { type: 'submit', id: 'register' }, t('sign_up'))))
+      h('button', { type: 'submit', id: 'register' }, t('sign_up'))),
+    // a guest who has an account logs in to it instead (the guest's games stay the guest's)
+    claim ? h('p', { class: 'muted have-account' }, t('have_account'), ' ', h('button', { type: 'submit', class: 'link', id: 'login' }, t('log_in'))) : null)
 }
 
 function lobby () {
   const target = h('select', { id: 'target' }, [3, 5, 7].map(n => h('option', { value: n, selected: n === 7 }, t('points', { n }))))
-  const turn = h('select', { id: 'turn-seconds' }, [0, 15, 30, 60].map(n => h('option', { value: n }, n ? fmt(n) : '—')))
   const opt = (id, key) => h('label', { class: 'check' }, h('input', { type: 'checkbox', id }), t(key))
   const create = h('form', {
     class: 'card-panel',
@@ -523,13 +617,14 @@ function lobby () {
         play_all_tricks: f.querySelector('#opt-all').checked,
         hide_until_trump: f.querySelector('#opt-hide').checked,
         random_first_hakem: f.querySelector('#opt-random').checked
-      }, S.features.lobby ? { public: f.querySelector('#opt-public').checked, turn_seconds: Number(f.querySelector('#turn-seconds').value) || undefined } : undefined)
+      }, S.features.lobby ? { public: f.querySelector('#opt-public').checked, ...seatUI.timingOptions(f) } : seatUI.timingOptions(f))
     }
   },
   h('h2', {}, t('create_table')),
   h('label', {}, t('target'), target),
   opt('opt-all', 'opt_play_all'), opt('opt-hide', 'opt_hide'), opt('opt-random', 'opt_random_hakem'),
-  S.features.lobby ? [opt('opt-public', 'opt_public'), h('label', {}, t('opt_turn_seconds'), turn)] : null,
+  S.features.lobby ? h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'opt-public', onchange: seatUI.publicChanged }), t('opt_public')) : null,
+  seatUI.timingField(),
   h('button', { class: 'primary', id: 'create', type: 'submit', disabled: S.conn !== 'open' }, t('create')))
   const idInput = h('input', { id: 'join-id', maxlength: 32, autocomplete: 'off', placeholder: t('table_id_or_code'), dir: 'ltr' })
   const join = h('form', { class: 'card-panel', id: 'join-form', onsubmit: (e) => { e.preventDefault(); joinTable(e.currentTarget.querySelector('#join-id').value) } },
@@ -543,7 +638,7 @@ function quick () {
   return h('div', { class: 'card-panel', key: 'quick' },
     h('h2', {}, t('quick_match')),
     S.searching
-      ? h('p', {}, h('span', { class: 'spinner' }), ' …', ' ', h('button', { id: 'quick-cancel', onclick: () => quickMatch(false) }, '✕'))
+      ? h('p', {}, h('span', { class: 'spinner' }), ' ', seatUI.quickWait(), ' ', h('button', { id: 'quick-cancel', 'aria-label': t('cancel'), onclick: () => quickMatch(false) }, '✕'))
       : h('button', { class: 'primary', id: 'quick', disabled: S.conn !== 'open', onclick: () => quickMatch(true) }, t('quick_match')))
 }
 
@@ -554,7 +649,7 @@ function openTables () {
     tables.length
       ? h('ul', { id: 'lobby-tables' }, tables.map(tb => h('li', { key: tb.id },
           h('span', { class: 'tid', dir: 'ltr' }, tb.id), ' ',
-          h('span', { class: 'who' }, tb.seats.map((p, i) => [i ? ' · ' : '', p ? (p.bot ? t('bot') : name(p.name)) : '—'])),
+          seatUI.lobbyDetails(tb),
           tb.status === 'waiting' && tb.seats.some(p => !p || p.bot)
             ? h('button', { class: 'small', dataset: { join: tb.id }, onclick: () => joinTable(tb.id) }, t('join'))
             : null,
@@ -574,7 +669,7 @@ function cardFace (card, extra = {}) {
 
 function seatName (p) {
   if (!p) return h('span', { class: 'empty' }, t('seat_empty'))
-  return p.bot ? h('span', { class: 'name' }, t('bot')) : name(p.name)
+  return seatUI.seatLabel(p)
 }
 
 function tableView (st) {
@@ -595,7 +690,9 @@ function tableView (st) {
   v && me >= 0 && v.phase !== 'over' ? handRow(v, playing) : null,
   awayBar(st),
   controls(st),
-  chatBox(st))
+  seatUI.invitePanel(st),
+  chatBox(st),
+  seatUI.leaveDialog(st))
   return el
 }
 
@@ -659,19 +756,26 @@ function felt (st) {
     if (p && p.away) badges.push(h('span', { class: 'badge away' }, t('away')))
     const turn = v && v.turn === seat && info.status === 'playing'
     return h('div', { class: `seat pos-${position(seat, me)}${turn ? ' turn' : ''}${seat === me ? ' mine' : ''}${teamOf(seat) === teamOf(Math.max(me, 0)) ? ' ally' : ''}`, key: 'seat' + seat, dataset: { seat } },
-      h('div', { class: 'plate' }, seatName(p), seat === me ? h('small', {}, ' (', t('you'), ')') : null, badges,
+      h('div', { class: 'plate' }, seatName(p), seat === me ? h('small', {}, ' (', t('you'), ')') : null, badges, seatUI.seatMarks(st, seat),
         v && seat !== me && v.phase !== 'over' ? h('span', { class: 'count' }, '🂠 ', fmt(v.hand_sizes[seat])) : null),
-      info.status === 'waiting' || (info.status === 'finished' && !v) ? sitButton(st, seat) : null)
+      info.status === 'waiting' || (info.status === 'finished' && !v) ? sitButton(st, seat) : null, seatUI.swapButton(st, seat))
   })
   const choosing = v && v.phase === 'trump' && v.hakem === me && info.status === 'playing'
-  return h('div', { class: 'felt', key: 'felt' }, seats, trickArea(st), v && v.phase === 'over' ? matchResult(st) : null,
-    choosing ? trumpPicker(v) : null)
+  return h('div', { class: 'felt', key: 'felt' }, seats, trickArea(st), v && v.phase === 'over' && info.status !== 'waiting' ? matchResult(st) : null,
+    choosing ? trumpPicker(v) : null,
+    fxLayer(), v && v.phase !== 'over' ? lastTrick(S, st, seatText, render) : null, handSummary(S, st, seatText, render))
+}
+
+/** A seat's holder as text ("you" for the player's own). */
+function seatText (seat) {
+  return seat === S.table.me ? t('you') : seatUI.holder(S.table.info.seats[seat])
 }
 
 function sitButton (st, seat) {
   const p = st.info.seats[seat]
-  if (seat === st.me || (p && !p.bot)) return null
-  return h('button', { class: 'small sit', dataset: { seat }, onclick: () => tableCmd('sit', { seat }) }, t('sit_here'))
+  // (the seated host moves with ⇄ instead of taking a bot's seat)
+  if (seat === st.me || (p && (!p.bot || (st.me >= 0 && st.info.host === S.user)))) return null
+  return h('button', { class: 'small sit', dataset: { seat }, onclick: () => sitAt(seat) }, t('sit_here'))
 }
 
 function trickArea (st) {
@@ -680,21 +784,27 @@ function trickArea (st) {
   let plays = v.trick.plays
   let winner = null
   if (!plays.length && st.lastTrick) { plays = st.lastTrick.plays; winner = st.lastTrick.winner }
-  return h('div', { class: 'trick' + (winner != null ? ' done' : ''), id: 'trick', dataset: { count: v.trick.plays.length } },
-    plays.map(p => h('div', { class: `played pos-${position(p.seat, st.me)}${p.seat === winner ? ' winner' : ''}`, key: p.card }, cardFace(p.card, { dataset: { card: p.card } }))))
+  const lead = winner == null ? winningPlay(plays, v.trump) : null // the card winning the trick so far
+  return h('div', { class: 'trick' + (winner != null ? ' done' : ''), id: 'trick', role: 'group', 'aria-label': t('fx.table'), dataset: { count: v.trick.plays.length } },
+    plays.map(p => h('div', {
+      class: `played pos-${position(p.seat, st.me)}${p.seat === winner ? ' winner' : ''}${p === lead ? ' winning' : ''}`,
+      key: p.card,
+      role: 'img',
+      'aria-label': `${seatText(p.seat)}: ${cardLabel(p.card)}${p === lead ? ' (' + t('fx.winning') + ')' : ''}`
+    }, cardFace(p.card, { dataset: { card: p.card } }))))
 }
 
 /** One line under the table: whose turn (and their time), a hand's result, or what the table waits for. */
 function statusLine (st) {
   const v = st.view
   const info = st.info
-  const who = (seat) => info.seats[seat] ? (info.seats[seat].bot ? t('bot') : info.seats[seat].name) : '?'
+  const who = (seat) => seatUI.holder(info.seats[seat])
   let msg = null
   if (!v || info.status === 'waiting') {
-    msg = info.seats.every(Boolean) ? (info.host === S.user ? (st.me >= 0 ? t('ready_to_start') : null) : t('waiting_host')) : t('waiting_players')
+    msg = info.status === 'waiting' ? seatUI.waitingStatus(st) : t('waiting_players')
   } else if (v.phase === 'over') {
     return null
-  } else if (st.lastResult && Date.now() - st.lastResult.at < 3500) {
+  } else if (st.lastResult && Date.now() - st.lastResult.at < 3500 && !S.summary && v.turn !== st.me) {
     const r = st.lastResult
     const ours = r.winner === teamOf(Math.max(st.me, 0))
     msg = [t(ours ? 'hand_won_us' : 'hand_won_them', { points: r.points }), r.kind !== 'normal' ? ' ' + t(r.kind) : '']
@@ -708,7 +818,7 @@ function statusLine (st) {
   const left = secondsLeft(st)
   if (msg && left != null) msg = [msg, ' — ', h('span', { class: 'clock' + (left <= 5 ? ' low' : ''), id: 'clock' }, t('seconds_left', { n: left }))]
   // nothing to say: no pill (it keeps its room, so the hand does not jump)
-  return h('div', { class: 'status-line' + (v && v.turn === st.me && v.phase !== 'over' ? ' mine' : '') + (msg ? '' : ' empty'), id: 'status', role: 'status' }, msg || '\u00a0')
+  return h('div', { class: 'status-line' + (v && v.turn === st.me && v.phase !== 'over' ? ' mine' : '') + (msg ? '' : ' empty'), id: 'status', role: 'status', 'aria-live': 'off' }, msg || '\u00a0')
 }
 
 function matchResult (st) {
@@ -718,58 +828,68 @@ function matchResult (st) {
   return h('div', { class: 'result ' + (won ? 'won' : 'lost'), id: 'match-result', role: 'status' },
     h('h2', {}, t(won ? 'match_won' : 'match_lost')),
     h('p', {}, t('final_score', { us: v.score[myTeam], them: v.score[1 - myTeam] })),
-    st.me >= 0 ? h('button', { class: 'primary', id: 'rematch', disabled: !!S.busy, onclick: () => tableCmd('rematch') }, t('rematch')) : null)
+    lastHandLine(st),
+    seatUI.rematchPanel(st))
 }
 
 function trumpPicker (v) {
-  return h('div', { class: 'trump-picker', id: 'trump-picker' },
-    h('span', {}, t('choose_trump')),
+  // the Hakem's first five cards under the message, arrows move between the suits
+  return h('div', { class: 'trump-picker', id: 'trump-picker', role: 'group', 'aria-labelledby': 'trump-msg', onkeydown: (e) => rove(e) },
+    h('span', { class: 'hakem-msg', id: 'trump-msg' }, t('fx.you_hakem')),
+    h('div', { class: 'five' }, sortHand(v.cards || [], null).map(c => cardFace(c, { key: c, role: 'img', 'aria-label': cardLabel(c), dataset: { card: c } }))),
     SUITS.map(s => h('button', {
       class: 'suit-btn' + (s === 'H' || s === 'D' ? ' red' : ''),
       dataset: { suit: s },
       title: t('suit.' + s),
       'aria-label': t('suit.' + s),
       disabled: !!S.busy || S.conn !== 'open',
-      onclick: () => tableCmd('trump', { suit: s }, 'trump')
-    }, SUIT_SYMBOL[s])))
+      onclick: () => { if (!S.busy) tableCmd('trump', { suit: s }, 'trump') }
+    }, SUIT_SYMBOL[s])),
+    lastHandLine(S.table))
 }
 
 function handRow (v, playing) {
   const legal = new Set(playing ? v.legal : [])
   const cards = sortHand(v.cards || [], v.trump)
-  return h('div', { class: 'hand', id: 'hand', dataset: { count: cards.length } },
+  const can = (c) => legal.has(c) && !S.busy && S.conn === 'open'
+  // one playable card is in the tab order (the last one focused, else the first); arrows move (a11y.js)
+  const cur = can(S.cursor) ? S.cursor : cards.find(can)
+  return h('div', { class: 'hand', id: 'hand', role: 'group', 'aria-label': t('fx.hand'), tabindex: cur ? -1 : 0, onkeydown: (e) => rove(e, (b) => { S.cursor = b.dataset.card }), dataset: { count: cards.length } },
     cards.map(c => {
-      const ok = legal.has(c) && !S.busy && S.conn === 'open'
+      const ok = can(c)
       // keyed by the card: the same button stays under the pointer across redraws, so a press becomes a click
       return h('button', {
         key: c,
         class: 'card' + (legal.has(c) ? ' legal' : '') + (S.busy === c ? ' pending' : ''),
         dataset: { card: c, legal: legal.has(c) },
         disabled: !ok,
-        'aria-label': `${rankLabel(c)} ${t('suit.' + c[1])}`,
-        onclick: () => tableCmd('play', { card: c }, c)
+        'aria-label': cardLabel(c),
+        tabindex: c === cur ? 0 : -1,
+        onfocus: () => { S.cursor = c },
+        onclick: () => { if (!S.busy) tableCmd('play', { card: c }, c) } // a second click before the redraw: not sent
       }, cardFace(c))
     }))
 }
 
+/** The rules (pages.js), over the page: at the table and on the welcome page (the lobby's strip has its own). */
+const rulesLink = () => h('button', { class: 'link', id: 'rules-link', onclick: (e) => openRules(e.currentTarget) }, t('how_to_play'))
+
 function controls (st) {
-  const info = st.info
-  const me = st.me
-  const waiting = info.status !== 'playing'
-  const full = info.seats.every(Boolean)
-  const buttons = []
-  if (waiting && !(st.view && st.view.phase === 'over')) {
-    if (!full && me >= 0) buttons.push(h('button', { id: 'add-bots', onclick: () => tableCmd('add_bots') }, t('fill_bots')))
-    if (me >= 0) buttons.push(h('button', { class: 'primary', id: 'start', disabled: !full || !!S.busy, onclick: () => tableCmd('start') }, t('start')))
-  }
-  buttons.push(h('button', { class: 'link', id: 'leave', onclick: leaveTable }, t('leave')))
-  return h('div', { class: 'controls', key: 'controls' },
-    waiting && !st.view ? h('p', { class: 'invite' }, t('invite'), ': ', h('code', { dir: 'ltr', id: 'invite-code' }, (info.options && info.options.code) || info.id)) : null,
-    buttons)
+  // the host's start, fill and swap, or a guest's ready (seats.js); leaving a running match asks first
+  return h('div', { class: 'controls', key: 'controls' }, seatUI.waitingControls(st), seatUI.leaveButton(st), rulesLink())
 }
 
 // ---- start ----
 
+seatUI.bindSeats({ S, cmd: tableCmd, render, say, leave: leaveTable })
+// an invite link (/?join=CODE): kept for this tab until the session is ready
+// (a new visitor gives a name first), then its table's seats are shown
+const joinParam = (new URLSearchParams(location.search).get('join') || '').toUpperCase()
+if (joinParam) history.replaceState(null, '', location.pathname)
+if (CODE.test(joinParam)) invitation(joinParam)
+
+applyTheme()
+closeOnEscape(S, render)
 setLang(initialLang())
 render()
 // the turn clock: the redraw changes only its text

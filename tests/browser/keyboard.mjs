@@ -1,0 +1,146 @@
+// Whole matches with the keyboard only (no mouse from the first page on):
+// Tab to the name field, type, Enter; Tab to the target, "5", a random
+// first Hakem (Space), Tab to
+// Create, Enter; Tab to Fill with bots and Start; then every trump choice
+// and every card: the focus is in the trump picker or the hand (Tab there
+// if not), arrow keys move it, Enter or Space plays — each must send its
+// move; "Play again" with Enter until we have been Hakem once (a trump
+// chosen by keyboard). Every focused control shows a focus ring (:focus-visible with an
+// outline). The live region (#announce) says the trump, who took tricks
+// and when it is our turn; cards have names ("Ace of spades").
+
+import { baseURL, check, fail, newPage, noProblems, run, shot } from './lib.mjs'
+
+const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
+const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
+
+/** Presses Tab until the focus is on selector; returns how many presses it took. */
+async function tabTo (page, selector, max = 60) {
+  for (let n = 0; n <= max; n++) {
+    if (await page.evaluate(sel => !!document.activeElement?.matches(sel), selector)) return n
+    await page.keyboard.press('Tab')
+  }
+  fail(`${selector} is not reachable with Tab (${max} presses)`)
+}
+
+/** The focused element shows a focus ring (on itself, or on a card's face). */
+async function ringShown (page, what) {
+  const got = await page.evaluate(() => {
+    const a = document.activeElement
+    const el = a.matches('.hand .card') ? a.querySelector('.face') : a
+    const cs = getComputedStyle(el)
+    return { visible: a.matches(':focus-visible'), outline: cs.outlineStyle + ' ' + cs.outlineWidth, id: a.id || a.className }
+  })
+  check(got.visible && !got.outline.startsWith('none') && got.outline !== 'solid 0px', `${what}: no visible focus on ${got.id} (${JSON.stringify(got)})`)
+}
+
+function nextStep (page) {
+  return page.waitForFunction(([card, trump]) => {
+    if (document.querySelector('#match-result')) return 'over'
+    if (document.querySelector(trump)) return 'trump'
+    if (document.querySelector(card)) return 'card'
+    return false
+  }, [CARD, TRUMP], { timeout: 20000, polling: 30 }).then(h => h.jsonValue())
+}
+
+await run(async (browser) => {
+  const page = await newPage(browser)
+  await page.goto(baseURL + '/')
+  await page.evaluate(() => {
+    window.__said = []
+    new MutationObserver(() => window.__said.push(document.querySelector('#announce').textContent))
+      .observe(document.querySelector('#announce'), { childList: true, characterData: true, subtree: true })
+  })
+  await tabTo(page, '#guest-name')
+  await page.keyboard.type('Kiana کیانا')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('body[data-view="lobby"] #conn[data-state="open"]')
+  await tabTo(page, '#lang')
+  await ringShown(page, 'the language switch')
+  await tabTo(page, '#target')
+  await page.keyboard.type('5')
+  check(await page.inputValue('#target') === '5', 'the target did not change from the keyboard')
+  await tabTo(page, '#opt-random') // a random first Hakem: more chances to choose trump
+  await page.keyboard.press('Space')
+  check(await page.isChecked('#opt-random'), 'Space did not check the box')
+  await tabTo(page, '#create')
+  await ringShown(page, 'Create')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+  await tabTo(page, '#add-bots')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('#start:not([disabled])')
+  await tabTo(page, '#start')
+  await ringShown(page, 'Start')
+  await page.keyboard.press('Space')
+  await page.waitForSelector('#table[data-status="playing"]')
+
+  let cards = 0
+  let trumps = 0
+  let tabs = 0
+  let without = 0 // moves that needed no Tab: the focus was already there
+  let shotTaken = false
+  let matches = 0
+  for (let moves = 0; ; moves++) {
+    if (moves > 400) fail('the matches do not end')
+    const step = await nextStep(page)
+    if (step === 'over') {
+      matches++
+      // the end: the match result's button is next, Enter plays again
+      const n = await tabTo(page, '#match-result button', 20)
+      await ringShown(page, 'the result')
+      if (trumps > 0 || matches >= 3) break
+      const seq = await page.getAttribute('#table', 'data-seq')
+      await page.keyboard.press('Enter')
+      await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s && !document.querySelector('#match-result'), seq, { timeout: 15000 })
+      console.log(`match ${matches} over (${n} Tabs to its button), Enter: the next one`)
+      continue
+    }
+    const seq = await page.getAttribute('#table', 'data-seq')
+    const sent = await page.evaluate(() => window.__hokmNet.sent.length)
+    let n = 0
+    if (step === 'trump') {
+      if (!await page.evaluate(() => document.activeElement?.matches('#trump-picker .suit-btn'))) n = await tabTo(page, TRUMP)
+      const before = await page.evaluate(() => document.activeElement.dataset.suit)
+      await page.keyboard.press('ArrowRight')
+      const suit = await page.evaluate(() => document.activeElement.dataset.suit)
+      check(suit && suit !== before, `ArrowRight in the trump picker stayed on ${before}`)
+      await ringShown(page, 'a suit')
+      await page.keyboard.press(trumps % 2 ? 'Space' : 'Enter')
+      const got = await page.waitForFunction(([n, suit]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'trump'), [sent, suit], { timeout: 3000 }).then(h => h.jsonValue(), () => null)
+      check(got && got.suit === suit, `Enter on ${suit} sent ${JSON.stringify(got)}`)
+      trumps++
+    } else {
+      const focused = () => page.evaluate(() => document.activeElement?.matches('#hand .card:not([disabled])') ? document.activeElement.dataset.card : null)
+      if (!await focused()) {
+        if (await page.evaluate(() => document.activeElement?.id === 'hand')) await page.keyboard.press('ArrowRight')
+        else n = await tabTo(page, '#hand .card:not([disabled])')
+      }
+      // move about: right, and back left once in a while
+      for (let k = 0; k < moves % 3; k++) await page.keyboard.press('ArrowRight')
+      if (moves % 4 === 1) await page.keyboard.press('ArrowLeft')
+      const card = await focused()
+      check(card, 'the arrows left the hand\'s playable cards: ' + await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120)))
+      const label = await page.evaluate(() => document.activeElement.getAttribute('aria-label'))
+      check(/^(Ace|King|Queen|Jack|\d+) of (spades|hearts|diamonds|clubs)$/.test(label), 'a card is named ' + label)
+      await ringShown(page, 'a card')
+      if (!shotTaken && cards === 3) { await shot(page, '60-keyboard-focus'); shotTaken = true }
+      await page.keyboard.press(cards % 2 ? 'Space' : 'Enter')
+      const got = await page.waitForFunction(([n]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'play'), [sent], { timeout: 3000 }).then(h => h.jsonValue(), () => null)
+      check(got && got.card === card, `Enter on ${card} sent ${JSON.stringify(got)}`)
+      cards++
+    }
+    tabs += n
+    if (n === 0) without++
+    await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s, seq, { timeout: 15000 })
+  }
+  check(cards > 5 && trumps > 0, `only ${cards} cards played and ${trumps} trumps chosen`)
+  check(without >= (cards + trumps) * 0.8, `the focus had to be brought back with Tab for ${cards + trumps - without} of ${cards + trumps} moves`)
+  const said = await page.evaluate(() => window.__said.join(' | '))
+  check(/Trump is (Spades|Hearts|Diamonds|Clubs)/.test(said), 'the trump was not announced')
+  check(/took the trick/.test(said), 'no trick winner was announced')
+  check(/Your turn|You are Hakem/.test(said), 'our turn was not announced')
+  check(/played (Ace|King|Queen|Jack|\d+) of/.test(said), 'the cards played were not announced')
+  console.log(`${matches} matches by keyboard: ${cards} cards and ${trumps} trumps, ${tabs} Tabs in all (${without} moves with the focus already in place)`)
+  noProblems(page)
+})

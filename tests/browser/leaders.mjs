@@ -1,0 +1,114 @@
+// The leaderboards and players' pages show what the API gives. Two people
+// play a match together (with two bots); in one's history the other's name
+// opens the other's public page, which shows their profile, statistics,
+// rating and recent matches as GET /api/players/{id}, …/stats, …/page and
+// the all-time board give them. The leaderboards page, for each period
+// (daily, weekly, all time), lists the entries of GET
+// /api/leaderboards/{period} in order, each value as the API has it; a name
+// there opens that player's page, whose back button returns to the board.
+// Screenshots: the leaderboards and a player's page, desktop and phone,
+// English and Persian.
+
+import { check, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { checkStats, desktopShots, get, num, pct, phoneShots, ratingOf, register, stored } from './pageslib.mjs'
+
+/** Checks the player page on screen against the API; returns the player's name. */
+async function checkPlayer (page, id) {
+  await page.waitForSelector(`#player[data-player="${id}"] #stats`)
+  const profile = await get(null, `/api/players/${id}`)
+  const stats = await get(null, `/api/players/${id}/stats`)
+  const live = await get(null, `/api/players/${id}/page`)
+  check(await page.textContent('#player h2 bdi') === profile.name, `the player page names ${await page.textContent('#player h2 bdi')}, the API ${profile.name}`)
+  await checkStats(page, '#player', stats, await ratingOf(id))
+  const shown = await page.$$eval('#player-matches li', els => els.map(e => ({ id: e.dataset.match, text: e.querySelector('b').textContent })))
+  check(shown.length === live.matches.length, `${shown.length} recent matches shown, the API has ${live.matches.length}`)
+  live.matches.forEach((m, i) => {
+    const us = m.seat % 2
+    const want = `${m.won ? 'won' : 'lost'} ${m.score[us]}–${m.score[1 - us]}`
+    check(shown[i].id === m.id && shown[i].text === want, `recent match ${i}: ${JSON.stringify(shown[i])}, want ${m.id} ${want}`)
+  })
+  check(!!await page.$('#player-live') === !!live.live, 'the live table is shown or not unlike the API')
+  return profile.name
+}
+
+/** Checks the board on screen against the API's answer (fetched before and after: a snapshot may be refreshed between). */
+async function checkBoard (page, period) {
+  const before = await get(null, '/api/leaderboards/' + period)
+  await page.click(`#leaders button[data-period="${period}"]`)
+  await page.waitForSelector(`#leaders button[data-period="${period}"][aria-pressed="true"]`)
+  await page.waitForSelector(`#leaderboard${before.entries.length ? `[data-period="${period}"]` : ''}`)
+  const rows = await page.$$eval('#leaderboard tbody tr', trs => trs.map(tr => ({ id: tr.dataset.player, cells: [...tr.cells].map(td => td.textContent) })))
+  const same = (d) => rows.length === d.entries.length && d.entries.every((e, i) => rows[i].id === e.player_id &&
+    JSON.stringify(rows[i].cells) === JSON.stringify([num(e.rank), e.name, num(e.wins), num(e.played), pct(e.win_rate), num(Math.round(e.rating))]))
+  if (!same(before)) {
+    const after = await get(null, '/api/leaderboards/' + period)
+    check(same(after), `the ${period} board shows ${JSON.stringify(rows)}, the API ${JSON.stringify(after.entries)}`)
+  }
+  console.log(`${period} board: ${rows.length} entries as the API gives them`)
+  return before
+}
+
+await run(async (browser) => {
+  const a = await newPage(browser)
+  const b = await newPage(browser)
+  await register(a, 'lead' + Date.now().toString(36), 'correct horse battery')
+  await openAsGuest(b, 'Bahar بهار')
+  await a.selectOption('#target', '3')
+  await a.click('#create')
+  await a.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+  await b.fill('#join-id', (await a.textContent('.scorebar .tid')).trim())
+  await b.click('#join')
+  await b.waitForSelector('#table[data-status="waiting"]')
+  await b.waitForTimeout(300)
+  if (await b.$('#ready')) { // the host starts when the others are ready
+    await b.click('#ready')
+    await b.waitForSelector('#ready[aria-pressed="true"]')
+  }
+  await a.click('#add-bots')
+  await a.waitForSelector('#start:not([disabled])')
+  await a.click('#start')
+  const [ra, rb] = await Promise.all([play(a), play(b)])
+  check(ra.over && rb.over, 'the match did not end')
+  for (const p of [a, b]) {
+    await p.click('#leave')
+    await p.waitForSelector('body[data-view="lobby"]')
+  }
+  const bId = (await get(b, '/api/me')).id
+  await stored(a, 1)
+
+  // from the history: the other player's name opens their page
+  await a.click('#history-link')
+  await a.click(`#history button[data-player="${bId}"]`)
+  const bName = await checkPlayer(a, bId)
+  console.log(`${bName}'s page (from the history) shows what the API gives`)
+  await desktopShots(a, '32-player', p => p.waitForSelector('#player #stats'))
+
+  // the leaderboards, each period
+  await a.click('#nav-leaders')
+  await a.waitForSelector('#leaders')
+  const boards = {}
+  for (const period of ['weekly', 'alltime', 'daily']) boards[period] = await checkBoard(a, period)
+  await desktopShots(a, '33-leaders', p => p.waitForSelector('#leaderboard'))
+
+  // a name on the board opens that player's page; back returns to the board
+  const first = boards.daily.entries[0]
+  if (first) {
+    await a.click(`#leaderboard tr[data-player="${first.player_id}"] button[data-player]`)
+    await checkPlayer(a, first.player_id)
+    await a.click('#page-back')
+    await a.waitForSelector('#leaderboard')
+    console.log(`${first.name}'s page (from the daily board) shows what the API gives; back to the board`)
+  } else {
+    console.log('the daily board is empty (a snapshot from before the match): no name to follow there')
+  }
+  noProblems(a)
+  noProblems(b)
+
+  await phoneShots(browser, a, '33-leaders', async p => { await p.click('#nav-leaders'); await p.waitForSelector('#leaderboard') })
+  await phoneShots(browser, a, '32-player', async p => {
+    await p.click('#history-link')
+    await p.click(`#history button[data-player="${bId}"]`)
+    await p.waitForSelector('#player #stats')
+  })
+  await shot(b, '34-lobby-after-match')
+})

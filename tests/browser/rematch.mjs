@@ -1,0 +1,57 @@
+// The rematch needs each person's yes: two people and two bots play a
+// match to 3; the host says "Play again": no start yet, the host's page
+// shows the yes and waits for the friend, with the offer's countdown, and
+// the friend's page shows who said yes; the friend says yes: both play the
+// next match. Screenshots: the rematch offer (English, Persian, phone).
+
+import { check, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+
+await run(async (browser) => {
+  const host = await newPage(browser)
+  const friend = await newPage(browser)
+  await openAsGuest(host, 'Hostess')
+  await host.selectOption('#target', '3')
+  await host.click('#create')
+  await host.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+  const code = (await host.textContent('#invite-code')).trim()
+  await openAsGuest(friend, 'Friend')
+  await friend.fill('#join-id', code)
+  await friend.click('#join')
+  await friend.waitForSelector('#table[data-status="waiting"][data-me="1"]')
+  await friend.click('#ready')
+  await host.click('#add-bots')
+  await host.waitForSelector('#start:not([disabled])')
+  await host.click('#start')
+  await friend.waitForSelector('#table[data-status="playing"]')
+
+  const [a, b] = await Promise.all([play(host), play(friend)])
+  check(a.over && b.over, 'the match did not end')
+  await host.waitForSelector('#offer-clock')
+  const clock = await host.textContent('#offer-clock')
+  check(/\d+s/.test(clock), 'no countdown of the offer: ' + clock)
+
+  await host.click('#rematch')
+  await host.waitForSelector('#rematch[aria-pressed="true"][disabled]')
+  await host.waitForFunction(() => /Friend/.test(document.querySelector('#offer-waiting')?.textContent))
+  await friend.waitForFunction(() => /Hostess/.test(document.querySelector('#offer-yes')?.textContent))
+  await host.waitForSelector('.seat[data-seat="0"] .badge.ready')
+  check(await host.getAttribute('#table', 'data-status') === 'finished', 'a match started on one yes')
+  check(await friend.getAttribute('#table', 'data-status') === 'finished', 'a match started on one yes')
+  await shot(host, 'rematch-01-offer')
+  await host.click('#lang')
+  await shot(host, 'rematch-02-offer-fa')
+  await host.click('#lang')
+  await friend.setViewportSize({ width: 390, height: 844 })
+  await shot(friend, 'rematch-03-offer-phone')
+
+  await friend.click('#rematch')
+  for (const p of [host, friend]) {
+    await p.waitForFunction(() => {
+      const tb = document.querySelector('#table')
+      return tb && tb.dataset.status === 'playing' && tb.dataset.phase !== 'over' && !document.querySelector('#match-result')
+    })
+  }
+  console.log(`match to 3 played by two people (${a.actions}+${b.actions} actions); the rematch started on the second yes`)
+  noProblems(host)
+  noProblems(friend)
+})
