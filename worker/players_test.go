@@ -176,7 +176,8 @@ func TestRematchOfferThroughTheWorker(t *testing.T) {
 	if m.Status != table.Finished || m.Deadline != m.Ended+10_000 || m.Host != "u0" {
 		t.Fatalf("finished: %+v", m.Meta)
 	}
-	if e.listed() {
+	// The lobby hook runs after the last move's answer: wait for it.
+	if !testenv.Until(5*time.Second, func() bool { return !e.listed() }) {
 		t.Fatal("a finished table is listed")
 	}
 	due, err := e.store.DueTimers(e.ctx, m.Deadline, 10)
