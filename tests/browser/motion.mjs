@@ -126,7 +126,7 @@ async function soundAndMotion (browser) {
 
   // mute: no sound from now on, remembered across a reload
   await page.click('#mute')
-  check(await page.getAttribute('#mute', 'aria-pressed') === 'true', 'the mute switch did not turn on')
+  await page.waitForSelector('#mute[aria-pressed="true"]', { timeout: 3000 }).catch(() => fail('the mute switch did not turn on'))
   const before = await page.evaluate(() => window.__osc)
   for (let i = 0; i < 4; i++) { const a = await act(page); if (a.step === 'over') break }
   await page.waitForTimeout(300)

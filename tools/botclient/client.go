@@ -251,8 +251,8 @@ func (c *client) play(ctx context.Context) error {
 
 // rejoin takes the seat again after a resync took the table back to
 // before its start (the server lost the start with Redis): what players do
-// when the table they see is waiting again. Every client sits again; the
-// others say they are ready again; the host (seat 0's client, which
+// when the table they see is waiting again. Every client sits again and,
+// but the host, says it is ready again at once; the host (seat 0's client, which
 // created the table and sat first) starts the match once all four are
 // seated and ready. Refusals that a race with the other clients explains
 // are not errors; the next table event settles it.
@@ -263,7 +263,7 @@ func (c *client) rejoin(ctx context.Context) error {
 			return fmt.Errorf("sitting again after the table went back: %w", err)
 		}
 		c.rejoins++
-		return nil
+		// On to ready at once: the last to sit may see no other event.
 	}
 	var r *refused
 	if s.host != c.user {
