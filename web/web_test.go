@@ -28,7 +28,9 @@ func TestHandlerServesTheClient(t *testing.T) {
 		{"/", "text/html; charset=utf-8", `<script type="module" src="/js/main.js">`},
 		{"/app.css", "text/css; charset=utf-8", ".felt"},
 		{"/js/main.js", "text/javascript; charset=utf-8", "import"},
-		{"/js/i18n.js", "text/javascript; charset=utf-8", "فارسی"},
+		{"/js/i18n.js", "text/javascript; charset=utf-8", "setLang"},
+		{"/lang/en.json", "application/json", "فارسی"},
+		{"/lang/fa.json", "application/json", "English"},
 		{"/icon.svg", "image/svg+xml", "<svg"},
 	}
 	for _, c := range cases {

@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -61,6 +63,18 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
+// browserLanes are TestBrowser's scripts in lanes that run at once
+// against one server, each lane one script after another. Scripts that
+// share server-wide state go in one lane: quick and lobbylist both queue
+// for a quick match. The lanes are balanced by the scripts' times (one
+// lane's scripts sum to about the others').
+var browserLanes = [][]string{
+	{"account.mjs", "summary.mjs", "play.mjs", "reload.mjs", "layout.mjs", "join.mjs", "leave.mjs", "signup.mjs", "invite.mjs", "rules.mjs"},
+	{"leaders.mjs", "replay.mjs", "motion.mjs", "contrast.mjs", "status.mjs", "host.mjs", "untimed.mjs"},
+	{"review.mjs", "rematch.mjs", "features.mjs", "chat.mjs", "presses.mjs", "keyboard.mjs",
+		"quick.mjs", "lobbylist.mjs", "lobbyform.mjs"},
+}
+
 // TestBrowser drives the web client in headless Chromium against the
 // all-in-one server: a whole match played through the page, a reload and a
 // dropped connection mid-match, a phone-sized screen in English and
@@ -69,8 +83,9 @@ func screenshotDir(t *testing.T) string {
 // unavailable answers retried; that redraws keep what the player is doing
 // (chat typed during a match, the lobby's forms while tables come and go,
 // presses on cards), and a signed-up guest shown as the account
-// (tests/browser/*.mjs; each prints what it checked). TestBrowserRestore has
-// its own server.
+// (tests/browser/*.mjs; each prints what it checked). The scripts run in
+// browserLanes; one runs alone with -run 'TestBrowser/.*/presses'.
+// TestBrowserRestore has its own server.
 func TestBrowser(t *testing.T) {
 	node, chromium, dir := browserTools(t)
 	shots := screenshotDir(t)
@@ -78,15 +93,21 @@ func TestBrowser(t *testing.T) {
 	s := startServe(t)
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
-	for _, script := range []string{"play.mjs", "reload.mjs", "layout.mjs", "features.mjs", "quick.mjs", "join.mjs", "status.mjs",
-		"chat.mjs", "lobbyform.mjs", "presses.mjs", "signup.mjs",
-		"host.mjs", "rematch.mjs", "untimed.mjs", "invite.mjs", "lobbylist.mjs", "leave.mjs",
-		"account.mjs", "leaders.mjs", "rules.mjs", "replay.mjs",
-		"motion.mjs", "summary.mjs", "review.mjs", "keyboard.mjs", "contrast.mjs"} {
-		t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
-			runBrowserScript(t, node, chromium, dir, script, base, shots)
+	// goroutines, not t.Parallel: go test runs only -parallel (GOMAXPROCS,
+	// 2 here) parallel tests at once.
+	var wg sync.WaitGroup
+	for i, lane := range browserLanes {
+		wg.Go(func() {
+			t.Run(fmt.Sprintf("lane%d", i+1), func(t *testing.T) {
+				for _, script := range lane {
+					t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
+						runBrowserScript(t, node, chromium, dir, script, base, shots)
+					})
+				}
+			})
 		})
 	}
+	wg.Wait()
 }
 
 // runBrowserScript runs one test script (with more arguments after the
@@ -107,4 +128,29 @@ func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots str
 		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
 	t.Logf("%s:\n%s", script, strings.TrimSpace(string(out)))
+}
+
+// Every script is in exactly one lane, so none is left out of the suite.
+func TestBrowserLanesHoldEveryScript(t *testing.T) {
+	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true}
+	files, err := filepath.Glob("../../tests/browser/*.mjs")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	seen := map[string]int{}
+	for _, lane := range browserLanes {
+		for _, s := range lane {
+			seen[s]++
+		}
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if !own[name] && seen[name] != 1 {
+			t.Errorf("%s is in %d lanes, want 1", name, seen[name])
+		}
+		delete(seen, name)
+	}
+	for s := range seen {
+		t.Errorf("lane script %s does not exist", s)
+	}
 }

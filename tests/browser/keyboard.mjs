@@ -9,7 +9,7 @@
 // outline). The live region (#announce) says the trump, who took tricks
 // and when it is our turn; cards have names ("Ace of spades").
 
-import { baseURL, check, fail, newPage, noProblems, run, shot } from './lib.mjs'
+import { baseURL, check, fail, MOTION, newPage, noProblems, run, shot } from './lib.mjs'
 
 const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
 const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
@@ -44,7 +44,7 @@ function nextStep (page) {
 }
 
 await run(async (browser) => {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await page.goto(baseURL + '/')
   await page.evaluate(() => {
     window.__said = []

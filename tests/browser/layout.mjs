@@ -19,10 +19,28 @@ async function handVisible (page) {
   for (const c of m.cards) check(c.l >= 0 && c.r <= 390.5 && c.b <= 844, `a card is off screen: ${JSON.stringify(c)}`)
 }
 
+/** The header is one row, no control's text wraps, and the name shows at least its first letters. */
+async function headerOneRow (page, what) {
+  const m = await page.evaluate(() => {
+    const top = document.querySelector('.top').getBoundingClientRect()
+    const wrapped = [...document.querySelectorAll('.top button, .top .conn')].filter(el => {
+      const r = document.createRange()
+      r.selectNodeContents(el)
+      const lines = new Set([...r.getClientRects()].filter(x => x.width > 1 && x.height > 1) /* not what is hidden for screen readers */.map(x => Math.round(x.top)))
+      return lines.size > 1
+    }).map(el => el.id || el.className)
+    return { height: top.height, wrapped, name: document.querySelector('#me').getBoundingClientRect().width }
+  })
+  check(m.wrapped.length === 0, `${what}: header text wraps in ${m.wrapped.join(', ')}`)
+  check(m.height < 64, `${what}: the header is ${m.height}px high (more than one row)`)
+  check(m.name >= 60, `${what}: the player's name gets ${m.name}px`)
+}
+
 await run(async (browser) => {
   const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
   await openAsGuest(page, 'سارا Sara')
   check(await overflow(page) <= 0, 'lobby scrolls sideways on a phone')
+  await headerOneRow(page, 'phone lobby')
   await shot(page, '06-phone-lobby')
 
   await createAndStart(page, { target: 3 })
@@ -34,6 +52,7 @@ await run(async (browser) => {
   await page.click('#lang')
   await page.waitForSelector('html[dir="rtl"][lang="fa"]')
   check(await overflow(page) <= 0, 'Persian table scrolls sideways on a phone')
+  await headerOneRow(page, 'phone table in Persian')
   await handVisible(page)
   const shown = await page.textContent('.seat.mine .name')
   check(shown === 'سارا Sara', 'name shown as ' + shown)

@@ -11,7 +11,7 @@
 // - prefers-reduced-motion: reduce: after each play, and between, no
 //   animation at all (document.getAnimations() is empty) and no ghost.
 
-import { check, createAndStart, fail, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, MOTION, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
 
 const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
 const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
@@ -83,7 +83,7 @@ async function noRefusals (page, what) {
 }
 
 async function soundAndMotion (browser) {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await countSounds(page)
   await openAsGuest(page, 'Sara')
   check(await page.getAttribute('#mute', 'aria-pressed') === 'false', 'sound is off at first')
@@ -143,7 +143,7 @@ async function soundAndMotion (browser) {
 }
 
 async function fastPlayer (browser) {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await openAsGuest(page, 'Kian کیان')
   await page.selectOption('#target', '7')
   await page.check('#opt-all')
@@ -172,7 +172,7 @@ async function fastPlayer (browser) {
 }
 
 async function reduced (browser) {
-  const page = await newPage(browser, { reducedMotion: 'reduce' })
+  const page = await newPage(browser, { reducedMotion: 'reduce' }) // newPage's default, said: this part is about it
   await openAsGuest(page, 'Reza رضا')
   await createAndStart(page, { target: 3 })
   let checks = 0
@@ -198,19 +198,22 @@ async function reduced (browser) {
   await page.context().close()
 }
 
-async function looks (browser) {
-  // a trick in flight on a phone, in Persian
-  const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  await openAsGuest(page, 'سارا')
-  await page.click('#lang')
-  await page.waitForSelector('html[dir="rtl"]')
+/** A trick in flight, in a language (fa: Persian) on a phone or a desktop. */
+async function looks (browser, { phone, fa, name }) {
+  const size = phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}
+  const page = await newPage(browser, { ...MOTION, ...size })
+  await openAsGuest(page, fa ? 'سارا' : 'Sara')
+  if (fa) {
+    await page.click('#lang')
+    await page.waitForSelector('html[dir="rtl"]')
+  }
   await createAndStart(page, { target: 3 })
   for (let i = 0; i < 6; i++) {
     const step = await nextStep(page)
     if (step === 'over') break
     const card = await page.locator(step === 'trump' ? TRUMP : CARD).first().getAttribute(step === 'trump' ? 'data-suit' : 'data-card')
     await page.locator(step === 'trump' ? TRUMP : CARD).first().click()
-    if (step === 'card' && i >= 2) { await shotInFlight(page, card, '32-phone-fa-trick-in-flight'); break }
+    if (step === 'card' && i >= 2) { await shotInFlight(page, card, name); break }
     await page.waitForTimeout(100)
   }
   noProblems(page)
@@ -221,5 +224,7 @@ await run(async (browser) => {
   await soundAndMotion(browser)
   await fastPlayer(browser)
   await reduced(browser)
-  await looks(browser)
+  await looks(browser, { phone: true, fa: true, name: '32-phone-fa-trick-in-flight' })
+  await looks(browser, { phone: true, name: '32-phone-trick-in-flight' })
+  await looks(browser, { fa: true, name: '30-trick-in-flight-fa' })
 })

@@ -2,10 +2,10 @@
 // plays a whole match through the UI, sees the result and starts a rematch.
 // Screenshots: the lobby, the table mid-trick, the final result.
 
-import { check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { check, createAndStart, MOTION, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
 
 await run(async (browser) => {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await openAsGuest(page, 'Sara')
   await shot(page, '01-lobby')
 

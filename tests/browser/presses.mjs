@@ -10,7 +10,7 @@
 // full table waiting for its host to start); and dom.js's patch on a few
 // hand-made trees.
 
-import { check, fail, newPage, noProblems, openAsGuest, press, run, sentCount, sentSince, shot } from './lib.mjs'
+import { check, fail, MOTION, newPage, noProblems, openAsGuest, press, run, sentCount, sentSince, shot } from './lib.mjs'
 
 const PRESSES = 40
 const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
@@ -92,7 +92,7 @@ async function patchChecks (page) {
 }
 
 await run(async (browser) => {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await openAsGuest(page, 'Kian کیان')
   await patchChecks(page)
   // to 7, all 13 tricks a hand: enough turns for 40 presses in one match or two

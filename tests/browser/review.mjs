@@ -11,7 +11,7 @@
 // Screenshots: the last trick open, desktop in English, phone in English
 // and Persian.
 
-import { check, createAndStart, fail, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, MOTION, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
 
 const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
 const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
@@ -127,7 +127,7 @@ async function playAndCheck (page, { turns, reviews, shotName }) {
 }
 
 await run(async (browser) => {
-  const page = await newPage(browser)
+  const page = await newPage(browser, MOTION)
   await openAsGuest(page, 'Sara')
   await page.check('#opt-all')
   await createAndStart(page, { target: 3 })
@@ -138,7 +138,7 @@ await run(async (browser) => {
   noProblems(page)
   await page.context().close()
 
-  const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  const phone = await newPage(browser, { ...MOTION, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
   await openAsGuest(phone, 'Sara سارا')
   await createAndStart(phone, { target: 3 })
   await playAndCheck(phone, { turns: 3, reviews: 1, shotName: '51-phone-last-trick' })

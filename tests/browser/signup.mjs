@@ -4,7 +4,8 @@
 // and in again. Whether a session is a guest's comes from the server (GET
 // /api/me): a claimed guest keeps its g_ id. And loading the page logs no
 // error in the console (the client used to probe /api/me without a token:
-// two 401s on every load).
+// two 401s on every load). A login answered 429 with a short Retry-After
+// goes again by itself.
 
 import { baseURL, check, fail, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
 
@@ -54,4 +55,21 @@ await run(async (browser) => {
   await page.click('#login')
   await signedInAs(page, 'after logging in again')
   noProblems(page)
+
+  // a login refused for a moment (429, Retry-After: 1: the server is hashing
+  // another password of this address) is sent again by itself after the wait
+  await page.click('#logout')
+  await page.waitForSelector('body[data-view="welcome"]')
+  const logins = []
+  await page.route('**/api/login', (route) => {
+    logins.push(Date.now())
+    if (logins.length > 1) return route.continue()
+    return route.fulfill({ status: 429, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: '{"code":"rate_limited","message":"wait"}' })
+  })
+  await page.fill('#username', username)
+  await page.fill('#password', 'correct horse battery')
+  await page.click('#login')
+  await signedInAs(page, 'after a login refused once for a second')
+  check(logins.length === 2 && logins[1] - logins[0] >= 900, `login requests at ${logins.map(t => t - logins[0]).join(', ')} ms: want two, a second apart`)
+  console.log(`the login refused with Retry-After: 1 went again ${logins[1] - logins[0]} ms later`)
 })

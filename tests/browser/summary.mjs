@@ -1,4 +1,5 @@
-// The end of a hand. A guest plays with bots; after each hand:
+// The end of a hand. A guest plays with bots; after each of the first two
+// hands (then it plays on fast until it is Hakem after a hand):
 // - the summary panel (#hand-summary) shows that hand's result as the
 //   hand_ended event has it (read from window.__hokmNet): tricks per team,
 //   Kot / Hakem-Kot, points, score, and the next Hakem (the hand_started
@@ -8,7 +9,7 @@
 // - when the player is the next Hakem, no summary covers the choice: the
 //   trump picker says "You are Hakem — choose trump" and shows the five
 //   cards of the hand, and the status line does not show the old result.
-// Screenshots: the summary (desktop, English and Persian; phone, Persian) and the
+// Screenshots: the summary (desktop and phone, English and Persian) and the
 // Hakem's picker.
 
 import { check, createAndStart, fail, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
@@ -77,6 +78,30 @@ async function checkPicker (page) {
   check(!/won the hand/.test(got.status), 'the status line shows the old result at the trump choice: ' + got.status)
 }
 
+/**
+ * Plays on inside the page, fast (clicks on the first legal card or suit,
+ * a rematch when a match ends), until the player chooses trump after a
+ * hand: the case the picker is checked in, which the deal makes rare.
+ */
+function fastToHakemAfterHand (page) {
+  return page.evaluate(async ([card, trump]) => {
+    const until = Date.now() + 90000
+    const table = () => document.querySelector('#table')
+    const changed = async (seq) => { while (table()?.dataset.seq === seq && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 20)) }
+    while (Date.now() < until) {
+      const seq = table()?.dataset.seq
+      const pick = document.querySelector(trump)
+      if (pick && Number(table().dataset.hand) > 0) return
+      const next = pick || document.querySelector(card) || (document.querySelector('#match-result') && document.querySelector('#rematch'))
+      if (next) {
+        next.click()
+        await changed(seq)
+      } else await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    throw new Error('never Hakem after a hand in 90 s')
+  }, [CARD, TRUMP])
+}
+
 async function playHands (page, { want = 2, shots = {} } = {}) {
   const me = Number(await page.getAttribute('#table', 'data-me'))
   let checked = 0
@@ -86,6 +111,10 @@ async function playHands (page, { want = 2, shots = {} } = {}) {
   const started = Date.now()
   while (checked < want || !hakemAfterHand) {
     if (Date.now() - started > 100000) fail(`only ${checked} summaries and ${hakemAfterHand ? 'a' : 'no'} Hakem's choice after a hand in 100 s`)
+    if (checked >= want && !hakemAfterHand) {
+      await fastToHakemAfterHand(page)
+      seen = (await events(page)).filter(e => e.type === 'hand_ended').length
+    }
     const step = await nextStep(page)
     const evs = await events(page)
     const ended = evs.filter(e => e.type === 'hand_ended')
@@ -168,9 +197,16 @@ await run(async (browser) => {
     if (await phone.$('#hand-summary')) {
       await phone.waitForFunction(() => getComputedStyle(document.querySelector('#hand-summary')).opacity === '1')
       await shot(phone, '42-phone-fa-hand-summary')
+      await phone.click('#lang') // the same in English: the summary stays until closed
+      await phone.waitForSelector('html[dir="ltr"] #hand-summary')
+      await shot(phone, '42-phone-hand-summary')
       break
     }
-    if (step === 'over') fail('the match ended before a summary was shown')
+    if (step === 'over') { // no summary before the last hand (the player was Hakem after each): another match
+      await phone.click('#rematch')
+      await phone.waitForSelector('#table[data-status="playing"]:not([data-phase="over"])')
+      continue
+    }
     await move(phone, step)
   }
   noProblems(phone)

@@ -9,7 +9,7 @@ import { Connection } from './conn.js'
 import { h, name, patch } from './dom.js'
 import { openRules, pagesNav, pageView } from './pages.js'
 import { applyEvent, fromSnapshot, isRed, movesBack, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
-import { currentLang, errorText, fmt, initialLang, setLang, t } from './i18n.js'
+import { currentLang, errorText, fmt, initialLang, loaded, setLang, t } from './i18n.js'
 import * as seatUI from './seats.js'
 import { a11yAfter, announceEvent, applyTheme, cardLabel, rove, themeButton } from './a11y.js'
 import { winningPlay } from './game.js'
@@ -471,9 +471,10 @@ async function openPage (page, from = S.page) {
 const tableCmd = (type, fields = {}, busy) => command(type, { table: S.tableId, ...fields }, busy)
 
 function toggleLang () {
-  setLang(currentLang() === 'fa' ? 'en' : 'fa')
-  if (S.page && !S.table) openPage(S.page, S.pageFrom) // pages are built in one language
-  render()
+  setLang(currentLang() === 'fa' ? 'en' : 'fa').then(() => {
+    if (S.page && !S.table) openPage(S.page, S.pageFrom) // pages are built in one language
+    render()
+  }, (err) => say(t('error') + ': ' + err.message))
 }
 
 // ---- rendering ----
@@ -490,6 +491,7 @@ function render () {
  * differs changes, so focus, typed text and a pressed card survive (dom.js).
  */
 function draw () {
+  if (!loaded()) return // the language's text comes first (start below)
   const view = !S.user && !S.token ? 'welcome' : S.table ? 'table' : S.page ? 'page' : 'lobby'
   document.body.dataset.view = view
   // a page (history, replay) is built once by history.js and then changes by itself: it goes into a slot patch leaves alone
@@ -521,7 +523,7 @@ function followChat (force) {
 function header () {
   const signedIn = S.user || S.token
   return h('header', { class: 'top', key: 'top' },
-    h('button', { class: 'brand link', onclick: () => { S.page = null; render() } }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), t('title')),
+    h('button', { class: 'brand link', onclick: () => { S.page = null; render() } }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), h('span', { class: 'brand-name' }, t('title'))),
     S.user
       ? h('span', { class: 'me', id: 'me', title: S.username ? '@' + S.username : null, dataset: { guest: S.guest == null ? '' : String(S.guest) } },
           name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null)
@@ -890,8 +892,10 @@ if (CODE.test(joinParam)) invitation(joinParam)
 
 applyTheme()
 closeOnEscape(S, render)
-setLang(initialLang())
-render()
+// the language's text, then the first draw; the socket connects meanwhile
+setLang(initialLang()).catch(() => setLang('en')).then(render, (err) => {
+  document.querySelector('#app').textContent = 'Hokm could not load its text (' + err.message + '): reload the page.'
+})
 // the turn clock: the redraw changes only its text
 setInterval(() => { if (S.table && S.table.deadline) render() }, 1000)
 if (S.token) conn.connect()
