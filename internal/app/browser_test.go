@@ -70,7 +70,7 @@ func screenshotDir(t *testing.T) string {
 // lane's scripts sum to about the others').
 var browserLanes = [][]string{
 	{"account.mjs", "summary.mjs", "play.mjs", "reload.mjs", "layout.mjs", "join.mjs", "leave.mjs", "signup.mjs", "invite.mjs", "rules.mjs"},
-	{"leaders.mjs", "replay.mjs", "motion.mjs", "contrast.mjs", "status.mjs", "host.mjs", "untimed.mjs"},
+	{"leaders.mjs", "replay.mjs", "motion.mjs", "contrast.mjs", "status.mjs", "host.mjs", "untimed.mjs", "address.mjs"},
 	{"review.mjs", "rematch.mjs", "features.mjs", "chat.mjs", "presses.mjs", "keyboard.mjs",
 		"quick.mjs", "lobbylist.mjs", "lobbyform.mjs"},
 }

@@ -51,9 +51,9 @@ await run(async (browser) => {
   check(await page.textContent('#account-title') === NEW, 'the page title is not the new name')
   await page.waitForFunction(n => document.querySelector('#me .name')?.textContent === n, NEW)
   check((await get(page, '/api/me')).name === NEW, 'the API does not have the new name')
-  await page.reload()
-  await page.waitForSelector('body[data-view="lobby"] #conn[data-state="open"]')
-  await page.waitForFunction(n => document.querySelector('#me .name')?.textContent === n, NEW)
+  await page.reload() // the account page has its own address: it comes back
+  await page.waitForSelector('body[data-view="page"] #account #account-title')
+  await page.waitForFunction(n => document.querySelector('#me .name')?.textContent === n && document.querySelector('#account-title')?.textContent === n, NEW)
   console.log('renamed to ' + NEW)
 
   // password: a wrong current password is refused; the right one changes it and the page stays signed in

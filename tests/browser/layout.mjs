@@ -23,12 +23,20 @@ async function handVisible (page) {
 async function headerOneRow (page, what) {
   const m = await page.evaluate(() => {
     const top = document.querySelector('.top').getBoundingClientRect()
-    const wrapped = [...document.querySelectorAll('.top button, .top .conn')].filter(el => {
-      const r = document.createRange()
-      r.selectNodeContents(el)
-      const lines = new Set([...r.getClientRects()].filter(x => x.width > 1 && x.height > 1) /* not what is hidden for screen readers */.map(x => Math.round(x.top)))
-      return lines.size > 1
-    }).map(el => el.id || el.className)
+    // an element wraps when its visible text sits on more than one line (text
+    // hidden for screen readers, in a 1px box, is not on the screen)
+    const lines = (el) => {
+      const tops = []
+      const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        if (n.parentElement.getBoundingClientRect().width <= 1 || !n.textContent.trim()) continue
+        const r = document.createRange()
+        r.selectNodeContents(n)
+        for (const x of r.getClientRects()) if (x.width > 0) tops.push(x.top)
+      }
+      return tops.sort((a, b) => a - b).filter((y, i) => i === 0 || y - tops[i - 1] > 8).length
+    }
+    const wrapped = [...document.querySelectorAll('.top button, .top .conn')].filter(el => lines(el) > 1).map(el => el.id || el.className)
     return { height: top.height, wrapped, name: document.querySelector('#me').getBoundingClientRect().width }
   })
   check(m.wrapped.length === 0, `${what}: header text wraps in ${m.wrapped.join(', ')}`)

@@ -20,7 +20,7 @@ await run(async (browser) => {
   await page.uncheck('#opt-public')
   await page.waitForSelector(untimed + ':not([disabled])', { state: 'attached' })
   await page.selectOption('#turn-seconds', 'untimed')
-  await page.selectOption('#target', '3')
+  await page.selectOption('#target', '5') // at least two hands, 14 moves of ours: one Hakem-Kot ends a match to 3
   await page.click('#create')
   await page.waitForSelector('#table[data-status="waiting"][data-me="0"]')
   const [create] = await sentSince(page, 0, 'create_table')

@@ -3,7 +3,8 @@
 // fails on a slow figure). Chromium emulates a phone (393×851, touch,
 // device scale 2.75) with its CPU slowed ×4, every load cold (a new
 // context: no cache, no storage). It prints JSON:
-//   assets: the client's JavaScript and CSS as served, uncompressed bytes;
+//   assets: what a new visitor's first screen loads of the client — its
+//     JavaScript, CSS and language strings (JSON) — uncompressed bytes;
 //   firstScreenMs: navigation start → the guest form usable (a new visitor);
 //   lobbyMs: navigation start → the lobby usable (create enabled, socket
 //     open) for a returning visitor (a session token in storage);
@@ -37,7 +38,7 @@ async function coldLoad (browser, ready, storage) {
   const assets = new Map()
   page.on('response', async r => {
     const type = r.headers()['content-type'] || ''
-    if (/javascript|css/.test(type)) assets.set(r.url(), (await r.body()).length)
+    if (/javascript|css|json/.test(type) && !r.url().includes('/api/')) assets.set(r.url(), (await r.body()).length)
   })
   await page.goto(baseURL + '/', { waitUntil: 'commit' })
   const ms = await page.waitForFunction(ready, null, { timeout: 30000, polling: 'raf' }).then(h => h.jsonValue())
@@ -91,9 +92,12 @@ async function presses (browser, n) {
         }, { capture: true, once: true })
       })
     }, card)
+    const hand = await page.getAttribute('#table', 'data-hand')
     await page.click(`#hand button.card[data-card="${card}"]`)
     out.push(await page.evaluate(() => window.__press))
-    await page.waitForFunction(c => !document.querySelector(`#hand button.card[data-card="${c}"]`), card, { timeout: 30000 })
+    // played: the card left the hand, or the hand ended (the next may deal the same card again)
+    await page.waitForFunction(([c, n]) => !document.querySelector(`#hand button.card[data-card="${c}"]`) ||
+      document.querySelector('#table')?.dataset.hand !== n, [card, hand], { timeout: 30000 })
   }
   await context.close()
   return out

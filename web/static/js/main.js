@@ -94,6 +94,9 @@ async function ready (data) {
   const invited = invitation() // an invite link: its table's seats, to choose one
   if (invited && !S.tableId) openInvite(invited)
   else if (!S.tableId) showLobby()
+  const wanted = wantedPage
+  wantedPage = null
+  if (wanted && !S.tableId && !invited) openPage(wanted, null)
   if (invited && S.tableId && S.table && S.table.info.options.code !== invited) say(t('invite_busy'))
 }
 
@@ -300,6 +303,7 @@ async function account (kind, username, password, displayName) {
     S.name = a.name
     store.set('name', a.name)
     S.page = null
+    address(null, true)
     conn.connect()
   } catch (err) {
     say(errorText(err.code, err.message))
@@ -322,6 +326,7 @@ function signedOut (reason) {
   store.set('token', null)
   forgetTable()
   S.page = null
+  address(null, true)
   if (reason) say(t('bye.' + reason))
   render()
 }
@@ -343,6 +348,7 @@ async function kicked (info) {
 function enterTable (id) {
   S.tableId = id
   S.page = null
+  address(null, true)
   store.set('table', id)
   if (!S.table || S.table.id !== id) { S.table = null; S.chat = [] }
 }
@@ -442,13 +448,47 @@ async function leaveTable () {
   forgetTable()
 }
 
+// ---- the address: each page has its own (#history, #account, #leaders,
+// #replay/ID, #player/ID; the lobby none), so the browser's back and
+// forward go from page to page, and a page can be reloaded or shared ----
+
+const PAGE_HASH = /^#(?:(history|account|leaders)|(replay|player)\/([^/]+))$/
+
+function pageOfHash (hash) {
+  const m = PAGE_HASH.exec(hash)
+  return !m ? null : m[1] || { [m[2]]: decodeURIComponent(m[3]) }
+}
+
+function hashOfPage (page) {
+  if (!page) return ''
+  if (typeof page === 'string') return '#' + page
+  const [kind, id] = Object.entries(page)[0]
+  return '#' + kind + '/' + encodeURIComponent(id)
+}
+
+/** Shows page in the address bar: a new history entry, or (replace) instead of the current one. */
+function address (page, replace = false) {
+  const hash = hashOfPage(page)
+  if (hash === location.hash) return
+  history[replace ? 'replaceState' : 'pushState'](null, '', hash || location.pathname + location.search)
+}
+
+// a reloaded or shared page's address: opened once the session is ready
+let wantedPage = pageOfHash(location.hash)
+window.addEventListener('popstate', () => {
+  if (S.tableId || !S.user) return // at a table (left with its Leave button) or before the session: no pages
+  openPage(pageOfHash(location.hash), null, true)
+})
+
 let pageSeq = 0
 /**
  * Opens a page (pages.js: 'history', 'account', 'leaders', {replay: id},
  * {player: id}; null: the lobby); from is where its back button returns.
+ * The address follows, unless the page comes from it (back, forward).
  */
-async function openPage (page, from = S.page) {
+async function openPage (page, from = S.page, fromAddress = false) {
   const n = ++pageSeq
+  if (!fromAddress) address(page)
   S.page = page
   S.pageFrom = from === page ? null : from
   S.pageEl = h('p', { class: 'muted' }, '…')
@@ -523,7 +563,7 @@ function followChat (force) {
 function header () {
   const signedIn = S.user || S.token
   return h('header', { class: 'top', key: 'top' },
-    h('button', { class: 'brand link', onclick: () => { S.page = null; render() } }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), h('span', { class: 'brand-name' }, t('title'))),
+    h('button', { class: 'brand link', onclick: () => openPage(null) }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), h('span', { class: 'brand-name' }, t('title'))),
     S.user
       ? h('span', { class: 'me', id: 'me', title: S.username ? '@' + S.username : null, dataset: { guest: S.guest == null ? '' : String(S.guest) } },
           name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null)
