@@ -187,6 +187,36 @@ export async function play (page, { until, onStep } = {}) {
 }
 
 /**
+ * Plays on inside the page, fast — a DOM click on the first legal card or
+ * suit as soon as there is one, and on #rematch when the match ends if
+ * rematch — until an element matches the selector stop, or the match ends
+ * (without rematch). For tests whose subject is not the play itself but
+ * what comes of it (a stored match, a hand's end): no Playwright round
+ * trip per move. Resolves with the number of actions.
+ */
+export function playFast (page, { stop = null, rematch = false, timeout = 90000 } = {}) {
+  return page.evaluate(async ([stop, rematch, timeout]) => {
+    const until = Date.now() + timeout
+    const table = () => document.querySelector('#table')
+    const pause = () => new Promise(resolve => setTimeout(resolve, 20))
+    let actions = 0
+    while (Date.now() < until) {
+      if (stop && document.querySelector(stop)) return actions
+      const over = document.querySelector('#match-result')
+      if (over && !rematch) return actions
+      const seq = table()?.dataset.seq
+      const next = over ? document.querySelector('#rematch:not([disabled])')
+        : document.querySelector('#trump-picker button[data-suit]:not([disabled])') || document.querySelector('#hand button.card[data-legal="true"]:not([disabled])')
+      if (!next) { await pause(); continue }
+      next.click()
+      if (!over) actions++
+      while (table()?.dataset.seq === seq && Date.now() < until) await pause()
+    }
+    throw new Error(`playFast: not done in ${timeout} ms (${actions} actions)`)
+  }, [stop, rematch, timeout])
+}
+
+/**
  * A person's press on the first element matching selector: the mouse down
  * on its centre, held for ms, then up (a click that spans redraws).
  */

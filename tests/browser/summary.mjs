@@ -12,7 +12,7 @@
 // Screenshots: the summary (desktop and phone, English and Persian) and the
 // Hakem's picker.
 
-import { check, createAndStart, fail, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, newPage, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
 
 const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
 const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
@@ -78,30 +78,6 @@ async function checkPicker (page) {
   check(!/won the hand/.test(got.status), 'the status line shows the old result at the trump choice: ' + got.status)
 }
 
-/**
- * Plays on inside the page, fast (clicks on the first legal card or suit,
- * a rematch when a match ends), until the player chooses trump after a
- * hand: the case the picker is checked in, which the deal makes rare.
- */
-function fastToHakemAfterHand (page) {
-  return page.evaluate(async ([card, trump]) => {
-    const until = Date.now() + 90000
-    const table = () => document.querySelector('#table')
-    const changed = async (seq) => { while (table()?.dataset.seq === seq && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 20)) }
-    while (Date.now() < until) {
-      const seq = table()?.dataset.seq
-      const pick = document.querySelector(trump)
-      if (pick && Number(table().dataset.hand) > 0) return
-      const next = pick || document.querySelector(card) || (document.querySelector('#match-result') && document.querySelector('#rematch'))
-      if (next) {
-        next.click()
-        await changed(seq)
-      } else await new Promise(resolve => setTimeout(resolve, 20))
-    }
-    throw new Error('never Hakem after a hand in 90 s')
-  }, [CARD, TRUMP])
-}
-
 async function playHands (page, { want = 2, shots = {} } = {}) {
   const me = Number(await page.getAttribute('#table', 'data-me'))
   let checked = 0
@@ -112,7 +88,8 @@ async function playHands (page, { want = 2, shots = {} } = {}) {
   while (checked < want || !hakemAfterHand) {
     if (Date.now() - started > 100000) fail(`only ${checked} summaries and ${hakemAfterHand ? 'a' : 'no'} Hakem's choice after a hand in 100 s`)
     if (checked >= want && !hakemAfterHand) {
-      await fastToHakemAfterHand(page)
+      // on, fast, until the player chooses trump after a hand: the case the picker is checked in, which the deal makes rare
+      await playFast(page, { stop: '#table:not([data-hand="0"]) #trump-picker button[data-suit]:not([disabled])', rematch: true })
       seen = (await events(page)).filter(e => e.type === 'hand_ended').length
     }
     const step = await nextStep(page)
