@@ -414,7 +414,12 @@ func TestTwoLeadersAtOnceEnqueueEachBucketOnce(t *testing.T) {
 	if err := e.rdb.Del(context.Background(), e.keys.SchedulerLease()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	b := e.scheduler(fast, nil)
+	// b tries the lease as often as fast does, but holds it long enough that
+	// a busy machine (the suite's browser tests) never lets it lapse: a lapse
+	// and a new leadership would catch up again, refusing more duplicates
+	steady := fast
+	steady.LeaseTTL = 10 * time.Second
+	b := e.scheduler(steady, nil)
 	e.waitFor("b leads", func() bool { return b.isLeader.Load() })
 	if !a.isLeader.Load() {
 		t.Fatal("a noticed the loss already: the test needs two leaders")

@@ -111,12 +111,14 @@ function setGuest (v) {
  * name and username. Never asked without a token (that would be a 401, an
  * error in the console). A 404 means a server without the account API.
  */
+let meAsked = 0 // whoAmI's questions; only the latest answer counts (an older one may describe the guest before a sign-up)
 async function whoAmI () {
   const token = S.token
   if (!token || !S.features.accounts) return
+  const n = ++meAsked
   try {
     const me = await api('GET', '/api/me', { token })
-    if (token !== S.token) return
+    if (token !== S.token || n !== meAsked) return
     setGuest(me.guest === true)
     S.username = me.username || null
     if (me.name) { S.name = me.name; store.set('name', me.name) }
@@ -296,6 +298,7 @@ async function account (kind, username, password, displayName) {
     if (kind === 'register' && displayName && displayName.trim()) body.name = displayName.trim().slice(0, 32)
     const token = kind === 'register' && S.token && S.guest ? S.token : undefined
     const a = await api('POST', '/api/' + kind, { body, token })
+    meAsked++ // an answer to a question asked before this is about who the session was
     S.token = a.token
     setGuest(false)
     S.username = null
