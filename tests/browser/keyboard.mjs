@@ -9,10 +9,8 @@
 // outline). The live region (#announce) says the trump, who took tricks
 // and when it is our turn; cards have names ("Ace of spades").
 
-import { baseURL, check, fail, MOTION, newPage, noProblems, run, shot } from './lib.mjs'
+import { baseURL, check, fail, MOTION, newPage, nextStep, noProblems, run, shot, TRUMP } from './lib.mjs'
 
-const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
-const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
 
 /** Presses Tab until the focus is on selector; returns how many presses it took. */
 async function tabTo (page, selector, max = 60) {
@@ -32,15 +30,6 @@ async function ringShown (page, what) {
     return { visible: a.matches(':focus-visible'), outline: cs.outlineStyle + ' ' + cs.outlineWidth, id: a.id || a.className }
   })
   check(got.visible && !got.outline.startsWith('none') && got.outline !== 'solid 0px', `${what}: no visible focus on ${got.id} (${JSON.stringify(got)})`)
-}
-
-function nextStep (page) {
-  return page.waitForFunction(([card, trump]) => {
-    if (document.querySelector('#match-result')) return 'over'
-    if (document.querySelector(trump)) return 'trump'
-    if (document.querySelector(card)) return 'card'
-    return false
-  }, [CARD, TRUMP], { timeout: 20000, polling: 30 }).then(h => h.jsonValue())
 }
 
 await run(async (browser) => {

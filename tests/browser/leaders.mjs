@@ -9,7 +9,7 @@
 // Screenshots: the leaderboards and a player's page, desktop and phone,
 // English and Persian.
 
-import { check, newPage, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
 import { checkStats, desktopShots, get, num, pct, phoneShots, ratingOf, register, stored } from './pageslib.mjs'
 
 /** Checks the player page on screen against the API; returns the player's name. */
@@ -54,20 +54,7 @@ await run(async (browser) => {
   const b = await newPage(browser)
   await register(a, 'lead' + Date.now().toString(36), 'correct horse battery')
   await openAsGuest(b, 'Bahar بهار')
-  await a.selectOption('#target', '3')
-  await a.click('#create')
-  await a.waitForSelector('#table[data-status="waiting"][data-me="0"]')
-  await b.fill('#join-id', (await a.textContent('.scorebar .tid')).trim())
-  await b.click('#join')
-  await b.waitForSelector('#table[data-status="waiting"]')
-  await b.waitForTimeout(300)
-  if (await b.$('#ready')) { // the host starts when the others are ready
-    await b.click('#ready')
-    await b.waitForSelector('#ready[aria-pressed="true"]')
-  }
-  await a.click('#add-bots')
-  await a.waitForSelector('#start:not([disabled])')
-  await a.click('#start')
+  await startWithFriend(a, b, { target: 3 })
   await Promise.all([playFast(a), playFast(b)]) // the pages' subject is what the match leaves behind
   check(await a.$('#match-result') && await b.$('#match-result'), 'the match did not end')
   for (const p of [a, b]) {

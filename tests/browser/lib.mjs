@@ -129,15 +129,50 @@ export async function createAndStart (page, { target = 3, seat = 0 } = {}) {
   await page.waitForSelector('#table[data-status="playing"]')
 }
 
-/** What the player can do now: "trump", "card", "over", or null (wait). */
-async function nextStep (page) {
-  const handle = await page.waitForFunction(() => {
-    if (document.querySelector('#match-result')) return 'over'
-    if (document.querySelector('#trump-picker button[data-suit]:not([disabled])')) return 'trump'
-    if (document.querySelector('#hand button.card[data-legal="true"]:not([disabled])')) return 'card'
+/**
+ * Two people at one table: host creates a private table to target, friend
+ * joins by its code (seat 1) and says ready, bots fill the other seats and
+ * the host starts; resolves when both see the match running.
+ */
+export async function startWithFriend (host, friend, { target = 3 } = {}) {
+  await host.selectOption('#target', String(target))
+  await host.click('#create')
+  await host.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+  await friend.fill('#join-id', (await host.textContent('#invite-code')).trim())
+  await friend.click('#join')
+  await friend.waitForSelector('#table[data-status="waiting"][data-me="1"]')
+  await friend.click('#ready')
+  await host.click('#add-bots')
+  await host.waitForSelector('#start:not([disabled])')
+  await host.click('#start')
+  await host.waitForSelector('#table[data-status="playing"]')
+  await friend.waitForSelector('#table[data-status="playing"]')
+}
+
+/** A card the player can play now; a suit button of the Hakem's picker. */
+export const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
+export const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
+
+/**
+ * Waits until the player can act: "trump", "card", or "over" (an element
+ * matches over: the result, or a script's narrower choice). polling: as
+ * waitForFunction's ('raf' for a script that acts the moment it can).
+ */
+export async function nextStep (page, { polling = 50, over = '#match-result', timeout = 20000 } = {}) {
+  const handle = await page.waitForFunction(([over, trump, card]) => {
+    if (document.querySelector(over)) return 'over'
+    if (document.querySelector(trump)) return 'trump'
+    if (document.querySelector(card)) return 'card'
     return false
-  }, null, { timeout: 20000, polling: 50 })
+  }, [over, TRUMP, CARD], { timeout, polling })
   return handle.jsonValue()
+}
+
+/** One move (the first suit, or the first legal card); waits for the table to move on. */
+export async function move (page, step) {
+  const seq = await page.getAttribute('#table', 'data-seq')
+  await page.locator(step === 'trump' ? TRUMP : CARD).first().click()
+  await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s, seq, { timeout: 15000 })
 }
 
 /** What the page shows and last sent, for a test that waited in vain. */
@@ -164,7 +199,7 @@ export async function play (page, { until, onStep } = {}) {
     if (kind === 'over') return { actions, over: true }
     if (until && await until(actions)) return { actions, over: false }
     if (onStep) await onStep(kind)
-    const sel = kind === 'trump' ? '#trump-picker button[data-suit]:not([disabled])' : '#hand button.card[data-legal="true"]:not([disabled])'
+    const sel = kind === 'trump' ? TRUMP : CARD
     const before = await page.getAttribute('#table', 'data-seq')
     const sent = await page.evaluate(() => window.__hokmNet.sent.length)
     try {
@@ -195,7 +230,7 @@ export async function play (page, { until, onStep } = {}) {
  * trip per move. Resolves with the number of actions.
  */
 export function playFast (page, { stop = null, rematch = false, timeout = 90000 } = {}) {
-  return page.evaluate(async ([stop, rematch, timeout]) => {
+  return page.evaluate(async ([stop, rematch, timeout, trump, card]) => {
     const until = Date.now() + timeout
     const table = () => document.querySelector('#table')
     const pause = () => new Promise(resolve => setTimeout(resolve, 20))
@@ -206,14 +241,14 @@ export function playFast (page, { stop = null, rematch = false, timeout = 90000 
       if (over && !rematch) return actions
       const seq = table()?.dataset.seq
       const next = over ? document.querySelector('#rematch:not([disabled])')
-        : document.querySelector('#trump-picker button[data-suit]:not([disabled])') || document.querySelector('#hand button.card[data-legal="true"]:not([disabled])')
+        : document.querySelector(trump) || document.querySelector(card)
       if (!next) { await pause(); continue }
       next.click()
       if (!over) actions++
       while (table()?.dataset.seq === seq && Date.now() < until) await pause()
     }
     throw new Error(`playFast: not done in ${timeout} ms (${actions} actions)`)
-  }, [stop, rematch, timeout])
+  }, [stop, rematch, timeout, TRUMP, CARD])
 }
 
 /**

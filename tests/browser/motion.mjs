@@ -11,10 +11,8 @@
 // - prefers-reduced-motion: reduce: after each play, and between, no
 //   animation at all (document.getAnimations() is empty) and no ghost.
 
-import { check, createAndStart, fail, MOTION, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { CARD, check, createAndStart, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, run, shot, TRUMP } from './lib.mjs'
 
-const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
-const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
 
 /** Counts the oscillators the page starts (window.__osc). */
 async function countSounds (page) {
@@ -27,15 +25,8 @@ async function countSounds (page) {
   })
 }
 
-/** Waits until the player can act: "card", "trump" or "over". */
-function nextStep (page) {
-  return page.waitForFunction(([card, trump]) => {
-    if (document.querySelector('#match-result')) return 'over'
-    if (document.querySelector(trump)) return 'trump'
-    if (document.querySelector(card)) return 'card'
-    return false
-  }, [CARD, TRUMP], { timeout: 20000, polling: 'raf' }).then(h => h.jsonValue())
-}
+// acts the moment it can: looks every animation frame
+const nextStep = (page) => waitStep(page, { polling: 'raf' })
 
 /** Takes one action as fast as possible with the mouse; returns what was clicked and whether the page was animating. */
 async function act (page) {

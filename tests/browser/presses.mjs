@@ -10,11 +10,9 @@
 // full table waiting for its host to start); and dom.js's patch on a few
 // hand-made trees.
 
-import { check, fail, MOTION, newPage, noProblems, openAsGuest, press, run, sentCount, sentSince, shot } from './lib.mjs'
+import { CARD, check, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, press, run, sentCount, sentSince, shot, TRUMP } from './lib.mjs'
 
 const PRESSES = 40
-const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
-const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
 
 /** The status pill: hidden, or showing some text. */
 async function noEmptyPill (page, what) {
@@ -29,15 +27,8 @@ async function noEmptyPill (page, what) {
   return pill
 }
 
-/** Waits until the player can act: "card", "trump" or "over". */
-function nextStep (page) {
-  return page.waitForFunction(([card, trump]) => {
-    if (document.querySelector('#match-result #rematch:not([disabled])')) return 'over'
-    if (document.querySelector(trump)) return 'trump'
-    if (document.querySelector(card)) return 'card'
-    return false
-  }, [CARD, TRUMP], { timeout: 20000, polling: 30 }).then(h => h.jsonValue())
-}
+// over once the result can be acted on (its Play again button enabled)
+const nextStep = (page) => waitStep(page, { over: '#match-result #rematch:not([disabled])' })
 
 /** dom.js's patch on hand-made trees: what it keeps, moves, changes and leaves alone. */
 async function patchChecks (page) {

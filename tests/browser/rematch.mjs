@@ -4,25 +4,14 @@
 // the friend's page shows who said yes; the friend says yes: both play the
 // next match. Screenshots: the rematch offer (English, Persian, phone).
 
-import { check, newPage, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
 
 await run(async (browser) => {
   const host = await newPage(browser)
   const friend = await newPage(browser)
   await openAsGuest(host, 'Hostess')
-  await host.selectOption('#target', '3')
-  await host.click('#create')
-  await host.waitForSelector('#table[data-status="waiting"][data-me="0"]')
-  const code = (await host.textContent('#invite-code')).trim()
   await openAsGuest(friend, 'Friend')
-  await friend.fill('#join-id', code)
-  await friend.click('#join')
-  await friend.waitForSelector('#table[data-status="waiting"][data-me="1"]')
-  await friend.click('#ready')
-  await host.click('#add-bots')
-  await host.waitForSelector('#start:not([disabled])')
-  await host.click('#start')
-  await friend.waitForSelector('#table[data-status="playing"]')
+  await startWithFriend(host, friend, { target: 3 })
 
   const [a, b] = await Promise.all([playFast(host), playFast(friend)]) // the subject is what comes after the match
   check(await host.$('#match-result') && await friend.$('#match-result'), 'the match did not end')

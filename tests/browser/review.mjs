@@ -11,10 +11,8 @@
 // Screenshots: the last trick open, desktop in English, phone in English
 // and Persian.
 
-import { check, createAndStart, fail, MOTION, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, MOTION, move, newPage, nextStep, noProblems, openAsGuest, run, shot } from './lib.mjs'
 
-const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
-const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
 const RANKS = '23456789TJQKA'
 
 /** The play that wins so far: a trump beats any other suit, else the highest of the suit led. */
@@ -41,21 +39,6 @@ function state (evs) {
     }
   }
   return { trump, plays, last }
-}
-
-function nextStep (page) {
-  return page.waitForFunction(([card, trump]) => {
-    if (document.querySelector('#match-result')) return 'over'
-    if (document.querySelector(trump)) return 'trump'
-    if (document.querySelector(card)) return 'card'
-    return false
-  }, [CARD, TRUMP], { timeout: 20000, polling: 30 }).then(h => h.jsonValue())
-}
-
-async function move (page, step) {
-  const seq = await page.getAttribute('#table', 'data-seq')
-  await page.locator(step === 'trump' ? TRUMP : CARD).first().click()
-  await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s, seq, { timeout: 15000 })
 }
 
 /** Opens the last trick and checks it against the last trick_won; closes it with how. */

@@ -12,26 +12,8 @@
 // Screenshots: the summary (desktop and phone, English and Persian) and the
 // Hakem's picker.
 
-import { check, createAndStart, fail, newPage, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, move, newPage, nextStep, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
 
-const CARD = '#hand button.card[data-legal="true"]:not([disabled])'
-const TRUMP = '#trump-picker button[data-suit]:not([disabled])'
-
-function nextStep (page) {
-  return page.waitForFunction(([card, trump]) => {
-    if (document.querySelector('#match-result')) return 'over'
-    if (document.querySelector(trump)) return 'trump'
-    if (document.querySelector(card)) return 'card'
-    return false
-  }, [CARD, TRUMP], { timeout: 20000, polling: 30 }).then(h => h.jsonValue())
-}
-
-/** One move (the first suit, the first legal card); waits for the table to move on. */
-async function move (page, step) {
-  const seq = await page.getAttribute('#table', 'data-seq')
-  await page.locator(step === 'trump' ? TRUMP : CARD).first().click()
-  await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s, seq, { timeout: 15000 })
-}
 
 const events = (page) => page.evaluate(() => window.__hokmNet.events)
 

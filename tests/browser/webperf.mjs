@@ -12,7 +12,7 @@
 //     (the card leaves the hand or starts moving), over RUNS presses.
 // Each figure: median and max over RUNS (env, default 7) cold loads.
 
-import { check, launch, openAsGuest, createAndStart, baseURL } from './lib.mjs'
+import { baseURL, CARD, check, createAndStart, launch, nextStep, openAsGuest } from './lib.mjs'
 
 const RUNS = Number(process.env.RUNS || 7)
 const phone = {
@@ -65,15 +65,10 @@ async function presses (browser, n) {
   await createAndStart(page, { target: 7 })
   const out = []
   while (out.length < n) {
-    const kind = await page.waitForFunction(() => {
-      if (document.querySelector('#match-result')) return 'over'
-      if (document.querySelector('#trump-picker button[data-suit]:not([disabled])')) return 'trump'
-      if (document.querySelector('#hand button.card[data-legal="true"]:not([disabled])')) return 'card'
-      return false
-    }, null, { timeout: 30000, polling: 50 }).then(h => h.jsonValue())
+    const kind = await nextStep(page, { timeout: 30000 })
     if (kind === 'over') break
     if (kind === 'trump') { await page.locator('#trump-picker button[data-suit]').first().click(); continue }
-    const card = await page.getAttribute('#hand button.card[data-legal="true"]:not([disabled])', 'data-card')
+    const card = await page.getAttribute(CARD, 'data-card')
     // Arm a watcher: the click's timestamp, then the first animation frame
     // after the card's button changed, left the hand, or began to animate.
     await page.evaluate((card) => {

@@ -3,14 +3,13 @@
 // as it was, with play/pause and step controls.
 
 import { api } from './api.js'
+import { face } from './cards.js'
 import { h, name, patch } from './dom.js'
 import { isRed, rankLabel, sortHand, SUIT_SYMBOL, teamOf } from './game.js'
 import { fmt, t } from './i18n.js'
 import { playerLink } from './leaders.js'
 import { dateText, tx } from './pages.js'
 
-const face = (c) => h('span', { class: 'face' + (isRed(c) ? ' red' : ''), dataset: { card: c, pip: SUIT_SYMBOL[c[1]] } },
-  h('span', { class: 'rank' }, rankLabel(c)), h('span', { class: 'suit' }, SUIT_SYMBOL[c[1]]))
 
 /** A seat of a stored match: a person (a link to their page, given ctx) or a named bot. */
 function who (s, ctx) {

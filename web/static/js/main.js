@@ -6,13 +6,13 @@
 
 import { api } from './api.js'
 import { Connection } from './conn.js'
+import { cardFace, face } from './cards.js'
 import { h, name, patch } from './dom.js'
 import { openRules, pagesNav, pageView } from './pages.js'
-import { applyEvent, fromSnapshot, isRed, movesBack, rankLabel, sortHand, SUIT_SYMBOL, SUITS, teamOf } from './game.js'
+import { applyEvent, fromSnapshot, movesBack, sortHand, SUIT_SYMBOL, SUITS, teamOf, winningPlay } from './game.js'
 import { currentLang, errorText, fmt, initialLang, loaded, setLang, t } from './i18n.js'
 import * as seatUI from './seats.js'
 import { a11yAfter, announceEvent, applyTheme, cardLabel, rove, themeButton } from './a11y.js'
-import { winningPlay } from './game.js'
 import { fxLayer, motionAfter, motionBefore, motionEvent, motionReset } from './motion.js'
 import { muteButton } from './sound.js'
 import { closeOnEscape, handSummary, lastHandLine, lastTrick, summaryEvent } from './summary.js'
@@ -707,11 +707,6 @@ function position (seat, me) {
   return ['bottom', 'right', 'top', 'left'][(seat - Math.max(me, 0) + 4) % 4]
 }
 
-function cardFace (card, extra = {}) {
-  return h('span', { class: 'face' + (isRed(card) ? ' red' : ''), ...extra, dataset: { pip: SUIT_SYMBOL[card[1]], ...extra.dataset } },
-    h('span', { class: 'rank' }, rankLabel(card)), h('span', { class: 'suit' }, SUIT_SYMBOL[card[1]]))
-}
-
 function seatName (p) {
   if (!p) return h('span', { class: 'empty' }, t('seat_empty'))
   return seatUI.seatLabel(p)
@@ -836,7 +831,7 @@ function trickArea (st) {
       key: p.card,
       role: 'img',
       'aria-label': `${seatText(p.seat)}: ${cardLabel(p.card)}${p === lead ? ' (' + t('fx.winning') + ')' : ''}`
-    }, cardFace(p.card, { dataset: { card: p.card } }))))
+    }, face(p.card))))
 }
 
 /** One line under the table: whose turn (and their time), a hand's result, or what the table waits for. */

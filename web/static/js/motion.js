@@ -5,7 +5,7 @@
 import { h } from './dom.js'
 import { SUIT_SYMBOL, teamOf, winningPlay } from './game.js'
 import { sound } from './sound.js'
-import { face } from './summary.js'
+import { face } from './cards.js'
 
 const FLY = 300
 const GAP = 200

@@ -1,13 +1,12 @@
 // The end of a hand (a panel with its result until closed, or until the
 // player must choose trump) and the last trick, shown on request.
 
+import { face } from './cards.js'
 import { h } from './dom.js'
-import { isRed, rankLabel, SUIT_SYMBOL, teamOf } from './game.js'
+import { teamOf } from './game.js'
 import { fmt, t } from './i18n.js'
 
 /** A card's face, as main.js draws it. */
-export const face = (card) => h('span', { class: 'face' + (isRed(card) ? ' red' : ''), dataset: { pip: SUIT_SYMBOL[card[1]], card } },
-  h('span', { class: 'rank' }, rankLabel(card)), h('span', { class: 'suit' }, SUIT_SYMBOL[card[1]]))
 
 /** Keeps a hand's result for its panel (S.summary); the player's trump choice closes it. */
 export function summaryEvent (S, st, ev) {
