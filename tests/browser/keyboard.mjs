@@ -1,5 +1,5 @@
 // Whole matches with the keyboard only (no mouse from the first page on):
-// Tab to the name field, type, Enter; Tab to the target, "3", a random
+// Tab to the name field, type, Enter; Tab to the target, "5", a random
 // first Hakem (Space), Tab to
 // Create, Enter; Tab to Fill with bots and Start; then every trump choice
 // and every card: the focus is in the trump picker or the hand (Tab there
@@ -47,8 +47,8 @@ await run(async (browser) => {
   await tabTo(page, '#lang')
   await ringShown(page, 'the language switch')
   await tabTo(page, '#target')
-  await page.keyboard.type('3') // short matches: up to three fit in the script's 150 s on a busy machine
-  check(await page.inputValue('#target') === '3', 'the target did not change from the keyboard')
+  await page.keyboard.type('5')
+  check(await page.inputValue('#target') === '5', 'the target did not change from the keyboard')
   await tabTo(page, '#opt-random') // a random first Hakem: more chances to choose trump
   await page.keyboard.press('Space')
   check(await page.isChecked('#opt-random'), 'Space did not check the box')
