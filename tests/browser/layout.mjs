@@ -1,8 +1,21 @@
 // A phone-sized screen (390×844): no horizontal scroll, the hand visible
 // without scrolling; then Persian: right-to-left, still no horizontal
-// scroll. A Persian name displays as typed.
+// scroll. A Persian name displays as typed. Numbers are written as the
+// browser's own formatting writes them in either language (i18n.js writes
+// small whole numbers without Intl, for speed).
 
 import { check, createAndStart, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+
+/** i18n.js's fmt against toLocaleString in the page's current language. */
+async function numbersAsBrowser (page, lang) {
+  const wrong = await page.evaluate(async (lang) => {
+    const { fmt } = await import('/js/i18n.js')
+    const locale = lang === 'fa' ? 'fa-IR' : 'en-US'
+    const nums = [...Array(1200).keys(), 12345, 1e6, -1, -42, 2.5, 0.25, 1234.5]
+    return nums.filter(n => fmt(n) !== n.toLocaleString(locale)).map(n => `${n}: ${fmt(n)} (want ${n.toLocaleString(locale)})`)
+  }, lang)
+  check(wrong.length === 0, `numbers in ${lang} written unlike the browser: ${wrong.slice(0, 5).join('; ')}`)
+}
 
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
 
@@ -49,6 +62,7 @@ await run(async (browser) => {
   await openAsGuest(page, 'سارا Sara')
   check(await overflow(page) <= 0, 'lobby scrolls sideways on a phone')
   await headerOneRow(page, 'phone lobby')
+  await numbersAsBrowser(page, 'en')
   await shot(page, '06-phone-lobby')
 
   await createAndStart(page, { target: 3 })
@@ -61,6 +75,7 @@ await run(async (browser) => {
   await page.waitForSelector('html[dir="rtl"][lang="fa"]')
   check(await overflow(page) <= 0, 'Persian table scrolls sideways on a phone')
   await headerOneRow(page, 'phone table in Persian')
+  await numbersAsBrowser(page, 'fa')
   await handVisible(page)
   const shown = await page.textContent('.seat.mine .name')
   check(shown === 'سارا Sara', 'name shown as ' + shown)

@@ -95,11 +95,13 @@ async function soundAndMotion (browser) {
     const n = await page.evaluate(() => window.__hokmNet.events.length)
     const a = await act(page)
     check(a.sent && a.sent.card === a.card, `the click on ${a.card} sent ${JSON.stringify(a.sent)}`)
-    // the card's event came: within two frames the page shows the state of the last event, while it animates
+    // the card's event came: the page shows the state of the last event while the card still flies (the
+    // state does not wait for the animation; on a busy machine a frame or two may pass before the redraw)
     const got = await page.evaluate(async (n) => {
       const net = window.__hokmNet
       while (!net.events.slice(n).some(e => e.type === 'card_played')) await new Promise(r => setTimeout(r, 5))
-      await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))
+      const at = () => document.querySelector('#table').dataset.seq === String(net.events.at(-1).seq)
+      for (let f = 0; f < 2 || (f < 30 && !at()); f++) await new Promise(r => requestAnimationFrame(r))
       const last = net.events.at(-1)
       let trick = 0
       for (const e of net.events) { if (e.type === 'card_played') trick++; if (e.type === 'trick_won' || e.type === 'hand_started') trick = 0 }

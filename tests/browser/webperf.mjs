@@ -30,21 +30,39 @@ async function throttled (context) {
   return page
 }
 
-/** Time from navigation start until ready() holds on the page, cold. */
+/**
+ * Time from navigation start until ready() holds on the page, cold. The
+ * page times itself: an init script checks ready() every frame and keeps
+ * the first time it held; the harness reads it over CDP afterwards. Not
+ * Playwright's waitForFunction: that evaluates Playwright's own injected
+ * script (hundreds of KB) on the page's throttled main thread during the
+ * load, which added 100–180 ms of the harness's work to each figure
+ * (measured with a trace, docs/client.md "Performance").
+ */
 async function coldLoad (browser, ready, storage) {
   const context = await browser.newContext(phone)
   if (storage) await context.addInitScript(s => { for (const [k, v] of Object.entries(s)) localStorage.setItem(k, v) }, storage)
+  await context.addInitScript(`window.__readyAt = new Promise(resolve => {
+    const look = () => { const v = (${ready})(); v ? resolve(v) : requestAnimationFrame(look) }
+    requestAnimationFrame(look)
+  })`)
   const page = await throttled(context)
+  const cdp = await context.newCDPSession(page)
   const assets = new Map()
   page.on('response', async r => {
     const type = r.headers()['content-type'] || ''
     if (/javascript|css|json/.test(type) && !r.url().includes('/api/')) assets.set(r.url(), (await r.body()).length)
   })
   await page.goto(baseURL + '/', { waitUntil: 'commit' })
-  const ms = await page.waitForFunction(ready, null, { timeout: 30000, polling: 'raf' }).then(h => h.jsonValue())
+  const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', {
+    expression: 'Promise.race([window.__readyAt, new Promise((_, no) => setTimeout(() => no(new Error("not ready in 30 s")), 30000))])',
+    awaitPromise: true,
+    returnByValue: true
+  })
+  check(!exceptionDetails && typeof result.value === 'number', `cold load: ${exceptionDetails?.exception?.description || 'no time'}`)
   await page.waitForLoadState('networkidle')
   await context.close()
-  return { ms, assets: [...assets.values()].reduce((a, b) => a + b, 0) }
+  return { ms: result.value, assets: [...assets.values()].reduce((a, b) => a + b, 0) }
 }
 
 /** A session token for a returning visitor, from a page that started as a guest. */

@@ -6,6 +6,8 @@
 // could not reach Redis, or is still rebuilding the table), after a
 // jittered backoff, until they get another answer.
 
+import { socketURL, takeSocket } from './boot.js'
+
 const RETRYABLE = new Set(['sit', 'leave', 'add_bots', 'start', 'rematch', 'trump', 'play', 'sync', 'back', 'ping',
   'chat', 'watch', 'join_code', 'lobby'])
 
@@ -49,11 +51,6 @@ export class Connection {
     setInterval(() => this.heartbeat(), 20000)
   }
 
-  url () {
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
-    return `${proto}//${location.host}/ws?v=1`
-  }
-
   /** Opens the socket (again); safe to call at any time. */
   connect () {
     this.stopped = false
@@ -63,13 +60,14 @@ export class Connection {
     this.o.onState(this.attempt ? 'reconnecting' : 'connecting')
     let ws
     try {
-      ws = new WebSocket(this.url())
+      ws = takeSocket() ?? new WebSocket(socketURL()) // the first: opened while the page loaded (boot.js)
     } catch { // refused before any network (e.g. by the page's policy): try again later
       this.dropped()
       return
     }
     this.ws = ws
-    ws.onopen = () => this.hello(ws)
+    if (ws.readyState === WebSocket.OPEN) this.hello(ws)
+    else ws.onopen = () => this.hello(ws)
     ws.onmessage = (m) => this.receive(m.data)
     ws.onclose = () => { if (this.ws === ws) this.dropped() }
   }

@@ -4,7 +4,10 @@
 // the language they read (docs/client.md, "Text"). t(key, params) looks a
 // key up in the current language and fills {name}s.
 
-const dirs = { en: 'ltr', fa: 'rtl' }
+import { DIRS as dirs, fetchStrings, takeStrings } from './boot.js'
+
+export { initialLang } from './boot.js'
+
 const tables = {} // language code → its strings, once loaded
 let lang = 'en'
 
@@ -19,9 +22,7 @@ export function currentLang () { return lang }
 export async function setLang (code) {
   code = dirs[code] ? code : 'en'
   if (!tables[code]) {
-    const res = await fetch(`/lang/${code}.json`)
-    if (!res.ok) throw new Error(`/lang/${code}.json: HTTP ${res.status}`)
-    tables[code] = await res.json()
+    tables[code] = await (takeStrings(code) ?? fetchStrings(code))
   }
   lang = code
   document.documentElement.lang = lang
@@ -33,23 +34,27 @@ export async function setLang (code) {
 /** Whether a language's strings are loaded (nothing is drawn before). */
 export const loaded = () => !!tables[lang]
 
-/** The remembered language, else the browser's if it is Persian. */
-export function initialLang () {
-  let saved = null
-  try { saved = localStorage.getItem('hokm.lang') } catch { /* private mode */ }
-  if (saved && dirs[saved]) return saved
-  return (navigator.language || '').startsWith('fa') ? 'fa' : 'en'
-}
-
 /** The text of key in the current language, {name}s filled from params. */
 export function t (key, params = {}) {
   const s = tables[lang]?.[key] ?? key
   return s.replace(/\{(\w+)\}/g, (_, k) => k in params ? fmt(params[k]) : '')
 }
 
-/** Numbers in the language's digits; anything else unchanged. */
+const PERSIAN_DIGITS = '۰۱۲۳۴۵۶۷۸۹'
+const formats = {} // language code → its Intl.NumberFormat, made when first needed
+
+/**
+ * Numbers in the language's digits; anything else unchanged. The small
+ * whole numbers a table shows (scores, tricks, cards, seats) are written
+ * without Intl: a page's first Intl number format loads the locale's data,
+ * which took a phone about 140 ms of the lobby's first draw (docs/client.md,
+ * "Performance"); tests/browser/layout.mjs checks both ways agree.
+ */
 export function fmt (v) {
-  return typeof v === 'number' ? v.toLocaleString(lang === 'fa' ? 'fa-IR' : 'en-US') : String(v)
+  if (typeof v !== 'number') return String(v)
+  if (Number.isInteger(v) && v >= 0 && v < 1000) return lang === 'fa' ? String(v).replace(/\d/g, d => PERSIAN_DIGITS[d]) : String(v)
+  formats[lang] ??= new Intl.NumberFormat(lang === 'fa' ? 'fa-IR' : 'en-US')
+  return formats[lang].format(v)
 }
 
 /** A server error code as text (the server's message when the code is unknown). */

@@ -563,10 +563,27 @@ function followChat (force) {
   log.scrollTop = log.scrollHeight
 }
 
+const SVG = 'http://www.w3.org/2000/svg'
+const svg = (tag, attrs, ...kids) => {
+  const el = document.createElementNS(SVG, tag)
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v)
+  el.append(...kids)
+  return el
+}
+
+/**
+ * The header's logo (icon.svg) drawn in the page: an <img> of an SVG makes
+ * the browser build a second document for it, which cost a phone about
+ * 80 ms in the middle of the first screen (docs/client.md, "Performance").
+ */
+const logo = () => svg('svg', { viewBox: '0 0 64 64', width: 24, height: 24, 'aria-hidden': 'true' },
+  svg('rect', { x: 6, y: 2, width: 52, height: 60, rx: 8, fill: '#fff', stroke: '#1d5c3a', 'stroke-width': 4 }),
+  svg('path', { d: 'M32 14c-6 9-16 14-16 22a8 8 0 0 0 14 5l-3 9h10l-3-9a8 8 0 0 0 14-5c0-8-10-13-16-22z', fill: '#1d2a22' }))
+
 function header () {
   const signedIn = S.user || S.token
   return h('header', { class: 'top', key: 'top' },
-    h('button', { class: 'brand link', onclick: () => openPage(null) }, h('img', { src: '/icon.svg', alt: '', width: 24, height: 24 }), h('span', { class: 'brand-name' }, t('title'))),
+    h('button', { class: 'brand link', onclick: () => openPage(null) }, logo(), h('span', { class: 'brand-name' }, t('title'))),
     S.user
       ? h('span', { class: 'me', id: 'me', title: S.username ? '@' + S.username : null, dataset: { guest: S.guest == null ? '' : String(S.guest) } },
           name(S.name), S.guest ? h('small', {}, ' (', t('guest'), ')') : null)
@@ -906,7 +923,8 @@ function handRow (v, playing) {
         'aria-label': cardLabel(c),
         tabindex: c === cur ? 0 : -1,
         onfocus: () => { S.cursor = c },
-        onclick: () => { if (!S.busy) tableCmd('play', { card: c }, c) } // a second click before the redraw: not sent
+        // lifted at once, before the redraw (the next frame shows the press); a second click before the redraw: not sent
+        onclick: (e) => { if (!S.busy) { e.currentTarget.classList.add('pending'); tableCmd('play', { card: c }, c) } }
       }, cardFace(c))
     }))
 }
