@@ -114,7 +114,8 @@ func TestBrowser(t *testing.T) {
 // base URL and the screenshot folder, if given) and fails with its output.
 func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots string, more ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// the scripts time themselves out (lib.mjs run: 150 s, or a script's own limit); this is the backstop
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, append([]string{script, base, shots}, more...)...)
 	cmd.Dir = dir

@@ -9,7 +9,7 @@
 // Screenshots: the leaderboards and a player's page, desktop and phone,
 // English and Persian.
 
-import { check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
+import { baseURL, check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
 import { checkStats, desktopShots, get, num, pct, phoneShots, ratingOf, register, stored } from './pageslib.mjs'
 
 /** Checks the player page on screen against the API; returns the player's name. */
@@ -78,10 +78,17 @@ await run(async (browser) => {
   for (const period of ['weekly', 'alltime', 'daily']) boards[period] = await checkBoard(a, period)
   await desktopShots(a, '33-leaders', p => p.waitForSelector('#leaderboard'))
 
-  // a name on the board opens that player's page; back returns to the board
-  // one of this test's players (other tests' players may be mid-match meanwhile), else the first
+  // a name on the board opens that player's page; back returns to the board.
+  // One of this test's players, else the first whose page is there: the
+  // boards are snapshots (15 minutes), so they may still list another
+  // test's player whose account was deleted since (account.mjs), or one
+  // mid-match meanwhile
   const aId = (await get(a, '/api/me')).id
-  const first = boards.daily.entries.find(e => e.player_id === aId || e.player_id === bId) || boards.daily.entries[0]
+  let first = boards.daily.entries.find(e => e.player_id === aId || e.player_id === bId)
+  for (const e of first ? [] : boards.daily.entries) {
+    const there = await fetch(`${baseURL}/api/players/${e.player_id}/stats`)
+    if (there.ok) { first = e; break }
+  }
   if (first) {
     await a.click(`#leaderboard tr[data-player="${first.player_id}"] button[data-player]`)
     await checkPlayer(a, first.player_id)
@@ -89,7 +96,7 @@ await run(async (browser) => {
     await a.waitForSelector('#leaderboard')
     console.log(`${first.name}'s page (from the daily board) shows what the API gives; back to the board`)
   } else {
-    console.log('the daily board is empty (a snapshot from before the match): no name to follow there')
+    console.log('no name to follow on the daily board (a snapshot from before the match, of players gone since)')
   }
   noProblems(a)
   noProblems(b)
