@@ -9,8 +9,10 @@ import (
 
 	"github.com/hokm-project/hokm/account"
 	"github.com/hokm-project/hokm/internal/ratelimit"
+	"github.com/hokm-project/hokm/stats"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
+	"github.com/hokm-project/hokm/store/redisstore"
 )
 
 func TestRegisterLoginMeLogout(t *testing.T) {
@@ -201,6 +203,10 @@ func TestDeleteAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.must(e.call("GET", "/api/players/"+user, "", nil), 200, "") // cached now
+	board := stats.Bucket{Period: stats.AllTime, Name: "all"}
+	if err := e.rs.SnapshotLeaderboard(e.ctx, board, []stats.Entry{{Rank: 1, PlayerID: user, Name: "doomed"}}, redisstore.LeaderboardTTL); err != nil {
+		t.Fatal(err)
+	}
 	e.must(e.call("DELETE", "/api/me", tok, map[string]string{"password": "not it at all"}), 403, "wrong_password")
 	e.must(e.call("GET", "/api/me", other, nil), 200, "")
 
@@ -239,6 +245,9 @@ func TestDeleteAccount(t *testing.T) {
 		t.Fatalf("profile after deletion: %s", p.raw)
 	}
 	e.must(e.login("doomed", "my password"), 401, "bad_credentials")
+	if got, ok, err := e.rs.Leaderboard(e.ctx, board); ok || err != nil {
+		t.Errorf("the board's snapshot with the account is still there: %+v, %v", got, err)
+	}
 	if k := e.auditKinds(); k["account_deleted"] != 1 {
 		t.Fatalf("audit %v", k)
 	}

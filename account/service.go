@@ -511,7 +511,8 @@ func (s *Service) accountGone(err error) error {
 
 // Delete deletes the account after checking its password: its personal
 // data goes (pgstore.DeleteAccount), its past matches stay anonymised,
-// every session is revoked and its sockets are closed.
+// every session is revoked, its sockets are closed and it leaves the
+// leaderboards.
 func (s *Service) Delete(ctx context.Context, sess redisstore.Session, password, ip string) error {
 	if sess.Guest {
 		return ErrNotRegistered
@@ -531,6 +532,11 @@ func (s *Service) Delete(ctx context.Context, sess redisstore.Session, password,
 		return err
 	}
 	s.kick(ctx, sess.User, KickAccountDeleted)
+	// the boards are recomputed without the account (they exclude deleted
+	// players); if this fails they drop it when their snapshots expire
+	if err := s.rs.DropLeaderboards(ctx); err != nil {
+		s.log.Warn("leaderboard snapshots kept after an account's deletion", "err", err)
+	}
 	// No IP: the account's audit rows just lost theirs.
 	s.audit(ctx, pgstore.AuditEntry{UserID: sess.User, Kind: "account_deleted"})
 	s.cacheProfile(ctx, p)

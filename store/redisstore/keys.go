@@ -98,6 +98,10 @@ func (k Keys) Leaderboard(period, bucket string) string {
 	return k.Prefix + ":lb:" + period + ":" + bucket
 }
 
+// Leaderboards is the set of the snapshot keys taken (Leaderboard), so
+// that DropLeaderboards finds them without scanning the key space.
+func (k Keys) Leaderboards() string { return k.Prefix + ":lb" }
+
 // Reconciled is the hash of the records of matches finished in Redis that
 // the reconciler may need (match id → table.MatchRecord JSON), beside
 // Finished.

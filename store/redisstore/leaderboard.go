@@ -51,6 +51,38 @@ func (s *Store) SnapshotLeaderboard(ctx context.Context, b stats.Bucket, entries
 	if err != nil {
 		return fmt.Errorf("redisstore: snapshot %s: %w", key, err)
 	}
+	// Outside the transaction: the index is another key (another slot in a
+	// cluster). It lives as long as the newest snapshot it names.
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, s.keys.Leaderboards(), key)
+		p.Expire(ctx, s.keys.Leaderboards(), ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: index snapshot %s: %w", key, err)
+	}
+	return nil
+}
+
+// DropLeaderboards deletes every leaderboard snapshot, so the next read of
+// each board computes it afresh: after an account's deletion its name must
+// leave the boards now, not when their snapshots expire.
+func (s *Store) DropLeaderboards(ctx context.Context) error {
+	keys, err := s.rdb.SMembers(ctx, s.keys.Leaderboards()).Result()
+	if err != nil {
+		return fmt.Errorf("redisstore: leaderboard snapshots: %w", err)
+	}
+	// one key per DEL: in a cluster they live in different slots
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
+			p.SRem(ctx, s.keys.Leaderboards(), k)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: drop leaderboard snapshots: %w", err)
+	}
 	return nil
 }
 

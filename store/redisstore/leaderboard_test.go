@@ -44,3 +44,32 @@ func TestLeaderboardSnapshot(t *testing.T) {
 		t.Fatalf("empty: %+v, %v, %v", got, ok, err)
 	}
 }
+
+// DropLeaderboards deletes every snapshot taken (and only those): each
+// board is a miss afterwards.
+func TestDropLeaderboards(t *testing.T) {
+	e := setup(t, redisstore.Options{})
+	day := stats.Bucket{Period: stats.Daily, Name: "2026-03-21"}
+	all := stats.Bucket{Period: stats.AllTime, Name: "all"}
+	for _, b := range []stats.Bucket{day, all} {
+		if err := e.s.SnapshotLeaderboard(e.ctx, b, []stats.Entry{{Rank: 1, PlayerID: "u_gone", Name: "Gone"}}, redisstore.LeaderboardTTL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := e.prefix + ":lbx"
+	e.rdb.Set(e.ctx, other, "kept", time.Minute)
+	if err := e.s.DropLeaderboards(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []stats.Bucket{day, all} {
+		if got, ok, err := e.s.Leaderboard(e.ctx, b); ok || err != nil {
+			t.Errorf("%s after the drop: %+v, %v, %v", b.Period, got, ok, err)
+		}
+	}
+	if n := e.rdb.Exists(e.ctx, e.prefix+":lb", other).Val(); n != 1 {
+		t.Errorf("%d of the index and another key exist, want only the other", n)
+	}
+	if err := e.s.DropLeaderboards(e.ctx); err != nil { // nothing to drop
+		t.Fatal(err)
+	}
+}
