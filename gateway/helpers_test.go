@@ -131,6 +131,13 @@ func (d *droppingStream) ReadActions(ctx context.Context, group, consumer string
 	return nil, nil
 }
 
+func (d *droppingStream) AckAndRead(ctx context.Context, group, consumer string, p int, ids []string, count int64) ([]redisstore.StreamEntry, error) {
+	if err := d.Store.AckIDs(ctx, group, p, ids); err != nil {
+		return nil, err
+	}
+	return d.ReadActions(ctx, group, consumer, p, count, -1)
+}
+
 // frame is one frame a test client received.
 type frame struct {
 	protocol.ServerFrame

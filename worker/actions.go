@@ -350,7 +350,8 @@ type streamStore interface {
 	EnsureGroup(ctx context.Context, group string) error
 	ReadActions(ctx context.Context, group, consumer string, p int, count int64, block time.Duration) ([]redisstore.StreamEntry, error)
 	Reclaim(ctx context.Context, group, consumer string, p int, minIdle time.Duration, count int64) ([]redisstore.StreamEntry, error)
-	Ack(ctx context.Context, group string, e redisstore.StreamEntry) error
+	AckAndRead(ctx context.Context, group, consumer string, p int, ids []string, count int64) ([]redisstore.StreamEntry, error)
+	AckIDs(ctx context.Context, group string, p int, ids []string) error
 	Uncount(ctx context.Context, group, consumer string, e redisstore.StreamEntry) error
 	DeadLetterAction(ctx context.Context, group, consumer string, e redisstore.StreamEntry, reason string) (redisstore.DeadAction, bool, error)
 }
@@ -403,11 +404,26 @@ func (c *Consumer) Start(ctx context.Context) error {
 // by ctx). Entries read but not processed stay pending for a reclaim.
 func (c *Consumer) Stop(ctx context.Context) error { return c.loops.Stop(ctx) }
 
+// read handles partition part until ctx ends. A batch's entries are
+// acknowledged together with the next read (AckAndRead, which does not
+// block; when it finds nothing the next read blocks): under load the XACK
+// rides on a round trip that is made anyway. An acknowledgement that
+// fails is sent again with the next read (XACK is idempotent); one lost
+// with the worker leaves the entries pending, and their reclaim is
+// answered from the table's record of its action ids, applying nothing
+// twice.
 func (c *Consumer) read(ctx context.Context, part int) {
 	o := c.proc.opts
 	backoff := newBackoff()
+	var acks []string
 	for ctx.Err() == nil {
-		es, err := c.stream.ReadActions(ctx, o.Group, o.Consumer, part, o.Batch, o.Block)
+		var es []redisstore.StreamEntry
+		var err error
+		if len(acks) > 0 {
+			es, err = c.stream.AckAndRead(ctx, o.Group, o.Consumer, part, acks, o.Batch)
+		} else {
+			es, err = c.stream.ReadActions(ctx, o.Group, o.Consumer, part, o.Batch, o.Block)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				c.readFailed(ctx, part, err)
@@ -415,22 +431,39 @@ func (c *Consumer) read(ctx context.Context, part int) {
 			}
 			continue
 		}
+		acks = nil
 		c.lastRead[part].Store(time.Now().UnixNano())
 		c.quiet.Recovered(readFailure)
 		backoff.reset()
-		c.handle(ctx, es)
+		acks = c.handle(ctx, es)
+	}
+	c.ack(ctx, part, acks)
+}
+
+// ack acknowledges ids of partition part now (a stopping reader's last
+// batch, the reclaimer's).
+func (c *Consumer) ack(ctx context.Context, part int, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.stream.AckIDs(ctx, c.proc.opts.Group, part, ids); err != nil {
+		// pending until reclaimed, then answered as duplicates
+		c.proc.opts.Log.Warn("acknowledging handled actions failed", "partition", part, "count", len(ids), "err", err)
 	}
 }
 
-// handle processes entries in order; once stopping, what is left stays
-// pending. Each action runs to completion even if ctx is cancelled meanwhile.
-// A failed action stays pending (the reclaimer retries it) while the
-// partition goes on with the next ones; a poison one (see
-// Options.MaxAttempts) is dead-lettered.
-func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
+// handle processes entries in order and returns the ids of those done (to
+// acknowledge); once stopping, what is left stays pending. Each action
+// runs to completion even if ctx is cancelled meanwhile. A failed action
+// stays pending (the reclaimer retries it) while the partition goes on
+// with the next ones; a poison one (see Options.MaxAttempts) is
+// dead-lettered.
+func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) (done []string) {
 	for _, e := range es {
 		if ctx.Err() != nil {
-			return
+			return done
 		}
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err := c.attempt(work, e)
@@ -439,11 +472,14 @@ func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) {
 			c.quiet.Warn(pendingFailure, "table", e.Action.Table, "id", e.Action.ID, "err", err)
 		} else {
 			c.quiet.Recovered(pendingFailure)
+			done = append(done, e.ID)
 		}
 	}
+	return done
 }
 
-// attempt processes one entry and acks it, or counts its failure.
+// attempt processes one entry (its caller acknowledges it), or counts its
+// failure.
 func (c *Consumer) attempt(ctx context.Context, e redisstore.StreamEntry) error {
 	o := c.proc.opts
 	if e.Deliveries > o.MaxAttempts {
@@ -455,7 +491,7 @@ func (c *Consumer) attempt(ctx context.Context, e redisstore.StreamEntry) error 
 	var pe *panics.Error
 	switch {
 	case err == nil:
-		return c.stream.Ack(ctx, o.Group, e)
+		return nil
 	case errors.As(err, &pe):
 		if e.Deliveries >= o.MaxAttempts {
 			return c.deadLetter(ctx, e, err.Error())
@@ -507,7 +543,7 @@ func (c *Consumer) reclaim(ctx context.Context) {
 		if len(es) > 0 {
 			o.Log.Info("reclaimed pending actions", "partition", part, "count", len(es))
 		}
-		c.handle(ctx, es)
+		c.ack(ctx, part, c.handle(ctx, es))
 	}
 }
 

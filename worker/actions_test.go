@@ -330,6 +330,48 @@ func TestBotsPlayWholeMatchThroughStream(t *testing.T) {
 	}
 }
 
+// TestHandledActionsAreAcknowledged: what a reader handled leaves the
+// pending list with its next read (AckAndRead), with no reclaim (the
+// reclaimer here waits an hour), whether the next batch is there at once
+// (a burst) or not (one at a time).
+func TestHandledActionsAreAcknowledged(t *testing.T) {
+	e := newActionEnv(t)
+	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
+		ReclaimIdle: time.Hour, Persist: e.proc.opts.Persist})
+	c := NewConsumer(proc, e.store, 2)
+	if err := c.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	pending := func() int64 {
+		var n int64
+		for p := range 2 {
+			n += e.rdb.XPending(e.ctx, e.store.Keys().Actions(p), "g").Val().Count
+		}
+		return n
+	}
+	burst := []redisstore.Action{e.action("u0", "1", table.OpSit, 0, ""), e.action("u1", "2", table.OpSit, 1, ""), e.action("u2", "3", table.OpSit, 2, "")}
+	for _, a := range burst {
+		if err := e.store.Enqueue(e.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range burst {
+		if r := e.waitResult(a.User, a.ID); r.Code != "" {
+			t.Fatalf("%s refused: %s", a.ID, r.Code)
+		}
+	}
+	waitFor(t, func() bool { return pending() == 0 })
+	one := e.action("u3", "4", table.OpSit, 3, "")
+	if err := e.store.Enqueue(e.ctx, one); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.waitResult(one.User, one.ID); r.Code != "" {
+		t.Fatalf("refused: %s", r.Code)
+	}
+	waitFor(t, func() bool { return pending() == 0 })
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -93,13 +93,18 @@ func (s *Store) ReadActions(ctx context.Context, group, consumer string, p int, 
 	if err != nil {
 		return nil, fmt.Errorf("read actions: %w", err)
 	}
+	return entriesOf(p, res), nil
+}
+
+// entriesOf are the first deliveries XREADGROUP gave of partition p.
+func entriesOf(p int, res []redis.XStream) []StreamEntry {
 	var out []StreamEntry
 	for _, st := range res {
 		for _, m := range st.Messages {
 			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values), Deliveries: 1})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Reclaim takes over entries of partition p left pending longer than
@@ -146,6 +151,35 @@ func (s *Store) Uncount(ctx context.Context, group, consumer string, e StreamEnt
 		"RETRYCOUNT", max(e.Deliveries-1, 0), "JUSTID").Err()
 	if err != nil {
 		return fmt.Errorf("uncount action: %w", err)
+	}
+	return nil
+}
+
+// AckAndRead acknowledges ids of partition p and, in the same round trip,
+// reads up to count new actions without blocking (none: nil, nil). A
+// worker that has just handled a batch acknowledges it this way: under
+// load the next batch is already there, so the XACK costs no round trip of
+// its own; when it is not, the caller's next read blocks (ReadActions).
+// Not one blocking pipeline: a pipeline's reply waits only for the
+// client's read timeout, not for the block time.
+func (s *Store) AckAndRead(ctx context.Context, group, consumer string, p int, ids []string, count int64) ([]StreamEntry, error) {
+	stream := s.keys.Actions(p)
+	var read *redis.XStreamSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		pl.XAck(ctx, stream, group, ids...)
+		read = pl.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: count, Block: -1})
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("ack and read actions: %w", err)
+	}
+	return entriesOf(p, read.Val()), nil
+}
+
+// AckIDs marks the entries ids of partition p done.
+func (s *Store) AckIDs(ctx context.Context, group string, p int, ids []string) error {
+	if err := s.rdb.XAck(ctx, s.keys.Actions(p), group, ids...).Err(); err != nil {
+		return fmt.Errorf("ack actions: %w", err)
 	}
 	return nil
 }

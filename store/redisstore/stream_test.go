@@ -417,3 +417,51 @@ func TestStreamKeysUnderPrefix(t *testing.T) {
 		}
 	}
 }
+
+// AckAndRead acknowledges a handled batch and reads the next one in one
+// round trip, without blocking: nothing new is no entries and no error,
+// and the acknowledgement holds either way.
+func TestAckAndRead(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 1})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	enqueue := func(ids ...string) {
+		for _, id := range ids {
+			if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: "t", User: "u", ID: id, Op: "play"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pending := func() int64 {
+		return e.rdb.XPending(e.ctx, e.s.Keys().Actions(0), group).Val().Count
+	}
+	idsOf := func(es []redisstore.StreamEntry) (ids []string) {
+		for _, se := range es {
+			ids = append(ids, se.ID)
+		}
+		return ids
+	}
+	enqueue("a", "b")
+	first, err := e.s.ReadActions(e.ctx, group, "c1", 0, 10, time.Second)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first read: %v %v", first, err)
+	}
+	enqueue("c")
+	next, err := e.s.AckAndRead(e.ctx, group, "c1", 0, idsOf(first), 10)
+	if err != nil || len(next) != 1 || next[0].Action.ID != "c" || next[0].Deliveries != 1 {
+		t.Fatalf("ack and read: %+v %v", next, err)
+	}
+	if n := pending(); n != 1 {
+		t.Fatalf("%d entries pending after acknowledging two of three, want 1", n)
+	}
+	// (a read that blocked would wait for ever here: nothing else is enqueued)
+	none, err := e.s.AckAndRead(e.ctx, group, "c1", 0, idsOf(next), 10)
+	if err != nil || len(none) != 0 {
+		t.Fatalf("nothing new: %+v %v", none, err)
+	}
+	if n := pending(); n != 0 {
+		t.Fatalf("%d entries pending, want none", n)
+	}
+}
