@@ -22,7 +22,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -93,7 +92,7 @@ func startWorker(t *testing.T, st *redisstore.Store) *testWorker {
 	t.Helper()
 	w := &testWorker{}
 	proc := worker.NewProcessor(st, worker.Options{Block: 50 * time.Millisecond, Seed: func() uint64 { return testSeed }, Log: testLogger(),
-		AfterChange: []func(context.Context, *table.Table, int64) error{worker.LobbyHook(st)}})
+		AfterChange: []worker.Hook{worker.LobbyHook(st)}})
 	// As the worker's recovery does at start: this Redis's tables are checked.
 	ctx := context.Background()
 	if err := worker.NewRecovery(st, noJournal{}, proc, worker.RecoveryOptions{}).Check(ctx); err != nil {

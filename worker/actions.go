@@ -52,9 +52,10 @@ type Options struct {
 	Persist func(ctx context.Context, m table.MatchRecord) error
 	Bot     func(game.View) game.Action // default: the heuristic bot
 	// AfterChange runs after every committed change of a table (and again
-	// when a duplicate is answered), with the table as it now is. Each must
-	// be idempotent; an error leaves the action pending for a retry.
-	AfterChange []func(ctx context.Context, t *table.Table, seq int64) error
+	// when a duplicate is answered), with the table as it now is (and as it
+	// was, see Change). Each must be idempotent; an error leaves the action
+	// pending for a retry.
+	AfterChange []Hook
 	// Rebuild, when set, is asked to bring a table up to date before an
 	// action is applied to it: one Redis does not have (lost in a restart or
 	// failover), or one not rebuilt since the Redis server now in use took
@@ -226,7 +227,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
 		metrics.MoveApplied(string(a.Op), a.At, time.Now())
-		return p.followUp(ctx, &next, out.NewSeq)
+		return p.followUp(ctx, Change{Table: &next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq})
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -269,7 +270,7 @@ func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res rediss
 	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Epoch: l.Epoch, Result: stored}); err != nil {
 		return err
 	}
-	return p.followUp(ctx, &l.Table, l.Seq)
+	return p.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq})
 }
 
 // answerMissingTable answers an action for a table that does not exist.
@@ -287,7 +288,8 @@ func (p *Processor) answerMissingTable(ctx context.Context, a redisstore.Action,
 // followUp does what the table's state calls for after a change: persist a
 // finished match, or let a bot whose turn it is play. Both are idempotent,
 // so running it again after a crash or a duplicate is harmless.
-func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) error {
+func (p *Processor) followUp(ctx context.Context, c Change) error {
+	t, seq := c.Table, c.Seq
 	switch {
 	case t.Status == table.Finished:
 		if err := p.opts.Persist(ctx, t.MatchRecord()); err != nil {
@@ -299,7 +301,7 @@ func (p *Processor) followUp(ctx context.Context, t *table.Table, seq int64) err
 		}
 	}
 	for _, h := range p.opts.AfterChange {
-		if err := h(ctx, t, seq); err != nil {
+		if err := h(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -344,6 +346,22 @@ func randomSeed() uint64 {
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
 }
+
+// Change is a committed change of a table, as AfterChange hooks see it.
+type Change struct {
+	Table *table.Table // the table as it now is
+	Seq   int64        // its seq
+	// Before is the table as the change found it, at seq From. It is nil
+	// when the hooks run again for an action answered before (a duplicate)
+	// or after a table's rebuild: an earlier run may have failed, so each
+	// hook does all its work then.
+	Before *table.Table
+	From   int64
+}
+
+// Hook is work that follows every committed change of a table
+// (Options.AfterChange).
+type Hook func(ctx context.Context, c Change) error
 
 // streamStore is what the stream loop needs besides Store.
 type streamStore interface {

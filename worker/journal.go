@@ -62,7 +62,8 @@ func (j *Journal) init() {
 // AfterChange is the worker hook: it notes t for the next pass (and asks
 // for the pass now when a match just started, a hand or the match just
 // ended: the moments most worth not losing).
-func (j *Journal) AfterChange(_ context.Context, t *table.Table, _ int64) error {
+func (j *Journal) AfterChange(_ context.Context, c Change) error {
+	t := c.Table
 	j.Touch(t.ID)
 	if t.Status == table.Finished || handJustEnded(t) || (t.Status == table.Playing && len(t.Moves) == 0) {
 		j.flushSoon()

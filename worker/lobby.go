@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
@@ -47,11 +48,34 @@ func IndexTable(ctx context.Context, idx TableIndex, m *table.Meta) error {
 	return idx.IndexTable(ctx, m.ID, summary, m.Options.Code)
 }
 
+// lobbyRefresh: a change that leaves the lobby entry as it was still
+// writes it when its seq crosses a multiple of this — about once a minute
+// of play — so the entry's "seen" time and the join code's expiry, which
+// follow the table's, keep up with a long match (Lobby drops entries not
+// seen within the table TTL).
+const lobbyRefresh = 64
+
 // LobbyHook is an AfterChange hook that keeps the lobby listing (and the
 // table's join code) in step with every change of a table. Idempotent: an
-// unchanged summary publishes nothing.
-func LobbyHook(idx TableIndex) func(ctx context.Context, t *table.Table, seq int64) error {
-	return func(ctx context.Context, t *table.Table, _ int64) error {
-		return IndexTable(ctx, idx, &t.Meta)
+// unchanged summary publishes nothing. A change that leaves the entry as
+// it was (a card played, a trump chosen: the lobby shows seats, status and
+// rules) costs no round trip: the change before it wrote that entry, or its
+// action is still pending and writes it when retried (a duplicate re-runs
+// every hook with Before nil).
+func LobbyHook(idx TableIndex) Hook {
+	return func(ctx context.Context, c Change) error {
+		if c.Before != nil && c.Seq/lobbyRefresh == c.From/lobbyRefresh && sameLobbyEntry(&c.Before.Meta, &c.Table.Meta) {
+			return nil
+		}
+		return IndexTable(ctx, idx, &c.Table.Meta)
 	}
+}
+
+// sameLobbyEntry reports whether a and b give the same lobby entry and join
+// code.
+func sameLobbyEntry(a, b *table.Meta) bool {
+	if Listed(a) != Listed(b) || a.Options.Code != b.Options.Code {
+		return false
+	}
+	return !Listed(a) || reflect.DeepEqual(protocol.NewLobbyTable(a), protocol.NewLobbyTable(b))
 }

@@ -38,7 +38,7 @@ func playersEnv(t *testing.T, opts table.Options) *actionEnv {
 	}
 	e.proc = NewProcessor(e.store, Options{Group: "g", Consumer: "c", Block: 20 * time.Millisecond, ReclaimIdle: time.Second,
 		Persist:     e.proc.opts.Persist,
-		AfterChange: []func(context.Context, *table.Table, int64) error{LobbyHook(e.store), TimerHook(e.store)}})
+		AfterChange: []Hook{LobbyHook(e.store), TimerHook(e.store)}})
 	c := NewConsumer(e.proc, e.store, 2)
 	if err := c.Start(e.ctx); err != nil {
 		t.Fatal(err)

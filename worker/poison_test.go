@@ -145,7 +145,7 @@ func TestPanicAfterCommitLeavesTableWhole(t *testing.T) {
 	var hooked atomic.Int64
 	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
 		ReclaimIdle: 100 * time.Millisecond, MaxAttempts: 3,
-		AfterChange: []func(context.Context, *table.Table, int64) error{func(context.Context, *table.Table, int64) error {
+		AfterChange: []Hook{func(context.Context, Change) error {
 			if hooked.Add(1) == 1 {
 				panic("hook bug")
 			}

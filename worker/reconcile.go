@@ -56,7 +56,8 @@ func (l *Ledger) Record(ctx context.Context, m table.MatchRecord) error {
 }
 
 // AfterChange is the worker hook: it records a finished match.
-func (l *Ledger) AfterChange(ctx context.Context, t *table.Table, _ int64) error {
+func (l *Ledger) AfterChange(ctx context.Context, c Change) error {
+	t := c.Table
 	if t.Status != table.Finished || t.Ended == 0 {
 		return nil
 	}
@@ -384,7 +385,8 @@ func (h *CheckpointHook) Stop(ctx context.Context) error {
 // AfterChange checkpoints the hand that just ended, if any: the state is
 // at the start of the next hand (trump not chosen yet) or at the match's
 // end, and this process has not checkpointed that hand.
-func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int64) error {
+func (h *CheckpointHook) AfterChange(ctx context.Context, c Change) error {
+	t := c.Table
 	if !handJustEnded(t) {
 		return nil
 	}
@@ -400,11 +402,11 @@ func (h *CheckpointHook) AfterChange(ctx context.Context, t *table.Table, _ int6
 	if seen {
 		return nil
 	}
-	c, err := h.checkpointOf(t)
+	cp, err := h.checkpointOf(t)
 	if err != nil {
 		return err
 	}
-	if err := h.queue(ctx, c); err != nil {
+	if err := h.queue(ctx, cp); err != nil {
 		return err
 	}
 	h.mu.Lock()

@@ -174,7 +174,7 @@ func TestHandCheckpointsWrittenAndQueuedWhenPostgresDown(t *testing.T) {
 	ledger := &Ledger{RDB: e.rdb, Keys: e.store.Keys()}
 	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
 		ReclaimIdle: time.Second, Persist: e.proc.opts.Persist,
-		AfterChange: []func(context.Context, *table.Table, int64) error{direct.AfterChange, fallback.AfterChange, ledger.AfterChange}})
+		AfterChange: []Hook{direct.AfterChange, fallback.AfterChange, ledger.AfterChange}})
 	c := NewConsumer(proc, e.store, 2)
 	if err := c.Start(e.ctx); err != nil {
 		t.Fatal(err)

@@ -352,7 +352,7 @@ func (r *Recovery) after(ctx context.Context, id, how string) error {
 			return err
 		}
 	}
-	return r.proc.followUp(ctx, &l.Table, l.Seq)
+	return r.proc.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq})
 }
 
 // ResumeAction restarts the clock of the seat on turn at a table rebuilt

@@ -103,7 +103,7 @@ func (e *recEnv) processor() *Processor {
 		defer e.mu.Unlock()
 		e.persisted = append(e.persisted, m.MatchID)
 		return nil
-	}, AfterChange: []func(context.Context, *table.Table, int64) error{e.journal.AfterChange, TimerHook(e.store)}})
+	}, AfterChange: []Hook{e.journal.AfterChange, TimerHook(e.store)}})
 }
 
 func (e *recEnv) recovery(p *Processor, holder string) *Recovery {

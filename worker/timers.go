@@ -40,8 +40,9 @@ type TimerStore interface {
 
 // TimerHook is the AfterChange hook that records t's current deadline (or
 // its absence) in the timer set. It is idempotent.
-func TimerHook(s TimerStore) func(ctx context.Context, t *table.Table, seq int64) error {
-	return func(ctx context.Context, t *table.Table, _ int64) error {
+func TimerHook(s TimerStore) Hook {
+	return func(ctx context.Context, c Change) error {
+		t := c.Table
 		if t.Timer == 0 {
 			return nil // never armed: nothing to record or remove
 		}

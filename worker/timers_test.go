@@ -88,7 +88,7 @@ func newTimerEnv(t *testing.T, opts table.Options) *timerEnv {
 
 func (e *timerEnv) processor(consumer string) *Processor {
 	return NewProcessor(e.bots, Options{Group: "g", Consumer: consumer, Block: 20 * time.Millisecond,
-		ReclaimIdle: 150 * time.Millisecond, Now: e.clock.Now, AfterChange: []func(context.Context, *table.Table, int64) error{TimerHook(e.store)}})
+		ReclaimIdle: 150 * time.Millisecond, Now: e.clock.Now, AfterChange: []Hook{TimerHook(e.store)}})
 }
 
 // heldBots is the store the env's processors write through. It holds back
@@ -502,7 +502,7 @@ func TestTimerArmedAfterWorkerDiedBeforeHook(t *testing.T) {
 	hakem := l.Table.Game.Hakem
 	f := &failOnce{Store: e.store}
 	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "dies", Block: 20 * time.Millisecond, ReclaimIdle: 100 * time.Millisecond,
-		Now: e.clock.Now, AfterChange: []func(context.Context, *table.Table, int64) error{TimerHook(f)}})
+		Now: e.clock.Now, AfterChange: []Hook{TimerHook(f)}})
 	c := NewConsumer(proc, e.store, e.store.Options().Partitions)
 	if err := c.Start(e.ctx); err != nil {
 		t.Fatal(err)

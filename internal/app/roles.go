@@ -29,7 +29,7 @@ const actionGroup = "workers"
 
 // AfterChange is a worker hook run after each committed table change;
 // modules add theirs to the "after_change" group.
-type AfterChange func(ctx context.Context, t *table.Table, seq int64) error
+type AfterChange = worker.Hook
 
 type processorParams struct {
 	fx.In
