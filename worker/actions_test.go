@@ -282,13 +282,7 @@ func TestReclaimAfterCrashBeforeAck(t *testing.T) {
 // handed to persistence with a record that replays to the same result.
 func TestBotsPlayWholeMatchThroughStream(t *testing.T) {
 	e := newActionEnv(t)
-	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
-		ReclaimIdle: time.Second, Persist: e.proc.opts.Persist})
-	c := NewConsumer(proc, e.store, 2)
-	if err := c.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop(context.Background())
+	e.runConsumer(t, time.Second)
 	for _, a := range []redisstore.Action{
 		e.action("u0", "1", table.OpSit, 0, ""), e.action("u0", "2", table.OpAddBots, 0, ""),
 		e.action("u0", "3", table.OpStart, 0, ""), e.action("u0", "4", table.OpLeave, 0, ""),
@@ -336,13 +330,7 @@ func TestBotsPlayWholeMatchThroughStream(t *testing.T) {
 // (a burst) or not (one at a time).
 func TestHandledActionsAreAcknowledged(t *testing.T) {
 	e := newActionEnv(t)
-	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
-		ReclaimIdle: time.Hour, Persist: e.proc.opts.Persist})
-	c := NewConsumer(proc, e.store, 2)
-	if err := c.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop(context.Background())
+	e.runConsumer(t, time.Hour)
 	pending := func() int64 {
 		var n int64
 		for p := range 2 {
@@ -370,6 +358,19 @@ func TestHandledActionsAreAcknowledged(t *testing.T) {
 		t.Fatalf("refused: %s", r.Code)
 	}
 	waitFor(t, func() bool { return pending() == 0 })
+}
+
+// runConsumer runs a consumer ("c1" of group "g") over two partitions of
+// e's store until the test ends; reclaimIdle is its ReclaimIdle.
+func (e *actionEnv) runConsumer(t *testing.T, reclaimIdle time.Duration) {
+	t.Helper()
+	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
+		ReclaimIdle: reclaimIdle, Persist: e.proc.opts.Persist})
+	c := NewConsumer(proc, e.store, 2)
+	if err := c.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
 }
 
 func waitFor(t *testing.T, cond func() bool) {
