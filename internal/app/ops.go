@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,8 +28,8 @@ type opsParams struct {
 }
 
 // runOps serves the operator endpoints unless HOKM_OPS_ADDR is "off":
-// /healthz, /readyz (the role's checks, with their errors), /metrics and
-// the asynqmon UI at /asynq/, all behind HOKM_OPS_TOKEN when it is set
+// /healthz, /readyz (the role's checks, with their errors), /metrics, Go's
+// profiles at /debug/pprof/ and the asynqmon UI at /asynq/, all behind HOKM_OPS_TOKEN when it is set
 // (without it the listener binds to loopback only) and read-only under
 // HOKM_OPS_READONLY. See docs/operations.md.
 func runOps(p opsParams) error {
@@ -45,6 +46,13 @@ func runOps(p opsParams) error {
 		Detail: true, Log: logthrottle.New(log, logthrottle.DefaultInterval),
 	}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}))
+	// Go's profiles (CPU, heap, goroutines, …), behind the same guard:
+	// go tool pprof http://<ops>/debug/pprof/profile?seconds=30
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	conn, err := redisconn.ConnOpt(cfg)
 	if err != nil {
 		return err

@@ -15,8 +15,8 @@ import (
 )
 
 // TestOpsListener: the ops listener refuses a non-loopback address without
-// a token, and with one serves /healthz, /metrics and /asynq/ only to
-// requests carrying it.
+// a token, and with one serves /healthz, /metrics, the Go profiles and
+// /asynq/ only to requests carrying it.
 func TestOpsListener(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.OpsAddr = "0.0.0.0:0"
@@ -52,7 +52,7 @@ func TestOpsListener(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	for _, path := range []string{"/healthz", "/metrics", "/asynq/"} {
+	for _, path := range []string{"/healthz", "/metrics", "/asynq/", "/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/profile?seconds=1"} {
 		if code, _ := get(path, ""); code != http.StatusUnauthorized {
 			t.Errorf("GET %s without the token: %d", path, code)
 		}
