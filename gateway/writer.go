@@ -16,8 +16,8 @@ import (
 )
 
 // maxFill is the most events read from a log to fill a gap; a longer gap
-// gets a snapshot instead.
-const maxFill = 1000
+// gets a snapshot instead. A log keeps no more (redisstore.DefaultLogMaxLen).
+const maxFill = redisstore.DefaultLogMaxLen
 
 // writer owns all that one socket sends. Nothing here is shared, so
 // nothing is locked: other goroutines talk to it through conn.inbox.

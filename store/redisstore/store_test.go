@@ -72,7 +72,7 @@ func TestKeys(t *testing.T) {
 func TestOptionsDefaults(t *testing.T) {
 	t.Parallel()
 	s := redisstore.New(nil, redisstore.Options{})
-	want := redisstore.Options{Prefix: "hokm", GameTTL: 4 * time.Hour, LogMaxLen: 5000, Partitions: 8, DeadActionsMax: 10000}
+	want := redisstore.Options{Prefix: "hokm", GameTTL: 4 * time.Hour, LogMaxLen: redisstore.DefaultLogMaxLen, Partitions: 8, DeadActionsMax: 10000}
 	if s.Options() != want || s.Keys().Prefix != "hokm" {
 		t.Fatalf("defaults %+v", s.Options())
 	}
