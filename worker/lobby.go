@@ -57,14 +57,18 @@ const lobbyRefresh = 64
 
 // LobbyHook is an AfterChange hook that keeps the lobby listing (and the
 // table's join code) in step with every change of a table. Idempotent: an
-// unchanged summary publishes nothing. A change that leaves the entry as
-// it was (a card played, a trump chosen: the lobby shows seats, status and
-// rules) costs no round trip: the change before it wrote that entry, or its
-// action is still pending and writes it when retried (a duplicate re-runs
-// every hook with Before nil).
+// unchanged summary publishes nothing. A change during play that leaves the
+// entry as it was (a card played, a trump chosen: the lobby shows seats,
+// status and rules) costs no round trip: the change before it wrote that
+// entry, or its action is still pending and writes it when retried (a
+// duplicate re-runs every hook with Before nil). Only during play: the
+// cleanup job takes a waiting table out of the lobby when nobody has
+// touched it for a while (redisstore.DefaultStaleWaiting), and its next
+// change, whatever it is, must list it again.
 func LobbyHook(idx TableIndex) Hook {
 	return func(ctx context.Context, c Change) error {
-		if c.Before != nil && c.Seq/lobbyRefresh == c.From/lobbyRefresh && sameLobbyEntry(&c.Before.Meta, &c.Table.Meta) {
+		if c.Before != nil && c.Before.Status == table.Playing && c.Seq/lobbyRefresh == c.From/lobbyRefresh &&
+			sameLobbyEntry(&c.Before.Meta, &c.Table.Meta) {
 			return nil
 		}
 		return IndexTable(ctx, idx, &c.Table.Meta)

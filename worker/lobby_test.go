@@ -85,10 +85,11 @@ type countingIndex struct{ n int }
 
 func (c *countingIndex) IndexTable(context.Context, string, []byte, string) error { c.n++; return nil }
 
-// TestLobbyHookSkipsUnchangedEntries: a change that leaves the lobby entry
-// and the join code as they were writes nothing, unless its seq crosses a
-// multiple of lobbyRefresh or it is a re-run (no Before); a change of a
-// seat, the status, an option or the code writes, listed or not.
+// TestLobbyHookSkipsUnchangedEntries: a change during play that leaves the
+// lobby entry and the join code as they were writes nothing, unless its seq
+// crosses a multiple of lobbyRefresh or it is a re-run (no Before); a change
+// of a seat, the status, an option or the code writes, listed or not, and
+// so does any change of a waiting table (the cleanup may have unlisted it).
 func TestLobbyHookSkipsUnchangedEntries(t *testing.T) {
 	before, _ := table.New("t1", game.Rules{}, "h", 1)
 	before.Options = table.Options{Public: true, Code: "ABCDEF"}
@@ -96,6 +97,8 @@ func TestLobbyHookSkipsUnchangedEntries(t *testing.T) {
 	before.Seats[1] = &table.Player{ID: "u1", Name: "Sara"}
 	private := before
 	private.Options.Public = false
+	waiting := before
+	waiting.Status = table.Waiting
 	for _, c := range []struct {
 		name       string
 		before     *table.Table
@@ -113,6 +116,7 @@ func TestLobbyHookSkipsUnchangedEntries(t *testing.T) {
 		{"the match ends", &before, func(t *table.Table) { t.Status = table.Finished }, 10, 11, false, 1},
 		{"made private", &before, func(t *table.Table) { t.Options.Public = false }, 10, 11, false, 1},
 		{"a private table's code", &private, func(t *table.Table) { t.Options.Code = "GHJKLM" }, 10, 11, false, 1},
+		{"a waiting table's change that leaves the entry", &waiting, func(*table.Table) {}, 10, 11, false, 1},
 	} {
 		idx := &countingIndex{}
 		after := *c.before
