@@ -122,8 +122,12 @@ func (d *droppingStream) ReadActions(ctx context.Context, group, consumer string
 	if err != nil || !d.w.paused.Load() {
 		return es, err
 	}
-	for _, e := range es {
-		if err := d.Store.Ack(ctx, group, e); err != nil {
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	if len(ids) > 0 {
+		if err := d.Store.AckIDs(ctx, group, p, ids); err != nil {
 			return nil, err
 		}
 	}

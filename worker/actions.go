@@ -449,7 +449,6 @@ func (c *Consumer) read(ctx context.Context, part int) {
 			}
 			continue
 		}
-		acks = nil
 		c.lastRead[part].Store(time.Now().UnixNano())
 		c.quiet.Recovered(readFailure)
 		backoff.reset()

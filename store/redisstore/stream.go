@@ -183,11 +183,3 @@ func (s *Store) AckIDs(ctx context.Context, group string, p int, ids []string) e
 	}
 	return nil
 }
-
-// Ack marks an entry done.
-func (s *Store) Ack(ctx context.Context, group string, e StreamEntry) error {
-	if err := s.rdb.XAck(ctx, s.keys.Actions(e.Partition), group, e.ID).Err(); err != nil {
-		return fmt.Errorf("ack action: %w", err)
-	}
-	return nil
-}

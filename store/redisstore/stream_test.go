@@ -173,7 +173,7 @@ func TestReclaimAndAck(t *testing.T) {
 	}
 	// The worker that read them acks two, then dies.
 	for _, se := range dead[:2] {
-		if err := e.s.Ack(e.ctx, group, se); err != nil {
+		if err := e.s.AckIDs(e.ctx, group, se.Partition, []string{se.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,7 +204,7 @@ func TestReclaimAndAck(t *testing.T) {
 		}
 	}
 	for _, se := range got {
-		if err := e.s.Ack(e.ctx, group, se); err != nil {
+		if err := e.s.AckIDs(e.ctx, group, se.Partition, []string{se.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -262,7 +262,7 @@ func TestTrimActions(t *testing.T) {
 	}
 	// Ack six, out of order: 0 1 2 4 5 6. Entry 3 is the oldest pending.
 	for _, i := range []int{0, 1, 2, 4, 5, 6} {
-		if err := e.s.Ack(e.ctx, group, read[i]); err != nil {
+		if err := e.s.AckIDs(e.ctx, group, read[i].Partition, []string{read[i].ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -279,7 +279,7 @@ func TestTrimActions(t *testing.T) {
 	}
 	// Everything acknowledged: all before the last delivered entry goes.
 	for _, i := range []int{3, 7, 8, 9} {
-		if err := e.s.Ack(e.ctx, group, read[i]); err != nil {
+		if err := e.s.AckIDs(e.ctx, group, read[i].Partition, []string{read[i].ID}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,16 +21,27 @@ async function tabTo (page, selector, max = 60) {
   fail(`${selector} is not reachable with Tab (${max} presses)`)
 }
 
-/** The focused element shows a focus ring (on itself, or on a card's face). */
-async function ringShown (page, what) {
-  const got = await page.evaluate(() => {
-    const a = document.activeElement
+/**
+ * The focused element in one look: its focus ring (on itself, or on a
+ * card's face) and, when it is a playable card of the hand, the card and
+ * its name (a round trip per check made a match to 5 take a minute).
+ */
+function focused (page) {
+  return page.evaluate(() => {
+    const a = document.activeElement || document.body
     const el = a.matches('.hand .card') ? a.querySelector('.face') : a
     const cs = getComputedStyle(el)
-    return { visible: a.matches(':focus-visible'), outline: cs.outlineStyle + ' ' + cs.outlineWidth, id: a.id || a.className }
+    const card = a.matches('#hand .card:not([disabled])') ? { card: a.dataset.card, label: a.getAttribute('aria-label') } : {}
+    return { visible: a.matches(':focus-visible'), outline: cs.outlineStyle + ' ' + cs.outlineWidth, id: a.id || a.className, ...card }
   })
+}
+
+/** The focus, as focused gave it, shows a ring. */
+function checkRing (got, what) {
   check(got.visible && !got.outline.startsWith('none') && got.outline !== 'solid 0px', `${what}: no visible focus on ${got.id} (${JSON.stringify(got)})`)
 }
+
+const ringShown = async (page, what) => checkRing(await focused(page), what)
 
 await run(async (browser) => {
   const page = await newPage(browser, MOTION)
@@ -100,26 +111,18 @@ await run(async (browser) => {
       check(got && got.suit === suit, `Enter on ${suit} sent ${JSON.stringify(got)}`)
       trumps++
     } else {
-      // the focused card, its name and its focus ring, in one look (a round trip per check made a match to 5 take a minute)
-      const focused = () => page.evaluate(() => {
-        const a = document.activeElement
-        if (!a?.matches('#hand .card:not([disabled])')) return null
-        const cs = getComputedStyle(a.querySelector('.face'))
-        return { card: a.dataset.card, label: a.getAttribute('aria-label'), ring: a.matches(':focus-visible') && !cs.outlineStyle.startsWith('none') && cs.outlineWidth !== '0px' }
-      })
-      if (!await focused()) {
+      if (!(await focused(page)).card) {
         if (await page.evaluate(() => document.activeElement?.id === 'hand')) await page.keyboard.press('ArrowRight')
         else n = await tabTo(page, '#hand .card:not([disabled])')
       }
       // move about: right, and back left once in a while
       for (let k = 0; k < moves % 3; k++) await page.keyboard.press('ArrowRight')
       if (moves % 4 === 1) await page.keyboard.press('ArrowLeft')
-      const f = await focused()
-      check(f, 'the arrows left the hand\'s playable cards: ' + await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120)))
+      const f = await focused(page)
+      check(f.card, 'the arrows left the hand\'s playable cards: ' + await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120)))
       const card = f.card
       check(/^(Ace|King|Queen|Jack|\d+) of (spades|hearts|diamonds|clubs)$/.test(f.label), 'a card is named ' + f.label)
-      if (!f.ring) await ringShown(page, 'a card') // says what is wrong
-      check(f.ring, 'a card: no visible focus') // (in case ringShown saw it by then)
+      checkRing(f, 'a card')
       if (!shotTaken && cards === 3) { await shot(page, '60-keyboard-focus'); shotTaken = true }
       await page.keyboard.press(cards % 2 ? 'Space' : 'Enter')
       const got = await page.waitForFunction(([n]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'play'), [sent], { timeout: 3000 }).then(h => h.jsonValue(), () => null)

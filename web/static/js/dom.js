@@ -41,6 +41,14 @@ export function h (tag, attrs = {}, ...children) {
   return el
 }
 
+/** An SVG element, as h builds HTML ones (attributes only). */
+export function svg (tag, attrs = {}, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag)
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v)
+  append(el, children)
+  return el
+}
+
 function append (el, children) {
   for (const c of children) {
     if (c == null || c === false) continue

@@ -7,7 +7,7 @@
 import { api } from './api.js'
 import { Connection } from './conn.js'
 import { cardFace, face } from './cards.js'
-import { h, name, patch } from './dom.js'
+import { h, name, patch, svg } from './dom.js'
 import { openRules, pagesNav, pageView } from './pages.js'
 import { applyEvent, fromSnapshot, movesBack, sortHand, SUIT_SYMBOL, SUITS, teamOf, winningPlay } from './game.js'
 import { currentLang, errorText, fmt, initialLang, loaded, setLang, t } from './i18n.js'
@@ -561,14 +561,6 @@ function followChat (force) {
   if (!log || (!force && chatShown && chatShown.log === log && chatShown.last === last)) return
   chatShown = { log, last }
   log.scrollTop = log.scrollHeight
-}
-
-const SVG = 'http://www.w3.org/2000/svg'
-const svg = (tag, attrs, ...kids) => {
-  const el = document.createElementNS(SVG, tag)
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v)
-  el.append(...kids)
-  return el
 }
 
 /**
