@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +12,11 @@ import (
 	"time"
 )
 
-// browserTools finds node, Debian's chromium and the installed
-// playwright-core (scripts/test installs them). Missing tools fail the
+// browserTools finds node, Debian's chromium-headless-shell and the
+// installed playwright-core (scripts/test installs them). The headless
+// shell is Chromium without the browser's own UI: the same engine at about
+// a third less CPU per script than the full chromium in headless mode
+// (which starts WebUI renderers of its own); HOKM_CHROMIUM names another. Missing tools fail the
 // test when HOKM_TEST_REQUIRE_SERVICES=1, else skip it, as for services.
 func browserTools(t *testing.T) (node, chromium, dir string) {
 	t.Helper()
@@ -31,8 +33,8 @@ func browserTools(t *testing.T) (node, chromium, dir string) {
 	}
 	chromium = os.Getenv("HOKM_CHROMIUM")
 	if chromium == "" {
-		if chromium, err = exec.LookPath("chromium"); err != nil {
-			missing("chromium", err)
+		if chromium, err = exec.LookPath("chromium-headless-shell"); err != nil {
+			missing("chromium-headless-shell", err)
 		}
 	}
 	dir, err = filepath.Abs("../../tests/browser")
@@ -63,17 +65,25 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// browserLanes are TestBrowser's scripts in lanes that run at once
-// against one server, each lane one script after another. Scripts that
-// share server-wide state go in one lane: quick and lobbylist both queue
-// for a quick match. The lanes are balanced by the scripts' times (one
-// lane's scripts sum to about the others').
-var browserLanes = [][]string{
-	{"account.mjs", "summary.mjs", "play.mjs", "reload.mjs", "layout.mjs", "join.mjs", "leave.mjs", "signup.mjs", "invite.mjs", "rules.mjs"},
-	{"leaders.mjs", "replay.mjs", "motion.mjs", "contrast.mjs", "status.mjs", "host.mjs", "untimed.mjs", "address.mjs"},
-	{"review.mjs", "rematch.mjs", "features.mjs", "chat.mjs", "presses.mjs", "keyboard.mjs",
-		"quick.mjs", "lobbylist.mjs", "lobbyform.mjs"},
+// browserJobs are TestBrowser's scripts, longest first; a job of several
+// scripts runs them one after another because they share server-wide
+// state (quick and lobbylist both queue for the quick match).
+// browserWorkers goroutines take the next job as they finish one, so a
+// slow script delays no fixed set of others. The order follows the
+// scripts' times (go test -v prints each): a new script goes where its
+// time puts it, as the longest last would finish alone.
+var browserJobs = [][]string{
+	{"play.mjs"}, {"motion.mjs"}, {"account.mjs"}, {"replay.mjs"}, {"summary.mjs"}, {"leaders.mjs"},
+	{"review.mjs"}, {"keyboard.mjs"}, {"quick.mjs", "lobbylist.mjs"}, {"contrast.mjs"}, {"features.mjs"},
+	{"rematch.mjs"}, {"presses.mjs"}, {"chat.mjs"}, {"reload.mjs"}, {"rules.mjs"}, {"status.mjs"},
+	{"host.mjs"}, {"lobbyform.mjs"}, {"signup.mjs"}, {"untimed.mjs"}, {"layout.mjs"}, {"address.mjs"},
+	{"join.mjs"}, {"leave.mjs"}, {"invite.mjs"},
 }
+
+// browserWorkers is how many scripts run at once: the scripts are
+// CPU-bound (Chromium's renderer draws every frame in software), and on
+// two cores a third worker fills the waits of the other two.
+const browserWorkers = 3
 
 // TestBrowser drives the web client in headless Chromium against the
 // all-in-one server: a whole match played through the page, a reload and a
@@ -83,8 +93,8 @@ var browserLanes = [][]string{
 // unavailable answers retried; that redraws keep what the player is doing
 // (chat typed during a match, the lobby's forms while tables come and go,
 // presses on cards), and a signed-up guest shown as the account
-// (tests/browser/*.mjs; each prints what it checked). The scripts run in
-// browserLanes; one runs alone with -run 'TestBrowser/.*/presses'.
+// (tests/browser/*.mjs; each prints what it checked). The scripts run as
+// browserJobs; one runs alone with -run 'TestBrowser$/presses$'.
 // TestBrowserRestore has its own server.
 func TestBrowser(t *testing.T) {
 	node, chromium, dir := browserTools(t)
@@ -93,18 +103,23 @@ func TestBrowser(t *testing.T) {
 	s := startServe(t)
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
-	// goroutines, not t.Parallel: go test runs only -parallel (GOMAXPROCS,
-	// 2 here) parallel tests at once.
+	jobs := make(chan []string, len(browserJobs))
+	for _, job := range browserJobs {
+		jobs <- job
+	}
+	close(jobs)
+	// goroutines calling t.Run, not t.Parallel: go test runs only
+	// -parallel (GOMAXPROCS, 2 here) parallel tests at once.
 	var wg sync.WaitGroup
-	for i, lane := range browserLanes {
+	for range browserWorkers {
 		wg.Go(func() {
-			t.Run(fmt.Sprintf("lane%d", i+1), func(t *testing.T) {
-				for _, script := range lane {
+			for job := range jobs {
+				for _, script := range job {
 					t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
 						runBrowserScript(t, node, chromium, dir, script, base, shots)
 					})
 				}
-			})
+			}
 		})
 	}
 	wg.Wait()
@@ -131,27 +146,27 @@ func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots str
 	t.Logf("%s:\n%s", script, strings.TrimSpace(string(out)))
 }
 
-// Every script is in exactly one lane, so none is left out of the suite.
-func TestBrowserLanesHoldEveryScript(t *testing.T) {
+// Every script is in exactly one job, so none is left out of the suite.
+func TestBrowserJobsHoldEveryScript(t *testing.T) {
 	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true}
 	files, err := filepath.Glob("../../tests/browser/*.mjs")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)
 	}
 	seen := map[string]int{}
-	for _, lane := range browserLanes {
-		for _, s := range lane {
+	for _, job := range browserJobs {
+		for _, s := range job {
 			seen[s]++
 		}
 	}
 	for _, f := range files {
 		name := filepath.Base(f)
 		if !own[name] && seen[name] != 1 {
-			t.Errorf("%s is in %d lanes, want 1", name, seen[name])
+			t.Errorf("%s is in %d jobs, want 1", name, seen[name])
 		}
 		delete(seen, name)
 	}
 	for s := range seen {
-		t.Errorf("lane script %s does not exist", s)
+		t.Errorf("job script %s does not exist", s)
 	}
 }
