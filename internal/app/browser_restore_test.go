@@ -34,7 +34,7 @@ func TestBrowserRestore(t *testing.T) {
 	shots := screenshotDir(t)
 	s := startServe(t)
 	ctl := newRestoreControl(t, s)
-	runBrowserScript(t, node, chromium, dir, "restore.mjs", "http://"+s.cfg.HTTPAddr, shots, ctl.URL)
+	runBrowserScript(t, node, []string{"HOKM_CHROMIUM=" + chromium}, dir, "restore.mjs", "http://"+s.cfg.HTTPAddr, shots, ctl.URL)
 }
 
 // restoreControl is the endpoint restore.mjs calls to act on the server's

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +105,7 @@ func TestBrowser(t *testing.T) {
 	s := startServe(t)
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
+	shared := startBrowserd(t, node, chromium, dir, base, shots)
 	jobs := make(chan []string, len(browserJobs))
 	for _, job := range browserJobs {
 		jobs <- job
@@ -116,7 +119,7 @@ func TestBrowser(t *testing.T) {
 			for job := range jobs {
 				for _, script := range job {
 					t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
-						runBrowserScript(t, node, chromium, dir, script, base, shots)
+						runBrowserScript(t, node, shared, dir, script, base, shots)
 					})
 				}
 			}
@@ -125,16 +128,70 @@ func TestBrowser(t *testing.T) {
 	wg.Wait()
 }
 
+// startBrowserd starts the one Chromium TestBrowser's scripts share
+// (tests/browser/browserd.mjs) and returns the environment that points a
+// script at it; the browser closes when the test ends.
+func startBrowserd(t *testing.T, node, chromium, dir, base, shots string) []string {
+	t.Helper()
+	cmd := exec.Command(node, "browserd.mjs", base, shots)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOKM_CHROMIUM="+chromium)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("browserd.mjs: %v", err)
+	}
+	t.Cleanup(func() {
+		stdin.Close() // browserd closes the browser and exits
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case ws, ok := <-line:
+		if !ok || !strings.HasPrefix(ws, "ws://") {
+			t.Fatalf("browserd.mjs printed no endpoint (%q)", ws)
+		}
+		return []string{"HOKM_CHROMIUM=" + chromium, "HOKM_BROWSER_WS=" + ws}
+	case <-time.After(30 * time.Second):
+		t.Fatal("browserd.mjs: no endpoint in 30 s")
+		return nil
+	}
+}
+
 // runBrowserScript runs one test script (with more arguments after the
 // base URL and the screenshot folder, if given) and fails with its output.
-func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots string, more ...string) {
+// env is the script's browser: HOKM_CHROMIUM=<path> for one of its own,
+// or what startBrowserd returned.
+func runBrowserScript(t *testing.T, node string, env []string, dir, script, base, shots string, more ...string) {
 	t.Helper()
 	// the scripts time themselves out (lib.mjs run: 150 s, or a script's own limit); this is the backstop
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, append([]string{script, base, shots}, more...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOKM_CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -148,7 +205,7 @@ func runBrowserScript(t *testing.T, node, chromium, dir, script, base, shots str
 
 // Every script is in exactly one job, so none is left out of the suite.
 func TestBrowserJobsHoldEveryScript(t *testing.T) {
-	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true}
+	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true, "browserd.mjs": true}
 	files, err := filepath.Glob("../../tests/browser/*.mjs")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)

@@ -25,12 +25,21 @@ export function check (cond, msg) {
   if (!cond) fail(msg)
 }
 
+/** How lib.mjs and browserd.mjs start Debian's Chromium (HOKM_CHROMIUM names which one). */
+export const launchOptions = {
+  executablePath: process.env.HOKM_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+    '--disable-quic', '--disable-component-update', '--disable-sync']
+}
+
+/**
+ * The browser: the shared one when HOKM_BROWSER_WS names browserd.mjs's
+ * endpoint (TestBrowser), else one of the script's own. Either way
+ * browser.close() ends what the script opened.
+ */
 export async function launch () {
-  return chromium.launch({
-    executablePath: process.env.HOKM_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-      '--disable-quic', '--disable-component-update', '--disable-sync']
-  })
+  const shared = process.env.HOKM_BROWSER_WS
+  return shared ? chromium.connect(shared) : chromium.launch(launchOptions)
 }
 
 /**
