@@ -9,7 +9,7 @@
 // outline). The live region (#announce) says the trump, who took tricks
 // and when it is our turn; cards have names ("Ace of spades").
 
-import { baseURL, check, fail, MOTION, newPage, nextStep, noProblems, run, shot, TRUMP } from './lib.mjs'
+import { baseURL, check, fail, MOTION, newPage, nextStep, noProblems, run, shot, stuck, TRUMP } from './lib.mjs'
 
 
 /** Presses Tab until the focus is on selector; returns how many presses it took. */
@@ -107,8 +107,8 @@ await run(async (browser) => {
       check(suit && suit !== before, `ArrowRight in the trump picker stayed on ${before}`)
       await ringShown(page, 'a suit')
       await page.keyboard.press(trumps % 2 ? 'Space' : 'Enter')
-      const got = await page.waitForFunction(([n, suit]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'trump'), [sent, suit], { timeout: 3000 }).then(h => h.jsonValue(), () => null)
-      check(got && got.suit === suit, `Enter on ${suit} sent ${JSON.stringify(got)}`)
+      const got = await page.waitForFunction(([n, suit]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'trump'), [sent, suit], { timeout: 10000 }).then(h => h.jsonValue(), () => null)
+      check(got && got.suit === suit, `Enter on ${suit} sent ${JSON.stringify(got)}; the page: ${got ? '' : await stuck(page)}`)
       trumps++
     } else {
       if (!(await focused(page)).card) {
@@ -125,8 +125,9 @@ await run(async (browser) => {
       checkRing(f, 'a card')
       if (!shotTaken && cards === 3) { await shot(page, '60-keyboard-focus'); shotTaken = true }
       await page.keyboard.press(cards % 2 ? 'Space' : 'Enter')
-      const got = await page.waitForFunction(([n]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'play'), [sent], { timeout: 3000 }).then(h => h.jsonValue(), () => null)
-      check(got && got.card === card, `Enter on ${card} sent ${JSON.stringify(got)}`)
+      // (10 s: a busy machine once took over 3; what the page shows is printed if not)
+      const got = await page.waitForFunction(([n]) => window.__hokmNet.sent.slice(n).find(f => f.type === 'play'), [sent], { timeout: 10000 }).then(h => h.jsonValue(), () => null)
+      check(got && got.card === card, `${cards % 2 ? 'Space' : 'Enter'} on ${card} sent ${JSON.stringify(got)}; the page: ${got ? '' : await stuck(page)}`)
       cards++
     }
     tabs += n

@@ -185,12 +185,13 @@ export async function move (page, step) {
 }
 
 /** What the page shows and last sent, for a test that waited in vain. */
-function stuck (page) {
+export function stuck (page) {
   return page.evaluate(() => JSON.stringify({
     conn: document.querySelector('#conn')?.dataset.state,
     status: document.querySelector('#status')?.textContent,
     toast: document.querySelector('.toast')?.textContent,
     pending: document.querySelector('#hand .card.pending')?.dataset.card,
+    focus: document.activeElement?.outerHTML.slice(0, 100),
     sent: window.__hokmNet.sent.slice(-4)
   }))
 }
