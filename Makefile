@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest webbench faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest idlebench webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -40,6 +40,12 @@ MATCHES ?= 20
 PARALLEL ?= 10
 loadtest:
 	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest
+
+# Idle capacity: N guest sockets held open on a private hokm serve; its
+# RSS, Go heap and goroutines per socket.
+N ?= 10000
+idlebench:
+	N=$(N) ./scripts/idlebench
 
 # The web client on a phone profile (CPU x4): cold loads, asset bytes, card
 # press to the first visible change; RUNS cold loads each.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
@@ -99,4 +100,32 @@ func measureFloor(ctx context.Context, url string) (floorMS, error) {
 		return floorMS{}, err
 	}
 	return floorMS{P50: floor.Quantile(lats, 0.50), P99: floor.Quantile(lats, 0.99)}, nil
+}
+
+// runSockets implements `hokm sockets`: N idle sockets for a capacity
+// measurement (scripts/idlebench). It prints one JSON line when all of
+// them have said hello, then holds them until SIGINT or SIGTERM.
+func runSockets(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sockets", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := botclient.HoldOptions{}
+	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080/ws", "gateway WebSocket URL")
+	fs.IntVar(&o.N, "n", 1000, "sockets to open, each a new guest that says hello")
+	from := fs.String("from", "", "local source addresses to dial from in turn, comma-separated (e.g. 127.0.0.2,127.0.0.3)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	for _, a := range strings.Split(*from, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			o.From = append(o.From, a)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := botclient.Hold(ctx, o, func(r botclient.HoldReport) { writeJSON(stdout, r) })
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm sockets:", err)
+		return 1
+	}
+	return 0
 }

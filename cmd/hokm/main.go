@@ -23,6 +23,8 @@ tools:
   migrate [up|status]          apply migrations (default up) or list them
   bots --url URL --matches N --parallel P
                                play N matches with bot clients over WebSocket
+  sockets --url URL --n N [--from ADDRS]
+                               hold N idle guest sockets (prints when all said hello)
   export --match ID            print a stored match as a game record (JSON)
   replay FILE|-                replay a game record and print its result
                                (exit 0: all legal, 1: an illegal action, 2: malformed)
@@ -58,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runExport(rest, stdout, stderr)
 	case "bots":
 		return runBots(rest, stdout, stderr)
+	case "sockets":
+		return runSockets(rest, stdout, stderr)
 	case "replay":
 		return runReplay(rest, stdin, stdout, stderr)
 	case "ops":

@@ -1,0 +1,88 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/ratelimit"
+	"github.com/hokm-project/hokm/tools/botclient"
+)
+
+// connectedPlayers is the gateway's gauge of open sockets, scraped from
+// the ops listener.
+func connectedPlayers(t *testing.T, s *server) int {
+	t.Helper()
+	resp, err := http.Get("http://" + s.cfg.OpsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "hokm_gateway_connected_players "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			return int(n)
+		}
+	}
+	t.Fatal("no hokm_gateway_connected_players in /metrics")
+	return 0
+}
+
+// hokm sockets (scripts/idlebench) holds N guest sockets from several
+// loopback addresses: the gateway counts every one while they are held
+// and none once the run ends.
+func TestHoldSockets(t *testing.T) {
+	s := startServeWith(t, func(c *config.Config) {
+		c.WSPerIP, c.GuestLimit = 0, ratelimit.Limit{Max: 1000, Window: time.Hour}
+	})
+	before := connectedPlayers(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	held, done := make(chan botclient.HoldReport, 1), make(chan error, 1)
+	go func() {
+		done <- botclient.Hold(ctx, botclient.HoldOptions{URL: s.wsURL(), N: 60, From: []string{"127.0.0.2", "127.0.0.3"}},
+			func(r botclient.HoldReport) { held <- r })
+	}()
+	select {
+	case r := <-held:
+		if r.Sockets != 60 || r.Hello.P50 <= 0 || r.HelloP99 < r.Hello.P50 {
+			t.Errorf("report %+v, want 60 sockets and their hello times", r)
+		}
+	case err := <-done:
+		t.Fatalf("hold ended before all said hello: %v", err)
+	}
+	if got := connectedPlayers(t, s); got != before+60 {
+		t.Errorf("the gateway counts %d sockets while 60 are held (%d before)", got, before)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	ok := false
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !ok; time.Sleep(20 * time.Millisecond) {
+		ok = connectedPlayers(t, s) == before
+	}
+	if !ok {
+		t.Errorf("after the run the gateway still counts %d sockets (%d before)", connectedPlayers(t, s), before)
+	}
+}
+
+// A socket refused on the way in fails the run: with 8 guests a minute
+// from one address, the ninth hello is refused.
+func TestHoldSocketsRefused(t *testing.T) {
+	limited := startServeWith(t, func(c *config.Config) { c.GuestLimit = ratelimit.Limit{Max: 8, Window: time.Minute} })
+	err := botclient.Hold(context.Background(), botclient.HoldOptions{URL: limited.wsURL(), N: 9, Dialing: 1},
+		func(r botclient.HoldReport) { t.Errorf("ready with %+v past the guest limit", r) })
+	if err == nil || !strings.Contains(err.Error(), "rate_limited") {
+		t.Errorf("hold past the guest limit: %v, want the refusal", err)
+	}
+}

@@ -1,0 +1,153 @@
+package botclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// HoldOptions are an idle-capacity run's: N sockets that each say hello
+// as a new guest and then stay open, reading what the server sends.
+type HoldOptions struct {
+	URL      string
+	N        int
+	From     []string // local source addresses, used in turn (loopback has 127.0.0.0/8: ~28k ports each)
+	Dialing  int      // sockets dialled at once; default 50
+	Deadline time.Duration
+}
+
+// HoldReport is what the sockets saw on the way in.
+type HoldReport struct {
+	Sockets  int     `json:"sockets"`      // open and greeted
+	Hello    Spread  `json:"hello_ms"`     // from the dial to hello's answer
+	HelloP99 float64 `json:"hello_p99_ms"` // (Spread has no p99)
+}
+
+// Hold opens o.N sockets, each saying hello as a guest, and keeps them
+// open until ctx ends; ready is called once with the report when every
+// socket has its answer. A socket refused or lost on the way in fails the
+// run: the figures are for N sockets or none.
+func Hold(ctx context.Context, o HoldOptions, ready func(HoldReport)) error {
+	if o.N <= 0 {
+		return fmt.Errorf("hold: N must be positive")
+	}
+	if o.Dialing <= 0 {
+		o.Dialing = 50
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 10 * time.Minute
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("v", "1")
+	u.RawQuery = q.Encode()
+	dialers := []*websocket.Dialer{{HandshakeTimeout: 10 * time.Second}}
+	if len(o.From) > 0 {
+		dialers = dialers[:0]
+		for _, from := range o.From {
+			local := &net.TCPAddr{IP: net.ParseIP(from)}
+			if local.IP == nil {
+				return fmt.Errorf("hold: %q is not an IP address", from)
+			}
+			nd := &net.Dialer{LocalAddr: local, Timeout: 10 * time.Second}
+			dialers = append(dialers, &websocket.Dialer{HandshakeTimeout: 10 * time.Second, NetDialContext: nd.DialContext,
+				ReadBufferSize: 512, WriteBufferSize: 512})
+		}
+	}
+	dialers[0].ReadBufferSize, dialers[0].WriteBufferSize = 512, 512 // the client's side is not what is measured
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu    sync.Mutex
+		socks = make([]*websocket.Conn, 0, o.N)
+		took  = make([]time.Duration, 0, o.N)
+	)
+	defer func() {
+		for _, ws := range socks {
+			ws.Close()
+		}
+	}()
+	setup, stop := context.WithTimeout(ctx, o.Deadline)
+	defer stop()
+	slots := make(chan struct{}, o.Dialing)
+	var wg sync.WaitGroup
+	for i := range o.N {
+		slots <- struct{}{}
+		if setup.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			start := time.Now()
+			ws, err := greet(setup, dialers[i%len(dialers)], u.String(), fmt.Sprintf("idle%d", i))
+			if err != nil {
+				cancel(fmt.Errorf("socket %d: %w", i, err))
+				return
+			}
+			mu.Lock()
+			socks, took = append(socks, ws), append(took, time.Since(start))
+			mu.Unlock()
+			go func() { // reads (and so answers pings) until the socket closes
+				for {
+					if _, _, err := ws.NextReader(); err != nil {
+						return
+					}
+				}
+			}()
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if err := setup.Err(); err != nil {
+		return fmt.Errorf("hold: %d of %d sockets greeted in %v", len(socks), o.N, o.Deadline)
+	}
+	sp := spread(took)
+	ready(HoldReport{Sockets: len(socks), Hello: sp, HelloP99: quantiles(took)(0.99)})
+	<-ctx.Done()
+	return nil
+}
+
+// greet dials and says hello as a new guest; the socket is returned once
+// hello's answer came.
+func greet(ctx context.Context, d *websocket.Dialer, rawURL, name string) (*websocket.Conn, error) {
+	ws, _, err := d.DialContext(ctx, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		ws.SetReadDeadline(dl)
+	}
+	if err := ws.WriteJSON(map[string]any{"type": "hello", "id": "h", "name": name}); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	for {
+		_, raw, err := ws.ReadMessage()
+		if err != nil {
+			ws.Close()
+			return nil, err
+		}
+		var f struct{ Type, ID, Code, Message string }
+		if json.Unmarshal(raw, &f) != nil || f.ID != "h" {
+			continue
+		}
+		if f.Type != "ack" {
+			ws.Close()
+			return nil, fmt.Errorf("hello refused: %s %s", f.Code, f.Message)
+		}
+		ws.SetReadDeadline(time.Time{})
+		return ws, nil
+	}
+}
