@@ -16,8 +16,8 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// conn is one player's socket. The reader goroutine (serve, on the HTTP
-// handler's goroutine) reads and handles client frames; the writer
+// conn is one player's socket. The reader goroutine (serve, started by
+// the HTTP handler, which returns) reads and handles client frames; the writer
 // goroutine owns everything sent, including the per-table state, and gets
 // its work through the bounded queue inbox:
 //
