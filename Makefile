@@ -41,11 +41,13 @@ PARALLEL ?= 10
 loadtest:
 	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest
 
-# Idle capacity: N guest sockets held open on a private hokm serve; its
-# RSS, Go heap and goroutines per socket.
+# Idle capacity: N guest sockets held open on a private hokm serve
+# (SEATED=1: four to a waiting table); its RSS, Go heap and goroutines per
+# socket.
 N ?= 10000
+SEATED ?= 0
 idlebench:
-	N=$(N) ./scripts/idlebench
+	N=$(N) SEATED=$(SEATED) ./scripts/idlebench
 
 # The web client on a phone profile (CPU x4): cold loads, asset bytes, card
 # press to the first visible change; RUNS cold loads each.

@@ -111,6 +111,7 @@ func runSockets(args []string, stdout, stderr io.Writer) int {
 	o := botclient.HoldOptions{}
 	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080/ws", "gateway WebSocket URL")
 	fs.IntVar(&o.N, "n", 1000, "sockets to open, each a new guest that says hello")
+	fs.BoolVar(&o.Seated, "seated", false, "sit them four to a table (one creates it, three sit), waiting: N a multiple of 4")
 	from := fs.String("from", "", "local source addresses to dial from in turn, comma-separated (e.g. 127.0.0.2,127.0.0.3)")
 	if err := fs.Parse(args); err != nil {
 		return 2

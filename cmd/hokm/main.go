@@ -23,7 +23,7 @@ tools:
   migrate [up|status]          apply migrations (default up) or list them
   bots --url URL --matches N --parallel P
                                play N matches with bot clients over WebSocket
-  sockets --url URL --n N [--from ADDRS]
+  sockets --url URL --n N [--seated] [--from ADDRS]
                                hold N idle guest sockets (prints when all said hello)
   export --match ID            print a stored match as a game record (JSON)
   replay FILE|-                replay a game record and print its result

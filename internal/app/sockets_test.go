@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/ratelimit"
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/tools/botclient"
 )
 
@@ -84,5 +86,59 @@ func TestHoldSocketsRefused(t *testing.T) {
 		func(r botclient.HoldReport) { t.Errorf("ready with %+v past the guest limit", r) })
 	if err == nil || !strings.Contains(err.Error(), "rate_limited") {
 		t.Errorf("hold past the guest limit: %v, want the refusal", err)
+	}
+}
+
+// Seated, the sockets sit four to a table: two tables listed in the lobby
+// for eight sockets, each with four people and waiting.
+func TestHoldSocketsSeated(t *testing.T) {
+	s := startServeWith(t, func(c *config.Config) { c.WSPerIP, c.TableCreateLimit = 0, 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	held, done := make(chan botclient.HoldReport, 1), make(chan error, 1)
+	go func() {
+		done <- botclient.Hold(ctx, botclient.HoldOptions{URL: s.wsURL(), N: 8, Seated: true}, func(r botclient.HoldReport) { held <- r })
+	}()
+	select {
+	case r := <-held:
+		if r.Sockets != 8 {
+			t.Errorf("report %+v, want 8 sockets", r)
+		}
+	case err := <-done:
+		t.Fatalf("hold ended before all sat: %v", err)
+	}
+	var entries []string
+	testenv.Until(5*time.Second, func() bool { // the lobby follows the tables' changes
+		var err error
+		entries, err = s.store.Lobby(ctx)
+		return err == nil && len(entries) == 2 && !strings.Contains(strings.Join(entries, ""), "null")
+	})
+	if len(entries) != 2 {
+		t.Fatalf("%d tables listed, want 2: %v", len(entries), entries)
+	}
+	for _, e := range entries {
+		var entry struct {
+			Status string
+			Seats  []*struct{ Name string }
+		}
+		if err := json.Unmarshal([]byte(e), &entry); err != nil {
+			t.Fatal(err)
+		}
+		people := 0
+		for _, p := range entry.Seats {
+			if p != nil {
+				people++
+			}
+		}
+		if people != 4 || entry.Status != "waiting" {
+			t.Errorf("a table has %d people, status %q, want 4 waiting: %s", people, entry.Status, e)
+		}
+	}
+	if err := botclient.Hold(ctx, botclient.HoldOptions{URL: s.wsURL(), N: 6, Seated: true}, nil); err == nil {
+		t.Error("6 seated sockets (not a multiple of 4) were accepted")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("hold: %v", err)
 	}
 }

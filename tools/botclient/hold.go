@@ -13,10 +13,13 @@ import (
 )
 
 // HoldOptions are an idle-capacity run's: N sockets that each say hello
-// as a new guest and then stay open, reading what the server sends.
+// as a new guest and then stay open, reading what the server sends;
+// Seated, they sit four to a public table (the first creates it; each
+// takes its seat 0-3), waiting for a start that does not come.
 type HoldOptions struct {
 	URL      string
 	N        int
+	Seated   bool
 	From     []string // local source addresses, used in turn (loopback has 127.0.0.0/8: ~28k ports each)
 	Dialing  int      // sockets dialled at once; default 50
 	Deadline time.Duration
@@ -34,8 +37,8 @@ type HoldReport struct {
 // socket has its answer. A socket refused or lost on the way in fails the
 // run: the figures are for N sockets or none.
 func Hold(ctx context.Context, o HoldOptions, ready func(HoldReport)) error {
-	if o.N <= 0 {
-		return fmt.Errorf("hold: N must be positive")
+	if o.N <= 0 || (o.Seated && o.N%4 != 0) {
+		return fmt.Errorf("hold: N must be positive (a multiple of 4 when seated), not %d", o.N)
 	}
 	if o.Dialing <= 0 {
 		o.Dialing = 50
@@ -81,29 +84,39 @@ func Hold(ctx context.Context, o HoldOptions, ready func(HoldReport)) error {
 	defer stop()
 	slots := make(chan struct{}, o.Dialing)
 	var wg sync.WaitGroup
-	for i := range o.N {
+	per := 1 // sockets one dialling goroutine opens in turn: a table's four when seated
+	if o.Seated {
+		per = 4
+	}
+	for g := 0; g < o.N; g += per {
 		slots <- struct{}{}
 		if setup.Err() != nil {
 			break
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			start := time.Now()
-			ws, err := greet(setup, dialers[i%len(dialers)], u.String(), fmt.Sprintf("idle%d", i))
-			if err != nil {
-				cancel(fmt.Errorf("socket %d: %w", i, err))
-				return
-			}
-			mu.Lock()
-			socks, took = append(socks, ws), append(took, time.Since(start))
-			mu.Unlock()
-			go func() { // reads (and so answers pings) until the socket closes
-				for {
-					if _, _, err := ws.NextReader(); err != nil {
-						return
-					}
+			table := ""
+			for i := g; i < g+per; i++ {
+				start := time.Now()
+				ws, err := greet(setup, dialers[i%len(dialers)], u.String(), fmt.Sprintf("idle%d", i))
+				if err == nil && o.Seated {
+					table, err = seat(setup, ws, table, i-g)
 				}
-			}()
+				if err != nil {
+					cancel(fmt.Errorf("socket %d: %w", i, err))
+					return
+				}
+				mu.Lock()
+				socks, took = append(socks, ws), append(took, time.Since(start))
+				mu.Unlock()
+				go func() { // reads (and so answers pings) until the socket closes
+					for {
+						if _, _, err := ws.NextReader(); err != nil {
+							return
+						}
+					}
+				}()
+			}
 		})
 	}
 	wg.Wait()
@@ -126,28 +139,57 @@ func greet(ctx context.Context, d *websocket.Dialer, rawURL, name string) (*webs
 	if err != nil {
 		return nil, err
 	}
+	if _, err := ask(ctx, ws, map[string]any{"type": "hello", "name": name}); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	return ws, nil
+}
+
+// seat sits at seat of table, creating a public table first for seat 0;
+// returns the table's id.
+func seat(ctx context.Context, ws *websocket.Conn, table string, seat int) (string, error) {
+	if seat == 0 {
+		data, err := ask(ctx, ws, map[string]any{"type": "create_table", "options": map[string]any{"public": true}})
+		if err != nil {
+			return "", err
+		}
+		var ack struct{ Table string }
+		if err := json.Unmarshal(data, &ack); err != nil || ack.Table == "" {
+			return "", fmt.Errorf("create_table answered %s", data)
+		}
+		table = ack.Table // the host sits like the others (as the web client does)
+	}
+	_, err := ask(ctx, ws, map[string]any{"type": "sit", "table": table, "seat": seat})
+	return table, err
+}
+
+// ask sends msg as request "q" and returns its ack's data; other frames
+// (events) are skipped, an error answer is an error.
+func ask(ctx context.Context, ws *websocket.Conn, msg map[string]any) (json.RawMessage, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
+		defer ws.SetReadDeadline(time.Time{})
 	}
-	if err := ws.WriteJSON(map[string]any{"type": "hello", "id": "h", "name": name}); err != nil {
-		ws.Close()
+	msg["id"] = "q"
+	if err := ws.WriteJSON(msg); err != nil {
 		return nil, err
 	}
 	for {
 		_, raw, err := ws.ReadMessage()
 		if err != nil {
-			ws.Close()
 			return nil, err
 		}
-		var f struct{ Type, ID, Code, Message string }
-		if json.Unmarshal(raw, &f) != nil || f.ID != "h" {
+		var f struct {
+			Type, ID, Code, Message string
+			Data                    json.RawMessage
+		}
+		if json.Unmarshal(raw, &f) != nil || f.ID != "q" {
 			continue
 		}
 		if f.Type != "ack" {
-			ws.Close()
-			return nil, fmt.Errorf("hello refused: %s %s", f.Code, f.Message)
+			return nil, fmt.Errorf("%s refused: %s %s", msg["type"], f.Code, f.Message)
 		}
-		ws.SetReadDeadline(time.Time{})
-		return ws, nil
+		return f.Data, nil
 	}
 }
