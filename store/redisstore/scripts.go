@@ -7,7 +7,8 @@ import "github.com/redis/go-redis/v9"
 // KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
 // ARGV[1] expected seq, ARGV[2] expected epoch, ARGV[3] new seq, ARGV[4]
 // meta, ARGV[5] state blob, ARGV[6] action field, ARGV[7] action result,
-// ARGV[8] TTL seconds, ARGV[9] log max length, ARGV[10] channel, ARGV[11]
+// ARGV[8] TTL seconds, ARGV[9] log max length (also how many events an
+// action id's answer is kept at least), ARGV[10] channel, ARGV[11]
 // message to publish, ARGV[12] "1" to drop an older release's plain fields,
 // ARGV[13..] log entries as (seq, json) pairs.
 // Returns {"dup", stored result} when the action id was answered before,
@@ -29,6 +30,18 @@ if newest and tonumber(string.match(newest[1], '^(%d+)')) > tonumber(ARGV[1]) th
 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5])
 if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
+-- Each time the seq crosses a multiple of the log's length, answers older
+-- than that many events go (their stored result ends with its seq): a
+-- table keeps between one and two logs' worth of answers.
+local w, from, to = tonumber(ARGV[9]), tonumber(ARGV[1]), tonumber(ARGV[3])
+if w > 0 and math.floor(to / w) > math.floor(from / w) then
+  local all, old = redis.call('HGETALL', KEYS[2]), {}
+  for i = 2, #all, 2 do
+    local seq = tonumber(string.match(all[i], '"seq":(%d+)}$'))
+    if seq and seq < to - w then old[#old + 1] = all[i - 1] end
+  end
+  for i = 1, #old, 500 do redis.call('HDEL', KEYS[2], unpack(old, i, math.min(i + 499, #old))) end
+end
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
 for i = 13, #ARGV, 2 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], ARGV[i] .. '-0', 'e', ARGV[i + 1])

@@ -55,6 +55,14 @@ type Sealer interface {
 // match: 1,285 events took 164 KB of Redis (≈128 bytes each), so a table's
 // log stays under ≈75 KB however many matches it plays (it was 5,000
 // events, ≈640 KB).
+//
+// The answers to action ids (the acts hash, which makes a command sent
+// again get its first answer) are kept for as long: at least one log's
+// worth of events, at most two. A command sent again later than that — a
+// client away for minutes of play, which gets a snapshot anyway — is judged
+// again against the table as it is then (a stale play is refused: not its
+// turn, or the card is gone); before, the answers of a whole table's life
+// were kept (≈150 bytes each, 71–84 KB a match).
 const DefaultLogMaxLen = 512
 
 func (o Options) withDefaults() Options {

@@ -419,6 +419,73 @@ func TestReadLogAfter(t *testing.T) {
 	}
 }
 
+// The answers to action ids are kept for one to two logs' worth of events:
+// a command sent again within that gets its first answer (accepted or
+// refused), an older one is judged again, and the hash stays that small
+// however long the table lives.
+func TestAnswersAreTrimmedWithTheLog(t *testing.T) {
+	t.Parallel()
+	const window = 20
+	e := setup(t, redisstore.Options{LogMaxLen: window})
+	id := "tb-acts"
+	tb := e.newTable(id)
+	var seq int64
+	answered := map[string]int64{} // action id -> seq after it
+	// on until the next commit would trim: the most the hash ever holds
+	for n := 0; seq < 200 || (seq+3)/window == seq/window; n++ {
+		aid := fmt.Sprint("a", n)
+		if n%4 == 3 { // a refused command: answered, nothing written
+			if _, err := e.s.Answer(e.ctx, id, 1, redisstore.Result{User: "u", ID: aid, Code: "not_your_turn", Seq: seq}); err != nil {
+				t.Fatal(err)
+			}
+			answered[aid] = seq
+			continue
+		}
+		out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: seq,
+			Result: redisstore.Result{User: "u", ID: aid}, Events: synthetic(seq, 3)})
+		if err != nil || !out.Wrote {
+			t.Fatalf("commit %s: %+v %v", aid, out, err)
+		}
+		seq = out.NewSeq
+		answered[aid] = seq
+	}
+	n, err := e.rdb.HLen(e.ctx, e.s.Keys().Acts(id)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 events a commit, a refused one every fourth action: ≤ 2 windows of
+	// events hold ≤ 2*window/3 commits and a third as many refusals, + 1
+	if max := int64(2*window/3*4/3 + 2); n > max || n == 0 {
+		t.Fatalf("the acts hash holds %d answers, want 1..%d", n, max)
+	}
+	for aid, at := range answered {
+		got, err := e.s.LookupAnswer(e.ctx, id, "u", aid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case seq-at < window && got == nil:
+			t.Errorf("%s (seq %d, %d events ago) lost its answer", aid, at, seq-at)
+		case seq-at >= 2*window && got != nil:
+			t.Errorf("%s (seq %d, %d events ago) still answered", aid, at, seq-at)
+		case got != nil && got.Seq != at:
+			t.Errorf("%s answered at seq %d, stored %+v", aid, at, got)
+		}
+	}
+	// sent again: a recent id gets its first answer, a trimmed one is judged again
+	recent, old := fmt.Sprint("a", len(answered)-2), "a0"
+	out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: seq,
+		Result: redisstore.Result{User: "u", ID: recent}, Events: synthetic(seq, 3)})
+	if err != nil || out.Dup == nil || out.Dup.Seq != answered[recent] {
+		t.Fatalf("%s sent again: %+v %v, want its first answer (seq %d)", recent, out, err, answered[recent])
+	}
+	out, err = e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: seq,
+		Result: redisstore.Result{User: "u", ID: old}, Events: synthetic(seq, 3)})
+	if err != nil || !out.Wrote {
+		t.Fatalf("%s sent again %d events later: %+v %v, want it judged (written) again", old, seq, out, err)
+	}
+}
+
 // The log is capped: once it has been trimmed its first entry is past seq 1,
 // which tells a reconnecting client that it needs a snapshot.
 func TestLogIsCapped(t *testing.T) {
