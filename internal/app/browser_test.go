@@ -20,8 +20,9 @@ import (
 // installed playwright-core (scripts/test installs them). The headless
 // shell is Chromium without the browser's own UI: the same engine at about
 // a third less CPU per script than the full chromium in headless mode
-// (which starts WebUI renderers of its own); HOKM_CHROMIUM names another. Missing tools fail the
-// test when HOKM_TEST_REQUIRE_SERVICES=1, else skip it, as for services.
+// (which starts WebUI renderers of its own); HOKM_CHROMIUM names another.
+// Missing tools fail the test when HOKM_TEST_REQUIRE_SERVICES=1, else skip
+// it, as for services.
 func browserTools(t *testing.T) (node, chromium, dir string) {
 	t.Helper()
 	missing := func(what string, err error) {

@@ -39,6 +39,21 @@ func connectedPlayers(t *testing.T, s *server) int {
 	return 0
 }
 
+// hold runs botclient.Hold until ctx ends and returns its report once all
+// sockets are in, and the channel that gets its error when it ends.
+func hold(t *testing.T, ctx context.Context, o botclient.HoldOptions) (botclient.HoldReport, chan error) {
+	t.Helper()
+	held, done := make(chan botclient.HoldReport, 1), make(chan error, 1)
+	go func() { done <- botclient.Hold(ctx, o, func(r botclient.HoldReport) { held <- r }) }()
+	select {
+	case r := <-held:
+		return r, done
+	case err := <-done:
+		t.Fatalf("hold ended before all %d sockets were in: %v", o.N, err)
+		return botclient.HoldReport{}, nil
+	}
+}
+
 // hokm sockets (scripts/idlebench) holds N guest sockets from several
 // loopback addresses: the gateway counts every one while they are held
 // and none once the run ends.
@@ -49,18 +64,9 @@ func TestHoldSockets(t *testing.T) {
 	before := connectedPlayers(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	held, done := make(chan botclient.HoldReport, 1), make(chan error, 1)
-	go func() {
-		done <- botclient.Hold(ctx, botclient.HoldOptions{URL: s.wsURL(), N: 60, From: []string{"127.0.0.2", "127.0.0.3"}},
-			func(r botclient.HoldReport) { held <- r })
-	}()
-	select {
-	case r := <-held:
-		if r.Sockets != 60 || r.Hello.P50 <= 0 || r.HelloP99 < r.Hello.P50 {
-			t.Errorf("report %+v, want 60 sockets and their hello times", r)
-		}
-	case err := <-done:
-		t.Fatalf("hold ended before all said hello: %v", err)
+	r, done := hold(t, ctx, botclient.HoldOptions{URL: s.wsURL(), N: 60, From: []string{"127.0.0.2", "127.0.0.3"}})
+	if r.Sockets != 60 || r.Hello.P50 <= 0 || r.HelloP99 < r.Hello.P50 {
+		t.Errorf("report %+v, want 60 sockets and their hello times", r)
 	}
 	if got := connectedPlayers(t, s); got != before+60 {
 		t.Errorf("the gateway counts %d sockets while 60 are held (%d before)", got, before)
@@ -69,11 +75,7 @@ func TestHoldSockets(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("hold: %v", err)
 	}
-	ok := false
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !ok; time.Sleep(20 * time.Millisecond) {
-		ok = connectedPlayers(t, s) == before
-	}
-	if !ok {
+	if !testenv.Until(5*time.Second, func() bool { return connectedPlayers(t, s) == before }) {
 		t.Errorf("after the run the gateway still counts %d sockets (%d before)", connectedPlayers(t, s), before)
 	}
 }
@@ -95,17 +97,9 @@ func TestHoldSocketsSeated(t *testing.T) {
 	s := startServeWith(t, func(c *config.Config) { c.WSPerIP, c.TableCreateLimit = 0, 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	held, done := make(chan botclient.HoldReport, 1), make(chan error, 1)
-	go func() {
-		done <- botclient.Hold(ctx, botclient.HoldOptions{URL: s.wsURL(), N: 8, Seated: true}, func(r botclient.HoldReport) { held <- r })
-	}()
-	select {
-	case r := <-held:
-		if r.Sockets != 8 {
-			t.Errorf("report %+v, want 8 sockets", r)
-		}
-	case err := <-done:
-		t.Fatalf("hold ended before all sat: %v", err)
+	r, done := hold(t, ctx, botclient.HoldOptions{URL: s.wsURL(), N: 8, Seated: true})
+	if r.Sockets != 8 {
+		t.Errorf("report %+v, want 8 sockets", r)
 	}
 	var entries []string
 	testenv.Until(5*time.Second, func() bool { // the lobby follows the tables' changes

@@ -3,6 +3,8 @@
 # services only when a service is not already reachable. Idempotent.
 
 log() { printf '==> %s\n' "$*" >&2; }
+# The machine a benchmark's figures come from.
+log_machine() { log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # port_open HOST PORT: is something listening?

@@ -88,10 +88,8 @@ type frameOrErr struct {
 	bad     error // the frame is not JSON
 }
 
-// dialSock opens a socket to the gateway at rawURL (protocol version 1).
-// Any failure, an HTTP refusal included (503 while a gateway drains), is
-// errLost: another gateway may take the client.
-func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
+// versioned is the gateway URL rawURL asking for protocol version 1.
+func versioned(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -99,6 +97,17 @@ func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
 	q := u.Query()
 	q.Set("v", "1")
 	u.RawQuery = q.Encode()
+	return u, nil
+}
+
+// dialSock opens a socket to the gateway at rawURL (protocol version 1).
+// Any failure, an HTTP refusal included (503 while a gateway drains), is
+// errLost: another gateway may take the client.
+func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
+	u, err := versioned(rawURL)
+	if err != nil {
+		return nil, err
+	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	ws, resp, err := d.DialContext(ctx, u.String(), http.Header{})
 	if err != nil {

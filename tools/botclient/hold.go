@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/url"
 	"sync"
 	"time"
 
@@ -28,7 +27,7 @@ type HoldOptions struct {
 // HoldReport is what the sockets saw on the way in.
 type HoldReport struct {
 	Sockets  int     `json:"sockets"`      // open and greeted
-	Hello    Spread  `json:"hello_ms"`     // from the dial to hello's answer
+	Hello    Spread  `json:"hello_ms"`     // from the dial to hello's answer (seated: to the seat's)
 	HelloP99 float64 `json:"hello_p99_ms"` // (Spread has no p99)
 }
 
@@ -46,27 +45,28 @@ func Hold(ctx context.Context, o HoldOptions, ready func(HoldReport)) error {
 	if o.Deadline <= 0 {
 		o.Deadline = 10 * time.Minute
 	}
-	u, err := url.Parse(o.URL)
+	u, err := versioned(o.URL)
 	if err != nil {
 		return err
 	}
-	q := u.Query()
-	q.Set("v", "1")
-	u.RawQuery = q.Encode()
-	dialers := []*websocket.Dialer{{HandshakeTimeout: 10 * time.Second}}
+	// one dialer per source address (none given: the system's choice); the
+	// client's buffers are small, its side is not what is measured
+	nets := []*net.Dialer{{Timeout: 10 * time.Second}}
 	if len(o.From) > 0 {
-		dialers = dialers[:0]
+		nets = nets[:0]
 		for _, from := range o.From {
-			local := &net.TCPAddr{IP: net.ParseIP(from)}
-			if local.IP == nil {
+			ip := net.ParseIP(from)
+			if ip == nil {
 				return fmt.Errorf("hold: %q is not an IP address", from)
 			}
-			nd := &net.Dialer{LocalAddr: local, Timeout: 10 * time.Second}
-			dialers = append(dialers, &websocket.Dialer{HandshakeTimeout: 10 * time.Second, NetDialContext: nd.DialContext,
-				ReadBufferSize: 512, WriteBufferSize: 512})
+			nets = append(nets, &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 10 * time.Second})
 		}
 	}
-	dialers[0].ReadBufferSize, dialers[0].WriteBufferSize = 512, 512 // the client's side is not what is measured
+	dialers := make([]*websocket.Dialer, len(nets))
+	for i, nd := range nets {
+		dialers[i] = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, NetDialContext: nd.DialContext,
+			ReadBufferSize: 512, WriteBufferSize: 512}
+	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -100,7 +100,9 @@ func Hold(ctx context.Context, o HoldOptions, ready func(HoldReport)) error {
 				start := time.Now()
 				ws, err := greet(setup, dialers[i%len(dialers)], u.String(), fmt.Sprintf("idle%d", i))
 				if err == nil && o.Seated {
-					table, err = seat(setup, ws, table, i-g)
+					if table, err = seat(setup, ws, table, i-g); err != nil {
+						ws.Close()
+					}
 				}
 				if err != nil {
 					cancel(fmt.Errorf("socket %d: %w", i, err))
@@ -180,10 +182,7 @@ func ask(ctx context.Context, ws *websocket.Conn, msg map[string]any) (json.RawM
 		if err != nil {
 			return nil, err
 		}
-		var f struct {
-			Type, ID, Code, Message string
-			Data                    json.RawMessage
-		}
+		var f frame
 		if json.Unmarshal(raw, &f) != nil || f.ID != "q" {
 			continue
 		}
