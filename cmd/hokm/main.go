@@ -23,6 +23,9 @@ tools:
   migrate [up|status]          apply migrations (default up) or list them
   bots --url URL --matches N --parallel P
                                play N matches with bot clients over WebSocket
+  bench [--targets T,..] [--modes closed:N,paced:N,..] [--reps R]
+                               the move path on the floor, the prototype and the
+                               server, one load client (scripts/bench sets it up)
   sockets --url URL --n N [--seated] [--from ADDRS]
                                hold N idle guest sockets (prints when all said hello)
   export --match ID            print a stored match as a game record (JSON)
@@ -60,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runExport(rest, stdout, stderr)
 	case "bots":
 		return runBots(rest, stdout, stderr)
+	case "bench":
+		return runBench(rest, stdout, stderr)
 	case "sockets":
 		return runSockets(rest, stdout, stderr)
 	case "replay":

@@ -128,6 +128,28 @@ func (k Keys) FloorState() string { return k.Prefix + ":floor:state" }
 // FloorChannel is the floor measurement's channel.
 func (k Keys) FloorChannel() string { return k.Prefix + ":floor:ev" }
 
+// Bench* are the keys of hokm bench's relay targets (tools/bench): an
+// action stream per partition, a timer set, and per table a state hash, an
+// event log, an answers hash and a channel (sharing the table's hash tag).
+func (k Keys) BenchActions(p int) string { return k.Prefix + ":bench:actions:" + strconv.Itoa(p) }
+
+// BenchTimers is the bench prototype's deadline set (table → ms).
+func (k Keys) BenchTimers() string { return k.Prefix + ":bench:timers" }
+
+func (k Keys) bench(table, what string) string { return k.Prefix + ":bench:{" + table + "}:" + what }
+
+// BenchTable is a bench table's state (floor: a string; prototype: a hash).
+func (k Keys) BenchTable(table string) string { return k.bench(table, "state") }
+
+// BenchLog is the bench prototype's event log of a table.
+func (k Keys) BenchLog(table string) string { return k.bench(table, "log") }
+
+// BenchActs is the bench prototype's answers by action id of a table.
+func (k Keys) BenchActs(table string) string { return k.bench(table, "acts") }
+
+// BenchChannel is a bench table's event channel.
+func (k Keys) BenchChannel(table string) string { return k.bench(table, "ev") }
+
 // MatchmakingNames holds the display names of the queued users.
 func (k Keys) MatchmakingNames() string { return k.Prefix + ":mm:names" }
 

@@ -46,6 +46,8 @@ type client struct {
 	catchingUp bool            // the frames are a reconnect's sync answer
 
 	sw       *stopwatch
+	pace     *Pacer
+	onFrame  func()
 	bot      bot.Bot
 	leaks    *leakCheck // nil unless Options.CheckLeaks
 	onMove   func()
@@ -55,7 +57,8 @@ type client struct {
 func newClient(seat int, opts *Options, sw *stopwatch) *client {
 	urls := opts.urls()
 	c := &client{name: "bot" + strconv.Itoa(seat), urls: urls, at: seat % len(urls), noReconnect: opts.NoReconnect,
-		state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), onMove: opts.OnMove, onPlayed: opts.OnPlayed}
+		state: seatState{seat: seat}, sw: sw, bot: bot.NewHeuristic(), onMove: opts.OnMove, onPlayed: opts.OnPlayed, onFrame: opts.OnFrame,
+		pace: &Pacer{}}
 	if opts.CheckLeaks {
 		c.leaks = &leakCheck{seat: seat}
 	}
@@ -212,6 +215,9 @@ func (c *client) play(ctx context.Context) error {
 			}
 		}
 		if p == nil && c.state.myTurn() {
+			if err := c.pace.Wait(ctx); err != nil {
+				return fmt.Errorf("seat %d: %w", c.state.seat, err)
+			}
 			m, err := c.act()
 			if err != nil {
 				return err

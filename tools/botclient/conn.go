@@ -339,6 +339,9 @@ func (c *client) recv(ctx context.Context) (frame, error) {
 		case fe.bad != nil:
 			return frame{}, fmt.Errorf("seat %d: undecodable frame %s: %w", c.state.seat, short(fe.raw), fe.bad)
 		}
+		if c.onFrame != nil {
+			c.onFrame()
+		}
 		if c.leaks != nil {
 			if err := c.leaks.check(fe.raw); err != nil {
 				return frame{}, err

@@ -558,7 +558,7 @@ func TestBackoff(t *testing.T) {
 // when one got it in a catch-up or it was sent again; played again after
 // a resync took it back, it is timed afresh.
 func TestStopwatch(t *testing.T) {
-	w := newStopwatch()
+	w := newStopwatch(nil)
 	w.start("0/0/AS")
 	for range 4 {
 		w.saw("0/0/AS")

@@ -41,6 +41,17 @@ type Options struct {
 	// the client whose seat played it, when its card_played event arrives
 	// live, with the table id (concurrently, from the clients' goroutines).
 	OnPlayed func(table string)
+	// OnTimed, when set, is called with each timed card's latency (see
+	// Latency) as the last of its four clients reads it (concurrently).
+	OnTimed func(time.Duration)
+	// OnFrame, when set, is called for every frame a client reads
+	// (concurrently).
+	OnFrame func()
+	// Pace, when set, spaces each table's moves (trumps and cards): a move
+	// is sent at its table's next slot, Pace after the previous one's, or
+	// at once when the table is behind (a slow server is not sent a burst).
+	// Zero is a closed loop: each move as soon as it is the seat's turn.
+	Pace time.Duration
 }
 
 // urls is the list of gateways seats dial, by seat modulo its length.
@@ -169,8 +180,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			}
 		}()
 	}
+feed:
 	for i := 0; i < opts.Matches; i++ {
-		jobs <- i
+		select {
+		case jobs <- i:
+		case <-ctx.Done(): // no more matches: those started end with the context
+			break feed
+		}
 	}
 	close(jobs)
 	wg.Wait()
@@ -221,10 +237,12 @@ type matchResult struct {
 func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	sw := newStopwatch()
+	sw := newStopwatch(opts.OnTimed)
+	pace := &Pacer{Every: opts.Pace}
 	var clients [4]*client
 	for i := range clients {
 		clients[i] = newClient(i, &opts, sw)
+		clients[i].pace = pace
 		clients[i].token = tokens[i]
 	}
 	defer func() {

@@ -1,6 +1,7 @@
 package botclient
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"time"
@@ -22,10 +23,11 @@ type stopwatch struct {
 	seen    map[string]int
 	untimed map[string]bool
 	moves   []time.Duration
+	onTimed func(time.Duration) // Options.OnTimed
 }
 
-func newStopwatch() *stopwatch {
-	return &stopwatch{sent: map[string]time.Time{}, seen: map[string]int{}, untimed: map[string]bool{}}
+func newStopwatch(onTimed func(time.Duration)) *stopwatch {
+	return &stopwatch{sent: map[string]time.Time{}, seen: map[string]int{}, untimed: map[string]bool{}, onTimed: onTimed}
 }
 
 func moveKey(hand, seat int, c game.Card) string {
@@ -47,10 +49,48 @@ func (w *stopwatch) start(key string) {
 func (w *stopwatch) saw(key string) {
 	now := time.Now()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.seen[key]++
-	if t0, ok := w.sent[key]; ok && w.seen[key] == 4 && !w.untimed[key] {
-		w.moves = append(w.moves, now.Sub(t0))
+	var d time.Duration
+	t0, ok := w.sent[key]
+	timed := ok && w.seen[key] == 4 && !w.untimed[key]
+	if timed {
+		d = now.Sub(t0)
+		w.moves = append(w.moves, d)
+	}
+	w.mu.Unlock()
+	if timed && w.onTimed != nil {
+		w.onTimed(d)
+	}
+}
+
+// Pacer spaces a table's moves (Options.Pace); its four clients share it.
+type Pacer struct {
+	Every time.Duration
+	mu    sync.Mutex
+	slot  time.Time // of the last move
+}
+
+// Wait blocks until the table's next slot, Every after the last one, or
+// now when that is more than a slot ago (the table is behind).
+func (p *Pacer) Wait(ctx context.Context) error {
+	if p.Every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	next := p.slot.Add(p.Every)
+	if next.Before(now.Add(-p.Every)) {
+		next = now
+	}
+	p.slot = next
+	p.mu.Unlock()
+	t := time.NewTimer(time.Until(next))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -16,11 +16,12 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// moveScript stands in for a worker's atomic step, without game logic.
+// MoveScript stands in for a worker's atomic step, without game logic
+// (also the floor target of hokm bench, tools/bench).
 //
 // KEYS[1] state key; ARGV[1] channel, ARGV[2] new state.
 // Returns the state it replaced.
-var moveScript = redis.NewScript(`
+var MoveScript = redis.NewScript(`
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
@@ -68,7 +69,7 @@ func worker(ctx context.Context, rdb *redis.Client, stream, group, state, ch str
 			continue
 		}
 		for _, m := range res[0].Messages {
-			moveScript.Run(ctx, rdb, []string{state}, ch, m.ID)
+			MoveScript.Run(ctx, rdb, []string{state}, ch, m.ID)
 			rdb.XAck(ctx, stream, group, m.ID)
 		}
 	}

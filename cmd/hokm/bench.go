@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tools/bench"
+)
+
+// runBench implements `hokm bench` (tools/bench); `hokm bench relay`
+// is one of its targets, started by it.
+func runBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "relay" {
+		return runRelay(args[1:], stderr)
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.String("targets", "floor,prototype,serve,split", "targets, in the order measured: floor, prototype, serve, split")
+	modes := fs.String("modes", "closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000", "loads: closed:N (N tables, closed loop), paced:N (N tables at --rate)")
+	rate := fs.Float64("rate", 10, "cards per second per table of the paced modes")
+	window := fs.Duration("window", 10*time.Second, "measured time per target and mode")
+	warm := fs.Duration("warm", 3*time.Second, "time after every table has played, before the window")
+	reps := fs.Int("reps", 1, "repetitions, interleaved; each figure is their median")
+	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
+	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(),
+		Prefix: os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "bench"
+	}
+	for _, t := range strings.Split(*targets, ",") {
+		cfg.Targets = append(cfg.Targets, strings.TrimSpace(t))
+	}
+	for _, s := range strings.Split(*modes, ",") {
+		m, err := bench.ParseMode(strings.TrimSpace(s), *rate)
+		if err != nil {
+			fmt.Fprintln(stderr, "hokm bench:", err)
+			return 2
+		}
+		cfg.Modes = append(cfg.Modes, m)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm bench:", err)
+		return 1
+	}
+	cfg.Exe = exe
+	rdb, err := benchRedis()
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm bench:", err)
+		return 2
+	}
+	defer rdb.Close()
+	cfg.Redis = rdb
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rows, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm bench:", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(rows)
+		return 0
+	}
+	fmt.Fprintf(stdout, "Machine: %s. Window %v per target and mode, median of %d.\n\n", bench.Machine(), cfg.Window, cfg.Reps)
+	bench.WriteTable(stdout, rows)
+	return 0
+}
+
+// runRelay serves a relay target (floor or prototype) until SIGTERM.
+func runRelay(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kind := fs.String("kind", bench.KindFloor, "floor or prototype")
+	addr := fs.String("addr", "127.0.0.1:18100", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rdb, err := benchRedis()
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm bench relay:", err)
+		return 2
+	}
+	defer rdb.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prefix := os.Getenv("HOKM_REDIS_PREFIX")
+	if prefix == "" {
+		prefix = "bench-relay"
+	}
+	if err := bench.ServeRelay(ctx, *kind, *addr, rdb, redisstore.Keys{Prefix: prefix}); err != nil {
+		fmt.Fprintln(stderr, "hokm bench relay:", err)
+		return 1
+	}
+	return 0
+}
+
+// benchRedis is a client of HOKM_REDIS_URL (one node: the bench reads its
+// CPU and command counts).
+func benchRedis() (*redis.Client, error) {
+	url := os.Getenv("HOKM_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+	}
+	opt.PoolSize = 64
+	return redis.NewClient(opt), nil
+}

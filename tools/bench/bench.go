@@ -1,0 +1,353 @@
+// Package bench is `hokm bench`: the move path measured on every target
+// in one run, with the same load client, so that each figure of the real
+// server stands beside the floor it is judged against, as a ratio
+// measured at the same time on the same machine (README "Measurements").
+//
+// Targets: the relay floor and prototype (relay.go: the path without
+// rules), `hokm serve` (one process) and `hokm gateway` + `hokm worker`
+// (split roles). Modes: N tables in a closed loop (each card sent as soon
+// as it is the seat's turn), or paced (each table a card every 1/rate s).
+// A run starts a fresh target for each mode, waits until every table has
+// played, warms up, then measures a window: cards delivered, latency from
+// a card's write until all four seats have read it, CPU per card of the
+// target's processes, Redis, PostgreSQL and the clients, Redis commands
+// and frames per card.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/tools/botclient"
+)
+
+// Target names.
+const (
+	TargetFloor     = KindFloor
+	TargetPrototype = KindPrototype
+	TargetServe     = "serve"
+	TargetSplit     = "split"
+)
+
+// Mode is a load: Tables at once, each in a closed loop (Rate 0) or
+// paced at Rate cards per second.
+type Mode struct {
+	Tables int
+	Rate   float64
+}
+
+func (m Mode) String() string {
+	if m.Rate == 0 {
+		return fmt.Sprintf("closed loop, %d", m.Tables)
+	}
+	return fmt.Sprintf("%d tables × %g/s", m.Tables, m.Rate)
+}
+
+// ParseMode reads "closed:N" or "paced:N" (at rate cards/s per table).
+func ParseMode(s string, rate float64) (Mode, error) {
+	kind, n, ok := strings.Cut(s, ":")
+	tables, err := strconv.Atoi(n)
+	if !ok || err != nil || tables < 1 || kind != "closed" && kind != "paced" {
+		return Mode{}, fmt.Errorf("mode %q: want closed:N or paced:N", s)
+	}
+	m := Mode{Tables: tables}
+	if kind == "paced" {
+		m.Rate = rate
+	}
+	return m, nil
+}
+
+// Config of a run.
+type Config struct {
+	Exe     string   // the hokm binary, started for each target
+	Env     []string // the targets' environment (HOKM_*: Redis, PostgreSQL, limits off)
+	Redis   *redis.Client
+	Prefix  string // Redis key prefix of the targets (suffixed by target)
+	Port    int    // the targets' WebSocket port
+	Targets []string
+	Modes   []Mode
+	Warm    time.Duration // after every table has played, before the window
+	Window  time.Duration
+	Reps    int // repetitions, interleaved: every target and mode, then again
+	Log     func(format string, args ...any)
+}
+
+// Row is one target under one mode (the median of the repetitions).
+type Row struct {
+	Target    string  `json:"target"`
+	Mode      string  `json:"mode"`
+	Tables    int     `json:"tables"`
+	Offered   float64 `json:"offered_per_s,omitempty"` // paced: tables × rate
+	Delivered float64 `json:"moves_per_s"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	P999      float64 `json:"p999_ms"`
+	ServerUS  float64 `json:"server_cpu_us"` // CPU per card, µs
+	RedisUS   float64 `json:"redis_cpu_us"`
+	PostgreUS float64 `json:"postgres_cpu_us"`
+	ClientUS  float64 `json:"client_cpu_us"`
+	Commands  float64 `json:"redis_commands"` // per card
+	Frames    float64 `json:"frames"`         // read by the clients per card
+	Errors    int     `json:"errors,omitempty"`
+}
+
+// Run measures every mode on every target, Reps times, and returns a row
+// per mode and target (median of the repetitions), modes in order.
+func Run(ctx context.Context, cfg Config) ([]Row, error) {
+	runs := map[string][]Row{}
+	for rep := range cfg.Reps {
+		for _, m := range cfg.Modes {
+			for _, target := range cfg.Targets {
+				row, err := measure(ctx, cfg, target, m)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s: %w", target, m, err)
+				}
+				cfg.Log("rep %d %-9s %-22s %8.0f moves/s  p50 %6.2f  p99 %7.2f ms  server %5.0f µs  redis %4.0f µs/move",
+					rep+1, target, m, row.Delivered, row.P50, row.P99, row.ServerUS, row.RedisUS)
+				key := target + "|" + m.String()
+				runs[key] = append(runs[key], row)
+			}
+		}
+	}
+	var rows []Row
+	for _, m := range cfg.Modes {
+		for _, target := range cfg.Targets {
+			rows = append(rows, median(runs[target+"|"+m.String()]))
+		}
+	}
+	return rows, nil
+}
+
+// measure starts target, loads it with m and measures one window.
+func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error) {
+	tg, err := start(ctx, cfg, target)
+	if err != nil {
+		return Row{}, err
+	}
+	defer tg.stop()
+	col := newCollector()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, m.Tables+1)
+	done := load(lctx, cfg, tg, m, col, errs)
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := warmUp(ctx, col, m.Tables, errs); err != nil {
+		return Row{}, err
+	}
+	sleep(ctx, cfg.Warm)
+	before, err := readCosts(ctx, cfg.Redis, tg.pids())
+	if err != nil {
+		return Row{}, err
+	}
+	t0 := time.Now()
+	col.open()
+	sleep(ctx, cfg.Window)
+	lats := col.close()
+	elapsed := time.Since(t0)
+	after, err := readCosts(ctx, cfg.Redis, tg.pids())
+	if err != nil {
+		return Row{}, err
+	}
+	d := after.sub(before)
+	moves := float64(col.moves.Load())
+	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
+		Delivered: moves / elapsed.Seconds(), Errors: len(errs)}
+	slices.Sort(lats)
+	row.P50, row.P99, row.P999 = quantile(lats, 0.5), quantile(lats, 0.99), quantile(lats, 0.999)
+	if moves > 0 {
+		us := func(t time.Duration) float64 { return float64(t.Microseconds()) / moves }
+		row.ServerUS, row.RedisUS, row.PostgreUS, row.ClientUS = us(d.server), us(d.redis), us(d.postgres), us(d.client)
+		row.Commands = float64(d.commands) / moves
+		row.Frames = float64(col.frames.Load()) / moves
+	}
+	return row, nil
+}
+
+// load starts m's tables on tg; done is closed when all have stopped
+// (after ctx ends). Errors before the end go to errs.
+func load(ctx context.Context, cfg Config, tg *running, m Mode, col *collector, errs chan<- error) <-chan struct{} {
+	done := make(chan struct{})
+	var pace time.Duration
+	if m.Rate > 0 {
+		pace = time.Duration(float64(time.Second) / m.Rate)
+	}
+	report := func(err error) {
+		if err != nil && ctx.Err() == nil {
+			select {
+			case errs <- err:
+			default:
+			}
+		}
+	}
+	if tg.relay {
+		go func() {
+			defer close(done)
+			finished := make(chan struct{}, m.Tables)
+			for i := range m.Tables {
+				go func() {
+					report(relayTable(ctx, tg.url, "t"+strconv.Itoa(i), pace, col))
+					finished <- struct{}{}
+				}()
+			}
+			for range m.Tables {
+				<-finished
+			}
+		}()
+		return done
+	}
+	go func() {
+		defer close(done)
+		rep, err := botclient.Run(ctx, botclient.Options{URL: tg.url, Matches: math.MaxInt32, Parallel: m.Tables,
+			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: pace,
+			OnPlayed: col.played, OnTimed: col.timed, OnFrame: col.frame})
+		report(err)
+		_ = rep // its errors are the matches the end of the run cut short
+	}()
+	return done
+}
+
+// warmUp waits until every table has played a card (at most two minutes:
+// a thousand tables of four new guests each take a while to seat).
+func warmUp(ctx context.Context, col *collector, tables int, errs <-chan error) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for col.tablesPlaying() < tables {
+		select {
+		case err := <-errs:
+			return fmt.Errorf("setting up: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d tables playing after two minutes", col.tablesPlaying(), tables)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func quantile(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(int(q*float64(len(sorted))), len(sorted)-1)
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+// median is the row of the repetitions' medians, column by column.
+func median(rows []Row) Row {
+	out := rows[0]
+	col := func(get func(*Row) *float64) {
+		vals := make([]float64, len(rows))
+		for i := range rows {
+			vals[i] = *get(&rows[i])
+		}
+		slices.Sort(vals)
+		*get(&out) = vals[len(vals)/2]
+	}
+	for _, get := range []func(*Row) *float64{
+		func(r *Row) *float64 { return &r.Delivered }, func(r *Row) *float64 { return &r.P50 },
+		func(r *Row) *float64 { return &r.P99 }, func(r *Row) *float64 { return &r.P999 },
+		func(r *Row) *float64 { return &r.ServerUS }, func(r *Row) *float64 { return &r.RedisUS },
+		func(r *Row) *float64 { return &r.PostgreUS }, func(r *Row) *float64 { return &r.ClientUS },
+		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.Frames },
+	} {
+		col(get)
+	}
+	for _, r := range rows[1:] {
+		out.Errors += r.Errors
+	}
+	return out
+}
+
+// running is a started target.
+type running struct {
+	relay  bool
+	url    string
+	procs  []*exec.Cmd
+	prefix string
+	rdb    *redis.Client
+}
+
+func (r *running) pids() []int {
+	var pids []int
+	for _, p := range r.procs {
+		pids = append(pids, p.Process.Pid)
+	}
+	return pids
+}
+
+// start starts target's processes and waits for its WebSocket port.
+func start(ctx context.Context, cfg Config, target string) (*running, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
+	prefix := cfg.Prefix + "-" + target
+	env := append(slices.Clone(cfg.Env), "HOKM_HTTP_ADDR="+addr, "HOKM_REDIS_PREFIX="+prefix)
+	r := &running{url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis}
+	var roles [][]string
+	switch target {
+	case TargetFloor, TargetPrototype:
+		r.relay = true
+		roles = [][]string{{"bench", "relay", "--kind", target, "--addr", addr}}
+	case TargetServe:
+		roles = [][]string{{"serve"}}
+	case TargetSplit:
+		roles = [][]string{{"gateway"}, {"worker"}}
+	default:
+		return nil, fmt.Errorf("unknown target %q", target)
+	}
+	for _, args := range roles {
+		cmd := exec.Command(cfg.Exe, args...)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
+		if err := cmd.Start(); err != nil {
+			r.stop()
+			return nil, err
+		}
+		r.procs = append(r.procs, cmd)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return r, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.stop()
+			return nil, fmt.Errorf("%s did not listen on %s", target, addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop ends the target's processes (SIGTERM, then SIGKILL after 20 s)
+// and deletes its Redis keys.
+func (r *running) stop() {
+	for _, p := range r.procs {
+		p.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range r.procs {
+		t := time.AfterFunc(20*time.Second, func() { p.Process.Kill() })
+		p.Wait()
+		t.Stop()
+	}
+	deleteKeys(context.Background(), r.rdb, r.prefix+":*")
+}

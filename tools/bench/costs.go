@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// costs is a reading of the CPU time every party has used so far, and
+// Redis's command count; two readings make a window's costs.
+type costs struct {
+	server   time.Duration // the target's processes
+	redis    time.Duration // used_cpu_user + used_cpu_sys
+	postgres time.Duration // every postgres process on the machine
+	client   time.Duration // this process: the load clients
+	commands int64         // Redis total_commands_processed
+}
+
+func (c costs) sub(o costs) costs {
+	return costs{server: c.server - o.server, redis: c.redis - o.redis, postgres: c.postgres - o.postgres,
+		client: c.client - o.client, commands: c.commands - o.commands}
+}
+
+func readCosts(ctx context.Context, rdb *redis.Client, pids []int) (costs, error) {
+	var c costs
+	for _, pid := range pids {
+		c.server += procCPU(strconv.Itoa(pid))
+	}
+	c.postgres = postgresCPU()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		c.client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	info, err := rdb.Info(ctx, "cpu", "stats").Result()
+	if err != nil {
+		return c, err
+	}
+	f := infoFields(info)
+	user, _ := strconv.ParseFloat(f["used_cpu_user"], 64)
+	sys, _ := strconv.ParseFloat(f["used_cpu_sys"], 64)
+	c.redis = time.Duration((user + sys) * float64(time.Second))
+	c.commands, _ = strconv.ParseInt(f["total_commands_processed"], 10, 64)
+	return c, nil
+}
+
+func infoFields(info string) map[string]string {
+	f := map[string]string{}
+	for _, line := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			f[k] = v
+		}
+	}
+	return f
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times (100 on Linux).
+const clockTicks = 100
+
+// procCPU is a process's user + system CPU time from /proc/PID/stat (0
+// if it is gone).
+func procCPU(pid string) time.Duration {
+	_, cpu := procStat(pid)
+	return cpu
+}
+
+func procStat(pid string) (comm string, cpu time.Duration) {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return "", 0
+	}
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return "", 0
+	}
+	fields := strings.Fields(s[end+1:]) // from field 3, state
+	if len(fields) < 13 {
+		return "", 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14
+	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
+	return s[open+1 : end], time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// postgresCPU sums the CPU time of the postgres processes (the server and
+// its backends): persistence is part of a move's cost.
+func postgresCPU() time.Duration {
+	ents, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if comm, cpu := procStat(e.Name()); comm == "postgres" {
+			total += cpu
+		}
+	}
+	return total
+}
