@@ -33,12 +33,14 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	warm := fs.Duration("warm", 3*time.Second, "time after every table has played, before the window")
 	reps := fs.Int("reps", 1, "repetitions, interleaved; each figure is their median")
 	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
+	profile := fs.String("profile", "", "directory: save a CPU profile of each hokm process over each window there")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(),
-		Prefix: os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
+		ProfileDir: *profile,
+		Prefix:     os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "bench"
 	}

@@ -17,10 +17,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,7 +84,10 @@ type Config struct {
 	Warm    time.Duration // after every table has played, before the window
 	Window  time.Duration
 	Reps    int // repetitions, interleaved: every target and mode, then again
-	Log     func(format string, args ...any)
+	// ProfileDir, when set, receives a CPU profile of each hokm process
+	// over each window (TARGET-ROLE-MODE.pprof; go tool pprof bin/hokm FILE).
+	ProfileDir string
+	Log        func(format string, args ...any)
 }
 
 // Row is one target under one mode (the median of the repetitions).
@@ -156,8 +162,12 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	}
 	t0 := time.Now()
 	col.open()
+	profiled := tg.profile(ctx, cfg, m)
 	sleep(ctx, cfg.Window)
 	lats := col.close()
+	if err := <-profiled; err != nil {
+		cfg.Log("profile: %v", err)
+	}
 	elapsed := time.Since(t0)
 	after, err := readCosts(ctx, cfg.Redis, tg.pids())
 	if err != nil {
@@ -286,6 +296,8 @@ type running struct {
 	relay  bool
 	url    string
 	procs  []*exec.Cmd
+	roles  []string
+	ops    []string // each process's operator address, when profiling
 	prefix string
 	rdb    *redis.Client
 }
@@ -316,9 +328,15 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	default:
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
-	for _, args := range roles {
+	for i, args := range roles {
 		cmd := exec.Command(cfg.Exe, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
+		if cfg.ProfileDir != "" && !r.relay {
+			ops := "127.0.0.1:" + strconv.Itoa(cfg.Port+1+i)
+			cmd.Env = append(cmd.Env, "HOKM_OPS_ADDR="+ops)
+			r.ops = append(r.ops, ops)
+		}
+		r.roles = append(r.roles, target+"-"+args[0])
 		if err := cmd.Start(); err != nil {
 			r.stop()
 			return nil, err
@@ -336,6 +354,55 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// profile fetches a CPU profile of each process over the window, into
+// cfg.ProfileDir; the channel has the first error when all are written.
+func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error {
+	out := make(chan error, 1)
+	if len(r.ops) == 0 {
+		out <- nil
+		return out
+	}
+	errs := make(chan error, len(r.ops))
+	for i, ops := range r.ops {
+		name := strings.NewReplacer(" ", "", ",", "-", "×", "x", "/", "per").Replace(m.String())
+		file := filepath.Join(cfg.ProfileDir, r.roles[i]+"-"+name+".pprof")
+		go func() {
+			errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/profile?seconds="+strconv.Itoa(int(cfg.Window.Seconds())), file)
+		}()
+	}
+	go func() {
+		var first error
+		for range r.ops {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		out <- first
+	}()
+	return out
+}
+
+func fetchProfile(ctx context.Context, url, file string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // stop ends the target's processes (SIGTERM, then SIGKILL after 20 s)
