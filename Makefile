@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest idlebench webbench faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest movebench idlebench webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -40,6 +40,15 @@ MATCHES ?= 20
 PARALLEL ?= 10
 loadtest:
 	MATCHES=$(MATCHES) PARALLEL=$(PARALLEL) ./scripts/loadtest
+
+# The move path on every target in one run with one load client (hokm
+# bench): the Redis-only floor, the prototype without rules, hokm serve and
+# gateway + worker; closed loop and paced; REPS interleaved repetitions.
+REPS ?= 1
+TARGETS ?= floor,prototype,serve,split
+MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
+movebench:
+	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) ./scripts/bench
 
 # Idle capacity: N guest sockets held open on a private hokm serve
 # (SEATED=1: four to a waiting table); its RSS, Go heap and goroutines per

@@ -155,6 +155,9 @@ func (c *conn) createTable(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, protocol.CodeMaintenance, "maintenance: no new tables for now")
 		return
 	}
+	if c.shed(req) {
+		return
+	}
 	opts := req.Options.Table()
 	if err := opts.Validate(); err != nil {
 		c.sendError(req.ID, protocol.CodeBadOptions, err.Error())

@@ -34,6 +34,7 @@ import (
 type conn struct {
 	srv   *Server
 	ws    *websocket.Conn
+	out   *batchConn // ws's connection: the writer gathers a burst's frames into one write
 	inbox chan any
 	sid   string // this socket's id (tells it apart from the user's others)
 	user  string // set by claimUser, under srv.mu

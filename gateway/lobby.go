@@ -53,6 +53,9 @@ func (c *conn) quickMatch(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, protocol.CodeMaintenance, "maintenance: no new tables for now")
 		return
 	}
+	if req.Type == protocol.TypeQuickMatch && c.shed(req) {
+		return
+	}
 	if req.Type == protocol.TypeQuickMatch {
 		err = c.srv.store.JoinQueue(ctx, c.sess.User, c.sess.Name, time.Now())
 	} else {

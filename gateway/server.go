@@ -102,6 +102,11 @@ type Options struct {
 	// counts against its host's TablesPerUser; it should match the
 	// cleanup's redisstore.DefaultEmptyIdle; default that.
 	EmptyTableIdle time.Duration
+	// ShedAfter: while this gateway's commands wait longer than this for
+	// their answers (smoothed), new tables and quick-match entries are
+	// refused unavailable with a retry_after (load.go); default 1s,
+	// negative: never.
+	ShedAfter time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -119,6 +124,9 @@ func (o Options) withDefaults() Options {
 	def(&o.AnswerTimeout, 5*time.Second)
 	def(&o.RedisTimeout, 2*time.Second)
 	def(&o.SessionRefresh, 5*time.Minute)
+	if o.ShedAfter == 0 {
+		o.ShedAfter = time.Second
+	}
 	if o.SendQueue <= 0 {
 		o.SendQueue = 256
 	}
@@ -172,6 +180,7 @@ type Server struct {
 	checks   []ReadyCheck
 	origins  httpedge.Origins
 	status   *statusMonitor
+	lag      answerLag // how long commands wait for their answers (load.go)
 	// quiet throttles the warnings every client's request would repeat
 	// while Redis is down; the status monitor ends their runs when Redis
 	// is back. readyLog does the same for failing readiness checks.
@@ -318,13 +327,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, protocol.CodeRateLimited, "too many connections from this address")
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil) // answers the client itself on error
+	hj := &batchHijack{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hj, r, nil) // answers the client itself on error
 	if err != nil {
 		s.releaseIP(ip)
 		s.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
 		return
 	}
 	c := newConn(s, ws)
+	c.out = hj.conn
 	c.ip = ip
 	if !s.add(c) {
 		s.releaseIP(ip)

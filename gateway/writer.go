@@ -52,6 +52,7 @@ type pendKey struct{ table, id string }
 // pending is a command waiting for its worker's answer.
 type pending struct {
 	op        protocol.Type
+	sent      time.Time
 	deadline  time.Time
 	withTable bool
 }
@@ -78,10 +79,7 @@ func (w *writer) run() {
 		var err error
 		select {
 		case v := <-w.c.inbox:
-			if _, ok := v.(helloItem); ok {
-				hello.Stop()
-			}
-			err = w.handle(v)
+			err = w.burst(v, hello)
 		case <-w.timer.C:
 			err = w.expire()
 		case <-w.retry.C:
@@ -106,6 +104,35 @@ func (w *writer) run() {
 	}
 }
 
+// burstMax is the most inbox items handled as one burst.
+const burstMax = 64
+
+// burst handles v and what else is queued by now (up to burstMax items),
+// their frames gathered into one write (batchConn).
+func (w *writer) burst(v any, hello *time.Timer) (err error) {
+	if out := w.c.out; out != nil {
+		out.hold()
+		defer func() {
+			if rerr := out.release(); err == nil {
+				err = rerr
+			}
+		}()
+	}
+	for n := 1; ; n++ {
+		if _, ok := v.(helloItem); ok {
+			hello.Stop()
+		}
+		if err := w.handle(v); err != nil || n == burstMax {
+			return err
+		}
+		select {
+		case v = <-w.c.inbox:
+		default:
+			return nil
+		}
+	}
+}
+
 // handle does one item of the inbox; it fails only when a write fails.
 func (w *writer) handle(v any) error {
 	switch v := v.(type) {
@@ -117,8 +144,9 @@ func (w *writer) handle(v any) error {
 		return w.message(v)
 	case pendingItem:
 		k := pendKey{v.table, v.id}
+		now := time.Now()
 		w.pending[k] = append(w.pending[k], pending{op: v.op, withTable: v.withTable,
-			deadline: time.Now().Add(w.srv.opts.AnswerTimeout)})
+			sent: now, deadline: now.Add(w.srv.opts.AnswerTimeout)})
 		w.arm()
 	case failItem:
 		return w.resolve(v.table, v.id, v.code, 0)
@@ -615,6 +643,7 @@ func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
 		w.pending[k] = ps[1:]
 	}
 	w.arm()
+	w.srv.lag.observe(time.Since(p.sent))
 	if code == "" {
 		// An accepted command at a table whose events the socket does not
 		// follow yet (a reconnect without sync): send the table first.
@@ -639,7 +668,8 @@ func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
 
 // expire answers the commands whose worker did not answer in time: with
 // the stored answer if there is one by now, else unavailable (the client
-// may send the same id again).
+// may send the same id again) — or, while the gateway is behind, gives
+// them more time (load.go).
 func (w *writer) expire() error {
 	now := time.Now()
 	for k, ps := range w.pending {
@@ -668,6 +698,11 @@ func (w *writer) expire() error {
 				if !ok {
 					code, seq = protocol.CodeUnavailable, 0
 				}
+			} else if o := &w.srv.opts; w.srv.lag.over(o.ShedAfter) && now.Sub(ps[0].sent) < maxWaits*o.AnswerTimeout {
+				// Still queued behind others (load.go): more time, not a
+				// resend that would be handled twice.
+				ps[0].deadline = now.Add(o.AnswerTimeout)
+				break
 			}
 			if err := w.resolve(k.table, k.id, code, seq); err != nil {
 				return err

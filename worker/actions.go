@@ -70,6 +70,10 @@ type Options struct {
 	// (tests fix it to know the hands).
 	Seed func() uint64
 	Log  *slog.Logger
+	// CacheTables is how many tables the processor keeps as it last
+	// committed them, to apply the next action without reading the table
+	// (see tableCache); default 8192, negative: none.
+	CacheTables int
 
 	// beforeApply, set only by tests, runs at the start of each Process
 	// (to inject a panic).
@@ -112,6 +116,9 @@ func (o Options) withDefaults() Options {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.CacheTables == 0 {
+		o.CacheTables = 8192
+	}
 	if o.Persist == nil {
 		o.Persist = func(context.Context, table.MatchRecord) error { return nil }
 	}
@@ -125,11 +132,16 @@ const maxAttempts = 20
 type Processor struct {
 	store Store
 	opts  Options
+	cache *tableCache // nil: none
 }
 
 // NewProcessor returns a Processor on store.
 func NewProcessor(store Store, opts Options) *Processor {
-	return &Processor{store: store, opts: opts.withDefaults()}
+	p := &Processor{store: store, opts: opts.withDefaults()}
+	if p.opts.CacheTables > 0 {
+		p.cache = newTableCache(p.opts.CacheTables, p.opts.Now)
+	}
+	return p
 }
 
 // RebuildWith sets Options.Rebuild and ServerRunID (the Recovery of the
@@ -164,7 +176,16 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(&a)}
 	rebuiltUnder := "-" // the server run id of the last rebuild ("-": none)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		loaded, err := p.store.LoadTable(ctx, a.Table)
+		// A cached copy only ever leads to a commit: anything else it would
+		// decide is decided again on a fresh read (the next attempt).
+		loaded, cached := p.cache.take(a.Table)
+		var err error
+		if !cached {
+			loaded, err = p.store.LoadTable(ctx, a.Table)
+		}
+		if cached && (code != "" || p.stale(&loaded)) {
+			continue
+		}
 		if p.opts.Rebuild != nil && (errors.Is(err, redisstore.ErrNotFound) || err == nil && p.stale(&loaded)) {
 			now := p.serverRunID()
 			if rebuiltUnder == now {
@@ -196,6 +217,9 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		}
 		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed()}
 		next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
+		if err != nil && cached {
+			continue
+		}
 		if err != nil {
 			c := table.CodeOf(err)
 			if c == "" {
@@ -209,6 +233,15 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			return p.answer(ctx, &loaded, res)
 		}
 		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, Entries(&next, evs, loaded.Seq)))
+		if cached {
+			conflict := errors.Is(err, redisstore.ErrConflict)
+			if conflict || err == nil && out.Dup == nil {
+				p.cache.outcome(conflict)
+			}
+			if err != nil && !conflict || err == nil && out.Dup != nil {
+				continue // decided again on a fresh read
+			}
+		}
 		switch {
 		case errors.Is(err, redisstore.ErrConflict):
 			continue // the table moved on: read it again
@@ -227,6 +260,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
 		metrics.MoveApplied(string(a.Op), a.At, time.Now())
+		p.cache.put(redisstore.Loaded{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
 		return p.followUp(ctx, Change{Table: &next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq})
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)

@@ -52,6 +52,7 @@ func newGateway(p gatewayParams) *gateway.Server {
 	opts.TableLimit = ratelimit.Limit{Max: off(p.Cfg.TableCreateLimit), Window: config.TableCreateWindow}
 	opts.JoinCodeMisses = ratelimit.Limit{Max: off(p.Cfg.JoinCodeMisses), Window: config.JoinCodeMissWindow}
 	opts.GuestLimit = p.Cfg.GuestLimit // guest:ip, shared with POST /api/guest (account.go)
+	opts.ShedAfter = p.Cfg.ShedAfter
 	if p.Sys != nil {
 		opts.Maintenance = p.Sys.Maintenance
 	}

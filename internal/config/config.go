@@ -41,8 +41,12 @@ type Config struct {
 	ClientRate      int           // HOKM_CLIENT_RATE: frames per second one socket may send
 	ClientBurst     int           // HOKM_CLIENT_BURST: burst above that rate
 	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
-	TimeZone        string        // HOKM_TIMEZONE: IANA zone of the stats days and weeks (leaderboards, rollups)
-	WeekStart       string        // HOKM_WEEK_START: first day of a leaderboard week (saturday … friday)
+	// HOKM_SHED_AFTER: while a gateway's commands wait longer than this for
+	// their answers, it refuses new tables and quick-match entries (0: 1s;
+	// "off", -1: never)
+	ShedAfter time.Duration
+	TimeZone  string // HOKM_TIMEZONE: IANA zone of the stats days and weeks (leaderboards, rollups)
+	WeekStart string // HOKM_WEEK_START: first day of a leaderboard week (saturday … friday)
 	// StateKeys seal the hidden hands at rest (HOKM_STATE_KEYS:
 	// "id:base64,…", the first is current); none: a key kept in PostgreSQL.
 	StateKeys       []sealbox.Key
@@ -197,6 +201,11 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOKM_CLIENT_RATE", &c.ClientRate, 1, 1000000)
 	num("HOKM_CLIENT_BURST", &c.ClientBurst, 1, 1000000)
 	dur("HOKM_QUICKMATCH_WAIT", &c.QuickMatchWait)
+	if getenv("HOKM_SHED_AFTER") == "off" {
+		c.ShedAfter = -1
+	} else {
+		dur("HOKM_SHED_AFTER", &c.ShedAfter)
+	}
 	str("HOKM_TIMEZONE", &c.TimeZone, checkZone)
 	str("HOKM_WEEK_START", &c.WeekStart, checkWeekday)
 	var lease string

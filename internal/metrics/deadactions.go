@@ -42,3 +42,13 @@ func (d *DeadActions) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(DeadActionsDesc, prometheus.GaugeValue, float64(n))
 	}
 }
+
+// TableCache counts the worker's uses of its table cache: "hit" (an action
+// committed from the table as the worker last wrote it, no read), "stale"
+// (the copy was behind: read again), "miss" (not cached: read).
+var TableCache = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "hokm_worker_table_cache_total",
+	Help: "Actions by what the worker's table cache gave: hit (no read), stale (read again), miss (read).",
+}, []string{"outcome"})
+
+func init() { Registry().MustRegister(TableCache) }

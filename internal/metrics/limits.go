@@ -10,3 +10,13 @@ var RateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"limit"})
 
 func init() { Registry().MustRegister(RateLimited) }
+
+// Shed counts requests a gateway refused because it was behind (its
+// commands' answers slower than HOKM_SHED_AFTER), by request type:
+// create_table, quick_match.
+var Shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "hokm_gateway_shed_total",
+	Help: "New tables and quick-match entries refused while the gateway's commands waited too long for their answers, by request type.",
+}, []string{"type"})
+
+func init() { Registry().MustRegister(Shed) }

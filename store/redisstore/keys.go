@@ -161,6 +161,10 @@ func (k Keys) MatchmakingClaims() string { return k.Prefix + ":mm:claims" }
 // MatchmakingClaimed orders those claims by when they were (re)taken (unix ms).
 func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }
 
+// All is the SCAN pattern of every key under the prefix (a benchmark's
+// keys, deleted when it ends).
+func (k Keys) All() string { return k.Prefix + ":*" }
+
 // TablePattern is the SCAN pattern of every table hash under the prefix.
 func (k Keys) TablePattern() string { return k.Prefix + ":{g:*}:table" }
 

@@ -33,10 +33,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/botclient"
 )
 
-// Target names.
+// Target names; a target may also be NAME@BINARY, NAME run from another
+// build of hokm.
 const (
 	TargetFloor     = KindFloor
 	TargetPrototype = KindPrototype
@@ -313,6 +315,12 @@ func (r *running) pids() []int {
 // start starts target's processes and waits for its WebSocket port.
 func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
+	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
+	// change) as TARGET: before and after measured in one run.
+	exe := cfg.Exe
+	if name, bin, ok := strings.Cut(target, "@"); ok {
+		target, exe = name, bin
+	}
 	prefix := cfg.Prefix + "-" + target
 	env := append(slices.Clone(cfg.Env), "HOKM_HTTP_ADDR="+addr, "HOKM_REDIS_PREFIX="+prefix)
 	r := &running{url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis}
@@ -329,7 +337,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 	for i, args := range roles {
-		cmd := exec.Command(cfg.Exe, args...)
+		cmd := exec.Command(exe, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
 		if cfg.ProfileDir != "" && !r.relay {
 			ops := "127.0.0.1:" + strconv.Itoa(cfg.Port+1+i)
@@ -416,5 +424,5 @@ func (r *running) stop() {
 		p.Wait()
 		t.Stop()
 	}
-	deleteKeys(context.Background(), r.rdb, r.prefix+":*")
+	deleteKeys(context.Background(), r.rdb, redisstore.Keys{Prefix: r.prefix}.All())
 }

@@ -116,7 +116,7 @@ func ServeRelay(ctx context.Context, kind, addr string, rdb *redis.Client, keys 
 	r := &relay{kind: kind, rdb: rdb, keys: keys, ps: rdb.Subscribe(ctx), tables: map[string][]*relayConn{},
 		states: map[string]*protoState{}}
 	defer r.ps.Close()
-	defer deleteKeys(context.Background(), rdb, keys.Prefix+":*")
+	defer deleteKeys(context.Background(), rdb, keys.All())
 	for p := range relayPartitions {
 		err := rdb.XGroupCreateMkStream(ctx, keys.BenchActions(p), "bench", "$").Err()
 		if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {

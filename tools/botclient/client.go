@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hokm-project/hokm/game"
@@ -40,7 +39,7 @@ type client struct {
 	resyncs    int             // resync frames adopted
 	rejoins    int             // seats taken again after a table went back to before its start
 	wentBack   bool            // a resync took the table back to before its match started
-	recent     []string        // summaries of the last frames received (for errors)
+	recent     []frame         // the last frames received (for errors)
 	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
 	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
 	catchingUp bool            // the frames are a reconnect's sync answer
@@ -245,7 +244,7 @@ func (c *client) play(ctx context.Context) error {
 		if f.Type == "error" {
 			if p.changes == c.changes || !staleCodes[f.Code] {
 				return fmt.Errorf("seat %d: move refused: %s %s (sent %s %v at turn %d; last frames: %s)", c.state.seat, f.Code,
-					f.Message, p.id, p.msg, c.state.view.Turn, strings.Join(c.recent, " | "))
+					f.Message, p.id, p.msg, c.state.view.Turn, c.recentSummary())
 			}
 			c.moves--
 			c.dropped++

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -352,40 +353,50 @@ func (c *client) recv(ctx context.Context) (frame, error) {
 	}
 }
 
-// recentFrames is how many frame summaries a client keeps for its errors.
+// recentFrames is how many frames a client keeps for its errors.
 const recentFrames = 12
 
-// remember keeps a short summary of f (type, seq, epoch, id, code; never
-// cards) for the error a refused move reports.
+// remember keeps f for the error a refused move reports (summarized only
+// then: most runs never need it).
 func (c *client) remember(f *frame) {
-	sum := f.Type
-	if f.Seq != 0 {
-		sum += " seq=" + strconv.FormatInt(f.Seq, 10)
-	}
-	if f.Epoch != nil {
-		sum += " ep=" + strconv.FormatInt(*f.Epoch, 10)
-	}
-	if f.ID != "" {
-		sum += " id=" + f.ID
-	}
-	if f.Code != "" {
-		sum += " " + f.Code
-	}
-	if f.Type == "event" {
-		var e struct {
-			Type string `json:"type"`
-			Seat *int   `json:"seat"`
-		}
-		_ = json.Unmarshal(f.Event, &e)
-		sum += " " + e.Type
-		if e.Seat != nil {
-			sum += "@" + strconv.Itoa(*e.Seat)
-		}
-	}
 	if len(c.recent) == recentFrames {
 		c.recent = c.recent[1:]
 	}
-	c.recent = append(c.recent, sum)
+	c.recent = append(c.recent, *f)
+}
+
+// recentSummary summarizes the frames remembered: type, seq, epoch, id,
+// code, an event's type and seat; never cards.
+func (c *client) recentSummary() string {
+	sums := make([]string, 0, len(c.recent))
+	for _, f := range c.recent {
+		sum := f.Type
+		if f.Seq != 0 {
+			sum += " seq=" + strconv.FormatInt(f.Seq, 10)
+		}
+		if f.Epoch != nil {
+			sum += " ep=" + strconv.FormatInt(*f.Epoch, 10)
+		}
+		if f.ID != "" {
+			sum += " id=" + f.ID
+		}
+		if f.Code != "" {
+			sum += " " + f.Code
+		}
+		if f.Type == "event" {
+			var e struct {
+				Type string `json:"type"`
+				Seat *int   `json:"seat"`
+			}
+			_ = json.Unmarshal(f.Event, &e)
+			sum += " " + e.Type
+			if e.Seat != nil {
+				sum += "@" + strconv.Itoa(*e.Seat)
+			}
+		}
+		sums = append(sums, sum)
+	}
+	return strings.Join(sums, " | ")
 }
 
 // next is recv that reconnects: after replacing a lost socket it returns

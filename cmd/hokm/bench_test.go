@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hokm-project/hokm/tools/bench"
+)
+
+// TestBenchMeasuresEveryTarget runs `hokm bench` briefly on every target
+// (the relay floor and prototype, hokm serve, gateway + worker) in a closed
+// loop and paced: every row has cards delivered to four seats each, with
+// latencies, CPU and Redis commands; a paced table keeps to its rate, and
+// a closed loop goes faster than that.
+func TestBenchMeasuresEveryTarget(t *testing.T) {
+	c, _, _, _ := newCluster(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if m := c.Start("migrate", nil, "migrate"); !m.Wait(60*time.Second) || m.Err() != nil {
+		t.Fatalf("migrate: %v\n%s", m.Err(), m.Output())
+	}
+	p := c.Start("bench", []string{"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h"},
+		"bench", "--targets", "floor,prototype,serve,split", "--modes", "closed:2,paced:2", "--rate", "10",
+		"--window", "1s", "--warm", "200ms", "--port", strconv.Itoa(port), "--json")
+	if !p.Wait(3*time.Minute) || p.Err() != nil {
+		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
+	}
+	var rows []bench.Row
+	for _, line := range strings.Split(p.Output(), "\n") { // the JSON is the line of rows
+		if strings.HasPrefix(line, "[") {
+			if err := json.Unmarshal([]byte(line), &rows); err != nil {
+				t.Fatalf("hokm bench printed %q: %v", line, err)
+			}
+		}
+	}
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 8 (4 targets × 2 modes): %+v", len(rows), rows)
+	}
+	closed := map[string]float64{}
+	for _, r := range rows {
+		// (a card reaches four seats: at least 4 frames, less a few cut by the window)
+		if r.Delivered <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.RedisUS <= 0 || r.Commands < 3 || r.Frames < 3.9 {
+			t.Errorf("%s, %s: a row without its measurements: %+v", r.Target, r.Mode, r)
+		}
+		if r.Offered == 0 && r.ServerUS <= 0 { // (CPU time comes in 10 ms ticks: only a closed loop is sure to use one)
+			t.Errorf("%s, %s: no CPU time: %+v", r.Target, r.Mode, r)
+		}
+		if r.Offered == 0 {
+			closed[r.Target] = r.Delivered
+			continue
+		}
+		if r.Offered != 20 || r.Delivered > 1.3*r.Offered {
+			t.Errorf("%s, %s: %.0f cards/s delivered, %.0f offered (2 tables paced at 10/s)", r.Target, r.Mode, r.Delivered, r.Offered)
+		}
+		if closed[r.Target] <= r.Delivered {
+			t.Errorf("%s: a closed loop delivered %.0f cards/s, no more than paced at 10/s (%.0f)", r.Target, closed[r.Target], r.Delivered)
+		}
+	}
+}

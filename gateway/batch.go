@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// batchConn lets a socket's writer send a burst of frames — a move's
+// events and the answer to its sender, a catch-up — in one write system
+// call instead of one each. Between hold and release the frames gorilla
+// writes are gathered; release writes them at once. Outside a burst (and
+// for writes from other goroutines then, such as a close frame) a write
+// goes straight through. The buffer comes from a pool and goes back after
+// each burst: an idle socket keeps none.
+type batchConn struct {
+	net.Conn
+	mu   sync.Mutex
+	held bool
+	buf  *[]byte
+}
+
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// batchMax is the most a burst gathers before it writes what it has.
+const batchMax = 64 << 10
+
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.held {
+		return b.Conn.Write(p)
+	}
+	if b.buf == nil {
+		b.buf = batchBufs.Get().(*[]byte)
+	}
+	*b.buf = append(*b.buf, p...)
+	if len(*b.buf) >= batchMax {
+		return len(p), b.flush()
+	}
+	return len(p), nil
+}
+
+// hold starts a burst.
+func (b *batchConn) hold() {
+	b.mu.Lock()
+	b.held = true
+	b.mu.Unlock()
+}
+
+// release ends a burst, writing what it gathered.
+func (b *batchConn) release() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.held = false
+	return b.flush()
+}
+
+func (b *batchConn) flush() error {
+	if b.buf == nil {
+		return nil
+	}
+	_, err := b.Conn.Write(*b.buf)
+	if cap(*b.buf) <= batchMax {
+		*b.buf = (*b.buf)[:0]
+		batchBufs.Put(b.buf)
+	}
+	b.buf = nil
+	return err
+}
+
+// batchHijack hands gorilla's Upgrader a batchConn for the socket.
+type batchHijack struct {
+	http.ResponseWriter
+	conn *batchConn
+}
+
+func (h *batchHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &batchConn{Conn: c}
+	return h.conn, brw, nil
+}
