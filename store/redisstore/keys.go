@@ -147,6 +147,9 @@ func (k Keys) BenchLog(table string) string { return k.bench(table, "log") }
 // BenchActs is the bench prototype's answers by action id of a table.
 func (k Keys) BenchActs(table string) string { return k.bench(table, "acts") }
 
+// BenchTablesPattern is the SCAN pattern of every bench table's keys.
+func (k Keys) BenchTablesPattern() string { return k.Prefix + ":bench:{*}:*" }
+
 // BenchChannel is a bench table's event channel.
 func (k Keys) BenchChannel(table string) string { return k.bench(table, "ev") }
 
@@ -164,6 +167,10 @@ func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }
 // All is the SCAN pattern of every key under the prefix (a benchmark's
 // keys, deleted when it ends).
 func (k Keys) All() string { return k.Prefix + ":*" }
+
+// TableKeysPattern is the SCAN pattern of every key of every table (its
+// hash, answers, log, chat: all under its hash tag).
+func (k Keys) TableKeysPattern() string { return k.Prefix + ":{g:*}:*" }
 
 // TablePattern is the SCAN pattern of every table hash under the prefix.
 func (k Keys) TablePattern() string { return k.Prefix + ":{g:*}:table" }

@@ -108,7 +108,10 @@ type Row struct {
 	ClientUS  float64 `json:"client_cpu_us"`
 	Commands  float64 `json:"redis_commands"` // per card
 	Frames    float64 `json:"frames"`         // read by the clients per card
-	Errors    int     `json:"errors,omitempty"`
+	// TableBytes is Redis's memory per live table (MEMORY USAGE of its
+	// keys) at the end of the window.
+	TableBytes float64 `json:"redis_bytes_per_table"`
+	Errors     int     `json:"errors,omitempty"`
 }
 
 // Run measures every mode on every target, Reps times, and returns a row
@@ -176,9 +179,17 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		return Row{}, err
 	}
 	d := after.sub(before)
+	pattern := redisstore.Keys{Prefix: tg.prefix}.TableKeysPattern()
+	if tg.relay {
+		pattern = redisstore.Keys{Prefix: tg.prefix}.BenchTablesPattern()
+	}
+	perTable, err := tableMemory(ctx, cfg.Redis, pattern)
+	if err != nil {
+		return Row{}, err
+	}
 	moves := float64(col.moves.Load())
 	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
-		Delivered: moves / elapsed.Seconds(), Errors: len(errs)}
+		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable}
 	slices.Sort(lats)
 	row.P50, row.P99, row.P999 = quantile(lats, 0.5), quantile(lats, 0.99), quantile(lats, 0.999)
 	if moves > 0 {
@@ -284,6 +295,7 @@ func median(rows []Row) Row {
 		func(r *Row) *float64 { return &r.ServerUS }, func(r *Row) *float64 { return &r.RedisUS },
 		func(r *Row) *float64 { return &r.PostgreUS }, func(r *Row) *float64 { return &r.ClientUS },
 		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.Frames },
+		func(r *Row) *float64 { return &r.TableBytes },
 	} {
 		col(get)
 	}

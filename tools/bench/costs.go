@@ -103,3 +103,46 @@ func postgresCPU() time.Duration {
 	}
 	return total
 }
+
+// tableMemory is the mean Redis memory of a table, from MEMORY USAGE of
+// every key under prefix with a hash tag (a table's keys share theirs:
+// {g:id} for hokm, {id} for the relays), summed by tag; 0 when none.
+func tableMemory(ctx context.Context, rdb *redis.Client, pattern string) (float64, error) {
+	var keys []string
+	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return 0, err
+	}
+	tables := map[string]bool{}
+	var total int64
+	for i := 0; i < len(keys); i += 500 {
+		batch := keys[i:min(i+500, len(keys))]
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.MemoryUsage(ctx, k, 0)
+			}
+			return nil
+		})
+		if err != nil && err != redis.Nil {
+			return 0, err
+		}
+		for j, c := range cmds {
+			n, err := c.(*redis.IntCmd).Result()
+			if err != nil {
+				continue // gone since the scan
+			}
+			k := batch[j]
+			if open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}'); open >= 0 && end > open {
+				tables[k[open:end]] = true
+				total += n
+			}
+		}
+	}
+	if len(tables) == 0 {
+		return 0, nil
+	}
+	return float64(total) / float64(len(tables)), nil
+}
