@@ -102,6 +102,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_CLIENT_RATE":          "1000000",
 		"HOKM_CLIENT_BURST":         "1",
 		"HOKM_QUICKMATCH_WAIT":      "2s",
+		"HOKM_SHED_AFTER":           "250ms",
 		"HOKM_OPS_TOKEN":            "s3cret-token-0123456789",
 		"HOKM_OPS_READONLY":         "true",
 		"HOKM_TIMEZONE":             "Europe/Berlin",
@@ -153,6 +154,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		ClientRate:      1000000,
 		ClientBurst:     1,
 		QuickMatchWait:  2 * time.Second,
+		ShedAfter:       250 * time.Millisecond,
 		OpsToken:        "s3cret-token-0123456789",
 		OpsReadOnly:     true,
 		TimeZone:        "Europe/Berlin",
@@ -211,6 +213,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_HTTP_ADDR", "127.0.0.1:-1"},
 		{"HOKM_HTTP_ADDR", "off"}, // only the ops listener may be off
 		{"HOKM_OPS_ADDR", "8081"},
+		{"HOKM_SHED_AFTER", "0s"},
+		{"HOKM_SHED_AFTER", "never"},
 		{"HOKM_STATE_KEYS", "k1"},
 		{"HOKM_GUEST_LIMIT", "60"},
 		{"HOKM_GUEST_LIMIT", "0/1h"},
@@ -321,6 +325,13 @@ func TestOpsAddrOff(t *testing.T) {
 	c, err := config.Load(env(map[string]string{"HOKM_OPS_ADDR": "off"}))
 	if err != nil || c.OpsAddr != "off" {
 		t.Fatalf("HOKM_OPS_ADDR=off: %q, %v", c.OpsAddr, err)
+	}
+}
+
+func TestShedAfterOff(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"HOKM_SHED_AFTER": "off"}))
+	if err != nil || c.ShedAfter >= 0 {
+		t.Fatalf("HOKM_SHED_AFTER=off: %v, %v (want negative: never)", c.ShedAfter, err)
 	}
 }
 

@@ -268,10 +268,20 @@ export function playFast (page, { stop = null, rematch = false, timeout = 90000 
 export async function press (page, selector, ms = 120) {
   const box = await page.locator(selector).first().boundingBox()
   check(box, 'nothing to press: ' + selector)
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+  const x = box.x + box.width / 2
+  const y = box.y + box.height / 2
+  // what is under the pointer, and its state: for a press that made no click
+  const under = () => page.evaluate(([x, y]) => {
+    const el = document.elementFromPoint(x, y)?.closest('button') || document.elementFromPoint(x, y)
+    return el ? `${el.tagName.toLowerCase()} ${el.dataset.card || el.id || el.className} disabled=${!!el.disabled} legal=${el.dataset.legal}` : 'nothing'
+  }, [x, y])
+  await page.mouse.move(x, y)
+  const down = await under()
   await page.mouse.down()
   await page.waitForTimeout(ms)
+  const up = await under()
   await page.mouse.up()
+  return { down, up }
 }
 
 /** The frames of a type the page sent after the first n. */

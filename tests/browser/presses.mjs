@@ -10,7 +10,7 @@
 // full table waiting for its host to start); and dom.js's patch on a few
 // hand-made trees.
 
-import { CARD, check, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, press, run, sentCount, sentSince, shot, TRUMP } from './lib.mjs'
+import { CARD, check, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, press, run, sentCount, sentSince, shot, stuck, TRUMP } from './lib.mjs'
 
 const PRESSES = 40
 
@@ -117,14 +117,14 @@ await run(async (browser) => {
     } else {
       clockSeen = clockSeen || !!(await page.$('#clock'))
       const card = await page.getAttribute(CARD, 'data-card')
-      await press(page, `#hand button.card[data-card="${card}"]`)
+      const under = await press(page, `#hand button.card[data-card="${card}"]`)
       presses++
       // the click, if any, sent its frame as the mouse came up
       const sent = await page.waitForFunction(n => window.__hokmNet.sent.slice(n).some(f => f.type === 'play'), n, { timeout: 1500, polling: 20 })
         .then(() => true, () => false)
       if (!sent) {
         lost++
-        console.log(`press ${presses} on ${card} sent nothing`)
+        console.log(`press ${presses} on ${card} sent nothing; under the pointer at down: ${under.down}, at up: ${under.up}; page: ${await stuck(page)}`)
         continue
       }
       const plays = await sentSince(page, n, 'play')
