@@ -54,6 +54,9 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 		if r.Offered == 0 && r.ServerUS <= 0 { // (CPU time comes in 10 ms ticks: only a closed loop is sure to use one)
 			t.Errorf("%s, %s: no CPU time: %+v", r.Target, r.Mode, r)
 		}
+		if r.Offered == 0 && r.Target == "split" && (r.RoleUS["gateway"] <= 0 || r.RoleUS["worker"] <= 0) {
+			t.Errorf("split, %s: no CPU time by process: %v", r.Mode, r.RoleUS)
+		}
 		if r.Offered == 0 {
 			closed[r.Target] = r.Delivered
 			continue

@@ -35,6 +35,7 @@ import (
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/botclient"
+	"github.com/hokm-project/hokm/tools/floor"
 )
 
 // Target names; a target may also be NAME@BINARY, NAME run from another
@@ -103,11 +104,14 @@ type Row struct {
 	P99       float64 `json:"p99_ms"`
 	P999      float64 `json:"p999_ms"`
 	ServerUS  float64 `json:"server_cpu_us"` // CPU per card, µs
-	RedisUS   float64 `json:"redis_cpu_us"`
-	PostgreUS float64 `json:"postgres_cpu_us"`
-	ClientUS  float64 `json:"client_cpu_us"`
-	Commands  float64 `json:"redis_commands"` // per card
-	Frames    float64 `json:"frames"`         // read by the clients per card
+	// RoleUS is ServerUS by process when the target has several (split:
+	// gateway, worker).
+	RoleUS    map[string]float64 `json:"role_cpu_us,omitempty"`
+	RedisUS   float64            `json:"redis_cpu_us"`
+	PostgreUS float64            `json:"postgres_cpu_us"`
+	ClientUS  float64            `json:"client_cpu_us"`
+	Commands  float64            `json:"redis_commands"` // per card
+	Frames    float64            `json:"frames"`         // read by the clients per card
 	// TableBytes is Redis's memory per live table (MEMORY USAGE of its
 	// keys) at the end of the window.
 	TableBytes float64 `json:"redis_bytes_per_table"`
@@ -190,11 +194,16 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	moves := float64(col.moves.Load())
 	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
 		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable}
-	slices.Sort(lats)
-	row.P50, row.P99, row.P999 = quantile(lats, 0.5), quantile(lats, 0.99), quantile(lats, 0.999)
+	row.P50, row.P99, row.P999 = floor.Quantile(lats, 0.5), floor.Quantile(lats, 0.99), floor.Quantile(lats, 0.999)
 	if moves > 0 {
 		us := func(t time.Duration) float64 { return float64(t.Microseconds()) / moves }
 		row.ServerUS, row.RedisUS, row.PostgreUS, row.ClientUS = us(d.server), us(d.redis), us(d.postgres), us(d.client)
+		if len(d.procs) > 1 {
+			row.RoleUS = map[string]float64{}
+			for i, cpu := range d.procs {
+				row.RoleUS[tg.roles[i]] = us(cpu)
+			}
+		}
 		row.Commands = float64(d.commands) / moves
 		row.Frames = float64(col.frames.Load()) / moves
 	}
@@ -270,14 +279,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func quantile(sorted []time.Duration, q float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := min(int(q*float64(len(sorted))), len(sorted)-1)
-	return float64(sorted[i].Microseconds()) / 1000
-}
-
 // median is the row of the repetitions' medians, column by column.
 func median(rows []Row) Row {
 	out := rows[0]
@@ -302,11 +303,23 @@ func median(rows []Row) Row {
 	for _, r := range rows[1:] {
 		out.Errors += r.Errors
 	}
+	if out.RoleUS != nil {
+		out.RoleUS = map[string]float64{}
+		for role := range rows[0].RoleUS {
+			vals := make([]float64, 0, len(rows))
+			for _, r := range rows {
+				vals = append(vals, r.RoleUS[role])
+			}
+			slices.Sort(vals)
+			out.RoleUS[role] = vals[len(vals)/2]
+		}
+	}
 	return out
 }
 
 // running is a started target.
 type running struct {
+	name   string
 	relay  bool
 	url    string
 	procs  []*exec.Cmd
@@ -335,7 +348,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	}
 	prefix := cfg.Prefix + "-" + target
 	env := append(slices.Clone(cfg.Env), "HOKM_HTTP_ADDR="+addr, "HOKM_REDIS_PREFIX="+prefix)
-	r := &running{url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis}
+	r := &running{name: target, url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis}
 	var roles [][]string
 	switch target {
 	case TargetFloor, TargetPrototype:
@@ -356,7 +369,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 			cmd.Env = append(cmd.Env, "HOKM_OPS_ADDR="+ops)
 			r.ops = append(r.ops, ops)
 		}
-		r.roles = append(r.roles, target+"-"+args[0])
+		r.roles = append(r.roles, args[0])
 		if err := cmd.Start(); err != nil {
 			r.stop()
 			return nil, err
@@ -387,7 +400,7 @@ func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error 
 	errs := make(chan error, len(r.ops))
 	for i, ops := range r.ops {
 		name := strings.NewReplacer(" ", "", ",", "-", "×", "x", "/", "per").Replace(m.String())
-		file := filepath.Join(cfg.ProfileDir, r.roles[i]+"-"+name+".pprof")
+		file := filepath.Join(cfg.ProfileDir, r.name+"-"+r.roles[i]+"-"+name+".pprof")
 		go func() {
 			errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/profile?seconds="+strconv.Itoa(int(cfg.Window.Seconds())), file)
 		}()

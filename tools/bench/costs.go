@@ -15,22 +15,29 @@ import (
 // costs is a reading of the CPU time every party has used so far, and
 // Redis's command count; two readings make a window's costs.
 type costs struct {
-	server   time.Duration // the target's processes
-	redis    time.Duration // used_cpu_user + used_cpu_sys
-	postgres time.Duration // every postgres process on the machine
-	client   time.Duration // this process: the load clients
-	commands int64         // Redis total_commands_processed
+	server   time.Duration   // the target's processes
+	procs    []time.Duration // each of them
+	redis    time.Duration   // used_cpu_user + used_cpu_sys
+	postgres time.Duration   // every postgres process on the machine
+	client   time.Duration   // this process: the load clients
+	commands int64           // Redis total_commands_processed
 }
 
 func (c costs) sub(o costs) costs {
-	return costs{server: c.server - o.server, redis: c.redis - o.redis, postgres: c.postgres - o.postgres,
+	d := costs{server: c.server - o.server, redis: c.redis - o.redis, postgres: c.postgres - o.postgres,
 		client: c.client - o.client, commands: c.commands - o.commands}
+	for i := range c.procs {
+		d.procs = append(d.procs, c.procs[i]-o.procs[i])
+	}
+	return d
 }
 
 func readCosts(ctx context.Context, rdb *redis.Client, pids []int) (costs, error) {
 	var c costs
 	for _, pid := range pids {
-		c.server += procCPU(strconv.Itoa(pid))
+		cpu := procCPU(strconv.Itoa(pid))
+		c.server += cpu
+		c.procs = append(c.procs, cpu)
 	}
 	c.postgres = postgresCPU()
 	var ru syscall.Rusage

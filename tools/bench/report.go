@@ -3,8 +3,10 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +20,7 @@ func WriteTable(w io.Writer, rows []Row) {
 			floors[r.Mode] = r
 		}
 	}
-	fmt.Fprintln(w, "| mode | target | moves/s (offered) | p50 / p99 / p999 ms | CPU µs/card: target + Redis + PostgreSQL (client) | Redis cmds/card | frames/card | Redis KiB/table | ×floor: moves/s, target CPU, Redis CPU |")
+	fmt.Fprintln(w, "| mode | target | moves/s (offered) | p50 / p99 / p999 ms | CPU µs/card: target [by process] + Redis + PostgreSQL (client) | Redis cmds/card | frames/card | Redis KiB/table | ×floor: moves/s, target CPU, Redis CPU |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		moves := fmt.Sprintf("%.0f", r.Delivered)
@@ -32,8 +34,16 @@ func WriteTable(w io.Writer, rows []Row) {
 		if f, ok := floors[r.Mode]; ok && r.Target != TargetFloor {
 			ratio = fmt.Sprintf("%s, %s, %s", times(r.Delivered, f.Delivered), times(r.ServerUS, f.ServerUS), times(r.RedisUS, f.RedisUS))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %.0f + %.0f + %.0f (%.0f) | %.1f | %.1f | %.1f | %s |\n",
-			r.Mode, r.Target, moves, r.P50, r.P99, r.P999, r.ServerUS, r.RedisUS, r.PostgreUS, r.ClientUS, r.Commands, r.Frames,
+		target := fmt.Sprintf("%.0f", r.ServerUS)
+		if len(r.RoleUS) > 0 {
+			var parts []string
+			for _, role := range slices.Sorted(maps.Keys(r.RoleUS)) {
+				parts = append(parts, fmt.Sprintf("%s %.0f", role, r.RoleUS[role]))
+			}
+			target += " [" + strings.Join(parts, ", ") + "]"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %s + %.0f + %.0f (%.0f) | %.1f | %.1f | %.1f | %s |\n",
+			r.Mode, r.Target, moves, r.P50, r.P99, r.P999, target, r.RedisUS, r.PostgreUS, r.ClientUS, r.Commands, r.Frames,
 			r.TableBytes/1024, ratio)
 	}
 }
