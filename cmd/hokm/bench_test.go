@@ -48,7 +48,7 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 	for _, r := range rows {
 		// (a card reaches four seats: at least 4 frames, less a few cut by the window)
 		if r.Delivered <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.RedisUS <= 0 || r.Commands < 3 || r.Frames < 3.9 ||
-			r.TableBytes <= 0 {
+			r.TableBytes <= 0 || r.RSS <= 0 {
 			t.Errorf("%s, %s: a row without its measurements: %+v", r.Target, r.Mode, r)
 		}
 		if r.Offered == 0 && r.ServerUS <= 0 { // (CPU time comes in 10 ms ticks: only a closed loop is sure to use one)

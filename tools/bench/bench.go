@@ -112,6 +112,9 @@ type Row struct {
 	ClientUS  float64            `json:"client_cpu_us"`
 	Commands  float64            `json:"redis_commands"` // per card
 	Frames    float64            `json:"frames"`         // read by the clients per card
+	// RSS is the target's resident memory at the end of the window
+	// (all its processes), in bytes.
+	RSS float64 `json:"rss_bytes"`
 	// TableBytes is Redis's memory per live table (MEMORY USAGE of its
 	// keys) at the end of the window.
 	TableBytes float64 `json:"redis_bytes_per_table"`
@@ -193,7 +196,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	}
 	moves := float64(col.moves.Load())
 	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
-		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable}
+		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable, RSS: rss(tg.pids())}
 	row.P50, row.P99, row.P999 = floor.Quantile(lats, 0.5), floor.Quantile(lats, 0.99), floor.Quantile(lats, 0.999)
 	if moves > 0 {
 		us := func(t time.Duration) float64 { return float64(t.Microseconds()) / moves }
@@ -296,7 +299,7 @@ func median(rows []Row) Row {
 		func(r *Row) *float64 { return &r.ServerUS }, func(r *Row) *float64 { return &r.RedisUS },
 		func(r *Row) *float64 { return &r.PostgreUS }, func(r *Row) *float64 { return &r.ClientUS },
 		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.Frames },
-		func(r *Row) *float64 { return &r.TableBytes },
+		func(r *Row) *float64 { return &r.TableBytes }, func(r *Row) *float64 { return &r.RSS },
 	} {
 		col(get)
 	}

@@ -66,6 +66,25 @@ func infoFields(info string) map[string]string {
 	return f
 }
 
+// rss is the resident memory of the processes, in bytes, from
+// /proc/PID/status (VmRSS).
+func rss(pids []int) float64 {
+	var total float64
+	for _, pid := range pids {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+				total += kb * 1024
+			}
+		}
+	}
+	return total
+}
+
 // clockTicks is USER_HZ, the unit of /proc's CPU times (100 on Linux).
 const clockTicks = 100
 
