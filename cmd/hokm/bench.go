@@ -12,8 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/bench"
 )
@@ -70,6 +72,15 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	cfg.Redis = rdb
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if url := os.Getenv("HOKM_DATABASE_URL"); url != "" {
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			fmt.Fprintln(stderr, "hokm bench: HOKM_DATABASE_URL:", err)
+			return 2
+		}
+		defer pool.Close()
+		cfg.Journal = pgstore.New(pool)
+	}
 	rows, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "hokm bench:", err)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hokm-project/hokm/tools/bench"
 )
@@ -17,7 +20,7 @@ import (
 // latencies, CPU and Redis commands; a paced table keeps to its rate, and
 // a closed loop goes faster than that.
 func TestBenchMeasuresEveryTarget(t *testing.T) {
-	c, _, _, _ := newCluster(t)
+	c, _, _, dbURL := newCluster(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +35,17 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 		"--window", "1s", "--warm", "200ms", "--port", strconv.Itoa(port), "--json")
 	if !p.Wait(3*time.Minute) || p.Err() != nil {
 		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
+	}
+	// each run's table journal was emptied after it (else the next run
+	// would begin by restoring its tables)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var left int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM live_tables WHERE status <> 'finished'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d tables left in the journal after the bench (%v)", left, err)
 	}
 	var rows []bench.Row
 	for _, line := range strings.Split(p.Output(), "\n") { // the JSON is the line of rows

@@ -33,6 +33,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/tools/floor"
@@ -77,9 +78,13 @@ func ParseMode(s string, rate float64) (Mode, error) {
 
 // Config of a run.
 type Config struct {
-	Exe     string   // the hokm binary, started for each target
-	Env     []string // the targets' environment (HOKM_*: Redis, PostgreSQL, limits off)
-	Redis   *redis.Client
+	Exe   string   // the hokm binary, started for each target
+	Env   []string // the targets' environment (HOKM_*: Redis, PostgreSQL, limits off)
+	Redis *redis.Client
+	// Journal, when set, is the targets' PostgreSQL: after each run of
+	// hokm its table journal is emptied, or the next run would begin by
+	// restoring the last one's tables into Redis.
+	Journal *pgstore.Store
 	Prefix  string // Redis key prefix of the targets (suffixed by target)
 	Port    int    // the targets' WebSocket port
 	Targets []string
@@ -322,14 +327,15 @@ func median(rows []Row) Row {
 
 // running is a started target.
 type running struct {
-	name   string
-	relay  bool
-	url    string
-	procs  []*exec.Cmd
-	roles  []string
-	ops    []string // each process's operator address, when profiling
-	prefix string
-	rdb    *redis.Client
+	name    string
+	relay   bool
+	url     string
+	procs   []*exec.Cmd
+	roles   []string
+	ops     []string // each process's operator address, when profiling
+	prefix  string
+	rdb     *redis.Client
+	journal *pgstore.Store
 }
 
 func (r *running) pids() []int {
@@ -351,7 +357,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	}
 	prefix := cfg.Prefix + "-" + target
 	env := append(slices.Clone(cfg.Env), "HOKM_HTTP_ADDR="+addr, "HOKM_REDIS_PREFIX="+prefix)
-	r := &running{name: target, url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis}
+	r := &running{name: target, url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
 	var roles [][]string
 	switch target {
 	case TargetFloor, TargetPrototype:
@@ -452,5 +458,11 @@ func (r *running) stop() {
 		p.Wait()
 		t.Stop()
 	}
-	deleteKeys(context.Background(), r.rdb, redisstore.Keys{Prefix: r.prefix}.All())
+	ctx := context.Background()
+	deleteKeys(ctx, r.rdb, redisstore.Keys{Prefix: r.prefix}.All())
+	if r.journal != nil && !r.relay {
+		if _, err := r.journal.PurgeLiveTables(ctx, time.Now()); err != nil {
+			fmt.Fprintln(os.Stderr, "hokm bench: emptying the table journal:", err)
+		}
+	}
 }

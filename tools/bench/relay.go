@@ -54,6 +54,9 @@ if seq ~= tonumber(ARGV[1]) then return -1 end
 seq = seq + 1
 redis.call('HSET', KEYS[1], 'seq', seq, 'state', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', 512, seq .. '-1', 'e', ARGV[3])
+-- answers kept for the last 512 events at most, as the server keeps
+-- one to two logs' worth
+if seq % 512 == 0 then redis.call('DEL', KEYS[3]) end
 redis.call('HSET', KEYS[3], ARGV[4], seq)
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
