@@ -47,8 +47,9 @@ loadtest:
 REPS ?= 1
 TARGETS ?= floor,prototype,serve,split
 MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
+RATE ?= 10
 movebench:
-	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) ./scripts/bench
+	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) ./scripts/bench
 
 # Idle capacity: N guest sockets held open on a private hokm serve
 # (SEATED=1: four to a waiting table); its RSS, Go heap and goroutines per
