@@ -234,13 +234,14 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		}
 		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, Entries(&next, evs, loaded.Seq)))
 		if cached {
-			conflict := errors.Is(err, redisstore.ErrConflict)
-			if conflict || err == nil && out.Dup == nil {
-				p.cache.outcome(conflict)
-			}
-			if err != nil && !conflict || err == nil && out.Dup != nil {
+			switch {
+			case errors.Is(err, redisstore.ErrConflict):
+				p.cache.outcome(true)
+				continue // stale: read again
+			case err != nil || out.Dup != nil:
 				continue // decided again on a fresh read
 			}
+			p.cache.outcome(false)
 		}
 		switch {
 		case errors.Is(err, redisstore.ErrConflict):

@@ -79,7 +79,7 @@ func (c *tableCache) put(l redisstore.Loaded) {
 	c.tables[l.Table.ID] = l
 }
 
-// used records what became of a cached copy: committed from, or refused
+// outcome records what became of a cached copy: committed from, or refused
 // as stale by the commit.
 func (c *tableCache) outcome(stale bool) {
 	c.mu.Lock()

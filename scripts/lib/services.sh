@@ -5,6 +5,19 @@
 log() { printf '==> %s\n' "$*" >&2; }
 # The machine a benchmark's figures come from.
 log_machine() { log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB"; }
+# drop_run_data REDIS_URL DATABASE_URL PATTERN...: what a benchmark run
+# leaves behind goes — the Redis keys matching each pattern (in the run's
+# own DB) and the run's own database.
+drop_run_data() {
+  local redis=$1 dburl=$2 pattern db admin
+  shift 2
+  for pattern in "$@"; do
+    redis-cli -u "$redis" --scan --pattern "$pattern" | xargs -r -n 500 redis-cli -u "$redis" UNLINK >/dev/null
+  done
+  db=$(sed -E 's|.*/([^/?]+)(\?.*)?$|\1|' <<<"$dburl")
+  admin=$(sed -E 's|/[^/?]+(\?.*)?$|/postgres\1|' <<<"$dburl")
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # port_open HOST PORT: is something listening?

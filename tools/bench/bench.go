@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -164,7 +165,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, m.Tables+1)
-	done := load(lctx, cfg, tg, m, col, errs)
+	done := load(lctx, tg, m, col, errs)
 	defer func() {
 		cancel()
 		<-done
@@ -220,7 +221,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 
 // load starts m's tables on tg; done is closed when all have stopped
 // (after ctx ends). Errors before the end go to errs.
-func load(ctx context.Context, cfg Config, tg *running, m Mode, col *collector, errs chan<- error) <-chan struct{} {
+func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- error) <-chan struct{} {
 	done := make(chan struct{})
 	var pace time.Duration
 	if m.Rate > 0 {
@@ -237,26 +238,21 @@ func load(ctx context.Context, cfg Config, tg *running, m Mode, col *collector, 
 	if tg.relay {
 		go func() {
 			defer close(done)
-			finished := make(chan struct{}, m.Tables)
+			var wg sync.WaitGroup
 			for i := range m.Tables {
-				go func() {
-					report(relayTable(ctx, tg.url, "t"+strconv.Itoa(i), pace, col))
-					finished <- struct{}{}
-				}()
+				wg.Go(func() { report(relayTable(ctx, tg.url, "t"+strconv.Itoa(i), pace, col)) })
 			}
-			for range m.Tables {
-				<-finished
-			}
+			wg.Wait()
 		}()
 		return done
 	}
 	go func() {
 		defer close(done)
-		rep, err := botclient.Run(ctx, botclient.Options{URL: tg.url, Matches: math.MaxInt32, Parallel: m.Tables,
+		// (the report's errors are the matches the end of the run cut short)
+		_, err := botclient.Run(ctx, botclient.Options{URL: tg.url, Matches: math.MaxInt32, Parallel: m.Tables,
 			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: pace,
 			OnPlayed: col.played, OnTimed: col.timed, OnFrame: col.frame})
 		report(err)
-		_ = rep // its errors are the matches the end of the run cut short
 	}()
 	return done
 }

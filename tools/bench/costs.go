@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,18 +135,13 @@ func postgresCPU() time.Duration {
 // every key under prefix with a hash tag (a table's keys share theirs:
 // {g:id} for hokm, {id} for the relays), summed by tag; 0 when none.
 func tableMemory(ctx context.Context, rdb *redis.Client, pattern string) (float64, error) {
-	var keys []string
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	keys, err := scanKeys(ctx, rdb, pattern)
+	if err != nil {
 		return 0, err
 	}
 	tables := map[string]bool{}
 	var total int64
-	for i := 0; i < len(keys); i += 500 {
-		batch := keys[i:min(i+500, len(keys))]
+	for batch := range slices.Chunk(keys, 500) {
 		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range batch {
 				p.MemoryUsage(ctx, k, 0)

@@ -92,7 +92,7 @@ type relay struct {
 	ps   *redis.PubSub
 
 	mu     sync.Mutex
-	tables map[string][]*relayConn // by table id
+	tables map[string][]*relayConn // by the table's channel
 
 	states map[string]*protoState // prototype; each table only ever touched by its partition's reader
 	smu    sync.Mutex
@@ -200,12 +200,13 @@ func (c *relayConn) write() {
 
 // sit adds c to the table's sockets, subscribing to its channel first.
 func (r *relay) sit(ctx context.Context, c *relayConn, table string) error {
+	ch := r.keys.BenchChannel(table)
 	r.mu.Lock()
-	first := len(r.tables[table]) == 0
-	r.tables[table] = append(r.tables[table], c)
+	first := len(r.tables[ch]) == 0
+	r.tables[ch] = append(r.tables[ch], c)
 	r.mu.Unlock()
 	if first {
-		return r.ps.Subscribe(ctx, r.keys.BenchChannel(table))
+		return r.ps.Subscribe(ctx, ch)
 	}
 	return nil
 }
@@ -215,9 +216,10 @@ func (r *relay) leave(c *relayConn, tables []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range tables {
-		r.tables[t] = slices.DeleteFunc(r.tables[t], func(o *relayConn) bool { return o == c })
-		if len(r.tables[t]) == 0 {
-			delete(r.tables, t)
+		ch := r.keys.BenchChannel(t)
+		r.tables[ch] = slices.DeleteFunc(r.tables[ch], func(o *relayConn) bool { return o == c })
+		if len(r.tables[ch]) == 0 {
+			delete(r.tables, ch)
 		}
 	}
 }
@@ -230,10 +232,9 @@ func (r *relay) fanOut(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case m := <-msgs:
-			table := tableOfChannel(m.Channel)
 			b := []byte(m.Payload)
 			r.mu.Lock()
-			for _, c := range r.tables[table] {
+			for _, c := range r.tables[m.Channel] {
 				select {
 				case c.send <- b:
 				default: // a socket this far behind is the client's problem
@@ -242,24 +243,6 @@ func (r *relay) fanOut(ctx context.Context) {
 			r.mu.Unlock()
 		}
 	}
-}
-
-// tableOfChannel is the table id in a BenchChannel name (…{id}:ev).
-func tableOfChannel(ch string) string {
-	i, j := -1, -1
-	for k := len(ch) - 1; k >= 0; k-- {
-		if ch[k] == '}' && j < 0 {
-			j = k
-		}
-		if ch[k] == '{' {
-			i = k
-			break
-		}
-	}
-	if i < 0 || j < i {
-		return ""
-	}
-	return ch[i+1 : j]
 }
 
 func partition(table string) int {
@@ -365,15 +348,18 @@ func (r *relay) forget(table string) {
 
 // deleteKeys unlinks every key matching pattern.
 func deleteKeys(ctx context.Context, rdb *redis.Client, pattern string) {
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		if batch = append(batch, iter.Val()); len(batch) == 500 {
-			rdb.Unlink(ctx, batch...)
-			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
+	keys, _ := scanKeys(ctx, rdb, pattern)
+	for batch := range slices.Chunk(keys, 500) {
 		rdb.Unlink(ctx, batch...)
 	}
+}
+
+// scanKeys is every key matching pattern.
+func scanKeys(ctx context.Context, rdb *redis.Client, pattern string) ([]string, error) {
+	var keys []string
+	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	return keys, iter.Err()
 }
