@@ -61,6 +61,9 @@ await run(async (browser) => {
   await status(page, 'down', 'down')
   await page.click('#lang')
   await page.waitForSelector('html[dir="rtl"][lang="fa"] #status-postgres')
+  // <html> turns Persian before the view is drawn again in it: wait for the drawing, not the attribute
+  await page.waitForFunction(() => /[\u0600-\u06FF]/.test(document.querySelector('#status-redis')?.textContent ?? ''), null, { timeout: 5000 })
+    .catch(() => {})
   shown = await banners(page)
   check(Object.keys(shown).join() === 'status-redis,status-postgres', 'banners with both down: ' + JSON.stringify(shown))
   check(shown['status-redis'].includes('ارتباط با بازی قطع شده است'), 'Persian Redis banner: ' + shown['status-redis'])
