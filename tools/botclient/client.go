@@ -294,6 +294,18 @@ func (c *client) rejoin(ctx context.Context) error {
 	return nil
 }
 
+// tookBack reports a refusal during the set-up that the table going back
+// explains (Redis lost it and it was rebuilt from the journal, without the
+// latest sits or readies): the client takes its seat again as after a
+// resync to a waiting table (client.rejoin), once it sees the table as it
+// is now. Were the refusal a server fault instead, the match would not
+// start and its timeout tells.
+func tookBack(err error) bool {
+	var r *refused
+	return errors.As(err, &r) && (r.code == string(table.CodeNotInGame) ||
+		r.code == string(table.CodePlayersNotReady) || r.code == string(table.CodeTableNotFull))
+}
+
 // act chooses and sends this seat's trump or card.
 func (c *client) act() (*move, error) {
 	a := c.state.choose(c.bot)

@@ -44,6 +44,9 @@ type tableFake struct {
 	seated *[4]string
 	ready  [4]bool // with seated: the seats' ready flags
 	readys []int   // seats of the ready frames
+	// onStart, when set, answers the start frames instead (n counts them,
+	// from 1) unless it returns false.
+	onStart func(f *tableFake, c *fakeConn, id string, n int) bool
 	// Abuse limits, as the gateway's: the first limitUpgrades upgrades are
 	// refused with HTTP 429 (Retry-After: 1), the first limitHellos guest
 	// hellos and limitCreates create_tables with rate_limited
@@ -174,6 +177,9 @@ func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq)
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "start":
 		f.starts++
+		if f.onStart != nil && f.onStart(f, c, req.ID, f.starts) {
+			return seat
+		}
 		f.match++
 		f.ready = [4]bool{}
 		f.start()
@@ -526,6 +532,47 @@ func TestRejoinAfterTableWentBack(t *testing.T) {
 	}
 	if rep.Rejoins != 3 || rep.Resyncs != 4 || rep.DroppedMoves != 1 {
 		t.Fatalf("rejoins %d, resyncs %d, dropped %d", rep.Rejoins, rep.Resyncs, rep.DroppedMoves)
+	}
+}
+
+// TestRejoinWhenTheStartWentBack: between the readies and the start the
+// table is rebuilt from a copy in which only seat 0 sits (Redis lost it and
+// the journal did not have the last sits): the start is refused
+// players_not_ready and a resync shows the table waiting. The set-up does
+// not fail: the three others sit and say they are ready again, the host
+// starts again, and the match is played.
+func TestRejoinWhenTheStartWentBack(t *testing.T) {
+	var seated [4]string
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+		a := f.apply(id, suit)
+		f.finish()
+		c.raw(a)
+	})
+	f.seated = &seated
+	f.onStart = func(f *tableFake, c *fakeConn, id string, n int) bool {
+		if n > 1 {
+			return false
+		}
+		c.raw([]byte(`{"type":"error","id":"` + id + `","code":"players_not_ready","message":"not everyone seated is ready"}`))
+		f.log, f.ready = f.log[:2], [4]bool{}
+		seated = [4]string{"u0"}
+		for _, sc := range f.conns {
+			sc.send(map[string]any{"type": "resync", "table": "t1", "seq": 2, "epoch": 2, "reason": "restored",
+				"back": 7, "table_info": f.meta("waiting", 0), "view": nil})
+		}
+		return true
+	}
+	rep := runTableFake(t, f, Options{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if rep.Completed != 1 || len(rep.Errors) > 0 {
+		t.Fatalf("report %+v; sits %v, ready frames from %v, starts %d, seated %v", rep, f.sits, f.readys, f.starts, seated)
+	}
+	if again := f.sits[4:]; len(again) != 3 || contains(again, 0) || f.starts != 2 || f.match != 1 {
+		t.Fatalf("sits %v, starts %d: want seats 1-3 taken again and a second start", f.sits, f.starts)
+	}
+	if rep.Rejoins != 3 || rep.Resyncs != 4 {
+		t.Fatalf("rejoins %d, resyncs %d", rep.Rejoins, rep.Resyncs)
 	}
 }
 

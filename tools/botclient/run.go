@@ -304,10 +304,16 @@ func setUp(ctx context.Context, clients [4]*client, rules game.Rules) (string, e
 	}
 	for _, c := range clients[1:] {
 		if _, err := c.request(ctx, map[string]any{"type": "ready", "table": c.table}); err != nil {
-			return created.Table, err
+			if !tookBack(err) {
+				return created.Table, err
+			}
+			c.wentBack = true
 		}
 	}
 	_, err = clients[0].request(ctx, map[string]any{"type": "start", "table": created.Table})
+	if tookBack(err) {
+		clients[0].wentBack, err = true, nil
+	}
 	return created.Table, err
 }
 
