@@ -40,9 +40,16 @@ document.addEventListener('focusout', (e) => {
   if (!e.relatedTarget) queueMicrotask(() => { if (el.isConnected && !el.disabled && document.activeElement !== el) inGame = false })
 })
 
-/** After each patch: says what was collected; a focus dropped from the game goes back to what is to do (or the hand). */
+let focusNext = null // the id focusAfterDraw asked for
+/** Focuses the element of id once the next patch has drawn it (a dialog's first button): a timer could run before the frame draws it. */
+export function focusAfterDraw (id) { focusNext = id }
+
+/** After each patch: says what was collected; the focus asked for, or a focus dropped from the game goes back to what is to do (or the hand). */
 export function a11yAfter () {
   if (said.length) { region.textContent = said.join(' '); said = [] }
+  const next = focusNext && document.getElementById(focusNext)
+  focusNext = null
+  if (next) return next.focus()
   const a = document.activeElement
   const hand = document.getElementById('hand')
   if ((inGame && (!a || a === document.body)) || (a && a === hand)) {

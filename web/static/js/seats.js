@@ -4,6 +4,7 @@
 // entries, the timing of a new table and the question before leaving a
 // running match. Views of S like main.js's; bindSeats gives them the app.
 
+import { focusAfterDraw } from './a11y.js'
 import { h, name } from './dom.js'
 import { fmt, t } from './i18n.js'
 
@@ -18,6 +19,7 @@ export function bindSeats (a) {
   }, 1000)
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || (app.S.swapFrom == null && !app.S.confirmLeave)) return
+    if (app.S.confirmLeave) focusAfterDraw('leave') // back where the question came from
     app.S.swapFrom = null
     app.S.confirmLeave = false
     app.render()
@@ -161,8 +163,8 @@ export function leaveButton (st) {
     onclick: () => {
       if (!ask) return app.leave()
       S.confirmLeave = true
+      focusAfterDraw('leave-cancel')
       app.render()
-      setTimeout(() => document.getElementById('leave-cancel')?.focus(), 60)
     }
   }, t('leave'))
 }
@@ -171,7 +173,7 @@ export function leaveDialog (st) {
   const S = app.S
   if (st.info.status !== 'playing') S.confirmLeave = false // the match ended meanwhile: nothing to ask
   if (!S.confirmLeave) return null
-  const close = () => { S.confirmLeave = false; app.render(); setTimeout(() => document.getElementById('leave')?.focus(), 60) }
+  const close = () => { S.confirmLeave = false; focusAfterDraw('leave'); app.render() }
   return h('div', { class: 'dialog-back', key: 'leave-dialog', onclick: (e) => { if (e.target === e.currentTarget) close() } },
     h('div', { class: 'dialog card-panel', id: 'leave-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'leave-title', 'aria-describedby': 'leave-text' },
       h('h2', { id: 'leave-title' }, t('leave_q')),
