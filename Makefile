@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest movebench idlebench webbench faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest movebench persistbench idlebench webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -50,6 +50,13 @@ MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
 RATE ?= 10
 movebench:
 	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) ./scripts/bench
+
+# The sync lag at 50 matches ending a second (whole played matches enqueued
+# as persist tasks on a running hokm serve, PERSISTN of them): p50/p99/max
+# from a match's end to its row in PostgreSQL.
+PERSISTN ?= 1500
+persistbench:
+	$(GO) test -run '^$$' -bench '^BenchmarkPersistLag$$' -benchtime $(PERSISTN)x ./internal/app/
 
 # Idle capacity: N guest sockets held open on a private hokm serve
 # (SEATED=1: four to a waiting table); its RSS, Go heap and goroutines per

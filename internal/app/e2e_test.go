@@ -45,7 +45,7 @@ type server struct {
 func (s *server) wsURL() string { return "ws://" + s.cfg.HTTPAddr + "/ws" }
 
 // freeAddr is a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,7 +66,7 @@ func logLevel() string {
 func startServe(t *testing.T) *server { t.Helper(); return startServeWith(t, nil) }
 
 // startServeWith is startServe with the configuration changed by mod.
-func startServeWith(t *testing.T, mod func(*config.Config)) *server {
+func startServeWith(t testing.TB, mod func(*config.Config)) *server {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, redisDB, true)
 	cfg := config.Defaults()
@@ -108,7 +108,7 @@ func startServeWith(t *testing.T, mod func(*config.Config)) *server {
 
 // startApp starts one role with fx, waits until its gateway (if it has one)
 // is ready, and stops it when the test ends.
-func startApp(t *testing.T, role string, cfg config.Config) {
+func startApp(t testing.TB, role string, cfg config.Config) {
 	t.Helper()
 	a := fx.New(app.Role(role, cfg))
 	if err := a.Err(); err != nil {
@@ -131,7 +131,7 @@ func startApp(t *testing.T, role string, cfg config.Config) {
 	waitReady(t, cfg.HTTPAddr)
 }
 
-func waitReady(t *testing.T, addr string) {
+func waitReady(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
