@@ -60,11 +60,12 @@ persistbench:
 
 # Idle capacity: N guest sockets held open on a private hokm serve
 # (SEATED=1: four to a waiting table); its RSS, Go heap and goroutines per
-# socket.
+# socket (GATEWAYS=G: G gateway processes and a worker instead).
 N ?= 10000
 SEATED ?= 0
+GATEWAYS ?= 0
 idlebench:
-	N=$(N) SEATED=$(SEATED) ./scripts/idlebench
+	N=$(N) SEATED=$(SEATED) GATEWAYS=$(GATEWAYS) ./scripts/idlebench
 
 # The web client on a phone profile (CPU x4): cold loads, asset bytes, card
 # press to the first visible change; RUNS cold loads each.
