@@ -35,7 +35,7 @@ type conn struct {
 	srv   *Server
 	ws    *websocket.Conn
 	out   *batchConn // ws's connection: the writer gathers a burst's frames into one write
-	inbox chan any
+	inbox *mailbox
 	sid   string // this socket's id (tells it apart from the user's others)
 	user  string // set by claimUser, under srv.mu
 	ip    string // the client IP's budget key (clientip.Key)
@@ -95,7 +95,7 @@ type (
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
-		srv: s, ws: ws, inbox: make(chan any, s.opts.SendQueue), sid: randomHex(8),
+		srv: s, ws: ws, inbox: newMailbox(s.opts.SendQueue), sid: randomHex(8),
 		stop: make(chan struct{}), dead: make(chan struct{}), wrote: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(s.opts.Rate), s.opts.Burst),
 		flood:   rate.NewLimiter(rate.Limit(s.opts.FloodRate), s.opts.Burst),
@@ -189,9 +189,11 @@ func (c *conn) refuse() {
 // is full is dropped (the game goes on without it).
 func (c *conn) push(v any) {
 	select {
-	case c.inbox <- v:
 	case <-c.dead:
+		return
 	default:
+	}
+	if !c.inbox.put(v) {
 		c.srv.log.Info("dropping a socket whose send queue is full", "remote", c.ws.RemoteAddr().String())
 		c.kill()
 	}

@@ -78,8 +78,8 @@ func (w *writer) run() {
 	for {
 		var err error
 		select {
-		case v := <-w.c.inbox:
-			err = w.burst(v, hello)
+		case <-w.c.inbox.ready:
+			err = w.burst(hello)
 		case <-w.timer.C:
 			err = w.expire()
 		case <-w.retry.C:
@@ -107,9 +107,10 @@ func (w *writer) run() {
 // burstMax is the most inbox items handled as one burst.
 const burstMax = 64
 
-// burst handles v and what else is queued by now (up to burstMax items),
-// their frames gathered into one write (batchConn).
-func (w *writer) burst(v any, hello *time.Timer) (err error) {
+// burst handles what is queued by now (up to burstMax items), their frames
+// gathered into one write (batchConn). What is left waits for the next
+// burst (the mailbox keeps its token).
+func (w *writer) burst(hello *time.Timer) (err error) {
 	if out := w.c.out; out != nil {
 		out.hold()
 		defer func() {
@@ -118,19 +119,16 @@ func (w *writer) burst(v any, hello *time.Timer) (err error) {
 			}
 		}()
 	}
-	for n := 1; ; n++ {
+	var space [16]any // (on the stack: a socket keeps no buffer between bursts)
+	for _, v := range w.c.inbox.take(space[:0], burstMax) {
 		if _, ok := v.(helloItem); ok {
 			hello.Stop()
 		}
-		if err := w.handle(v); err != nil || n == burstMax {
+		if err := w.handle(v); err != nil {
 			return err
 		}
-		select {
-		case v = <-w.c.inbox:
-		default:
-			return nil
-		}
 	}
+	return nil
 }
 
 // handle does one item of the inbox; it fails only when a write fails.
