@@ -49,21 +49,23 @@ type Sealer interface {
 }
 
 // DefaultLogMaxLen is how many events a table's log keeps (at least: the
-// trimming is approximate, by whole stream nodes). A socket further behind
-// than that gets a snapshot, which is smaller than the events it replaces
-// (the gateway reads no more than this from a log). Measured on one bot
-// match: 1,285 events took 164 KB of Redis (≈128 bytes each), so a table's
-// log stays under ≈75 KB however many matches it plays (it was 5,000
-// events, ≈640 KB).
+// trimming is approximate, by whole stream nodes of at most 4 KB). It is
+// what a reconnect needs: a socket further behind than that gets a
+// snapshot, which is smaller than the events it replaces (the gateway reads
+// no more than this from a log), and PostgreSQL keeps the match. 64 events
+// are a minute or more of play at a table of people, and ≈ 8–12 KB of
+// Redis (≈ 128 bytes each). It was 512 (≈ 66 KB a table) and 5,000 before
+// that (≈ 640 KB).
 //
 // The answers to action ids (the acts hash, which makes a command sent
 // again get its first answer) are kept for as long: at least one log's
-// worth of events, at most two. A command sent again later than that — a
-// client away for minutes of play, which gets a snapshot anyway — is judged
-// again against the table as it is then (a stale play is refused: not its
-// turn, or the card is gone); before, the answers of a whole table's life
-// were kept (≈150 bytes each, 71–84 KB a match).
-const DefaultLogMaxLen = 512
+// worth of events, at most two (≈ 150 bytes each). A command sent again
+// later than that — by a client that has seen the table move on by that
+// many events since, or gets a snapshot — is judged again against the table
+// as it is then (a stale play is refused: not its turn, or the card is
+// gone); once, the answers of a whole table's life were kept (71–84 KB a
+// match).
+const DefaultLogMaxLen = 64
 
 func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
