@@ -52,7 +52,8 @@ async function act (page, again = false) {
     if (!at) break
     const n = await page.evaluate(() => window.__hokmNet.sent.length)
     await page.mouse.click(at.x, at.y)
-    sent = await page.waitForFunction(([n, type]) => window.__hokmNet.sent.slice(n).find(f => f.type === type), [n, type], { timeout: 1500, polling: 10 })
+    // (the frame usually comes within a few ms; 9.5 s: a late one is the page's thread busy on a loaded machine, not a click lost)
+    sent = await page.waitForFunction(([n, type]) => window.__hokmNet.sent.slice(n).find(f => f.type === type), [n, type], { timeout: 9500, polling: 10 })
       .then(h => h.jsonValue(), () => null)
     if (!sent) {
       const under = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.outerHTML.slice(0, 120), [at.x, at.y])

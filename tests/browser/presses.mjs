@@ -2,7 +2,9 @@
 // bots, turn clock running (it redraws the page every second), pressing
 // like a person whenever it is their turn: the mouse down on a legal card's
 // centre, 120 ms, the mouse up. Each of 40 presses must send a play frame
-// (window.__hokmNet.sent). The page used to rebuild every element on every
+// (window.__hokmNet.sent): within 1.5 s, or within 9.5 s counted as late (a
+// busy machine delaying the page's thread, which a CI run met once). The
+// page used to rebuild every element on every
 // redraw, so a press that spanned one had its mouse down and up on two
 // different buttons and made no click (about one in eight).
 //
@@ -101,6 +103,7 @@ await run(async (browser) => {
 
   let presses = 0
   let lost = 0
+  let late = 0
   let clockSeen = false
   while (presses < PRESSES) {
     const step = await nextStep(page)
@@ -120,8 +123,14 @@ await run(async (browser) => {
       const under = await press(page, `#hand button.card[data-card="${card}"]`)
       presses++
       // the click, if any, sent its frame as the mouse came up
-      const sent = await page.waitForFunction(n => window.__hokmNet.sent.slice(n).some(f => f.type === 'play'), n, { timeout: 1500, polling: 20 })
+      const played = (timeout) => page.waitForFunction(n => window.__hokmNet.sent.slice(n).some(f => f.type === 'play'), n, { timeout, polling: 20 })
         .then(() => true, () => false)
+      let sent = await played(1500)
+      if (!sent && (sent = await played(8000))) {
+        // counted, only late: the page's thread was busy (a loaded machine), not a press lost
+        late++
+        console.log(`press ${presses} on ${card} sent its play after more than 1.5 s`)
+      }
       if (!sent) {
         lost++
         console.log(`press ${presses} on ${card} sent nothing; under the pointer at down: ${under.down}, at up: ${under.up}; page: ${await stuck(page)}`)
@@ -136,7 +145,7 @@ await run(async (browser) => {
   }
   check(clockSeen, 'the turn clock never ran: the test did not redraw the page while pressing')
   check(lost === 0, `${lost} of ${PRESSES} presses on a card sent nothing`)
-  console.log(`${PRESSES} presses on cards (120 ms each, turn clock running): every one sent its play`)
+  console.log(`${PRESSES} presses on cards (120 ms each, turn clock running): every one sent its play (${late} after more than 1.5 s)`)
   await shot(page, '21-after-presses')
   noProblems(page)
 })
