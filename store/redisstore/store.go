@@ -309,7 +309,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 		return CommitOutcome{}, err
 	}
 	c.Result.Seq = newSeq
-	res, _ := json.Marshal(c.Result)
+	res := storedAnswer(c.Result)
 	msg, err := json.Marshal(Message{Epoch: c.FromEpoch, Events: c.Events, Result: &c.Result})
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("encode message: %w", err)
@@ -333,7 +333,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	case "ok":
 		return CommitOutcome{Wrote: true, NewSeq: newSeq}, nil
 	case "dup":
-		return dupOutcome(out[1])
+		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":
 		return CommitOutcome{}, ErrNotFound
 	case "logahead":
@@ -342,8 +342,22 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	return CommitOutcome{}, ErrConflict
 }
 
-func dupOutcome(stored string) (CommitOutcome, error) {
-	var r Result
+// storedAnswer is r as the acts hash keeps it: without its user and id,
+// which its field already names (a third of an answer's bytes), and with
+// the seq last (the commit script's trim reads it there).
+func storedAnswer(r Result) []byte {
+	b, _ := json.Marshal(struct {
+		Hash string `json:"h"`
+		Code string `json:"code,omitempty"`
+		Seq  int64  `json:"seq"`
+	}{r.Hash, r.Code, r.Seq})
+	return b
+}
+
+// dupOutcome decodes the stored answer to user's action id (answers stored
+// by earlier releases name them themselves).
+func dupOutcome(stored, user, id string) (CommitOutcome, error) {
+	r := Result{User: user, ID: id}
 	if err := json.Unmarshal([]byte(stored), &r); err != nil {
 		return CommitOutcome{}, fmt.Errorf("stored result: %w", err)
 	}
@@ -355,15 +369,14 @@ func dupOutcome(stored string) (CommitOutcome, error) {
 // follow an older epoch resyncs them before passing the answer on). When
 // the id was answered before it returns that answer as Dup.
 func (s *Store) Answer(ctx context.Context, tableID string, epoch int64, r Result) (CommitOutcome, error) {
-	res, _ := json.Marshal(r)
 	msg, _ := json.Marshal(Message{Epoch: epoch, Result: &r})
 	out, err := answerScript.Run(ctx, s.rdb, []string{s.keys.Acts(tableID)},
-		actField(r.User, r.ID), res, s.ttlSeconds(), s.keys.Channel(tableID), msg).StringSlice()
+		actField(r.User, r.ID), storedAnswer(r), s.ttlSeconds(), s.keys.Channel(tableID), msg).StringSlice()
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("answer: %w", err)
 	}
 	if out[0] == "dup" {
-		return dupOutcome(out[1])
+		return dupOutcome(out[1], r.User, r.ID)
 	}
 	return CommitOutcome{NewSeq: r.Seq}, nil
 }
@@ -377,7 +390,7 @@ func (s *Store) LookupAnswer(ctx context.Context, tableID, user, id string) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("lookup answer: %w", err)
 	}
-	out, err := dupOutcome(v)
+	out, err := dupOutcome(v, user, id)
 	return out.Dup, err
 }
 

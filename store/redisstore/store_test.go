@@ -323,6 +323,29 @@ func TestCommitDuplicateActionID(t *testing.T) {
 	}
 }
 
+// An answer is stored without the user and id its field names (a third of
+// its bytes), and one stored by an earlier release, which names them, is
+// still read.
+func TestStoredAnswerIsCompactAndOldOnesRead(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{})
+	id := "tb-compact"
+	l, _ := e.running(id, 4)
+	e.apply(l, "u0", table.Command{Op: table.OpLeave}, table.Env{})
+	acts := e.s.Keys().Acts(id)
+	stored, err := e.rdb.HGet(e.ctx, acts, fmt.Sprintf("u0|a%d", l.n)).Result()
+	if err != nil || strings.Contains(stored, `"user"`) || strings.Contains(stored, `"id"`) || !strings.HasSuffix(stored, fmt.Sprintf(`"seq":%d}`, l.seq)) {
+		t.Fatalf("stored answer %q (%v): want no user or id, the seq last", stored, err)
+	}
+	old := redisstore.Result{User: "u1", ID: "old", Hash: "h1", Code: "not_your_turn", Seq: 2}
+	if err := e.rdb.HSet(e.ctx, acts, "u1|old", `{"user":"u1","id":"old","h":"h1","code":"not_your_turn","seq":2}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.LookupAnswer(e.ctx, id, "u1", "old"); err != nil || got == nil || *got != old {
+		t.Fatalf("an earlier release's answer read as %+v %v, want %+v", got, err, old)
+	}
+}
+
 // A commit whose id was answered (refused) before gets that answer.
 func TestCommitAfterAnswerIsDup(t *testing.T) {
 	t.Parallel()
