@@ -59,7 +59,7 @@ type Sealer interface {
 //
 // The answers to action ids (the acts hash, which makes a command sent
 // again get its first answer) are kept for as long: at least one log's
-// worth of events, at most two (≈ 150 bytes each). A command sent again
+// worth of events, at most two (≈ 100 bytes each: storedAnswer). A command sent again
 // later than that — by a client that has seen the table move on by that
 // many events since, or gets a snapshot — is judged again against the table
 // as it is then (a stale play is refused: not its turn, or the card is
