@@ -28,8 +28,8 @@ type writer struct {
 	token   string
 	tables  map[string]*following
 	pending map[pendKey][]pending
-	timer   *time.Timer // fires at the earliest pending deadline
-	retry   *time.Timer // fires to catch up the tables left behind
+	timer   *time.Timer // fires at the earliest pending deadline (nil until a command waits)
+	retry   *time.Timer // fires to catch up the tables left behind (nil until one is)
 	buf     []byte
 }
 
@@ -69,20 +69,15 @@ func (w *writer) run() {
 	defer hello.Stop()
 	refresh := time.NewTicker(o.SessionRefresh)
 	defer refresh.Stop()
-	w.timer = time.NewTimer(time.Hour)
-	w.timer.Stop()
-	defer w.timer.Stop()
-	w.retry = time.NewTimer(time.Hour)
-	w.retry.Stop()
-	defer w.retry.Stop()
+	defer func() { stopTimer(w.timer); stopTimer(w.retry) }() // (made when first needed: most sockets never need the retry)
 	for {
 		var err error
 		select {
 		case <-w.c.inbox.ready:
 			err = w.burst(hello)
-		case <-w.timer.C:
+		case <-timerC(w.timer):
 			err = w.expire()
-		case <-w.retry.C:
+		case <-timerC(w.retry):
 			err = w.catchUpBehind()
 		case <-ping.C:
 			err = w.write(websocket.PingMessage, nil)
@@ -435,7 +430,7 @@ func (w *writer) snapshotCaught(tableID string, f *following, upto int64) (bool,
 // leftBehind marks f behind and arms the retry.
 func (w *writer) leftBehind(f *following) {
 	f.behind = true
-	w.retry.Reset(250 * time.Millisecond)
+	setTimer(&w.retry, 250*time.Millisecond)
 }
 
 // catchUpBehind fills the tables left behind (the retry timer).
@@ -759,10 +754,34 @@ func (w *writer) arm() {
 		}
 	}
 	if first.IsZero() {
-		w.timer.Stop()
+		stopTimer(w.timer)
 		return
 	}
-	w.timer.Reset(time.Until(first))
+	setTimer(&w.timer, time.Until(first))
+}
+
+// setTimer makes *t fire in d, making the timer the first time: a socket
+// keeps no timer it has never needed.
+func setTimer(t **time.Timer, d time.Duration) {
+	if *t == nil {
+		*t = time.NewTimer(d)
+		return
+	}
+	(*t).Reset(d)
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// timerC is t's channel, or nil (never ready) when t was never made.
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
 }
 
 // seatOf is the seat user holds in m, or -1.
