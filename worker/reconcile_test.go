@@ -195,6 +195,9 @@ func TestHandCheckpointsWrittenAndQueuedWhenPostgresDown(t *testing.T) {
 	l := e.load()
 	id := l.Table.MatchID()
 	results := l.Table.Game.Results
+	// The match is handed to Persist before the hooks run: wait for the
+	// fallback hook (after the direct one) to have queued the last hand.
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(queued) >= len(results) })
 
 	cps, err := pg.Checkpoints(e.ctx, id)
 	if err != nil {
