@@ -31,34 +31,26 @@ const nextStep = (page) => waitStep(page, { polling: 'raf' })
 /**
  * Takes one action as fast as possible with the mouse; returns what was
  * clicked and whether the page was animating. A click that sent nothing is
- * told (what was under the pointer, the page's state) and, with again (the
- * parts about motion, not about every click counting), made once more, as
- * a person would.
+ * told: what was under the pointer, and the page's state.
  */
-async function act (page, again = false) {
+async function act (page) {
   const step = await nextStep(page)
   if (step === 'over') return { step }
   const sel = step === 'trump' ? TRUMP : CARD
-  const type = step === 'trump' ? 'trump' : 'play'
+  const at = await page.evaluate((sel) => {
+    const b = document.querySelector(sel)
+    const r = b.getBoundingClientRect()
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2, card: b.dataset.card || b.dataset.suit, animating: document.getAnimations().some(a => a.playState === 'running') }
+  }, sel)
+  const n = await page.evaluate(() => window.__hokmNet.sent.length)
   const seq = await page.getAttribute('#table', 'data-seq')
-  let at, sent
-  for (let attempt = 1; attempt <= (again ? 2 : 1) && !sent; attempt++) {
-    at = await page.evaluate((sel) => {
-      const b = document.querySelector(sel)
-      if (!b) return null
-      const r = b.getBoundingClientRect()
-      return { x: r.left + r.width / 2, y: r.top + r.height / 2, card: b.dataset.card || b.dataset.suit, animating: document.getAnimations().some(a => a.playState === 'running') }
-    }, sel)
-    if (!at) break
-    const n = await page.evaluate(() => window.__hokmNet.sent.length)
-    await page.mouse.click(at.x, at.y)
-    // (the frame usually comes within a few ms; 9.5 s: a late one is the page's thread busy on a loaded machine, not a click lost)
-    sent = await page.waitForFunction(([n, type]) => window.__hokmNet.sent.slice(n).find(f => f.type === type), [n, type], { timeout: 9500, polling: 10 })
-      .then(h => h.jsonValue(), () => null)
-    if (!sent) {
-      const under = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.outerHTML.slice(0, 120), [at.x, at.y])
-      console.log(`click ${attempt} on ${at.card} at (${Math.round(at.x)}, ${Math.round(at.y)}) sent nothing; under the pointer: ${under}; page: ${await stuck(page)}`)
-    }
+  await page.mouse.click(at.x, at.y)
+  // (the frame usually comes within a few ms; 9.5 s: a late one is the page's thread busy on a loaded machine, not a click lost)
+  const sent = await page.waitForFunction(([n, type]) => window.__hokmNet.sent.slice(n).find(f => f.type === type), [n, step === 'trump' ? 'trump' : 'play'], { timeout: 9500, polling: 10 })
+    .then(h => h.jsonValue(), () => null)
+  if (!sent) {
+    const under = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.outerHTML.slice(0, 120), [at.x, at.y])
+    console.log(`the click on ${at.card} at (${Math.round(at.x)}, ${Math.round(at.y)}) sent nothing; under the pointer: ${under}; page: ${await stuck(page)}`)
   }
   // the next look is at the page after this move (not at the frame before its redraw)
   if (sent) await page.waitForFunction(s => document.querySelector('#table')?.dataset.seq !== s, seq, { polling: 10 })
@@ -98,7 +90,7 @@ async function soundAndMotion (browser) {
   await createAndStart(page, { target: 3 })
 
   // a few moves with sound: the page plays some (your turn, trump, tricks)
-  for (let i = 0; i < 4; i++) { const a = await act(page, true); if (a.step === 'over') break }
+  for (let i = 0; i < 4; i++) { const a = await act(page); if (a.step === 'over') break }
   await page.waitForTimeout(300)
   const heard = await page.evaluate(() => window.__osc)
   check(heard > 0, 'no sound was made while playing (unmuted)')
@@ -108,9 +100,9 @@ async function soundAndMotion (browser) {
   for (let i = 0; i < 8 && flights < 3; i++) {
     const step = await nextStep(page)
     if (step === 'over') break
-    if (step === 'trump') { await act(page, true); continue }
+    if (step === 'trump') { await act(page); continue }
     const n = await page.evaluate(() => window.__hokmNet.events.length)
-    const a = await act(page, true)
+    const a = await act(page)
     check(a.sent && a.sent.card === a.card, `the click on ${a.card} sent ${JSON.stringify(a.sent)}`)
     // the card's event came: the page shows the state of the last event while the card still flies (the
     // state does not wait for the animation; on a busy machine a frame or two may pass before the redraw)
@@ -138,14 +130,14 @@ async function soundAndMotion (browser) {
   await page.click('#mute')
   await page.waitForSelector('#mute[aria-pressed="true"]', { timeout: 3000 }).catch(() => fail('the mute switch did not turn on'))
   const before = await page.evaluate(() => window.__osc)
-  for (let i = 0; i < 4; i++) { const a = await act(page, true); if (a.step === 'over') break }
+  for (let i = 0; i < 4; i++) { const a = await act(page); if (a.step === 'over') break }
   await page.waitForTimeout(300)
   check(await page.evaluate(() => window.__osc) === before, 'sounds were made while muted')
   await page.reload()
   await page.waitForSelector('#table[data-status] #hand, #match-result')
   check(await page.getAttribute('#mute', 'aria-pressed') === 'true', 'muted, then reloaded: the switch is off')
   check(await page.evaluate(() => localStorage.getItem('hokm.mute')) === '1', 'hokm.mute is not kept')
-  for (let i = 0; i < 3; i++) { const a = await act(page, true); if (a.step === 'over') break }
+  for (let i = 0; i < 3; i++) { const a = await act(page); if (a.step === 'over') break }
   check(await page.evaluate(() => window.__osc) === 0, 'sounds were made after a reload while muted')
   console.log(`sound: ${heard} oscillators in 4 moves; muted: none, also after a reload. motion: ${flights} plays animated with the state already patched`)
   noProblems(page)
@@ -187,7 +179,7 @@ async function reduced (browser) {
   await createAndStart(page, { target: 3 })
   let checks = 0
   for (let plays = 0; plays < 8;) {
-    const a = await act(page, true)
+    const a = await act(page)
     if (a.step === 'over') break
     if (!a.sent) continue
     if (a.step === 'card') plays++
