@@ -12,6 +12,7 @@ import (
 // Every role's dependency graph is complete (no missing or cyclic
 // providers); nothing is started.
 func TestRolesValidate(t *testing.T) {
+	t.Parallel()
 	for _, role := range []string{"serve", "gateway", "worker", "scheduler"} {
 		if err := fx.ValidateApp(app.Role(role, config.Defaults())); err != nil {
 			t.Errorf("role %s: %v", role, err)

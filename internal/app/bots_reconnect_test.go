@@ -20,6 +20,7 @@ import (
 // reconnect to B with their tokens, sync and finish the match there; the
 // stored match replays to what all four saw, with every move once.
 func TestBotsReconnectAfterGatewayShutdown(t *testing.T) {
+	t.Parallel()
 	s := startServe(t) // gateway B, the worker and the scheduler
 	cfgA := s.cfg
 	cfgA.HTTPAddr, cfgA.OpsAddr, cfgA.WorkerID = freeAddr(t), "off", ""

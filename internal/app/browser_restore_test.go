@@ -30,6 +30,7 @@ import (
 // error, and play the match to its end — once on its live socket and once
 // after a reconnect (sync with the old epoch).
 func TestBrowserRestore(t *testing.T) {
+	t.Parallel()
 	node, chromium, dir := browserTools(t)
 	shots := screenshotDir(t)
 	s := startServe(t)

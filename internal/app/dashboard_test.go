@@ -34,6 +34,7 @@ func (c *wsClient) try(msg map[string]any) wsFrame {
 // once (no restart), while the running match goes on to its end; switched
 // off, tables can be created again.
 func TestMaintenanceModeLetsRunningMatchFinish(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -119,6 +120,7 @@ func TestMaintenanceModeLetsRunningMatchFinish(t *testing.T) {
 // GET /api/dashboard merges Redis and PostgreSQL, is cached (miss then
 // hit); GET /api/players/{id}/page shows a player's matches.
 func TestDashboardEndpoints(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

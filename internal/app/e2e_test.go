@@ -29,9 +29,16 @@ import (
 	"github.com/hokm-project/hokm/tools/botclient"
 )
 
-// redisDB is this package's own Redis database: asynq's keys carry no
-// prefix, so the DB is flushed and used by nobody else.
-const redisDB = testenv.DBApp
+// appRedis leases the test one of this package's Redis databases
+// (testenv.DBsApp), flushed: asynq's keys carry no prefix, so a server
+// needs a DB nobody else uses while it runs. The tests run in parallel
+// (TestMain), as many servers at once as there are DBs.
+func appRedis(t testing.TB) (rdb *redis.Client, prefix string, db int) {
+	t.Helper()
+	db = testenv.LeaseRedisDB(t, testenv.DBsApp...)
+	rdb, prefix = testenv.Redis(t, db, true)
+	return rdb, prefix, db
+}
 
 // server is the all-in-one server (hokm serve) running in this process on
 // its own Redis DB, key prefix and PostgreSQL database.
@@ -68,11 +75,11 @@ func startServe(t *testing.T) *server { t.Helper(); return startServeWith(t, nil
 // startServeWith is startServe with the configuration changed by mod.
 func startServeWith(t testing.TB, mod func(*config.Config)) *server {
 	t.Helper()
-	rdb, prefix := testenv.Redis(t, redisDB, true)
+	rdb, prefix, db := appRedis(t)
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
 	cfg.DatabaseURL = testenv.Database(t) // empty: serve migrates it
-	cfg.RedisURL = testenv.RedisDBURL(t, redisDB)
+	cfg.RedisURL = testenv.RedisDBURL(t, db)
 	cfg.RedisPrefix = prefix
 	cfg.ClientRate, cfg.ClientBurst = 100000, 100000 // bots play far faster than people
 	cfg.ReclaimIdle = time.Second
@@ -208,6 +215,7 @@ func checkStored(t *testing.T, pg *pgstore.Store, m botclient.MatchSummary) (act
 // both matches reach PostgreSQL, and the stored record replays to the
 // result the worker stored and the clients saw.
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -409,6 +417,7 @@ func streamDone(t *testing.T, s *server, tableID, user, actionID string, want in
 // applies the command once. Repeated over several turns so that either
 // gateway's copy gets to the worker first.
 func TestSameActionThroughTwoGateways(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	cfgB := s.cfg
 	cfgB.HTTPAddr, cfgB.OpsAddr, cfgB.WorkerID = freeAddr(t), "off", ""

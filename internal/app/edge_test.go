@@ -97,6 +97,7 @@ func sumCounter(t *testing.T, name string, match map[string]string) float64 {
 // sees it (hokm_postgres_query_errors_total does not move) and it is counted as
 // a client error of the api component, never in hokm_server_errors_total.
 func TestEdgeInvalidIDs(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServe(t)
 	tok := guestToken(t, s)
 	auth := map[string]string{"Authorization": "Bearer " + tok}
@@ -145,6 +146,7 @@ func TestEdgeInvalidIDs(t *testing.T) {
 // no framing, a CSP that loads nothing, and no-store (the public dashboard
 // keeps its short public cache); the web client keeps its own CSP.
 func TestEdgeHeaders(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	tok := guestToken(t, s)
 	check := func(path string, hdr map[string]string, cache, csp string) {
@@ -179,6 +181,7 @@ func TestEdgeHeaders(t *testing.T) {
 // POST is never processed: a body must be application/json (415) and an
 // Origin other than the server's own or HOKM_ALLOWED_ORIGINS is 403.
 func TestEdgeContentTypeAndOrigin(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServeWith(t, func(c *config.Config) { c.AllowedOrigins = []string{"https://play.example.org"} })
 	guests := func() float64 {
 		return sumCounter(t, "hokm_client_errors_total", map[string]string{"component": "api"})
@@ -225,6 +228,7 @@ func TestEdgeContentTypeAndOrigin(t *testing.T) {
 // HOKM_HTTP_IDLE_TIMEOUT — and a WebSocket that lives well past both
 // timeouts (and the write timeout) still works.
 func TestEdgeTimeouts(t *testing.T) {
+	t.Parallel()
 	s := startServeWith(t, func(c *config.Config) {
 		c.HTTPReadHeaderTimeout, c.HTTPReadTimeout = 500*time.Millisecond, time.Second
 		c.HTTPWriteTimeout, c.HTTPIdleTimeout = time.Second, time.Second

@@ -14,6 +14,7 @@ import (
 // WebSocket with its token, logs out over HTTP; the socket is told why and
 // closed within a second, and the token no longer opens a session.
 func TestLogoutClosesSockets(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	api := "http://" + s.cfg.HTTPAddr + "/api/"
 	post := func(path, token string, body any) *http.Response {

@@ -16,6 +16,7 @@ import (
 // listener: the registry of internal/metrics is served, with the Redis and
 // PostgreSQL latencies, moves, sync lag and the scrape-time collectors.
 func TestMetricsEndpoint(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -18,6 +18,7 @@ import (
 // a token, and with one serves /healthz, /metrics, the Go profiles and
 // /asynq/ only to requests carrying it.
 func TestOpsListener(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	cfg := config.Defaults()
 	cfg.OpsAddr = "0.0.0.0:0"
 	cfg.LogLevel = "error"

@@ -38,6 +38,7 @@ func BenchmarkPersistLag(b *testing.B) {
 // The benchmark's measurement on a few matches: each is stored once, and
 // the lag figures are in order.
 func TestPersistLagMeasures(t *testing.T) {
+	t.Parallel()
 	s := startServe(t)
 	lag := persistLag(t, s, 10)
 	if lag.stored != 10 || !(0 <= lag.p50 && lag.p50 <= lag.p99 && lag.p99 <= lag.max) || lag.moves < 100 {

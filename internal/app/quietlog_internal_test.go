@@ -9,6 +9,7 @@ import (
 // TestQuietAsynqLogger: asynq's repeated outage errors are written once
 // per kind (within the interval); other kinds still get through.
 func TestQuietAsynqLogger(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	l := newQuietAsynqLogger(slog.New(slog.NewTextHandler(&out, nil)))
 	for i := range 100 {

@@ -66,7 +66,8 @@ func closedAddr(t *testing.T) string {
 // its own checks: Redis required everywhere, PostgreSQL optional where the
 // role uses it, the gateway's draining where it runs one.
 func TestOpsReadinessPerRole(t *testing.T) {
-	_, prefix := testenv.Redis(t, redisDB, true)
+	t.Parallel()
+	_, prefix, rdb := appRedis(t)
 	db := testenv.Database(t)
 	if err := migrations.Up(context.Background(), db); err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func TestOpsReadinessPerRole(t *testing.T) {
 	for role, checks := range want {
 		cfg := config.Defaults()
 		cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
-		cfg.DatabaseURL, cfg.RedisURL, cfg.RedisPrefix = db, testenv.RedisDBURL(t, redisDB), prefix
+		cfg.DatabaseURL, cfg.RedisURL, cfg.RedisPrefix = db, testenv.RedisDBURL(t, rdb), prefix
 		cfg.LogLevel, cfg.ShutdownTimeout = "error", time.Second
 		startOptions(t, app.Role(role, cfg))
 		code, r := opsReady(t, cfg.OpsAddr)
@@ -97,6 +98,7 @@ func TestOpsReadinessPerRole(t *testing.T) {
 // TestOpsReadinessDegradedAndDown: PostgreSQL unreachable is degraded (200,
 // with the error on the ops listener); Redis unreachable is unready (503).
 func TestOpsReadinessDegradedAndDown(t *testing.T) {
+	t.Parallel()
 	_, prefix := testenv.Redis(t, 0, false)
 	cfg := config.Defaults()
 	cfg.OpsAddr, cfg.LogLevel, cfg.RedisPrefix = freeAddr(t), "error", prefix

@@ -14,6 +14,7 @@ import (
 // of the configuration, whatever error or attribute embeds it, in either
 // log format.
 func TestLoggerRedactsSecrets(t *testing.T) {
+	t.Parallel()
 	key := bytes.Repeat([]byte{0xfb}, sealbox.KeySize)
 	for _, format := range []string{"text", "json"} {
 		cfg := config.Defaults()

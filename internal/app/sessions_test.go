@@ -21,6 +21,7 @@ import (
 // both tokens still work — over HTTP and in a new hello, same user — and
 // the metrics count the restores.
 func TestSessionsSurviveRedisLosingThem(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -58,6 +58,7 @@ func hold(t *testing.T, ctx context.Context, o botclient.HoldOptions) (botclient
 // loopback addresses: the gateway counts every one while they are held
 // and none once the run ends.
 func TestHoldSockets(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServeWith(t, func(c *config.Config) {
 		c.WSPerIP, c.GuestLimit = 0, ratelimit.Limit{Max: 1000, Window: time.Hour}
 	})
@@ -83,6 +84,7 @@ func TestHoldSockets(t *testing.T) {
 // A socket refused on the way in fails the run: with 8 guests a minute
 // from one address, the ninth hello is refused.
 func TestHoldSocketsRefused(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	limited := startServeWith(t, func(c *config.Config) { c.GuestLimit = ratelimit.Limit{Max: 8, Window: time.Minute} })
 	err := botclient.Hold(context.Background(), botclient.HoldOptions{URL: limited.wsURL(), N: 9, Dialing: 1},
 		func(r botclient.HoldReport) { t.Errorf("ready with %+v past the guest limit", r) })
@@ -94,6 +96,7 @@ func TestHoldSocketsRefused(t *testing.T) {
 // Seated, the sockets sit four to a table: two tables listed in the lobby
 // for eight sockets, each with four people and waiting.
 func TestHoldSocketsSeated(t *testing.T) {
+	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServeWith(t, func(c *config.Config) { c.WSPerIP, c.TableCreateLimit = 0, 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -19,25 +19,35 @@ import (
 // run each other's tasks. The lease is a key in DB 0 (admin), refreshed
 // while the test runs; a crashed holder's lease expires. It is re-entrant
 // within one test.
-func lockDB(t testing.TB, admin *redis.Client, db int) {
+func lockDB(t testing.TB, admin *redis.Client, db int) { leaseOneOf(t, admin, []int{db}) }
+
+// leaseOneOf leases the first of dbs that is free (waiting until one is)
+// as lockDB does, and returns it.
+func leaseOneOf(t testing.TB, admin *redis.Client, dbs []int) int {
 	t.Helper()
-	key := fmt.Sprintf("hokm-test-lock:db%d", db)
 	token := fmt.Sprintf("%d:%s", os.Getpid(), t.Name())
 	const ttl = 20 * time.Second
 	ctx := context.Background()
 	deadline := time.Now().Add(3 * time.Minute)
+	var key string
+	var db int
+wait:
 	for {
-		ok, err := admin.SetNX(ctx, key, token, ttl).Result()
-		if err == nil && ok {
-			break
-		}
-		if held, _ := admin.Get(ctx, key).Result(); held == token {
-			return // this test holds it already
+		var err error
+		for _, db = range dbs {
+			key = fmt.Sprintf("hokm-test-lock:db%d", db)
+			if held, _ := admin.Get(ctx, key).Result(); held == token {
+				return db // this test holds it already
+			}
+			var ok bool
+			if ok, err = admin.SetNX(ctx, key, token, ttl).Result(); err == nil && ok {
+				break wait
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Redis DB %d stayed in use by another test process (%s): %v", db, key, err)
+			t.Fatalf("Redis DBs %v stayed in use by other tests (hokm-test-lock:db*): %v", dbs, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	var renew lifecycle.Group // renews the lease until the test ends
 	renew.Every(ttl/4, nil, func(ctx context.Context) {
@@ -47,6 +57,7 @@ func lockDB(t testing.TB, admin *redis.Client, db int) {
 		_ = renew.Stop(context.Background())
 		leaseScript.Run(context.Background(), admin, []string{key}, token, 0)
 	})
+	return db
 }
 
 // leaseScript extends the lease KEYS[1] by ARGV[2] ms, or releases it when

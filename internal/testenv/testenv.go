@@ -69,6 +69,29 @@ const (
 	DBReconcile    = 15 // worker's reconcile and recovery, cmd/hokm's reconcile
 )
 
+// DBsApp are internal/app's: its tests run whole servers at once (the
+// browser tests' for a minute and more), each on the first of these free.
+var DBsApp = []int{DBApp, 7, 6, 5, 4}
+
+// LeaseRedisDB leases to the calling test the first free Redis database of
+// dbs (waiting until one is) for testenv.Redis(t, db, …) to use, and
+// returns it.
+func LeaseRedisDB(t testing.TB, dbs ...int) int {
+	t.Helper()
+	opt, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password})
+	t.Cleanup(func() { admin.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := admin.Ping(ctx).Err(); err != nil {
+		unavailable(t, "Redis", err)
+	}
+	return leaseOneOf(t, admin, dbs)
+}
+
 // Redis returns a client on db (0 for key-prefixed use; asynq tests take a
 // DB number of their own, 1..15) and a fresh key prefix. A DB other than 0
 // is leased to the calling test across all test processes until it ends
