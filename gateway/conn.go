@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -294,12 +295,24 @@ func (c *conn) read() {
 var errFlood = errors.New("rate limit exceeded")
 
 // closeFlood closes a socket that sent too many frames (pings included)
-// over its budget: close frame 1008, then the reader ends.
+// over its budget: close frame 1008, then the reader ends. In between it
+// reads and drops what the client still sends, until it stops or for
+// floodLinger at most: a socket closed with unread data in it is reset,
+// and a reset can make the client lose the close frame (and why) that was
+// already on its way.
 func (c *conn) closeFlood() {
 	_ = c.ws.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit exceeded"),
 		time.Now().Add(c.srv.opts.WriteWait))
+	nc := c.ws.NetConn()
+	if nc.SetReadDeadline(time.Now().Add(floodLinger)) == nil {
+		_, _ = io.Copy(io.Discard, nc)
+	}
 }
+
+// floodLinger bounds how long a flooding socket is drained before it is
+// closed (a client that got the close frame stops sending at once).
+const floodLinger = 500 * time.Millisecond
 
 // frameID is the id of a frame, if it can be read.
 func frameID(data []byte) string {
