@@ -75,6 +75,7 @@ await run(async (browser) => {
     await ringShown(page, 'Create')
     await page.keyboard.press('Enter')
     await page.waitForSelector('#table[data-status="waiting"][data-me="0"]')
+      .catch(async (err) => fail(`no table of ours after Create by keyboard (table ${tries}): ${await stuck(page)}\n${err.message.split('\n')[0]}`))
     await tabTo(page, '#add-bots')
     await page.keyboard.press('Enter')
     await page.waitForSelector('#start:not([disabled])')

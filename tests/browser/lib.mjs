@@ -187,6 +187,8 @@ export async function move (page, step) {
 /** What the page shows and last sent, for a test that waited in vain. */
 export function stuck (page) {
   return page.evaluate(() => JSON.stringify({
+    view: document.body.dataset.view,
+    table: { ...document.querySelector('#table')?.dataset },
     conn: document.querySelector('#conn')?.dataset.state,
     status: document.querySelector('#status')?.textContent,
     toast: document.querySelector('.toast')?.textContent,
