@@ -208,7 +208,8 @@ func TestRematchOfferThroughTheWorker(t *testing.T) {
 	if due, _ := e.store.DueTimers(e.ctx, m.Deadline+time.Hour.Milliseconds(), 10); len(due) != 0 {
 		t.Fatalf("timers still armed: %+v", due)
 	}
-	if !e.listed() {
+	// The consumer applied the timeout: its lobby hook runs after the commit.
+	if !testenv.Until(5*time.Second, e.listed) {
 		t.Fatal("a public table waiting again with a person is not listed")
 	}
 	// Its only person (the host now) leaves: out of the lobby at once.
