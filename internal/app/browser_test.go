@@ -102,11 +102,8 @@ const browserWorkers = 3
 // browserJobs; one runs alone with -run 'TestBrowser$/presses$'.
 // TestBrowserRestore has its own server.
 func TestBrowser(t *testing.T) {
-	// parallel, the package's only one: it runs after the package's other
-	// tests, which then share the machine with other packages' tests, and
-	// its workers keep both cores busy once those are done (run first, it
-	// left a tail of one-at-a-time tests on a half-idle machine). Another
-	// parallel test here would wait for its Redis DB lease (testenv).
+	// parallel, as the package's other server tests (main_test.go): their
+	// waits fill the gaps between the scripts' busy stretches.
 	t.Parallel()
 	node, chromium, dir := browserTools(t)
 	shots := screenshotDir(t)
