@@ -93,8 +93,11 @@ func TestGameAtTable(t *testing.T) {
 	_ = json.Unmarshal(ack.Data, &as)
 	for i, c := range cs {
 		ef, ev := c.event("card_played")
-		// The ack's seq may be later: a "turn" event (the next deadline) follows.
-		if ev["card"] != card || int(ev["seat"].(float64)) != hakem || ef.Seq > as.Seq {
+		// The card carries the next seat's turn timer, in the same frame:
+		// the card's seq is the ack's.
+		turn, _ := ev["turn"].(map[string]any)
+		if ev["card"] != card || int(ev["seat"].(float64)) != hakem || ef.Seq != as.Seq ||
+			turn == nil || int(turn["seat"].(float64)) != (hakem+1)%4 || turn["deadline"].(float64) <= 0 {
 			t.Fatalf("seat %d: %s (ack seq %d)", i, ef.raw, as.Seq)
 		}
 	}

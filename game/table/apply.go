@@ -118,6 +118,28 @@ type Event struct {
 	Public any
 }
 
+// Game is the engine's event e is, with the turn timer it may carry
+// (Turned) set aside.
+func (e Event) Game() (game.Event, bool) {
+	if t, ok := e.Data.(Turned); ok {
+		return t.Event.(game.Event), true
+	}
+	ge, ok := e.Data.(game.Event)
+	return ge, ok
+}
+
+// Clock is the turn timer e announces: on a game event (Turned) or as a
+// "turn" event of its own.
+func (e Event) Clock() (Clock, bool) {
+	switch d := e.Data.(type) {
+	case Turned:
+		return d.Turn, true
+	case TurnEvent:
+		return Clock{Seat: d.Seat, Deadline: d.Deadline}, true
+	}
+	return Clock{}, false
+}
+
 // MetaEvent is the "table" event: the table's public state after a change.
 type MetaEvent struct {
 	Type  string `json:"type"` // always "table"

@@ -1,6 +1,7 @@
 package table_test
 
 import (
+	"fmt"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -714,13 +715,25 @@ func checkEvents(t testing.TB, prev *game.State, tb *table.Table, evs []table.Ev
 			}
 			continue
 		}
-		if te, ok := e.Data.(table.TurnEvent); ok {
-			if i != len(evs)-1 || e.To != game.Everyone || te.Seat != tb.OnTurn() || te.Deadline != tb.Deadline || te.Deadline == 0 {
-				t.Fatalf("turn event %d of %d: %+v, table on turn %d deadline %d", i, len(evs), te, tb.OnTurn(), tb.Deadline)
+		if c, ok := e.Clock(); ok {
+			if i != len(evs)-1 || c.Seat != tb.OnTurn() || c.Deadline != tb.Deadline || c.Deadline == 0 {
+				t.Fatalf("turn timer on event %d of %d: %+v, table on turn %d deadline %d", i, len(evs), c, tb.OnTurn(), tb.Deadline)
 			}
-			continue
+			b := string(mustJSON(t, e.Data))
+			if _, own := e.Data.(table.TurnEvent); own {
+				if e.To != game.Everyone || b != fmt.Sprintf(`{"type":"turn","seat":%d,"deadline":%d}`, c.Seat, c.Deadline) {
+					t.Fatalf("turn event to %d: %s", e.To, b)
+				}
+				continue
+			}
+			if !strings.HasSuffix(b, fmt.Sprintf(`,"turn":{"seat":%d,"deadline":%d}}`, c.Seat, c.Deadline)) {
+				t.Fatalf("event %d carrying the turn timer: %s", i, b)
+			}
+			if pub, ok := e.Public.(table.Turned); e.Public != nil && (!ok || pub.Turn != c) {
+				t.Fatalf("event %d: its public form %+v lacks the turn timer %+v", i, e.Public, c)
+			}
 		}
-		ge, ok := e.Data.(game.Event)
+		ge, ok := e.Game()
 		if !ok {
 			t.Fatalf("event %d: %T", i, e.Data)
 		}

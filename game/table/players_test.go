@@ -546,8 +546,8 @@ func TestUntimed(t *testing.T) {
 		var evs []table.Event
 		tb, evs, _, _ = step(t, tb, r, 10+i)
 		for _, e := range evs {
-			if _, ok := e.Data.(table.TurnEvent); ok {
-				t.Fatalf("turn event at an untimed table: %+v", e)
+			if _, ok := e.Clock(); ok {
+				t.Fatalf("turn timer at an untimed table: %+v", e)
 			}
 		}
 	}

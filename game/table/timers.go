@@ -1,6 +1,9 @@
 package table
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
 )
@@ -21,13 +24,46 @@ type TimeoutAction struct {
 }
 
 // TurnEvent is the public "turn" event: Seat must act by Deadline (unix
-// ms) or the server plays for it. It follows the events of a change that
-// started a new timer and carried no "table" event (a table event carries
-// the same in its deadline field).
+// ms) or the server plays for it. A change that started a new timer says
+// so on its last event (Turned); a "turn" event of its own only ends a
+// change with no event to carry it, and no "table" event (whose deadline
+// field says the same).
 type TurnEvent struct {
 	Type     string    `json:"type"` // always "turn"
 	Seat     game.Seat `json:"seat"`
 	Deadline int64     `json:"deadline"`
+}
+
+// Clock is a turn timer as an event carries it: Seat must act by Deadline.
+type Clock struct {
+	Seat     game.Seat `json:"seat"`
+	Deadline int64     `json:"deadline"`
+}
+
+// Turned is the last event of a change that started a new turn timer,
+// with that timer: its JSON is the event's own with "turn": {seat,
+// deadline} added. The card and the next turn reach each seat in one
+// frame, not two.
+type Turned struct {
+	Event any // the event's own data: a game.Event
+	Turn  Clock
+}
+
+// MarshalJSON writes the event's object with the "turn" field added.
+func (t Turned) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(t.Event)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("turned event %T is not a JSON object", t.Event)
+	}
+	clock, err := json.Marshal(t.Turn)
+	if err != nil {
+		return nil, err
+	}
+	out := append(b[:len(b)-1:len(b)-1], `,"turn":`...)
+	return append(append(out, clock...), '}'), nil
 }
 
 // OnTurn is the seat that must act now (the Hakem choosing trump, or the
@@ -104,12 +140,30 @@ func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event)
 	}
 	switch {
 	case next.Timer == prev.Timer || announced:
+	case next.Status == Playing && carriesTurn(evs):
+		// the last event, in the form each recipient gets, carries the clock
+		clock := Clock{Seat: seat, Deadline: next.Deadline}
+		last := &evs[len(evs)-1]
+		last.Data = Turned{Event: last.Data, Turn: clock}
+		if last.Public != nil {
+			last.Public = Turned{Event: last.Public, Turn: clock}
+		}
 	case next.Status == Playing:
 		evs = append(evs, Event{To: game.Everyone, Data: TurnEvent{Type: "turn", Seat: seat, Deadline: next.Deadline}})
 	default:
 		evs = append(evs, next.metaEvent())
 	}
 	return next, evs
+}
+
+// carriesTurn reports whether the last of evs can carry a turn timer: a
+// game event (a card, a trump, a trick, a deal).
+func carriesTurn(evs []Event) bool {
+	if len(evs) == 0 {
+		return false
+	}
+	_, ok := evs[len(evs)-1].Data.(game.Event)
+	return ok
 }
 
 // timeout plays for the seat on turn when its deadline, armed as timer,

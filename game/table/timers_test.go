@@ -35,12 +35,17 @@ func TestDeadlines(t *testing.T) {
 	if next.Deadline != 2000+7000 || next.Timer != 2 {
 		t.Fatalf("after trump: deadline %d timer %d", next.Deadline, next.Timer)
 	}
+	// (the last event: the rest of the deal, private to seat 3, whose public
+	// form carries it too)
 	last := evs[len(evs)-1]
-	if te, ok := last.Data.(table.TurnEvent); !ok || te.Seat != next.Game.Turn || te.Deadline != 9000 || last.To != game.Everyone {
+	clock := table.Clock{Seat: next.Game.Turn, Deadline: 9000}
+	if c, ok := last.Clock(); !ok || c != clock || last.Public.(table.Turned).Turn != clock {
 		t.Fatalf("last event %+v", last)
 	}
-	if b := string(mustJSON(t, last.Data)); b != `{"type":"turn","seat":`+string(rune('0'+next.Game.Turn))+`,"deadline":9000}` {
-		t.Fatalf("turn event JSON %s", b)
+	for _, d := range []any{last.Data, last.Public} {
+		if b := string(mustJSON(t, d)); !strings.HasPrefix(b, `{"`) || !strings.HasSuffix(b, `,"turn":{"seat":`+string(rune('0'+next.Game.Turn))+`,"deadline":9000}}`) {
+			t.Fatalf("event carrying the turn timer: %s", b)
+		}
 	}
 	// Someone else leaving does not restart the clock of the seat on turn.
 	other := game.Next(next.Game.Turn)
@@ -85,7 +90,7 @@ func TestNoClockForBots(t *testing.T) {
 		onTurn := tb.OnTurn()
 		turns := 0
 		for _, e := range evs {
-			if _, ok := e.Data.(table.TurnEvent); ok {
+			if _, ok := e.Clock(); ok {
 				turns++
 			}
 		}
@@ -164,7 +169,7 @@ func TestTimeoutPlaysForTheSeat(t *testing.T) {
 	if b := string(mustJSON(t, evs[0].Data)); b != `{"type":"timeout","seat":`+string(rune('0'+h))+`,"action":{"trump":"`+want.Suit.String()+`"}}` || evs[0].To != game.Everyone {
 		t.Fatalf("first event %s", b)
 	}
-	if ge, ok := evs[1].Data.(game.Event); !ok || ge.Type != game.EvTrumpChosen {
+	if ge, ok := evs[1].Game(); !ok || ge.Type != game.EvTrumpChosen {
 		t.Fatalf("second event %+v", evs[1].Data)
 	}
 	if out.Seats[h].Timeouts != 1 || out.Seats[h].Away || out.IsBot(h) {
@@ -180,7 +185,7 @@ func TestTimeoutPlaysForTheSeat(t *testing.T) {
 	if b := string(mustJSON(t, evs[0].Data)); b != `{"type":"timeout","seat":`+string(rune('0'+seat))+`,"action":{"card":"`+card.Card.String()+`"}}` {
 		t.Fatalf("card timeout event %s", b)
 	}
-	if ge, ok := evs[1].Data.(game.Event); !ok || ge.Type != game.EvCardPlayed || ge.Card != card.Card {
+	if ge, ok := evs[1].Game(); !ok || ge.Type != game.EvCardPlayed || ge.Card != card.Card {
 		t.Fatalf("card timeout second event %+v", evs[1].Data)
 	}
 	// The Hakem led the trick: two timeouts in a row, not yet away (max 3).

@@ -53,7 +53,7 @@ export function applyEvent (st, ev, user) {
       if (v && v.seat < 0 && st.me >= 0) v.seat = st.me
       if (ev.table.deadline) st.deadline = deadlineOf(st)
       break
-    case 'turn':
+    case 'turn': // a change with no event to carry its turn timer (and earlier servers' logs)
       st.deadline = { seat: ev.seat, at: ev.deadline }
       break
     case 'match_started':
@@ -117,6 +117,8 @@ export function applyEvent (st, ev, user) {
       st.lastTimeout = { seat: ev.seat, at: Date.now() }
       break
   }
+  // the last event of a change that started a turn timer carries it
+  if (ev.turn) st.deadline = { seat: ev.turn.seat, at: ev.turn.deadline }
   if (st.view) st.view.legal = legal(st.view)
 }
 
