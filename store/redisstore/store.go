@@ -52,10 +52,11 @@ type Sealer interface {
 // trimming is approximate, by whole stream nodes of at most 4 KB). It is
 // what a reconnect needs: a socket further behind than that gets a
 // snapshot, which is smaller than the events it replaces (the gateway reads
-// no more than this from a log), and PostgreSQL keeps the match. 64 events
-// are a minute or more of play at a table of people, and ≈ 8–12 KB of
-// Redis (≈ 128 bytes each). It was 512 (≈ 66 KB a table) and 5,000 before
-// that (≈ 640 KB).
+// no more than this from a log), and PostgreSQL keeps the match. 32 events
+// are a minute or more of play at a table of people (a card is one event:
+// it carries the next turn's timer), and ≈ 4–8 KB of Redis (≈ 130 bytes
+// each). It was 64 while a card and its turn were two events, 512 (≈ 66 KB
+// a table) before that, and 5,000 at first (≈ 640 KB).
 //
 // The answers to action ids (the acts hash, which makes a command sent
 // again get its first answer) are kept for as long: at least one log's
@@ -65,7 +66,7 @@ type Sealer interface {
 // as it is then (a stale play is refused: not its turn, or the card is
 // gone); once, the answers of a whole table's life were kept (71–84 KB a
 // match).
-const DefaultLogMaxLen = 64
+const DefaultLogMaxLen = 32
 
 func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
