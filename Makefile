@@ -43,13 +43,15 @@ loadtest:
 
 # The move path on every target in one run with one load client (hokm
 # bench): the Redis-only floor, the prototype without rules, hokm serve and
-# gateway + worker; closed loop and paced; REPS interleaved repetitions.
+# gateway + worker; closed loop and paced; REPS interleaved repetitions
+# (WINDOW per run; PROFILE=DIR keeps a CPU profile of each process).
 REPS ?= 1
 TARGETS ?= floor,prototype,serve,split
 MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
 RATE ?= 10
+WINDOW ?= 10s
 movebench:
-	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) ./scripts/bench
+	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) PROFILE=$(PROFILE) ./scripts/bench
 
 # The sync lag at 50 matches ending a second (whole played matches enqueued
 # as persist tasks on a running hokm serve, PERSISTN of them): p50/p99/max

@@ -432,6 +432,9 @@ func fetchProfile(ctx context.Context, url, file string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
 	f, err := os.Create(file)
 	if err != nil {
 		return err
