@@ -122,7 +122,7 @@ type Event struct {
 // (Turned) set aside.
 func (e Event) Game() (game.Event, bool) {
 	if t, ok := e.Data.(Turned); ok {
-		return t.Event.(game.Event), true
+		return t.Event, true
 	}
 	ge, ok := e.Data.(game.Event)
 	return ge, ok

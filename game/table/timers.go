@@ -2,7 +2,6 @@ package table
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
@@ -45,18 +44,15 @@ type Clock struct {
 // deadline} added. The card and the next turn reach each seat in one
 // frame, not two.
 type Turned struct {
-	Event any // the event's own data: a game.Event
+	Event game.Event
 	Turn  Clock
 }
 
 // MarshalJSON writes the event's object with the "turn" field added.
 func (t Turned) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(t.Event)
+	b, err := json.Marshal(t.Event) // an object: {"type":…}
 	if err != nil {
 		return nil, err
-	}
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return nil, fmt.Errorf("turned event %T is not a JSON object", t.Event)
 	}
 	clock, err := json.Marshal(t.Turn)
 	if err != nil {
@@ -140,30 +136,33 @@ func withClock(prev *Table, next Table, evs []Event, now int64) (Table, []Event)
 	}
 	switch {
 	case next.Timer == prev.Timer || announced:
-	case next.Status == Playing && carriesTurn(evs):
-		// the last event, in the form each recipient gets, carries the clock
-		clock := Clock{Seat: seat, Deadline: next.Deadline}
-		last := &evs[len(evs)-1]
-		last.Data = Turned{Event: last.Data, Turn: clock}
-		if last.Public != nil {
-			last.Public = Turned{Event: last.Public, Turn: clock}
-		}
 	case next.Status == Playing:
-		evs = append(evs, Event{To: game.Everyone, Data: TurnEvent{Type: "turn", Seat: seat, Deadline: next.Deadline}})
+		if !carryTurn(evs, Clock{Seat: seat, Deadline: next.Deadline}) {
+			evs = append(evs, Event{To: game.Everyone, Data: TurnEvent{Type: "turn", Seat: seat, Deadline: next.Deadline}})
+		}
 	default:
 		evs = append(evs, next.metaEvent())
 	}
 	return next, evs
 }
 
-// carriesTurn reports whether the last of evs can carry a turn timer: a
-// game event (a card, a trump, a trick, a deal).
-func carriesTurn(evs []Event) bool {
+// carryTurn puts clock on the last of evs, in the form each recipient
+// gets, when that is a game event (a card, a trump, a trick, a deal);
+// false when there is none to carry it.
+func carryTurn(evs []Event, clock Clock) bool {
 	if len(evs) == 0 {
 		return false
 	}
-	_, ok := evs[len(evs)-1].Data.(game.Event)
-	return ok
+	last := &evs[len(evs)-1]
+	ge, ok := last.Data.(game.Event)
+	if !ok {
+		return false
+	}
+	last.Data = Turned{Event: ge, Turn: clock}
+	if pub, ok := last.Public.(game.Event); ok {
+		last.Public = Turned{Event: pub, Turn: clock}
+	}
+	return true
 }
 
 // timeout plays for the seat on turn when its deadline, armed as timer,

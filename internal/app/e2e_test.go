@@ -35,9 +35,7 @@ import (
 // (TestMain), as many servers at once as there are DBs.
 func appRedis(t testing.TB) (rdb *redis.Client, prefix string, db int) {
 	t.Helper()
-	db = testenv.LeaseRedisDB(t, testenv.DBsApp...)
-	rdb, prefix = testenv.Redis(t, db, true)
-	return rdb, prefix, db
+	return testenv.RedisOneOf(t, testenv.DBsApp, true)
 }
 
 // server is the all-in-one server (hokm serve) running in this process on

@@ -67,7 +67,7 @@ func closedAddr(t *testing.T) string {
 // role uses it, the gateway's draining where it runs one.
 func TestOpsReadinessPerRole(t *testing.T) {
 	t.Parallel()
-	_, prefix, rdb := appRedis(t)
+	_, prefix, redisDB := appRedis(t)
 	db := testenv.Database(t)
 	if err := migrations.Up(context.Background(), db); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestOpsReadinessPerRole(t *testing.T) {
 	for role, checks := range want {
 		cfg := config.Defaults()
 		cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
-		cfg.DatabaseURL, cfg.RedisURL, cfg.RedisPrefix = db, testenv.RedisDBURL(t, rdb), prefix
+		cfg.DatabaseURL, cfg.RedisURL, cfg.RedisPrefix = db, testenv.RedisDBURL(t, redisDB), prefix
 		cfg.LogLevel, cfg.ShutdownTimeout = "error", time.Second
 		startOptions(t, app.Role(role, cfg))
 		code, r := opsReady(t, cfg.OpsAddr)

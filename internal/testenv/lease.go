@@ -12,17 +12,14 @@ import (
 	"github.com/hokm-project/hokm/internal/lifecycle"
 )
 
-// lockDB makes the calling test the only user of Redis database db among
-// all test processes on this machine until it ends. A DB other than 0 is
+// leaseOneOf makes the calling test the only user, among all test processes
+// on this machine until it ends, of the first Redis database of dbs that
+// is free (waiting until one is), and returns it. A DB other than 0 is
 // used where keys cannot be prefixed (asynq's), so two runs at once (two
 // checkouts, or two go test invocations) would flush each other's data or
 // run each other's tasks. The lease is a key in DB 0 (admin), refreshed
 // while the test runs; a crashed holder's lease expires. It is re-entrant
 // within one test.
-func lockDB(t testing.TB, admin *redis.Client, db int) { leaseOneOf(t, admin, []int{db}) }
-
-// leaseOneOf leases the first of dbs that is free (waiting until one is)
-// as lockDB does, and returns it.
 func leaseOneOf(t testing.TB, admin *redis.Client, dbs []int) int {
 	t.Helper()
 	token := fmt.Sprintf("%d:%s", os.Getpid(), t.Name())

@@ -73,55 +73,42 @@ const (
 // browser tests' for a minute and more), each on the first of these free.
 var DBsApp = []int{DBApp, 7, 6, 5, 4}
 
-// LeaseRedisDB leases to the calling test the first free Redis database of
-// dbs (waiting until one is) for testenv.Redis(t, db, …) to use, and
-// returns it.
-func LeaseRedisDB(t testing.TB, dbs ...int) int {
-	t.Helper()
-	opt, err := redis.ParseURL(RedisURL())
-	if err != nil {
-		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
-	}
-	admin := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password})
-	t.Cleanup(func() { admin.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := admin.Ping(ctx).Err(); err != nil {
-		unavailable(t, "Redis", err)
-	}
-	return leaseOneOf(t, admin, dbs)
-}
-
 // Redis returns a client on db (0 for key-prefixed use; asynq tests take a
 // DB number of their own, 1..15) and a fresh key prefix. A DB other than 0
 // is leased to the calling test across all test processes until it ends
-// (see lockDB). With flush, the DB is flushed first (only for DBs a single
-// package owns). Keys under the prefix are deleted when the test ends.
+// (see leaseOneOf). With flush, the DB is flushed first (only for DBs a
+// single package owns). Keys under the prefix are deleted when the test
+// ends.
 func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
+	t.Helper()
+	rdb, prefix, _ := RedisOneOf(t, []int{db}, flush)
+	return rdb, prefix
+}
+
+// RedisOneOf is Redis on the first of dbs that is free, waiting until one
+// is (internal/app runs a server on each of DBsApp at once), and returns
+// which it took.
+func RedisOneOf(t testing.TB, dbs []int, flush bool) (*redis.Client, string, int) {
 	t.Helper()
 	opt, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
 	}
-	opt.DB = db
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		unavailable(t, "Redis", err)
-	}
-	if db != 0 {
+	opt.DB = dbs[0]
+	if len(dbs) > 1 || opt.DB != 0 {
 		admin := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password})
 		t.Cleanup(func() { admin.Close() })
-		lockDB(t, admin, db)
+		ping(t, admin)
+		opt.DB = leaseOneOf(t, admin, dbs)
 	}
+	rdb := redis.NewClient(opt)
+	ping(t, rdb) // (after the lease: waiting for it may take minutes)
 	if flush {
-		// A fresh deadline: waiting for the lease may have used up ctx's.
-		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer fcancel()
-		if err := rdb.FlushDB(fctx).Err(); err != nil {
-			t.Fatalf("flush redis db %d: %v", db, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			rdb.Close()
+			t.Fatalf("flush redis db %d: %v", opt.DB, err)
 		}
 	}
 	prefix := RandomName("t")
@@ -131,7 +118,18 @@ func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 		_ = DeletePrefix(ctx, rdb, prefix)
 		rdb.Close()
 	})
-	return rdb, prefix
+	return rdb, prefix, opt.DB
+}
+
+// ping skips or fails the test (unavailable) when rdb's Redis does not answer.
+func ping(t testing.TB, rdb *redis.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		unavailable(t, "Redis", err)
+	}
 }
 
 // DeletePrefix deletes every key under prefix (what a Redis restarted

@@ -145,7 +145,6 @@ func TestCreateAndLoadTable(t *testing.T) {
 func TestCommitRoundTrip(t *testing.T) {
 	t.Parallel()
 	e := setup(t, redisstore.Options{LogMaxLen: 1000}) // the whole log is compared
-
 	id := "tb-rt"
 	sub := e.subscribe(id)
 	l := &live{tb: e.newTable(id)}
