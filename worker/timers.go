@@ -15,8 +15,9 @@ import (
 
 // Turn timers. A table's clock is part of its state: table.Apply sets
 // Meta.Deadline and Meta.Timer in the same compare-and-set step as the move
-// (so clients and snapshots see it). TimerHook mirrors that deadline into a
-// Redis sorted set after every committed change; every worker process runs
+// (so clients and snapshots see it). The commit mirrors that deadline into a
+// Redis sorted set in the same script (TimerHook does it after a change
+// whose commit did not: a rebuild, a duplicate's re-run); every worker process runs
 // a TimerLoop that sends each due deadline through the action stream as a
 // "timeout" action with an id derived from the timer number. So:
 //   - a timer lives in Redis and survives any worker's crash or restart;
@@ -43,8 +44,8 @@ type TimerStore interface {
 func TimerHook(s TimerStore) Hook {
 	return func(ctx context.Context, c Change) error {
 		t := c.Table
-		if t.Timer == 0 {
-			return nil // never armed: nothing to record or remove
+		if t.Timer == 0 || c.TimerSet {
+			return nil // never armed (nothing to record or remove), or recorded by the commit
 		}
 		return s.SetTimer(ctx, t.ID, t.Timer, t.Deadline)
 	}

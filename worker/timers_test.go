@@ -480,42 +480,56 @@ func TestTimerSurvivesKilledWorker(t *testing.T) {
 	}
 }
 
-// failOnce fails the first SetTimer: a worker that dies after committing a
-// move but before arming the next timer.
-type failOnce struct {
-	*redisstore.Store
-	failed atomic.Bool
-}
-
-func (f *failOnce) SetTimer(ctx context.Context, id string, n, deadline int64) error {
-	if f.failed.CompareAndSwap(false, true) {
-		return errors.New("killed")
-	}
-	return f.Store.SetTimer(ctx, id, n, deadline)
-}
-
-// A worker that committed a move and died before arming the next timer
-// leaves the action pending; its retry arms it.
-func TestTimerArmedAfterWorkerDiedBeforeHook(t *testing.T) {
+// A move's commit records the next turn's timer in the same step: a worker
+// that dies right after the commit, before any hook, leaves it armed. (The
+// processor here has no timer hook at all, and its only hook fails.)
+func TestTimerArmedByTheCommit(t *testing.T) {
 	e := newTimerEnv(t, fastTimers())
 	l := e.fourPeople()
 	hakem := l.Table.Game.Hakem
-	f := &failOnce{Store: e.store}
-	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "dies", Block: 20 * time.Millisecond, ReclaimIdle: 100 * time.Millisecond,
-		Now: e.clock.Now, AfterChange: []Hook{TimerHook(f)}})
+	dies := func(context.Context, Change) error { return errors.New("killed") }
+	proc := NewProcessor(e.store, Options{Group: "g", Consumer: "dies", Block: 20 * time.Millisecond, ReclaimIdle: time.Hour,
+		Now: e.clock.Now, AfterChange: []Hook{dies}})
 	c := NewConsumer(proc, e.store, e.store.Options().Partitions)
 	if err := c.Start(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(context.Background())
+	before, _ := e.armed()
 	r := e.send(e.action(userOf(hakem), "tr", table.OpTrump, 0, "C"))
 	if r.Code != "" {
 		t.Fatalf("trump: %s", r.Code)
 	}
 	want := e.load().Table
-	e.drained() // the action, left pending by the failed hook, was retried
+	if want.Timer == before.ID {
+		t.Fatalf("the trump armed no new timer (%d)", want.Timer)
+	}
 	if a, ok := e.armed(); !ok || a.ID != want.Timer || a.Deadline != want.Deadline {
 		t.Fatalf("armed %+v %v, table timer %d deadline %d", a, ok, want.Timer, want.Deadline)
+	}
+}
+
+// TimerHook records the timer of a change whose commit did not (a rebuilt
+// table, a duplicate's re-run), and leaves alone one the commit recorded.
+func TestTimerHookRecordsWhatNoCommitDid(t *testing.T) {
+	e := newTimerEnv(t, fastTimers())
+	l := e.fourPeople()
+	k := e.store.Keys()
+	if err := e.rdb.Del(e.ctx, k.Timers(), k.TimerIDs()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	hook := TimerHook(e.store)
+	if err := hook(e.ctx, Change{Table: &l.Table, Seq: l.Seq, TimerSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := e.armed(); ok {
+		t.Fatalf("the hook recorded %+v for a change whose commit had", a)
+	}
+	if err := hook(e.ctx, Change{Table: &l.Table, Seq: l.Seq}); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := e.armed(); !ok || a.ID != l.Table.Timer || a.Deadline != l.Table.Deadline {
+		t.Fatalf("armed %+v %v, table timer %d deadline %d", a, ok, l.Table.Timer, l.Table.Deadline)
 	}
 }
 

@@ -4,19 +4,27 @@ import "github.com/redis/go-redis/v9"
 
 // commitScript is the one atomic step of an accepted command.
 //
-// KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
+// KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream,
+// KEYS[4] Timers zset, KEYS[5] TimerIDs hash
 // ARGV[1] expected seq, ARGV[2] expected epoch, ARGV[3] new seq, ARGV[4]
 // meta, ARGV[5] state blob, ARGV[6] action field, ARGV[7] action result,
 // ARGV[8] TTL seconds, ARGV[9] log max length (also how many events an
 // action id's answer is kept at least), ARGV[10] channel, ARGV[11]
 // message to publish, ARGV[12] "1" to drop an older release's plain fields,
-// ARGV[13..] log entries as (seq, json) pairs.
+// ARGV[13] table id whose turn timer to record ("": none), ARGV[14] its
+// timer number, ARGV[15] its deadline ms (0: disarmed), ARGV[16..] log
+// entries as (seq, json) pairs.
+//
+// The turn timer is recorded here rather than by a hook after the commit
+// (worker.TimerHook, which still does it after a rebuild or a duplicate):
+// one round trip per move less. It makes the script span the table's hash
+// tag and the timers' {timers}: a single Redis node, not a Cluster.
 // Returns {"dup", stored result} when the action id was answered before,
 // {"gone", ""} when the table does not exist, {"conflict", current seq} when
 // the table moved on or was rebuilt (another epoch) since it was read,
 // {"logahead", newest log id} when the log already holds a seq after the
 // expected one (nothing is written), {"ok", ""} when written.
-var commitScript = redis.NewScript(`
+var commitScript = redis.NewScript(setTimerLua + `
 local prev = redis.call('HGET', KEYS[2], ARGV[6])
 if prev then return {'dup', prev} end
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep')
@@ -43,10 +51,11 @@ if w > 0 and math.floor(to / w) > math.floor(from / w) then
   for i = 1, #old, 500 do redis.call('HDEL', KEYS[2], unpack(old, i, math.min(i + 499, #old))) end
 end
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
-for i = 13, #ARGV, 2 do
+for i = 16, #ARGV, 2 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], ARGV[i] .. '-0', 'e', ARGV[i + 1])
 end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15]) end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
 return {'ok', ''}
 `)

@@ -281,6 +281,10 @@ type CommitOutcome struct {
 	Dup    *Result // set when the action id had been answered already
 	Wrote  bool
 	NewSeq int64
+	// Timer says the commit also recorded the table's turn timer in the
+	// timer set (as SetTimer would): set when it wrote and the table's
+	// timer was ever armed.
+	Timer bool
 }
 
 func actField(user, id string) string { return user + "|" + id }
@@ -319,20 +323,25 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	if c.legacy {
 		legacy = "1"
 	}
-	args := make([]any, 0, 13+2*len(c.Events))
+	timerOf := "" // a timer never armed is neither recorded nor removed
+	if t.Timer != 0 {
+		timerOf = t.ID
+	}
+	args := make([]any, 0, 16+2*len(c.Events))
 	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, s.sealState(t.ID, newSeq, st),
-		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy)
+		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy,
+		timerOf, t.Timer, t.Deadline)
 	for i := range c.Events {
 		args = append(args, c.Events[i].Seq, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
-	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}
+	keys := append([]string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}, s.timerKeys()...)
 	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("commit: %w", err)
 	}
 	switch out[0] {
 	case "ok":
-		return CommitOutcome{Wrote: true, NewSeq: newSeq}, nil
+		return CommitOutcome{Wrote: true, NewSeq: newSeq, Timer: timerOf != ""}, nil
 	case "dup":
 		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":

@@ -21,24 +21,30 @@ type Timer struct {
 	Deadline int64 // unix ms
 }
 
-// setTimerScript arms, moves or removes a table's deadline, never going
-// back to an older timer (hooks of successive changes may run out of order).
+// setTimerLua is the Lua function that arms, moves or removes a table's
+// deadline, never going back to an older timer (hooks of successive changes
+// may run out of order); it returns 1 when written, 0 when a newer timer
+// is already recorded. The commit script calls it too (timerFold).
+const setTimerLua = `
+local function settimer(zset, ids, tid, n, deadline)
+  local cur = tonumber(redis.call('HGET', ids, tid) or '0')
+  if tonumber(n) < cur then return 0 end
+  if deadline == '0' then
+    redis.call('ZREM', zset, tid)
+    redis.call('HDEL', ids, tid)
+    return 1
+  end
+  redis.call('ZADD', zset, deadline, tid)
+  redis.call('HSET', ids, tid, n)
+  return 1
+end
+`
+
+// setTimerScript is SetTimer.
 //
 // KEYS[1] Timers zset, KEYS[2] TimerIDs hash
 // ARGV[1] table id, ARGV[2] timer number, ARGV[3] deadline ms (0: disarm).
-// Returns 1 when written, 0 when a newer timer is already recorded.
-var setTimerScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if tonumber(ARGV[2]) < cur then return 0 end
-if ARGV[3] == '0' then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
-`)
+var setTimerScript = redis.NewScript(setTimerLua + `return settimer(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])`)
 
 // dueTimersScript lists the deadlines due at a time with their timer
 // numbers, read together so that a deadline is never paired with the

@@ -1,9 +1,11 @@
 package redisstore_test
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -84,5 +86,66 @@ func TestTimers(t *testing.T) {
 	k := s.Keys()
 	if k.Timers() != e.prefix+":{timers}" || k.TimerIDs() != e.prefix+":{timers}:id" {
 		t.Fatalf("keys %s %s", k.Timers(), k.TimerIDs())
+	}
+}
+
+// A commit records the table's turn timer in the same step (as SetTimer
+// would); a commit that conflicts records nothing, and a table whose timer
+// was never armed is left out of the set.
+func TestCommitRecordsTheTurnTimer(t *testing.T) {
+	e := setup(t, redisstore.Options{})
+	armed := func(id string) (redisstore.Timer, bool) {
+		t.Helper()
+		ts, err := e.s.DueTimers(e.ctx, 1<<62, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tm := range ts {
+			if tm.Table == id {
+				return tm, true
+			}
+		}
+		return redisstore.Timer{}, false
+	}
+	idle := &live{tb: e.newTable("tb-idle")}
+	e.apply(idle, "u0", table.Command{Op: table.OpSit, Seat: 0, Name: "a"}, table.Env{})
+	if idle.tb.Timer != 0 {
+		t.Fatalf("a table waiting for players has timer %d", idle.tb.Timer)
+	}
+	if tm, ok := armed("tb-idle"); ok {
+		t.Fatalf("a never-armed timer was recorded: %+v", tm)
+	}
+
+	l, _ := e.running("tb-tm", 3)
+	// The test's tables have no turn time: the timer is armed and
+	// disarmed (deadline 0) at once. Commit one with a deadline.
+	if tm, ok := armed("tb-tm"); l.tb.Timer == 0 || l.tb.Deadline != 0 || ok {
+		t.Fatalf("after the moves: recorded %+v %v, the table's timer %d at %d", tm, ok, l.tb.Timer, l.tb.Deadline)
+	}
+	const at = int64(1_764_000_000_000)
+	next := l.tb
+	next.Timer, next.Deadline = l.tb.Timer+1, at
+	out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &next, FromSeq: l.seq, Result: redisstore.Result{User: "u0", ID: "arm"}})
+	want := redisstore.Timer{Table: "tb-tm", ID: next.Timer, Deadline: at}
+	if tm, _ := armed("tb-tm"); err != nil || !out.Timer || tm != want {
+		t.Fatalf("commit %+v %v recorded %+v, want %+v", out, err, tm, want)
+	}
+	l.seq = out.NewSeq
+	stale := next
+	stale.Timer, stale.Deadline = next.Timer+1, at+1000
+	if _, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &stale, FromSeq: l.seq - 1,
+		Result: redisstore.Result{User: "u0", ID: "stale"}}); !errors.Is(err, redisstore.ErrConflict) {
+		t.Fatalf("stale commit: %v", err)
+	}
+	if tm, _ := armed("tb-tm"); tm != want {
+		t.Fatalf("a conflicting commit moved the timer: %+v, want %+v", tm, want)
+	}
+	out, err = e.s.Commit(e.ctx, redisstore.Commit{Table: &stale, FromSeq: l.seq,
+		Result: redisstore.Result{User: "u0", ID: "fresh"}})
+	if err != nil || !out.Wrote || !out.Timer {
+		t.Fatalf("commit: %+v %v", out, err)
+	}
+	if tm, _ := armed("tb-tm"); tm != (redisstore.Timer{Table: "tb-tm", ID: stale.Timer, Deadline: stale.Deadline}) {
+		t.Fatalf("the commit recorded %+v, want timer %d at %d", tm, stale.Timer, stale.Deadline)
 	}
 }

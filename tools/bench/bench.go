@@ -117,7 +117,10 @@ type Row struct {
 	PostgreUS float64            `json:"postgres_cpu_us"`
 	ClientUS  float64            `json:"client_cpu_us"`
 	Commands  float64            `json:"redis_commands"` // per card
-	Frames    float64            `json:"frames"`         // read by the clients per card
+	// RoundTrips is requests to Redis per card, of every party (the load
+	// client sends none): Redis's count of the socket reads it served.
+	RoundTrips float64 `json:"redis_round_trips"`
+	Frames     float64 `json:"frames"` // read by the clients per card
 	// RSS is the target's resident memory at the end of the window
 	// (all its processes), in bytes.
 	RSS float64 `json:"rss_bytes"`
@@ -214,6 +217,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 			}
 		}
 		row.Commands = float64(d.commands) / moves
+		row.RoundTrips = float64(d.reads) / moves
 		row.Frames = float64(col.frames.Load()) / moves
 	}
 	return row, nil
@@ -299,7 +303,8 @@ func median(rows []Row) Row {
 		func(r *Row) *float64 { return &r.P99 }, func(r *Row) *float64 { return &r.P999 },
 		func(r *Row) *float64 { return &r.ServerUS }, func(r *Row) *float64 { return &r.RedisUS },
 		func(r *Row) *float64 { return &r.PostgreUS }, func(r *Row) *float64 { return &r.ClientUS },
-		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.Frames },
+		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.RoundTrips },
+		func(r *Row) *float64 { return &r.Frames },
 		func(r *Row) *float64 { return &r.TableBytes }, func(r *Row) *float64 { return &r.RSS },
 	} {
 		col(get)

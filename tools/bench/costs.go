@@ -22,11 +22,15 @@ type costs struct {
 	postgres time.Duration   // every postgres process on the machine
 	client   time.Duration   // this process: the load clients
 	commands int64           // Redis total_commands_processed
+	// reads is Redis's total_reads_processed: one per request a client
+	// sends and waits for (a command, a pipeline, a script call), i.e. the
+	// round trips to Redis of every party.
+	reads int64
 }
 
 func (c costs) sub(o costs) costs {
 	d := costs{server: c.server - o.server, redis: c.redis - o.redis, postgres: c.postgres - o.postgres,
-		client: c.client - o.client, commands: c.commands - o.commands}
+		client: c.client - o.client, commands: c.commands - o.commands, reads: c.reads - o.reads}
 	for i := range c.procs {
 		d.procs = append(d.procs, c.procs[i]-o.procs[i])
 	}
@@ -54,6 +58,7 @@ func readCosts(ctx context.Context, rdb *redis.Client, pids []int) (costs, error
 	sys, _ := strconv.ParseFloat(f["used_cpu_sys"], 64)
 	c.redis = time.Duration((user + sys) * float64(time.Second))
 	c.commands, _ = strconv.ParseInt(f["total_commands_processed"], 10, 64)
+	c.reads, _ = strconv.ParseInt(f["total_reads_processed"], 10, 64)
 	return c, nil
 }
 

@@ -20,7 +20,7 @@ func WriteTable(w io.Writer, rows []Row) {
 			floors[r.Mode] = r
 		}
 	}
-	fmt.Fprintln(w, "| mode | target | moves/s (offered) | p50 / p99 / p999 ms | CPU µs/card: target [by process] + Redis + PostgreSQL (client) | Redis cmds/card | frames/card | Redis KiB/table | target RSS MiB | ×floor: moves/s, target CPU, Redis CPU |")
+	fmt.Fprintln(w, "| mode | target | moves/s (offered) | p50 / p99 / p999 ms | CPU µs/card: target [by process] + Redis + PostgreSQL (client) | Redis round trips / cmds per card | frames/card | Redis KiB/table | target RSS MiB | ×floor: moves/s, target CPU, Redis CPU |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		moves := fmt.Sprintf("%.0f", r.Delivered)
@@ -42,8 +42,8 @@ func WriteTable(w io.Writer, rows []Row) {
 			}
 			target += " [" + strings.Join(parts, ", ") + "]"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %s + %.0f + %.0f (%.0f) | %.1f | %.1f | %.1f | %.0f | %s |\n",
-			r.Mode, r.Target, moves, r.P50, r.P99, r.P999, target, r.RedisUS, r.PostgreUS, r.ClientUS, r.Commands, r.Frames,
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %s + %.0f + %.0f (%.0f) | %.1f / %.1f | %.1f | %.1f | %.0f | %s |\n",
+			r.Mode, r.Target, moves, r.P50, r.P99, r.P999, target, r.RedisUS, r.PostgreUS, r.ClientUS, r.RoundTrips, r.Commands, r.Frames,
 			r.TableBytes/1024, r.RSS/(1<<20), ratio)
 	}
 }
