@@ -51,7 +51,8 @@ MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
 RATE ?= 10
 WINDOW ?= 10s
 movebench:
-	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) PROFILE=$(PROFILE) ./scripts/bench
+	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) PROFILE=$(PROFILE) \
+	  GATEWAYS=$(GATEWAYS) CLIENTS=$(CLIENTS) ./scripts/bench
 
 # The sync lag at 50 matches ending a second (whole played matches enqueued
 # as persist tasks on a running hokm serve, PERSISTN of them): p50/p99/max

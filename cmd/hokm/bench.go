@@ -26,6 +26,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "relay" {
 		return runRelay(args[1:], stderr)
 	}
+	if len(args) > 0 && args[0] == "load" {
+		return runLoad(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	targets := fs.String("targets", "floor,prototype,serve,split", "targets, in the order measured: floor, prototype, serve, split; NAME@BINARY runs NAME from another build (before/after)")
@@ -36,13 +39,15 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("reps", 1, "repetitions, interleaved; each figure is their median")
 	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
 	profile := fs.String("profile", "", "directory: save a CPU profile of each hokm process over each window there")
+	gateways := fs.Int("gateways", 1, "gateway processes of the split target (a table's seats spread over them)")
+	clients := fs.Int("clients", 1, "processes the load client of hokm's targets runs in (one may hold 20,000 sockets at most here)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(),
-		ProfileDir: *profile,
-		Prefix:     os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
+		ProfileDir: *profile, Gateways: *gateways, Clients: *clients,
+		Prefix: os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "bench"
 	}
@@ -92,6 +97,27 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Machine: %s. Window %v per target and mode, median of %d.\n\n", bench.Machine(), cfg.Window, cfg.Reps)
 	bench.WriteTable(stdout, rows)
+	return 0
+}
+
+// runLoad is one process of a load client split over several
+// (bench.ServeLoad), started by hokm bench.
+func runLoad(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	urls := fs.String("urls", "", "the gateways' WebSocket URLs, comma-separated")
+	tables := fs.Int("tables", 1, "tables to play")
+	pace := fs.Duration("pace", 0, "time between a table's cards (0: closed loop)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := bench.LoadOptions{URLs: strings.Split(*urls, ","), Tables: *tables, Pace: *pace}
+	if err := bench.ServeLoad(ctx, opts, os.Stdin, stdout); err != nil {
+		fmt.Fprintln(stderr, "hokm bench load:", err)
+		return 1
+	}
 	return 0
 }
 

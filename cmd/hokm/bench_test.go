@@ -18,7 +18,8 @@ import (
 // (the relay floor and prototype, hokm serve, gateway + worker) in a closed
 // loop and paced: every row has cards delivered to four seats each, with
 // latencies, CPU and Redis commands; a paced table keeps to its rate, and
-// a closed loop goes faster than that.
+// a closed loop goes faster than that. hokm's load runs in two processes
+// (--clients), the split target with two gateways (--gateways).
 func TestBenchMeasuresEveryTarget(t *testing.T) {
 	c, _, _, dbURL := newCluster(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -32,7 +33,8 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 	}
 	p := c.Start("bench", []string{"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h"},
 		"bench", "--targets", "floor,prototype,serve,split", "--modes", "closed:2,paced:2", "--rate", "10",
-		"--window", "1s", "--warm", "200ms", "--port", strconv.Itoa(port), "--json")
+		"--window", "1s", "--warm", "200ms", "--port", strconv.Itoa(port), "--json",
+		"--gateways", "2", "--clients", "2") // hokm's load in two processes, split with two gateways
 	if !p.Wait(3*time.Minute) || p.Err() != nil {
 		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
 	}
@@ -72,7 +74,7 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 		if r.Offered == 0 && r.ServerUS <= 0 { // (CPU time comes in 10 ms ticks: only a closed loop is sure to use one)
 			t.Errorf("%s, %s: no CPU time: %+v", r.Target, r.Mode, r)
 		}
-		if r.Offered == 0 && r.Target == "split" && (r.RoleUS["gateway"] <= 0 || r.RoleUS["worker"] <= 0) {
+		if r.Offered == 0 && r.Target == "split" && (r.RoleUS["gateway"] <= 0 || r.RoleUS["gateway2"] <= 0 || r.RoleUS["worker"] <= 0) {
 			t.Errorf("split, %s: no CPU time by process: %v", r.Mode, r.RoleUS)
 		}
 		if r.Offered == 0 {

@@ -56,6 +56,14 @@ type Mode struct {
 	Rate   float64
 }
 
+// pace is the time between a table's cards (0: a closed loop).
+func (m Mode) pace() time.Duration {
+	if m.Rate == 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / m.Rate)
+}
+
 func (m Mode) String() string {
 	if m.Rate == 0 {
 		return fmt.Sprintf("closed loop, %d", m.Tables)
@@ -96,7 +104,13 @@ type Config struct {
 	// ProfileDir, when set, receives a CPU profile of each hokm process
 	// over each window (TARGET-ROLE-MODE.pprof; go tool pprof bin/hokm FILE).
 	ProfileDir string
-	Log        func(format string, args ...any)
+	// Gateways is how many `hokm gateway` processes the split target runs
+	// (default 1); a table's seats are spread over them.
+	Gateways int
+	// Clients is how many processes the load client of hokm's targets runs
+	// in (default 1: this one); the relays' is always this one.
+	Clients int
+	Log     func(format string, args ...any)
 }
 
 // Row is one target under one mode (the median of the repetitions).
@@ -164,33 +178,45 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		return Row{}, err
 	}
 	defer tg.stop()
-	col := newCollector()
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, m.Tables+1)
-	done := load(lctx, tg, m, col, errs)
-	defer func() {
-		cancel()
-		<-done
-	}()
-	if err := warmUp(ctx, col, m.Tables, errs); err != nil {
+	var win window
+	var clientPids []int
+	if cfg.Clients > 1 && !tg.relay {
+		cs, err := startClients(lctx, cfg.Exe, cfg.Env, cfg.Clients, tg.urls, m, m.pace(), errs)
+		if err != nil {
+			return Row{}, err
+		}
+		defer cs.stop()
+		win, clientPids = cs, cs.pids()
+	} else {
+		col := newCollector()
+		done := load(lctx, tg, m, col, errs)
+		defer func() {
+			cancel()
+			<-done
+		}()
+		win = col
+	}
+	if err := warmUp(ctx, win, m.Tables, errs); err != nil {
 		return Row{}, err
 	}
 	sleep(ctx, cfg.Warm)
-	before, err := readCosts(ctx, cfg.Redis, tg.pids())
+	before, err := readCosts(ctx, cfg.Redis, tg.pids(), clientPids)
 	if err != nil {
 		return Row{}, err
 	}
 	t0 := time.Now()
-	col.open()
+	win.open()
 	profiled := tg.profile(ctx, cfg, m)
 	sleep(ctx, cfg.Window)
-	lats := col.close()
+	lats, moved, framed := win.close()
 	if err := <-profiled; err != nil {
 		cfg.Log("profile: %v", err)
 	}
 	elapsed := time.Since(t0)
-	after, err := readCosts(ctx, cfg.Redis, tg.pids())
+	after, err := readCosts(ctx, cfg.Redis, tg.pids(), clientPids)
 	if err != nil {
 		return Row{}, err
 	}
@@ -203,7 +229,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	if err != nil {
 		return Row{}, err
 	}
-	moves := float64(col.moves.Load())
+	moves := float64(moved)
 	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
 		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable, RSS: rss(tg.pids())}
 	row.P50, row.P99, row.P999 = floor.Quantile(lats, 0.5), floor.Quantile(lats, 0.99), floor.Quantile(lats, 0.999)
@@ -218,7 +244,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		}
 		row.Commands = float64(d.commands) / moves
 		row.RoundTrips = float64(d.reads) / moves
-		row.Frames = float64(col.frames.Load()) / moves
+		row.Frames = float64(framed) / moves
 	}
 	return row, nil
 }
@@ -227,16 +253,10 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 // (after ctx ends). Errors before the end go to errs.
 func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- error) <-chan struct{} {
 	done := make(chan struct{})
-	var pace time.Duration
-	if m.Rate > 0 {
-		pace = time.Duration(float64(time.Second) / m.Rate)
-	}
+	pace := m.pace()
 	report := func(err error) {
 		if err != nil && ctx.Err() == nil {
-			select {
-			case errs <- err:
-			default:
-			}
+			report(errs, err)
 		}
 	}
 	if tg.relay {
@@ -244,7 +264,7 @@ func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- 
 			defer close(done)
 			var wg sync.WaitGroup
 			for i := range m.Tables {
-				wg.Go(func() { report(relayTable(ctx, tg.url, "t"+strconv.Itoa(i), pace, col)) })
+				wg.Go(func() { report(relayTable(ctx, tg.urls[0], "t"+strconv.Itoa(i), pace, col)) })
 			}
 			wg.Wait()
 		}()
@@ -253,7 +273,7 @@ func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- 
 	go func() {
 		defer close(done)
 		// (the report's errors are the matches the end of the run cut short)
-		_, err := botclient.Run(ctx, botclient.Options{URL: tg.url, Matches: math.MaxInt32, Parallel: m.Tables,
+		_, err := botclient.Run(ctx, botclient.Options{URLs: tg.urls, Matches: math.MaxInt32, Parallel: m.Tables,
 			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: pace,
 			OnPlayed: col.played, OnTimed: col.timed, OnFrame: col.frame})
 		report(err)
@@ -261,10 +281,12 @@ func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- 
 	return done
 }
 
-// warmUp waits until every table has played a card (at most two minutes:
-// a thousand tables of four new guests each take a while to seat).
-func warmUp(ctx context.Context, col *collector, tables int, errs <-chan error) error {
-	deadline := time.Now().Add(2 * time.Minute)
+// warmUp waits until every table has played a card (at most two minutes,
+// or 20 ms a table: a thousand tables of four new guests each take a while
+// to seat).
+func warmUp(ctx context.Context, col window, tables int, errs <-chan error) error {
+	limit := max(2*time.Minute, time.Duration(tables)*20*time.Millisecond)
+	deadline := time.Now().Add(limit)
 	for col.tablesPlaying() < tables {
 		select {
 		case err := <-errs:
@@ -274,7 +296,7 @@ func warmUp(ctx context.Context, col *collector, tables int, errs <-chan error) 
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d tables playing after two minutes", col.tablesPlaying(), tables)
+			return fmt.Errorf("only %d of %d tables playing after %v", col.tablesPlaying(), tables, limit)
 		}
 	}
 	return nil
@@ -330,7 +352,7 @@ func median(rows []Row) Row {
 type running struct {
 	name    string
 	relay   bool
-	url     string
+	urls    []string // its gateways' WebSocket URLs
 	procs   []*exec.Cmd
 	roles   []string
 	ops     []string // each process's operator address, when profiling
@@ -347,7 +369,8 @@ func (r *running) pids() []int {
 	return pids
 }
 
-// start starts target's processes and waits for its WebSocket port.
+// start starts target's processes and waits for their WebSocket ports:
+// cfg.Port, and for split's further gateways the ports after it.
 func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
 	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
@@ -357,8 +380,8 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		target, exe = name, bin
 	}
 	prefix := cfg.Prefix + "-" + target
-	env := append(slices.Clone(cfg.Env), "HOKM_HTTP_ADDR="+addr, "HOKM_REDIS_PREFIX="+prefix)
-	r := &running{name: target, url: "ws://" + addr + "/ws", prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
+	env := append(slices.Clone(cfg.Env), "HOKM_REDIS_PREFIX="+prefix)
+	r := &running{name: target, prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
 	var roles [][]string
 	switch target {
 	case TargetFloor, TargetPrototype:
@@ -367,33 +390,57 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	case TargetServe:
 		roles = [][]string{{"serve"}}
 	case TargetSplit:
-		roles = [][]string{{"gateway"}, {"worker"}}
+		for range max(cfg.Gateways, 1) {
+			roles = append(roles, []string{"gateway"})
+		}
+		roles = append(roles, []string{"worker"})
 	default:
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
+	var listens []string
 	for i, args := range roles {
 		cmd := exec.Command(exe, args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stderr, os.Stderr
+		cmd.Env, cmd.Stdout, cmd.Stderr = slices.Clone(env), os.Stderr, os.Stderr
+		if args[0] != "worker" {
+			listen := "127.0.0.1:" + strconv.Itoa(cfg.Port+len(listens))
+			cmd.Env = append(cmd.Env, "HOKM_HTTP_ADDR="+listen)
+			listens = append(listens, listen)
+			r.urls = append(r.urls, "ws://"+listen+"/ws")
+		}
 		if cfg.ProfileDir != "" && !r.relay {
-			ops := "127.0.0.1:" + strconv.Itoa(cfg.Port+1+i)
+			ops := "127.0.0.1:" + strconv.Itoa(cfg.Port+100+i)
 			cmd.Env = append(cmd.Env, "HOKM_OPS_ADDR="+ops)
 			r.ops = append(r.ops, ops)
 		}
-		r.roles = append(r.roles, args[0])
+		role := args[0] // gateway, gateway2, … when several
+		if n := strings.Count(strings.Join(r.roles, " "), role); n > 0 && !r.relay {
+			role += strconv.Itoa(n + 1)
+		}
+		r.roles = append(r.roles, role)
 		if err := cmd.Start(); err != nil {
 			r.stop()
 			return nil, err
 		}
 		r.procs = append(r.procs, cmd)
 	}
+	for _, listen := range listens {
+		if err := waitListening(ctx, listen); err != nil {
+			r.stop()
+			return nil, fmt.Errorf("%s: %w", target, err)
+		}
+	}
+	return r, nil
+}
+
+// waitListening waits (up to 30 s) until addr accepts connections.
+func waitListening(ctx context.Context, addr string) error {
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			return r, nil
+			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.stop()
-			return nil, fmt.Errorf("%s did not listen on %s", target, addr)
+			return fmt.Errorf("nothing listens on %s", addr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

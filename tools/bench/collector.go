@@ -65,10 +65,10 @@ func (c *collector) open() {
 	c.measuring.Store(true)
 }
 
-// close ends the window and returns its latencies.
-func (c *collector) close() []time.Duration {
+// close ends the window and returns its latencies, cards and frames.
+func (c *collector) close() (lats []time.Duration, moves, frames int64) {
 	c.measuring.Store(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lats
+	return c.lats, c.moves.Load(), c.frames.Load()
 }

@@ -37,7 +37,9 @@ func (c costs) sub(o costs) costs {
 	return d
 }
 
-func readCosts(ctx context.Context, rdb *redis.Client, pids []int) (costs, error) {
+// readCosts reads the costs so far of the target's processes (pids) and
+// of the load client: this process and its load processes (clients).
+func readCosts(ctx context.Context, rdb *redis.Client, pids, clients []int) (costs, error) {
 	var c costs
 	for _, pid := range pids {
 		cpu := procCPU(strconv.Itoa(pid))
@@ -48,6 +50,9 @@ func readCosts(ctx context.Context, rdb *redis.Client, pids []int) (costs, error
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		c.client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	for _, pid := range clients {
+		c.client += procCPU(strconv.Itoa(pid))
 	}
 	info, err := rdb.Info(ctx, "cpu", "stats").Result()
 	if err != nil {
