@@ -52,7 +52,7 @@ RATE ?= 10
 WINDOW ?= 10s
 movebench:
 	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) PROFILE=$(PROFILE) \
-	  GATEWAYS=$(GATEWAYS) CLIENTS=$(CLIENTS) ./scripts/bench
+	  GATEWAYS=$(GATEWAYS) CLIENTS=$(CLIENTS) RAMP=$(RAMP) ./scripts/bench
 
 # The sync lag at 50 matches ending a second (whole played matches enqueued
 # as persist tasks on a running hokm serve, PERSISTN of them): p50/p99/max

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,6 +41,20 @@ type hub struct {
 	started map[string]bool           // global channels confirmed at least once
 	want    map[string]int            // subscribe confirmations still to come, by channel
 	byConn  map[*conn]map[string]bool // channels by socket
+	// queued are the channels to subscribe with the next SUBSCRIBE (nil:
+	// none). Subscriptions are sent in batches: whoever holds subMu sends
+	// every channel queued meanwhile in one SUBSCRIBE, so a gateway that
+	// thousands of sockets join at once (a restart, a burst of players)
+	// makes a round trip per batch, not one per socket after another.
+	queued  *subBatch
+	batches atomic.Int64 // SUBSCRIBEs sent by sendQueued (read by tests)
+}
+
+// subBatch is channels subscribed with one SUBSCRIBE.
+type subBatch struct {
+	names []string
+	done  chan struct{} // closed once sent; err is then set
+	err   error
 }
 
 // hubTable is one subscribed table or user channel.
@@ -166,16 +182,16 @@ func (h *hub) acquireChan(ctx context.Context, ch, id string, user bool, c *conn
 		h.mu.Unlock()
 		return nil
 	}
-	h.mu.Unlock()
-
-	h.subMu.Lock()
-	h.mu.Lock()
-	t = h.chans[ch]
-	subscribe := t == nil
-	if subscribe {
+	var batch *subBatch
+	if t == nil {
 		t = &hubTable{id: id, user: user, conns: map[*conn]struct{}{}, ready: make(chan struct{})}
 		h.chans[ch] = t
 		h.want[ch]++
+		if h.queued == nil {
+			h.queued = &subBatch{done: make(chan struct{})}
+		}
+		h.queued.names = append(h.queued.names, ch)
+		batch = h.queued
 	}
 	t.conns[c] = struct{}{}
 	if h.byConn[c] == nil {
@@ -184,28 +200,52 @@ func (h *hub) acquireChan(ctx context.Context, ch, id string, user bool, c *conn
 	h.byConn[c][ch] = true
 	ready := t.ready
 	h.mu.Unlock()
-	var err error
-	if subscribe {
-		// On failure go-redis keeps the channel and subscribes again when
-		// it reconnects (confirmed then marks it ready); this call reports
-		// unavailable meanwhile.
-		if err = h.ps.Subscribe(ctx, ch); err != nil {
-			h.mu.Lock()
-			if h.want[ch]--; h.want[ch] <= 0 {
-				delete(h.want, ch)
-			}
-			h.mu.Unlock()
+	if batch != nil {
+		h.sendQueued()
+		<-batch.done // sent by this call or by the one before it
+		if batch.err != nil {
+			return batch.err
 		}
-	}
-	h.subMu.Unlock()
-	if err != nil {
-		return err
 	}
 	select {
 	case <-ready:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// sendQueued subscribes the queued channels, if another call has not:
+// while one SUBSCRIBE is on its way, the channels queued meanwhile wait
+// for subMu and go together in the next.
+func (h *hub) sendQueued() {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
+	h.mu.Lock()
+	b := h.queued
+	h.queued = nil
+	h.mu.Unlock()
+	if b == nil {
+		return
+	}
+	defer close(b.done)
+	if len(b.names) == 0 {
+		return // every socket that wanted them left meanwhile
+	}
+	h.batches.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	// On failure go-redis keeps the channels and subscribes again when it
+	// reconnects (confirmed then marks them ready); the sockets waiting
+	// are told unavailable meanwhile.
+	if b.err = h.ps.Subscribe(ctx, b.names...); b.err != nil {
+		h.mu.Lock()
+		for _, ch := range b.names {
+			if h.want[ch]--; h.want[ch] <= 0 {
+				delete(h.want, ch)
+			}
+		}
+		h.mu.Unlock()
 	}
 }
 
@@ -221,7 +261,9 @@ func (h *hub) releaseAll(c *conn) {
 			delete(t.conns, c)
 			if len(t.conns) == 0 {
 				delete(h.chans, ch)
-				drop = append(drop, ch)
+				if !h.unqueue(ch) {
+					drop = append(drop, ch)
+				}
 			}
 		}
 	}
@@ -234,6 +276,23 @@ func (h *hub) releaseAll(c *conn) {
 			h.log.Debug("unsubscribe failed", "err", err)
 		}
 	}
+}
+
+// unqueue takes ch out of the channels waiting to be subscribed (under mu
+// and subMu); false when it is not among them (it was sent already).
+func (h *hub) unqueue(ch string) bool {
+	if h.queued == nil {
+		return false
+	}
+	n := len(h.queued.names)
+	h.queued.names = slices.DeleteFunc(h.queued.names, func(q string) bool { return q == ch })
+	if len(h.queued.names) == n {
+		return false
+	}
+	if h.want[ch]--; h.want[ch] <= 0 {
+		delete(h.want, ch)
+	}
+	return true
 }
 
 // confirmed counts a subscribe confirmation. Confirmations come in the
@@ -252,11 +311,13 @@ func (h *hub) confirmed(ch string) {
 		delete(h.want, ch)
 	}
 	t := h.chans[ch]
-	if t == nil {
-		if h.globals[ch] != nil && h.onResubscribe != nil && h.started[ch] {
-			h.onResubscribe(ch)
+	if t == nil { // a global channel, or one whose sockets left before its confirmation
+		if h.globals[ch] != nil {
+			if h.onResubscribe != nil && h.started[ch] {
+				h.onResubscribe(ch)
+			}
+			h.started[ch] = true
 		}
-		h.started[ch] = true
 		return
 	}
 	if !t.up {

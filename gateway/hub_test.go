@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,5 +50,103 @@ func TestHubSurvivesAPanickingMessage(t *testing.T) {
 	}
 	if d := testutil.ToFloat64(metrics.Panics.WithLabelValues("gateway_hub")) - before; d != 1 {
 		t.Fatalf("hokm_panics_total{component=gateway_hub} grew by %v, want 1", d)
+	}
+}
+
+// TestHubBatchesSubscriptions: sockets joining at once are subscribed with
+// fewer SUBSCRIBEs than channels (one per batch queued while the one before
+// was on its way), each is ready only once Redis confirmed it, and each
+// gets its messages; released, every channel is unsubscribed.
+func TestHubBatchesSubscriptions(t *testing.T) {
+	rdb, prefix := testenv.Redis(t, 0, false)
+	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
+	var mu sync.Mutex
+	heard := map[string]int{}
+	h := newHub(rdb, keys, testLogger(), nil, func(t *hubTable, _ string) {
+		mu.Lock()
+		heard[t.id]++
+		mu.Unlock()
+	})
+	t.Cleanup(h.close)
+	ctx := context.Background()
+	const n = 300
+	conns := make([]*conn, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range conns {
+		conns[i] = &conn{}
+		wg.Go(func() { errs <- h.acquireUser(ctx, "u"+strconv.Itoa(i), conns[i]) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := h.batches.Load(); b < 1 || b >= n {
+		t.Fatalf("%d SUBSCRIBEs for %d channels joined at once", b, n)
+	}
+	for i := range n {
+		ch := keys.User("u" + strconv.Itoa(i))
+		if got := rdb.PubSubNumSub(ctx, ch).Val()[ch]; got != 1 {
+			t.Fatalf("%s: %d subscribers once acquired", ch, got)
+		}
+		if err := rdb.Publish(ctx, ch, "hi").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !testenv.Until(5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(heard) == n }) {
+		t.Fatalf("%d of %d channels delivered their message", len(heard), n)
+	}
+	for _, c := range conns {
+		h.releaseAll(c)
+	}
+	if !testenv.Until(5*time.Second, func() bool { return len(rdb.PubSubChannels(ctx, prefix+":*").Val()) == 0 }) {
+		t.Fatalf("%d channels still subscribed after every socket left", len(rdb.PubSubChannels(ctx, prefix+":*").Val()))
+	}
+}
+
+// TestHubSocketLeavesBeforeItsSubscriptionIsSent: a channel queued for the
+// next SUBSCRIBE whose only socket leaves meanwhile ends unsubscribed,
+// whichever goes first, with nothing left to confirm.
+func TestHubSocketLeavesBeforeItsSubscriptionIsSent(t *testing.T) {
+	rdb, prefix := testenv.Redis(t, 0, false)
+	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
+	h := newHub(rdb, keys, testLogger(), nil, func(*hubTable, string) {})
+	t.Cleanup(h.close)
+	ctx := context.Background()
+	for i := range 20 {
+		c := &conn{}
+		h.subMu.Lock() // a SUBSCRIBE on its way: the next channel queues
+		acquired := make(chan error, 1)
+		// (released first, the socket waits for a confirmation that never
+		// comes, until its context ends: it is leaving anyway)
+		actx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		go func() { acquired <- h.acquire(actx, "t"+strconv.Itoa(i), c) }()
+		if !testenv.Until(5*time.Second, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.queued != nil }) {
+			t.Fatal("the channel was never queued")
+		}
+		released := make(chan struct{})
+		go func() { h.releaseAll(c); close(released) }()
+		h.subMu.Unlock() // the release and the send race for it
+		<-released
+		if err := <-acquired; err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		ch := keys.Channel("t" + strconv.Itoa(i))
+		if !testenv.Until(5*time.Second, func() bool { return rdb.PubSubNumSub(ctx, ch).Val()[ch] == 0 }) {
+			t.Fatalf("round %d: %s still subscribed after its socket left", i, ch)
+		}
+		var left, want, started int
+		if !testenv.Until(5*time.Second, func() bool { // (the confirmations come asynchronously)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			left, want, started = len(h.chans), len(h.want), len(h.started)
+			return left == 0 && want == 0 && started == 0
+		}) {
+			t.Fatalf("round %d: %d channels, %d confirmations and %d started left", i, left, want, started)
+		}
 	}
 }

@@ -40,13 +40,14 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
 	profile := fs.String("profile", "", "directory: save a CPU profile of each hokm process over each window there")
 	gateways := fs.Int("gateways", 1, "gateway processes of the split target (a table's seats spread over them)")
+	ramp := fs.Duration("ramp", 0, "start each load's tables evenly over this time (0: all at once)")
 	clients := fs.Int("clients", 1, "processes the load client of hokm's targets runs in (one may hold 20,000 sockets at most here)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(),
-		ProfileDir: *profile, Gateways: *gateways, Clients: *clients,
+		ProfileDir: *profile, Gateways: *gateways, Clients: *clients, Ramp: *ramp,
 		Prefix: os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "bench"
@@ -108,12 +109,13 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	urls := fs.String("urls", "", "the gateways' WebSocket URLs, comma-separated")
 	tables := fs.Int("tables", 1, "tables to play")
 	pace := fs.Duration("pace", 0, "time between a table's cards (0: closed loop)")
+	ramp := fs.Duration("ramp", 0, "start the tables evenly over this time")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := bench.LoadOptions{URLs: strings.Split(*urls, ","), Tables: *tables, Pace: *pace}
+	opts := bench.LoadOptions{URLs: strings.Split(*urls, ","), Tables: *tables, Pace: *pace, Ramp: *ramp}
 	if err := bench.ServeLoad(ctx, opts, os.Stdin, stdout); err != nil {
 		fmt.Fprintln(stderr, "hokm bench load:", err)
 		return 1

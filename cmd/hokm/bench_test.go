@@ -34,7 +34,7 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 	p := c.Start("bench", []string{"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h"},
 		"bench", "--targets", "floor,prototype,serve,split", "--modes", "closed:2,paced:2", "--rate", "10",
 		"--window", "1s", "--warm", "200ms", "--port", strconv.Itoa(port), "--json",
-		"--gateways", "2", "--clients", "2") // hokm's load in two processes, split with two gateways
+		"--gateways", "2", "--clients", "2", "--ramp", "100ms") // hokm's load in two processes, split with two gateways
 	if !p.Wait(3*time.Minute) || p.Err() != nil {
 		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
 	}

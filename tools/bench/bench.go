@@ -110,7 +110,11 @@ type Config struct {
 	// Clients is how many processes the load client of hokm's targets runs
 	// in (default 1: this one); the relays' is always this one.
 	Clients int
-	Log     func(format string, args ...any)
+	// Ramp spreads the start of a load's tables over that time (0: all at
+	// once): thousands of tables seating at the same instant measure a
+	// storm, not the play that follows.
+	Ramp time.Duration
+	Log  func(format string, args ...any)
 }
 
 // Row is one target under one mode (the median of the repetitions).
@@ -184,7 +188,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	var win window
 	var clientPids []int
 	if cfg.Clients > 1 && !tg.relay {
-		cs, err := startClients(lctx, cfg.Exe, cfg.Env, cfg.Clients, tg.urls, m, m.pace(), errs)
+		cs, err := startClients(lctx, cfg, tg.urls, m, errs)
 		if err != nil {
 			return Row{}, err
 		}
@@ -192,14 +196,14 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		win, clientPids = cs, cs.pids()
 	} else {
 		col := newCollector()
-		done := load(lctx, tg, m, col, errs)
+		done := load(lctx, tg, m, cfg.Ramp, col, errs)
 		defer func() {
 			cancel()
 			<-done
 		}()
 		win = col
 	}
-	if err := warmUp(ctx, win, m.Tables, errs); err != nil {
+	if err := warmUp(ctx, win, m.Tables, cfg.Ramp, errs); err != nil {
 		return Row{}, err
 	}
 	sleep(ctx, cfg.Warm)
@@ -251,7 +255,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 
 // load starts m's tables on tg; done is closed when all have stopped
 // (after ctx ends). Errors before the end go to errs.
-func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- error) <-chan struct{} {
+func load(ctx context.Context, tg *running, m Mode, ramp time.Duration, col *collector, errs chan<- error) <-chan struct{} {
 	done := make(chan struct{})
 	pace := m.pace()
 	report := func(err error) {
@@ -274,18 +278,18 @@ func load(ctx context.Context, tg *running, m Mode, col *collector, errs chan<- 
 		defer close(done)
 		// (the report's errors are the matches the end of the run cut short)
 		_, err := botclient.Run(ctx, botclient.Options{URLs: tg.urls, Matches: math.MaxInt32, Parallel: m.Tables,
-			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: pace,
+			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: pace, Ramp: ramp,
 			OnPlayed: col.played, OnTimed: col.timed, OnFrame: col.frame})
 		report(err)
 	}()
 	return done
 }
 
-// warmUp waits until every table has played a card (at most two minutes,
-// or 20 ms a table: a thousand tables of four new guests each take a while
-// to seat).
-func warmUp(ctx context.Context, col window, tables int, errs <-chan error) error {
-	limit := max(2*time.Minute, time.Duration(tables)*20*time.Millisecond)
+// warmUp waits until every table has played a card (at most the ramp and
+// two minutes, or 20 ms a table: a thousand tables of four new guests each
+// take a while to seat).
+func warmUp(ctx context.Context, col window, tables int, ramp time.Duration, errs <-chan error) error {
+	limit := ramp + max(2*time.Minute, time.Duration(tables)*20*time.Millisecond)
 	deadline := time.Now().Add(limit)
 	for col.tablesPlaying() < tables {
 		select {

@@ -51,6 +51,7 @@ type LoadOptions struct {
 	URLs   []string // the gateways; a table's seats are spread over them
 	Tables int
 	Pace   time.Duration // 0: closed loop
+	Ramp   time.Duration // the tables start evenly over it
 }
 
 // ServeLoad runs a load process: it plays opts.Tables tables until ctx
@@ -63,7 +64,7 @@ func ServeLoad(ctx context.Context, opts LoadOptions, in io.Reader, out io.Write
 	errs := make(chan error, 1)
 	go func() {
 		_, err := botclient.Run(ctx, botclient.Options{URLs: opts.URLs, Matches: math.MaxInt32, Parallel: opts.Tables,
-			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: opts.Pace,
+			Rules: game.Rules{Target: 7}, NoReconnect: true, Timeout: time.Hour, Pace: opts.Pace, Ramp: opts.Ramp,
 			OnPlayed: col.played, OnTimed: col.timed, OnFrame: col.frame})
 		if ctx.Err() == nil {
 			errs <- fmt.Errorf("load client ended: %v", err)
@@ -127,13 +128,15 @@ type clientProc struct {
 	done    chan struct{} // closed when the process has ended
 }
 
-// startClients starts n load processes (exe bench load) sharing m's tables
-// on urls; errors (a process that ends early) go to errs. stop ends them.
+// startClients starts cfg.Clients load processes (cfg.Exe bench load)
+// sharing m's tables on urls; errors (a process that ends early) go to
+// errs. stop ends them.
 // Process i gets the gateways' list rotated by i (a table's seat s dials
 // its (s mod len)th): with several gateways each gets its share of the
 // sockets.
-func startClients(ctx context.Context, exe string, env []string, n int, urls []string, m Mode, pace time.Duration, errs chan<- error) (*clientProcs, error) {
+func startClients(ctx context.Context, cfg Config, urls []string, m Mode, errs chan<- error) (*clientProcs, error) {
 	cs := &clientProcs{}
+	n := cfg.Clients
 	for i := range n {
 		tables := m.Tables / n
 		if i < m.Tables%n {
@@ -141,9 +144,9 @@ func startClients(ctx context.Context, exe string, env []string, n int, urls []s
 		}
 		k := i % len(urls)
 		rotated := append(slices.Clone(urls[k:]), urls[:k]...)
-		cmd := exec.CommandContext(ctx, exe, "bench", "load", "--urls", strings.Join(rotated, ","),
-			"--tables", strconv.Itoa(tables), "--pace", pace.String())
-		cmd.Env, cmd.Stderr = env, os.Stderr
+		cmd := exec.CommandContext(ctx, cfg.Exe, "bench", "load", "--urls", strings.Join(rotated, ","),
+			"--tables", strconv.Itoa(tables), "--pace", m.pace().String(), "--ramp", cfg.Ramp.String())
+		cmd.Env, cmd.Stderr = cfg.Env, os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			cs.stop()

@@ -52,6 +52,10 @@ type Options struct {
 	// at once when the table is behind (a slow server is not sent a burst).
 	// Zero is a closed loop: each move as soon as it is the seat's turn.
 	Pace time.Duration
+	// Ramp, when set, starts the Parallel tables evenly over that time
+	// instead of all at once: players arriving, not thousands of sockets
+	// seating at the same instant.
+	Ramp time.Duration
 }
 
 // urls is the list of gateways seats dial, by seat modulo its length.
@@ -148,10 +152,17 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		wg   sync.WaitGroup
 		jobs = make(chan int)
 	)
-	for w := 0; w < min(opts.Parallel, opts.Matches); w++ {
+	workers := min(opts.Parallel, opts.Matches)
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if opts.Ramp > 0 {
+				select {
+				case <-time.After(opts.Ramp * time.Duration(w) / time.Duration(workers)):
+				case <-ctx.Done():
+				}
+			}
 			// The four sessions of this worker's tables, kept from match to
 			// match: a run starts 4×Parallel guests, not 4×Matches (the
 			// server limits new guests per IP, limit guest:ip). They take
