@@ -12,7 +12,12 @@
 // counts for nothing. A call still running after Settings.SlowCall counts
 // as a failure at that moment (the call itself goes on), so the breaker
 // opens within about SlowCall of the dependency hanging, whatever the
-// clients' own timeouts.
+// clients' own timeouts. A slow call, or one that timed out, counts only
+// if the dependency answered no other call since it began: a dependency
+// that hangs or cannot be reached answers nothing, while a machine past its
+// capacity (every call queued behind others, in the pool, in the scheduler)
+// gets answers, late — opening then would fail every call, running
+// matches' moves included, for what is only load.
 //
 // The state machine is sony/gobreaker (v2): small, dependency-free,
 // generic, with a two-step API (Allow, then report the outcome) that a
@@ -27,9 +32,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -149,6 +157,7 @@ type Breaker struct {
 	slow     time.Duration
 	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
 	errOpen  error
+	answered atomic.Int64 // unix ns at which a call last got an answer (any outcome but a failure)
 }
 
 // errFailure and errExcluded are what a Breaker reports to gobreaker: it
@@ -226,10 +235,14 @@ func (b *Breaker) Allow(ctx context.Context) (done func(error), err error) {
 		return nil, b.errOpen
 	}
 	started := ctx.Err() == nil
+	begun := time.Now().UnixNano()
 	var reported atomic.Bool
 	var timer *time.Timer
 	if b.slow > 0 && started {
 		timer = time.AfterFunc(b.slow, func() {
+			if b.answered.Load() > begun {
+				return // answers come, late: load, not a hang (the call's own outcome counts)
+			}
 			if reported.CompareAndSwap(false, true) {
 				report(errFailure)
 			}
@@ -239,10 +252,25 @@ func (b *Breaker) Allow(ctx context.Context) (done func(error), err error) {
 		if timer != nil {
 			timer.Stop()
 		}
+		out := b.outcome(started, callErr)
+		switch {
+		case out == nil:
+			b.answered.Store(time.Now().UnixNano())
+		case out == errFailure && isTimeout(callErr) && b.answered.Load() > begun:
+			out = errExcluded // timed out waiting behind others while the dependency answered them
+		}
 		if reported.CompareAndSwap(false, true) {
-			report(b.outcome(started, callErr))
+			report(out)
 		}
 	}, nil
+}
+
+// isTimeout tells whether err is a call that gave up waiting (for the
+// answer, for a connection of the pool) rather than one refused or broken.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, redis.ErrPoolTimeout) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // outcome turns a call's error into what gobreaker counts.

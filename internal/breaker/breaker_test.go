@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,5 +146,50 @@ func TestStateNames(t *testing.T) {
 		if s.String() != want {
 			t.Errorf("%d: %q", s, s.String())
 		}
+	}
+}
+
+// TestLoadIsNotAnOutage: calls that are slow, or time out, while the
+// dependency keeps answering other calls (a machine past its capacity:
+// calls queue behind one another) do not open the breaker; the same calls
+// with nothing answered meanwhile (the dependency hangs) do.
+func TestLoadIsNotAnOutage(t *testing.T) {
+	b := breaker.New("test", breaker.Settings{SlowCall: 20 * time.Millisecond, Timeout: time.Hour}, classify)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // answers keep coming
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				_ = b.Do(context.Background(), func() error { return nil })
+			}
+		}
+	})
+	var slow sync.WaitGroup
+	for i := range 6 {
+		slow.Go(func() {
+			_ = b.Do(context.Background(), func() error {
+				time.Sleep(100 * time.Millisecond)
+				if i%2 == 0 {
+					return context.DeadlineExceeded // gave up waiting, late
+				}
+				return nil
+			})
+		})
+	}
+	slow.Wait()
+	close(stop)
+	wg.Wait()
+	if s := b.State(); s != breaker.Closed {
+		t.Fatalf("slow calls among answered ones opened the breaker: %v", s)
+	}
+	// Nothing answered since they began: timeouts count.
+	for range 3 {
+		_ = b.Do(context.Background(), func() error { time.Sleep(30 * time.Millisecond); return context.DeadlineExceeded })
+	}
+	if s := b.State(); s != breaker.Open {
+		t.Fatalf("three timeouts with nothing answered left the breaker %v", s)
 	}
 }
