@@ -374,7 +374,7 @@ func (r *running) pids() []int {
 }
 
 // start starts target's processes and waits for their WebSocket ports:
-// cfg.Port, and for split's further gateways the ports after it.
+// cfg.Port, and free ports for split's further gateways.
 func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
 	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
@@ -402,17 +402,20 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 	var listens []string
-	for i, args := range roles {
+	for _, args := range roles {
 		cmd := exec.Command(exe, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = slices.Clone(env), os.Stderr, os.Stderr
 		if args[0] != "worker" {
-			listen := "127.0.0.1:" + strconv.Itoa(cfg.Port+len(listens))
+			listen := addr
+			if len(listens) > 0 {
+				listen = freeAddr()
+			}
 			cmd.Env = append(cmd.Env, "HOKM_HTTP_ADDR="+listen)
 			listens = append(listens, listen)
 			r.urls = append(r.urls, "ws://"+listen+"/ws")
 		}
 		if cfg.ProfileDir != "" && !r.relay {
-			ops := "127.0.0.1:" + strconv.Itoa(cfg.Port+100+i)
+			ops := freeAddr()
 			cmd.Env = append(cmd.Env, "HOKM_OPS_ADDR="+ops)
 			r.ops = append(r.ops, ops)
 		}
@@ -434,6 +437,18 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		}
 	}
 	return r, nil
+}
+
+// freeAddr is a loopback address with a port free now (the kernel's
+// choice), for a process started next: ports counted from --port may be
+// any other process's.
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // waitListening waits (up to 30 s) until addr accepts connections.
