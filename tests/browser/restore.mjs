@@ -92,7 +92,10 @@ await run(async (browser) => {
   await openAsGuest(page, 'Nima نیما')
   await countingChecks(page)
   await page.selectOption('#turn-seconds', '60') // no auto-play while the fault is played
-  await createAndStart(page, { target: 3 })
+  // To 5 points: at least two hands, 14 tricks, so the ten moves the
+  // player makes before the second restore cannot end the match (to 3, a
+  // first hand won 7–0 by the Hakem's opponents, 3 points, ended it).
+  await createAndStart(page, { target: 5 })
   const id = (await page.textContent('.scorebar .tid')).trim()
 
   // 1. On the live socket, with a move in flight.
