@@ -106,7 +106,7 @@ await run(async (browser) => {
   await page.click('#theme') // back to light for the guest's start
   await openAsGuest(page, 'Sara')
   await both(page, LOBBY, 'lobby')
-  await createAndStart(page, { target: 3 })
+  await createAndStart(page, { target: 5 }) // (to 3, a first hand won 7–0 could end the match instead)
   // play until a hand ends: the summary is on the table
   await play(page, { until: async () => !!(await page.$('#hand-summary')) })
   await waitShown(page, '#hand-summary')
