@@ -17,12 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/botclient"
 )
 
@@ -378,7 +380,7 @@ func (c *cluster) checkInvariants(reps []botclient.Report) (totals, int) {
 					missing = append(missing, id)
 				}
 			}
-			c.t.Fatalf("matches never stored: %v (%v)", missing, err)
+			c.t.Fatalf("matches never stored: %v (%v)\n%s", missing, err, c.whereAre(missing))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -464,4 +466,56 @@ func logLevel() string {
 		return l
 	}
 	return "warn"
+}
+
+// whereAre says, for matches that never reached PostgreSQL, what the
+// deployment still knows of each: its persist task in asynq (by state),
+// its entry in the finished-match ledger, its table's journal row — what
+// a failure needs to tell which path lost it.
+func (c *cluster) whereAre(matchIDs []string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rdb := c.redisClient()
+	defer rdb.Close()
+	keys := redisstore.Keys{Prefix: "hokm"}
+	ins := asynq.NewInspectorFromRedisClient(rdb)
+	tasks := map[string][]string{} // match id → states of its persist tasks
+	lists := map[string]func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
+		"pending": ins.ListPendingTasks, "active": ins.ListActiveTasks, "scheduled": ins.ListScheduledTasks,
+		"retry": ins.ListRetryTasks, "archived": ins.ListArchivedTasks, "completed": ins.ListCompletedTasks,
+	}
+	var out strings.Builder
+	queues, err := ins.Queues()
+	if err != nil {
+		fmt.Fprintf(&out, "  asynq: %v\n", err)
+	}
+	for _, q := range queues {
+		for state, list := range lists {
+			infos, err := list(q, asynq.PageSize(10000))
+			if err != nil {
+				continue
+			}
+			for _, ti := range infos {
+				for _, id := range matchIDs {
+					if bytes.Contains(ti.Payload, []byte(id)) {
+						tasks[id] = append(tasks[id], fmt.Sprintf("%s/%s %s (retried %d, last error %q)", q, state, ti.Type, ti.Retried, ti.LastErr))
+					}
+				}
+			}
+		}
+	}
+	for _, id := range matchIDs {
+		ledger := rdb.HExists(ctx, keys.Reconciled(), id).Val()
+		var status, rowMatch string
+		var seq, epoch int64
+		var updated time.Time
+		tableID, _, _ := strings.Cut(id, "-")
+		row := c.pool.QueryRow(ctx, `SELECT status, coalesce(match_id, ''), seq, epoch, updated_at FROM live_tables WHERE table_id = $1`, tableID)
+		journal := "no journal row"
+		if err := row.Scan(&status, &rowMatch, &seq, &epoch, &updated); err == nil {
+			journal = fmt.Sprintf("journal row: status %s, match %s, seq %d, epoch %d, updated %s", status, rowMatch, seq, epoch, updated.Format(time.RFC3339Nano))
+		}
+		fmt.Fprintf(&out, "  %s: persist tasks %v; in the ledger: %v; %s\n", id, tasks[id], ledger, journal)
+	}
+	return out.String()
 }
