@@ -111,10 +111,15 @@ func TestEnsureDatabase(t *testing.T) {
 		testenv.Pool(t) // skips, or fails under HOKM_TEST_REQUIRE_SERVICES=1
 		t.Fatalf("connect: %v", err)
 	}
-	defer admin.Close(context.Background())
+	// Cleanups run last-registered first and after the test's defers: the
+	// connection is closed after the drop (a deferred Close came first, and
+	// every run left its database behind).
+	t.Cleanup(func() { admin.Close(context.Background()) })
 	name := testenv.RandomName("hokm_test_ensure_")
 	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
 	})
 	dsn := withDatabase(t, testenv.AdminDatabaseURL(), name)
 
