@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/tools/bench"
 )
 
@@ -22,12 +23,8 @@ import (
 // (--clients), the split target with two gateways (--gateways).
 func TestBenchMeasuresEveryTarget(t *testing.T) {
 	c, _, _, dbURL := newCluster(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_, free, _ := net.SplitHostPort(procs.FreePort(t))
+	port, _ := strconv.Atoi(free)
 	if m := c.Start("migrate", nil, "migrate"); !m.Wait(60*time.Second) || m.Err() != nil {
 		t.Fatalf("migrate: %v\n%s", m.Err(), m.Output())
 	}

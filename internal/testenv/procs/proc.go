@@ -17,16 +17,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/hokm-project/hokm/internal/testenv"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hokm-project/hokm/internal/testenv"
 )
 
 // Proc is one child process and its combined output.
@@ -227,16 +230,47 @@ func (p *Proc) WaitReady(addr string) {
 }
 
 // FreePort is a loopback address with a port nobody listens on now
-// ("127.0.0.1:port"). Another process may take it before the caller binds
-// it; the servers of this package retry their first start on another port.
+// ("127.0.0.1:port"), chosen at random below the kernel's ephemeral range
+// (ip_local_port_range): a port the kernel hands out for a listen on port
+// 0 is in that range, where any connection made meanwhile — by any test —
+// may take it as its source port before the caller binds it (seen: a hokm
+// process's ops listener refused in the fault suite). Below the range only
+// another explicit choice can take it; the servers of this package also
+// retry their first start on another port.
 func FreePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lo, hi := 20000, ephemeralLow()-1
+	for range 200 {
+		addr := "127.0.0.1:" + strconv.Itoa(lo+rand.IntN(hi-lo+1))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // the range below is full: the kernel's choice
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// when it cannot be read, or when the range leaves too little below it).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 21000 {
+		return 32768
+	}
+	return n
 }
 
 // freePortNum is FreePort's port number.
