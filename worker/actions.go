@@ -262,7 +262,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		}
 		metrics.MoveApplied(string(a.Op), a.At, time.Now())
 		p.cache.put(redisstore.Loaded{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
-		return p.followUp(ctx, Change{Table: &next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq, TimerSet: out.Timer})
+		return p.followUp(ctx, Change{Table: &next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq})
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -392,9 +392,6 @@ type Change struct {
 	// hook does all its work then.
 	Before *table.Table
 	From   int64
-	// TimerSet says the commit recorded the table's turn timer already
-	// (redisstore.CommitOutcome.Timer): TimerHook has nothing to do.
-	TimerSet bool
 }
 
 // Hook is work that follows every committed change of a table

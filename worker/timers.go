@@ -40,12 +40,14 @@ type TimerStore interface {
 }
 
 // TimerHook is the AfterChange hook that records t's current deadline (or
-// its absence) in the timer set. It is idempotent.
+// its absence) in the timer set when no commit did: a committed change
+// (Change.Before set) recorded it in the same step (redisstore.Commit);
+// a rebuild or a duplicate's re-run did not. It is idempotent.
 func TimerHook(s TimerStore) Hook {
 	return func(ctx context.Context, c Change) error {
 		t := c.Table
-		if t.Timer == 0 || c.TimerSet {
-			return nil // never armed (nothing to record or remove), or recorded by the commit
+		if t.Timer == 0 || c.Before != nil {
+			return nil // never armed (nothing to record or remove), or a commit that recorded it
 		}
 		return s.SetTimer(ctx, t.ID, t.Timer, t.Deadline)
 	}

@@ -519,7 +519,7 @@ func TestTimerHookRecordsWhatNoCommitDid(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := TimerHook(e.store)
-	if err := hook(e.ctx, Change{Table: &l.Table, Seq: l.Seq, TimerSet: true}); err != nil {
+	if err := hook(e.ctx, Change{Table: &l.Table, Seq: l.Seq, Before: &l.Table, From: l.Seq - 1}); err != nil {
 		t.Fatal(err)
 	}
 	if a, ok := e.armed(); ok {

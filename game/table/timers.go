@@ -2,6 +2,7 @@ package table
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/bot"
@@ -48,18 +49,18 @@ type Turned struct {
 	Turn  Clock
 }
 
-// MarshalJSON writes the event's object with the "turn" field added.
+// MarshalJSON writes the event's object with the "turn" field added (by
+// hand: every card of a timed table is encoded so, twice).
 func (t Turned) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(t.Event) // an object: {"type":…}
 	if err != nil {
 		return nil, err
 	}
-	clock, err := json.Marshal(t.Turn)
-	if err != nil {
-		return nil, err
-	}
-	out := append(b[:len(b)-1:len(b)-1], `,"turn":`...)
-	return append(append(out, clock...), '}'), nil
+	b = append(b[:len(b)-1], `,"turn":{"seat":`...)
+	b = strconv.AppendInt(b, int64(t.Turn.Seat), 10)
+	b = append(b, `,"deadline":`...)
+	b = strconv.AppendInt(b, t.Turn.Deadline, 10)
+	return append(b, "}}"...), nil
 }
 
 // OnTurn is the seat that must act now (the Hakem choosing trump, or the

@@ -281,10 +281,6 @@ type CommitOutcome struct {
 	Dup    *Result // set when the action id had been answered already
 	Wrote  bool
 	NewSeq int64
-	// Timer says the commit also recorded the table's turn timer in the
-	// timer set (as SetTimer would): set when it wrote and the table's
-	// timer was ever armed.
-	Timer bool
 }
 
 func actField(user, id string) string { return user + "|" + id }
@@ -323,7 +319,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	if c.legacy {
 		legacy = "1"
 	}
-	timerOf := "" // a timer never armed is neither recorded nor removed
+	timerOf := "" // a timer never armed is neither recorded nor removed (as SetTimer)
 	if t.Timer != 0 {
 		timerOf = t.ID
 	}
@@ -334,14 +330,14 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	for i := range c.Events {
 		args = append(args, c.Events[i].Seq, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
-	keys := append([]string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}, s.timerKeys()...)
+	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID), s.keys.Timers(), s.keys.TimerIDs()}
 	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("commit: %w", err)
 	}
 	switch out[0] {
 	case "ok":
-		return CommitOutcome{Wrote: true, NewSeq: newSeq, Timer: timerOf != ""}, nil
+		return CommitOutcome{Wrote: true, NewSeq: newSeq}, nil
 	case "dup":
 		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":

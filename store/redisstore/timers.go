@@ -24,7 +24,8 @@ type Timer struct {
 // setTimerLua is the Lua function that arms, moves or removes a table's
 // deadline, never going back to an older timer (hooks of successive changes
 // may run out of order); it returns 1 when written, 0 when a newer timer
-// is already recorded. The commit script calls it too (timerFold).
+// is already recorded. The commit script calls it too: a committed change
+// records its table's timer in the same step.
 const setTimerLua = `
 local function settimer(zset, ids, tid, n, deadline)
   local cur = tonumber(redis.call('HGET', ids, tid) or '0')

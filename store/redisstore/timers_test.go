@@ -127,7 +127,7 @@ func TestCommitRecordsTheTurnTimer(t *testing.T) {
 	next.Timer, next.Deadline = l.tb.Timer+1, at
 	out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &next, FromSeq: l.seq, Result: redisstore.Result{User: "u0", ID: "arm"}})
 	want := redisstore.Timer{Table: "tb-tm", ID: next.Timer, Deadline: at}
-	if tm, _ := armed("tb-tm"); err != nil || !out.Timer || tm != want {
+	if tm, _ := armed("tb-tm"); err != nil || !out.Wrote || tm != want {
 		t.Fatalf("commit %+v %v recorded %+v, want %+v", out, err, tm, want)
 	}
 	l.seq = out.NewSeq
@@ -142,7 +142,7 @@ func TestCommitRecordsTheTurnTimer(t *testing.T) {
 	}
 	out, err = e.s.Commit(e.ctx, redisstore.Commit{Table: &stale, FromSeq: l.seq,
 		Result: redisstore.Result{User: "u0", ID: "fresh"}})
-	if err != nil || !out.Wrote || !out.Timer {
+	if err != nil || !out.Wrote {
 		t.Fatalf("commit: %+v %v", out, err)
 	}
 	if tm, _ := armed("tb-tm"); tm != (redisstore.Timer{Table: "tb-tm", ID: stale.Timer, Deadline: stale.Deadline}) {

@@ -260,7 +260,7 @@ func load(ctx context.Context, tg *running, m Mode, ramp time.Duration, col *col
 	pace := m.pace()
 	report := func(err error) {
 		if err != nil && ctx.Err() == nil {
-			report(errs, err)
+			sendErr(errs, err)
 		}
 	}
 	if tg.relay {
@@ -288,10 +288,10 @@ func load(ctx context.Context, tg *running, m Mode, ramp time.Duration, col *col
 // warmUp waits until every table has played a card (at most the ramp and
 // two minutes, or 20 ms a table: a thousand tables of four new guests each
 // take a while to seat).
-func warmUp(ctx context.Context, col window, tables int, ramp time.Duration, errs <-chan error) error {
+func warmUp(ctx context.Context, win window, tables int, ramp time.Duration, errs <-chan error) error {
 	limit := ramp + max(2*time.Minute, time.Duration(tables)*20*time.Millisecond)
 	deadline := time.Now().Add(limit)
-	for col.tablesPlaying() < tables {
+	for win.tablesPlaying() < tables {
 		select {
 		case err := <-errs:
 			return fmt.Errorf("setting up: %w", err)
@@ -300,7 +300,7 @@ func warmUp(ctx context.Context, col window, tables int, ramp time.Duration, err
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d tables playing after %v", col.tablesPlaying(), tables, limit)
+			return fmt.Errorf("only %d of %d tables playing after %v", win.tablesPlaying(), tables, limit)
 		}
 	}
 	return nil
@@ -402,6 +402,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 	var listens []string
+	gateways := 0
 	for _, args := range roles {
 		cmd := exec.Command(exe, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = slices.Clone(env), os.Stderr, os.Stderr
@@ -420,8 +421,10 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 			r.ops = append(r.ops, ops)
 		}
 		role := args[0] // gateway, gateway2, … when several
-		if n := strings.Count(strings.Join(r.roles, " "), role); n > 0 && !r.relay {
-			role += strconv.Itoa(n + 1)
+		if role == "gateway" {
+			if gateways++; gateways > 1 {
+				role += strconv.Itoa(gateways)
+			}
 		}
 		r.roles = append(r.roles, role)
 		if err := cmd.Start(); err != nil {

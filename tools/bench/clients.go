@@ -184,7 +184,7 @@ func (p *clientProc) read(stdout io.Reader, stopping *atomic.Bool, errs chan<- e
 		}
 		var r windowReport
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			report(errs, fmt.Errorf("load process: %q: %w", line, err))
+			sendErr(errs, fmt.Errorf("load process: %q: %w", line, err))
 			continue
 		}
 		select {
@@ -194,11 +194,11 @@ func (p *clientProc) read(stdout io.Reader, stopping *atomic.Bool, errs chan<- e
 	}
 	err := p.cmd.Wait()
 	if !stopping.Load() {
-		report(errs, fmt.Errorf("load process %d ended: %v", p.cmd.Process.Pid, err))
+		sendErr(errs, fmt.Errorf("load process %d ended: %v", p.cmd.Process.Pid, err))
 	}
 }
 
-func report(errs chan<- error, err error) {
+func sendErr(errs chan<- error, err error) {
 	select {
 	case errs <- err:
 	default:
