@@ -267,6 +267,70 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
 
+// prepared is an action applied to its table's cached copy, its commit
+// ready to go out with other tables' (Consumer.handle).
+type prepared struct {
+	loaded redisstore.Loaded
+	next   table.Table
+	commit redisstore.Commit
+}
+
+// prepare applies a to its table's cached copy when that copy alone can
+// decide it, as the first attempt of process would: a command that parses,
+// a copy made under the Redis server in use, a change the rules accept. It
+// returns nil otherwise (the action then takes Process's path, as does a
+// prepared commit that does not go through: see finish).
+func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
+	if p.opts.beforeApply != nil {
+		return nil
+	}
+	cmd, code := command(a)
+	if code != "" {
+		return nil
+	}
+	loaded, ok := p.cache.takeHit(a.Table)
+	if !ok || p.stale(&loaded) {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			pr = nil // Process applies it again, and reports the panic
+		}
+	}()
+	env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed()}
+	next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
+	if err != nil {
+		return nil
+	}
+	pr = &prepared{loaded: loaded, next: next}
+	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(a)}
+	pr.commit = redisstore.CommitOf(&pr.loaded, &pr.next, res, Entries(&pr.next, evs, loaded.Seq))
+	return pr
+}
+
+// finish completes a prepared action whose commit came back as r. A commit
+// that did not write (a stale copy, a repeated id, a failure) is decided
+// again by Process on a fresh read, as process's own cached attempt is.
+func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepared, r redisstore.CommitResult) (err error) {
+	if r.Err != nil || !r.Out.Wrote {
+		if errors.Is(r.Err, redisstore.ErrConflict) {
+			p.cache.outcome(true)
+		}
+		return p.Process(ctx, a)
+	}
+	metrics.Request(metrics.ComponentWorker)
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			metrics.Error(metrics.ComponentWorker, "internal")
+		}
+	}()
+	defer panics.Catch(metrics.ComponentWorker, p.opts.Log, &err)
+	p.cache.outcome(false)
+	metrics.MoveApplied(string(a.Op), a.At, time.Now())
+	p.cache.put(redisstore.Loaded{Table: pr.next, Seq: r.Out.NewSeq, Epoch: pr.loaded.Epoch, RunID: pr.loaded.RunID})
+	return p.followUp(ctx, Change{Table: &pr.next, Seq: r.Out.NewSeq, Before: &pr.loaded.Table, From: pr.loaded.Seq})
+}
+
 // stale reports whether l was not created or rebuilt under the Redis
 // server now in use.
 func (p *Processor) stale(l *redisstore.Loaded) bool {
@@ -506,19 +570,84 @@ func (c *Consumer) ack(ctx context.Context, part int, ids []string) {
 	}
 }
 
-// handle processes entries in order and returns the ids of those done (to
-// acknowledge); once stopping, what is left stays pending. Each action
-// runs to completion even if ctx is cancelled meanwhile. A failed action
-// stays pending (the reclaimer retries it) while the partition goes on
-// with the next ones; a poison one (see Options.MaxAttempts) is
-// dead-lettered.
+// batchCommitter is a Store that sends several tables' commits in one
+// round trip (redisstore.Store.CommitBatch).
+type batchCommitter interface {
+	CommitBatch(ctx context.Context, cs []redisstore.Commit) []redisstore.CommitResult
+}
+
+// handle processes entries and returns the ids of those done (to
+// acknowledge); once stopping, what is left stays pending. Each table's
+// actions are handled in their order; those of different tables in one
+// batch go in rounds, a round taking the next action of each table, and the
+// commits of a round that its tables' cached copies decide go to Redis
+// together (one round trip instead of one each). Each action runs to
+// completion even if ctx is cancelled meanwhile. A failed action stays
+// pending (the reclaimer retries it) while the partition goes on with the
+// next ones; a poison one (see Options.MaxAttempts) is dead-lettered.
 func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) (done []string) {
+	bc, batching := c.proc.store.(batchCommitter)
+	for len(es) > 0 && ctx.Err() == nil {
+		round, rest := es, []redisstore.StreamEntry(nil)
+		if batching && c.proc.cache != nil && len(es) > 1 {
+			round, rest = nextRound(es)
+		} else {
+			bc = nil
+		}
+		done = append(done, c.handleRound(ctx, bc, round)...)
+		es = rest
+	}
+	return done
+}
+
+// nextRound splits es into the first action of each table (in order) and
+// the rest.
+func nextRound(es []redisstore.StreamEntry) (round, rest []redisstore.StreamEntry) {
+	seen := make(map[string]bool, len(es))
 	for _, e := range es {
+		if seen[e.Action.Table] {
+			rest = append(rest, e)
+			continue
+		}
+		seen[e.Action.Table] = true
+		round = append(round, e)
+	}
+	return round, rest
+}
+
+// handleRound handles entries of different tables (any, when bc is nil:
+// then one at a time, in order).
+func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redisstore.StreamEntry) (done []string) {
+	preps := make([]*prepared, len(es))
+	var results []redisstore.CommitResult
+	if bc != nil {
+		var commits []redisstore.Commit
+		for i := range es {
+			if es[i].Deliveries <= 1 { // (a redelivery may be poison: attempt counts it)
+				if preps[i] = c.proc.prepare(&es[i].Action); preps[i] != nil {
+					commits = append(commits, preps[i].commit)
+				}
+			}
+		}
+		if len(commits) > 0 {
+			work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			results = bc.CommitBatch(work, commits)
+			cancel()
+		}
+	}
+	for i, e := range es {
 		if ctx.Err() != nil {
 			return done
 		}
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err := c.attempt(work, e)
+		var err error
+		if pr := preps[i]; pr != nil {
+			r := results[0]
+			results = results[1:]
+			err = c.attemptWith(work, e, func(ctx context.Context) error { return c.proc.finish(ctx, e.Action, pr, r) })
+		} else {
+			err = c.attempt(work, e)
+		}
 		cancel()
 		if err != nil {
 			c.quiet.Warn(pendingFailure, "table", e.Action.Table, "id", e.Action.ID, "err", err)
@@ -533,13 +662,18 @@ func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) (don
 // attempt processes one entry (its caller acknowledges it), or counts its
 // failure.
 func (c *Consumer) attempt(ctx context.Context, e redisstore.StreamEntry) error {
+	return c.attemptWith(ctx, e, func(ctx context.Context) error { return c.proc.Process(ctx, e.Action) })
+}
+
+// attemptWith is attempt with run doing the action.
+func (c *Consumer) attemptWith(ctx context.Context, e redisstore.StreamEntry, run func(context.Context) error) error {
 	o := c.proc.opts
 	if e.Deliveries > o.MaxAttempts {
 		// Every earlier delivery panicked or never came back: a worker
 		// died on it (a fatal error no recover catches) or stopped first.
 		return c.deadLetter(ctx, e, fmt.Sprintf("delivered %d times without completing (a worker died or stopped on it each time)", e.Deliveries-1))
 	}
-	err := c.proc.Process(ctx, e.Action)
+	err := run(ctx)
 	var pe *panics.Error
 	switch {
 	case err == nil:

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -412,5 +413,140 @@ func TestSeedDecidesTheDeal(t *testing.T) {
 	}
 	if got.Game.Hands != want.Game.Hands || got.Game.Hakem != want.Game.Hakem {
 		t.Fatalf("the deal with seed 7 differs from table.Apply's: hakem %d vs %d", got.Game.Hakem, want.Game.Hakem)
+	}
+}
+
+// batchRecorder records the batches of commits sent in one round trip.
+type batchRecorder struct {
+	*redisstore.Store
+	mu      sync.Mutex
+	batches [][]string // the table of each commit, per batch
+}
+
+func (s *batchRecorder) CommitBatch(ctx context.Context, cs []redisstore.Commit) []redisstore.CommitResult {
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].Table.ID
+	}
+	s.mu.Lock()
+	s.batches = append(s.batches, ids)
+	s.mu.Unlock()
+	return s.Store.CommitBatch(ctx, cs)
+}
+
+// TestBatchCommitsKeepEachTablesOrder: a burst of actions at several
+// tables, read as one batch, is committed a round at a time — the next
+// action of each table, their commits in one round trip — and every action
+// gets the answer it would get alone: a table's actions in their order (a
+// sit then a leave leaves the seat empty), a repeated id its first answer,
+// a refusal its code, and an action at a table changed behind the worker's
+// back (its cached copy stale) is applied to a fresh read.
+func TestBatchCommitsKeepEachTablesOrder(t *testing.T) {
+	e := newActionEnv(t)
+	cs := &batchRecorder{Store: e.store}
+	proc := NewProcessor(cs, Options{Group: "g", Consumer: "c1", Block: 50 * time.Millisecond, ReclaimIdle: time.Hour})
+	ids := []string{testenv.RandomName("ta"), testenv.RandomName("tb"), testenv.RandomName("tc")}
+	// All three tables in one partition, so that one read takes the burst.
+	part := e.store.Partition(ids[0])
+	for len(ids) < 6 {
+		if id := testenv.RandomName("t"); e.store.Partition(id) == part {
+			ids = append(ids, id)
+		}
+	}
+	ids = ids[3:]
+	act := func(tb, user, id string, op table.Op, seat int) redisstore.Action {
+		return redisstore.Action{Table: tb, User: user, Name: user, ID: id, Op: op, Seat: seat}
+	}
+	for _, id := range ids {
+		tb, err := table.New(id, game.Rules{Target: 3}, "host", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateTable(e.ctx, &tb); err != nil {
+			t.Fatal(err)
+		}
+		// One action through the processor leaves its copy in the cache.
+		if err := proc.Process(e.ctx, act(id, "u0", "s0", table.OpSit, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The third table changes behind the processor's back.
+	if err := e.proc.Process(e.ctx, act(ids[2], "u3", "s3", table.OpSit, 3)); err != nil {
+		t.Fatal(err)
+	}
+	burst := []redisstore.Action{
+		// Refused before the table is read: answered at the seq the table
+		// has when its turn comes (1), not after the sit behind it.
+		act(ids[0], "u1", "a0", table.OpTimeout, 0),
+		act(ids[0], "u1", "a1", table.OpSit, 1), act(ids[1], "u1", "b1", table.OpSit, 1),
+		act(ids[2], "u1", "c1", table.OpSit, 1), act(ids[0], "u1", "a2", table.OpLeave, 0),
+		act(ids[1], "u2", "b2", table.OpSit, 1), // taken by u1 just before
+		act(ids[0], "u1", "a1", table.OpSit, 1), // a1 again: its first answer
+		act(ids[1], "u2", "b3", table.OpSit, 2),
+	}
+	for _, a := range burst {
+		if err := e.store.Enqueue(e.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := NewConsumer(proc, e.store, e.store.Options().Partitions)
+	if err := c.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	answer := func(a redisstore.Action) *redisstore.Result {
+		var r *redisstore.Result
+		waitFor(t, func() bool {
+			var err error
+			r, err = e.store.LookupAnswer(e.ctx, a.Table, a.User, a.ID)
+			return err == nil && r != nil
+		})
+		return r
+	}
+	want := map[string]string{"a0": string(protocol.CodeUnknownType), "a1": "", "b1": "", "c1": "", "a2": "", "b2": string(table.CodeSeatTaken), "b3": ""}
+	for _, a := range burst {
+		if r := answer(a); r.Code != want[a.ID] {
+			t.Errorf("%s at %s: code %q, want %q", a.ID, a.Table, r.Code, want[a.ID])
+		}
+	}
+	if r := answer(burst[0]); r.Seq != 1 {
+		t.Errorf("a0 answered at seq %d, want 1: judged after an action behind it", r.Seq)
+	}
+	waitFor(t, func() bool { // every entry acknowledged
+		return e.rdb.XPending(e.ctx, e.store.Keys().Actions(part), "g").Val().Count == 0
+	})
+	seated := func(id string) string {
+		l, err := e.store.LoadTable(e.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for i, p := range l.Table.Seats {
+			if p != nil {
+				s = append(s, string(rune('0'+i))+p.ID)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	for id, w := range map[string]string{ids[0]: "0u0", ids[1]: "0u0 1u1 2u2", ids[2]: "0u0 1u1 3u3"} {
+		if got := seated(id); got != w {
+			t.Errorf("table %s seats %q, want %q", id, got, w)
+		}
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	together := false
+	for _, b := range cs.batches {
+		together = together || len(b) > 1
+		seen := map[string]bool{}
+		for _, id := range b {
+			if seen[id] {
+				t.Errorf("one batch holds two commits of table %s: %v", id, b)
+			}
+			seen[id] = true
+		}
+	}
+	if !together {
+		t.Errorf("no two commits went together: batches %v", cs.batches)
 	}
 }

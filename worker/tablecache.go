@@ -60,6 +60,21 @@ func (c *tableCache) take(id string) (redisstore.Loaded, bool) {
 	return l, ok
 }
 
+// takeHit is take without counting a miss (the caller falls back to a
+// path that takes again and counts it).
+func (c *tableCache) takeHit(id string) (redisstore.Loaded, bool) {
+	if c == nil {
+		return redisstore.Loaded{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.tables[id]
+	if ok {
+		delete(c.tables, id)
+	}
+	return l, ok
+}
+
 // put keeps l, the table as just committed.
 func (c *tableCache) put(l redisstore.Loaded) {
 	if c == nil {

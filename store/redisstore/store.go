@@ -291,11 +291,60 @@ func actField(user, id string) string { return user + "|" + id }
 // read (or was rebuilt), ErrNotFound when it is gone, or Dup when the action
 // id was answered before.
 func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
+	keys, args, err := s.commitCall(&c)
+	if err != nil {
+		return CommitOutcome{}, err
+	}
+	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+	return commitOutcome(&c, out, err)
+}
+
+// CommitResult is what became of one commit of a batch.
+type CommitResult struct {
+	Out CommitOutcome
+	Err error
+}
+
+// CommitBatch sends commits of different tables in one round trip (a
+// pipeline): each is the atomic step Commit makes, decided on its own, and
+// its result is what Commit would have returned. A batch must not hold two
+// commits of one table (the second would be judged against the first's
+// seq only by luck of order).
+func (s *Store) CommitBatch(ctx context.Context, cs []Commit) []CommitResult {
+	res := make([]CommitResult, len(cs))
+	cmds := make([]*redis.Cmd, len(cs))
+	pipe := s.rdb.Pipeline()
+	for i := range cs {
+		keys, args, err := s.commitCall(&cs[i])
+		if err != nil {
+			res[i].Err = err
+			continue
+		}
+		cmds[i] = commitScript.EvalSha(ctx, pipe, keys, args...)
+	}
+	_, _ = pipe.Exec(ctx) // (each command's error is its own, read below)
+	for i, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		out, err := cmd.StringSlice()
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			// Redis lost its scripts (a restart): Commit loads it again.
+			res[i].Out, res[i].Err = s.Commit(ctx, cs[i])
+			continue
+		}
+		res[i].Out, res[i].Err = commitOutcome(&cs[i], out, err)
+	}
+	return res
+}
+
+// commitCall is the commit script's keys and arguments for c.
+func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	t := c.Table
 	newSeq := c.FromSeq + int64(len(c.Events))
 	for i, e := range c.Events {
 		if e.Seq != c.FromSeq+int64(i)+1 {
-			return CommitOutcome{}, fmt.Errorf("commit: event %d has seq %d, want %d", i, e.Seq, c.FromSeq+int64(i)+1)
+			return nil, nil, fmt.Errorf("commit: event %d has seq %d, want %d", i, e.Seq, c.FromSeq+int64(i)+1)
 		}
 	}
 	if c.FromEpoch == 0 {
@@ -303,17 +352,17 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	}
 	meta, err := json.Marshal(t.Meta)
 	if err != nil {
-		return CommitOutcome{}, fmt.Errorf("encode meta: %w", err)
+		return nil, nil, fmt.Errorf("encode meta: %w", err)
 	}
 	st, err := encodeState(t)
 	if err != nil {
-		return CommitOutcome{}, err
+		return nil, nil, err
 	}
 	c.Result.Seq = newSeq
 	res := storedAnswer(c.Result)
 	msg, err := json.Marshal(Message{Epoch: c.FromEpoch, Events: c.Events, Result: &c.Result})
 	if err != nil {
-		return CommitOutcome{}, fmt.Errorf("encode message: %w", err)
+		return nil, nil, fmt.Errorf("encode message: %w", err)
 	}
 	legacy := "0"
 	if c.legacy {
@@ -323,21 +372,25 @@ func (s *Store) Commit(ctx context.Context, c Commit) (CommitOutcome, error) {
 	if t.Timer != 0 {
 		timerOf = t.ID
 	}
-	args := make([]any, 0, 16+2*len(c.Events))
+	args = make([]any, 0, 16+2*len(c.Events))
 	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, s.sealState(t.ID, newSeq, st),
 		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy,
 		timerOf, t.Timer, t.Deadline)
 	for i := range c.Events {
 		args = append(args, c.Events[i].Seq, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
-	keys := []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID), s.keys.Timers(), s.keys.TimerIDs()}
-	out, err := commitScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+	keys = []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID), s.keys.Timers(), s.keys.TimerIDs()}
+	return keys, args, nil
+}
+
+// commitOutcome reads the commit script's reply to c.
+func commitOutcome(c *Commit, out []string, err error) (CommitOutcome, error) {
 	if err != nil {
 		return CommitOutcome{}, fmt.Errorf("commit: %w", err)
 	}
 	switch out[0] {
 	case "ok":
-		return CommitOutcome{Wrote: true, NewSeq: newSeq}, nil
+		return CommitOutcome{Wrote: true, NewSeq: c.FromSeq + int64(len(c.Events))}, nil
 	case "dup":
 		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -718,5 +722,56 @@ func TestCommitAllOrNothingWhenLogIsAhead(t *testing.T) {
 		a, _ := e.s.LookupAnswer(e.ctx, id, "u0", "fresh")
 		t.Fatalf("Commit failed (%v) but wrote part of the step: table seq now %d (was 0, match %d was %d), answer recorded %+v, no event logged or published",
 			err, l.Seq, l.Table.Match, tb.Match, a)
+	}
+}
+
+// TestCommitBatch: commits of several tables sent in one round trip each
+// get what Commit alone would give — written, stale, gone, a repeated id —
+// also when Redis has lost its scripts (a restart: here a private
+// redis-server whose script cache is flushed).
+func TestCommitBatch(t *testing.T) {
+	t.Parallel()
+	srv := procs.StartRedis(t, procs.RedisOptions{})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	e := &env{t: t, ctx: ctx, rdb: rdb, prefix: "cb", s: redisstore.New(rdb, redisstore.Options{Prefix: "cb"})}
+	a, _ := e.running("tb-a", 3)
+	b, _ := e.running("tb-b", 3)
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	leave := func(l *live, id string, from int64) redisstore.Commit {
+		next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return redisstore.Commit{Table: &next, FromSeq: from, Result: redisstore.Result{User: "u0", ID: id, Hash: "h"},
+			Events: entries(t, evs, from)}
+	}
+	gone := leave(a, "xg", a.seq)
+	gone.Table.ID = "tb-gone"
+	batch := []redisstore.Commit{leave(a, "xa", a.seq), leave(b, "xb", b.seq-1), gone}
+	res := e.s.CommitBatch(ctx, batch)
+	if r := res[0]; r.Err != nil || !r.Out.Wrote || r.Out.NewSeq != a.seq+int64(len(batch[0].Events)) {
+		t.Errorf("table a: %+v, want written at seq %d", r, a.seq+int64(len(batch[0].Events)))
+	}
+	if r := res[1]; !errors.Is(r.Err, redisstore.ErrConflict) {
+		t.Errorf("table b from a stale seq: %+v, want ErrConflict", r)
+	}
+	if r := res[2]; !errors.Is(r.Err, redisstore.ErrNotFound) {
+		t.Errorf("a missing table: %+v, want ErrNotFound", r)
+	}
+	if l, err := e.s.LoadTable(ctx, "tb-b"); err != nil || l.Seq != b.seq {
+		t.Errorf("table b at seq %d (%v), want %d: the stale commit wrote", l.Seq, err, b.seq)
+	}
+	// Sent again (the scripts are loaded now): xa is a repeated id.
+	res = e.s.CommitBatch(ctx, []redisstore.Commit{leave(a, "xa", a.seq+int64(len(batch[0].Events))), leave(b, "xb", b.seq)})
+	if r := res[0]; r.Err != nil || r.Out.Dup == nil || r.Out.Dup.Seq != a.seq+int64(len(batch[0].Events)) {
+		t.Errorf("xa again: %+v, want its first answer", r)
+	}
+	if r := res[1]; r.Err != nil || !r.Out.Wrote {
+		t.Errorf("table b: %+v, want written", r)
 	}
 }
