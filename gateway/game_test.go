@@ -164,8 +164,13 @@ func TestGameAtTable(t *testing.T) {
 	}
 
 	// Reconnect as seat 1 with the token: the old socket is replaced; sync
-	// after N gets exactly the missed events this seat may see.
-	const after = 3
+	// after N (within the log: its last 16 events) gets exactly the missed
+	// events this seat may see.
+	now, err := e.store.LoadTable(ctx, tid)
+	if err != nil || now.Seq < 6 {
+		t.Fatalf("table at seq %d (%v): too early for the test", now.Seq, err)
+	}
+	after := now.Seq - 5
 	re := dial(t, e.url, nil).startReading()
 	re.ok(protocol.Request{Type: protocol.TypeHello, Token: users[1].Token})
 	bye := cs[1].waitFor("bye", func(f *frame) bool { return f.Type == protocol.TypeBye })

@@ -39,7 +39,8 @@ func newActionEnv(t *testing.T) *actionEnv {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	e := &actionEnv{t: t, ctx: ctx, rdb: rdb, store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2}),
+	// (A log long enough for the tests that read a whole match's events.)
+	e := &actionEnv{t: t, ctx: ctx, rdb: rdb, store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2, LogMaxLen: 1000}),
 		tableID: testenv.RandomName("tb"), results: make(chan redisstore.Result, 1024), events: make(chan redisstore.Entry, 4096)}
 	e.proc = NewProcessor(e.store, Options{ReclaimIdle: 200 * time.Millisecond, Block: 100 * time.Millisecond,
 		Persist: func(_ context.Context, m table.MatchRecord) error {

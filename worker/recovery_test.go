@@ -437,12 +437,12 @@ func TestHandsSealedAtRest(t *testing.T) {
 	if err := g.UnmarshalBinary([]byte(fields["st"])); err == nil {
 		t.Fatal("the state blob decodes without the key")
 	}
-	entries, err := e.rdb.XRange(e.ctx, k.Log(e.tableID), "-", "+").Result()
+	entries, err := e.rdb.LRange(e.ctx, k.Log(e.tableID), 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range entries {
-		fmt.Fprintln(&dump, m.Values)
+		fmt.Fprintln(&dump, m)
 	}
 	e.flush()
 	row, err := e.pg.LiveTable(e.ctx, e.tableID, time.Time{})

@@ -171,6 +171,8 @@ func (e *env) dump() map[string]string {
 			for _, m := range e.rdb.XRange(e.ctx, k, "-", "+").Val() {
 				v += fmt.Sprintf("%s:%v;", m.ID, m.Values)
 			}
+		case "list":
+			v = strings.Join(e.rdb.LRange(e.ctx, k, 0, -1).Val(), ";")
 		default:
 			v = typ
 		}

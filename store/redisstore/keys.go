@@ -19,8 +19,10 @@ func (k Keys) Table(id string) string { return k.game(id, "table") }
 // Acts is the hash of action ids already answered at a table: "<user>|<id>" → result.
 func (k Keys) Acts(id string) string { return k.game(id, "acts") }
 
-// Log is the table's event log: a capped stream whose entry ids are "<seq>-0".
-func (k Keys) Log(id string) string { return k.game(id, "log") }
+// Log is the table's event log: a list of its last events, oldest first,
+// trimmed to Options.LogMaxLen. (Releases before 2026-12-06 kept a stream
+// under "log": left to expire.)
+func (k Keys) Log(id string) string { return k.game(id, "evlog") }
 
 // Channel is the table's pub/sub channel.
 func (k Keys) Channel(id string) string { return k.game(id, "ev") }

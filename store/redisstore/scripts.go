@@ -4,16 +4,16 @@ import "github.com/redis/go-redis/v9"
 
 // commitScript is the one atomic step of an accepted command.
 //
-// KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream,
+// KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log list,
 // KEYS[4] Timers zset, KEYS[5] TimerIDs hash
 // ARGV[1] expected seq, ARGV[2] expected epoch, ARGV[3] new seq, ARGV[4]
 // meta, ARGV[5] state blob, ARGV[6] action field, ARGV[7] action result,
-// ARGV[8] TTL seconds, ARGV[9] log max length (also how many events an
+// ARGV[8] TTL seconds, ARGV[9] log length (also how many events an
 // action id's answer is kept at least), ARGV[10] channel, ARGV[11]
 // message to publish, ARGV[12] "1" to drop an older release's plain fields,
 // ARGV[13] table id whose turn timer to record ("": none), ARGV[14] its
-// timer number, ARGV[15] its deadline ms (0: disarmed), ARGV[16..] log
-// entries as (seq, json) pairs.
+// timer number, ARGV[15] its deadline ms (0: disarmed), ARGV[16..] the log
+// entries, oldest first (each begins {"seq":N).
 //
 // The turn timer is recorded here rather than by a hook after the commit
 // (worker.TimerHook, which still does it after a rebuild or a duplicate):
@@ -22,19 +22,21 @@ import "github.com/redis/go-redis/v9"
 // Returns {"dup", stored result} when the action id was answered before,
 // {"gone", ""} when the table does not exist, {"conflict", current seq} when
 // the table moved on or was rebuilt (another epoch) since it was read,
-// {"logahead", newest log id} when the log already holds a seq after the
-// expected one (nothing is written), {"ok", ""} when written.
+// {"logahead", newest logged seq} when the log already holds a seq after
+// the expected one (nothing is written), {"ok", ""} when written.
 var commitScript = redis.NewScript(setTimerLua + `
 local prev = redis.call('HGET', KEYS[2], ARGV[6])
 if prev then return {'dup', prev} end
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep')
 if not cur[1] then return {'gone', ''} end
 if cur[1] ~= ARGV[1] or (cur[2] or '1') ~= ARGV[2] then return {'conflict', cur[1]} end
--- Nothing may be written unless every write can succeed: a log already at
--- or past the first new seq would make XADD fail after the table changed.
-local newest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-if newest and tonumber(string.match(newest[1], '^(%d+)')) > tonumber(ARGV[1]) then
-  return {'logahead', newest[1]}
+-- A log holding a seq after the expected one belongs to a history the
+-- table no longer has (its state went back without a new epoch): refused,
+-- nothing written.
+local newest = redis.call('LINDEX', KEYS[3], -1)
+if newest then
+  local seq = string.match(newest, '^{"seq":(%d+)')
+  if seq and tonumber(seq) > tonumber(ARGV[1]) then return {'logahead', seq} end
 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5])
 if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
@@ -51,8 +53,11 @@ if w > 0 and math.floor(to / w) > math.floor(from / w) then
   for i = 1, #old, 500 do redis.call('HDEL', KEYS[2], unpack(old, i, math.min(i + 499, #old))) end
 end
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
-for i = 16, #ARGV, 2 do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], ARGV[i] .. '-0', 'e', ARGV[i + 1])
+-- The log is a list trimmed to its exact length: a stream trims only
+-- whole nodes of up to 4 KB, which held two to three times the events kept.
+if #ARGV >= 16 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 16))
+  redis.call('LTRIM', KEYS[3], -w, -1)
 end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
 if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15]) end

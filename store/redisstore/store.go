@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,25 +49,26 @@ type Sealer interface {
 	Open(dst, box, ad []byte) ([]byte, error)
 }
 
-// DefaultLogMaxLen is how many events a table's log keeps (at least: the
-// trimming is approximate, by whole stream nodes of at most 4 KB). It is
-// what a reconnect needs: a socket further behind than that gets a
-// snapshot, which is smaller than the events it replaces (the gateway reads
-// no more than this from a log), and PostgreSQL keeps the match. 32 events
-// are a minute or more of play at a table of people (a card is one event:
-// it carries the next turn's timer), and ≈ 4–8 KB of Redis (≈ 130 bytes
-// each). It was 64 while a card and its turn were two events, 512 (≈ 66 KB
-// a table) before that, and 5,000 at first (≈ 640 KB).
+// DefaultLogMaxLen is how many events a table's log keeps (exactly: it is a
+// list trimmed with each commit). It is what a reconnect needs: a socket
+// further behind gets a snapshot, which is no bigger than the events it
+// replaces (≈ 1.5 KB against ≈ 150 bytes an event; the gateway reads no
+// more than this from a log), and PostgreSQL keeps the match. 16 events are
+// a dozen cards — half a minute or more of play at a table of people (a
+// card is one event: it carries the next turn's timer) — and ≈ 2.5–3 KB of
+// Redis. It was a stream trimmed by whole nodes of up to 4 KB (32 events
+// kept 32–62, ≈ 14 KB), 64 events while a card and its turn were two, 512
+// (≈ 66 KB a table) before that, and 5,000 at first (≈ 640 KB).
 //
 // The answers to action ids (the acts hash, which makes a command sent
 // again get its first answer) are kept for as long: at least one log's
-// worth of events, at most two (≈ 100 bytes each: storedAnswer). A command sent again
-// later than that — by a client that has seen the table move on by that
-// many events since, or gets a snapshot — is judged again against the table
-// as it is then (a stale play is refused: not its turn, or the card is
-// gone); once, the answers of a whole table's life were kept (71–84 KB a
-// match).
-const DefaultLogMaxLen = 32
+// worth of events, at most two (≈ 55 bytes each: storedAnswer). A command
+// sent again later than that — by a client that has seen the table move on
+// by that many events since, or gets a snapshot — is judged again against
+// the table as it is then (a stale play is refused: not its turn, or the
+// card is gone); once, the answers of a whole table's life were kept (71–84
+// KB a match).
+const DefaultLogMaxLen = 16
 
 func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
@@ -372,12 +374,12 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	if t.Timer != 0 {
 		timerOf = t.ID
 	}
-	args = make([]any, 0, 16+2*len(c.Events))
+	args = make([]any, 0, 15+len(c.Events))
 	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, s.sealState(t.ID, newSeq, st),
 		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy,
 		timerOf, t.Timer, t.Deadline)
 	for i := range c.Events {
-		args = append(args, c.Events[i].Seq, s.encodeLogEntry(t.ID, &c.Events[i]))
+		args = append(args, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
 	keys = []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID), s.keys.Timers(), s.keys.TimerIDs()}
 	return keys, args, nil
@@ -467,18 +469,44 @@ func (s *Store) Publish(ctx context.Context, tableID string, m Message) error {
 // max. The first entry's seq tells whether the log still reaches back that
 // far (it is capped): if it is not after+1, the caller needs a snapshot.
 func (s *Store) ReadLog(ctx context.Context, tableID string, after int64, max int64) ([]Entry, error) {
-	msgs, err := s.rdb.XRangeN(ctx, s.keys.Log(tableID), strconv.FormatInt(after+1, 10)+"-0", "+", max).Result()
+	raws, err := s.rdb.LRange(ctx, s.keys.Log(tableID), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read log: %w", err)
 	}
-	out := make([]Entry, 0, len(msgs))
-	for _, m := range msgs {
-		raw, _ := m.Values["e"].(string)
+	// The entries after `after`: the newest run of rising seqs above it
+	// (only those are decoded).
+	first := len(raws)
+	for first > 0 {
+		seq, ok := loggedSeq(raws[first-1])
+		if !ok || seq <= after || (first < len(raws) && seq >= mustSeq(raws[first])) {
+			break
+		}
+		first--
+	}
+	raws = raws[first:min(len(raws), first+int(max))]
+	out := make([]Entry, 0, len(raws))
+	for _, raw := range raws {
 		e, err := s.decodeLogEntry(tableID, []byte(raw))
 		if err != nil {
-			return nil, fmt.Errorf("log entry %s: %w", m.ID, err)
+			return nil, fmt.Errorf("log entry of %s: %w", tableID, err)
 		}
 		out = append(out, e)
 	}
 	return out, nil
 }
+
+// loggedSeq reads the seq a log entry begins with ({"seq":N,...).
+func loggedSeq(raw string) (int64, bool) {
+	const head = `{"seq":`
+	if !strings.HasPrefix(raw, head) {
+		return 0, false
+	}
+	end := len(head)
+	for end < len(raw) && raw[end] >= '0' && raw[end] <= '9' {
+		end++
+	}
+	seq, err := strconv.ParseInt(raw[len(head):end], 10, 64)
+	return seq, err == nil
+}
+
+func mustSeq(raw string) int64 { seq, _ := loggedSeq(raw); return seq }

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -417,7 +418,7 @@ func TestAnswer(t *testing.T) {
 
 func TestReadLogAfter(t *testing.T) {
 	t.Parallel()
-	e := setup(t, redisstore.Options{})
+	e := setup(t, redisstore.Options{LogMaxLen: 100}) // the whole log is read
 	id := "tb-log"
 	tb := e.newTable(id)
 	var seq int64
@@ -513,52 +514,86 @@ func TestAnswersAreTrimmedWithTheLog(t *testing.T) {
 	}
 }
 
-// The log is capped: once it has been trimmed its first entry is past seq 1,
-// which tells a reconnecting client that it needs a snapshot.
+// The log is capped at exactly its length: once it has been trimmed its
+// first entry is past seq 1, which tells a reconnecting client that it
+// needs a snapshot; and a read from a seq it still holds starts there.
 func TestLogIsCapped(t *testing.T) {
 	t.Parallel()
 	const maxLen = 10
 	e := setup(t, redisstore.Options{LogMaxLen: maxLen})
-	nodeMax, err := e.rdb.ConfigGet(e.ctx, "stream-node-max-entries").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slack int64 = 100 // approximate trimming removes whole stream nodes only
-	fmt.Sscan(nodeMax["stream-node-max-entries"], &slack)
 	id := "tb-cap"
 	tb := e.newTable(id)
 	var seq int64
-	total := int64(maxLen) + 2*slack + 50
-	for seq < total {
+	for seq < 3*maxLen+4 {
 		out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: seq,
-			Result: redisstore.Result{User: "u", ID: fmt.Sprint(seq)}, Events: synthetic(seq, 5)})
+			Result: redisstore.Result{User: "u", ID: fmt.Sprint(seq)}, Events: synthetic(seq, 3)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		seq = out.NewSeq
 	}
+	if n := e.rdb.LLen(e.ctx, e.s.Keys().Log(id)).Val(); n != maxLen {
+		t.Fatalf("log holds %d entries, want exactly %d", n, maxLen)
+	}
 	log, err := e.s.ReadLog(e.ctx, id, 0, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(log) == 0 || log[0].Seq <= 1 {
-		t.Fatalf("log not trimmed: %d entries from seq %d", len(log), log[0].Seq)
-	}
-	if int64(len(log)) > maxLen+slack {
-		t.Fatalf("log holds %d entries, cap %d (+%d node slack)", len(log), maxLen, slack)
+	if len(log) != maxLen || log[0].Seq != seq-maxLen+1 {
+		t.Fatalf("ReadLog(0) gives %d entries from seq %d, want %d from %d", len(log), log[0].Seq, maxLen, seq-maxLen+1)
 	}
 	for i, ent := range log {
 		if ent.Seq != log[0].Seq+int64(i) {
 			t.Fatalf("log has a gap at %d: seq %d", i, ent.Seq)
 		}
 	}
-	if log[len(log)-1].Seq != seq {
-		t.Fatalf("last logged seq %d, table seq %d", log[len(log)-1].Seq, seq)
+	sameEntries(t, "log", log, synthetic(seq-maxLen, maxLen))
+	// From a seq it holds: the entries after it, at most max.
+	got, err := e.s.ReadLog(e.ctx, id, seq-4, 3)
+	if err != nil || len(got) != 3 || got[0].Seq != seq-3 {
+		t.Fatalf("ReadLog(%d, 3) = %d entries from %v (%v), want 3 from %d", seq-4, len(got), got, err, seq-3)
 	}
-	// Asking from seq 1 returns entries that start later: the caller can tell.
-	got, _ := e.s.ReadLog(e.ctx, id, 0, 5)
-	if len(got) == 0 || got[0].Seq == 1 {
-		t.Fatalf("ReadLog(0) starts at %v", got)
+	if got, _ := e.s.ReadLog(e.ctx, id, seq, 5); len(got) != 0 {
+		t.Fatalf("ReadLog(newest) = %v, want nothing", got)
+	}
+}
+
+// A log left over from a history the table no longer has (here: entries
+// pushed past the table's seq by hand) refuses the commit and writes
+// nothing; a read takes only the newest rising run of seqs.
+func TestLogAheadRefusesTheCommit(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{})
+	id := "tb-ahead"
+	tb := e.newTable(id)
+	out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: 0,
+		Result: redisstore.Result{User: "u", ID: "a"}, Events: synthetic(0, 3)})
+	if err != nil || out.NewSeq != 3 {
+		t.Fatal(out, err)
+	}
+	for _, ent := range synthetic(3, 2) { // seqs 4 and 5, which the table never reached
+		b, _ := json.Marshal(ent)
+		if err := e.rdb.RPush(e.ctx, e.s.Keys().Log(id), b).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.dump()
+	_, err = e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: 3,
+		Result: redisstore.Result{User: "u", ID: "b"}, Events: synthetic(3, 1)})
+	if !errors.Is(err, redisstore.ErrLogAhead) {
+		t.Fatalf("commit over a log ahead: %v, want ErrLogAhead", err)
+	}
+	if after := e.dump(); !reflect.DeepEqual(after, before) {
+		t.Fatal("a refused commit wrote something")
+	}
+	// Pushed after them, older seqs are not taken as following them.
+	b, _ := json.Marshal(synthetic(1, 1)[0]) // seq 2 again
+	if err := e.rdb.RPush(e.ctx, e.s.Keys().Log(id), b).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.ReadLog(e.ctx, id, 1, 10)
+	if err != nil || len(got) != 1 || got[0].Seq != 2 {
+		t.Fatalf("ReadLog(1) = %v (%v), want only the newest entry, seq 2", got, err)
 	}
 }
 
@@ -605,7 +640,7 @@ func TestTTLsSetAndRefreshed(t *testing.T) {
 // Eight writers read the same seq and commit: exactly one wins.
 func TestConcurrentCommitsOneWins(t *testing.T) {
 	t.Parallel()
-	e := setup(t, redisstore.Options{})
+	e := setup(t, redisstore.Options{LogMaxLen: 100}) // the whole log is compared
 	id := "tb-race"
 	l, _ := e.running(id, 3)
 	before, err := e.s.ReadLog(e.ctx, id, 0, 10000)
