@@ -630,6 +630,7 @@ func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redi
 			}
 		}
 		if len(commits) > 0 {
+			metrics.CommitBatch.Observe(float64(len(commits)))
 			work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			results = bc.CommitBatch(work, commits)
 			cancel()

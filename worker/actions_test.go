@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/gateway/protocol"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -490,6 +492,14 @@ func TestBatchCommitsKeepEachTablesOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	batches := func() (n uint64, commits float64) {
+		var m dto.Metric
+		if err := metrics.CommitBatch.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.Histogram.GetSampleCount(), m.Histogram.GetSampleSum()
+	}
+	n0, sum0 := batches()
 	c := NewConsumer(proc, e.store, e.store.Options().Partitions)
 	if err := c.Start(e.ctx); err != nil {
 		t.Fatal(err)
@@ -549,5 +559,9 @@ func TestBatchCommitsKeepEachTablesOrder(t *testing.T) {
 	}
 	if !together {
 		t.Errorf("no two commits went together: batches %v", cs.batches)
+	}
+	if n, sum := batches(); n == n0 || sum-sum0 <= float64(n-n0) {
+		t.Errorf("hokm_worker_commits_per_round_trip: %d round trips with %.0f commits observed, want one with two or more",
+			n-n0, sum-sum0)
 	}
 }

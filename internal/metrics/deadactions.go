@@ -51,4 +51,12 @@ var TableCache = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Actions by what the worker's table cache gave: hit (no read), stale (read again), miss (read).",
 }, []string{"outcome"})
 
-func init() { Registry().MustRegister(TableCache) }
+// CommitBatch observes how many commits a worker sent in one round trip
+// (worker.Consumer.handle: the tables of one read, a round at a time).
+var CommitBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+	Name:    "hokm_worker_commits_per_round_trip",
+	Help:    "Commits a worker sent to Redis in one pipeline (the tables of one read, a round at a time).",
+	Buckets: []float64{1, 2, 4, 8, 16},
+})
+
+func init() { Registry().MustRegister(TableCache, CommitBatch) }
