@@ -46,15 +46,8 @@ func newTableCache(max int, now func() time.Time) *tableCache {
 // take removes and returns the table's cached copy: while one action uses
 // it no other can (a concurrent action at the same table reads it fresh).
 func (c *tableCache) take(id string) (redisstore.Loaded, bool) {
-	if c == nil {
-		return redisstore.Loaded{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l, ok := c.tables[id]
-	if ok {
-		delete(c.tables, id)
-	} else {
+	l, ok := c.takeHit(id)
+	if !ok && c != nil {
 		metrics.TableCache.WithLabelValues("miss").Inc()
 	}
 	return l, ok
