@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,4 +87,33 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 			t.Errorf("%s: a closed loop delivered %.0f cards/s, no more than paced at 10/s (%.0f)", r.Target, closed[r.Target], r.Delivered)
 		}
 	}
+}
+
+// TestBenchProfiles: --profile leaves a CPU profile of each hokm process
+// and of the load client (here in the bench process) for each run.
+func TestBenchProfiles(t *testing.T) {
+	c, _, _, _ := newCluster(t)
+	_, free, _ := net.SplitHostPort(procs.FreePort(t))
+	if m := c.Start("migrate", nil, "migrate"); !m.Wait(60*time.Second) || m.Err() != nil {
+		t.Fatalf("migrate: %v\n%s", m.Err(), m.Output())
+	}
+	dir := filepath.Join(t.TempDir(), "profiles") // made by the bench
+	p := c.Start("bench", []string{"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h"},
+		"bench", "--targets", "serve", "--modes", "closed:2", "--window", "1s", "--warm", "200ms",
+		"--port", free, "--profile", dir)
+	if !p.Wait(2*time.Minute) || p.Err() != nil {
+		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
+	}
+	for _, name := range []string{"serve-serve-closedloop-2.pprof", "serve-client-closedloop-2.pprof"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v (size %d)\n%s", name, err, sizeOf(st), p.Output())
+		}
+	}
+}
+
+func sizeOf(st os.FileInfo) int64 {
+	if st == nil {
+		return -1
+	}
+	return st.Size()
 }

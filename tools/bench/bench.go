@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,7 +103,9 @@ type Config struct {
 	Window  time.Duration
 	Reps    int // repetitions, interleaved: every target and mode, then again
 	// ProfileDir, when set, receives a CPU profile of each hokm process
-	// over each window (TARGET-ROLE-MODE.pprof; go tool pprof bin/hokm FILE).
+	// over each window (TARGET-ROLE-MODE.pprof; go tool pprof bin/hokm FILE),
+	// and of the load client when it runs in this process
+	// (TARGET-client-MODE.pprof).
 	ProfileDir string
 	// Gateways is how many `hokm gateway` processes the split target runs
 	// (default 1); a table's seats are spread over them.
@@ -214,7 +217,9 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	t0 := time.Now()
 	win.open()
 	profiled := tg.profile(ctx, cfg, m)
+	stopClientProfile := clientProfile(cfg, tg.name, m, clientPids == nil)
 	sleep(ctx, cfg.Window)
+	stopClientProfile()
 	lats, moved, framed := win.close()
 	if err := <-profiled; err != nil {
 		cfg.Log("profile: %v", err)
@@ -478,8 +483,7 @@ func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error 
 	}
 	errs := make(chan error, len(r.ops))
 	for i, ops := range r.ops {
-		name := strings.NewReplacer(" ", "", ",", "-", "×", "x", "/", "per").Replace(m.String())
-		file := filepath.Join(cfg.ProfileDir, r.name+"-"+r.roles[i]+"-"+name+".pprof")
+		file := filepath.Join(cfg.ProfileDir, r.name+"-"+r.roles[i]+"-"+profileName(m)+".pprof")
 		go func() {
 			errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/profile?seconds="+strconv.Itoa(int(cfg.Window.Seconds())), file)
 		}()
@@ -494,6 +498,39 @@ func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error 
 		out <- first
 	}()
 	return out
+}
+
+// clientProfile saves a CPU profile of this process — the load client, when
+// it runs here (inProcess) — over the window, beside the targets' (its CPU
+// per card is taken from the same two cores). It returns the stop.
+func clientProfile(cfg Config, target string, m Mode, inProcess bool) (stop func()) {
+	if cfg.ProfileDir == "" || !inProcess {
+		return func() {}
+	}
+	var f *os.File
+	err := os.MkdirAll(cfg.ProfileDir, 0o755)
+	if err == nil {
+		f, err = os.Create(filepath.Join(cfg.ProfileDir, target+"-client-"+profileName(m)+".pprof"))
+	}
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		cfg.Log("client profile: %v", err)
+		if f != nil {
+			f.Close()
+		}
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// profileName is m as a file name.
+func profileName(m Mode) string {
+	return strings.NewReplacer(" ", "", ",", "-", "×", "x", "/", "per").Replace(m.String())
 }
 
 func fetchProfile(ctx context.Context, url, file string) error {
