@@ -215,7 +215,9 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
-		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed()}
+		// Once: each copy read or taken is applied to once (a retry reads
+		// again), so the move list may grow in place.
+		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed(), Once: true}
 		next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
 		if err != nil && cached {
 			continue
@@ -297,7 +299,7 @@ func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
 			pr = nil // Process applies it again, and reports the panic
 		}
 	}()
-	env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed()}
+	env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed(), Once: true} // (taken: used once)
 	next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
 	if err != nil {
 		return nil

@@ -888,3 +888,41 @@ func TestParseCommand(t *testing.T) {
 		t.Errorf("Act(trump) = %+v", c)
 	}
 }
+
+// TestApplyOnceGrowsTheMovesInPlace: with Env.Once a card appends to the
+// table's move list in place (no copy of the match so far) and the match
+// comes out the same as without; the table applied to keeps its own moves.
+// Without Once each result has a move list of its own.
+func TestApplyOnceGrowsTheMovesInPlace(t *testing.T) {
+	plain, once := started(t, game.Rules{Target: 3}, 11), started(t, game.Rules{Target: 3}, 11)
+	r := rng(5)
+	shared := 0
+	for i := 0; plain.Status == table.Playing; i++ {
+		if i > 10000 {
+			t.Fatal("match does not end")
+		}
+		var a game.Action
+		plain, _, _, a = step(t, plain, r, created+2000+int64(i)) // the same action at both tables
+		before := clone(once)
+		user := once.Seats[actor(&once.Game)].ID
+		next, _ := mustApply(t, once, user, table.Act(a), table.Env{Now: created + 2000 + int64(i), Once: true})
+		sameTable(t, "the table applied to with Once", once, before)
+		if len(once.Moves) > 0 && len(next.Moves) > len(once.Moves) && &next.Moves[0] == &once.Moves[0] {
+			shared++
+		}
+		once = next
+	}
+	sameTable(t, "the match played with Once", once, plain)
+	if shared < len(plain.Moves)/2 {
+		t.Fatalf("%d of %d moves appended in place with Once, want most", shared, len(plain.Moves))
+	}
+	// Without Once: a move list of its own.
+	tb := started(t, game.Rules{Target: 3}, 11)
+	for i := 0; i < 3; i++ {
+		next, _, _, _ := step(t, tb, rng(uint64(i)), created+2000)
+		if len(tb.Moves) > 0 && &next.Moves[0] == &tb.Moves[0] {
+			t.Fatalf("move %d shares the move list of the table it was applied to", i)
+		}
+		tb = next
+	}
+}
