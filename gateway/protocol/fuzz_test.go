@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hokm-project/hokm/game"
@@ -44,6 +47,18 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		checkRequest(t, req)
+		// Flat frames are read with Unmarshal: the strict decoder must read
+		// an accepted frame the same way (nothing it would have refused).
+		strict := new(Request)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(strict); err != nil {
+			t.Fatalf("accepted %q, which the strict decoder refuses: %v", data, err)
+		}
+		strict.Code = strings.ToUpper(strict.Code)
+		if !reflect.DeepEqual(strict, req) {
+			t.Fatalf("%q read as %+v, the strict decoder reads %+v", data, req, strict)
+		}
 	})
 }
 
