@@ -157,7 +157,19 @@ func (p *Processor) RebuildWith(rebuild func(ctx context.Context, tableID string
 // Refusals are answers, not errors. A panic never leaves a table half
 // changed: a change is one compare-and-set script (Store.Commit), and
 // what follows it is idempotent.
-func (p *Processor) Process(ctx context.Context, a redisstore.Action) (err error) {
+func (p *Processor) Process(ctx context.Context, a redisstore.Action) error {
+	return p.counted(ctx, func() error {
+		if p.opts.beforeApply != nil {
+			p.opts.beforeApply(a)
+		}
+		return p.process(ctx, a)
+	})
+}
+
+// counted runs the handling of one action: counted as a request, its
+// failure as an internal error (unless the worker is stopping), a panic
+// recovered into a *panics.Error.
+func (p *Processor) counted(ctx context.Context, run func() error) (err error) {
 	metrics.Request(metrics.ComponentWorker)
 	defer func() {
 		if err != nil && ctx.Err() == nil { // not a worker stopping
@@ -165,10 +177,22 @@ func (p *Processor) Process(ctx context.Context, a redisstore.Action) (err error
 		}
 	}()
 	defer panics.Catch(metrics.ComponentWorker, p.opts.Log, &err)
-	if p.opts.beforeApply != nil {
-		p.opts.beforeApply(a)
-	}
-	return p.process(ctx, a)
+	return run()
+}
+
+// env is the environment an action is applied in. Once: each copy of a
+// table, read or taken from the cache, is applied to once (a retry reads
+// again), so its move list may grow in place.
+func (p *Processor) env() table.Env {
+	return table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed(), Once: true}
+}
+
+// committed does what follows a commit of next, applied to loaded, that
+// wrote seq: the table is kept for the next action, and its follow-up runs.
+func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, seq int64) error {
+	metrics.MoveApplied(string(a.Op), a.At, time.Now())
+	p.cache.put(redisstore.Loaded{Table: *next, Seq: seq, Epoch: loaded.Epoch, RunID: loaded.RunID})
+	return p.followUp(ctx, Change{Table: next, Seq: seq, Before: &loaded.Table, From: loaded.Seq})
 }
 
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
@@ -215,10 +239,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			metrics.Error(metrics.ComponentWorker, res.Code)
 			return p.answer(ctx, &loaded, res)
 		}
-		// Once: each copy read or taken is applied to once (a retry reads
-		// again), so the move list may grow in place.
-		env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed(), Once: true}
-		next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
+		next, evs, err := table.Apply(loaded.Table, a.User, cmd, p.env())
 		if err != nil && cached {
 			continue
 		}
@@ -262,9 +283,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case out.Dup != nil:
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
-		metrics.MoveApplied(string(a.Op), a.At, time.Now())
-		p.cache.put(redisstore.Loaded{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
-		return p.followUp(ctx, Change{Table: &next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq})
+		return p.committed(ctx, &a, &loaded, &next, out.NewSeq)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -299,8 +318,7 @@ func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
 			pr = nil // Process applies it again, and reports the panic
 		}
 	}()
-	env := table.Env{Now: p.opts.Now().UnixMilli(), Seed: p.opts.Seed(), Once: true} // (taken: used once)
-	next, evs, err := table.Apply(loaded.Table, a.User, cmd, env)
+	next, evs, err := table.Apply(loaded.Table, a.User, cmd, p.env())
 	if err != nil {
 		return nil
 	}
@@ -313,24 +331,17 @@ func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
 // finish completes a prepared action whose commit came back as r. A commit
 // that did not write (a stale copy, a repeated id, a failure) is decided
 // again by Process on a fresh read, as process's own cached attempt is.
-func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepared, r redisstore.CommitResult) (err error) {
+func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepared, r redisstore.CommitResult) error {
 	if r.Err != nil || !r.Out.Wrote {
 		if errors.Is(r.Err, redisstore.ErrConflict) {
 			p.cache.outcome(true)
 		}
 		return p.Process(ctx, a)
 	}
-	metrics.Request(metrics.ComponentWorker)
-	defer func() {
-		if err != nil && ctx.Err() == nil {
-			metrics.Error(metrics.ComponentWorker, "internal")
-		}
-	}()
-	defer panics.Catch(metrics.ComponentWorker, p.opts.Log, &err)
-	p.cache.outcome(false)
-	metrics.MoveApplied(string(a.Op), a.At, time.Now())
-	p.cache.put(redisstore.Loaded{Table: pr.next, Seq: r.Out.NewSeq, Epoch: pr.loaded.Epoch, RunID: pr.loaded.RunID})
-	return p.followUp(ctx, Change{Table: &pr.next, Seq: r.Out.NewSeq, Before: &pr.loaded.Table, From: pr.loaded.Seq})
+	return p.counted(ctx, func() error {
+		p.cache.outcome(false)
+		return p.committed(ctx, &a, &pr.loaded, &pr.next, r.Out.NewSeq)
+	})
 }
 
 // stale reports whether l was not created or rebuilt under the Redis
@@ -588,13 +599,14 @@ type batchCommitter interface {
 // pending (the reclaimer retries it) while the partition goes on with the
 // next ones; a poison one (see Options.MaxAttempts) is dead-lettered.
 func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) (done []string) {
-	bc, batching := c.proc.store.(batchCommitter)
+	bc, _ := c.proc.store.(batchCommitter)
+	if c.proc.cache == nil || len(es) < 2 {
+		bc = nil // nothing to send together
+	}
 	for len(es) > 0 && ctx.Err() == nil {
-		round, rest := es, []redisstore.StreamEntry(nil)
-		if batching && c.proc.cache != nil && len(es) > 1 {
+		round, rest := es, []redisstore.StreamEntry(nil) // one at a time, in order
+		if bc != nil {
 			round, rest = nextRound(es)
-		} else {
-			bc = nil
 		}
 		done = append(done, c.handleRound(ctx, bc, round)...)
 		es = rest

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -307,11 +308,9 @@ type CommitResult struct {
 	Err error
 }
 
-// CommitBatch sends commits of different tables in one round trip (a
-// pipeline): each is the atomic step Commit makes, decided on its own, and
-// its result is what Commit would have returned. A batch must not hold two
-// commits of one table (the second would be judged against the first's
-// seq only by luck of order).
+// CommitBatch sends commits in one round trip (a pipeline, run in order):
+// each is the atomic step Commit makes, decided on its own, and its result
+// is what Commit would have returned.
 func (s *Store) CommitBatch(ctx context.Context, cs []Commit) []CommitResult {
 	res := make([]CommitResult, len(cs))
 	cmds := make([]*redis.Cmd, len(cs))
@@ -475,13 +474,13 @@ func (s *Store) ReadLog(ctx context.Context, tableID string, after int64, max in
 	}
 	// The entries after `after`: the newest run of rising seqs above it
 	// (only those are decoded).
-	first := len(raws)
+	first, later := len(raws), int64(math.MaxInt64)
 	for first > 0 {
 		seq, ok := loggedSeq(raws[first-1])
-		if !ok || seq <= after || (first < len(raws) && seq >= mustSeq(raws[first])) {
+		if !ok || seq <= after || seq >= later {
 			break
 		}
-		first--
+		first, later = first-1, seq
 	}
 	raws = raws[first:min(len(raws), first+int(max))]
 	out := make([]Entry, 0, len(raws))
@@ -508,5 +507,3 @@ func loggedSeq(raw string) (int64, bool) {
 	seq, err := strconv.ParseInt(raw[len(head):end], 10, 64)
 	return seq, err == nil
 }
-
-func mustSeq(raw string) int64 { seq, _ := loggedSeq(raw); return seq }
