@@ -55,7 +55,7 @@ var TableCache = prometheus.NewCounterVec(prometheus.CounterOpts{
 // (worker.Consumer.handle: the tables of one read, a round at a time).
 var CommitBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
 	Name:    "hokm_worker_commits_per_round_trip",
-	Help:    "Commits a worker sent to Redis in one pipeline (the tables of one read, a round at a time).",
+	Help:    "Commits a worker sent to Redis in one pipeline (a read of two actions or more, a round of its tables at a time).",
 	Buckets: []float64{1, 2, 4, 8, 16},
 })
 
