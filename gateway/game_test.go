@@ -164,7 +164,7 @@ func TestGameAtTable(t *testing.T) {
 	}
 
 	// Reconnect as seat 1 with the token: the old socket is replaced; sync
-	// after N (within the log: its last 16 events) gets exactly the missed
+	// after N (within the log: its last 8 events) gets exactly the missed
 	// events this seat may see.
 	now, err := e.store.LoadTable(ctx, tid)
 	if err != nil || now.Seq < 6 {

@@ -51,25 +51,25 @@ type Sealer interface {
 }
 
 // DefaultLogMaxLen is how many events a table's log keeps (exactly: it is a
-// list trimmed with each commit). It is what a reconnect needs: a socket
-// further behind gets a snapshot, which is no bigger than the events it
-// replaces (≈ 1.5 KB against ≈ 150 bytes an event; the gateway reads no
-// more than this from a log), and PostgreSQL keeps the match. 16 events are
-// a dozen cards — half a minute or more of play at a table of people (a
-// card is one event: it carries the next turn's timer) — and ≈ 2.5–3 KB of
-// Redis. It was a stream trimmed by whole nodes of up to 4 KB (32 events
-// kept 32–62, ≈ 14 KB), 64 events while a card and its turn were two, 512
-// (≈ 66 KB a table) before that, and 5,000 at first (≈ 640 KB).
+// list trimmed with each commit). It is what a reconnect needs and no more:
+// a socket further behind gets a snapshot, and a snapshot (1.1–2 KB
+// measured mid-match) costs about what 9–16 events do (≈ 125 bytes each),
+// so a longer log would save a reconnecting client little; PostgreSQL
+// keeps the match. 8 events are two tricks — 20 s and more of play
+// at a table of people (a card is one event: it carries the next turn's
+// timer) — and ≈ 1.1 KB of Redis. It was 16 (≈ 2.2 KB), a stream trimmed by
+// whole nodes of up to 4 KB before that (32 events kept 32–62, ≈ 14 KB), 512
+// (≈ 66 KB a table) and 5,000 at first (≈ 640 KB).
 //
 // The answers to action ids (the acts hash, which makes a command sent
 // again get its first answer) are kept for as long: at least one log's
-// worth of events, at most two (≈ 55 bytes each: storedAnswer). A command
-// sent again later than that — by a client that has seen the table move on
-// by that many events since, or gets a snapshot — is judged again against
-// the table as it is then (a stale play is refused: not its turn, or the
-// card is gone); once, the answers of a whole table's life were kept (71–84
-// KB a match).
-const DefaultLogMaxLen = 16
+// worth of events, at most two (≈ 64 bytes each in Redis: storedAnswer). A
+// command sent again later than that — by a client that has seen the table
+// move on by that many events since, or gets a snapshot — is judged again
+// against the table as it is then (a stale play is refused: not its turn, or
+// the card is gone); once, the answers of a whole table's life were kept
+// (71–84 KB a match).
+const DefaultLogMaxLen = 8
 
 func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
