@@ -40,6 +40,9 @@ type conn struct {
 	sid   string // this socket's id (tells it apart from the user's others)
 	user  string // set by claimUser, under srv.mu
 	ip    string // the client IP's budget key (clientip.Key)
+	// version is the protocol version the client stated: under
+	// protocol.Version2 a change's events go in one frame with the ack.
+	version int
 	// counted is the user this socket is counted for in srv.perUser
 	// (SocketsPerUser), under srv.mu; "" before the hello and after remove.
 	counted string

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,12 +15,21 @@ import (
 // TestGameAtTable plays the start of a match through four sockets and
 // checks what each one receives, down to every card.
 func TestGameAtTable(t *testing.T) {
+	for _, v := range []int{protocol.Version1, protocol.Version2} {
+		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) { gameAtTable(t, v) })
+	}
+}
+
+// gameAtTable is TestGameAtTable with clients of protocol version v (the
+// test client unfolds version 2's events frames: the same checks hold).
+func gameAtTable(t *testing.T, v int) {
 	e := setup(t, Options{})
+	url := e.urlV(v)
 	ctx := context.Background()
 	var cs [4]*client
 	var users [4]protocol.HelloData
 	for i := range cs {
-		cs[i] = dial(t, e.url, nil).startReading()
+		cs[i] = dial(t, url, nil).startReading()
 		users[i] = cs[i].hello("p")
 	}
 	f := cs[0].ok(protocol.Request{Type: protocol.TypeCreateTable})
@@ -135,7 +145,7 @@ func TestGameAtTable(t *testing.T) {
 	cs[wrong].fails(protocol.Request{Type: protocol.TypePlay, Table: tid, Card: hands[wrong].Cards()[0].String()}, game.CodeNotYourTurn)
 
 	// A non-member learns nothing and receives no events.
-	out := dial(t, e.url, nil).startReading()
+	out := dial(t, url, nil).startReading()
 	out.hello("outsider")
 	out.fails(protocol.Request{Type: protocol.TypePlay, Table: tid, Card: card}, table.CodeNotInGame)
 	out.fails(protocol.Request{Type: protocol.TypeAddBots, Table: tid}, table.CodeNotInGame)
@@ -171,7 +181,7 @@ func TestGameAtTable(t *testing.T) {
 		t.Fatalf("table at seq %d (%v): too early for the test", now.Seq, err)
 	}
 	after := now.Seq - 5
-	re := dial(t, e.url, nil).startReading()
+	re := dial(t, url, nil).startReading()
 	re.ok(protocol.Request{Type: protocol.TypeHello, Token: users[1].Token})
 	bye := cs[1].waitFor("bye", func(f *frame) bool { return f.Type == protocol.TypeBye })
 	if bye.Reason != protocol.ByeReplaced {
@@ -284,4 +294,114 @@ func cardsIn(v any) []game.Card {
 		}
 	}
 	return out
+}
+
+// TestVersion2OneFramePerChange: under protocol version 2 the events one
+// change brings a socket come in one frame, with the ack of the socket's
+// own command that caused them; version-1 sockets at the same table get a
+// frame per event and the ack alone; both see the same seqs and the same
+// public events. A command that changes nothing, or is answered again, is
+// acked in a frame of its own.
+func TestVersion2OneFramePerChange(t *testing.T) {
+	e := setup(t, Options{})
+	ctx := context.Background()
+	versions := [4]int{protocol.Version2, protocol.Version1, protocol.Version2, protocol.Version1}
+	var cs [4]*client
+	for i := range cs {
+		cs[i] = dial(t, e.urlV(versions[i]), nil).startReading()
+		cs[i].hello("p")
+	}
+	tid := createTable(t, cs[0], nil).Table
+	for i, c := range cs {
+		c.ok(protocol.Request{Type: protocol.TypeSit, Table: tid, Seat: ptr(i)})
+	}
+	for i := 1; i < 4; i++ {
+		cs[i].ok(protocol.Request{Type: protocol.TypeReady, Table: tid})
+	}
+	// A change of seven events: table, match_started, hand_started, four deals.
+	start := cs[0].ok(protocol.Request{Type: protocol.TypeStart, Table: tid})
+	var sd protocol.SeqData
+	_ = json.Unmarshal(start.Data, &sd)
+	if got := cs[0].wireOf(start); len(got) != 8 || got[0].Seq != sd.Seq-6 || got[6].Seq != sd.Seq {
+		t.Fatalf("the host's start (v2): %d frames in the ack's message, want its 7 events and the ack at seq %d: %s", len(got), sd.Seq, start.raw)
+	}
+	for i, c := range cs {
+		f, _ := c.event("cards_dealt")
+		for f.Seq < sd.Seq {
+			f, _ = c.event("cards_dealt")
+		}
+		n := len(c.wireOf(f))
+		if want := map[int]int{protocol.Version1: 1, protocol.Version2: 7}[versions[i]]; i > 0 && n != want {
+			t.Fatalf("seat %d (v%d): the start's last event came with %d in one message, want %d", i, versions[i], n, want)
+		}
+	}
+
+	// Trump, then a whole trick: its last card and the trick's end are one
+	// change, one frame (with the ack for a v2 player), two for v1.
+	l, err := e.store.LoadTable(ctx, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs[l.Table.Game.Hakem].ok(protocol.Request{Type: protocol.TypeTrump, Table: tid, Suit: "S"})
+	var last *frame
+	var lastSeat int
+	var lastCard string
+	for range 4 {
+		l, err := e.store.LoadTable(ctx, tid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &l.Table.Game
+		lastSeat = int(g.Turn)
+		lastCard = g.LegalCards(g.Turn).Cards()[0].String()
+		last = cs[lastSeat].ok(protocol.Request{Type: protocol.TypePlay, Table: tid, Card: lastCard})
+	}
+	folded := len(cs[lastSeat].wireOf(last)) == 3 // card_played, trick_won, ack
+	if folded != (versions[lastSeat] == protocol.Version2) {
+		t.Fatalf("seat %d (v%d) closed the trick: its ack came as %s with %d frames", lastSeat, versions[lastSeat], last.raw, len(cs[lastSeat].wireOf(last)))
+	}
+	for i, c := range cs {
+		f, _ := c.event("trick_won")
+		n := len(c.wireOf(f))
+		if versions[i] == protocol.Version1 && n != 1 || versions[i] == protocol.Version2 && n < 2 {
+			t.Fatalf("seat %d (v%d): trick_won came with %d frames in one message", i, versions[i], n)
+		}
+	}
+
+	// Answered again (the same id): the first answer, alone. A command that
+	// changes nothing: an ack alone.
+	again := cs[lastSeat].ok(protocol.Request{Type: protocol.TypePlay, ID: last.ID, Table: tid, Card: lastCard})
+	if string(again.Data) != string(last.Data) || len(cs[lastSeat].wireOf(again)) != 1 {
+		t.Fatalf("the repeat: %s, first %s", again.raw, last.Data)
+	}
+	nothing := cs[0].ok(protocol.Request{Type: protocol.TypeAddBots, Table: tid})
+	if len(cs[0].wireOf(nothing)) != 1 {
+		t.Fatalf("add_bots at a full table came with %d frames", len(cs[0].wireOf(nothing)))
+	}
+
+	// Every seat saw every seq once, in order, and the same public events.
+	public := map[int64]string{}
+	for i, c := range cs {
+		var prev int64
+		for _, f := range c.all() {
+			if f.Type != protocol.TypeEvent && f.Type != protocol.TypeSnapshot {
+				continue
+			}
+			if f.Type == protocol.TypeEvent && prev != 0 && f.Seq != prev+1 {
+				t.Fatalf("seat %d (v%d): seq %d after %d", i, versions[i], f.Seq, prev)
+			}
+			prev = f.Seq
+			if eventType(f) != "cards_dealt" && f.Type == protocol.TypeEvent {
+				if was, ok := public[f.Seq]; ok && was != string(f.Event) {
+					t.Fatalf("seat %d (v%d): seq %d is %s, another seat's %s", i, versions[i], f.Seq, f.Event, was)
+				}
+				public[f.Seq] = string(f.Event)
+			}
+		}
+		var ls protocol.SeqData
+		_ = json.Unmarshal(last.Data, &ls)
+		if prev != ls.Seq {
+			t.Fatalf("seat %d (v%d): events up to %d, the table's at %d", i, versions[i], prev, ls.Seq)
+		}
+	}
 }

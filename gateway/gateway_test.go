@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,25 +103,51 @@ func TestVersionNegotiation(t *testing.T) {
 		}
 	}
 	refused(base, nil)
-	refused(base+"?v=2", nil)
+	refused(base+"?v=3", nil)
+	refused(base+"?v=0", nil)
+	refused(base+"?v=hokm.v1", nil)
 	refused(base+"?v=1&v=1", nil)
-	refused(base, []string{"hokm.v2"})
-	refused(base+"?v=2", []string{protocol.Subprotocol})
+	refused(base+"?v=1&v=2", nil)
+	refused(base, []string{"hokm.v3"})
+	refused(base, []string{"1"})
+	refused(base+"?v=2", []string{protocol.Subprotocol}) // they disagree
+	refused(base+"?v=1", []string{"hokm.v2"})
 
-	c := dial(t, base+"?v=1", nil)
-	if c.ws.Subprotocol() != "" {
-		t.Fatalf("subprotocol %q chosen without being offered", c.ws.Subprotocol())
+	for _, v := range []string{"1", "2"} {
+		c := dial(t, base+"?v="+v, nil)
+		if c.ws.Subprotocol() != "" {
+			t.Fatalf("subprotocol %q chosen without being offered", c.ws.Subprotocol())
+		}
 	}
-	d := *websocket.DefaultDialer
-	d.Subprotocols = []string{"other", protocol.Subprotocol}
-	c2, err := tryDial(t, base, nil, &d)
-	if err != nil {
-		t.Fatal(err)
+	// The subprotocol: the newest of ours offered is echoed, and is the
+	// version spoken (a version-2 socket's change comes as one events frame).
+	for _, offer := range [][]string{{"other", protocol.Subprotocol}, {"hokm.v2", "hokm.v1"}, {"other", "hokm.v1", "hokm.v2"}} {
+		d := *websocket.DefaultDialer
+		d.Subprotocols = offer
+		url := base
+		if offer[0] == "hokm.v2" {
+			url += "?v=2" // agreeing with the query is fine too
+		}
+		c, err := tryDial(t, url, nil, &d)
+		if err != nil {
+			t.Fatalf("%v: %v", offer, err)
+		}
+		want := offer[len(offer)-1]
+		if slices.Contains(offer, "hokm.v2") {
+			want = "hokm.v2"
+		}
+		if c.ws.Subprotocol() != want {
+			t.Fatalf("offered %v: subprotocol %q, want %q echoed", offer, c.ws.Subprotocol(), want)
+		}
+		c.startReading().hello("x")
+		var td protocol.TableData
+		_ = json.Unmarshal(c.ok(protocol.Request{Type: protocol.TypeCreateTable}).Data, &td)
+		c.ok(protocol.Request{Type: protocol.TypeSit, Table: td.Table, Seat: ptr(0)})
+		ack := c.ok(protocol.Request{Type: protocol.TypeAddBots, Table: td.Table})
+		if folded := len(c.wireOf(ack)) == 2; folded != (want == "hokm.v2") {
+			t.Fatalf("offered %v: add_bots answered in %s", offer, ack.raw)
+		}
 	}
-	if c2.ws.Subprotocol() != protocol.Subprotocol {
-		t.Fatalf("subprotocol %q, want it echoed", c2.ws.Subprotocol())
-	}
-	c2.startReading().hello("x")
 }
 
 func TestOriginCheck(t *testing.T) {

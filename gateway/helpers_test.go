@@ -76,6 +76,11 @@ func setup(t *testing.T, opts Options, wrap ...func(net.Listener) net.Listener) 
 	return e
 }
 
+// urlV is the gateway's URL for protocol version v.
+func (e *env) urlV(v int) string {
+	return strings.TrimSuffix(e.url, "?v=1") + fmt.Sprintf("?v=%d", v)
+}
+
 // testWorker is a real game worker (worker.Processor and Consumer, with the
 // lobby hook and the start-up recovery check, no timer loop) on the test's
 // store, its deals seeded with testSeed so the hands are known. While
@@ -141,10 +146,13 @@ func (d *droppingStream) AckAndRead(ctx context.Context, group, consumer string,
 	return d.ReadActions(ctx, group, consumer, p, count, -1)
 }
 
-// frame is one frame a test client received.
+// frame is one frame a test client received. A version-2 events frame is
+// kept as the version-1 frames it stands for (ServerFrame.Unfold), each
+// with its own JSON as raw and the same wire number.
 type frame struct {
 	protocol.ServerFrame
 	raw  string
+	wire int // the number of the WebSocket message it came in, from 1
 	used bool
 }
 
@@ -160,6 +168,7 @@ type client struct {
 	done    chan struct{}
 	err     error // why reading ended
 	n       int   // ids sent
+	wires   int   // WebSocket messages received
 	reading bool  // startReading was called
 }
 
@@ -196,12 +205,19 @@ func (c *client) startReading() *client {
 				c.wake()
 				return
 			}
-			f := &frame{raw: string(b)}
-			if kind != websocket.TextMessage || json.Unmarshal(b, &f.ServerFrame) != nil {
+			var sf protocol.ServerFrame
+			if kind != websocket.TextMessage || json.Unmarshal(b, &sf) != nil {
 				c.t.Errorf("undecodable frame from the server: %q", b)
 			}
 			c.mu.Lock()
-			c.frames = append(c.frames, f)
+			c.wires++
+			for _, u := range sf.Unfold() {
+				raw := b
+				if sf.Type == protocol.TypeEvents {
+					raw, _ = json.Marshal(u)
+				}
+				c.frames = append(c.frames, &frame{ServerFrame: u, raw: string(raw), wire: c.wires})
+			}
 			c.mu.Unlock()
 			c.wake()
 		}
@@ -280,6 +296,20 @@ func (c *client) dump() string {
 		fmt.Fprintf(&b, "  %s\n", f.raw)
 	}
 	return b.String()
+}
+
+// wireOf is the frames that came in the same WebSocket message as f (f
+// included): several only for a version-2 events frame.
+func (c *client) wireOf(f *frame) []*frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*frame
+	for _, g := range c.frames {
+		if g.wire == f.wire {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // answer waits for the ack or error of id.

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -226,7 +227,7 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.HandshakeTimeout,
-		Subprotocols:     []string{protocol.Subprotocol},
+		Subprotocols:     protocol.Subprotocols,
 		CheckOrigin:      func(*http.Request) bool { return true }, // checked before upgrading
 		WriteBufferPool:  &sync.Pool{},
 		// its own 1 KiB reader instead of net/http's 4 KiB one: a client's
@@ -312,7 +313,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, protocol.CodeUnavailable, "server shutting down")
 		return
 	}
-	if !versionOK(r) {
+	version := requestedVersion(r)
+	if version == 0 {
 		httpError(w, http.StatusBadRequest, protocol.CodeVersionUnsupported, "")
 		return
 	}
@@ -335,6 +337,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(s, ws)
+	c.version = version
 	c.out = hj.conn
 	c.ip = ip
 	if !s.add(c) {
@@ -356,22 +359,30 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// versionOK: the query v, if given, must be "1", and the version must be
-// stated by v=1 or by offering the subprotocol.
-func versionOK(r *http.Request) bool {
-	v, hasV := r.URL.Query()["v"]
-	if hasV && (len(v) != 1 || v[0] != protocol.Version) {
-		return false
-	}
-	if hasV {
-		return true
-	}
-	for _, p := range websocket.Subprotocols(r) {
-		if p == protocol.Subprotocol {
-			return true
+// requestedVersion is the protocol version r states, 0 when it states none
+// this gateway speaks: the query v (given once), else the newest hokm.vN
+// subprotocol offered that it speaks (the one the upgrade echoes: gorilla
+// takes the first of protocol.Subprotocols the client offers). A query v
+// and an offered subprotocol of ours must name the same version.
+func requestedVersion(r *http.Request) int {
+	offered := 0
+	for _, p := range protocol.Subprotocols {
+		if slices.Contains(websocket.Subprotocols(r), p) {
+			offered = protocol.VersionOf(p, false)
+			break
 		}
 	}
-	return false
+	v, hasV := r.URL.Query()["v"]
+	if !hasV {
+		return offered
+	}
+	if len(v) != 1 {
+		return 0
+	}
+	if n := protocol.VersionOf(v[0], true); offered == 0 || offered == n {
+		return n
+	}
+	return 0
 }
 
 func httpError(w http.ResponseWriter, status int, code game.Code, msg string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -31,7 +32,19 @@ type writer struct {
 	timer   *time.Timer // fires at the earliest pending deadline (nil until a command waits)
 	retry   *time.Timer // fires to catch up the tables left behind (nil until one is)
 	buf     []byte
+	// ev is the open version-2 events frame (nil: none): events of table
+	// evTable at consecutive seqs up to evNext-1 and, when evAck is set, the
+	// ack of this socket's command evAck at the last of them. Any other
+	// frame closes it first; every turn of run ends with it closed.
+	ev      *[]byte
+	evTable string
+	evNext  int64
+	evAck   string
 }
+
+// eventFrames holds the buffers of open events frames: a socket keeps none
+// between its turns.
+var eventFrames = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // following is what the socket knows of one table. A socket receives a
 // table's events only while its user is seated there or it watches the
@@ -91,6 +104,9 @@ func (w *writer) run() {
 		case <-w.c.dead:
 			return
 		}
+		if err == nil {
+			err = w.closeEvents()
+		}
 		if err != nil {
 			w.srv.log.Debug("socket write failed", "err", err)
 			w.c.kill()
@@ -123,7 +139,7 @@ func (w *writer) burst(hello *time.Timer) (err error) {
 			return err
 		}
 	}
-	return nil
+	return w.closeEvents() // (before release: in the burst's one write)
 }
 
 // handle does one item of the inbox; it fails only when a write fails.
@@ -189,7 +205,15 @@ func (w *writer) watch(v watchItem) error {
 	return w.write(websocket.TextMessage, w.buf)
 }
 
+// write sends one frame, after the open events frame if there is one.
 func (w *writer) write(kind int, b []byte) error {
+	if err := w.closeEvents(); err != nil {
+		return err
+	}
+	return w.send(kind, b)
+}
+
+func (w *writer) send(kind int, b []byte) error {
 	if err := w.c.ws.SetWriteDeadline(time.Now().Add(w.srv.opts.WriteWait)); err != nil {
 		return err
 	}
@@ -365,8 +389,7 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 	// The event itself if it is public or this seat's own, else its
 	// redacted form (none: the seat gets nothing for that seq).
 	if raw := e.For(f.seat, w.user); len(raw) > 0 {
-		w.buf = protocol.AppendEvent(w.buf[:0], tableID, e.Seq, raw)
-		if err := w.write(websocket.TextMessage, w.buf); err != nil {
+		if err := w.event(tableID, e.Seq, raw); err != nil {
 			return err
 		}
 	}
@@ -380,6 +403,57 @@ func (w *writer) entry(tableID string, f *following, e *entry) error {
 		}
 	}
 	return nil
+}
+
+// event sends one event of a table: in a frame of its own under protocol
+// version 1; under version 2 into the open events frame, which is closed
+// first (and another opened) when the event does not follow its last, or
+// the frame carries an ack already (the ack's seq is its frame's last).
+func (w *writer) event(tableID string, seq int64, raw json.RawMessage) error {
+	if w.c.version < protocol.Version2 {
+		w.buf = protocol.AppendEvent(w.buf[:0], tableID, seq, raw)
+		return w.write(websocket.TextMessage, w.buf)
+	}
+	if w.ev != nil && (w.evTable != tableID || w.evNext != seq || w.evAck != "") {
+		if err := w.closeEvents(); err != nil {
+			return err
+		}
+	}
+	first := w.ev == nil
+	if first {
+		w.ev = eventFrames.Get().(*[]byte)
+		*w.ev = protocol.AppendEventsOpen((*w.ev)[:0], tableID, seq)
+		w.evTable = tableID
+	}
+	*w.ev = protocol.AppendEventsNext(*w.ev, raw, first)
+	w.evNext = seq + 1
+	return nil
+}
+
+// ackWithEvents puts the ack of command id, at seq, into the open events
+// frame when that frame ends at seq: under version 2 a command's answer
+// rides on the frame of the events it caused. false: it must be sent alone.
+func (w *writer) ackWithEvents(tableID, id string, seq int64) bool {
+	if w.ev == nil || w.evAck != "" || w.evTable != tableID || w.evNext != seq+1 {
+		return false
+	}
+	w.evAck = id
+	return true
+}
+
+// closeEvents sends the open events frame, if there is one.
+func (w *writer) closeEvents() error {
+	if w.ev == nil {
+		return nil
+	}
+	buf := w.ev
+	*buf = protocol.AppendEventsClose(*buf, w.evAck)
+	w.ev, w.evAck = nil, ""
+	err := w.send(websocket.TextMessage, *buf)
+	if cap(*buf) <= 16<<10 { // (a rare long catch-up's buffer is not kept)
+		eventFrames.Put(buf)
+	}
+	return err
 }
 
 // fill sends the logged events after f.last up to upto (-1: all there
@@ -644,6 +718,9 @@ func (w *writer) resolve(tableID, id string, code game.Code, seq int64) error {
 			if err := w.snapshot(tableID, f); err != nil {
 				return err
 			}
+		}
+		if !p.withTable && w.ackWithEvents(tableID, id, seq) {
+			return nil
 		}
 		if p.withTable {
 			data, _ := json.Marshal(protocol.TableData{Table: tableID, Seq: &seq})

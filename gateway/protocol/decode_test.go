@@ -159,6 +159,9 @@ func TestEncodeFrames(t *testing.T) {
 		{string(AppendError(nil, `\`, CodeRateLimited, "")), `{"type":"error","id":"\\","code":"rate_limited","message":"too many frames; slow down"}`},
 		{string(AppendEvent(nil, "t1", 7, json.RawMessage(`{"type":"x"}`))), `{"type":"event","table":"t1","seq":7,"event":{"type":"x"}}`},
 		{string(AppendBye(nil, ByeShutdown)), `{"type":"bye","reason":"shutdown"}`},
+		{string(appendEvents("t1", 7, "", `{"type":"x"}`)), `{"type":"events","table":"t1","seq":7,"events":[{"type":"x"}]}`},
+		{string(appendEvents("t1", 7, `q"1`, `{"type":"x"}`, `{"type":"y"}`)),
+			`{"type":"events","table":"t1","seq":7,"events":[{"type":"x"},{"type":"y"}],"ack":"q\"1"}`},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
@@ -167,6 +170,37 @@ func TestEncodeFrames(t *testing.T) {
 		if !json.Valid([]byte(c.got)) {
 			t.Errorf("%s is not valid JSON", c.got)
 		}
+	}
+}
+
+func appendEvents(tableID string, seq int64, ack string, events ...string) []byte {
+	b := AppendEventsOpen(nil, tableID, seq)
+	for i, ev := range events {
+		b = AppendEventsNext(b, json.RawMessage(ev), i == 0)
+	}
+	return AppendEventsClose(b, ack)
+}
+
+// TestUnfold: a version-2 events frame stands for its events at
+// consecutive seqs, then the ack at the last one's seq.
+func TestUnfold(t *testing.T) {
+	var f ServerFrame
+	if err := json.Unmarshal(appendEvents("t1", 7, "q1", `{"type":"x"}`, `{"type":"y"}`), &f); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(f.Unfold())
+	want := `[{"type":"event","table":"t1","seq":7,"event":{"type":"x"}},{"type":"event","table":"t1","seq":8,"event":{"type":"y"}},` +
+		`{"type":"ack","id":"q1","data":{"seq":8}}]`
+	if string(got) != want {
+		t.Fatalf("unfolded\n%s\nwant\n%s", got, want)
+	}
+	var g ServerFrame
+	if err := json.Unmarshal(appendEvents("t1", 9, "", `{"type":"z"}`), &g); err != nil || len(g.Unfold()) != 1 || g.Unfold()[0].Seq != 9 {
+		t.Fatalf("without an ack: %+v %v", g.Unfold(), err)
+	}
+	ack := ServerFrame{Type: TypeAck, ID: "a"}
+	if u := ack.Unfold(); len(u) != 1 || u[0].ID != "a" {
+		t.Fatalf("an ack unfolds to %+v", u)
 	}
 }
 

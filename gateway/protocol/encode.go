@@ -70,6 +70,36 @@ func AppendEvent(dst []byte, tableID string, seq int64, event json.RawMessage) [
 	return append(dst, '}')
 }
 
+// AppendEventsOpen opens a version-2 events frame whose first event has
+// seq: append each event with AppendEventsNext, then AppendEventsClose.
+func AppendEventsOpen(dst []byte, tableID string, seq int64) []byte {
+	dst = append(dst, `{"type":"events","table":`...)
+	dst = appendString(dst, tableID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	return append(dst, `,"events":[`...)
+}
+
+// AppendEventsNext appends one event (a JSON object) to an open events
+// frame; first says whether it is the frame's first.
+func AppendEventsNext(dst []byte, event json.RawMessage, first bool) []byte {
+	if !first {
+		dst = append(dst, ',')
+	}
+	return append(dst, event...)
+}
+
+// AppendEventsClose closes an events frame, with "ack": ack when not "" —
+// the ack of the recipient's command id ack, at the frame's last seq.
+func AppendEventsClose(dst []byte, ack string) []byte {
+	dst = append(dst, ']')
+	if ack != "" {
+		dst = append(dst, `,"ack":`...)
+		dst = appendString(dst, ack)
+	}
+	return append(dst, '}')
+}
+
 // AppendBye appends a bye frame.
 func AppendBye(dst []byte, reason string) []byte {
 	dst = append(dst, `{"type":"bye","reason":`...)

@@ -1,4 +1,4 @@
-// Package protocol is the WebSocket protocol (version 1) between players and
+// Package protocol is the WebSocket protocol (versions 1 and 2) between players and
 // the gateway: the frame types, the error codes, strict decoding of client
 // frames and encoding of server frames. Bots and test clients use it too.
 // docs/protocol.md describes it for client authors.
@@ -8,17 +8,47 @@ package protocol
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 )
 
-// Version is the protocol version this package speaks; a client states it
-// with the query parameter v=1 or the subprotocol Subprotocol.
-const Version = "1"
+// The protocol versions a client may state, with the query parameter v=N
+// or the subprotocol hokm.vN. They differ in one thing: under version 2 the
+// events one change of a table brings a socket come in one TypeEvents frame,
+// which also carries the ack of the socket's own command that caused them
+// (AppendEvents); version 1 sends each event, and the ack, in a frame of its
+// own.
+const (
+	Version1 = 1
+	Version2 = 2
+	Latest   = Version2
+)
 
-// Subprotocol is the Sec-WebSocket-Protocol name of this version.
+// Subprotocol is the Sec-WebSocket-Protocol name of version 1, and
+// Subprotocols those of every version, the newest first.
 const Subprotocol = "hokm.v1"
+
+var Subprotocols = []string{"hokm.v2", Subprotocol}
+
+// VersionOf is the version a Sec-WebSocket-Protocol name (hokm.v2) or,
+// with query true, a query v (2) names; 0 when none this package speaks.
+func VersionOf(s string, query bool) int {
+	if !query {
+		var ok bool
+		if s, ok = strings.CutPrefix(s, "hokm.v"); !ok {
+			return 0
+		}
+	}
+	switch s {
+	case "1":
+		return Version1
+	case "2":
+		return Version2
+	}
+	return 0
+}
 
 // Type is the "type" of a frame.
 type Type string
@@ -63,9 +93,12 @@ func (t Type) Command() (op table.Op, ok bool) {
 
 // Server frame types.
 const (
-	TypeAck      Type = "ack"
-	TypeError    Type = "error"
-	TypeEvent    Type = "event"
+	TypeAck   Type = "ack"
+	TypeError Type = "error"
+	TypeEvent Type = "event"
+	// TypeEvents (version 2) is the events of one change, and the ack of
+	// the recipient's command that caused them if it did (AppendEvents).
+	TypeEvents   Type = "events"
 	TypeSnapshot Type = "snapshot"
 	TypeBye      Type = "bye"
 	// TypeNotice is a message to the user: {"notice":"matched","table":...}.
@@ -290,11 +323,15 @@ type ServerFrame struct {
 	Table      string          `json:"table,omitempty"`
 	Seq        int64           `json:"seq,omitempty"`
 	Event      json.RawMessage `json:"event,omitempty"`
-	TableInfo  *table.Meta     `json:"table_info,omitempty"`
-	View       json.RawMessage `json:"view,omitempty"`
-	Reason     string          `json:"reason,omitempty"` // bye, resync
-	Epoch      int64           `json:"epoch,omitempty"`  // snapshot, resync
-	Back       int64           `json:"back,omitempty"`   // resync
+	// Events (events, version 2) are at Seq, Seq+1, …; Ack is the id of
+	// the recipient's command they answer, acked at the last one's seq.
+	Events    []json.RawMessage `json:"events,omitempty"`
+	Ack       string            `json:"ack,omitempty"`
+	TableInfo *table.Meta       `json:"table_info,omitempty"`
+	View      json.RawMessage   `json:"view,omitempty"`
+	Reason    string            `json:"reason,omitempty"` // bye, resync
+	Epoch     int64             `json:"epoch,omitempty"`  // snapshot, resync
+	Back      int64             `json:"back,omitempty"`   // resync
 
 	Notice   string            `json:"notice,omitempty"`   // notice
 	Removed  string            `json:"removed,omitempty"`  // lobby: a table left the listing
@@ -304,6 +341,24 @@ type ServerFrame struct {
 	Messages []json.RawMessage `json:"messages,omitempty"` // chat_history: chat frames, oldest first
 	// Lobby is the "table" object of a lobby frame (whose "table" is not an id).
 	Lobby *LobbyTable `json:"-"`
+}
+
+// Unfold is the frames of version 1 that f stands for: a version-2 events
+// frame's events each in an event frame, then the ack it carries; any other
+// frame is itself.
+func (f *ServerFrame) Unfold() []ServerFrame {
+	if f.Type != TypeEvents {
+		return []ServerFrame{*f}
+	}
+	out := make([]ServerFrame, 0, len(f.Events)+1)
+	for i, ev := range f.Events {
+		out = append(out, ServerFrame{Type: TypeEvent, Table: f.Table, Seq: f.Seq + int64(i), Event: ev})
+	}
+	if f.Ack != "" {
+		data, _ := json.Marshal(SeqData{Seq: f.Seq + int64(len(f.Events)) - 1})
+		out = append(out, ServerFrame{Type: TypeAck, ID: f.Ack, Data: data})
+	}
+	return out
 }
 
 // UnmarshalJSON decodes any server frame; a lobby frame's table object
@@ -351,7 +406,7 @@ var messages = map[game.Code]string{
 	CodeUnavailable:           "temporarily unavailable; retry with the same id",
 	CodeInternalError:         "internal error on the server; sync to see what was applied",
 	CodeActionIDReused:        "this id was used before for another command",
-	CodeVersionUnsupported:    "state protocol version 1: ?v=1 or subprotocol hokm.v1",
+	CodeVersionUnsupported:    "state the protocol version: ?v=2 or subprotocol hokm.v2 (or 1)",
 	CodeOriginNotAllowed:      "origin not allowed",
 	CodeBadOptions:            "invalid table options",
 	CodeCodeNotFound:          "no table has this code",
