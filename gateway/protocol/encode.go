@@ -31,6 +31,13 @@ func AppendAckSeq(dst []byte, id string, seq int64) []byte {
 	return append(dst, "}}"...)
 }
 
+// AppendSeqData appends the data object {"seq":seq}.
+func AppendSeqData(dst []byte, seq int64) []byte {
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	return append(dst, '}')
+}
+
 // AppendError appends an error frame; id is left out when empty, and msg
 // defaults to Message(code).
 func AppendError(dst []byte, id string, code game.Code, msg string) []byte {

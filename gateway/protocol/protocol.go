@@ -355,8 +355,7 @@ func (f *ServerFrame) Unfold() []ServerFrame {
 		out = append(out, ServerFrame{Type: TypeEvent, Table: f.Table, Seq: f.Seq + int64(i), Event: ev})
 	}
 	if f.Ack != "" {
-		data, _ := json.Marshal(SeqData{Seq: f.Seq + int64(len(f.Events)) - 1})
-		out = append(out, ServerFrame{Type: TypeAck, ID: f.Ack, Data: data})
+		out = append(out, ServerFrame{Type: TypeAck, ID: f.Ack, Data: AppendSeqData(nil, f.Seq+int64(len(f.Events))-1)})
 	}
 	return out
 }

@@ -63,7 +63,7 @@ export async function newPage (browser, opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, reducedMotion: 'reduce', ...opts })
   await context.addInitScript(() => {
     const Real = window.WebSocket
-    const net = { blocked: false, sockets: [], sent: [], held: [], moves: 0, filter: null, events: [], errors: [] }
+    const net = { blocked: false, sockets: [], sent: [], held: [], moves: 0, filter: null, events: [], errors: [], wire: {} }
     const deliver = (ws, frame) => ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(frame) }))
     net.inject = (frame) => deliver(net.sockets.at(-1), frame)
     window.__hokmNet = net
@@ -73,10 +73,15 @@ export async function newPage (browser, opts = {}) {
         super(net.blocked ? String(url).replace('/ws?', '/no-ws?') : url, protocols)
         net.sockets.push(this)
         this.addEventListener('message', (m) => {
-          const f = JSON.parse(m.data)
-          if (f.type === 'event' && (f.event.type === 'card_played' || f.event.type === 'trump_chosen')) net.moves++
-          if (f.type === 'event') net.events.push({ seq: f.seq, ...f.event })
-          if (f.type === 'error') net.errors.push(f)
+          const w = JSON.parse(m.data)
+          net.wire[w.type] = (net.wire[w.type] || 0) + 1
+          // (protocol 2 sends a change's events in one frame)
+          const frames = w.type === 'events' ? w.events.map((event, i) => ({ type: 'event', seq: w.seq + i, event })) : [w]
+          for (const f of frames) {
+            if (f.type === 'event' && (f.event.type === 'card_played' || f.event.type === 'trump_chosen')) net.moves++
+            if (f.type === 'event') net.events.push({ seq: f.seq, ...f.event })
+            if (f.type === 'error') net.errors.push(f)
+          }
         })
       }
 

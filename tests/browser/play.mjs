@@ -28,6 +28,10 @@ await run(async (browser) => {
   check(/won|lost/.test(result), 'no result text: ' + result)
   const score = await page.textContent('#match-result p')
   console.log(`match over after ${actions} actions through the UI: ${result} ${score}`)
+  // the page speaks protocol 2: a change's events come in one frame, with
+  // the ack of the move that caused them
+  const wire = await page.evaluate(() => window.__hokmNet.wire)
+  check(wire.events > 0 && !wire.event, 'frames by type: ' + JSON.stringify(wire))
   await shot(page, '03-final-result')
   // the next match at the same table
   await page.click('#rematch')

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/hokm-project/hokm/gateway/protocol"
 )
 
 // errLost marks a socket lost in a way a client recovers from by
@@ -84,24 +86,55 @@ type sock struct {
 
 type frameOrErr struct {
 	f       frame
-	raw     []byte
-	readErr error // the socket is gone
-	bad     error // the frame is not JSON
+	raw     []byte // nil for a frame unfolded from an events frame (bytes makes it)
+	first   bool   // the first frame of its WebSocket message
+	readErr error  // the socket is gone
+	bad     error  // the frame is not JSON
 }
 
-// versioned is the gateway URL rawURL asking for protocol version 1.
+// unfold is the frames of version 1 a version-2 events frame stands for —
+// its events one by one, then the ack it carries — so that the client
+// handles both versions alike; any other frame is itself.
+func unfold(f frame, raw []byte) []frameOrErr {
+	if f.Type != "events" {
+		return []frameOrErr{{f: f, raw: raw, first: true}}
+	}
+	out := make([]frameOrErr, 0, len(f.Events)+1)
+	for i, ev := range f.Events {
+		out = append(out, frameOrErr{f: frame{Type: "event", Table: f.Table, Seq: f.Seq + int64(i), Event: ev}, first: i == 0})
+	}
+	if f.Ack != "" {
+		seq := f.Seq + int64(len(f.Events)) - 1
+		out = append(out, frameOrErr{f: frame{Type: "ack", ID: f.Ack, Data: protocol.AppendSeqData(nil, seq)}})
+	}
+	return out
+}
+
+// bytes is the frame's JSON: as received, or for an unfolded frame as
+// version 1 would have sent it (what the leak check reads).
+func (fe *frameOrErr) bytes() []byte {
+	switch {
+	case fe.raw != nil:
+		return fe.raw
+	case fe.f.Type == "event":
+		return protocol.AppendEvent(nil, fe.f.Table, fe.f.Seq, fe.f.Event)
+	}
+	return protocol.AppendAck(nil, fe.f.ID, fe.f.Data)
+}
+
+// versioned is the gateway URL rawURL asking for protocol version 2.
 func versioned(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	q := u.Query()
-	q.Set("v", "1")
+	q.Set("v", strconv.Itoa(protocol.Latest))
 	u.RawQuery = q.Encode()
 	return u, nil
 }
 
-// dialSock opens a socket to the gateway at rawURL (protocol version 1).
+// dialSock opens a socket to the gateway at rawURL (protocol version 2).
 // Any failure, an HTTP refusal included (503 while a gateway drains), is
 // errLost: another gateway may take the client.
 func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
@@ -134,13 +167,19 @@ func (s *sock) readLoop() {
 		if fe.readErr == nil {
 			fe.bad = json.Unmarshal(fe.raw, &fe.f)
 		}
-		select {
-		case s.frames <- fe:
-		case <-s.quit:
+		if fe.readErr != nil || fe.bad != nil {
+			select {
+			case s.frames <- fe:
+			case <-s.quit:
+			}
 			return
 		}
-		if fe.readErr != nil || fe.bad != nil {
-			return
+		for _, u := range unfold(fe.f, fe.raw) {
+			select {
+			case s.frames <- u:
+			case <-s.quit:
+				return
+			}
 		}
 	}
 }
@@ -340,11 +379,11 @@ func (c *client) recv(ctx context.Context) (frame, error) {
 		case fe.bad != nil:
 			return frame{}, fmt.Errorf("seat %d: undecodable frame %s: %w", c.state.seat, short(fe.raw), fe.bad)
 		}
-		if c.onFrame != nil {
+		if c.onFrame != nil && fe.first {
 			c.onFrame()
 		}
 		if c.leaks != nil {
-			if err := c.leaks.check(fe.raw); err != nil {
+			if err := c.leaks.check(fe.bytes()); err != nil {
 				return frame{}, err
 			}
 		}

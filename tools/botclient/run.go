@@ -44,7 +44,7 @@ type Options struct {
 	// OnTimed, when set, is called with each timed card's latency (see
 	// Latency) as the last of its four clients reads it (concurrently).
 	OnTimed func(time.Duration)
-	// OnFrame, when set, is called for every frame a client reads
+	// OnFrame, when set, is called for every frame (WebSocket message) a client reads
 	// (concurrently).
 	OnFrame func()
 	// Pace, when set, spaces each table's moves (trumps and cards): a move

@@ -26,8 +26,12 @@ type frame struct {
 	Table   string          `json:"table"`
 	Seq     int64           `json:"seq"`
 	Event   json.RawMessage `json:"event"`
-	View    json.RawMessage `json:"view"`
-	Info    json.RawMessage `json:"table_info"`
+	// Events and Ack are a version-2 events frame's, which the reader
+	// unfolds (unfold): no frame the client handles has them.
+	Events []json.RawMessage `json:"events"`
+	Ack    string            `json:"ack"`
+	View   json.RawMessage   `json:"view"`
+	Info   json.RawMessage   `json:"table_info"`
 	// Epoch is a snapshot's or resync's epoch of the table's history (nil
 	// from a server that sends none).
 	Epoch *int64 `json:"epoch"`

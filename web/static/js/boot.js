@@ -24,7 +24,7 @@ export async function fetchStrings (code) {
 }
 
 export function socketURL () {
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?v=1`
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?v=2`
 }
 
 const early = { lang: initialLang() }

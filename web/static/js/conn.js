@@ -1,10 +1,8 @@
-// The WebSocket connection to the gateway (docs/protocol.md): hello with the
-// kept token, one answer per frame id, and reconnecting with jittered
-// backoff. Table commands that were sent but not answered when the socket
-// dropped are sent again, with the same id, once it is back: the server
-// applies an id at most once. So are those answered unavailable (the server
-// could not reach Redis, or is still rebuilding the table), after a
-// jittered backoff, until they get another answer.
+// The WebSocket connection to the gateway (docs/protocol.md, version 2):
+// hello with the kept token, one answer per frame id, reconnecting with
+// jittered backoff. Table commands unanswered when the socket dropped, or
+// answered unavailable, are sent again with the same id (the server applies
+// an id at most once).
 
 import { socketURL, takeSocket } from './boot.js'
 
@@ -194,6 +192,14 @@ export class Connection {
   receive (text) {
     let f
     try { f = JSON.parse(text) } catch { return }
+    if (f.type !== 'events') return this.take(f)
+    // v2: a change's events, and the ack of our command behind them
+    const { table, seq, events } = f
+    events.forEach((event, i) => this.take({ type: 'event', table, seq: seq + i, event }))
+    if (f.ack) this.take({ type: 'ack', id: f.ack, data: { seq: seq + events.length - 1 } })
+  }
+
+  take (f) {
     if (f.type === 'ack' || f.type === 'error') {
       const p = this.pending.get(f.id)
       if (!p || !p.sent) return // not ours, or an answer to an earlier copy of a command waiting to be resent
