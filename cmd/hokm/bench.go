@@ -31,7 +31,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	targets := fs.String("targets", "floor,prototype,serve,split", "targets, in the order measured: floor, prototype, serve, split; NAME@BINARY runs NAME from another build (before/after)")
+	targets := fs.String("targets", "floor,prototype,serve,split", "targets, in the order measured: floor, prototype, serve, split; NAME@BINARY runs NAME from another build (before/after); a +v1 suffix makes the load client speak protocol version 1 to it")
 	modes := fs.String("modes", "closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000", "loads: closed:N (N tables, closed loop), paced:N (N tables at --rate)")
 	rate := fs.Float64("rate", 10, "cards per second per table of the paced modes")
 	window := fs.Duration("window", 10*time.Second, "measured time per target and mode")

@@ -42,7 +42,8 @@ import (
 )
 
 // Target names; a target may also be NAME@BINARY, NAME run from another
-// build of hokm.
+// build of hokm, and end in +v1: the load client speaks protocol version 1
+// to it (a build before version 2, or the versions compared on one build).
 const (
 	TargetFloor     = KindFloor
 	TargetPrototype = KindPrototype
@@ -385,6 +386,10 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
 	// change) as TARGET: before and after measured in one run.
 	exe := cfg.Exe
+	version := ""
+	if t, ok := strings.CutSuffix(target, "+v1"); ok {
+		target, version = t, "?v=1"
+	}
 	if name, bin, ok := strings.Cut(target, "@"); ok {
 		target, exe = name, bin
 	}
@@ -418,7 +423,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 			}
 			cmd.Env = append(cmd.Env, "HOKM_HTTP_ADDR="+listen)
 			listens = append(listens, listen)
-			r.urls = append(r.urls, "ws://"+listen+"/ws")
+			r.urls = append(r.urls, "ws://"+listen+"/ws"+version)
 		}
 		if cfg.ProfileDir != "" && !r.relay {
 			ops := freeAddr()

@@ -122,19 +122,24 @@ func (fe *frameOrErr) bytes() []byte {
 	return protocol.AppendAck(nil, fe.f.ID, fe.f.Data)
 }
 
-// versioned is the gateway URL rawURL asking for protocol version 2.
+// versioned is the gateway URL rawURL asking for protocol version 2,
+// unless it names a version (v=1) itself.
 func versioned(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	q := u.Query()
+	if q.Get("v") != "" {
+		return u, nil
+	}
 	q.Set("v", strconv.Itoa(protocol.Latest))
 	u.RawQuery = q.Encode()
 	return u, nil
 }
 
-// dialSock opens a socket to the gateway at rawURL (protocol version 2).
+// dialSock opens a socket to the gateway at rawURL (protocol version 2
+// unless rawURL names another: versioned).
 // Any failure, an HTTP refusal included (503 while a gateway drains), is
 // errLost: another gateway may take the client.
 func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
