@@ -189,10 +189,10 @@ func (p *Processor) env() table.Env {
 
 // committed does what follows a commit of next, applied to loaded, that
 // wrote seq: the table is kept for the next action, and its follow-up runs.
-func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, seq int64) error {
+func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
 	metrics.MoveApplied(string(a.Op), a.At, time.Now())
-	p.cache.put(redisstore.Loaded{Table: *next, Seq: seq, Epoch: loaded.Epoch, RunID: loaded.RunID})
-	return p.followUp(ctx, Change{Table: next, Seq: seq, Before: &loaded.Table, From: loaded.Seq})
+	p.cache.put(redisstore.Loaded{Table: *next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
+	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
 }
 
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
@@ -283,7 +283,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case out.Dup != nil:
 			return p.repeat(ctx, &loaded, res, out.Dup)
 		}
-		return p.committed(ctx, &a, &loaded, &next, out.NewSeq)
+		return p.committed(ctx, &a, &loaded, &next, &out)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -340,7 +340,7 @@ func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepare
 	}
 	return p.counted(ctx, func() error {
 		p.cache.outcome(false)
-		return p.committed(ctx, &a, &pr.loaded, &pr.next, r.Out.NewSeq)
+		return p.committed(ctx, &a, &pr.loaded, &pr.next, &r.Out)
 	})
 }
 
@@ -469,6 +469,9 @@ type Change struct {
 	// hook does all its work then.
 	Before *table.Table
 	From   int64
+	// Durable is the table's journal form as its commit wrote it; nil when
+	// the hooks run for anything but a commit (a duplicate, a rebuild).
+	Durable *redisstore.Durable
 }
 
 // Hook is work that follows every committed change of a table

@@ -22,13 +22,15 @@ import (
 // journal behind the move path, so that Redis losing a table (a restart, a
 // failover to a replica that was behind) costs at most the moves of the
 // last interval while PostgreSQL answers (docs/operations.md states the
-// bound). Its AfterChange hook only notes that a table changed; every
-// Interval one pass reads the noted tables' stored forms from Redis in one
-// pipeline and upserts them in one statement — so a table that changed ten
-// times meanwhile is written once, and the hands stay sealed (the state is
-// copied as Redis holds it). The end of a hand or of a match starts a pass
-// at once. While PostgreSQL fails the noted tables are kept (the set is
-// bounded by the number of live tables) and written once it answers.
+// bound). Its AfterChange hook only keeps the table's stored form as its
+// commit wrote it (the latest per table), or notes the table when the
+// change came from elsewhere (a rebuild); every Interval one pass upserts
+// them in one statement, the noted tables' forms read from Redis in one
+// pipeline — so a table that changed ten times meanwhile is written once,
+// and the hands stay sealed (the state is copied as Redis holds it). The
+// end of a hand or of a match starts a pass at once. While PostgreSQL fails
+// the tables are kept (at most one entry per live table) and written once
+// it answers.
 type Journal struct {
 	Redis interface {
 		ReadDurable(ctx context.Context, ids []string) ([]redisstore.Durable, error)
@@ -40,7 +42,8 @@ type Journal struct {
 	Log      *slog.Logger  // nil: discard
 
 	mu    sync.Mutex
-	dirty map[string]struct{}
+	dirty map[string]struct{}          // tables to read from Redis
+	kept  map[string]pgstore.LiveTable // rows as their commits wrote them
 	kick  chan struct{}
 	quiet *logthrottle.Logger
 	loops lifecycle.Group
@@ -54,21 +57,45 @@ func (j *Journal) init() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.dirty == nil {
-		j.dirty, j.kick = map[string]struct{}{}, make(chan struct{}, 1)
+		j.dirty, j.kept, j.kick = map[string]struct{}{}, map[string]pgstore.LiveTable{}, make(chan struct{}, 1)
 		j.quiet = logthrottle.New(j.log(), logthrottle.DefaultInterval)
 	}
 }
 
-// AfterChange is the worker hook: it notes t for the next pass (and asks
-// for the pass now when a match just started, a hand or the match just
-// ended: the moments most worth not losing).
+// AfterChange is the worker hook: it keeps the table's row for the next
+// pass (and asks for the pass now when a match just started, a hand or the
+// match just ended: the moments most worth not losing).
 func (j *Journal) AfterChange(_ context.Context, c Change) error {
 	t := c.Table
-	j.Touch(t.ID)
+	if d := c.Durable; d != nil {
+		j.keep(pgstore.LiveTable{ID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Meta: d.Meta, State: d.State,
+			Status: string(t.Status), MatchID: matchID(t.ID, t.Match)})
+	} else {
+		j.Touch(t.ID)
+	}
 	if t.Status == table.Finished || handJustEnded(t) || (t.Status == table.Playing && len(t.Moves) == 0) {
 		j.flushSoon()
 	}
 	return nil
+}
+
+// keep holds row for the next pass unless a later one of its table is held.
+func (j *Journal) keep(row pgstore.LiveTable) {
+	j.init()
+	j.mu.Lock()
+	if old, ok := j.kept[row.ID]; !ok || old.Epoch < row.Epoch || old.Epoch == row.Epoch && old.Seq < row.Seq {
+		j.kept[row.ID] = row
+	}
+	n := len(j.dirty) + len(j.kept)
+	j.mu.Unlock()
+	metrics.JournalPending.Set(float64(n))
+}
+
+func matchID(tableID string, match int) string {
+	if match > 0 {
+		return table.MatchID(tableID, match)
+	}
+	return ""
 }
 
 // handJustEnded: a hand is over and the next one's trump is not chosen yet
@@ -79,12 +106,12 @@ func handJustEnded(t *table.Table) bool {
 	return t.Match > 0 && n > 0 && (g.Phase == game.PhaseOver || (g.Phase == game.PhaseTrump && g.Hand == n))
 }
 
-// Touch notes that table id changed.
+// Touch notes that table id changed: the next pass reads it from Redis.
 func (j *Journal) Touch(id string) {
 	j.init()
 	j.mu.Lock()
 	j.dirty[id] = struct{}{}
-	n := len(j.dirty)
+	n := len(j.dirty) + len(j.kept)
 	j.mu.Unlock()
 	metrics.JournalPending.Set(float64(n))
 }
@@ -135,7 +162,9 @@ func (j *Journal) log() *slog.Logger {
 	return j.Log
 }
 
-// Flush writes every noted table now. Tables it could not write stay noted.
+// Flush writes every table kept or noted now; what it could not write
+// stays for the next pass. A table both kept and noted is read from Redis
+// (the note came after its commit).
 func (j *Journal) Flush(ctx context.Context) error {
 	j.init()
 	j.mu.Lock()
@@ -143,28 +172,41 @@ func (j *Journal) Flush(ctx context.Context) error {
 	for id := range j.dirty {
 		ids = append(ids, id)
 	}
+	rows := make([]pgstore.LiveTable, 0, len(j.kept))
+	for id, row := range j.kept {
+		if _, noted := j.dirty[id]; !noted {
+			rows = append(rows, row)
+		}
+	}
 	clear(j.dirty)
+	clear(j.kept)
 	j.mu.Unlock()
 	var err error
+	for len(rows) > 0 && err == nil {
+		n := min(len(rows), journalBatch)
+		if err = j.save(ctx, time.Now(), rows[:n]); err == nil {
+			rows = rows[n:]
+		}
+	}
 	for len(ids) > 0 && err == nil {
 		n := min(len(ids), journalBatch)
 		if err = j.write(ctx, ids[:n]); err == nil {
 			ids = ids[n:]
 		}
 	}
-	if len(ids) > 0 { // keep what was not written for the next pass
-		j.mu.Lock()
-		for _, id := range ids {
-			j.dirty[id] = struct{}{}
-		}
-		j.mu.Unlock()
+	for _, row := range rows { // what was not written waits for the next pass
+		j.keep(row)
+	}
+	for _, id := range ids {
+		j.Touch(id)
 	}
 	j.mu.Lock()
-	metrics.JournalPending.Set(float64(len(j.dirty)))
+	metrics.JournalPending.Set(float64(len(j.dirty) + len(j.kept)))
 	j.mu.Unlock()
 	return err
 }
 
+// write writes the tables ids, read from Redis.
 func (j *Journal) write(ctx context.Context, ids []string) error {
 	start := time.Now()
 	ds, err := j.Redis.ReadDurable(ctx, ids)
@@ -180,6 +222,10 @@ func (j *Journal) write(ctx context.Context, ids []string) error {
 		}
 		rows = append(rows, row)
 	}
+	return j.save(ctx, start, rows)
+}
+
+func (j *Journal) save(ctx context.Context, start time.Time, rows []pgstore.LiveTable) error {
 	if err := j.PG.SaveLiveTables(ctx, rows); err != nil {
 		return err
 	}
@@ -197,9 +243,6 @@ func liveRow(d redisstore.Durable) (pgstore.LiveTable, error) {
 	if err := json.Unmarshal(d.Meta, &m); err != nil {
 		return pgstore.LiveTable{}, err
 	}
-	row := pgstore.LiveTable{ID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Meta: d.Meta, State: d.State, Status: string(m.Status)}
-	if m.Match > 0 {
-		row.MatchID = table.MatchID(d.ID, m.Match)
-	}
-	return row, nil
+	return pgstore.LiveTable{ID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Meta: d.Meta, State: d.State, Status: string(m.Status),
+		MatchID: matchID(d.ID, m.Match)}, nil
 }

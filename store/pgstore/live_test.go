@@ -62,8 +62,13 @@ func TestJournalRewritesAreHeapOnly(t *testing.T) {
 	if err != nil || upd < passes*int64(len(rows)) {
 		t.Fatalf("%d updates counted (%v), want %d", upd, err, passes*len(rows))
 	}
-	if hot*10 < upd*9 {
-		t.Fatalf("%d of %d journal updates were heap-only, want nine in ten at least", hot, upd)
+	// All of them alone (480 of 480 here); fewer while other tests load the
+	// server — a page's old versions are pruned only under its cleanup lock,
+	// which a concurrent pin (the background writer, autovacuum) denies, and
+	// a full page takes the next version elsewhere. With the updated_at
+	// index none is.
+	if hot*4 < upd {
+		t.Fatalf("%d of %d journal updates were heap-only, want a quarter at least", hot, upd)
 	}
 	t.Logf("%d of %d updates heap-only", hot, upd)
 }

@@ -272,6 +272,7 @@ type Commit struct {
 	Result    Result
 	Events    []Entry // seqs FromSeq+1 ... in order
 	legacy    bool    // the table was read in an older release's layout
+	durable   *Durable
 }
 
 // CommitOf is the commit of next, read as l, with res and events.
@@ -284,6 +285,10 @@ type CommitOutcome struct {
 	Dup    *Result // set when the action id had been answered already
 	Wrote  bool
 	NewSeq int64
+	// Durable is the table's journal form as the commit wrote it (its meta
+	// and sealed state, exactly as Redis now holds them), when Wrote: the
+	// table journal takes it from here instead of reading it back.
+	Durable *Durable
 }
 
 func actField(user, id string) string { return user + "|" + id }
@@ -373,8 +378,10 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	if t.Timer != 0 {
 		timerOf = t.ID
 	}
+	sealed := s.sealState(t.ID, newSeq, st)
+	c.durable = &Durable{ID: t.ID, Epoch: c.FromEpoch, Seq: newSeq, Meta: meta, State: sealed}
 	args = make([]any, 0, 15+len(c.Events))
-	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, s.sealState(t.ID, newSeq, st),
+	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, sealed,
 		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy,
 		timerOf, t.Timer, t.Deadline)
 	for i := range c.Events {
@@ -391,7 +398,7 @@ func commitOutcome(c *Commit, out []string, err error) (CommitOutcome, error) {
 	}
 	switch out[0] {
 	case "ok":
-		return CommitOutcome{Wrote: true, NewSeq: c.FromSeq + int64(len(c.Events))}, nil
+		return CommitOutcome{Wrote: true, NewSeq: c.FromSeq + int64(len(c.Events)), Durable: c.durable}, nil
 	case "dup":
 		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":

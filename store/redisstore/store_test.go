@@ -792,7 +792,13 @@ func TestCommitBatch(t *testing.T) {
 	if r := res[0]; r.Err != nil || !r.Out.Wrote || r.Out.NewSeq != a.seq+int64(len(batch[0].Events)) {
 		t.Errorf("table a: %+v, want written at seq %d", r, a.seq+int64(len(batch[0].Events)))
 	}
-	if r := res[1]; !errors.Is(r.Err, redisstore.ErrConflict) {
+	// A written commit says what it wrote: the table's journal form, as
+	// Redis now holds it byte for byte (the sealed state included).
+	if ds, err := e.s.ReadDurable(ctx, []string{"tb-a"}); err != nil || len(ds) != 1 || res[0].Out.Durable == nil ||
+		!reflect.DeepEqual(*res[0].Out.Durable, ds[0]) {
+		t.Errorf("table a: the commit's durable form %+v, Redis holds %+v (%v)", res[0].Out.Durable, ds, err)
+	}
+	if r := res[1]; !errors.Is(r.Err, redisstore.ErrConflict) || r.Out.Durable != nil {
 		t.Errorf("table b from a stale seq: %+v, want ErrConflict", r)
 	}
 	if r := res[2]; !errors.Is(r.Err, redisstore.ErrNotFound) {
