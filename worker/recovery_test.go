@@ -564,3 +564,28 @@ func TestJournalWritesBehindTheMoves(t *testing.T) {
 	flaky.set(false)
 	waitFor(t, inStep) // caught up, with nothing else changing
 }
+
+// TestJournalWritesAWaitingTable: a table before its first match has no
+// state (Redis holds ""); the journal row its commit leaves must still be
+// written — a NULL state would fail the whole pass, and every pass after.
+func TestJournalWritesAWaitingTable(t *testing.T) {
+	e := newRecEnv(t)
+	if err := e.journal.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.New(testenv.RandomName("tw"), game.Rules{Target: 3}, "host", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateTable(e.ctx, &tb); err != nil {
+		t.Fatal(err)
+	}
+	e.do(redisstore.Action{Table: tb.ID, User: userOf(0), Name: userOf(0), ID: "sit", Op: table.OpSit, Seat: 0})
+	if err := e.journal.Flush(e.ctx); err != nil {
+		t.Fatalf("a pass with a waiting table: %v", err)
+	}
+	row, err := e.pg.LiveTable(e.ctx, tb.ID, time.Time{})
+	if err != nil || row == nil || row.Seq != 1 || row.Status != string(table.Waiting) || len(row.State) != 0 {
+		t.Fatalf("the waiting table's journal row: %+v (%v)", row, err)
+	}
+}

@@ -379,6 +379,9 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 		timerOf = t.ID
 	}
 	sealed := s.sealState(t.ID, newSeq, st)
+	if sealed == nil {
+		sealed = []byte{} // no match yet: Redis holds "", and so must the journal (its state is NOT NULL)
+	}
 	c.durable = &Durable{ID: t.ID, Epoch: c.FromEpoch, Seq: newSeq, Meta: meta, State: sealed}
 	args = make([]any, 0, 15+len(c.Events))
 	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, sealed,
