@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/hokm-project/hokm/gateway/protocol"
 )
+
+// protocolVersion is the version of docs/protocol.md this client speaks
+// (written from the document, not from the server's code).
+const protocolVersion = "2"
 
 // errLost marks a socket lost in a way a client recovers from by
 // reconnecting: a read or write error, a close other than a kick, a bye
@@ -105,7 +107,7 @@ func unfold(f frame, raw []byte) []frameOrErr {
 	}
 	if f.Ack != "" {
 		seq := f.Seq + int64(len(f.Events)) - 1
-		out = append(out, frameOrErr{f: frame{Type: "ack", ID: f.Ack, Data: protocol.AppendSeqData(nil, seq)}})
+		out = append(out, frameOrErr{f: frame{Type: "ack", ID: f.Ack, Data: []byte(`{"seq":` + strconv.FormatInt(seq, 10) + `}`)}})
 	}
 	return out
 }
@@ -113,13 +115,26 @@ func unfold(f frame, raw []byte) []frameOrErr {
 // bytes is the frame's JSON: as received, or for an unfolded frame as
 // version 1 would have sent it (what the leak check reads).
 func (fe *frameOrErr) bytes() []byte {
-	switch {
-	case fe.raw != nil:
+	if fe.raw != nil {
 		return fe.raw
-	case fe.f.Type == "event":
-		return protocol.AppendEvent(nil, fe.f.Table, fe.f.Seq, fe.f.Event)
 	}
-	return protocol.AppendAck(nil, fe.f.ID, fe.f.Data)
+	f := fe.f
+	var b []byte
+	if f.Type == "event" {
+		b, _ = json.Marshal(struct {
+			Type  string          `json:"type"`
+			Table string          `json:"table"`
+			Seq   int64           `json:"seq"`
+			Event json.RawMessage `json:"event"`
+		}{f.Type, f.Table, f.Seq, f.Event})
+	} else {
+		b, _ = json.Marshal(struct {
+			Type string          `json:"type"`
+			ID   string          `json:"id"`
+			Data json.RawMessage `json:"data"`
+		}{f.Type, f.ID, f.Data})
+	}
+	return b
 }
 
 // versioned is the gateway URL rawURL asking for protocol version 2,
@@ -133,7 +148,7 @@ func versioned(rawURL string) (*url.URL, error) {
 	if q.Get("v") != "" {
 		return u, nil
 	}
-	q.Set("v", strconv.Itoa(protocol.Latest))
+	q.Set("v", protocolVersion)
 	u.RawQuery = q.Encode()
 	return u, nil
 }
