@@ -96,6 +96,7 @@ type Store struct {
 	keys Keys
 	opts Options
 	sess sessionCounters // session.go
+	enq  enqueuer        // enqueue.go
 }
 
 // New returns a Store on rdb.

@@ -56,13 +56,14 @@ func (s *Store) Partition(tableID string) int {
 	return int(h.Sum32() % uint32(s.opts.Partitions))
 }
 
-// Enqueue appends an action to its table's partition.
+// Enqueue appends an action to its table's partition; actions enqueued
+// at the same time share a pipeline (enqueuer).
 func (s *Store) Enqueue(ctx context.Context, a Action) error {
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
+	err := s.enq.add(ctx, s.rdb, redis.XAddArgs{
 		// No MAXLEN: entries nobody has read yet must never be dropped; the
 		// trim job removes acknowledged ones (TrimActions).
 		Stream: s.keys.Actions(s.Partition(a.Table)), Values: a.values(),
-	}).Err()
+	})
 	if err != nil {
 		return fmt.Errorf("enqueue action: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -493,5 +494,88 @@ func TestAckAndRead(t *testing.T) {
 	}
 	if n := pending(); n != 0 {
 		t.Fatalf("%d entries pending, want none", n)
+	}
+}
+
+// TestConcurrentEnqueuesShareAPipeline: actions enqueued at the same time
+// go in shared pipelines — fewer round trips than actions — and each is
+// appended once; a caller's actions keep their order; an action whose
+// caller gave up (ctx ended) before it was sent is not appended.
+func TestConcurrentEnqueuesShareAPipeline(t *testing.T) {
+	t.Parallel()
+	srv := procs.StartRedis(t, procs.RedisOptions{}) // its own server: round trips counted exactly
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: "eq", Partitions: 4})
+	reads := func() int64 {
+		info := rdb.Info(ctx, "stats").Val()
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_reads_processed:"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		t.Fatal("no total_reads_processed")
+		return 0
+	}
+	const callers, each = 50, 20
+	before := reads()
+	start := make(chan struct{})
+	errs := make(chan error, callers)
+	for c := range callers {
+		go func() {
+			<-start
+			for i := range each { // one table per caller: its actions in order
+				if err := s.Enqueue(ctx, redisstore.Action{Table: fmt.Sprintf("t%d", c), User: "u", ID: fmt.Sprint(i), Op: "play"}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	close(start)
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	trips := reads() - before - 1 // (the INFO itself)
+	got := map[string][]string{}
+	for p := range 4 {
+		for _, m := range rdb.XRange(ctx, s.Keys().Actions(p), "-", "+").Val() {
+			tb := m.Values["t"].(string)
+			got[tb] = append(got[tb], m.Values["i"].(string))
+		}
+	}
+	for c := range callers {
+		ids := got[fmt.Sprintf("t%d", c)]
+		if len(ids) != each {
+			t.Fatalf("table t%d: %d actions appended, want %d", c, len(ids), each)
+		}
+		for i, id := range ids {
+			if id != fmt.Sprint(i) {
+				t.Fatalf("table t%d: actions out of order: %v", c, ids)
+			}
+		}
+	}
+	if trips >= callers*each {
+		t.Fatalf("%d round trips for %d actions enqueued at once: none shared", trips, callers*each)
+	}
+	t.Logf("%d actions in %d round trips", callers*each, trips)
+
+	gone, stop := context.WithCancel(ctx)
+	stop()
+	if err := s.Enqueue(gone, redisstore.Action{Table: "late", User: "u", ID: "x", Op: "play"}); err == nil {
+		t.Fatal("an enqueue with an ended ctx succeeded")
+	}
+	for p := range 4 {
+		for _, m := range rdb.XRange(ctx, s.Keys().Actions(p), "-", "+").Val() {
+			if m.Values["t"] == "late" {
+				t.Fatal("the action of a caller that gave up was appended")
+			}
+		}
 	}
 }
