@@ -538,8 +538,8 @@ func (c *Consumer) Start(ctx context.Context) error {
 func (c *Consumer) Stop(ctx context.Context) error { return c.loops.Stop(ctx) }
 
 // read handles partition part until ctx ends. A batch's entries are
-// acknowledged together with the next read (AckAndRead, which does not
-// block; when it finds nothing the next read blocks): under load the XACK
+// acknowledged together with the next read (AckAndRead, which waits
+// briefly; when it finds nothing the next read blocks longer): the XACK
 // rides on a round trip that is made anyway. An acknowledgement that
 // fails is sent again with the next read (XACK is idempotent); one lost
 // with the worker leaves the entries pending, and their reclaim is

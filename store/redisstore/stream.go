@@ -157,18 +157,18 @@ func (s *Store) Uncount(ctx context.Context, group, consumer string, e StreamEnt
 }
 
 // AckAndRead acknowledges ids of partition p and, in the same round trip,
-// reads up to count new actions without blocking (none: nil, nil). A
-// worker that has just handled a batch acknowledges it this way: under
-// load the next batch is already there, so the XACK costs no round trip of
-// its own; when it is not, the caller's next read blocks (ReadActions).
-// Not one blocking pipeline: a pipeline's reply waits only for the
-// client's read timeout, not for the block time.
+// reads up to count new actions, waiting up to AckReadBlock for them
+// (none: nil, nil). A worker that has just handled a batch acknowledges it
+// this way: under load the next batch is already there, and at a table's
+// pace (the next card within milliseconds) the short wait catches it, so
+// the XACK costs no round trip of its own; when nothing came, the caller's
+// next read blocks longer (ReadActions).
 func (s *Store) AckAndRead(ctx context.Context, group, consumer string, p int, ids []string, count int64) ([]StreamEntry, error) {
 	stream := s.keys.Actions(p)
 	var read *redis.XStreamSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		pl.XAck(ctx, stream, group, ids...)
-		read = pl.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: count, Block: -1})
+		read = pl.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: count, Block: AckReadBlock})
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -176,6 +176,11 @@ func (s *Store) AckAndRead(ctx context.Context, group, consumer string, p int, i
 	}
 	return entriesOf(p, read.Val()), nil
 }
+
+// AckReadBlock is how long AckAndRead waits for new actions. A pipeline's
+// reply waits only for the client's read timeout (1 s, internal/redisconn),
+// not for a block inside it: the wait stays well within that.
+const AckReadBlock = 200 * time.Millisecond
 
 // AckIDs marks the entries ids of partition p done.
 func (s *Store) AckIDs(ctx context.Context, group string, p int, ids []string) error {

@@ -450,8 +450,9 @@ func TestStreamKeysUnderPrefix(t *testing.T) {
 }
 
 // AckAndRead acknowledges a handled batch and reads the next one in one
-// round trip, without blocking: nothing new is no entries and no error,
-// and the acknowledgement holds either way.
+// round trip, waiting briefly: an action that arrives meanwhile is read,
+// nothing new is no entries and no error (after AckReadBlock, within the
+// client's read timeout), and the acknowledgement holds either way.
 func TestAckAndRead(t *testing.T) {
 	t.Parallel()
 	e := setup(t, redisstore.Options{Partitions: 1})
@@ -487,8 +488,21 @@ func TestAckAndRead(t *testing.T) {
 	if n := pending(); n != 1 {
 		t.Fatalf("%d entries pending after acknowledging two of three, want 1", n)
 	}
-	// (a read that blocked would wait for ever here: nothing else is enqueued)
-	none, err := e.s.AckAndRead(e.ctx, group, "c1", 0, idsOf(next), 10)
+	// An action enqueued while the read waits is read (on a machine too
+	// busy to enqueue it within the wait, by the next, longer read).
+	go func() {
+		time.Sleep(redisstore.AckReadBlock / 4)
+		enqueue("d")
+	}()
+	later, err := e.s.AckAndRead(e.ctx, group, "c1", 0, idsOf(next), 10)
+	if err == nil && len(later) == 0 {
+		t.Logf("d came after the wait")
+		later, err = e.s.ReadActions(e.ctx, group, "c1", 0, 10, 5*time.Second)
+	}
+	if err != nil || len(later) != 1 || later[0].Action.ID != "d" {
+		t.Fatalf("an action arriving during the wait: %+v %v", later, err)
+	}
+	none, err := e.s.AckAndRead(e.ctx, group, "c1", 0, idsOf(later), 10)
 	if err != nil || len(none) != 0 {
 		t.Fatalf("nothing new: %+v %v", none, err)
 	}
