@@ -368,7 +368,7 @@ func requestedVersion(r *http.Request) int {
 	offered := 0
 	for _, p := range protocol.Subprotocols {
 		if slices.Contains(websocket.Subprotocols(r), p) {
-			offered = protocol.VersionOf(p, false)
+			offered = protocol.SubprotocolVersion(p)
 			break
 		}
 	}
@@ -379,7 +379,7 @@ func requestedVersion(r *http.Request) int {
 	if len(v) != 1 {
 		return 0
 	}
-	if n := protocol.VersionOf(v[0], true); offered == 0 || offered == n {
+	if n := protocol.VersionOf(v[0]); offered == 0 || offered == n {
 		return n
 	}
 	return 0

@@ -86,9 +86,13 @@ func (j *Journal) keep(row pgstore.LiveTable) {
 	if old, ok := j.kept[row.ID]; !ok || old.Epoch < row.Epoch || old.Epoch == row.Epoch && old.Seq < row.Seq {
 		j.kept[row.ID] = row
 	}
-	n := len(j.dirty) + len(j.kept)
+	j.pendingChanged()
 	j.mu.Unlock()
-	metrics.JournalPending.Set(float64(n))
+}
+
+// pendingChanged reports the tables waiting for a pass (j.mu held).
+func (j *Journal) pendingChanged() {
+	metrics.JournalPending.Set(float64(len(j.dirty) + len(j.kept)))
 }
 
 func matchID(tableID string, match int) string {
@@ -111,9 +115,8 @@ func (j *Journal) Touch(id string) {
 	j.init()
 	j.mu.Lock()
 	j.dirty[id] = struct{}{}
-	n := len(j.dirty) + len(j.kept)
+	j.pendingChanged()
 	j.mu.Unlock()
-	metrics.JournalPending.Set(float64(n))
 }
 
 func (j *Journal) flushSoon() {
@@ -201,7 +204,7 @@ func (j *Journal) Flush(ctx context.Context) error {
 		j.Touch(id)
 	}
 	j.mu.Lock()
-	metrics.JournalPending.Set(float64(len(j.dirty) + len(j.kept)))
+	j.pendingChanged()
 	j.mu.Unlock()
 	return err
 }

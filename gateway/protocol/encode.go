@@ -26,9 +26,8 @@ func AppendAck(dst []byte, id string, data json.RawMessage) []byte {
 func AppendAckSeq(dst []byte, id string, seq int64) []byte {
 	dst = append(dst, `{"type":"ack","id":`...)
 	dst = appendString(dst, id)
-	dst = append(dst, `,"data":{"seq":`...)
-	dst = strconv.AppendInt(dst, seq, 10)
-	return append(dst, "}}"...)
+	dst = append(dst, `,"data":`...)
+	return append(AppendSeqData(dst, seq), '}')
 }
 
 // AppendSeqData appends the data object {"seq":seq}.

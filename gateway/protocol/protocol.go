@@ -32,22 +32,26 @@ const Subprotocol = "hokm.v1"
 
 var Subprotocols = []string{"hokm.v2", Subprotocol}
 
-// VersionOf is the version a Sec-WebSocket-Protocol name (hokm.v2) or,
-// with query true, a query v (2) names; 0 when none this package speaks.
-func VersionOf(s string, query bool) int {
-	if !query {
-		var ok bool
-		if s, ok = strings.CutPrefix(s, "hokm.v"); !ok {
-			return 0
-		}
-	}
-	switch s {
+// VersionOf is the version a query v names ("2"), 0 when none this
+// package speaks.
+func VersionOf(v string) int {
+	switch v {
 	case "1":
 		return Version1
 	case "2":
 		return Version2
 	}
 	return 0
+}
+
+// SubprotocolVersion is the version a Sec-WebSocket-Protocol name names
+// ("hokm.v2"), 0 when none this package speaks.
+func SubprotocolVersion(name string) int {
+	v, ok := strings.CutPrefix(name, "hokm.v")
+	if !ok {
+		return 0
+	}
+	return VersionOf(v)
 }
 
 // Type is the "type" of a frame.

@@ -51,26 +51,33 @@ func benchPersist(b *testing.B, conns int) {
 }
 
 func benchSetup(b *testing.B, conns int) (*pgstore.Store, []table.MatchRecord) {
-	_, dsn := testenv.Pool(b)
-	ctx := context.Background()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns, cfg.MinConns = int32(conns), int32(conns)
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
+	pool := migratedPool(b, conns)
 	fixtures := make([]table.MatchRecord, 64)
 	for i := range fixtures {
 		fixtures[i] = pgstoretest.Play(pgstoretest.Game{Seed: uint64(i), Guests: [2]string{fmt.Sprintf("g%d", i%16), "host"}})
 	}
 	return pgstore.New(pool), fixtures
+}
+
+// migratedPool is a migrated database of the test's own behind a pool of
+// exactly conns connections.
+func migratedPool(tb testing.TB, conns int) *pgxpool.Pool {
+	_, dsn := testenv.Pool(tb)
+	ctx := context.Background()
+	if err := migrations.Up(ctx, dsn); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.MaxConns, cfg.MinConns = int32(conns), int32(conns)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
 }
 
 func benchOne(b *testing.B, s *pgstore.Store, fixtures []table.MatchRecord, n int64) {
@@ -90,18 +97,13 @@ func benchOne(b *testing.B, s *pgstore.Store, fixtures []table.MatchRecord, n in
 func BenchmarkSaveLiveTables(b *testing.B) {
 	for _, variant := range []string{"hot", "indexed"} {
 		b.Run(variant, func(b *testing.B) {
-			pool, dsn := testenv.Pool(b)
-			ctx := context.Background()
-			if err := migrations.Up(ctx, dsn); err != nil {
-				b.Fatal(err)
-			}
+			s, pool, ctx := setup(b)
 			if variant == "indexed" {
 				if _, err := pool.Exec(ctx, `ALTER TABLE live_tables RESET (fillfactor);
 					CREATE INDEX live_tables_updated_at_idx ON live_tables (updated_at)`); err != nil {
 					b.Fatal(err)
 				}
 			}
-			s := pgstore.New(pool)
 			meta := []byte(fmt.Sprintf(`{"id":"xxxxxxxx","seats":[%s],"status":"playing","match":1}`, strings.Repeat(`{"id":"g_0123456789abcdef","name":"player"},`, 11)))
 			state := bytes.Repeat([]byte{0xa5}, 350)
 			rows := make([]pgstore.LiveTable, 500)

@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/hokm-project/hokm/internal/testenv"
-	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -20,22 +17,9 @@ import (
 // must be heap-only (HOT: no index write, the old version pruned in its
 // page) — which an index on updated_at, or full pages, would prevent.
 func TestJournalRewritesAreHeapOnly(t *testing.T) {
-	_, dsn := testenv.Pool(t)
+	pool := migratedPool(t, 1) // one backend: its statistics are flushed on request below
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 1 // one backend: its statistics are flushed on request below
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	s := pgstore.New(pool)
 	meta := []byte(`{"seats":[` + strings.Repeat(`{"id":"g_0123456789abcdef","name":"player"},`, 11) + `{}],"status":"playing","match":1}`)
 	rows := make([]pgstore.LiveTable, 40)
@@ -55,6 +39,7 @@ func TestJournalRewritesAreHeapOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var upd, hot int64
+	var err error
 	testenv.Until(10*time.Second, func() bool {
 		err = pool.QueryRow(ctx, `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'live_tables'`).Scan(&upd, &hot)
 		return err != nil || upd >= passes*int64(len(rows))
