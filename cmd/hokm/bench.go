@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/gctune"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/bench"
@@ -23,6 +25,9 @@ import (
 // runBench implements `hokm bench` (tools/bench); `hokm bench relay`
 // is one of its targets, started by it.
 func runBench(args []string, stdout, stderr io.Writer) int {
+	// The same collector tuning as the roles, for the load client and the
+	// relays alike (every target's numbers pay for the same client).
+	gctune.Start(config.DefaultGCHeapMiB<<20, os.Getenv)
 	if len(args) > 0 && args[0] == "relay" {
 		return runRelay(args[1:], stderr)
 	}

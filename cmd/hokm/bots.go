@@ -13,12 +13,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/gctune"
 	"github.com/hokm-project/hokm/tools/botclient"
 	"github.com/hokm-project/hokm/tools/floor"
 )
 
 // runBots implements `hokm bots`: exit 0 only if every match completed.
 func runBots(args []string, stdout, stderr io.Writer) int {
+	gctune.Start(config.DefaultGCHeapMiB<<20, os.Getenv)
 	fs := flag.NewFlagSet("bots", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts := botclient.Options{}

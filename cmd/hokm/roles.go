@@ -15,6 +15,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/app"
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/gctune"
 	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -76,6 +77,7 @@ func runRole(role string, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
+	gctune.Start(uint64(cfg.GCHeapMiB)<<20, os.Getenv)
 	var log *slog.Logger
 	a := fx.New(app.Role(role, cfg), fx.Populate(&log))
 	if err := a.Err(); err != nil {

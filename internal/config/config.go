@@ -52,6 +52,7 @@ type Config struct {
 	StateKeys       []sealbox.Key
 	JournalInterval time.Duration // HOKM_JOURNAL_INTERVAL: between writes of the table journal to PostgreSQL
 	SchedulerLease  time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
+	GCHeapMiB       int           // HOKM_GC_HEAP_MIB: heap below which garbage collection is rarer (gctune); 0: Go's default
 
 	// Redis under Sentinel: both set or neither. The DB number, user name,
 	// password and TLS (rediss) still come from HOKM_REDIS_URL, whose host
@@ -117,6 +118,7 @@ func Defaults() Config {
 		WeekStart:       "saturday",
 		JournalInterval: DefaultJournalInterval,
 		SchedulerLease:  DefaultSchedulerLease,
+		GCHeapMiB:       DefaultGCHeapMiB,
 
 		// Abuse limits: gateway
 		WSPerIP:          DefaultWSPerIP,
@@ -219,6 +221,7 @@ func Load(getenv func(string) string) (Config, error) {
 	})
 	str("HOKM_OPS_TOKEN", &c.OpsToken, checkToken)
 	dur("HOKM_JOURNAL_INTERVAL", &c.JournalInterval)
+	num("HOKM_GC_HEAP_MIB", &c.GCHeapMiB, 0, 1<<20)
 	var keys string
 	str("HOKM_STATE_KEYS", &keys, func(v string) error {
 		k, err := sealbox.ParseKeys(v)

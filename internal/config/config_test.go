@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		WeekStart:       "saturday",
 		JournalInterval: 100 * time.Millisecond,
 		SchedulerLease:  10 * time.Second,
+		GCHeapMiB:       256,
 
 		// Abuse limits: gateway
 		WSPerIP: 100, WSPerUser: 10, TablesPerUser: 3, TableCreateLimit: 10, JoinCodeMisses: 20,
@@ -68,7 +69,7 @@ func TestDefaults(t *testing.T) {
 		"HOKM_LOG_LEVEL": "info", "HOKM_LOG_FORMAT": "text", "HOKM_PERSIST_MAX_RETRY": "12", "HOKM_AUDIT_RETENTION_DAYS": "365",
 		"HOKM_RECLAIM_IDLE": "5s", "HOKM_SHUTDOWN_TIMEOUT": "10s", "HOKM_CLIENT_RATE": "20", "HOKM_CLIENT_BURST": "40",
 		"HOKM_TIMEZONE": "Asia/Tehran", "HOKM_WEEK_START": "saturday", "HOKM_JOURNAL_INTERVAL": "100ms",
-		"HOKM_SCHEDULER_LEASE": "10s",
+		"HOKM_SCHEDULER_LEASE": "10s", "HOKM_GC_HEAP_MIB": "256",
 		// Abuse limits: gateway
 		"HOKM_WS_PER_IP": "100", "HOKM_WS_PER_USER": "10", "HOKM_TABLES_PER_USER": "3", "HOKM_TABLE_CREATE_LIMIT": "10",
 		"HOKM_JOINCODE_MISSES": "20",
@@ -110,6 +111,7 @@ func TestEveryVariableParsed(t *testing.T) {
 		"HOKM_JOURNAL_INTERVAL":     "250ms",
 		"HOKM_STATE_KEYS":           "k2:" + strings.Repeat("A", 43) + "=, k1:" + strings.Repeat("B", 43),
 		"HOKM_SCHEDULER_LEASE":      "4500ms",
+		"HOKM_GC_HEAP_MIB":          "0",
 
 		"HOKM_GUEST_LIMIT":         "5/30m",
 		"HOKM_LOGIN_ATTEMPTS_IP":   "1000/1h",
@@ -165,6 +167,7 @@ func TestEveryVariableParsed(t *testing.T) {
 			{ID: "k1", Key: bytes.Repeat([]byte{0x04, 0x10, 0x41}, 11)[:32]},
 		},
 		SchedulerLease: 4500 * time.Millisecond,
+		GCHeapMiB:      0,
 
 		GuestLimit:        ratelimit.Limit{Max: 5, Window: 30 * time.Minute},
 		LoginAttemptsIP:   ratelimit.Limit{Max: 1000, Window: time.Hour},
@@ -225,6 +228,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"HOKM_STATE_KEYS", "k1:" + strings.Repeat("A", 43) + ",k1:" + strings.Repeat("A", 43)},
 		{"HOKM_JOURNAL_INTERVAL", "0s"},
 		{"HOKM_JOURNAL_INTERVAL", "often"},
+		{"HOKM_GC_HEAP_MIB", "-1"},
+		{"HOKM_GC_HEAP_MIB", "256MiB"},
 		{"HOKM_OPS_ADDR", "OFF"},
 		{"HOKM_REDIS_URL", "http://127.0.0.1:6379/0"},
 		{"HOKM_REDIS_URL", "127.0.0.1:6379"},

@@ -23,6 +23,7 @@ const (
 	DefaultTableCreateLimit  = 10                     // HOKM_TABLE_CREATE_LIMIT, per minute; gateway.Options.TableLimit
 	DefaultJoinCodeMisses    = 20                     // HOKM_JOINCODE_MISSES, per 10 minutes; gateway.Options.JoinCodeMisses
 	DefaultActionMaxAttempts = 5                      // HOKM_ACTION_MAX_ATTEMPTS; worker.Options.MaxAttempts
+	DefaultGCHeapMiB         = 256                    // HOKM_GC_HEAP_MIB; gctune.Start in every role and in hokm bench and bots
 
 	// The windows of HOKM_TABLE_CREATE_LIMIT and HOKM_JOINCODE_MISSES.
 	TableCreateWindow  = time.Minute
