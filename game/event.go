@@ -1,6 +1,10 @@
 package game
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
 
 // EventType names an event on the wire.
 type EventType string
@@ -51,31 +55,115 @@ func (e Event) Redacted() Event {
 }
 
 // MarshalJSON writes only the fields that belong to the event's type.
-func (e Event) MarshalJSON() ([]byte, error) {
-	m := map[string]any{"type": e.Type, "hand": e.Hand}
+func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil) }
+
+// AppendJSON appends the event's JSON object to b: only the fields that
+// belong to its type, in the order of their names (as a map of them would
+// be written). Every card of every move is encoded so, by hand rather than
+// through reflection.
+func (e Event) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	card := func(b []byte, c Card) []byte {
+		if !c.Valid() {
+			err = fmt.Errorf("game: marshal invalid card %d", uint8(c))
+			return append(b, "null"...)
+		}
+		r := c % 13
+		return append(b, '"', rankLetters[r], suitLetters[c.Suit()], '"')
+	}
+	cards := func(b []byte, cs []Card) []byte {
+		if cs == nil {
+			return append(b, "null"...)
+		}
+		b = append(b, '[')
+		for i, c := range cs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = card(b, c)
+		}
+		return append(b, ']')
+	}
+	num := func(b []byte, name string, n int) []byte {
+		b = append(b, name...)
+		return strconv.AppendInt(b, int64(n), 10)
+	}
+	pair := func(b []byte, name string, p [2]int) []byte {
+		b = num(append(b, name...), `[`, p[0])
+		return append(num(b, ",", p[1]), ']')
+	}
+	hand := func(b []byte) []byte { return num(b, `"hand":`, e.Hand) }
+	typ := func(b []byte) []byte {
+		b = append(b, `"type":`...)
+		return AppendJSONString(b, string(e.Type))
+	}
+	b = append(b, '{')
 	switch e.Type {
 	case EvMatchStarted:
-		m["first_hakem"] = e.Seat
 		if e.Cards != nil {
-			m["draw"] = e.Cards
+			b = append(cards(append(b, `"draw":`...), e.Cards), ',')
 		}
+		b = typ(append(hand(append(num(b, `"first_hakem":`, e.Seat), ',')), ','))
 	case EvHandStarted:
-		m["hakem"], m["dealer"] = e.Seat, e.Dealer
+		b = num(b, `"dealer":`, e.Dealer)
+		b = num(b, `,"hakem":`, e.Seat)
+		b = typ(append(hand(append(b, ',')), ','))
 	case EvCardsDealt:
-		m["seat"], m["count"] = e.Seat, max(e.Count, len(e.Cards))
 		if e.Cards != nil {
-			m["cards"] = e.Cards
+			b = append(cards(append(b, `"cards":`...), e.Cards), ',')
 		}
+		b = num(b, `"count":`, max(e.Count, len(e.Cards)))
+		b = hand(append(b, ','))
+		b = typ(append(num(b, `,"seat":`, e.Seat), ','))
 	case EvTrumpChosen:
-		m["seat"], m["suit"] = e.Seat, e.Suit
+		b = num(hand(b), `,"seat":`, e.Seat)
+		b = append(b, `,"suit":`...)
+		if e.Suit.Valid() {
+			b = append(b, '"', suitLetters[e.Suit], '"')
+		} else {
+			b = append(b, "null"...)
+		}
+		b = typ(append(b, ','))
 	case EvCardPlayed:
-		m["seat"], m["card"] = e.Seat, e.Card
+		b = card(append(b, `"card":`...), e.Card)
+		b = num(hand(append(b, ',')), `,"seat":`, e.Seat)
+		b = typ(append(b, ','))
 	case EvTrickWon:
-		m["winner"], m["leader"], m["cards"], m["tricks"] = e.Seat, e.Leader, e.Cards, e.Tricks
+		b = cards(append(b, `"cards":`...), e.Cards)
+		b = num(hand(append(b, ',')), `,"leader":`, e.Leader)
+		b = pair(b, `,"tricks":`, e.Tricks)
+		b = num(typ(append(b, ',')), `,"winner":`, e.Seat)
 	case EvHandEnded:
-		m["result"], m["score"] = e.Result, e.Score
+		b = append(hand(b), `,"result":`...)
+		res, rerr := json.Marshal(e.Result)
+		if rerr != nil {
+			return nil, rerr
+		}
+		b = pair(append(b, res...), `,"score":`, e.Score)
+		b = typ(append(b, ','))
 	case EvMatchEnded:
-		m["winner"], m["score"] = e.Winner, e.Score
+		b = pair(hand(b), `,"score":`, e.Score)
+		b = num(typ(append(b, ',')), `,"winner":`, e.Winner)
+	default:
+		b = typ(append(hand(b), ','))
 	}
-	return json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// AppendJSONString appends s as a JSON string: directly when it holds
+// nothing to escape (event types, ids, hashes), else as encoding/json
+// writes it.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -445,8 +445,20 @@ func Entries(t *table.Table, evs []table.Event, seq int64) []redisstore.Entry {
 // noOne holds an empty seat in a private entry: no user matches it.
 const noOne = "-"
 
+// appender is an event that writes its own JSON (game.Event, table.Turned:
+// every card's), which then needs no reflection nor encoding/json's check.
+type appender interface {
+	AppendJSON([]byte) ([]byte, error)
+}
+
 func mustJSON(v any) json.RawMessage {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	if a, ok := v.(appender); ok {
+		raw, err = a.AppendJSON(make([]byte, 0, 96))
+	} else {
+		raw, err = json.Marshal(v)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("worker: encode %T: %v", v, err)) // our own event types always encode
 	}

@@ -1,7 +1,6 @@
 package table
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/hokm-project/hokm/game"
@@ -49,10 +48,13 @@ type Turned struct {
 	Turn  Clock
 }
 
-// MarshalJSON writes the event's object with the "turn" field added (by
-// hand: every card of a timed table is encoded so, twice).
-func (t Turned) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(t.Event) // an object: {"type":…}
+// MarshalJSON writes the event's object with the "turn" field added.
+func (t Turned) MarshalJSON() ([]byte, error) { return t.AppendJSON(nil) }
+
+// AppendJSON appends what MarshalJSON writes to b (by hand: every card of
+// a timed table is encoded so, twice).
+func (t Turned) AppendJSON(b []byte) ([]byte, error) {
+	b, err := t.Event.AppendJSON(b) // an object: {"type":…}
 	if err != nil {
 		return nil, err
 	}

@@ -87,8 +87,7 @@ func (s *Store) encodeLogEntry(tableID string, e *Entry) []byte {
 	if s.opts.Seal != nil && e.To != game.Everyone {
 		le.E, le.X = nil, s.opts.Seal.Seal(nil, e.E, logAD(tableID, e.Seq, e.To))
 	}
-	b, _ := json.Marshal(le) // raw JSON we built and bytes: always encodes
-	return b
+	return appendLogEntry(make([]byte, 0, 128), &le)
 }
 
 func (s *Store) decodeLogEntry(tableID string, raw []byte) (Entry, error) {

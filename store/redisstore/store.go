@@ -367,10 +367,7 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	}
 	c.Result.Seq = newSeq
 	res := storedAnswer(c.Result)
-	msg, err := json.Marshal(Message{Epoch: c.FromEpoch, Events: c.Events, Result: &c.Result})
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode message: %w", err)
-	}
+	msg := appendCommitMessage(make([]byte, 0, 256), c.FromEpoch, c.Events, &c.Result)
 	legacy := "0"
 	if c.legacy {
 		legacy = "1"
@@ -417,12 +414,7 @@ func commitOutcome(c *Commit, out []string, err error) (CommitOutcome, error) {
 // which its field already names (a third of an answer's bytes), and with
 // the seq last (the commit script's trim reads it there).
 func storedAnswer(r Result) []byte {
-	b, _ := json.Marshal(struct {
-		Hash string `json:"h"`
-		Code string `json:"code,omitempty"`
-		Seq  int64  `json:"seq"`
-	}{r.Hash, r.Code, r.Seq})
-	return b
+	return appendStoredAnswer(make([]byte, 0, 64), &r)
 }
 
 // dupOutcome decodes the stored answer to user's action id (answers stored

@@ -1,0 +1,112 @@
+package redisstore
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+
+	"github.com/hokm-project/hokm/game"
+)
+
+// Every commit writes its message, its log entries and its answer as JSON.
+// They are appended by hand here — the same bytes encoding/json writes for
+// the structs (wire_test.go compares them), without reflection or its check
+// of the raw events, which our encoders made.
+
+// appendCommitMessage appends the Message of a commit: its epoch, events
+// and answer.
+func appendCommitMessage(b []byte, epoch int64, events []Entry, r *Result) []byte {
+	b = append(b, '{')
+	if epoch != 0 {
+		b = strconv.AppendInt(append(b, `"ep":`...), epoch, 10)
+	}
+	if len(events) > 0 {
+		if epoch != 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"events":[`...)
+		for i := range events {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendEntry(b, &events[i])
+		}
+		b = append(b, ']')
+	}
+	if r != nil {
+		if epoch != 0 || len(events) > 0 {
+			b = append(b, ',')
+		}
+		b = appendResult(append(b, `"result":`...), r)
+	}
+	return append(b, '}')
+}
+
+func appendEntry(b []byte, e *Entry) []byte {
+	b = strconv.AppendInt(append(b, `{"seq":`...), e.Seq, 10)
+	b = strconv.AppendInt(append(b, `,"to":`...), int64(e.To), 10)
+	b = appendRaw(append(b, `,"e":`...), e.E)
+	if len(e.P) > 0 {
+		b = append(append(b, `,"p":`...), e.P...)
+	}
+	if e.U != "" {
+		b = game.AppendJSONString(append(b, `,"u":`...), e.U)
+	}
+	if e.Meta {
+		b = append(b, `,"m":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendLogEntry(b []byte, le *logEntry) []byte {
+	b = strconv.AppendInt(append(b, `{"seq":`...), le.Seq, 10)
+	b = strconv.AppendInt(append(b, `,"to":`...), int64(le.To), 10)
+	if len(le.E) > 0 {
+		b = append(append(b, `,"e":`...), le.E...)
+	}
+	if len(le.X) > 0 {
+		b = append(b, `,"x":"`...)
+		b = base64.StdEncoding.AppendEncode(b, le.X)
+		b = append(b, '"')
+	}
+	if len(le.P) > 0 {
+		b = append(append(b, `,"p":`...), le.P...)
+	}
+	if le.U != "" {
+		b = game.AppendJSONString(append(b, `,"u":`...), le.U)
+	}
+	if le.M {
+		b = append(b, `,"m":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendStoredAnswer appends r as the acts hash keeps it (storedAnswer).
+func appendStoredAnswer(b []byte, r *Result) []byte {
+	b = game.AppendJSONString(append(b, `{"h":`...), r.Hash)
+	if r.Code != "" {
+		b = game.AppendJSONString(append(b, `,"code":`...), r.Code)
+	}
+	b = strconv.AppendInt(append(b, `,"seq":`...), r.Seq, 10)
+	return append(b, '}')
+}
+
+func appendResult(b []byte, r *Result) []byte {
+	b = game.AppendJSONString(append(b, `{"user":`...), r.User)
+	b = game.AppendJSONString(append(b, `,"id":`...), r.ID)
+	b = game.AppendJSONString(append(b, `,"h":`...), r.Hash)
+	if r.Code != "" {
+		b = game.AppendJSONString(append(b, `,"code":`...), r.Code)
+	}
+	b = strconv.AppendInt(append(b, `,"seq":`...), r.Seq, 10)
+	return append(b, '}')
+}
+
+// appendRaw appends raw JSON, null when there is none (as encoding/json
+// writes an empty RawMessage field that is not omitempty).
+func appendRaw(b []byte, raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, raw...)
+}
