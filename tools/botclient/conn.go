@@ -185,7 +185,7 @@ func (s *sock) readLoop() {
 		var fe frameOrErr
 		_, fe.raw, fe.readErr = s.ws.ReadMessage()
 		if fe.readErr == nil {
-			fe.bad = json.Unmarshal(fe.raw, &fe.f)
+			fe.bad = decodeFrame(fe.raw, &fe.f) // fe.raw is the reader's own: never reused
 		}
 		if fe.readErr != nil || fe.bad != nil {
 			select {

@@ -136,7 +136,7 @@ func (s *seatState) setTable(m *tableMeta) {
 // apply updates the state with one event.
 func (s *seatState) apply(seq int64, raw json.RawMessage) (event, error) {
 	var e event
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := decodeEvent(raw, &e); err != nil {
 		return e, fmt.Errorf("event %d: %w", seq, err)
 	}
 	if seq != s.lastSeq+1 {
