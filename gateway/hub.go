@@ -367,14 +367,13 @@ func (h *hub) dispatch(m *redis.Message) {
 
 // decodeMessage decodes a published redisstore.TableMessage.
 func decodeMessage(tableID string, payload []byte) (*hubMsg, error) {
-	var m redisstore.TableMessage
-	if err := json.Unmarshal(payload, &m); err != nil {
+	m, err := redisstore.DecodeTableMessage(payload) // payload is ours: its bytes are kept
+	if err != nil {
 		return nil, err
 	}
 	hm := &hubMsg{table: tableID, epoch: m.Epoch, result: m.Result, chat: m.Chat, restored: m.Restored,
 		entries: make([]entry, len(m.Events))}
 	for i, e := range m.Events {
-		var err error
 		if hm.entries[i], err = parseEntry(e); err != nil {
 			return nil, err
 		}

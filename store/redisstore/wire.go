@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/jsonlex"
 )
 
 // Every commit writes its message, its log entries and its answer as JSON.
@@ -109,4 +110,142 @@ func appendRaw(b []byte, raw json.RawMessage) []byte {
 		return append(b, "null"...)
 	}
 	return append(b, raw...)
+}
+
+// DecodeTableMessage reads a table channel's message as json.Unmarshal
+// would. A commit's message (epoch, events, answer: every card's, at every
+// gateway that follows the table) is read by hand, its raw events and chat
+// kept as slices of payload, which the caller must not reuse; anything
+// else (a restore, an escaped string, a name in capitals) by encoding/json.
+func DecodeTableMessage(payload []byte) (TableMessage, error) {
+	var m TableMessage
+	if readCommitMessage(payload, &m) {
+		return m, nil
+	}
+	m = TableMessage{}
+	err := json.Unmarshal(payload, &m)
+	return m, err
+}
+
+func readCommitMessage(payload []byte, m *TableMessage) bool {
+	l := jsonlex.Lexer{B: payload}
+	if !l.Take('{') {
+		return false
+	}
+	if l.Take('}') {
+		return l.End()
+	}
+	for {
+		key, ok := l.Str()
+		if !ok || !l.Take(':') {
+			return false
+		}
+		switch string(key) {
+		case "ep":
+			m.Epoch, ok = l.Int()
+		case "events":
+			ok = l.Take('[')
+			m.Events = make([]Entry, 0, 4)
+			for ok && !l.Take(']') {
+				var e Entry
+				ok = (len(m.Events) == 0 || l.Take(',')) && readEntry(&l, &e)
+				m.Events = append(m.Events, e)
+			}
+		case "result":
+			m.Result = &Result{}
+			ok = readResult(&l, m.Result)
+		case "chat":
+			m.Chat, ok = l.Value(8)
+		default:
+			return false // kick, restored, or a name of another spelling
+		}
+		if !ok {
+			return false
+		}
+		if l.Take(',') {
+			continue
+		}
+		return l.Take('}') && l.End()
+	}
+}
+
+// readObject calls field for each name of an object, field reading its
+// value; false on anything it cannot read exactly.
+func readObject(l *jsonlex.Lexer, field func(name []byte) bool) bool {
+	if !l.Take('{') {
+		return false
+	}
+	if l.Take('}') {
+		return true
+	}
+	for {
+		name, ok := l.Str()
+		if !ok || !l.Take(':') || !field(name) {
+			return false
+		}
+		if l.Take(',') {
+			continue
+		}
+		return l.Take('}')
+	}
+}
+
+func readEntry(l *jsonlex.Lexer, e *Entry) bool {
+	return readObject(l, func(name []byte) bool {
+		var ok bool
+		switch string(name) {
+		case "seq":
+			e.Seq, ok = l.Int()
+		case "to":
+			ok = l.IntTo(&e.To)
+		case "e":
+			e.E, ok = l.Value(8)
+		case "p":
+			e.P, ok = l.Value(8)
+		case "u":
+			var s []byte
+			s, ok = l.Str()
+			e.U = string(s)
+		case "m":
+			switch v, _ := l.Value(0); string(v) {
+			case "true":
+				e.Meta, ok = true, true
+			case "false":
+				e.Meta, ok = false, true
+			}
+		default:
+			if ok = jsonlex.LowerName(name); ok {
+				_, ok = l.Value(8)
+			}
+		}
+		return ok
+	})
+}
+
+func readResult(l *jsonlex.Lexer, r *Result) bool {
+	return readObject(l, func(name []byte) bool {
+		str := func(dst *string) bool {
+			s, ok := l.Str()
+			*dst = string(s)
+			return ok
+		}
+		var ok bool
+		switch string(name) {
+		case "user":
+			ok = str(&r.User)
+		case "id":
+			ok = str(&r.ID)
+		case "h":
+			ok = str(&r.Hash)
+		case "code":
+			ok = str(&r.Code)
+		case "seq":
+			r.Seq, ok = l.Int()
+		default:
+			if ok = jsonlex.LowerName(name); ok {
+				_, ok = l.Value(8)
+			}
+		}
+		return ok
+	})
 }

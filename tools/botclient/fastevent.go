@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/jsonlex"
 )
 
 // decodeEvent reads raw into e as json.Unmarshal would. The events of play
@@ -25,144 +26,70 @@ func decodeEvent(raw []byte, e *event) error {
 // readFlatEvent fills e from raw when raw is a flat event object it can
 // read exactly; false leaves e to be read by encoding/json.
 func readFlatEvent(raw []byte, e *event) bool {
-	l := lexer{b: raw}
-	if !l.take('{') {
+	l := jsonlex.Lexer{B: raw}
+	if !l.Take('{') {
 		return false
 	}
-	if l.take('}') {
-		return l.end()
+	if l.Take('}') {
+		return l.End()
 	}
 	for {
-		key, ok := l.str()
-		if !ok || !l.take(':') {
+		key, ok := l.Str()
+		if !ok || !l.Take(':') {
 			return false
 		}
 		switch string(key) {
 		case "type":
-			s, ok := l.str()
+			s, ok := l.Str()
 			if !ok {
 				return false
 			}
 			e.Type = string(s)
 		case "hand":
-			ok = l.intTo(&e.Hand)
+			ok = l.IntTo(&e.Hand)
 		case "seat":
-			ok = l.intTo(&e.Seat)
+			ok = l.IntTo(&e.Seat)
 		case "hakem":
-			ok = l.intTo(&e.Hakem)
+			ok = l.IntTo(&e.Hakem)
 		case "dealer":
-			ok = l.intTo(&e.Dealer)
+			ok = l.IntTo(&e.Dealer)
 		case "winner":
-			ok = l.intTo(&e.Winner)
+			ok = l.IntTo(&e.Winner)
 		case "leader":
-			ok = l.intTo(&e.Leader)
+			ok = l.IntTo(&e.Leader)
 		case "card":
-			ok = l.card(&e.Card)
+			ok = readCard(&l, &e.Card)
 		case "suit":
-			s, isStr := l.str()
+			s, isStr := l.Str()
 			if !isStr {
 				return false // null too: encoding/json's business
 			}
 			e.Suit, ok = game.ParseSuit(string(s))
 		case "cards":
-			ok = l.cards(&e.Cards)
+			ok = readCards(&l, &e.Cards)
 		case "tricks":
-			ok = l.pair(&e.Tricks)
+			ok = readPair(&l, &e.Tricks)
 		case "score":
-			ok = l.pair(&e.Score)
+			ok = readPair(&l, &e.Score)
 		case "table", "result":
 			return false // objects the event keeps: encoding/json reads them
 		default:
-			// encoding/json matches names regardless of case ("Type"
-			// is type): such a name is its business.
-			ok = lowerASCII(key) && l.skip()
+			if ok = jsonlex.LowerName(key); ok {
+				_, ok = l.Value(4)
+			}
 		}
 		if !ok {
 			return false
 		}
-		if l.take(',') {
+		if l.Take(',') {
 			continue
 		}
-		return l.take('}') && l.end()
+		return l.Take('}') && l.End()
 	}
 }
 
-// lexer reads the few JSON forms readFlatEvent accepts; every method
-// reports false on anything else.
-type lexer struct {
-	b []byte
-	i int
-}
-
-func (l *lexer) space() {
-	for l.i < len(l.b) {
-		switch l.b[l.i] {
-		case ' ', '\t', '\n', '\r':
-			l.i++
-		default:
-			return
-		}
-	}
-}
-
-func (l *lexer) take(c byte) bool {
-	l.space()
-	if l.i < len(l.b) && l.b[l.i] == c {
-		l.i++
-		return true
-	}
-	return false
-}
-
-func (l *lexer) end() bool {
-	l.space()
-	return l.i == len(l.b)
-}
-
-// str reads a string without escapes or control characters.
-func (l *lexer) str() ([]byte, bool) {
-	if !l.take('"') {
-		return nil, false
-	}
-	start := l.i
-	for l.i < len(l.b) {
-		switch c := l.b[l.i]; {
-		case c == '"':
-			l.i++
-			return l.b[start : l.i-1], true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-		l.i++
-	}
-	return nil, false
-}
-
-// intTo reads a whole number (no fraction or exponent) into *dst.
-func (l *lexer) intTo(dst *int) bool {
-	l.space()
-	neg := l.i < len(l.b) && l.b[l.i] == '-'
-	if neg {
-		l.i++
-	}
-	start, n := l.i, 0
-	for l.i < len(l.b) && l.b[l.i] >= '0' && l.b[l.i] <= '9' && l.i-start < 9 {
-		n = n*10 + int(l.b[l.i]-'0')
-		l.i++
-	}
-	if l.i == start || l.i < len(l.b) && (l.b[l.i] >= '0' && l.b[l.i] <= '9' || l.b[l.i] == '.' || l.b[l.i] == 'e' || l.b[l.i] == 'E') ||
-		l.b[start] == '0' && l.i-start > 1 {
-		return false
-	}
-	if neg {
-		n = -n
-	}
-	*dst = n
-	return true
-}
-
-func (l *lexer) card(dst *game.Card) bool {
-	s, ok := l.str()
+func readCard(l *jsonlex.Lexer, dst *game.Card) bool {
+	s, ok := l.Str()
 	if !ok {
 		return false
 	}
@@ -170,134 +97,26 @@ func (l *lexer) card(dst *game.Card) bool {
 	return ok
 }
 
-// cards reads an array of cards (not null: encoding/json's business).
-func (l *lexer) cards(dst *[]game.Card) bool {
-	if !l.take('[') {
+// readCards reads an array of cards (not null: encoding/json's business).
+func readCards(l *jsonlex.Lexer, dst *[]game.Card) bool {
+	if !l.Take('[') {
 		return false
 	}
 	out := make([]game.Card, 0, 13)
-	if l.take(']') {
-		*dst = out
-		return true
-	}
-	for {
+	for !l.Take(']') {
 		var c game.Card
-		if !l.card(&c) {
+		if len(out) > 0 && !l.Take(',') || !readCard(l, &c) {
 			return false
 		}
 		out = append(out, c)
-		if l.take(',') {
-			continue
-		}
-		if !l.take(']') {
-			return false
-		}
-		*dst = out
-		return true
 	}
-}
-
-// pair reads an array of exactly two whole numbers.
-func (l *lexer) pair(dst *[2]int) bool {
-	return l.take('[') && l.intTo(&dst[0]) && l.take(',') && l.intTo(&dst[1]) && l.take(']')
-}
-
-// skip passes over a value of a field the event does not keep (a turn's
-// clock, a count): a number, a string, true, false, null, or an array or
-// object of those, nested a few deep.
-func (l *lexer) skip() bool { return l.skipDepth(4) }
-
-func (l *lexer) skipDepth(depth int) bool {
-	var closing byte
-	switch {
-	case depth == 0:
-		return l.scalar()
-	case l.take('['):
-		closing = ']'
-	case l.take('{'):
-		closing = '}'
-	default:
-		return l.scalar()
-	}
-	if l.take(closing) {
-		return true
-	}
-	for {
-		if closing == '}' {
-			if _, ok := l.str(); !ok || !l.take(':') {
-				return false
-			}
-		}
-		if !l.skipDepth(depth - 1) {
-			return false
-		}
-		if l.take(',') {
-			continue
-		}
-		return l.take(closing)
-	}
-}
-
-func (l *lexer) scalar() bool {
-	l.space()
-	if l.i >= len(l.b) {
-		return false
-	}
-	switch c := l.b[l.i]; {
-	case c == '"':
-		_, ok := l.str()
-		return ok
-	case c == '-' || c >= '0' && c <= '9':
-		return l.number()
-	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if len(l.b)-l.i >= len(lit) && string(l.b[l.i:l.i+len(lit)]) == lit {
-			l.i += len(lit)
-			return true
-		}
-	}
-	return false
-}
-
-// number passes over a JSON number.
-func (l *lexer) number() bool {
-	digits := func() bool {
-		start := l.i
-		for l.i < len(l.b) && l.b[l.i] >= '0' && l.b[l.i] <= '9' {
-			l.i++
-		}
-		return l.i > start
-	}
-	if l.b[l.i] == '-' {
-		l.i++
-	}
-	start := l.i
-	if !digits() || l.b[start] == '0' && l.i-start > 1 {
-		return false
-	}
-	if l.i < len(l.b) && l.b[l.i] == '.' {
-		l.i++
-		if !digits() {
-			return false
-		}
-	}
-	if l.i < len(l.b) && (l.b[l.i] == 'e' || l.b[l.i] == 'E') {
-		l.i++
-		if l.i < len(l.b) && (l.b[l.i] == '+' || l.b[l.i] == '-') {
-			l.i++
-		}
-		return digits()
-	}
+	*dst = out
 	return true
 }
 
-func lowerASCII(s []byte) bool {
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
+// readPair reads an array of exactly two whole numbers.
+func readPair(l *jsonlex.Lexer, dst *[2]int) bool {
+	return l.Take('[') && l.IntTo(&dst[0]) && l.Take(',') && l.IntTo(&dst[1]) && l.Take(']')
 }
 
 // decodeFrame reads raw into f as json.Unmarshal would: a version-2
@@ -314,18 +133,18 @@ func decodeFrame(raw []byte, f *frame) error {
 }
 
 func readEventsFrame(raw []byte, f *frame) bool {
-	l := lexer{b: raw}
-	if !l.take('{') {
+	l := jsonlex.Lexer{B: raw}
+	if !l.Take('{') {
 		return false
 	}
 	for {
-		key, ok := l.str()
-		if !ok || !l.take(':') {
+		key, ok := l.Str()
+		if !ok || !l.Take(':') {
 			return false
 		}
 		switch string(key) {
 		case "type", "table", "ack":
-			s, ok := l.str()
+			s, ok := l.Str()
 			if !ok {
 				return false
 			}
@@ -338,33 +157,34 @@ func readEventsFrame(raw []byte, f *frame) bool {
 				f.Ack = string(s)
 			}
 		case "seq":
-			var n int
-			if !l.intTo(&n) {
+			if f.Seq, ok = l.Int(); !ok {
 				return false
 			}
-			f.Seq = int64(n)
 		case "events":
-			if !l.take('[') {
+			if !l.Take('[') {
 				return false
 			}
 			f.Events = make([]json.RawMessage, 0, 8)
-			for !l.take(']') {
-				if len(f.Events) > 0 && !l.take(',') {
+			for !l.Take(']') {
+				if len(f.Events) > 0 && !l.Take(',') {
 					return false
 				}
-				l.space()
-				start := l.i
-				if l.i >= len(l.b) || l.b[l.i] != '{' || !l.skipDepth(8) {
+				l.Space()
+				if l.I >= len(l.B) || l.B[l.I] != '{' {
 					return false
 				}
-				f.Events = append(f.Events, l.b[start:l.i:l.i])
+				ev, ok := l.Value(8)
+				if !ok {
+					return false
+				}
+				f.Events = append(f.Events, ev)
 			}
 		default:
 			return false // any other field: encoding/json's business
 		}
-		if l.take(',') {
+		if l.Take(',') {
 			continue
 		}
-		return l.take('}') && l.end() && f.Type == "events"
+		return l.Take('}') && l.End() && f.Type == "events"
 	}
 }

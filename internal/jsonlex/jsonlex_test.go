@@ -1,0 +1,50 @@
+package jsonlex
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestInt(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		n  int64
+		ok bool
+	}{
+		{"0", 0, true}, {" 42", 42, true}, {"-7", -7, true}, {"123456789012345678", 123456789012345678, true},
+		{"1234567890123456789", 0, false}, // beyond 18 digits: encoding/json's business
+		{"01", 0, false}, {"-", 0, false}, {"1.5", 0, false}, {"1e3", 0, false}, {"", 0, false}, {"x", 0, false},
+	} {
+		l := Lexer{B: []byte(c.in)}
+		n, ok := l.Int()
+		if ok != c.ok || ok && n != c.n {
+			t.Errorf("Int(%q) = %d, %v; want %d, %v", c.in, n, ok, c.n, c.ok)
+		}
+	}
+}
+
+// Value passes over exactly the values encoding/json accepts (of those it
+// reads at all), and returns their bytes.
+func TestValue(t *testing.T) {
+	for _, in := range []string{`{}`, `[]`, `"s"`, `-0.5e+3`, `true`, `false`, `null`, `{"a":[1,{"b":null}],"c":"d"}`,
+		` [ 1 , 2 ] `, `"ümlaut"`} {
+		l := Lexer{B: []byte(in)}
+		v, ok := l.Value(8)
+		if !ok || !l.End() || !json.Valid(v) || json.Valid([]byte(in)) != true {
+			t.Errorf("Value(%q) = %q, %v", in, v, ok)
+		}
+	}
+	for _, in := range []string{`{`, `[1,]`, `{"a"}`, `{"a":}`, `"esc\"aped"`, "\"ctl\x01\"", `tru`, `01`, `1.`, `1e`,
+		`{a:1}`, `[[[[1]]]]`} {
+		l := Lexer{B: []byte(in)}
+		if _, ok := l.Value(3); ok && l.End() {
+			t.Errorf("Value(%q) read, want refused", in)
+		}
+	}
+}
+
+func TestLowerName(t *testing.T) {
+	if !LowerName([]byte("first_hakem")) || LowerName([]byte("Type")) || LowerName([]byte("ſeat")) {
+		t.Error("LowerName")
+	}
+}
