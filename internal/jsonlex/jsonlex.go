@@ -87,6 +87,27 @@ func (l *Lexer) Int() (int64, bool) {
 	return n, true
 }
 
+// Object reads an object: for each name, field reads the value. False when
+// field does, or the object is not read exactly.
+func (l *Lexer) Object(field func(name []byte) bool) bool {
+	if !l.Take('{') {
+		return false
+	}
+	if l.Take('}') {
+		return true
+	}
+	for {
+		name, ok := l.Str()
+		if !ok || !l.Take(':') || !field(name) {
+			return false
+		}
+		if l.Take(',') {
+			continue
+		}
+		return l.Take('}')
+	}
+}
+
 // IntTo reads a whole number into *dst.
 func (l *Lexer) IntTo(dst *int) bool {
 	n, ok := l.Int()

@@ -48,3 +48,27 @@ func TestLowerName(t *testing.T) {
 		t.Error("LowerName")
 	}
 }
+
+func TestObject(t *testing.T) {
+	read := func(in string) (map[string]int64, bool) {
+		got := map[string]int64{}
+		l := Lexer{B: []byte(in)}
+		ok := l.Object(func(name []byte) bool {
+			n, ok := l.Int()
+			got[string(name)] = n
+			return ok
+		}) && l.End()
+		return got, ok
+	}
+	if got, ok := read(` { "a" : 1 , "b":-2 } `); !ok || got["a"] != 1 || got["b"] != -2 || len(got) != 2 {
+		t.Errorf("object read as %v, %v", got, ok)
+	}
+	if _, ok := read(`{}`); !ok {
+		t.Error("empty object refused")
+	}
+	for _, in := range []string{`{"a":1,}`, `{"a" 1}`, `{"a":"x"}`, `{"a":1}}`, `{"a":1`, `["a"]`} {
+		if _, ok := read(in); ok {
+			t.Errorf("%s read, want refused", in)
+		}
+	}
+}

@@ -129,18 +129,9 @@ func DecodeTableMessage(payload []byte) (TableMessage, error) {
 
 func readCommitMessage(payload []byte, m *TableMessage) bool {
 	l := jsonlex.Lexer{B: payload}
-	if !l.Take('{') {
-		return false
-	}
-	if l.Take('}') {
-		return l.End()
-	}
-	for {
-		key, ok := l.Str()
-		if !ok || !l.Take(':') {
-			return false
-		}
-		switch string(key) {
+	return l.Object(func(name []byte) bool {
+		var ok bool
+		switch string(name) {
 		case "ep":
 			m.Epoch, ok = l.Int()
 		case "events":
@@ -156,42 +147,13 @@ func readCommitMessage(payload []byte, m *TableMessage) bool {
 			ok = readResult(&l, m.Result)
 		case "chat":
 			m.Chat, ok = l.Value(8)
-		default:
-			return false // kick, restored, or a name of another spelling
 		}
-		if !ok {
-			return false
-		}
-		if l.Take(',') {
-			continue
-		}
-		return l.Take('}') && l.End()
-	}
-}
-
-// readObject calls field for each name of an object, field reading its
-// value; false on anything it cannot read exactly.
-func readObject(l *jsonlex.Lexer, field func(name []byte) bool) bool {
-	if !l.Take('{') {
-		return false
-	}
-	if l.Take('}') {
-		return true
-	}
-	for {
-		name, ok := l.Str()
-		if !ok || !l.Take(':') || !field(name) {
-			return false
-		}
-		if l.Take(',') {
-			continue
-		}
-		return l.Take('}')
-	}
+		return ok // kick, restored, a name of another spelling: not read here
+	}) && l.End()
 }
 
 func readEntry(l *jsonlex.Lexer, e *Entry) bool {
-	return readObject(l, func(name []byte) bool {
+	return l.Object(func(name []byte) bool {
 		var ok bool
 		switch string(name) {
 		case "seq":
@@ -223,7 +185,7 @@ func readEntry(l *jsonlex.Lexer, e *Entry) bool {
 }
 
 func readResult(l *jsonlex.Lexer, r *Result) bool {
-	return readObject(l, func(name []byte) bool {
+	return l.Object(func(name []byte) bool {
 		str := func(dst *string) bool {
 			s, ok := l.Str()
 			*dst = string(s)

@@ -27,23 +27,12 @@ func decodeEvent(raw []byte, e *event) error {
 // read exactly; false leaves e to be read by encoding/json.
 func readFlatEvent(raw []byte, e *event) bool {
 	l := jsonlex.Lexer{B: raw}
-	if !l.Take('{') {
-		return false
-	}
-	if l.Take('}') {
-		return l.End()
-	}
-	for {
-		key, ok := l.Str()
-		if !ok || !l.Take(':') {
-			return false
-		}
-		switch string(key) {
+	return l.Object(func(name []byte) bool {
+		var ok bool
+		switch string(name) {
 		case "type":
-			s, ok := l.Str()
-			if !ok {
-				return false
-			}
+			var s []byte
+			s, ok = l.Str()
 			e.Type = string(s)
 		case "hand":
 			ok = l.IntTo(&e.Hand)
@@ -60,11 +49,10 @@ func readFlatEvent(raw []byte, e *event) bool {
 		case "card":
 			ok = readCard(&l, &e.Card)
 		case "suit":
-			s, isStr := l.Str()
-			if !isStr {
-				return false // null too: encoding/json's business
+			var s []byte
+			if s, ok = l.Str(); ok { // a null too is encoding/json's business
+				e.Suit, ok = game.ParseSuit(string(s))
 			}
-			e.Suit, ok = game.ParseSuit(string(s))
 		case "cards":
 			ok = readCards(&l, &e.Cards)
 		case "tricks":
@@ -72,20 +60,14 @@ func readFlatEvent(raw []byte, e *event) bool {
 		case "score":
 			ok = readPair(&l, &e.Score)
 		case "table", "result":
-			return false // objects the event keeps: encoding/json reads them
+			// objects the event keeps: encoding/json reads them
 		default:
-			if ok = jsonlex.LowerName(key); ok {
+			if ok = jsonlex.LowerName(name); ok {
 				_, ok = l.Value(4)
 			}
 		}
-		if !ok {
-			return false
-		}
-		if l.Take(',') {
-			continue
-		}
-		return l.Take('}') && l.End()
-	}
+		return ok
+	}) && l.End()
 }
 
 func readCard(l *jsonlex.Lexer, dst *game.Card) bool {
@@ -134,57 +116,35 @@ func decodeFrame(raw []byte, f *frame) error {
 
 func readEventsFrame(raw []byte, f *frame) bool {
 	l := jsonlex.Lexer{B: raw}
-	if !l.Take('{') {
-		return false
-	}
-	for {
-		key, ok := l.Str()
-		if !ok || !l.Take(':') {
-			return false
-		}
-		switch string(key) {
-		case "type", "table", "ack":
-			s, ok := l.Str()
-			if !ok {
-				return false
-			}
-			switch key[1] {
-			case 'y':
-				f.Type = string(s)
-			case 'a':
-				f.Table = string(s)
-			default:
-				f.Ack = string(s)
-			}
+	return l.Object(func(name []byte) bool {
+		var ok bool
+		var s []byte
+		switch string(name) {
+		case "type":
+			s, ok = l.Str()
+			f.Type = string(s)
+		case "table":
+			s, ok = l.Str()
+			f.Table = string(s)
+		case "ack":
+			s, ok = l.Str()
+			f.Ack = string(s)
 		case "seq":
-			if f.Seq, ok = l.Int(); !ok {
-				return false
-			}
+			f.Seq, ok = l.Int()
 		case "events":
-			if !l.Take('[') {
-				return false
-			}
+			ok = l.Take('[')
 			f.Events = make([]json.RawMessage, 0, 8)
-			for !l.Take(']') {
-				if len(f.Events) > 0 && !l.Take(',') {
-					return false
+			for ok && !l.Take(']') {
+				var ev []byte
+				ok = len(f.Events) == 0 || l.Take(',')
+				if l.Space(); ok && l.I < len(l.B) && l.B[l.I] == '{' {
+					ev, ok = l.Value(8)
+					f.Events = append(f.Events, ev)
+				} else {
+					ok = false
 				}
-				l.Space()
-				if l.I >= len(l.B) || l.B[l.I] != '{' {
-					return false
-				}
-				ev, ok := l.Value(8)
-				if !ok {
-					return false
-				}
-				f.Events = append(f.Events, ev)
 			}
-		default:
-			return false // any other field: encoding/json's business
 		}
-		if l.Take(',') {
-			continue
-		}
-		return l.Take('}') && l.End() && f.Type == "events"
-	}
+		return ok // any other field: encoding/json's business
+	}) && l.End() && f.Type == "events"
 }
