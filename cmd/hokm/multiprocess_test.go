@@ -62,6 +62,28 @@ func consumers(ctx context.Context, rdb *redis.Client, prefix string) (map[strin
 	return out, nil
 }
 
+// freshRead reports whether consumer's reader of the partition that holds
+// actions (the test's one table's) began its read less than 50 ms ago
+// (XINFO CONSUMERS idle: time since its last read), false when unknown.
+func freshRead(ctx context.Context, rdb *redis.Client, prefix, consumer string) bool {
+	for p := range 8 {
+		key := prefix + ":actions:{p" + strconv.Itoa(p) + "}"
+		if n, err := rdb.XLen(ctx, key).Result(); err != nil || n == 0 {
+			continue
+		}
+		cs, err := rdb.XInfoConsumers(ctx, key, "workers").Result()
+		if err != nil {
+			return false
+		}
+		for _, c := range cs {
+			if c.Name == consumer {
+				return c.Idle < 50*time.Millisecond
+			}
+		}
+	}
+	return false
+}
+
 // blockedReads counts the connections blocked in XREADGROUP on this
 // test's Redis DB: each worker has one per partition.
 func blockedReads(ctx context.Context, rdb *redis.Client) int {
@@ -119,10 +141,14 @@ func TestMultiProcess(t *testing.T) {
 
 	// Kill w1 mid-match while it holds an action it has read and not
 	// acknowledged. The clients are held (in OnMove, after they sent a
-	// move) until the table is quiet; then w1 is stopped — its reads stay
-	// blocked in Redis — and the clients let go: within two moves one is
-	// delivered to w1 and stays pending there. Then SIGKILL. (If w1's
-	// blocked read had just timed out, it is resumed and tried again.)
+	// move) until the table is quiet; then w1 is stopped just after its
+	// reader of the table's partition began a blocking read — which stays
+	// blocked in Redis for the read's 500 ms — and the clients let go:
+	// within two moves one is delivered to w1 and stays pending there.
+	// Then SIGKILL. (A read that acknowledges a batch blocks only 200 ms:
+	// the quiet table is given longer than that, so the read w1 is stopped
+	// in is a plain one. If it had just timed out anyway, w1 is resumed
+	// and the whole is tried again.)
 	var (
 		moves         atomic.Int64
 		gate          sync.RWMutex // write-locked: clients wait after their move
@@ -149,6 +175,8 @@ func TestMultiProcess(t *testing.T) {
 			attempts++
 			gate.Lock()
 			until(5*time.Second, quiet)
+			time.Sleep(250 * time.Millisecond) // any acknowledging read has ended
+			until(2*time.Second, func() bool { return freshRead(ctx, rdb, prefix, "w1") })
 			w1.Pause()
 			gate.Unlock()
 			until(500*time.Millisecond, func() bool {
