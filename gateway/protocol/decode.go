@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hokm-project/hokm/game"
+	"github.com/hokm-project/hokm/internal/jsonlex"
 )
 
 // MaxFrameLen is the largest client frame in bytes; the gateway's read limit.
@@ -93,7 +94,10 @@ func Decode(data []byte) (*Request, error) {
 		return nil, &Error{Code: CodeBadMessage, Msg: "frame is not valid UTF-8"}
 	}
 	var sc scan
-	sc.walk(data)
+	if !sc.flat(data) {
+		sc = scan{}
+		sc.walk(data)
+	}
 	id := sc.validID()
 	bad := func(format string, args ...any) (*Request, error) {
 		return nil, &Error{Code: CodeBadMessage, ID: id, Msg: fmt.Sprintf(format, args...)}
@@ -255,6 +259,35 @@ func (sc *scan) validID() string {
 		return sc.id
 	}
 	return ""
+}
+
+// flat is the walk of a flat frame — every frame of play: known keys once
+// each, with strings and numbers — read without a json.Decoder and its
+// tokens (the walk was most of a play frame's decoding). It reports false
+// for anything else (a nested value, a null, an escaped string, a repeated
+// or unknown key), and the walk then reads the frame and says what is
+// wrong with it. Where it reports true it has found what the walk would.
+func (sc *scan) flat(data []byte) bool {
+	l := jsonlex.Lexer{B: data}
+	return l.Object(func(name []byte) bool {
+		f := fieldNames[string(name)]
+		if f == 0 || sc.seen&f != 0 {
+			return false
+		}
+		sc.seen |= f
+		l.Space()
+		if f == fID || f == fType {
+			s, ok := l.Str()
+			if f == fID {
+				sc.id, sc.idOK, sc.idKeys = string(s), ok, 1
+			} else {
+				sc.typ, sc.typOK, sc.typKeys = string(s), ok, 1
+			}
+			return ok
+		}
+		v, ok := l.Value(0) // a scalar
+		return ok && string(v) != "null"
+	}) && l.End()
 }
 
 // level is one open object or array during the walk.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hokm-project/hokm/game"
 )
@@ -30,6 +31,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFlatScan(t, data)
 		req, err := Decode(data)
 		if err != nil {
 			var pe *Error
@@ -97,4 +99,19 @@ func checkRequest(t *testing.T, r *Request) {
 	if string(b) != string(b2) {
 		t.Fatalf("round trip changed %s into %s", b, b2)
 	}
+}
+
+// checkFlatScan: where the flat scan reads a frame, it finds what the walk
+// finds.
+func checkFlatScan(t *testing.T, data []byte) bool {
+	t.Helper()
+	var fast, walked scan
+	if !utf8.Valid(data) || !fast.flat(data) { // (Decode refuses invalid UTF-8 before either)
+		return false
+	}
+	walked.walk(data)
+	if fast != walked {
+		t.Fatalf("%q: flat scan %+v, walk %+v", data, fast, walked)
+	}
+	return true
 }
