@@ -105,12 +105,14 @@ func TestBenchProfiles(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "profiles") // made by the bench
 	p := c.Start("bench", []string{"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h"},
-		"bench", "--targets", "serve", "--modes", "closed:2", "--window", "1s", "--warm", "200ms",
+		"bench", "--targets", "serve,serve+v1", "--modes", "closed:2", "--window", "1s", "--warm", "200ms",
 		"--port", free, "--profile", dir)
 	if !p.Wait(2*time.Minute) || p.Err() != nil {
 		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
 	}
-	for _, name := range []string{"serve-serve-closedloop-2.pprof", "serve-client-closedloop-2.pprof"} {
+	// Each target keeps its own (serve+v1 is serve too).
+	for _, name := range []string{"serve-serve-closedloop-2.pprof", "serve-client-closedloop-2.pprof",
+		"serve+v1-serve-closedloop-2.pprof", "serve+v1-client-closedloop-2.pprof"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("profile %s: %v (size %d)\n%s", name, err, sizeOf(st), p.Output())
 		}

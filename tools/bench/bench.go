@@ -104,7 +104,8 @@ type Config struct {
 	Window  time.Duration
 	Reps    int // repetitions, interleaved: every target and mode, then again
 	// ProfileDir, when set, receives a CPU profile of each hokm process
-	// over each window (TARGET-ROLE-MODE.pprof; go tool pprof bin/hokm FILE),
+	// over each window (TARGET-ROLE-MODE.pprof, TARGET as given with any
+	// "/" made "_"; go tool pprof bin/hokm FILE),
 	// and of the load client when it runs in this process
 	// (TARGET-client-MODE.pprof).
 	ProfileDir string
@@ -218,7 +219,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	t0 := time.Now()
 	win.open()
 	profiled := tg.profile(ctx, cfg, m)
-	stopClientProfile := clientProfile(cfg, tg.name, m, clientPids == nil)
+	stopClientProfile := clientProfile(cfg, tg.label, m, clientPids == nil)
 	sleep(ctx, cfg.Window)
 	stopClientProfile()
 	lats, moved, framed := win.close()
@@ -361,6 +362,7 @@ func median(rows []Row) Row {
 // running is a started target.
 type running struct {
 	name    string
+	label   string // the target as given (NAME@BINARY, +v1) made a file name: its profiles'
 	relay   bool
 	urls    []string // its gateways' WebSocket URLs
 	procs   []*exec.Cmd
@@ -383,6 +385,7 @@ func (r *running) pids() []int {
 // cfg.Port, and free ports for split's further gateways.
 func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
+	label := fileLabel(target)
 	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
 	// change) as TARGET: before and after measured in one run.
 	exe := cfg.Exe
@@ -395,7 +398,7 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	}
 	prefix := cfg.Prefix + "-" + target
 	env := append(slices.Clone(cfg.Env), "HOKM_REDIS_PREFIX="+prefix)
-	r := &running{name: target, prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
+	r := &running{name: target, label: label, prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
 	var roles [][]string
 	switch target {
 	case TargetFloor, TargetPrototype:
@@ -488,7 +491,7 @@ func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error 
 	}
 	errs := make(chan error, len(r.ops))
 	for i, ops := range r.ops {
-		file := filepath.Join(cfg.ProfileDir, r.name+"-"+r.roles[i]+"-"+profileName(m)+".pprof")
+		file := filepath.Join(cfg.ProfileDir, r.label+"-"+r.roles[i]+"-"+profileName(m)+".pprof")
 		go func() {
 			errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/profile?seconds="+strconv.Itoa(int(cfg.Window.Seconds())), file)
 		}()
@@ -531,6 +534,17 @@ func clientProfile(cfg Config, target string, m Mode, inProcess bool) (stop func
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// fileLabel is a target as given (serve, serve+v1, serve@/tmp/hokm-before)
+// as a file name: each target of a run keeps its own profiles.
+func fileLabel(target string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+-._@", r) {
+			return r
+		}
+		return '_'
+	}, target)
 }
 
 // profileName is m as a file name.
