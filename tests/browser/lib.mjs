@@ -199,7 +199,9 @@ export function stuck (page) {
     toast: document.querySelector('.toast')?.textContent,
     pending: document.querySelector('#hand .card.pending')?.dataset.card,
     focus: document.activeElement?.outerHTML.slice(0, 100),
-    sent: window.__hokmNet.sent.slice(-4)
+    said: document.querySelector('#announce')?.textContent,
+    sent: window.__hokmNet.sent.slice(-4),
+    errors: window.__hokmNet.errors.slice(-2)
   }))
 }
 
