@@ -50,11 +50,13 @@ func ParseSuit(str string) (Suit, bool) {
 }
 
 // MarshalJSON writes the suit letter, or null when no suit is set.
-func (s Suit) MarshalJSON() ([]byte, error) {
+func (s Suit) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
+
+func (s Suit) appendJSON(b []byte) []byte {
 	if !s.Valid() {
-		return []byte("null"), nil
+		return append(b, "null"...)
 	}
-	return []byte(`"` + s.String() + `"`), nil
+	return append(b, '"', suitLetters[s], '"')
 }
 
 // UnmarshalJSON accepts a suit letter, or null for no suit.
@@ -129,11 +131,13 @@ func ParseCard(str string) (Card, bool) {
 }
 
 // MarshalJSON writes the card as its two-letter string.
-func (c Card) MarshalJSON() ([]byte, error) {
+func (c Card) MarshalJSON() ([]byte, error) { return c.appendJSON(nil) }
+
+func (c Card) appendJSON(b []byte) ([]byte, error) {
 	if !c.Valid() {
 		return nil, fmt.Errorf("game: marshal invalid card %d", uint8(c))
 	}
-	return []byte(`"` + c.String() + `"`), nil
+	return append(b, '"', rankLetters[c%13], suitLetters[c.Suit()], '"'), nil
 }
 
 // UnmarshalJSON accepts only a two-letter card string.

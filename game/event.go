@@ -1,8 +1,8 @@
 package game
 
 import (
+	"cmp"
 	"encoding/json"
-	"fmt"
 	"strconv"
 )
 
@@ -62,100 +62,120 @@ func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil) }
 // be written). Every card of every move is encoded so, by hand rather than
 // through reflection.
 func (e Event) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	card := func(b []byte, c Card) []byte {
-		if !c.Valid() {
-			err = fmt.Errorf("game: marshal invalid card %d", uint8(c))
-			return append(b, "null"...)
-		}
-		r := c % 13
-		return append(b, '"', rankLetters[r], suitLetters[c.Suit()], '"')
-	}
-	cards := func(b []byte, cs []Card) []byte {
-		if cs == nil {
-			return append(b, "null"...)
-		}
-		b = append(b, '[')
-		for i, c := range cs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = card(b, c)
-		}
-		return append(b, ']')
-	}
-	num := func(b []byte, name string, n int) []byte {
-		b = append(b, name...)
-		return strconv.AppendInt(b, int64(n), 10)
-	}
-	pair := func(b []byte, name string, p [2]int) []byte {
-		b = num(append(b, name...), `[`, p[0])
-		return append(num(b, ",", p[1]), ']')
-	}
-	hand := func(b []byte) []byte { return num(b, `"hand":`, e.Hand) }
-	typ := func(b []byte) []byte {
-		b = append(b, `"type":`...)
-		return AppendJSONString(b, string(e.Type))
-	}
-	b = append(b, '{')
+	o := object{b: append(b, '{')}
 	switch e.Type {
 	case EvMatchStarted:
 		if e.Cards != nil {
-			b = append(cards(append(b, `"draw":`...), e.Cards), ',')
+			o.cards("draw", e.Cards)
 		}
-		b = typ(append(hand(append(num(b, `"first_hakem":`, e.Seat), ',')), ','))
+		o.int("first_hakem", e.Seat)
 	case EvHandStarted:
-		b = num(b, `"dealer":`, e.Dealer)
-		b = num(b, `,"hakem":`, e.Seat)
-		b = typ(append(hand(append(b, ',')), ','))
+		o.int("dealer", e.Dealer)
+		o.int("hakem", e.Seat)
 	case EvCardsDealt:
 		if e.Cards != nil {
-			b = append(cards(append(b, `"cards":`...), e.Cards), ',')
+			o.cards("cards", e.Cards)
 		}
-		b = num(b, `"count":`, max(e.Count, len(e.Cards)))
-		b = hand(append(b, ','))
-		b = typ(append(num(b, `,"seat":`, e.Seat), ','))
-	case EvTrumpChosen:
-		b = num(hand(b), `,"seat":`, e.Seat)
-		b = append(b, `,"suit":`...)
-		if e.Suit.Valid() {
-			b = append(b, '"', suitLetters[e.Suit], '"')
-		} else {
-			b = append(b, "null"...)
-		}
-		b = typ(append(b, ','))
+		o.int("count", max(e.Count, len(e.Cards)))
 	case EvCardPlayed:
-		b = card(append(b, `"card":`...), e.Card)
-		b = num(hand(append(b, ',')), `,"seat":`, e.Seat)
-		b = typ(append(b, ','))
+		o.card("card", e.Card)
 	case EvTrickWon:
-		b = cards(append(b, `"cards":`...), e.Cards)
-		b = num(hand(append(b, ',')), `,"leader":`, e.Leader)
-		b = pair(b, `,"tricks":`, e.Tricks)
-		b = num(typ(append(b, ',')), `,"winner":`, e.Seat)
+		o.cards("cards", e.Cards)
+	}
+	o.int("hand", e.Hand)
+	switch e.Type {
+	case EvCardsDealt, EvCardPlayed:
+		o.int("seat", e.Seat)
+	case EvTrumpChosen:
+		o.int("seat", e.Seat)
+		o.name("suit")
+		o.b = e.Suit.appendJSON(o.b)
+	case EvTrickWon:
+		o.int("leader", e.Leader)
+		o.pair("tricks", e.Tricks)
 	case EvHandEnded:
-		b = append(hand(b), `,"result":`...)
-		res, rerr := json.Marshal(e.Result)
-		if rerr != nil {
-			return nil, rerr
-		}
-		b = pair(append(b, res...), `,"score":`, e.Score)
-		b = typ(append(b, ','))
+		o.name("result")
+		res, err := json.Marshal(e.Result)
+		o.b, o.err = append(o.b, res...), cmp.Or(o.err, err)
+		o.pair("score", e.Score)
 	case EvMatchEnded:
-		b = pair(hand(b), `,"score":`, e.Score)
-		b = num(typ(append(b, ',')), `,"winner":`, e.Winner)
-	default:
-		b = typ(append(hand(b), ','))
+		o.pair("score", e.Score)
 	}
+	o.name("type")
+	o.b = AppendJSONString(o.b, string(e.Type))
+	switch e.Type {
+	case EvTrickWon:
+		o.int("winner", e.Seat)
+	case EvMatchEnded:
+		o.int("winner", e.Winner)
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return append(o.b, '}'), nil
+}
+
+// object writes the fields of a JSON object, in the order called, after
+// its opening brace; the first error is kept.
+type object struct {
+	b   []byte
+	n   int // fields written
+	err error
+}
+
+func (o *object) name(n string) {
+	if o.n > 0 {
+		o.b = append(o.b, ',')
+	}
+	o.n++
+	o.b = append(append(append(o.b, '"'), n...), `":`...)
+}
+
+func (o *object) int(n string, v int) {
+	o.name(n)
+	o.b = strconv.AppendInt(o.b, int64(v), 10)
+}
+
+func (o *object) pair(n string, p [2]int) {
+	o.name(n)
+	o.b = append(strconv.AppendInt(append(strconv.AppendInt(append(o.b, '['), int64(p[0]), 10), ','), int64(p[1]), 10), ']')
+}
+
+func (o *object) card(n string, c Card) {
+	o.name(n)
+	o.appendCard(c)
+}
+
+func (o *object) appendCard(c Card) {
+	b, err := c.appendJSON(o.b)
 	if err != nil {
-		return nil, err
+		o.err = cmp.Or(o.err, err)
+		return
 	}
-	return append(b, '}'), nil
+	o.b = b
+}
+
+// cards writes cs as an array, null when nil.
+func (o *object) cards(n string, cs []Card) {
+	o.name(n)
+	if cs == nil {
+		o.b = append(o.b, "null"...)
+		return
+	}
+	o.b = append(o.b, '[')
+	for i, c := range cs {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.appendCard(c)
+	}
+	o.b = append(o.b, ']')
 }
 
 // AppendJSONString appends s as a JSON string: directly when it holds
 // nothing to escape (event types, ids, hashes), else as encoding/json
-// writes it.
+// writes it. The protocol's frames and the store's commit messages use it
+// too.
 func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

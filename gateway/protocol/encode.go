@@ -14,7 +14,7 @@ import (
 // AppendAck appends an ack of id; data, when not nil, must be a JSON object.
 func AppendAck(dst []byte, id string, data json.RawMessage) []byte {
 	dst = append(dst, `{"type":"ack","id":`...)
-	dst = appendString(dst, id)
+	dst = game.AppendJSONString(dst, id)
 	if data != nil {
 		dst = append(dst, `,"data":`...)
 		dst = append(dst, data...)
@@ -25,7 +25,7 @@ func AppendAck(dst []byte, id string, data json.RawMessage) []byte {
 // AppendAckSeq appends an ack of id with data {"seq":seq}.
 func AppendAckSeq(dst []byte, id string, seq int64) []byte {
 	dst = append(dst, `{"type":"ack","id":`...)
-	dst = appendString(dst, id)
+	dst = game.AppendJSONString(dst, id)
 	dst = append(dst, `,"data":`...)
 	return append(AppendSeqData(dst, seq), '}')
 }
@@ -43,15 +43,15 @@ func AppendError(dst []byte, id string, code game.Code, msg string) []byte {
 	dst = append(dst, `{"type":"error"`...)
 	if id != "" {
 		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, id)
+		dst = game.AppendJSONString(dst, id)
 	}
 	dst = append(dst, `,"code":`...)
-	dst = appendString(dst, string(code))
+	dst = game.AppendJSONString(dst, string(code))
 	if msg == "" {
 		msg = Message(code)
 	}
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
+	dst = game.AppendJSONString(dst, msg)
 	return append(dst, '}')
 }
 
@@ -68,7 +68,7 @@ func AppendErrorRetry(dst []byte, id string, code game.Code, msg string, retry t
 // AppendEvent appends an event frame; event must be a JSON object.
 func AppendEvent(dst []byte, tableID string, seq int64, event json.RawMessage) []byte {
 	dst = append(dst, `{"type":"event","table":`...)
-	dst = appendString(dst, tableID)
+	dst = game.AppendJSONString(dst, tableID)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
 	dst = append(dst, `,"event":`...)
@@ -80,7 +80,7 @@ func AppendEvent(dst []byte, tableID string, seq int64, event json.RawMessage) [
 // seq: append each event with AppendEventsNext, then AppendEventsClose.
 func AppendEventsOpen(dst []byte, tableID string, seq int64) []byte {
 	dst = append(dst, `{"type":"events","table":`...)
-	dst = appendString(dst, tableID)
+	dst = game.AppendJSONString(dst, tableID)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
 	return append(dst, `,"events":[`...)
@@ -101,7 +101,7 @@ func AppendEventsClose(dst []byte, ack string) []byte {
 	dst = append(dst, ']')
 	if ack != "" {
 		dst = append(dst, `,"ack":`...)
-		dst = appendString(dst, ack)
+		dst = game.AppendJSONString(dst, ack)
 	}
 	return append(dst, '}')
 }
@@ -109,7 +109,7 @@ func AppendEventsClose(dst []byte, ack string) []byte {
 // AppendBye appends a bye frame.
 func AppendBye(dst []byte, reason string) []byte {
 	dst = append(dst, `{"type":"bye","reason":`...)
-	dst = appendString(dst, reason)
+	dst = game.AppendJSONString(dst, reason)
 	return append(dst, '}')
 }
 
@@ -126,16 +126,3 @@ func MarshalSnapshot(s Snapshot) ([]byte, error) {
 	return json.Marshal(s)
 }
 
-// appendString appends s as a JSON string. Strings of plain printable
-// ASCII (every id and table id) take the fast path.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}

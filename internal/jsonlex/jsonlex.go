@@ -108,6 +108,39 @@ func (l *Lexer) Object(field func(name []byte) bool) bool {
 	}
 }
 
+// Array reads an array: elem reads each element. False when elem does, or
+// the array is not read exactly.
+func (l *Lexer) Array(elem func() bool) bool {
+	if !l.Take('[') {
+		return false
+	}
+	for n := 0; !l.Take(']'); n++ {
+		if n > 0 && !l.Take(',') || !elem() {
+			return false
+		}
+	}
+	return true
+}
+
+// StrTo reads a string (as Str) into *dst.
+func (l *Lexer) StrTo(dst *string) bool {
+	s, ok := l.Str()
+	*dst = string(s)
+	return ok
+}
+
+// Skip passes over the value, nested at most depth deep, of a field named
+// name that the reader does not keep. It refuses a name that is not
+// lower-case ASCII (see LowerName): encoding/json might match it to a kept
+// field.
+func (l *Lexer) Skip(name []byte, depth int) bool {
+	if !LowerName(name) {
+		return false
+	}
+	_, ok := l.Value(depth)
+	return ok
+}
+
 // IntTo reads a whole number into *dst.
 func (l *Lexer) IntTo(dst *int) bool {
 	n, ok := l.Int()

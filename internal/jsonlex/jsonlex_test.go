@@ -72,3 +72,30 @@ func TestObject(t *testing.T) {
 		}
 	}
 }
+
+func TestArrayStrSkip(t *testing.T) {
+	var got []string
+	l := Lexer{B: []byte(` [ "a" , "b" ] `)}
+	if !l.Array(func() bool {
+		var s string
+		ok := l.StrTo(&s)
+		got = append(got, s)
+		return ok
+	}) || !l.End() || len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("array read as %v", got)
+	}
+	for _, in := range []string{`["a",]`, `["a" "b"]`, `[1]`, `"a"`} {
+		l := Lexer{B: []byte(in)}
+		if l.Array(func() bool { var s string; return l.StrTo(&s) }) && l.End() {
+			t.Errorf("%s read as an array of strings", in)
+		}
+	}
+	l = Lexer{B: []byte(`{"x":1}`)}
+	if !l.Skip([]byte("extra"), 1) || !l.End() {
+		t.Error("a lower-case field's value not skipped")
+	}
+	l = Lexer{B: []byte(`1`)}
+	if l.Skip([]byte("Type"), 1) {
+		t.Error("a capitalized name skipped: encoding/json may match it")
+	}
+}

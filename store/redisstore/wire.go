@@ -47,16 +47,7 @@ func appendEntry(b []byte, e *Entry) []byte {
 	b = strconv.AppendInt(append(b, `{"seq":`...), e.Seq, 10)
 	b = strconv.AppendInt(append(b, `,"to":`...), int64(e.To), 10)
 	b = appendRaw(append(b, `,"e":`...), e.E)
-	if len(e.P) > 0 {
-		b = append(append(b, `,"p":`...), e.P...)
-	}
-	if e.U != "" {
-		b = game.AppendJSONString(append(b, `,"u":`...), e.U)
-	}
-	if e.Meta {
-		b = append(b, `,"m":true`...)
-	}
-	return append(b, '}')
+	return appendEntryEnd(b, e.P, e.U, e.Meta)
 }
 
 func appendLogEntry(b []byte, le *logEntry) []byte {
@@ -70,13 +61,19 @@ func appendLogEntry(b []byte, le *logEntry) []byte {
 		b = base64.StdEncoding.AppendEncode(b, le.X)
 		b = append(b, '"')
 	}
-	if len(le.P) > 0 {
-		b = append(append(b, `,"p":`...), le.P...)
+	return appendEntryEnd(b, le.P, le.U, le.M)
+}
+
+// appendEntryEnd appends the fields an Entry and a logEntry end alike
+// with (p, u, m, each left out when empty) and closes the object.
+func appendEntryEnd(b []byte, p json.RawMessage, u string, meta bool) []byte {
+	if len(p) > 0 {
+		b = append(append(b, `,"p":`...), p...)
 	}
-	if le.U != "" {
-		b = game.AppendJSONString(append(b, `,"u":`...), le.U)
+	if u != "" {
+		b = game.AppendJSONString(append(b, `,"u":`...), u)
 	}
-	if le.M {
+	if meta {
 		b = append(b, `,"m":true`...)
 	}
 	return append(b, '}')
@@ -84,18 +81,19 @@ func appendLogEntry(b []byte, le *logEntry) []byte {
 
 // appendStoredAnswer appends r as the acts hash keeps it (storedAnswer).
 func appendStoredAnswer(b []byte, r *Result) []byte {
-	b = game.AppendJSONString(append(b, `{"h":`...), r.Hash)
-	if r.Code != "" {
-		b = game.AppendJSONString(append(b, `,"code":`...), r.Code)
-	}
-	b = strconv.AppendInt(append(b, `,"seq":`...), r.Seq, 10)
-	return append(b, '}')
+	return appendAnswerEnd(append(b, '{'), r)
 }
 
 func appendResult(b []byte, r *Result) []byte {
 	b = game.AppendJSONString(append(b, `{"user":`...), r.User)
 	b = game.AppendJSONString(append(b, `,"id":`...), r.ID)
-	b = game.AppendJSONString(append(b, `,"h":`...), r.Hash)
+	return appendAnswerEnd(append(b, ','), r)
+}
+
+// appendAnswerEnd appends the fields a Result and its stored form end
+// alike with (h, code when set, seq last) and closes the object.
+func appendAnswerEnd(b []byte, r *Result) []byte {
+	b = game.AppendJSONString(append(b, `"h":`...), r.Hash)
 	if r.Code != "" {
 		b = game.AppendJSONString(append(b, `,"code":`...), r.Code)
 	}
@@ -135,13 +133,13 @@ func readCommitMessage(payload []byte, m *TableMessage) bool {
 		case "ep":
 			m.Epoch, ok = l.Int()
 		case "events":
-			ok = l.Take('[')
 			m.Events = make([]Entry, 0, 4)
-			for ok && !l.Take(']') {
+			ok = l.Array(func() bool {
 				var e Entry
-				ok = (len(m.Events) == 0 || l.Take(',')) && readEntry(&l, &e)
+				ok := readEntry(&l, &e)
 				m.Events = append(m.Events, e)
-			}
+				return ok
+			})
 		case "result":
 			m.Result = &Result{}
 			ok = readResult(&l, m.Result)
@@ -165,9 +163,7 @@ func readEntry(l *jsonlex.Lexer, e *Entry) bool {
 		case "p":
 			e.P, ok = l.Value(8)
 		case "u":
-			var s []byte
-			s, ok = l.Str()
-			e.U = string(s)
+			ok = l.StrTo(&e.U)
 		case "m":
 			switch v, _ := l.Value(0); string(v) {
 			case "true":
@@ -176,9 +172,7 @@ func readEntry(l *jsonlex.Lexer, e *Entry) bool {
 				e.Meta, ok = false, true
 			}
 		default:
-			if ok = jsonlex.LowerName(name); ok {
-				_, ok = l.Value(8)
-			}
+			ok = l.Skip(name, 8)
 		}
 		return ok
 	})
@@ -186,27 +180,20 @@ func readEntry(l *jsonlex.Lexer, e *Entry) bool {
 
 func readResult(l *jsonlex.Lexer, r *Result) bool {
 	return l.Object(func(name []byte) bool {
-		str := func(dst *string) bool {
-			s, ok := l.Str()
-			*dst = string(s)
-			return ok
-		}
 		var ok bool
 		switch string(name) {
 		case "user":
-			ok = str(&r.User)
+			ok = l.StrTo(&r.User)
 		case "id":
-			ok = str(&r.ID)
+			ok = l.StrTo(&r.ID)
 		case "h":
-			ok = str(&r.Hash)
+			ok = l.StrTo(&r.Hash)
 		case "code":
-			ok = str(&r.Code)
+			ok = l.StrTo(&r.Code)
 		case "seq":
 			r.Seq, ok = l.Int()
 		default:
-			if ok = jsonlex.LowerName(name); ok {
-				_, ok = l.Value(8)
-			}
+			ok = l.Skip(name, 8)
 		}
 		return ok
 	})

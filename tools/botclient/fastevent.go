@@ -31,9 +31,7 @@ func readFlatEvent(raw []byte, e *event) bool {
 		var ok bool
 		switch string(name) {
 		case "type":
-			var s []byte
-			s, ok = l.Str()
-			e.Type = string(s)
+			ok = l.StrTo(&e.Type)
 		case "hand":
 			ok = l.IntTo(&e.Hand)
 		case "seat":
@@ -62,9 +60,7 @@ func readFlatEvent(raw []byte, e *event) bool {
 		case "table", "result":
 			// objects the event keeps: encoding/json reads them
 		default:
-			if ok = jsonlex.LowerName(name); ok {
-				_, ok = l.Value(4)
-			}
+			ok = l.Skip(name, 4)
 		}
 		return ok
 	}) && l.End()
@@ -81,19 +77,15 @@ func readCard(l *jsonlex.Lexer, dst *game.Card) bool {
 
 // readCards reads an array of cards (not null: encoding/json's business).
 func readCards(l *jsonlex.Lexer, dst *[]game.Card) bool {
-	if !l.Take('[') {
-		return false
-	}
 	out := make([]game.Card, 0, 13)
-	for !l.Take(']') {
+	ok := l.Array(func() bool {
 		var c game.Card
-		if len(out) > 0 && !l.Take(',') || !readCard(l, &c) {
-			return false
-		}
+		ok := readCard(l, &c)
 		out = append(out, c)
-	}
+		return ok
+	})
 	*dst = out
-	return true
+	return ok
 }
 
 // readPair reads an array of exactly two whole numbers.
@@ -117,34 +109,28 @@ func decodeFrame(raw []byte, f *frame) error {
 func readEventsFrame(raw []byte, f *frame) bool {
 	l := jsonlex.Lexer{B: raw}
 	return l.Object(func(name []byte) bool {
-		var ok bool
-		var s []byte
 		switch string(name) {
 		case "type":
-			s, ok = l.Str()
-			f.Type = string(s)
+			return l.StrTo(&f.Type)
 		case "table":
-			s, ok = l.Str()
-			f.Table = string(s)
+			return l.StrTo(&f.Table)
 		case "ack":
-			s, ok = l.Str()
-			f.Ack = string(s)
+			return l.StrTo(&f.Ack)
 		case "seq":
+			var ok bool
 			f.Seq, ok = l.Int()
+			return ok
 		case "events":
-			ok = l.Take('[')
 			f.Events = make([]json.RawMessage, 0, 8)
-			for ok && !l.Take(']') {
-				var ev []byte
-				ok = len(f.Events) == 0 || l.Take(',')
-				if l.Space(); ok && l.I < len(l.B) && l.B[l.I] == '{' {
-					ev, ok = l.Value(8)
-					f.Events = append(f.Events, ev)
-				} else {
-					ok = false
+			return l.Array(func() bool {
+				if l.Space(); l.I >= len(l.B) || l.B[l.I] != '{' {
+					return false
 				}
-			}
+				ev, ok := l.Value(8)
+				f.Events = append(f.Events, ev)
+				return ok
+			})
 		}
-		return ok // any other field: encoding/json's business
+		return false // any other field: encoding/json's business
 	}) && l.End() && f.Type == "events"
 }
