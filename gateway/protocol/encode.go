@@ -125,4 +125,3 @@ func MarshalSnapshot(s Snapshot) ([]byte, error) {
 	}
 	return json.Marshal(s)
 }
-
