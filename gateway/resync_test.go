@@ -109,4 +109,14 @@ func TestResyncWhenTableRebuilt(t *testing.T) {
 		t.Fatalf("after the rebuild: event %s, ack seq %d", ev.raw, sd.Seq)
 	}
 	c2.quiet(200*time.Millisecond, "an event for a player no longer seated", func(f *frame) bool { return f.Type == protocol.TypeEvent })
+
+	// A client that reconnects with its old epoch only now, after play went
+	// on in the new one, is told the same seqs are gone: those after the
+	// rebuild's start, not after the table's seq now.
+	c.drain()
+	f := c.ok(protocol.Request{Type: protocol.TypeSync, Table: tid, After: ptr(had), Epoch: ptr(int64(1))})
+	late2 := c.waitFor("resync after play went on", func(f *frame) bool { return f.Type == protocol.TypeResync })
+	if late2.Seq <= older[0].Seq || late2.Back != had-older[0].Seq {
+		t.Fatalf("late sync: ack %s, resync %s (had %d, rebuilt at %d)", f.raw, late2.raw, had, older[0].Seq)
+	}
 }

@@ -358,11 +358,20 @@ func (w *writer) resync(tableID string, f *following, had int64) (shown bool, er
 		}
 		return false, nil
 	}
-	return true, w.sendResync(tableID, &l, f, had)
+	return true, w.sendResync(tableID, &l, f, had, f.epoch)
 }
 
-func (w *writer) sendResync(tableID string, l *redisstore.Loaded, f *following, had int64) error {
-	back := max(0, had-l.Seq)
+// sendResync sends l as a resync to a client that had the table up to seq
+// had of epoch hadEpoch (0: not known). Its seqs after the point where its
+// history and the table's part are gone: the start of the table's epoch
+// when the client's is older — not the table's seq now, which has moved on
+// if play went on since the rebuild — else the table's seq.
+func (w *writer) sendResync(tableID string, l *redisstore.Loaded, f *following, had, hadEpoch int64) error {
+	parted := l.Seq
+	if hadEpoch != 0 && hadEpoch < l.Epoch && l.EpochFrom >= 0 {
+		parted = min(parted, l.EpochFrom)
+	}
+	back := max(0, had-parted)
 	metrics.Resyncs.Inc()
 	return w.sendState(tableID, l, f, &back)
 }
@@ -655,7 +664,7 @@ func (w *writer) sync(v syncItem) error {
 	if (v.epoch != 0 && v.epoch != l.Epoch) || v.after > l.Seq {
 		// The client's history is not the table's (it was rebuilt, or went
 		// back): the server's truth replaces it.
-		if err := w.sendResync(v.table, &l, f, v.after); err != nil {
+		if err := w.sendResync(v.table, &l, f, v.after, v.epoch); err != nil {
 			return err
 		}
 		w.buf = protocol.AppendAckSeq(w.buf[:0], v.id, l.Seq)
@@ -804,7 +813,7 @@ func (w *writer) epochCheck(tableID string) (ok bool, err error) {
 	case l.Epoch <= f.epoch:
 		return true, nil
 	}
-	return true, w.sendResync(tableID, &l, f, f.last)
+	return true, w.sendResync(tableID, &l, f, f.last, f.epoch)
 }
 
 // retryAll answers every pending command unavailable at once: Redis

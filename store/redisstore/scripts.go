@@ -127,11 +127,11 @@ if jseq >= 0 and (jep > rep or (jep == rep and jseq > rseq)) then
   -- The journal is newer: its state replaces Redis's, and the log (which
   -- does not reach that far) is dropped.
   redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'ep', ep, 'meta', ARGV[5], 'st', ARGV[6], 'rid', ARGV[1])
+  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'ep', ep, 'eps', ARGV[3], 'meta', ARGV[5], 'st', ARGV[6], 'rid', ARGV[1])
   redis.call('HDEL', KEYS[1], 'game', 'moves')
   for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
   return {'restored', ARGV[3], tostring(ep), tostring(rseq)}
 end
-redis.call('HSET', KEYS[1], 'ep', ep, 'rid', ARGV[1])
+redis.call('HSET', KEYS[1], 'ep', ep, 'eps', rseq, 'rid', ARGV[1])
 return {'kept', tostring(rseq), tostring(ep), tostring(rseq)}
 `)

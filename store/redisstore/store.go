@@ -130,6 +130,10 @@ type Loaded struct {
 	// what its players saw (Redis restarted from an AOF, or failed over): it
 	// is rebuilt before it is used (worker.Recovery.Rebuild).
 	RunID string
+	// EpochFrom is the seq at which Epoch began (the seq the table was
+	// rebuilt at); -1 when not known (the first epoch, or a table rebuilt
+	// by an older release). Set by LoadTable.
+	EpochFrom int64
 	// legacy: read from the plain fields of an older release; the next
 	// commit rewrites the table in the current layout.
 	legacy bool
@@ -167,12 +171,17 @@ func (s *Store) LoadTable(ctx context.Context, id string) (Loaded, error) {
 
 // tableFields are the fields of a table hash LoadTable reads: "game" and
 // "moves" are the plain state of tables written by an older release.
-var tableFields = []string{"seq", "ep", "meta", "st", "game", "moves", "rid"}
+var tableFields = []string{"seq", "ep", "meta", "st", "game", "moves", "rid", "eps"}
 
 func (s *Store) decodeTable(id string, vals []any) (Loaded, error) {
 	str := func(i int) string { v, _ := vals[i].(string); return v }
-	l := Loaded{Epoch: 1, RunID: str(6)}
+	l := Loaded{Epoch: 1, RunID: str(6), EpochFrom: -1}
 	var err error
+	if eps := str(7); eps != "" {
+		if l.EpochFrom, err = strconv.ParseInt(eps, 10, 64); err != nil {
+			return Loaded{}, fmt.Errorf("table epoch start: %w", err)
+		}
+	}
 	if l.Seq, err = strconv.ParseInt(str(0), 10, 64); err != nil {
 		return Loaded{}, fmt.Errorf("table seq: %w", err)
 	}
