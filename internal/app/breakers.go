@@ -2,13 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/internal/breaker"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/readiness"
+	"github.com/hokm-project/hokm/store/pgreplica"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -25,13 +30,28 @@ func newRedisBreaker() RedisBreaker       { return RedisBreaker{breaker.NewRedis
 func newPostgresBreaker() PostgresBreaker { return PostgresBreaker{breaker.NewPostgres()} }
 
 // newPgStore is the durable store on the pool behind the PostgreSQL
-// breaker.
-func newPgStore(pool *pgxpool.Pool, b PostgresBreaker) *pgstore.Store {
-	return pgstore.New(breaker.GuardPostgres(pool, b.Breaker))
+// breaker; with HOKM_DATABASE_REPLICA_URL its reads that may lag a little
+// go to the replica while it answers and keeps up (store/pgreplica).
+func newPgStore(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, b PostgresBreaker) (*pgstore.Store, *pgreplica.Router, error) {
+	primary := breaker.GuardPostgres(pool, b.Breaker)
+	pg := pgstore.New(primary)
+	if cfg.DatabaseReplicaURL == "" {
+		return pg, nil, nil
+	}
+	replica, err := newTracedPool(context.Background(), cfg.DatabaseReplicaURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("HOKM_DATABASE_REPLICA_URL: %w", err)
+	}
+	r := pgreplica.New(primary, replica, pgreplica.Options{MaxLag: cfg.ReplicaMaxLag, Log: log})
+	lc.Append(fx.Hook{OnStart: r.Start, OnStop: func(ctx context.Context) error {
+		defer replica.Close()
+		return r.Stop(ctx)
+	}})
+	return pg.WithStaleReads(r), r, nil
 }
 
-// ReadyCheck is one named check of the ops listener's /readyz. Modules add
-// theirs to the "ready_checks" group:
+// ReadyCheck is one named check of the ops listener's /readyz (one without
+// a Check func is left out). Modules add theirs to the "ready_checks" group:
 //
 //	fx.Provide(fx.Annotate(newCheck, fx.ResultTags(`group:"ready_checks"`)))
 //
@@ -54,4 +74,19 @@ func redisReadyCheck(rdb redis.UniversalClient) ReadyCheck {
 // on, persistence retries — so it is optional everywhere.
 func postgresReadyCheck(pg *pgstore.Store) ReadyCheck {
 	return ReadyCheck{Name: "postgres", Check: pg.Ping}
+}
+
+// replicaReadyCheck shows the read replica, when there is one (a check
+// without a func is left out): down or lagging, its reads go to the
+// primary (degraded, never unready).
+func replicaReadyCheck(r *pgreplica.Router) ReadyCheck {
+	if r == nil {
+		return ReadyCheck{}
+	}
+	return ReadyCheck{Name: "postgres_replica", Check: func(context.Context) error {
+		if !r.Usable() {
+			return errors.New("reads go to the primary: the replica is down or lags")
+		}
+		return nil
+	}}
 }

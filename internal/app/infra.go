@@ -148,7 +148,8 @@ func Core(cfg config.Config) fx.Option {
 
 // Postgres provides the pool and the durable store on it, behind the
 // PostgreSQL circuit breaker (breakers.go).
-var Postgres = fx.Options(fx.Provide(NewPool, newPostgresBreaker, newPgStore), readyGroup(postgresReadyCheck))
+var Postgres = fx.Options(fx.Provide(NewPool, newPostgresBreaker, newPgStore), readyGroup(postgresReadyCheck),
+	readyGroup(replicaReadyCheck))
 
 // Migrate applies migrations at start (serve does this; the split roles
 // expect `hokm migrate` to have run).

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,7 +43,7 @@ func runOps(p opsParams) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.Handle("GET /readyz", readiness.Handler(p.Checks, readiness.Options{
+	mux.Handle("GET /readyz", readiness.Handler(slices.DeleteFunc(p.Checks, func(c ReadyCheck) bool { return c.Check == nil }), readiness.Options{
 		Detail: true, Log: logthrottle.New(log, logthrottle.DefaultInterval),
 	}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}))

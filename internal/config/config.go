@@ -19,12 +19,18 @@ import (
 
 // Config is the whole configuration of every role.
 type Config struct {
-	HTTPAddr       string   // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
-	OpsAddr        string   // HOKM_OPS_ADDR: operator endpoints
-	OpsToken       string   // HOKM_OPS_TOKEN: bearer token every ops endpoint requires ("" none: loopback only)
-	OpsReadOnly    bool     // HOKM_OPS_READONLY: asynqmon and the ops API only read
-	RedisURL       string   // HOKM_REDIS_URL
-	DatabaseURL    string   // HOKM_DATABASE_URL
+	HTTPAddr    string // HOKM_HTTP_ADDR: WebSocket /ws, /healthz, /readyz, the web client
+	OpsAddr     string // HOKM_OPS_ADDR: operator endpoints
+	OpsToken    string // HOKM_OPS_TOKEN: bearer token every ops endpoint requires ("" none: loopback only)
+	OpsReadOnly bool   // HOKM_OPS_READONLY: asynqmon and the ops API only read
+	RedisURL    string // HOKM_REDIS_URL
+	DatabaseURL string // HOKM_DATABASE_URL
+	// DatabaseReplicaURL is a streaming read replica of DatabaseURL for the
+	// reads that may lag a little (HOKM_DATABASE_REPLICA_URL; "": none).
+	DatabaseReplicaURL string
+	// ReplicaMaxLag: past it the replica's reads go to the primary
+	// (HOKM_DATABASE_REPLICA_MAX_LAG).
+	ReplicaMaxLag  time.Duration
 	RedisPrefix    string   // HOKM_REDIS_PREFIX: prefix of every key the server writes
 	Partitions     int      // HOKM_PARTITIONS: action stream partitions
 	AllowedOrigins []string // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
@@ -117,6 +123,7 @@ func Defaults() Config {
 		TimeZone:        "Asia/Tehran",
 		WeekStart:       "saturday",
 		JournalInterval: DefaultJournalInterval,
+		ReplicaMaxLag:   DefaultReplicaMaxLag,
 		SchedulerLease:  DefaultSchedulerLease,
 		GCHeapMiB:       DefaultGCHeapMiB,
 
@@ -191,6 +198,8 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOKM_OPS_ADDR", &c.OpsAddr, checkAddrOrOff)
 	str("HOKM_REDIS_URL", &c.RedisURL, checkURL("redis", "rediss"))
 	str("HOKM_DATABASE_URL", &c.DatabaseURL, checkURL("postgres", "postgresql"))
+	str("HOKM_DATABASE_REPLICA_URL", &c.DatabaseReplicaURL, checkURL("postgres", "postgresql"))
+	dur("HOKM_DATABASE_REPLICA_MAX_LAG", &c.ReplicaMaxLag)
 	str("HOKM_REDIS_PREFIX", &c.RedisPrefix, checkPrefix)
 	num("HOKM_PARTITIONS", &c.Partitions, 1, 1024)
 	str("HOKM_LOG_LEVEL", &c.LogLevel, oneOf("debug", "info", "warn", "error"))

@@ -15,6 +15,7 @@ const (
 	DefaultClientRate        = 20                     // HOKM_CLIENT_RATE; gateway.Options.Rate
 	DefaultClientBurst       = 40                     // HOKM_CLIENT_BURST; gateway.Options.Burst
 	DefaultJournalInterval   = 100 * time.Millisecond // HOKM_JOURNAL_INTERVAL; worker.Journal.Interval
+	DefaultReplicaMaxLag     = 5 * time.Second        // HOKM_DATABASE_REPLICA_MAX_LAG; pgreplica.Options.MaxLag
 	DefaultSchedulerLease    = 10 * time.Second       // HOKM_SCHEDULER_LEASE; scheduler.Options.LeaseTTL
 	DefaultQuickMatchWait    = 15 * time.Second       // HOKM_QUICKMATCH_WAIT; worker.MatchmakerOptions.Wait
 	DefaultWSPerIP           = 100                    // HOKM_WS_PER_IP; gateway.Options.SocketsPerIP

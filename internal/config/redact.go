@@ -140,7 +140,7 @@ func urlSecrets(v string) []string {
 }
 
 // secretURLs are the variables that hold a URL with a password.
-var secretURLs = []string{"HOKM_REDIS_URL", "HOKM_DATABASE_URL"}
+var secretURLs = []string{"HOKM_REDIS_URL", "HOKM_DATABASE_URL", "HOKM_DATABASE_REPLICA_URL"}
 
 // EnvSecrets are the secret values in the environment, read raw (before
 // any validation): the secret variables' values (each key of
@@ -174,6 +174,7 @@ func (c Config) Secrets() []string {
 		out = append(out, base64.StdEncoding.EncodeToString(k.Key), base64.RawStdEncoding.EncodeToString(k.Key))
 	}
 	out = append(out, urlSecrets(c.RedisURL)...)
+	out = append(out, urlSecrets(c.DatabaseReplicaURL)...)
 	return append(out, urlSecrets(c.DatabaseURL)...)
 }
 

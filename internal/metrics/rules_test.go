@@ -172,6 +172,7 @@ func touchAll() {
 	metrics.SetRedisConfig("maxmemory_policy", "noeviction", 1)
 	metrics.Panics.WithLabelValues(metrics.ComponentWorker).Add(0)
 	metrics.ActionsDeadLettered.Add(0)
+	metrics.RegisterReplica(func() bool { return true }, func() time.Duration { return 0 })
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting

@@ -62,7 +62,7 @@ func (s *Store) Checkpoints(ctx context.Context, matchID string) ([]Checkpoint, 
 // SampleFinishedMatches returns up to n ids of stored matches that have a
 // winner, picked at random.
 func (s *Store) SampleFinishedMatches(ctx context.Context, n int) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM matches WHERE winner IS NOT NULL ORDER BY random() LIMIT $1`, n)
+	rows, err := s.stale.Query(ctx, `SELECT id FROM matches WHERE winner IS NOT NULL ORDER BY random() LIMIT $1`, n)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: sample matches: %w", err)
 	}

@@ -22,7 +22,7 @@ type RecentResult struct {
 
 // RecentResults returns the last limit finished matches, newest first.
 func (s *Store) RecentResults(ctx context.Context, limit int) ([]RecentResult, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.stale.Query(ctx, `
 		SELECT m.id, m.ended_at, m.winner, m.score0, m.score1,
 		       (SELECT array_agg(name ORDER BY seat) FROM match_seats WHERE match_id = m.id)
 		FROM matches m WHERE m.ended_at IS NOT NULL
@@ -66,7 +66,7 @@ type TopPlayer struct {
 // matches won (a match a player left is never one they won), all time,
 // from match_seats.
 func (s *Store) TopPlayers(ctx context.Context, limit int) ([]TopPlayer, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.stale.Query(ctx, `
 		SELECT ms.player_id, max(p.name),
 		       count(*) FILTER (WHERE m.winner = ms.seat % 2 AND NOT ms.abandoned), count(*)
 		FROM match_seats ms JOIN matches m ON m.id = ms.match_id JOIN players p ON p.id = ms.player_id

@@ -16,6 +16,10 @@ import (
 // game.Record.Replay plays to the stored results. It returns ErrNotFound for
 // an unknown id.
 func (s *Store) ExportRecord(ctx context.Context, matchID string) (game.Record, error) {
+	return orPrimary(s, func(db DB) (game.Record, error) { return exportRecord(ctx, db, matchID) })
+}
+
+func exportRecord(ctx context.Context, db DB, matchID string) (game.Record, error) {
 	var rec game.Record
 	b := &pgx.Batch{}
 	b.Queue("SELECT rules, first_hakem, draw FROM matches WHERE id = $1", matchID).
@@ -32,7 +36,7 @@ func (s *Store) ExportRecord(ctx context.Context, matchID string) (game.Record, 
 			rec.Actions, err = pgx.CollectRows(rows, scanAction)
 			return err
 		})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return game.Record{}, fmt.Errorf("pgstore: export match %s: %w", matchID, notFound(err))
 	}
 	return rec, nil
@@ -80,7 +84,22 @@ func notFound(err error) error {
 // MatchResult reads a stored match's completed hands in order, its score
 // and its winning team (nil when it has none). It returns ErrNotFound for an
 // unknown id.
-func (s *Store) MatchResult(ctx context.Context, matchID string) (hands []game.HandResult, score [2]int, winner *int, err error) {
+func (s *Store) MatchResult(ctx context.Context, matchID string) ([]game.HandResult, [2]int, *int, error) {
+	r, err := orPrimary(s, func(db DB) (matchResult, error) { return readMatchResult(ctx, db, matchID) })
+	return r.hands, r.score, r.winner, err
+}
+
+type matchResult struct {
+	hands  []game.HandResult
+	score  [2]int
+	winner *int
+}
+
+func readMatchResult(ctx context.Context, db DB, matchID string) (matchResult, error) {
+	var hands []game.HandResult
+	var score [2]int
+	var winner *int
+	var err error
 	b := &pgx.Batch{}
 	b.Queue("SELECT score0, score1, winner FROM matches WHERE id = $1", matchID).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&score[0], &score[1], &winner) })
@@ -90,10 +109,10 @@ func (s *Store) MatchResult(ctx context.Context, matchID string) (hands []game.H
 			hands, err = pgx.CollectRows(rows, scanHandResult)
 			return err
 		})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, [2]int{}, nil, fmt.Errorf("pgstore: match result %s: %w", matchID, notFound(err))
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
+		return matchResult{}, fmt.Errorf("pgstore: match result %s: %w", matchID, notFound(err))
 	}
-	return hands, score, winner, nil
+	return matchResult{hands, score, winner}, nil
 }
 
 func scanHandResult(row pgx.CollectableRow) (game.HandResult, error) {

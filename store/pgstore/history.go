@@ -97,7 +97,7 @@ func (s *Store) PlayerMatches(ctx context.Context, player string, after *History
 	if after != nil {
 		c = *after
 	}
-	rows, err := s.pool.Query(ctx, playerMatchesSQL, player, c.Started, c.MatchID, limit)
+	rows, err := s.stale.Query(ctx, playerMatchesSQL, player, c.Started, c.MatchID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: matches of %s: %w", player, err)
 	}
@@ -129,9 +129,13 @@ GROUP BY m.id`
 // FinishedMatch returns a finished match's summary and seats; ErrNotFound
 // when no finished match has that id.
 func (s *Store) FinishedMatch(ctx context.Context, matchID string) (MatchInfo, error) {
+	return orPrimary(s, func(db DB) (MatchInfo, error) { return finishedMatch(ctx, db, matchID) })
+}
+
+func finishedMatch(ctx context.Context, db DB, matchID string) (MatchInfo, error) {
 	var mi MatchInfo
 	var sc matchScan
-	err := s.pool.QueryRow(ctx, matchInfoSQL, matchID).Scan(sc.dest(&mi)...)
+	err := db.QueryRow(ctx, matchInfoSQL, matchID).Scan(sc.dest(&mi)...)
 	if err == nil {
 		err = sc.finish(&mi)
 	}
@@ -231,9 +235,13 @@ WHERE p.id = $1 AND p.kind <> 'deleted'`
 // PlayerStats computes player's stats; ErrPlayerNotFound for an unknown id
 // or a deleted account.
 func (s *Store) PlayerStats(ctx context.Context, player string) (PlayerStats, error) {
+	return orPrimary(s, func(db DB) (PlayerStats, error) { return playerStats(ctx, db, player) })
+}
+
+func playerStats(ctx context.Context, db DB, player string) (PlayerStats, error) {
 	st := PlayerStats{Player: player}
 	var secs float64
-	err := s.pool.QueryRow(ctx, playerStatsSQL, player).Scan(&st.Name, &st.MatchesPlayed, &st.MatchesWon,
+	err := db.QueryRow(ctx, playerStatsSQL, player).Scan(&st.Name, &st.MatchesPlayed, &st.MatchesWon,
 		&st.MatchesLeft, &st.HandsPlayed, &st.HandsWon, &st.KotsGiven, &st.KotsTaken,
 		&st.HakemKotsGiven, &st.HakemKotsTaken, &st.TricksTaken, &secs)
 	if errors.Is(err, pgx.ErrNoRows) {

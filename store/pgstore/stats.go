@@ -145,7 +145,7 @@ func (s *Store) RecomputePlayerStats(ctx context.Context) (changed int64, err er
 func (s *Store) StoredPlayerStats(ctx context.Context, player string) (RatedStats, error) {
 	st := RatedStats{PlayerStats: PlayerStats{Player: player}}
 	var secs float64
-	err := s.pool.QueryRow(ctx, `
+	err := s.stale.QueryRow(ctx, `
 		SELECT p.name, ps.matches_played, ps.matches_won, ps.matches_left, ps.hands_played, ps.hands_won,
 		       ps.kots_given, ps.kots_taken, ps.hakem_kots_given, ps.hakem_kots_taken, ps.tricks_taken,
 		       ps.seconds_played, ps.rating, ps.rating_games
@@ -204,7 +204,7 @@ func (s *Store) RollupDay(ctx context.Context, day time.Time, loc *time.Location
 func (s *Store) DailyActivity(ctx context.Context, day string) (DailyActivity, error) {
 	var a DailyActivity
 	var d time.Time
-	err := s.pool.QueryRow(ctx, `SELECT day, time_zone, matches, hands, players, moves
+	err := s.stale.QueryRow(ctx, `SELECT day, time_zone, matches, hands, players, moves
 		FROM daily_activity WHERE day = $1::date`, day).Scan(&d, &a.TimeZone, &a.Matches, &a.Hands, &a.Players, &a.Moves)
 	if err != nil {
 		return DailyActivity{}, fmt.Errorf("pgstore: daily activity %s: %w", day, notFound(err))
@@ -243,9 +243,9 @@ func (s *Store) Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]s
 	var rows pgx.Rows
 	var err error
 	if b.Period == stats.AllTime {
-		rows, err = s.pool.Query(ctx, allTimeBoardSQL, limit)
+		rows, err = s.stale.Query(ctx, allTimeBoardSQL, limit)
 	} else {
-		rows, err = s.pool.Query(ctx, periodBoardSQL, b.Start, b.End, limit)
+		rows, err = s.stale.Query(ctx, periodBoardSQL, b.Start, b.End, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: leaderboard %s %s: %w", b.Period, b.Name, err)

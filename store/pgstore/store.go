@@ -24,7 +24,11 @@ var (
 )
 
 // Store reads and writes matches in PostgreSQL. It is safe for concurrent use.
-type Store struct{ pool DB }
+type Store struct {
+	pool   DB   // the primary: writes, and the reads that must see them
+	stale  DB   // the reads that may lag a little behind (WithStaleReads); pool by default
+	routed bool // stale is not pool
+}
 
 // DB is what Store needs of PostgreSQL: a *pgxpool.Pool, or a wrapper of
 // one (internal/app puts the pool behind a circuit breaker,
@@ -41,7 +45,30 @@ type DB interface {
 var _ DB = (*pgxpool.Pool)(nil)
 
 // New returns a Store on pool; the caller owns and closes the pool.
-func New(pool DB) *Store { return &Store{pool: pool} }
+func New(pool DB) *Store { return &Store{pool: pool, stale: pool} }
+
+// WithStaleReads returns a copy of s that sends the reads which may lag a
+// little behind the writes — a player's history and stats, a stored
+// match's summary, record and result, leaderboards, the daily activity,
+// the dashboard, the sample of replay verification — to db (a read
+// replica's router, store/pgreplica). A lookup by id that finds nothing
+// there is made again on the primary: a replica that has not replayed a
+// match or an account just written must not make it look missing.
+func (s *Store) WithStaleReads(db DB) *Store {
+	c := *s
+	c.stale, c.routed = db, true
+	return &c
+}
+
+// orPrimary runs read on the stale reads' pool, and again on the primary
+// when that found no such match or player (see WithStaleReads).
+func orPrimary[T any](s *Store, read func(db DB) (T, error)) (T, error) {
+	v, err := read(s.stale)
+	if s.routed && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrPlayerNotFound)) {
+		return read(s.pool)
+	}
+	return v, err
+}
 
 // Ping checks that PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error {

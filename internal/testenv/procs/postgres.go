@@ -71,7 +71,49 @@ func StartPostgres(t testing.TB, opt PostgresOptions) *Postgres {
 		t.Fatal(err)
 	}
 	pg := &Postgres{t: t, opt: opt, cred: cred, dir: filepath.Join(base, "data")}
-	t.Cleanup(func() {
+	pg.removeAtEnd(base)
+	if out, err := exec.Command("cp", "-a", tmpl, pg.dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy the PostgreSQL template: %v\n%s", err, out)
+	}
+	pg.own(base)
+	pg.startOnFreePort()
+	return pg
+}
+
+// StartReplica makes a streaming replica of pg — pg_basebackup -R over a
+// replication connection, which the template's trust rules allow — in a
+// directory of its own and starts it on a side port. It is a Postgres like
+// any other (Stop, Start, Pause, Kill), read-only while in recovery; it is
+// stopped when the test ends.
+func (pg *Postgres) StartReplica() *Postgres {
+	t := pg.t
+	t.Helper()
+	bin, err := pgBinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.MkdirTemp("", "hokm-procs-pgreplica-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Postgres{t: t, opt: pg.opt, cred: pg.cred, dir: filepath.Join(base, "data")}
+	r.removeAtEnd(base)
+	r.own(base)
+	cmd := exec.Command(filepath.Join(bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(pg.port),
+		"-U", "postgres", "-D", r.dir, "-R", "-X", "stream", "-c", "fast", "--no-sync")
+	cmd.Dir = base
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: pg.cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pg_basebackup from %s: %v\n%s", pg.Addr(), err, out)
+	}
+	r.startOnFreePort()
+	return r
+}
+
+// removeAtEnd stops the server (immediate) when the test ends, shows its
+// logs if the test failed, and removes base.
+func (pg *Postgres) removeAtEnd(base string) {
+	pg.t.Cleanup(func() {
 		if pg.proc != nil && pg.proc.Running() {
 			pg.resumeAll()
 			pg.proc.Signal(syscall.SIGQUIT) // immediate shutdown: the children go too
@@ -80,32 +122,38 @@ func StartPostgres(t testing.TB, opt PostgresOptions) *Postgres {
 				pg.proc.stop()
 			}
 		}
-		if t.Failed() {
+		if pg.t.Failed() {
 			for _, p := range pg.past {
-				t.Logf("----- %s (pid %d, %v):\n%s", p.name, p.PID(), p.err, p.Output())
+				pg.t.Logf("----- %s (pid %d, %v):\n%s", p.name, p.PID(), p.err, p.Output())
 			}
 		}
 		os.RemoveAll(base)
 	})
-	if out, err := exec.Command("cp", "-a", tmpl, pg.dir).CombinedOutput(); err != nil {
-		t.Fatalf("copy the PostgreSQL template: %v\n%s", err, out)
-	}
-	if cred != nil {
-		if err := os.Chown(base, int(cred.Uid), int(cred.Gid)); err != nil {
-			t.Fatal(err)
+}
+
+// own gives dir to the postgres OS user when running as root.
+func (pg *Postgres) own(dir string) {
+	if pg.cred != nil {
+		if err := os.Chown(dir, int(pg.cred.Uid), int(pg.cred.Gid)); err != nil {
+			pg.t.Fatal(err)
 		}
 	}
+}
+
+// startOnFreePort starts the server on a free port (another if a
+// concurrent process took it first).
+func (pg *Postgres) startOnFreePort() {
+	var err error
 	for range 3 {
-		pg.port = freePortNum(t)
+		pg.port = freePortNum(pg.t)
 		if err = pg.start(); err == nil {
-			return pg
+			return
 		}
 		if pg.proc == nil || !strings.Contains(pg.proc.Output(), "already in use") {
 			break
 		}
 	}
-	t.Fatal(err)
-	return nil
+	pg.t.Fatal(err)
 }
 
 // postgresCredential is the postgres OS user's when running as root (nil
