@@ -1,7 +1,8 @@
 // Package migrations holds the PostgreSQL schema as goose SQL migrations,
 // embedded in the binary, and the functions that apply and report them.
 // Every migration runs in its own transaction; concurrent Up calls (several
-// workers starting at once) are serialized by a PostgreSQL advisory lock.
+// workers starting at once) are serialized by a lease in goose_lock, which
+// works through pgbouncer's transaction pooling too.
 package migrations
 
 import (
@@ -11,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -90,13 +93,18 @@ func withProvider(ctx context.Context, dsn string, fn func(*goose.Provider) erro
 }
 
 func newProvider(db *sql.DB) (*goose.Provider, error) {
-	// One-second probes: a second process starting at the same moment waits
-	// about a second for the first one's migrations, not goose's default 5 s.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	// The lock is a row of goose_lock with a lease renewed every 5 s, not a
+	// session advisory lock: behind pgbouncer in transaction pooling mode a
+	// session lock stays with whichever server connection took it, and its
+	// unlock lands on another. A migrator that dies leaves the lease to
+	// expire (30 s). One-second probes: a second process starting at the
+	// same moment waits about a second for the first one's migrations.
+	locker, err := lock.NewPostgresTableLocker(lock.WithTableLockTimeout(time.Second, 300),
+		lock.WithTableLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		return nil, fmt.Errorf("migrations: session locker: %w", err)
+		return nil, fmt.Errorf("migrations: table locker: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithLocker(locker))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: provider: %w", err)
 	}

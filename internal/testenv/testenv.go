@@ -159,7 +159,8 @@ func Until(d time.Duration, cond func() bool) bool {
 }
 
 // Database creates an empty database of the test's own and returns its URL;
-// it is dropped when the test ends.
+// it is dropped when the test ends. With HOKM_TEST_PGBOUNCER=1 the URL goes
+// through a pgbouncer in transaction pooling mode (pgbouncer.go).
 func Database(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -183,6 +184,9 @@ func Database(t testing.TB) string {
 		defer c.Close(ctx)
 		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
+	if ViaPgBouncer() {
+		return throughPgBouncer(t, withDatabase(AdminDatabaseURL(), name))
+	}
 	return withDatabase(AdminDatabaseURL(), name)
 }
 

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/stats"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
@@ -61,5 +64,28 @@ func TestStaleReadsAndTheirFallback(t *testing.T) {
 	}
 	if ms, err := s.PlayerMatches(ctx, "g_stale_a", nil, 10); err != nil || len(ms) != 1 {
 		t.Fatalf("PlayerMatches once the replica has it: %d, %v", len(ms), err)
+	}
+}
+
+// TestThroughPgBouncer: in scripts/test's pass with HOKM_TEST_PGBOUNCER=1
+// this package's databases are reached through pgbouncer in transaction
+// pooling mode — the server's port is not the URL's, and two transactions
+// of one client connection may land on different server connections — so
+// the pass tests the pooler, not the server directly.
+func TestThroughPgBouncer(t *testing.T) {
+	if !testenv.ViaPgBouncer() {
+		t.Skip("only in the pass through pgbouncer (HOKM_TEST_PGBOUNCER=1)")
+	}
+	_, pool, ctx := setup(t)
+	cfg := pool.Config().ConnConfig
+	var serverPort int
+	if err := pool.QueryRow(ctx, "SELECT inet_server_port()").Scan(&serverPort); err != nil {
+		t.Fatal(err)
+	}
+	if int(cfg.Port) == serverPort {
+		t.Fatalf("the URL's port %d is the server's: no pooler in between", cfg.Port)
+	}
+	if mode := cfg.DefaultQueryExecMode; mode != pgx.QueryExecModeCacheDescribe {
+		t.Fatalf("query exec mode %s through pgbouncer, want %s", mode, testenv.PgBouncerExecMode)
 	}
 }
