@@ -28,6 +28,8 @@ tools:
                                server, one load client (scripts/bench sets it up)
   sockets --url URL --n N [--seated] [--from ADDRS]
                                hold N idle guest sockets (prints when all said hello)
+  health [--ready]             ask this role's ops listener /healthz (or /readyz):
+                               exit 0 when it answers 200 (container health checks)
   export --match ID            print a stored match as a game record (JSON)
   replay FILE|-                replay a game record and print its result
                                (exit 0: all legal, 1: an illegal action, 2: malformed)
@@ -61,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMigrate(rest, stdout, stderr)
 	case "export":
 		return runExport(rest, stdout, stderr)
+	case "health":
+		return runHealth(rest, stdout, stderr)
 	case "bots":
 		return runBots(rest, stdout, stderr)
 	case "bench":
