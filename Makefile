@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest movebench persistbench idlebench webbench faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest movebench persistbench idlebench partitionplans webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -69,6 +69,13 @@ SEATED ?= 0
 GATEWAYS ?= 0
 idlebench:
 	N=$(N) SEATED=$(SEATED) GATEWAYS=$(GATEWAYS) ./scripts/idlebench
+
+# EXPLAIN ANALYZE of the history's real queries over PLAN_MOVES stored moves
+# in monthly partitions (a database of its own; the fill takes minutes).
+PLAN_MOVES ?= 10000000
+partitionplans:
+	HOKM_PLAN_MOVES=$(PLAN_MOVES) HOKM_TEST_REQUIRE_SERVICES=1 $(GO) test -run '^$$' -bench BenchmarkPartitionPlans \
+	  -benchtime=1x -timeout 60m -v ./store/pgstore/
 
 # The web client on a phone profile (CPU x4): cold loads, asset bytes, card
 # press to the first visible change; RUNS cold loads each.

@@ -48,6 +48,17 @@ func UpTo(ctx context.Context, dsn string, version int64) error {
 	})
 }
 
+// DownTo rolls the migrations after version back, newest first (each
+// migration's Down section in its own transaction).
+func DownTo(ctx context.Context, dsn string, version int64) error {
+	return withProvider(ctx, dsn, func(p *goose.Provider) error {
+		if _, err := p.DownTo(ctx, version); err != nil {
+			return fmt.Errorf("migrations: down to %d: %w", version, err)
+		}
+		return nil
+	})
+}
+
 // Status writes one line per known migration to w: its version, file name
 // and whether it is applied (with the time) or pending.
 func Status(ctx context.Context, dsn string, w io.Writer) error {

@@ -224,8 +224,8 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 		e.waitTasks(e.expected(e.start, e.clock.Now()))
 	}
 	want := e.expected(e.start, e.clock.Now())
-	if len(want) != 42 { // trim 19, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1
-		t.Fatalf("the test expects %d buckets, want 42", len(want))
+	if len(want) != 43 { // trim 19, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1, partitions 1
+		t.Fatalf("the test expects %d buckets, want 43", len(want))
 	}
 	for _, s := range all {
 		if s != stopped {
@@ -237,9 +237,9 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 	for _, s := range all {
 		enq, dup, errs = enq+s.runs[0].Load(), dup+s.runs[1].Load(), errs+s.runs[2].Load()
 	}
-	// The new leader's catch-up found the 8 latest buckets already there.
-	if enq != 42 || dup != 8 || errs != 0 {
-		t.Fatalf("enqueued %d, duplicates %d, errors %d; want 42, 8, 0", enq, dup, errs)
+	// The new leader's catch-up found every job's latest bucket already there.
+	if enq != int64(len(want)) || dup != int64(len(Jobs())) || errs != 0 {
+		t.Fatalf("enqueued %d, duplicates %d, errors %d; want %d, %d, 0", enq, dup, errs, len(want), len(Jobs()))
 	}
 	if n := len(leaderOf(all...)); n != 1 || stopped.isLeader.Load() {
 		t.Fatalf("%d leaders at the end", n)
@@ -274,9 +274,9 @@ func TestCrashedLeaderIsReplaced(t *testing.T) {
 	}
 	e.waitTicks(b, 3)
 	sameIDs(t, e.taskIDs(), e.expected(e.start, e.clock.Now()))
-	// b caught up 23:54 (the other jobs' latest buckets were a's: 7
+	// b caught up 23:54 (the other jobs' latest buckets were a's: 8
 	// duplicates), then ran 23:55 (trim and the three 5-minute jobs), 23:56, 23:57.
-	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{1 + 4 + 1 + 1, 7, 0} {
+	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{1 + 4 + 1 + 1, int64(len(Jobs()) - 1), 0} {
 		t.Fatalf("standby's runs (enqueued, duplicate, error) = %v", got)
 	}
 }
@@ -303,8 +303,9 @@ func TestRestartCatchesUpTheLatestMissedBucket(t *testing.T) {
 		want[TaskID(typ, time.Date(2026, 3, 21, 23, 55, 0, 0, e.loc))] = true
 	}
 	sameIDs(t, e.taskIDs(), want) // no trim at 23:54 or 23:55: only the latest is caught up
-	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{4, 4, 0} {
-		t.Fatalf("restart's runs (enqueued, duplicate, error) = %v, want [4 4 0]", got)
+	// Four new buckets; every other job's latest bucket is the one a enqueued.
+	if got, want := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}, [3]int64{4, int64(len(Jobs()) - 4), 0}; got != want {
+		t.Fatalf("restart's runs (enqueued, duplicate, error) = %v, want %v", got, want)
 	}
 	if err := b.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -313,8 +314,9 @@ func TestRestartCatchesUpTheLatestMissedBucket(t *testing.T) {
 	e.waitFor("c leads", func() bool { return c.isLeader.Load() })
 	e.waitTicks(c, 3)
 	sameIDs(t, e.taskIDs(), want)
-	if got := [3]int64{c.runs[0].Load(), c.runs[1].Load(), c.runs[2].Load()}; got != [3]int64{0, 8, 0} {
-		t.Fatalf("second start's runs (enqueued, duplicate, error) = %v, want [0 8 0]", got)
+	// Every job's latest bucket is enqueued already.
+	if got, want := [3]int64{c.runs[0].Load(), c.runs[1].Load(), c.runs[2].Load()}, [3]int64{0, int64(len(Jobs())), 0}; got != want {
+		t.Fatalf("second start's runs (enqueued, duplicate, error) = %v, want %v", got, want)
 	}
 	// The refusals are reported as duplicates (b's trim was new, c's not).
 	if d := testutil.ToFloat64(metrics.SchedulerRuns.WithLabelValues(tasks.TypeTrimActions, metrics.SchedulerDuplicate)) - trimDup; d != 1 {

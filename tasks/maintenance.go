@@ -12,6 +12,9 @@ const (
 	TypeTrimActions = "maintenance:trim-actions"
 	// TypePruneAudit deletes audit log rows older than the retention.
 	TypePruneAudit = "maintenance:prune-audit"
+	// TypePartitions creates the coming months' partitions and detaches the
+	// match months past the retention.
+	TypePartitions = "maintenance:partitions"
 )
 
 // QueueMaintenance holds low-priority periodic work.
@@ -31,4 +34,11 @@ func NewTrimActionsTask() *asynq.Task {
 func NewPruneAuditTask() *asynq.Task {
 	return asynq.NewTask(TypePruneAudit, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
 		asynq.Timeout(10*time.Minute))
+}
+
+// NewPartitionsTask builds the monthly partitions task (no payload; a
+// second run finds the months made and the old ones detached).
+func NewPartitionsTask() *asynq.Task {
+	return asynq.NewTask(TypePartitions, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(3),
+		asynq.Timeout(5*time.Minute))
 }

@@ -62,3 +62,56 @@ func (h *PruneAuditHandler) ProcessTask(ctx context.Context, _ *asynq.Task) erro
 	}
 	return nil
 }
+
+// PartitionsAhead is how many months past the current one the partitions
+// job keeps made: a persist never waits for one (it makes a missing month
+// itself, but a month made ahead costs it nothing).
+const PartitionsAhead = 3
+
+// PartitionsHandler runs tasks.TypePartitions: the monthly partitions of
+// the match tables and the audit log exist from this month to
+// PartitionsAhead months on, and the match months that ended more than
+// RetentionMonths ago (0: none, keep everything) are detached — kept as
+// tables of their own for the operator to archive and drop
+// (docs/operations.md, "Partitions and retention").
+type PartitionsHandler struct {
+	Store interface {
+		EnsurePartitions(ctx context.Context, first, last time.Time) (int, error)
+		DetachMatchMonths(ctx context.Context, before time.Time) ([]string, error)
+	}
+	RetentionMonths int
+	Log             *slog.Logger
+	Now             func() time.Time // nil: time.Now
+}
+
+// ProcessTask makes the coming months and detaches the expired ones; a
+// PostgreSQL error is retried (what was done stays done).
+func (h *PartitionsHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	t := now().UTC()
+	made, err := h.Store.EnsurePartitions(ctx, t, t.AddDate(0, PartitionsAhead, 0))
+	metrics.PartitionsCreated.Add(float64(made))
+	if err != nil {
+		return fmt.Errorf("partitions: %w", err)
+	}
+	if made > 0 {
+		h.Log.Info("created monthly partitions", "created", made, "through", t.AddDate(0, PartitionsAhead, 0).Format("2006-01"))
+	}
+	if h.RetentionMonths <= 0 {
+		return nil
+	}
+	// The months that ended before the first of (this month − retention).
+	before := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -h.RetentionMonths, 0)
+	done, err := h.Store.DetachMatchMonths(ctx, before)
+	metrics.PartitionsDetached.Add(float64(len(done)))
+	if len(done) > 0 {
+		h.Log.Info("detached match months past the retention", "partitions", done, "before", before.Format("2006-01"))
+	}
+	if err != nil {
+		return fmt.Errorf("partitions: %w", err)
+	}
+	return nil
+}

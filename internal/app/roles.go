@@ -133,6 +133,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
 	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
 	mux.Handle(tasks.TypePruneAudit, &worker.PruneAuditHandler{Store: pg, Retention: time.Duration(cfg.AuditRetention) * 24 * time.Hour, Log: log})
+	mux.Handle(tasks.TypePartitions, &worker.PartitionsHandler{Store: pg, RetentionMonths: cfg.MatchRetentionMonths, Log: log})
 	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
 	registerStatsHandlers(mux, store, pg, cfg, log)
 	lc.Append(fx.Hook{

@@ -57,8 +57,11 @@ type Config struct {
 	// "id:base64,…", the first is current); none: a key kept in PostgreSQL.
 	StateKeys       []sealbox.Key
 	JournalInterval time.Duration // HOKM_JOURNAL_INTERVAL: between writes of the table journal to PostgreSQL
-	SchedulerLease  time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
-	GCHeapMiB       int           // HOKM_GC_HEAP_MIB: heap below which garbage collection is rarer (gctune); 0: Go's default
+	// MatchRetentionMonths: stored matches' months older than this many are
+	// detached from the match tables (HOKM_MATCH_RETENTION_MONTHS; 0: never).
+	MatchRetentionMonths int
+	SchedulerLease       time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
+	GCHeapMiB            int           // HOKM_GC_HEAP_MIB: heap below which garbage collection is rarer (gctune); 0: Go's default
 
 	// Redis under Sentinel: both set or neither. The DB number, user name,
 	// password and TLS (rediss) still come from HOKM_REDIS_URL, whose host
@@ -206,6 +209,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOKM_LOG_FORMAT", &c.LogFormat, oneOf("text", "json"))
 	num("HOKM_PERSIST_MAX_RETRY", &c.PersistRetries, 0, 100)
 	num("HOKM_AUDIT_RETENTION_DAYS", &c.AuditRetention, 0, 36500)
+	num("HOKM_MATCH_RETENTION_MONTHS", &c.MatchRetentionMonths, 0, 1200)
 	dur("HOKM_RECLAIM_IDLE", &c.ReclaimIdle)
 	dur("HOKM_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	str("HOKM_WORKER_ID", &c.WorkerID, nil)

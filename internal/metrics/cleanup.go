@@ -25,3 +25,17 @@ var TablesUnlisted = prometheus.NewCounter(prometheus.CounterOpts{
 })
 
 func init() { Registry().MustRegister(TablesUnlisted) }
+
+// PartitionsCreated and PartitionsDetached count the monthly partitions the
+// partitions job made ahead and the match months it detached past the
+// retention (maintenance:partitions).
+var (
+	PartitionsCreated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hokm_partitions_created_total", Help: "Monthly partitions of the match tables and the audit log created ahead by maintenance:partitions.",
+	})
+	PartitionsDetached = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hokm_partitions_detached_total", Help: "Monthly partitions of the match tables detached past HOKM_MATCH_RETENTION_MONTHS by maintenance:partitions.",
+	})
+)
+
+func init() { Registry().MustRegister(PartitionsCreated, PartitionsDetached) }

@@ -19,18 +19,28 @@ func (s *Store) ExportRecord(ctx context.Context, matchID string) (game.Record, 
 	return orPrimary(s, func(db DB) (game.Record, error) { return exportRecord(ctx, db, matchID) })
 }
 
+// The hands' decks and the moves of match $1, read from the month it started
+// in only: the start, looked up first, prunes the other months' partitions
+// when the statement runs (migrations/00015_partition_history.sql).
+const (
+	exportDecksSQL = `SELECT deck FROM match_hands
+		WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1) ORDER BY hand_no`
+	exportMovesSQL = `SELECT seat, kind, value FROM match_moves
+		WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1) ORDER BY idx`
+)
+
 func exportRecord(ctx context.Context, db DB, matchID string) (game.Record, error) {
 	var rec game.Record
 	b := &pgx.Batch{}
 	b.Queue("SELECT rules, first_hakem, draw FROM matches WHERE id = $1", matchID).
 		QueryRow(func(row pgx.Row) error { return scanRecordHead(row, &rec) })
-	b.Queue("SELECT deck FROM match_hands WHERE match_id = $1 ORDER BY hand_no", matchID).
+	b.Queue(exportDecksSQL, matchID).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			rec.Deals, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
 			return err
 		})
-	b.Queue("SELECT seat, kind, value FROM match_moves WHERE match_id = $1 ORDER BY idx", matchID).
+	b.Queue(exportMovesSQL, matchID).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			rec.Actions, err = pgx.CollectRows(rows, scanAction)
@@ -104,7 +114,8 @@ func readMatchResult(ctx context.Context, db DB, matchID string) (matchResult, e
 	b.Queue("SELECT score0, score1, winner FROM matches WHERE id = $1", matchID).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&score[0], &score[1], &winner) })
 	b.Queue(`SELECT hakem, trump, tricks0, tricks1, winner, points, kind FROM match_hands
-	         WHERE match_id = $1 AND winner IS NOT NULL ORDER BY hand_no`, matchID).
+	         WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1)
+	         AND winner IS NOT NULL ORDER BY hand_no`, matchID).
 		Query(func(rows pgx.Rows) error {
 			hands, err = pgx.CollectRows(rows, scanHandResult)
 			return err

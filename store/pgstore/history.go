@@ -122,9 +122,9 @@ const matchInfoSQL = `
 SELECT m.id, m.table_id, m.rules, m.started_at, m.ended_at, m.score0, m.score1, m.winner, m.hands_played,
        array_agg(x.player_id ORDER BY x.seat), array_agg(x.name ORDER BY x.seat),
        array_agg(x.bot ORDER BY x.seat), array_agg(x.abandoned ORDER BY x.seat)
-FROM matches m JOIN match_seats x ON x.match_id = m.id
+FROM matches m JOIN match_seats x ON x.match_id = m.id AND x.started_at = m.started_at
 WHERE m.id = $1 AND m.ended_at IS NOT NULL
-GROUP BY m.id`
+GROUP BY m.id, m.started_at`
 
 // FinishedMatch returns a finished match's summary and seats; ErrNotFound
 // when no finished match has that id.

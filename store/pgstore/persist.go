@@ -15,11 +15,14 @@ import (
 // table one unnest of array parameters. Batching matters: one Exec per row
 // was more than ten times slower (docs/architecture.md).
 //
-// Idempotence: the match insert is ON CONFLICT (id) DO NOTHING and every
-// other insert reads its RETURNING, so for a match already stored (a retried
-// or duplicate task) nothing else is written. A concurrent duplicate waits on
-// the match's primary key before it takes any other lock, then inserts
-// nothing. Guests are inserted in id order, so two matches sharing players
+// Idempotence: the match insert skips an id already stored and is ON
+// CONFLICT (id, started_at) DO NOTHING (the key of the partitioned table: a
+// match's start never changes), and every other insert reads its RETURNING,
+// so for a match already stored (a retried or duplicate task) nothing else
+// is written. A concurrent duplicate waits on the match's primary key
+// before it takes any other lock, then inserts nothing. The rows of a
+// match go to the partitions of the month it started in
+// (migrations/00015_partition_history.sql). Guests are inserted in id order, so two matches sharing players
 // lock them in the same order and cannot deadlock.
 //
 // Parameters (pgx.NamedArgs, see PersistMatch): the match's columns; guests
@@ -32,9 +35,11 @@ const persistMatchSQL = `
 WITH m AS (
 	INSERT INTO matches (id, table_id, rules, first_hakem, draw, score0, score1, winner,
 	                     hands_played, moves_count, started_at, ended_at)
-	VALUES (@id, @table_id, @rules, @first_hakem, @draw, @score0, @score1, @winner,
-	        @hands_played, @moves_count, @started_at, @ended_at)
-	ON CONFLICT (id) DO NOTHING
+	SELECT @id::text, @table_id::text, @rules::jsonb, @first_hakem::smallint, @draw::text[], @score0::smallint,
+	       @score1::smallint, @winner::smallint, @hands_played::smallint, @moves_count::integer,
+	       @started_at::timestamptz, @ended_at::timestamptz
+	WHERE NOT EXISTS (SELECT FROM matches WHERE id = @id::text)
+	ON CONFLICT (id, started_at) DO NOTHING
 	RETURNING id, started_at
 ), p AS (
 	INSERT INTO players (id, name, kind)
@@ -49,16 +54,16 @@ WITH m AS (
 	FROM m, unnest(@seat_players::text[], @seat_names::text[], @seat_bot::bool[], @seat_abandoned::bool[])
 	        WITH ORDINALITY AS u(player_id, name, bot, abandoned, ord)
 ), h AS (
-	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck)
+	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck, started_at)
 	SELECT m.id, u.ord - 1, u.hakem, u.trump, u.tricks0, u.tricks1, u.winner, u.points, u.kind,
-	       string_to_array(u.deck, ',')
+	       string_to_array(u.deck, ','), m.started_at
 	FROM m, unnest(@hakem::smallint[], @trump::text[], @tricks0::smallint[], @tricks1::smallint[], @hand_winner::smallint[],
 	               @points::smallint[], @kind::text[], @deck::text[])
 	        WITH ORDINALITY AS u(hakem, trump, tricks0, tricks1, winner, points, kind, deck, ord)
 ), mv AS (
-	INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value)
+	INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value, started_at)
 	SELECT m.id, u.ord - 1, u.hand_no, u.seat,
-	       CASE WHEN length(u.value) = 1 THEN 'trump' ELSE 'card' END, u.value
+	       CASE WHEN length(u.value) = 1 THEN 'trump' ELSE 'card' END, u.value, m.started_at
 	FROM m, unnest(@move_hand::smallint[], @move_seat::smallint[], @move_value::text[]) WITH ORDINALITY AS u(hand_no, seat, value, ord)
 )
 SELECT count(*) FROM m`
@@ -79,8 +84,7 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		return false, fmt.Errorf("pgstore: persist match %s: %w", m.MatchID, err)
 	}
 	bots, abandoned := r.abandonedSeats(m)
-	var n int
-	err = s.pool.QueryRow(ctx, persistMatchSQL, pgx.NamedArgs{
+	args := pgx.NamedArgs{
 		"id": r.id, "table_id": r.tableID, "rules": r.rules, "first_hakem": r.firstHakem, "draw": r.draw,
 		"score0": r.score[0], "score1": r.score[1], "winner": r.winner,
 		"hands_played": r.handsPlayed, "moves_count": r.movesCount, "started_at": r.started, "ended_at": r.ended,
@@ -89,7 +93,14 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		"hakem": r.hakem, "trump": r.trump, "tricks0": r.tricks0, "tricks1": r.tricks1,
 		"hand_winner": r.handWinner, "points": r.points, "kind": r.kind, "deck": r.deck,
 		"move_hand": r.moveHand, "move_seat": r.moveSeat, "move_value": r.moveValue,
-	}).Scan(&n)
+	}
+	var n int
+	err = s.pool.QueryRow(ctx, persistMatchSQL, args).Scan(&n)
+	if noPartition(err) { // a month the partitions job has not made yet: make it, once
+		if _, err = s.EnsurePartitions(ctx, r.started, r.started); err == nil {
+			err = s.pool.QueryRow(ctx, persistMatchSQL, args).Scan(&n)
+		}
+	}
 	switch {
 	case err != nil && permanent(err):
 		return false, fmt.Errorf("pgstore: persist match %s: %w: %w", m.MatchID, ErrInvalidMatch, err)

@@ -24,9 +24,9 @@ type RatedStats struct {
 // abandoned seat keeps the player who left).
 const ratingOrderSQL = `
 SELECT m.winner, array_agg(s.player_id ORDER BY s.seat)
-FROM matches m JOIN match_seats s ON s.match_id = m.id
+FROM matches m JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at
 WHERE m.ended_at IS NOT NULL AND m.winner IS NOT NULL
-GROUP BY m.id
+GROUP BY m.id, m.started_at
 ORDER BY m.ended_at, m.id`
 
 // recomputeSQL computes every player's totals from the stored matches (the

@@ -1,0 +1,97 @@
+package pgstore_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
+)
+
+// months lists the months (YYYYMM) table has attached partitions for.
+func months(t *testing.T, s *pgstore.Store, table string) []string {
+	t.Helper()
+	ps, err := s.Partitions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range ps {
+		if p.Table == table {
+			out = append(out, p.Month.Format("200601"))
+		}
+	}
+	return out
+}
+
+// TestMonthlyPartitions: the migration makes this month and the next three
+// for every partitioned table; EnsurePartitions makes missing months once;
+// a match from a month nobody made is stored anyway (its persist makes the
+// month); detaching a month takes its matches out of every read, children
+// first, and leaves its rows in tables of their own.
+func TestMonthlyPartitions(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := setup(t)
+	now := time.Now().UTC()
+	want := []string{}
+	for i := range 4 {
+		want = append(want, time.Date(now.Year(), now.Month()+time.Month(i), 1, 0, 0, 0, 0, time.UTC).Format("200601"))
+	}
+	for _, table := range pgstore.PartitionedTables {
+		if got := months(t, s, table); !slices.Equal(got, want) {
+			t.Fatalf("%s partitions after migrating: %v, want %v", table, got, want)
+		}
+	}
+
+	first, last := time.Date(2020, 1, 15, 0, 0, 0, 0, time.UTC), time.Date(2020, 3, 2, 0, 0, 0, 0, time.UTC)
+	if n, err := s.EnsurePartitions(ctx, first, last); err != nil || n != 3*len(pgstore.PartitionedTables) {
+		t.Fatalf("EnsurePartitions 2020-01..03: %d, %v; want %d", n, err, 3*len(pgstore.PartitionedTables))
+	}
+	if n, err := s.EnsurePartitions(ctx, first, last); err != nil || n != 0 {
+		t.Fatalf("EnsurePartitions again: %d, %v; want 0", n, err)
+	}
+
+	old := pgstoretest.Play(pgstoretest.Game{Seed: 21})
+	old.Started = time.Date(2019, 5, 10, 12, 0, 0, 0, time.UTC).UnixMilli()
+	old.Ended = old.Started + 20*60*1000
+	recent := pgstoretest.Play(pgstoretest.Game{Seed: 22})
+	recent.Started, recent.Ended = now.UnixMilli(), now.UnixMilli()+1
+	if !persist(t, ctx, s, &old) || !persist(t, ctx, s, &recent) {
+		t.Fatal("a match was not stored")
+	}
+	if persist(t, ctx, s, &old) {
+		t.Fatal("the same match stored twice")
+	}
+	if got := months(t, s, "match_moves"); !slices.Contains(got, "201905") {
+		t.Fatalf("match_moves months %v: the persist did not make May 2019", got)
+	}
+	var inMonth int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM match_moves_p201905").Scan(&inMonth); err != nil || inMonth != len(old.Record.Actions) {
+		t.Fatalf("moves in match_moves_p201905: %d, %v; want %d", inMonth, err, len(old.Record.Actions))
+	}
+
+	done, err := s.DetachMatchMonths(ctx, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"match_moves_p201905", "match_hands_p201905", "match_seats_p201905", "matches_p201905"}; !slices.Equal(done, want) {
+		t.Fatalf("detached %v, want %v (children first)", done, want)
+	}
+	if _, err := s.FinishedMatch(ctx, old.MatchID); !errors.Is(err, pgstore.ErrNotFound) {
+		t.Fatalf("a detached month's match is still read: %v", err)
+	}
+	if _, err := s.ExportRecord(ctx, recent.MatchID); err != nil {
+		t.Fatalf("this month's match after detaching May 2019: %v", err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM match_moves_p201905").Scan(&inMonth); err != nil || inMonth != len(old.Record.Actions) {
+		t.Fatalf("the detached month's moves are not kept: %d, %v", inMonth, err)
+	}
+	if got := months(t, s, "audit_log"); !slices.Contains(got, "201905") {
+		t.Fatal("the audit log's month was detached with the matches'")
+	}
+	if done, err := s.DetachMatchMonths(ctx, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(done) != 0 {
+		t.Fatalf("detaching again: %v, %v", done, err)
+	}
+}

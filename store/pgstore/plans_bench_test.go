@@ -1,0 +1,159 @@
+package pgstore
+
+// BenchmarkPartitionPlans (make partitionplans): the real queries over the
+// partitioned history at a size worth planning for.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/stats"
+)
+
+// BenchmarkPartitionPlans fills a database of its own with HOKM_PLAN_MOVES
+// stored moves (default 10,000,000: about 20,800 matches of 480 moves and
+// 10 hands, 4 seats of 10,000 players, started over the last 12 months, so
+// in 13 monthly partitions), then runs EXPLAIN (ANALYZE, BUFFERS) of the
+// queries players and jobs make — a player's recent matches, a week's and a
+// month's leaderboard, a stored match's summary, and the replay of a match
+// by id (its decks and its moves) — logging each plan and reporting each
+// execution time (ms) and the partitions each one read. Run it with
+// `make partitionplans` (-benchtime=1x: the fill takes minutes).
+func BenchmarkPartitionPlans(b *testing.B) {
+	moves := 10_000_000
+	if v := os.Getenv("HOKM_PLAN_MOVES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4800 {
+			b.Fatalf("HOKM_PLAN_MOVES=%q: want a number of moves ≥ 4800", v)
+		}
+		moves = n
+	}
+	pool, dsn := testenv.Pool(b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if err := migrations.Up(ctx, dsn); err != nil {
+		b.Fatal(err)
+	}
+	s := New(pool)
+	const perMatch, hands, players = 480, 10, 10_000
+	matches := moves / perMatch
+	now := time.Now().UTC()
+	if _, err := s.EnsurePartitions(ctx, now.AddDate(-1, 0, 0), now); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	fill := []string{
+		// The fill skips the foreign key triggers (the rows are consistent by
+		// construction): 10 million checks would triple its time.
+		`SET session_replication_role = replica`,
+		`INSERT INTO players (id, name) SELECT 'p' || i, 'P' || i FROM generate_series(0, ` + strconv.Itoa(players-1) + `) i`,
+		`INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, winner, hands_played, moves_count, started_at, ended_at)
+		 SELECT 'm' || i, 't' || i, '{"target":7}', 0, 7, 3, i % 2, 10, 480,
+		        now() - (i::float8 / ` + strconv.Itoa(matches) + `) * interval '365 days',
+		        now() - (i::float8 / ` + strconv.Itoa(matches) + `) * interval '365 days' + interval '25 minutes'
+		 FROM generate_series(1, ` + strconv.Itoa(matches) + `) i`,
+		`INSERT INTO match_seats (match_id, seat, player_id, name, bot, started_at)
+		 SELECT m.id, st, 'p' || ((hashtext(m.id) & 65535) * 4 + st) % ` + strconv.Itoa(players) + `, 'P', false, m.started_at
+		 FROM matches m, generate_series(0, 3) st`,
+		`INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck, started_at)
+		 SELECT m.id, h, h % 4, 'S', 7, 6, h % 2, 1, 'normal', array_fill('AS'::text, ARRAY[52]), m.started_at
+		 FROM matches m, generate_series(0, ` + strconv.Itoa(hands-1) + `) h`,
+		`INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value, started_at)
+		 SELECT m.id, g, g / ` + strconv.Itoa(perMatch/hands) + `, g % 4, 'card', 'AS', m.started_at
+		 FROM matches m, generate_series(0, ` + strconv.Itoa(perMatch-1) + `) g`,
+		`RESET session_replication_role`,
+		`ANALYZE`,
+	}
+	conn, err := pool.Acquire(ctx) // SET and the inserts on one connection
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, q := range fill {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			conn.Release()
+			b.Fatalf("fill, statement %d: %v", i, err)
+		}
+	}
+	conn.Release()
+	var stored int64
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM match_moves").Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	var size string
+	if err := pool.QueryRow(ctx, "SELECT pg_size_pretty(pg_database_size(current_database()))").Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("filled %d matches, %d moves, database %s, in %v", matches, stored, size, time.Since(start).Round(time.Second))
+
+	week := stats.BucketOf(stats.Weekly, now, time.UTC, time.Saturday)
+	month := stats.Bucket{Period: stats.Daily, Name: "last 30 days", Start: now.AddDate(0, 0, -30), End: now}
+	id := "m" + strconv.Itoa(matches/2) // a match from about six months ago
+	queries := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"a player's recent matches", playerMatchesSQL, []any{"p42", now.AddDate(1000, 0, 0), "", 21}},
+		{"this week's leaderboard", periodBoardSQL, []any{week.Start, week.End, 100}},
+		{"the last 30 days' leaderboard", periodBoardSQL, []any{month.Start, month.End, 100}},
+		{"a stored match's summary", matchInfoSQL, []any{id}},
+		{"a replay: the decks", exportDecksSQL, []any{id}},
+		{"a replay: the moves", exportMovesSQL, []any{id}},
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, q := range queries {
+			var plan []map[string]any
+			if err := pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+q.sql, q.args...).Scan(&plan); err != nil {
+				b.Fatalf("%s: %v", q.name, err)
+			}
+			ms, _ := plan[0]["Execution Time"].(float64)
+			read := scannedPartitions(plan)
+			pj, _ := json.MarshalIndent(plan[0]["Plan"], "", " ")
+			b.Logf("%s: %.2f ms, partitions read %v\n%s", q.name, ms, read, pj)
+			b.ReportMetric(ms, metricName.ReplaceAllString(q.name, "_")+"_ms")
+		}
+	}
+}
+
+var metricName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// scannedPartitions names the relations a plan read (its scan nodes that ran).
+func scannedPartitions(plan any) []string {
+	seen := map[string]bool{}
+	var out []string
+	var walk func(any)
+	walk = func(n any) {
+		switch v := n.(type) {
+		case []map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			if rel, ok := v["Relation Name"].(string); ok {
+				loops, _ := v["Actual Loops"].(float64)
+				if loops > 0 && !seen[rel] {
+					seen[rel] = true
+					out = append(out, fmt.Sprintf("%s(%s)", rel, v["Node Type"]))
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(plan)
+	return out
+}
