@@ -17,7 +17,9 @@
 -- against a partitioned table row by row at a cost that made a match's
 -- persist six times slower (185 → 32 matches/s, BenchmarkPersistMatch). A
 -- match's moves are written in the statement that writes its hands, from
--- the record the engine has just replayed, and deleted with their month.
+-- the record the engine has just replayed; deleting a match deletes its
+-- moves by a trigger (as the foreign key's cascade did), detaching a month
+-- takes them with it.
 --
 -- Existing rows are copied into the new tables in this migration's
 -- transaction (minutes for millions of moves: run it in a quiet hour).
@@ -91,6 +93,18 @@ CREATE TABLE match_moves (LIKE match_moves_unpartitioned INCLUDING DEFAULTS INCL
     started_at timestamptz NOT NULL,
     PRIMARY KEY (match_id, idx, started_at)
 ) PARTITION BY RANGE (started_at);
+
+-- +goose StatementBegin
+CREATE FUNCTION hokm_delete_match_moves() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    DELETE FROM match_moves WHERE match_id = OLD.id AND started_at = OLD.started_at;
+    RETURN NULL;
+END
+$fn$;
+-- +goose StatementEnd
+CREATE TRIGGER matches_delete_moves AFTER DELETE ON matches
+    FOR EACH ROW EXECUTE FUNCTION hokm_delete_match_moves();
 
 CREATE TABLE audit_log (LIKE audit_log_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
     PRIMARY KEY (id, at)
@@ -166,3 +180,4 @@ INSERT INTO audit_log SELECT * FROM audit_log_partitioned;
 DROP TABLE match_moves_partitioned, match_hands_partitioned, match_seats_partitioned,
     matches_partitioned, audit_log_partitioned;
 DROP FUNCTION hokm_month_partitions(date, date);
+DROP FUNCTION hokm_delete_match_moves();

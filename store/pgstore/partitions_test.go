@@ -94,4 +94,19 @@ func TestMonthlyPartitions(t *testing.T) {
 	if done, err := s.DetachMatchMonths(ctx, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(done) != 0 {
 		t.Fatalf("detaching again: %v, %v", done, err)
 	}
+
+	// Deleting a match deletes all its rows (the moves by a trigger: they
+	// keep no foreign key), so it can be stored again.
+	if _, err := pool.Exec(ctx, "DELETE FROM matches WHERE id = $1", recent.MatchID); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM match_moves WHERE match_id = $1)
+		+ (SELECT count(*) FROM match_hands WHERE match_id = $1) + (SELECT count(*) FROM match_seats WHERE match_id = $1)`,
+		recent.MatchID).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows of a deleted match left, %v", left, err)
+	}
+	if !persist(t, ctx, s, &recent) {
+		t.Fatal("a deleted match could not be stored again")
+	}
 }
