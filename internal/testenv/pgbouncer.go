@@ -113,7 +113,7 @@ ignore_startup_parameters = extra_float_digits
 	cmd.Dir = dir
 	// Killed with this process: it outlives every test that uses it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-	var log lockedBuffer
+	var log SyncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		return "", err
@@ -137,19 +137,20 @@ ignore_startup_parameters = extra_float_digits
 	return addr, nil
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
+// SyncBuffer collects a process's output while it runs (its writes and
+// the test's reads may overlap).
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

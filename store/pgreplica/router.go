@@ -33,15 +33,9 @@ import (
 	"github.com/hokm-project/hokm/internal/metrics"
 )
 
-// DB is what the stores call on PostgreSQL (a *pgxpool.Pool has these).
-type DB interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-	Begin(ctx context.Context) (pgx.Tx, error)
-	Ping(ctx context.Context) error
-}
+// DB is what the stores call on PostgreSQL: a *pgxpool.Pool, or one behind
+// the circuit breaker.
+type DB = breaker.PgxDB
 
 // Defaults of Options.
 const (
