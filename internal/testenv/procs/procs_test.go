@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
@@ -128,6 +129,63 @@ func TestSentinelSet(t *testing.T) {
 	t.Logf("SENTINEL FAILOVER: new primary after %v", time.Since(start).Round(time.Millisecond))
 	if v := first.Client(0).Get(ctx, "k").Val(); v != "v" {
 		t.Fatalf("the new primary has k=%q", v)
+	}
+}
+
+// TestRedisCluster: three masters with a replica each form a cluster that
+// serves every slot; SIGKILL of a master holding keys moves its slots to
+// its replica, and every key reads and writes again (the time it takes is
+// logged: the node timeout is 1 s).
+func TestRedisCluster(t *testing.T) {
+	start := time.Now()
+	c := procs.StartRedisCluster(t, 3, procs.RedisOptions{})
+	t.Logf("3 masters + 3 replicas formed in %v", time.Since(start).Round(time.Millisecond))
+	if n := len(c.Masters()); n != 3 {
+		t.Fatalf("%d masters, want 3", n)
+	}
+	ctx := ctxT(t, 2*time.Minute)
+	cl := c.Client()
+	for i := range 100 {
+		if err := cl.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Replication is asynchronous: a master killed at once would take
+	// acknowledged writes with it. WAIT until each has reached its replica.
+	if err := cl.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		if n, err := m.Wait(ctx, 1, 5*time.Second).Result(); err != nil || n < 1 {
+			return fmt.Errorf("WAIT on %s: %d replicas, %v", m.Options().Addr, n, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	victim := c.Masters()[0]
+	n, err := victim.Client(0).DBSize(ctx).Result()
+	if err != nil || n == 0 {
+		t.Fatalf("the master to kill holds %d keys, %v", n, err)
+	}
+	start = time.Now()
+	victim.Kill()
+	if err := c.WaitHealthy(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	if !until(30*time.Second, func() bool {
+		for i := range 100 {
+			if v, err := cl.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+				last = fmt.Errorf("k%d = %d, %v", i, v, err)
+				return false
+			}
+		}
+		last = cl.Set(ctx, "after", 1, 0).Err()
+		return last == nil
+	}) {
+		t.Fatalf("the keys of the killed master never came back: %v", last)
+	}
+	t.Logf("SIGKILL of a master holding %d keys: every key served again after %v", n, time.Since(start).Round(time.Millisecond))
+	if n := len(c.Masters()); n != 3 {
+		t.Fatalf("%d masters after the failover, want 3 (the replica promoted)", n)
 	}
 }
 
