@@ -132,7 +132,7 @@ func (r *Router) measure(ctx context.Context) (time.Duration, error) {
 	at := time.Now()
 	r.mu.Lock()
 	if err == nil {
-		r.samples = append(r.samples, sample{at: at, lsn: now})
+		r.samples = thin(append(r.samples, sample{at: at, lsn: now}), maxSamples)
 	}
 	r.mu.Unlock()
 	// A primary down leaves the replica's state as it was: every read goes
@@ -160,6 +160,25 @@ func (r *Router) measure(ctx context.Context) (time.Duration, error) {
 		return 0, nil
 	}
 	return time.Since(r.samples[0].at), nil
+}
+
+// maxSamples bounds the samples kept while a replica stays behind (two a
+// second: a replica stuck for a day would otherwise keep 170,000).
+const maxSamples = 1024
+
+// thin halves the samples between the oldest and the newest once there are
+// more than max: the oldest (the lag) and the newest stay exact, the
+// positions between are kept one in two — a replica catching up reads a lag
+// that may be older than the truth, never younger.
+func thin(samples []sample, max int) []sample {
+	if len(samples) <= max {
+		return samples
+	}
+	out := samples[:1]
+	for i := 2; i < len(samples)-1; i += 2 {
+		out = append(out, samples[i])
+	}
+	return append(out, samples[len(samples)-1])
 }
 
 // trim drops every sample but the newest.
