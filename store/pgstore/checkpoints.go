@@ -59,18 +59,41 @@ func (s *Store) Checkpoints(ctx context.Context, matchID string) ([]Checkpoint, 
 	return cs, nil
 }
 
+// sampleSQL picks up to $2 random stored matches with a winner from about
+// $1 percent of each month's pages (TABLESAMPLE SYSTEM reads that share of
+// the table, not all of it, as ORDER BY random() alone would), in random
+// order.
+const sampleSQL = `SELECT id FROM matches TABLESAMPLE SYSTEM ($1) WHERE winner IS NOT NULL ORDER BY random() LIMIT $2`
+
 // SampleFinishedMatches returns up to n ids of stored matches that have a
-// winner, picked at random.
+// winner, picked at random. It reads the share of the matches' pages that
+// holds about 20 n of them by the planner's count (all of them while the
+// table is small or not analyzed), and a ten times larger share while that
+// found fewer than n.
 func (s *Store) SampleFinishedMatches(ctx context.Context, n int) ([]string, error) {
-	rows, err := s.stale.Query(ctx, `SELECT id FROM matches WHERE winner IS NOT NULL ORDER BY random() LIMIT $1`, n)
-	if err != nil {
+	var stored float64
+	if err := s.stale.QueryRow(ctx, `SELECT coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples > 0), 0)
+		FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'matches'::regclass`).Scan(&stored); err != nil {
 		return nil, fmt.Errorf("pgstore: sample matches: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: sample matches: %w", err)
+	percent := 100.0
+	if stored > 0 {
+		percent = min(100, 100*20*float64(n)/stored)
 	}
-	return ids, nil
+	for {
+		rows, err := s.stale.Query(ctx, sampleSQL, percent, n)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: sample matches: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: sample matches: %w", err)
+		}
+		if len(ids) >= n || percent >= 100 {
+			return ids, nil
+		}
+		percent = min(100, percent*10)
+	}
 }
 
 // StoredMatches returns which of ids are stored, in one query.

@@ -110,3 +110,39 @@ func TestMonthlyPartitions(t *testing.T) {
 		t.Fatal("a deleted match could not be stored again")
 	}
 }
+
+// TestSampleFinishedMatches: the replay verification's sample reads a
+// share of the pages of a large history (here 5,000 matches, analyzed: about
+// 2 % for 5) and still returns n distinct matches with a winner; a small one
+// is read whole.
+func TestSampleFinishedMatches(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := setup(t)
+	m := pgstoretest.Play(pgstoretest.Game{Seed: 31})
+	if !persist(t, ctx, s, &m) {
+		t.Fatal("not stored")
+	}
+	if ids, err := s.SampleFinishedMatches(ctx, 5); err != nil || !slices.Equal(ids, []string{m.MatchID}) {
+		t.Fatalf("a history of one match: %v, %v", ids, err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, winner,
+		hands_played, moves_count, started_at, ended_at)
+		SELECT 's' || i, 'x' || i, '{"target":7}', 0, 7, 2, CASE WHEN i % 10 = 0 THEN NULL ELSE i % 2 END, 2, 0,
+		       now() - i * interval '1 second', now()
+		FROM generate_series(1, 5000) i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE matches"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		ids, err := s.SampleFinishedMatches(ctx, 5)
+		if err != nil || len(ids) != 5 {
+			t.Fatalf("a sample of 5: %v, %v", ids, err)
+		}
+		var winners int
+		if err := pool.QueryRow(ctx, "SELECT count(DISTINCT id) FROM matches WHERE id = ANY($1) AND winner IS NOT NULL", ids).Scan(&winners); err != nil || winners != 5 {
+			t.Fatalf("sample %v: %d distinct stored matches with a winner, %v", ids, winners, err)
+		}
+	}
+}

@@ -23,8 +23,9 @@ import (
 // 10 hands, 4 seats of 10,000 players, started over the last 12 months, so
 // in 13 monthly partitions), then runs EXPLAIN (ANALYZE, BUFFERS) of the
 // queries players and jobs make — a player's recent matches, a week's and a
-// month's leaderboard, a stored match's summary, and the replay of a match
-// by id (its decks and its moves) — logging each plan and reporting each
+// month's leaderboard, a stored match's summary, the replay of a match by id
+// (its decks and its moves) and replay verification's sample — logging each
+// plan and reporting each
 // execution time (ms) and the partitions each one read. Run it with
 // `make partitionplans` (-benchtime=1x: the fill takes minutes).
 func BenchmarkPartitionPlans(b *testing.B) {
@@ -107,6 +108,10 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		{"a stored match's summary", matchInfoSQL, []any{id}},
 		{"a replay: the decks", exportDecksSQL, []any{id}},
 		{"a replay: the moves", exportMovesSQL, []any{id}},
+		// Replay verification's sample of 20: as SampleFinishedMatches asks
+		// it, and as it was asked before the history grew (for comparison).
+		{"verification's sample of 20", sampleSQL, []any{min(100, 100*20*20/float64(matches)), 20}},
+		{"the same by ORDER BY random() alone", `SELECT id FROM matches WHERE winner IS NOT NULL ORDER BY random() LIMIT $1`, []any{20}},
 	}
 	b.ResetTimer()
 	for range b.N {
