@@ -173,6 +173,7 @@ func touchAll() {
 	metrics.Panics.WithLabelValues(metrics.ComponentWorker).Add(0)
 	metrics.ActionsDeadLettered.Add(0)
 	metrics.RegisterReplica(func() bool { return true }, func() time.Duration { return 0 })
+	metrics.PostgresReads.WithLabelValues("replica").Add(0)
 }
 
 // TestRulesAndDashboardNameExportedMetrics: every metric the alerting
