@@ -92,19 +92,21 @@ func (h *PartitionsHandler) ProcessTask(ctx context.Context, _ *asynq.Task) erro
 		now = h.Now
 	}
 	t := now().UTC()
-	made, err := h.Store.EnsurePartitions(ctx, t, t.AddDate(0, PartitionsAhead, 0))
+	month := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) // months are counted from the first
+	last := month.AddDate(0, PartitionsAhead, 0)
+	made, err := h.Store.EnsurePartitions(ctx, month, last)
 	metrics.PartitionsCreated.Add(float64(made))
 	if err != nil {
 		return fmt.Errorf("partitions: %w", err)
 	}
 	if made > 0 {
-		h.Log.Info("created monthly partitions", "created", made, "through", t.AddDate(0, PartitionsAhead, 0).Format("2006-01"))
+		h.Log.Info("created monthly partitions", "created", made, "through", last.Format("2006-01"))
 	}
 	if h.RetentionMonths <= 0 {
 		return nil
 	}
 	// The months that ended before the first of (this month − retention).
-	before := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -h.RetentionMonths, 0)
+	before := month.AddDate(0, -h.RetentionMonths, 0)
 	done, err := h.Store.DetachMatchMonths(ctx, before)
 	metrics.PartitionsDetached.Add(float64(len(done)))
 	if len(done) > 0 {

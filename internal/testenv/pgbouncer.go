@@ -69,16 +69,12 @@ func startPgBouncer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return "", fmt.Errorf("pgbouncer refuses to run as root and there is no postgres user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
+	cred, err := PostgresCredential() // pgbouncer refuses to run as root too
+	if err != nil {
+		return "", err
+	}
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			return "", err
 		}
 	}
@@ -135,6 +131,22 @@ ignore_startup_parameters = extra_float_digits
 		return "", fmt.Errorf("pgbouncer on %s did not answer within 10 s:\n%s", addr, log.String())
 	}
 	return addr, nil
+}
+
+// PostgresCredential is the postgres OS user's when running as root (nil
+// otherwise: the server runs as the current user), for the programs that
+// refuse to run as root (postgres, pgbouncer).
+func PostgresCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL and pgbouncer refuse to run as root and there is no postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 // SyncBuffer collects a process's output while it runs (its writes and

@@ -349,33 +349,39 @@ var historyIndex = regexp.MustCompile(`match_seats_player_history_idx|match_seat
 func seqScanned(t *testing.T, ctx context.Context, pool *pgxpool.Pool, plan any) []string {
 	t.Helper()
 	var out []string
-	var walk func(any)
-	walk = func(n any) {
-		switch v := n.(type) {
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		case []map[string]any:
-			for _, x := range v {
-				walk(x)
-			}
-		case map[string]any:
-			if v["Node Type"] == "Seq Scan" {
-				rel, _ := v["Relation Name"].(string)
-				var rows float64
-				if err := pool.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE relname = $1", rel).Scan(&rows); err != nil {
-					t.Fatal(err)
-				}
-				if rows > 1000 {
-					out = append(out, rel)
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
+	eachPlanNode(plan, func(n map[string]any) {
+		if n["Node Type"] != "Seq Scan" {
+			return
+		}
+		rel, _ := n["Relation Name"].(string)
+		var rows float64
+		if err := pool.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE relname = $1", rel).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows > 1000 {
+			out = append(out, rel)
+		}
+	})
+	return out
+}
+
+// eachPlanNode calls fn on every node of an EXPLAIN (FORMAT JSON) plan.
+func eachPlanNode(plan any, fn func(map[string]any)) {
+	switch v := plan.(type) {
+	case []map[string]any:
+		for _, x := range v {
+			eachPlanNode(x, fn)
+		}
+	case []any:
+		for _, x := range v {
+			eachPlanNode(x, fn)
+		}
+	case map[string]any:
+		if _, ok := v["Node Type"]; ok {
+			fn(v)
+		}
+		for _, x := range v {
+			eachPlanNode(x, fn)
 		}
 	}
-	walk(plan)
-	return out
 }

@@ -135,30 +135,12 @@ var metricName = regexp.MustCompile(`[^a-z0-9]+`)
 func scannedPartitions(plan any) []string {
 	seen := map[string]bool{}
 	var out []string
-	var walk func(any)
-	walk = func(n any) {
-		switch v := n.(type) {
-		case []map[string]any:
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		case map[string]any:
-			if rel, ok := v["Relation Name"].(string); ok {
-				loops, _ := v["Actual Loops"].(float64)
-				if loops > 0 && !seen[rel] {
-					seen[rel] = true
-					out = append(out, fmt.Sprintf("%s(%s)", rel, v["Node Type"]))
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
+	eachPlanNode(plan, func(n map[string]any) {
+		rel, ok := n["Relation Name"].(string)
+		if loops, _ := n["Actual Loops"].(float64); ok && loops > 0 && !seen[rel] {
+			seen[rel] = true
+			out = append(out, fmt.Sprintf("%s(%s)", rel, n["Node Type"]))
 		}
-	}
-	walk(plan)
+	})
 	return out
 }

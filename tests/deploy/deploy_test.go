@@ -21,28 +21,11 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
 
 const root = "../.."
-
-// requireTool is a tool scripts/test provides: missing, the test fails when
-// services are required and is skipped otherwise.
-func requireTool(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (scripts/test provides it)", names[len(names)-1])
-	}
-	t.Skipf("%s is not installed", names[len(names)-1])
-	return ""
-}
 
 // instruction is one Dockerfile instruction, continuation lines joined.
 type instruction struct{ op, args string }
@@ -388,8 +371,8 @@ func dependsOn(v any) []string {
 // local copies) and its nginx site through `nginx -t` (the gateways'
 // names pointed at loopback).
 func TestComposeConfigsByTheirTools(t *testing.T) {
-	promtool := requireTool(t, "promtool")
-	nginx := requireTool(t, os.Getenv("HOKM_TEST_NGINX"), "nginx")
+	promtool := procs.Tool(t, "promtool")
+	nginx := procs.Tool(t, os.Getenv("HOKM_TEST_NGINX"), "nginx")
 	dir := t.TempDir()
 
 	b, err := os.ReadFile(filepath.Join(root, "deploy/compose/prometheus.yml"))
@@ -423,19 +406,7 @@ func TestComposeConfigsByTheirTools(t *testing.T) {
 	if err := os.WriteFile(sitePath, []byte(local), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	main := fmt.Sprintf(`pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[2]s;
-}
-`, dir, sitePath)
+	main := procs.NginxConf(dir, sitePath)
 	mainPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(mainPath, []byte(main), 0o644); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -47,7 +46,7 @@ const clientAddr = "127.0.0.7"
 // (from X-Forwarded-For, believed only from the proxy) and not the one a
 // client forges; the API's request rate limit answers 429.
 func TestNginxExample(t *testing.T) {
-	nginx := findNginx(t)
+	nginx := procs.Tool(t, os.Getenv("HOKM_TEST_NGINX"), "nginx", "/usr/sbin/nginx") // scripts/test unpacks one
 	_, prefix := testenv.Redis(t, redisDB, true)
 	dbURL := testenv.Database(t)
 	h := procs.NewHokm(t,
@@ -145,26 +144,6 @@ func TestNginxExample(t *testing.T) {
 	}
 }
 
-// findNginx is the nginx binary: HOKM_TEST_NGINX (scripts/test unpacks
-// one from Debian's package, installing nothing), else one on the machine.
-// Missing, the test fails when services are required and is skipped
-// otherwise.
-func findNginx(t *testing.T) string {
-	for _, p := range []string{os.Getenv("HOKM_TEST_NGINX"), "nginx", "/usr/sbin/nginx"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("HOKM_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatal("nginx is not installed (scripts/test installs it)")
-	}
-	t.Skip("nginx is not installed")
-	return ""
-}
-
 // startNginx runs deploy/nginx/hokm.conf with the gateway at gw, TLS on
 // httpsAddr and plain HTTP on httpAddr, in a directory of the test's own.
 func startNginx(t *testing.T, bin, gw, httpsAddr, httpAddr string) {
@@ -193,21 +172,7 @@ func startNginx(t *testing.T, bin, gw, httpsAddr, httpAddr string) {
 	if err := os.WriteFile(site, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	main := fmt.Sprintf(`daemon off;
-master_process off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 512; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[2]s;
-}
-`, dir, site)
+	main := procs.NginxConf(dir, site)
 	mainPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(mainPath, []byte(main), 0o644); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -81,11 +80,7 @@ func (c *RedisCluster) Client() *redis.ClusterClient {
 func (c *RedisCluster) Masters() []*Redis {
 	var out []*Redis
 	for _, n := range c.Nodes {
-		if !n.Running() {
-			continue
-		}
-		role, err := nodeInfo(n, "replication", "role")
-		if err == nil && role == "master" {
+		if n.Running() && role(n.Addr()) == "master" {
 			out = append(out, n)
 		}
 	}
@@ -117,35 +112,10 @@ func (c *RedisCluster) WaitHealthy(d time.Duration) error {
 
 // clusterInfo is one field of CLUSTER INFO on n.
 func clusterInfo(n *Redis, field string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
-	defer cl.Close()
-	s, err := cl.ClusterInfo(ctx).Result()
-	if err != nil {
-		return "", err
-	}
-	return infoField(s, field), nil
-}
-
-// nodeInfo is one field of INFO section on n.
-func nodeInfo(n *Redis, section, field string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
-	defer cl.Close()
-	s, err := cl.Info(ctx, section).Result()
-	if err != nil {
-		return "", err
-	}
-	return infoField(s, field), nil
-}
-
-func infoField(s, field string) string {
-	for _, line := range strings.Split(s, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
-			return v
-		}
-	}
-	return ""
+	var info string
+	err := probe(n.Addr(), func(ctx context.Context, c *redis.Client) (err error) {
+		info, err = c.ClusterInfo(ctx).Result()
+		return err
+	})
+	return infoFields(info)[field], err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hokm-project/hokm/internal/testenv"
 )
 
 // PostgresOptions are a PostgreSQL server's settings.
@@ -55,7 +56,7 @@ type Postgres struct {
 // directory removed.
 func StartPostgres(t testing.TB, opt PostgresOptions) *Postgres {
 	t.Helper()
-	cred, err := postgresCredential()
+	cred, err := testenv.PostgresCredential()
 	if err != nil {
 		missing(t, "a postgres OS user", err)
 	}
@@ -154,21 +155,6 @@ func (pg *Postgres) startOnFreePort() {
 		}
 	}
 	pg.t.Fatal(err)
-}
-
-// postgresCredential is the postgres OS user's when running as root (nil
-// otherwise: the server runs as the current user).
-func postgresCredential() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL refuses to run as root and there is no postgres user: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 // pgBinDir is the newest /usr/lib/postgresql/<major>/bin with initdb.

@@ -336,6 +336,17 @@ func listsReplica(replicas []map[string]string, addr string) bool {
 	return false
 }
 
+// infoFields are the "name:value" lines of an INFO (or CLUSTER INFO) answer.
+func infoFields(info string) map[string]string {
+	f := map[string]string{}
+	for _, line := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			f[k] = v
+		}
+	}
+	return f
+}
+
 // following is the primary the replica at addr replicates from with its
 // link up ("" when it is not a replica or its link is down).
 func following(addr string) string {
@@ -347,12 +358,7 @@ func following(addr string) string {
 	if err != nil {
 		return ""
 	}
-	f := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			f[k] = v
-		}
-	}
+	f := infoFields(info)
 	if f["role"] != "slave" || f["master_link_status"] != "up" {
 		return ""
 	}
