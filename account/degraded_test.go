@@ -36,7 +36,7 @@ func mirrored(t *testing.T, opts account.Options) (up, down *env) {
 }
 
 // withStore is e with its service on a Redis store over rdb with mirror m.
-func withStore(t *testing.T, e *env, rdb *redis.Client, m redisstore.SessionMirror, opts account.Options) *env {
+func withStore(t *testing.T, e *env, rdb redis.UniversalClient, m redisstore.SessionMirror, opts account.Options) *env {
 	t.Helper()
 	if opts.Hash == (account.HashParams{}) {
 		opts.Hash = cheap

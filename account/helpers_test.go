@@ -30,7 +30,7 @@ var cheap = account.HashParams{Time: 1, Memory: 1024, Threads: 1}
 type env struct {
 	t    *testing.T
 	ctx  context.Context
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	rs   *redisstore.Store
 	pool *pgxpool.Pool
 	pg   *pgstore.Store

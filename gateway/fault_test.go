@@ -24,7 +24,7 @@ func TestRedisOutage(t *testing.T) {
 	direct := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 1})
 	startWorker(t, direct) // the worker keeps its own connection
 
-	px := newCutProxy(t, rdb.Options().Addr)
+	px := newCutProxy(t, testenv.SingleServer(t, rdb).Options().Addr)
 	viaProxy := redis.NewClient(&redis.Options{Addr: px.addr(), DialTimeout: 200 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { _ = viaProxy.Close() })

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 // env is one gateway and one game worker on real Redis.
 type env struct {
 	t      *testing.T
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	store  *redisstore.Store
 	srv    *Server
 	http   *httptest.Server

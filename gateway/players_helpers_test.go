@@ -22,7 +22,7 @@ import (
 // asked, the matchmaker.
 type realEnv struct {
 	t     *testing.T
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	store *redisstore.Store
 	srvs  []*Server
 	urls  []string

@@ -27,7 +27,7 @@ const opsRedisDB = testenv.DBOps
 
 type env struct {
 	ctx   context.Context
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	pool  *pgxpool.Pool
 	store *pgstore.Store
 	dlq   *ops.DLQ

@@ -38,7 +38,7 @@ func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 // env is one test's Redis DB, asynq client and inspector, zone and clock.
 type env struct {
 	t      *testing.T
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	keys   redisstore.Keys
 	client *asynq.Client
 	insp   *asynq.Inspector

@@ -24,7 +24,7 @@ import (
 type actionEnv struct {
 	t       *testing.T
 	ctx     context.Context
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	store   *redisstore.Store
 	proc    *Processor
 	tableID string

@@ -59,7 +59,7 @@ type persistEnv struct {
 
 // newPersistEnv starts the server; it is shut down, and checked for leaked
 // goroutines, when the test ends.
-func newPersistEnv(t *testing.T, rdb *redis.Client, store *persistCounting) *persistEnv {
+func newPersistEnv(t *testing.T, rdb redis.UniversalClient, store *persistCounting) *persistEnv {
 	t.Helper()
 	ignore := goleak.IgnoreCurrent()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
@@ -315,10 +318,24 @@ func (r *Recovery) ServerRunID() string { return r.current.Load().(string) }
 // NoteRunID is told the server run id of every new Redis connection
 // (before its first use). A run id not seen before means Redis restarted
 // or failed over: the tables are stale from now on (each is rebuilt before
-// use) and a check runs at once.
+// use) and a check runs at once. On a cluster a connection tells its
+// node's run id: one of the masters' that the current run id lists is not
+// news; another is added to it until the check reads them all.
 func (r *Recovery) NoteRunID(runID string) {
-	if prev := r.current.Swap(runID); prev != nil && prev.(string) == runID {
-		return
+	for {
+		prev := r.current.Load().(string)
+		if redisnodes.RunIDHas(prev, runID) {
+			return
+		}
+		next := runID
+		if r.store.Keys().Cluster && prev != "" {
+			ids := append(strings.Split(prev, ","), runID)
+			slices.Sort(ids)
+			next = strings.Join(ids, ",")
+		}
+		if r.current.CompareAndSwap(prev, next) {
+			break
+		}
 	}
 	r.setPending(true)
 	select {

@@ -29,7 +29,7 @@ import (
 type recEnv struct {
 	t       *testing.T
 	ctx     context.Context
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	prefix  string
 	store   *redisstore.Store
 	pg      *pgstore.Store

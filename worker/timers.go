@@ -17,7 +17,8 @@ import (
 // Meta.Deadline and Meta.Timer in the same compare-and-set step as the move
 // (so clients and snapshots see it). The commit mirrors that deadline into a
 // Redis sorted set in the same script (TimerHook does it after a change
-// whose commit did not: a rebuild, a duplicate's re-run); every worker process runs
+// whose commit did not: a rebuild, a duplicate's re-run, any commit on a
+// Redis Cluster); every worker process runs
 // a TimerLoop that sends each due deadline through the action stream as a
 // "timeout" action with an id derived from the timer number. So:
 //   - a timer lives in Redis and survives any worker's crash or restart;
@@ -37,16 +38,21 @@ type TimerStore interface {
 	DueTimers(ctx context.Context, now int64, max int64) ([]redisstore.Timer, error)
 	DropTimer(ctx context.Context, t redisstore.Timer) (bool, error)
 	Enqueue(ctx context.Context, a redisstore.Action) error
+	// CommitRecordsTimer: a commit records its table's timer itself (a
+	// single Redis server; not a cluster).
+	CommitRecordsTimer() bool
 }
 
 // TimerHook is the AfterChange hook that records t's current deadline (or
-// its absence) in the timer set when no commit did: a committed change
-// (Change.Before set) recorded it in the same step (redisstore.Commit);
-// a rebuild or a duplicate's re-run did not. It is idempotent.
+// its absence) in the timer set when no commit did: on a single Redis
+// server a committed change (Change.Before set) recorded it in the same
+// step (redisstore.Commit); a rebuild or a duplicate's re-run did not, nor
+// does any commit on a cluster. It is idempotent.
 func TimerHook(s TimerStore) Hook {
+	inCommit := s.CommitRecordsTimer()
 	return func(ctx context.Context, c Change) error {
 		t := c.Table
-		if t.Timer == 0 || c.Before != nil {
+		if t.Timer == 0 || c.Before != nil && inCommit {
 			return nil // never armed (nothing to record or remove), or a commit that recorded it
 		}
 		return s.SetTimer(ctx, t.ID, t.Timer, t.Deadline)

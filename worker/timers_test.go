@@ -515,7 +515,8 @@ func TestTimerHookRecordsWhatNoCommitDid(t *testing.T) {
 	e := newTimerEnv(t, fastTimers())
 	l := e.fourPeople()
 	k := e.store.Keys()
-	if err := e.rdb.Del(e.ctx, k.Timers(), k.TimerIDs()).Err(); err != nil {
+	b := k.BucketOf(l.Table.ID)
+	if err := e.rdb.Del(e.ctx, k.Timers(b), k.TimerIDs(b)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	hook := TimerHook(e.store)

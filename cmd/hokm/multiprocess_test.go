@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { procs.Main(m) } // removes the hokm binary procs b
 // Redis DB and prefix, its own database) and returns their starter; every
 // process still running when the test ends is killed, and all output is
 // logged if it failed.
-func newCluster(t *testing.T) (*procs.Hokm, *redis.Client, string, string) {
+func newCluster(t *testing.T) (*procs.Hokm, redis.UniversalClient, string, string) {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, multiRedisDB, true)
 	dbURL := testenv.Database(t)
@@ -48,7 +48,7 @@ func newCluster(t *testing.T) (*procs.Hokm, *redis.Client, string, string) {
 
 // consumers is each consumer's pending entries over every partition of
 // the action stream (a consumer shows once it has read).
-func consumers(ctx context.Context, rdb *redis.Client, prefix string) (map[string]int64, error) {
+func consumers(ctx context.Context, rdb redis.UniversalClient, prefix string) (map[string]int64, error) {
 	out := map[string]int64{}
 	for p := range 8 { // HOKM_PARTITIONS' default
 		cs, err := rdb.XInfoConsumers(ctx, prefix+":actions:{p"+strconv.Itoa(p)+"}", "workers").Result()
@@ -65,7 +65,7 @@ func consumers(ctx context.Context, rdb *redis.Client, prefix string) (map[strin
 // freshRead reports whether consumer's reader of the partition that holds
 // actions (the test's one table's) began its read less than 50 ms ago
 // (XINFO CONSUMERS idle: time since its last read), false when unknown.
-func freshRead(ctx context.Context, rdb *redis.Client, prefix, consumer string) bool {
+func freshRead(ctx context.Context, rdb redis.UniversalClient, prefix, consumer string) bool {
 	for p := range 8 {
 		key := prefix + ":actions:{p" + strconv.Itoa(p) + "}"
 		if n, err := rdb.XLen(ctx, key).Result(); err != nil || n == 0 {
@@ -86,7 +86,7 @@ func freshRead(ctx context.Context, rdb *redis.Client, prefix, consumer string) 
 
 // blockedReads counts the connections blocked in XREADGROUP on this
 // test's Redis DB: each worker has one per partition.
-func blockedReads(ctx context.Context, rdb *redis.Client) int {
+func blockedReads(ctx context.Context, rdb redis.UniversalClient) int {
 	list, err := rdb.ClientList(ctx).Result()
 	if err != nil {
 		return 0

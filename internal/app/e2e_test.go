@@ -33,7 +33,7 @@ import (
 // (testenv.DBsApp), flushed: asynq's keys carry no prefix, so a server
 // needs a DB nobody else uses while it runs. The tests run in parallel
 // (TestMain), as many servers at once as there are DBs.
-func appRedis(t testing.TB) (rdb *redis.Client, prefix string, db int) {
+func appRedis(t testing.TB) (rdb redis.UniversalClient, prefix string, db int) {
 	t.Helper()
 	return testenv.RedisOneOf(t, testenv.DBsApp, true)
 }
@@ -42,7 +42,7 @@ func appRedis(t testing.TB) (rdb *redis.Client, prefix string, db int) {
 // its own Redis DB, key prefix and PostgreSQL database.
 type server struct {
 	cfg   config.Config
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	store *redisstore.Store // the server's keys, for inspecting tables
 	pg    *pgstore.Store
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hokm-project/hokm/internal/breaker"
 	"github.com/hokm-project/hokm/internal/testenv"
 )
@@ -32,9 +30,7 @@ func BenchmarkRedisGet(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			rdb, prefix := testenv.Redis(b, 0, false)
-			opt := rdb.Options()
-			c := redis.NewClient(opt)
-			defer c.Close()
+			c := testenv.Another(b, rdb)
 			if guarded {
 				c.AddHook(breaker.RedisHook(breaker.NewRedis()))
 			}

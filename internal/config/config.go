@@ -71,6 +71,12 @@ type Config struct {
 	RedisPassword         string   // HOKM_REDIS_PASSWORD: the Redis servers' password (over the URL's)
 	RedisSentinelPassword string   // HOKM_REDIS_SENTINEL_PASSWORD: the Sentinels' own password
 
+	// RedisCluster is Redis Cluster's seed nodes (HOKM_REDIS_CLUSTER_ADDRS,
+	// host:port, comma-separated): when set, every role uses a cluster
+	// client and HOKM_REDIS_URL gives only the user name, password and TLS.
+	// Not with Sentinel.
+	RedisCluster []string
+
 	// Abuse limits: gateway (0 turns a limit off)
 	WSPerIP          int // HOKM_WS_PER_IP: open sockets per client IP on one gateway process
 	WSPerUser        int // HOKM_WS_PER_USER: open sockets per user on one gateway process
@@ -324,7 +330,8 @@ func ParseLimit(v string) (ratelimit.Limit, error) {
 	return ratelimit.Limit{Max: n, Window: d}, nil
 }
 
-// loadSentinel reads the HOKM_REDIS_SENTINELS family into c and returns
+// loadSentinel reads the HOKM_REDIS_SENTINELS family and
+// HOKM_REDIS_CLUSTER_ADDRS into c and returns
 // what is wrong with it.
 func loadSentinel(getenv func(string) string, c *Config) []string {
 	var errs []string
@@ -349,6 +356,20 @@ func loadSentinel(getenv func(string) string, c *Config) []string {
 	}
 	if len(errs) == 0 && (sentinels == "") != (master == "") {
 		errs = append(errs, "HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER: set both (Redis under Sentinel) or neither")
+	}
+	if nodes := getenv("HOKM_REDIS_CLUSTER_ADDRS"); nodes != "" {
+		for _, a := range strings.Split(nodes, ",") {
+			a = strings.TrimSpace(a)
+			if err := checkHostPort(a); err != nil {
+				errs = append(errs, fmt.Sprintf("HOKM_REDIS_CLUSTER_ADDRS=%q: %q: %v", nodes, a, err))
+				c.RedisCluster = nil
+				break
+			}
+			c.RedisCluster = append(c.RedisCluster, a)
+		}
+		if sentinels != "" {
+			errs = append(errs, "HOKM_REDIS_CLUSTER_ADDRS and HOKM_REDIS_SENTINELS: Redis Cluster or Sentinel, not both")
+		}
 	}
 	c.RedisPassword = getenv("HOKM_REDIS_PASSWORD")
 	c.RedisSentinelPassword = getenv("HOKM_REDIS_SENTINEL_PASSWORD")
@@ -496,6 +517,9 @@ func (c Config) Location() *time.Location {
 // Sentinel reports whether Redis is reached through Sentinels
 // (HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER).
 func (c Config) Sentinel() bool { return len(c.RedisSentinels) > 0 }
+
+// Cluster reports whether Redis is a Redis Cluster (HOKM_REDIS_CLUSTER_ADDRS).
+func (c Config) Cluster() bool { return len(c.RedisCluster) > 0 }
 
 // FirstWeekday is HOKM_WEEK_START as a time.Weekday (Saturday by default).
 func (c Config) FirstWeekday() time.Weekday {

@@ -205,7 +205,8 @@ func TestEveryVariableParsed(t *testing.T) {
 	def := reflect.ValueOf(config.Defaults())
 	got := reflect.ValueOf(c)
 	for i := range got.NumField() {
-		if name := got.Type().Field(i).Name; name != "PersistRetries" &&
+		// (RedisCluster excludes Sentinel: TestRedisCluster reads it.)
+		if name := got.Type().Field(i).Name; name != "PersistRetries" && name != "RedisCluster" &&
 			reflect.DeepEqual(got.Field(i).Interface(), def.Field(i).Interface()) {
 			t.Errorf("field %s kept its default", name)
 		}
@@ -514,5 +515,28 @@ func TestSentinelNeedsBoth(t *testing.T) {
 	}
 	if c, _ := config.Load(env(nil)); c.Sentinel() {
 		t.Fatal("Sentinel() without the variables")
+	}
+}
+
+func TestRedisCluster(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"HOKM_REDIS_CLUSTER_ADDRS": "10.0.0.1:7000, redis-b.example:7001,[::1]:7002"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10.0.0.1:7000", "redis-b.example:7001", "[::1]:7002"}; !c.Cluster() || !reflect.DeepEqual(c.RedisCluster, want) {
+		t.Fatalf("cluster %v, want %v", c.RedisCluster, want)
+	}
+	if c, _ := config.Load(env(nil)); c.Cluster() {
+		t.Fatal("Cluster() without the variable")
+	}
+	for _, v := range []string{"10.0.0.1", "10.0.0.1:7000,", "10.0.0.1:7000,:7001", "10.0.0.1:0"} {
+		if c, err := config.Load(env(map[string]string{"HOKM_REDIS_CLUSTER_ADDRS": v})); err == nil || !strings.Contains(err.Error(), "HOKM_REDIS_CLUSTER_ADDRS=") {
+			t.Errorf("%q: %+v, %v", v, c.RedisCluster, err)
+		}
+	}
+	_, err = config.Load(env(map[string]string{"HOKM_REDIS_CLUSTER_ADDRS": "127.0.0.1:7000",
+		"HOKM_REDIS_SENTINELS": "127.0.0.1:26379", "HOKM_REDIS_MASTER": "hokm"}))
+	if err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("cluster and sentinel together: %v", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // LiveTablesEvery is how often at most LiveTables scans Redis.
@@ -58,17 +60,11 @@ func (l *LiveTables) Collect(ch chan<- prometheus.Metric) {
 
 func (l *LiveTables) scan(ctx context.Context) (int, error) {
 	n := 0
-	var cursor uint64
-	for {
-		keys, next, err := l.rdb.Scan(ctx, cursor, l.pattern, 1000).Result()
-		if err != nil {
-			return 0, err
-		}
+	err := redisnodes.Scan(ctx, l.rdb, l.pattern, 1000, func(keys []string) error {
 		n += len(keys)
-		if cursor = next; cursor == 0 {
-			return n, nil
-		}
-	}
+		return nil
+	})
+	return n, err
 }
 
 // Queues reports hokm_queue_tasks{queue,state} from asynq's Inspector at

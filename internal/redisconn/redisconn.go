@@ -1,8 +1,9 @@
 // Package redisconn builds every Redis client of the server from the
 // configuration — the roles' shared client, asynqmon's and the one-shot
 // tools' — so that all of them reach the same Redis the same way: a single
-// server (HOKM_REDIS_URL) or the primary a set of Sentinels names
-// (HOKM_REDIS_SENTINELS, HOKM_REDIS_MASTER), with the same short timeouts.
+// server (HOKM_REDIS_URL), the primary a set of Sentinels names
+// (HOKM_REDIS_SENTINELS, HOKM_REDIS_MASTER) or a Redis Cluster
+// (HOKM_REDIS_CLUSTER_ADDRS), with the same short timeouts.
 // It also reads the Redis settings that decide what a crash or a full
 // memory costs (settings.go).
 package redisconn
@@ -10,13 +11,13 @@ package redisconn
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // Timeouts of every client. go-redis' defaults would block a move for
@@ -28,18 +29,26 @@ const (
 	poolTimeout  = 2 * time.Second
 	retries      = 1
 	poolPerShard = 10 // connections per action stream partition (blocked reads hold one each)
+	// clusterReload is how often a cluster client reloads the slot map.
+	// go-redis reloads it on MOVED/ASK and, by default, every 60 s: a
+	// master that died unannounced keeps its slots failing until then,
+	// while the cluster promotes its replica in a few seconds.
+	clusterReload = time.Second
 )
 
 // New builds the client cfg describes; it connects lazily, so an
 // unreachable Redis shows at the first command, not here. Under Sentinel
 // it is a failover client: it asks the Sentinels for the primary, follows
 // their switch-master announcements and reconnects to the new primary
-// after a failover. The error names the variable that cannot be used.
+// after a failover. On a cluster it is a cluster client: it routes each
+// key to the master of its slot and reloads the slot map every
+// clusterReload as well as on MOVED/ASK. The error names the variable that
+// cannot be used.
 //
 // onConnect, when given, runs on every new connection before its first use
-// (with the connection's server run id): after a restart or failover every
-// connection is new, so the caller knows of the new server before any
-// command reaches it.
+// (with the connection's server run id — on a cluster, the node's): after
+// a restart or failover every connection is new, so the caller knows of
+// the new server before any command reaches it.
 func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalClient, error) {
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
@@ -49,6 +58,26 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 		opt.Password = cfg.RedisPassword
 	}
 	poolSize := max(opt.PoolSize, poolPerShard*cfg.Partitions)
+	if cfg.Cluster() {
+		if opt.DB != 0 {
+			return nil, fmt.Errorf("HOKM_REDIS_URL: Redis Cluster has only DB 0 (the URL names DB %d)", opt.DB)
+		}
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs:                      cfg.RedisCluster,
+			Username:                   opt.Username,
+			Password:                   opt.Password,
+			TLSConfig:                  opt.TLSConfig,
+			DialTimeout:                dialTimeout,
+			ReadTimeout:                ioTimeout,
+			WriteTimeout:               ioTimeout,
+			PoolTimeout:                poolTimeout,
+			MaxRetries:                 retries,
+			PoolSize:                   poolSize,
+			ContextTimeoutEnabled:      true,
+			ClusterStateReloadInterval: clusterReload,
+			OnConnect:                  connectHook(onConnect),
+		}), nil
+	}
 	if !cfg.Sentinel() {
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
 		opt.PoolTimeout, opt.MaxRetries, opt.PoolSize = poolTimeout, retries, poolSize
@@ -89,12 +118,9 @@ func connectHook(fs []func(runID string)) func(context.Context, *redis.Conn) err
 		if err != nil {
 			return nil
 		}
-		for _, line := range strings.Split(info, "\n") {
-			if id, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-				for _, f := range fs {
-					f(id)
-				}
-				break
+		if id := redisnodes.InfoField(info, "run_id"); id != "" {
+			for _, f := range fs {
+				f(id)
 			}
 		}
 		return nil

@@ -20,7 +20,7 @@ import (
 // run each other's tasks. The lease is a key in DB 0 (admin), refreshed
 // while the test runs; a crashed holder's lease expires. It is re-entrant
 // within one test.
-func leaseOneOf(t testing.TB, admin *redis.Client, dbs []int) int {
+func leaseOneOf(t testing.TB, admin redis.UniversalClient, dbs []int) int {
 	t.Helper()
 	token := fmt.Sprintf("%d:%s", os.Getpid(), t.Name())
 	const ttl = 20 * time.Second

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,10 +21,28 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // RedisURL is the Redis the tests use (HOKM_TEST_REDIS_URL, default the local one).
 func RedisURL() string { return envOr("HOKM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0") }
+
+// RedisCluster is the Redis Cluster the tests use instead of RedisURL's
+// server when HOKM_TEST_REDIS_CLUSTER is set (host:port of its nodes,
+// comma-separated; scripts/test's cluster pass): Redis, RedisOneOf and
+// RedisEnv then give cluster clients and settings. nil when unset.
+func RedisCluster() []string {
+	if v := os.Getenv("HOKM_TEST_REDIS_CLUSTER"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
+}
+
+// clusterLeaseDB is the one lease every test taking a DB other than 0
+// shares on a cluster, which has only DB 0: asynq's unprefixed keys, which
+// the DB kept apart, are shared there, so such tests run one at a time.
+const clusterLeaseDB = 99
 
 // AdminDatabaseURL is the PostgreSQL database tests connect to in order to
 // create their own (HOKM_TEST_DATABASE_URL, default the local "postgres").
@@ -79,7 +98,11 @@ var DBsApp = []int{DBApp, 7, 6, 5, 4}
 // (see leaseOneOf). With flush, the DB is flushed first (only for DBs a
 // single package owns). Keys under the prefix are deleted when the test
 // ends.
-func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
+//
+// On a cluster (RedisCluster) the client is a cluster client on DB 0; a
+// test asking for another DB takes the cluster's one lease (clusterLeaseDB)
+// and flush deletes asynq's keys on every master.
+func Redis(t testing.TB, db int, flush bool) (redis.UniversalClient, string) {
 	t.Helper()
 	rdb, prefix, _ := RedisOneOf(t, []int{db}, flush)
 	return rdb, prefix
@@ -88,8 +111,11 @@ func Redis(t testing.TB, db int, flush bool) (*redis.Client, string) {
 // RedisOneOf is Redis on the first of dbs that is free, waiting until one
 // is (internal/app runs a server on each of DBsApp at once), and returns
 // which it took.
-func RedisOneOf(t testing.TB, dbs []int, flush bool) (*redis.Client, string, int) {
+func RedisOneOf(t testing.TB, dbs []int, flush bool) (redis.UniversalClient, string, int) {
 	t.Helper()
+	if nodes := RedisCluster(); nodes != nil {
+		return redisOnCluster(t, nodes, dbs, flush)
+	}
 	opt, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
@@ -122,7 +148,7 @@ func RedisOneOf(t testing.TB, dbs []int, flush bool) (*redis.Client, string, int
 }
 
 // ping skips or fails the test (unavailable) when rdb's Redis does not answer.
-func ping(t testing.TB, rdb *redis.Client) {
+func ping(t testing.TB, rdb redis.UniversalClient) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -135,13 +161,14 @@ func ping(t testing.TB, rdb *redis.Client) {
 // DeletePrefix deletes every key under prefix (what a Redis restarted
 // empty looks like to the test that owns the prefix).
 func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
-	iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			return err
+	return redisnodes.Scan(ctx, rdb, prefix+":*", 500, func(keys []string) error {
+		for _, k := range keys {
+			if err := rdb.Del(ctx, k).Err(); err != nil {
+				return err
+			}
 		}
-	}
-	return iter.Err()
+		return nil
+	})
 }
 
 // Until polls cond every 5 ms for at most d and reports whether it held.
@@ -215,13 +242,112 @@ func Pool(t testing.TB) (*pgxpool.Pool, string) {
 }
 
 // RedisDBURL is RedisURL with database db, for a server or tool a test
-// starts on the DB that testenv.Redis(t, db, …) leased to it.
+// starts on the DB that testenv.Redis(t, db, …) leased to it (DB 0 on a
+// cluster).
 func RedisDBURL(t testing.TB, db int) string {
 	t.Helper()
 	u, err := url.Parse(RedisURL())
 	if err != nil {
 		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
 	}
+	if RedisCluster() != nil {
+		db = 0
+	}
 	u.Path = "/" + strconv.Itoa(db)
 	return u.String()
+}
+
+// RedisEnv is the environment of a hokm process a test starts on the
+// Redis of testenv.Redis(t, db, …): HOKM_REDIS_URL, and on a cluster
+// HOKM_REDIS_CLUSTER_ADDRS.
+func RedisEnv(t testing.TB, db int) []string {
+	env := []string{"HOKM_REDIS_URL=" + RedisDBURL(t, db)}
+	if nodes := RedisCluster(); nodes != nil {
+		env = append(env, "HOKM_REDIS_CLUSTER_ADDRS="+strings.Join(nodes, ","))
+	}
+	return env
+}
+
+// Keys are the keys matching pattern (SCAN, on every master of a cluster).
+func Keys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []string
+	err := redisnodes.Scan(ctx, rdb, pattern, 1000, func(keys []string) error {
+		out = append(out, keys...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("keys %s: %v", pattern, err)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Another is a second client of rdb's Redis (a client of its own that a
+// test hooks or cuts), closed when the test ends.
+func Another(t testing.TB, rdb redis.UniversalClient) redis.UniversalClient {
+	var c redis.UniversalClient
+	switch r := rdb.(type) {
+	case *redis.ClusterClient:
+		opt := *r.Options()
+		c = redis.NewClusterClient(&opt)
+	case *redis.Client:
+		opt := *r.Options()
+		c = redis.NewClient(&opt)
+	default:
+		t.Fatalf("testenv.Another: %T", rdb)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// SingleServer is rdb as the client of one Redis server, for a test about
+// one server's faults (a proxy cut in front of it, say); such tests are not
+// in the cluster pass (scripts/test), and fail if run there.
+func SingleServer(t testing.TB, rdb redis.UniversalClient) *redis.Client {
+	c, ok := rdb.(*redis.Client)
+	if !ok {
+		t.Fatalf("this test needs a single Redis server, not %T (HOKM_TEST_REDIS_CLUSTER is set)", rdb)
+	}
+	return c
+}
+
+// redisOnCluster is RedisOneOf on the cluster nodes.
+func redisOnCluster(t testing.TB, nodes []string, dbs []int, flush bool) (redis.UniversalClient, string, int) {
+	t.Helper()
+	opt, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
+		ClusterStateReloadInterval: time.Second})
+	ping(t, rdb)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if len(dbs) > 1 || dbs[0] != 0 {
+		leaseOneOf(t, rdb, []int{clusterLeaseDB})
+		if flush {
+			if err := redisnodes.Scan(ctx, rdb, "asynq:*", 500, func(keys []string) error {
+				for _, k := range keys {
+					if err := rdb.Del(ctx, k).Err(); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				rdb.Close()
+				t.Fatalf("clear asynq's keys on the cluster: %v", err)
+			}
+		}
+	}
+	prefix := RandomName("t")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = DeletePrefix(ctx, rdb, prefix)
+		rdb.Close()
+	})
+	return rdb, prefix, dbs[0]
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // DefaultCleanupIdle is how long a finished table may go unchanged before
@@ -60,19 +61,35 @@ type CleanupResult struct {
 // its seq is still the one the scan saw: a table that changed meanwhile
 // (somebody sat down, a rematch started) is left alone.
 //
-// KEYS[1] table hash, KEYS[2] acts, KEYS[3] log, KEYS[4] chat,
-// KEYS[5] lobby hash, KEYS[6] lobby-seen zset, KEYS[7] timers zset,
-// KEYS[8] timer ids hash, KEYS[9] (optional) the join code key.
+// KEYS[1] table hash, KEYS[2] acts, KEYS[3] log, KEYS[4] chat, and on a
+// single server: KEYS[5] lobby hash, KEYS[6] lobby-seen zset, KEYS[7]
+// timers zset, KEYS[8] timer ids hash, KEYS[9] (optional) the join code key.
 // ARGV[1] seq seen, ARGV[2] table id, ARGV[3] lobby channel.
 // Returns 1 when removed, 0 when the table changed or is gone.
 var removeTableScript = redis.NewScript(luaUnlist + `
 if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+if #KEYS < 8 then return 1 end
 redis.call('ZREM', KEYS[7], ARGV[2])
 redis.call('HDEL', KEYS[8], ARGV[2])
 if #KEYS >= 9 and redis.call('GET', KEYS[9]) == ARGV[2] then redis.call('DEL', KEYS[9]) end
 unlist(KEYS[5], KEYS[6], ARGV[2], ARGV[3])
 return 1
+`)
+
+// dropCodeScript deletes a join code if it still names the table.
+// KEYS[1] the code key; ARGV[1] table id.
+var dropCodeScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// unlistOnlyScript is unlist on its own (a cluster's lobby bucket).
+// KEYS[1] lobby hash, KEYS[2] lobby-seen zset; ARGV[1] table id, ARGV[2]
+// lobby channel. Returns 1 when it was listed.
+var unlistOnlyScript = redis.NewScript(luaUnlist + `
+if unlist(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 1 end
+return 0
 `)
 
 // tableIdle is how long ago a table last changed. Every change of a table
@@ -126,25 +143,13 @@ func (s *Store) FindAbandoned(ctx context.Context, idle time.Duration) (found []
 	if idle <= 0 {
 		idle = DefaultCleanupIdle
 	}
-	pattern := s.keys.TablePattern()
-	var cursor uint64
-	for {
-		keys, next, err := s.rdb.Scan(ctx, cursor, pattern, cleanupBatch).Result()
-		if err != nil {
-			return nil, scanned, fmt.Errorf("scan tables: %w", err)
-		}
+	err = redisnodes.Scan(ctx, s.rdb, s.keys.TablePattern(), cleanupBatch, func(keys []string) error {
 		scanned += len(keys)
-		if len(keys) > 0 {
-			got, err := s.readCandidates(ctx, keys, idle)
-			if err != nil {
-				return nil, scanned, err
-			}
-			found = append(found, got...)
-		}
-		if cursor = next; cursor == 0 {
-			return found, scanned, nil
-		}
-	}
+		got, err := s.readCandidates(ctx, keys, idle)
+		found = append(found, got...)
+		return err
+	})
+	return found, scanned, err
 }
 
 func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Duration) ([]Abandoned, error) {
@@ -192,20 +197,50 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Dur
 // channel) — in one script, only if the table's seq is still a.Seq.
 // Returns false when the table changed or is gone (nothing is deleted).
 //
-// The lobby, timer and code keys do not share the table's hash tag: like the
-// lobby index, this script needs a single Redis node, not a Cluster.
+// On a cluster the lobby, timer and code keys are in other hash slots than
+// the table's: the script deletes the table's keys (still only at a.Seq),
+// then the entries elsewhere go one by one. A failure in between leaves
+// entries naming a table that is gone, which are harmless and go anyway:
+// the lobby drops entries not updated within the table TTL, a timer of a
+// missing table is dropped when it fires, a code expires.
 func (s *Store) RemoveTable(ctx context.Context, a Abandoned) (bool, error) {
 	k := s.keys
-	keys := []string{k.Table(a.ID), k.Acts(a.ID), k.Log(a.ID), k.Chat(a.ID), k.Lobby(), k.LobbySeen(),
-		k.Timers(), k.TimerIDs()}
-	if a.Code != "" {
-		keys = append(keys, k.Code(a.Code))
+	keys := []string{k.Table(a.ID), k.Acts(a.ID), k.Log(a.ID), k.Chat(a.ID)}
+	if !k.Cluster {
+		keys = append(keys, k.Lobby(0), k.LobbySeen(0), k.Timers(0), k.TimerIDs(0))
+		if a.Code != "" {
+			keys = append(keys, k.Code(a.Code))
+		}
 	}
 	n, err := removeTableScript.Run(ctx, s.rdb, keys, a.Seq, a.ID, k.LobbyEvents()).Int()
 	if err != nil {
 		return false, fmt.Errorf("remove table %s: %w", a.ID, err)
 	}
-	return n == 1, nil
+	if n == 0 || !k.Cluster {
+		return n == 1, nil
+	}
+	if err := s.forgetTable(ctx, a); err != nil {
+		return true, fmt.Errorf("remove table %s: %w", a.ID, err)
+	}
+	return true, nil
+}
+
+// forgetTable removes what names a removed table outside its hash slot
+// (on a cluster): its lobby entry, its timer, its join code.
+func (s *Store) forgetTable(ctx context.Context, a Abandoned) error {
+	k, b := s.keys, s.keys.BucketOf(a.ID)
+	if err := unlistOnlyScript.Run(ctx, s.rdb, []string{k.Lobby(b), k.LobbySeen(b)}, a.ID, k.LobbyEvents()).Err(); err != nil {
+		return err
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, k.Timers(b), a.ID)
+		p.HDel(ctx, k.TimerIDs(b), a.ID)
+		return nil
+	})
+	if err != nil || a.Code == "" {
+		return err
+	}
+	return dropCodeScript.Run(ctx, s.rdb, []string{k.Code(a.Code)}, a.ID).Err()
 }
 
 // unlistScript takes a stale waiting table out of the lobby (publishing
@@ -222,10 +257,20 @@ return 0
 
 // UnlistTable takes a stale waiting table out of the lobby, only if its
 // seq is still a.Seq; the next change of the table lists it again
-// (worker.LobbyHook). Same single-node caveat as RemoveTable.
+// (worker.LobbyHook). On a cluster the seq is read first and the entry
+// removed after: a change in between (rare for a table idle that long) is
+// unlisted until its next change.
 func (s *Store) UnlistTable(ctx context.Context, a Abandoned) (bool, error) {
-	k := s.keys
-	n, err := unlistScript.Run(ctx, s.rdb, []string{k.Table(a.ID), k.Lobby(), k.LobbySeen()}, a.Seq, a.ID, k.LobbyEvents()).Int()
+	k, b := s.keys, s.keys.BucketOf(a.ID)
+	var n int
+	var err error
+	if !k.Cluster {
+		n, err = unlistScript.Run(ctx, s.rdb, []string{k.Table(a.ID), k.Lobby(b), k.LobbySeen(b)}, a.Seq, a.ID, k.LobbyEvents()).Int()
+	} else if seq, rerr := s.rdb.HGet(ctx, k.Table(a.ID), "seq").Result(); rerr == nil && seq == strconv.FormatInt(a.Seq, 10) {
+		n, err = unlistOnlyScript.Run(ctx, s.rdb, []string{k.Lobby(b), k.LobbySeen(b)}, a.ID, k.LobbyEvents()).Int()
+	} else if !errors.Is(rerr, redis.Nil) {
+		err = rerr
+	}
 	if err != nil {
 		return false, fmt.Errorf("unlist table %s: %w", a.ID, err)
 	}

@@ -22,7 +22,7 @@ import (
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	s      *redisstore.Store
 }
@@ -144,9 +144,7 @@ func (e *env) running(id string, k int) (*live, []redisstore.Entry) {
 func (e *env) dump() map[string]string {
 	e.t.Helper()
 	out := map[string]string{}
-	iter := e.rdb.Scan(e.ctx, 0, e.prefix+":*", 1000).Iterator()
-	for iter.Next(e.ctx) {
-		k := iter.Val()
+	for _, k := range testenv.Keys(e.t, e.rdb, e.prefix+":*") {
 		typ, err := e.rdb.Type(e.ctx, k).Result()
 		if err != nil {
 			e.t.Fatal(err)
@@ -177,9 +175,6 @@ func (e *env) dump() map[string]string {
 			v = typ
 		}
 		out[k] = typ + ":" + v
-	}
-	if err := iter.Err(); err != nil {
-		e.t.Fatal(err)
 	}
 	return out
 }

@@ -2,13 +2,62 @@
 // event logs and action ids, the action streams, sessions. Every key is
 // built in this file; all keys of one table share the hash tag {g:<id>} so
 // the atomic step of a move works on Redis Cluster.
+//
+// On a cluster (Keys.Cluster) no script or transaction may span two hash
+// slots, so the global structures are named for it: the lobby and the turn
+// timers are split into Buckets buckets, each under a hash tag of its own
+// ({lobby:<b>}, {timers:<b>}; a table belongs to the bucket BucketOf its
+// id), read bucket by bucket by the jobs that list them; the quick-match
+// queue ({mm}) and the finished-match ledger ({fin}) each keep their keys
+// under one tag. On a single server
+// the names stay those of earlier releases, so an upgrade keeps its data.
 package redisstore
 
-import "strconv"
+import (
+	"hash/crc32"
+	"strconv"
+)
 
 // Keys builds key and channel names under a prefix (default "hokm"); tests
 // use their own prefix so they never touch a running server's keys.
-type Keys struct{ Prefix string }
+type Keys struct {
+	Prefix  string
+	Cluster bool // names for Redis Cluster (set by New for a cluster client)
+}
+
+// ClusterBuckets is how many buckets the lobby and the timers are split
+// into on a cluster: enough for their load to spread over the masters of a
+// large cluster, few enough that a pass over all of them stays cheap.
+const ClusterBuckets = 16
+
+// Buckets is how many buckets the lobby and the timers have: 1 on a single
+// server.
+func (k Keys) Buckets() int {
+	if k.Cluster {
+		return ClusterBuckets
+	}
+	return 1
+}
+
+// BucketOf is the lobby and timer bucket of table id.
+func (k Keys) BucketOf(id string) int {
+	if !k.Cluster {
+		return 0
+	}
+	return int(crc32.ChecksumIEEE([]byte(id)) % ClusterBuckets)
+}
+
+// global names a global structure: prefix:name on a single server,
+// prefix:{tag}:rest on a cluster (rest "" for the structure's main key).
+func (k Keys) global(name, tag, rest string) string {
+	if !k.Cluster {
+		return k.Prefix + ":" + name
+	}
+	if rest == "" {
+		return k.Prefix + ":{" + tag + "}"
+	}
+	return k.Prefix + ":{" + tag + "}:" + rest
+}
 
 func (k Keys) game(id, what string) string { return k.Prefix + ":{g:" + id + "}:" + what }
 
@@ -54,7 +103,7 @@ func (k Keys) Hosted(user string) string { return k.Prefix + ":hosted:" + user }
 
 // Finished is the sorted set of matches finished in Redis (member match id,
 // score unix ms) that the reconciler compares with PostgreSQL.
-func (k Keys) Finished() string { return k.Prefix + ":finished" }
+func (k Keys) Finished() string { return k.global("finished", "fin", "") }
 
 // Kick is the channel on which {"user","reason"} closes a user's sockets.
 func (k Keys) Kick() string { return k.Prefix + ":kick" }
@@ -63,11 +112,22 @@ func (k Keys) Kick() string { return k.Prefix + ":kick" }
 func (k Keys) User(id string) string { return k.Prefix + ":user:" + id }
 
 // Lobby is the hash of the public tables: id → lobby summary (JSON).
-func (k Keys) Lobby() string { return k.Prefix + ":lobby" }
+func (k Keys) Lobby(bucket int) string { return k.bucketed("lobby", bucket, "") }
+
+// bucketed names bucket b of a bucketed structure (see Buckets).
+func (k Keys) bucketed(name string, b int, rest string) string {
+	if !k.Cluster {
+		if rest == "" {
+			return k.Prefix + ":" + name
+		}
+		return k.Prefix + ":" + name + ":" + rest
+	}
+	return k.global("", name+":"+strconv.Itoa(b), rest)
+}
 
 // LobbySeen is the sorted set of lobby entries by last update (unix ms), to
 // drop those whose table expired without a last change.
-func (k Keys) LobbySeen() string { return k.Prefix + ":lobby:seen" }
+func (k Keys) LobbySeen(bucket int) string { return k.bucketed("lobby", bucket, "seen") }
 
 // LobbyEvents is the channel of changes to the lobby.
 func (k Keys) LobbyEvents() string { return k.Prefix + ":lobby:ev" }
@@ -79,19 +139,25 @@ func (k Keys) Code(code string) string { return k.Prefix + ":code:" + code }
 func (k Keys) Chat(id string) string { return k.game(id, "chat") }
 
 // Matchmaking is the quick-match queue: user → enqueue time (unix ms).
-func (k Keys) Matchmaking() string { return k.Prefix + ":mm" }
+func (k Keys) Matchmaking() string { return k.global("mm", "mm", "") }
 
 // UserRevoked marks that a user's sessions made before a time were
 // revoked ("<unix ms> <kept token hash>"), for RevokedTTL: a lookup does
 // not restore such a session from the mirror.
 func (k Keys) UserRevoked(user string) string { return k.Prefix + ":usrv:" + user }
 
-// Timers is the sorted set of armed turn deadlines: table id → unix ms.
-// It and TimerIDs share the hash tag {timers} (one script uses both).
-func (k Keys) Timers() string { return k.Prefix + ":{timers}" }
+// Timers is the sorted set of armed turn deadlines of a bucket: table id →
+// unix ms. It and TimerIDs share a hash tag ({timers} on a single server,
+// {timers:<b>} on a cluster): one script uses both.
+func (k Keys) Timers(bucket int) string {
+	if !k.Cluster {
+		return k.Prefix + ":{timers}"
+	}
+	return k.global("", "timers:"+strconv.Itoa(bucket), "")
+}
 
 // TimerIDs is the hash of the timer number each armed deadline belongs to.
-func (k Keys) TimerIDs() string { return k.Prefix + ":{timers}:id" }
+func (k Keys) TimerIDs(bucket int) string { return k.Timers(bucket) + ":id" }
 
 // Leaderboard is the sorted set snapshot of one leaderboard bucket
 // (bucket "2026-03-21" for a day or the week starting then, "all" for all
@@ -156,15 +222,15 @@ func (k Keys) BenchTablesPattern() string { return k.Prefix + ":bench:{*}:*" }
 func (k Keys) BenchChannel(table string) string { return k.bench(table, "ev") }
 
 // MatchmakingNames holds the display names of the queued users.
-func (k Keys) MatchmakingNames() string { return k.Prefix + ":mm:names" }
+func (k Keys) MatchmakingNames() string { return k.global("mm:names", "mm", "names") }
 
 // MatchmakingClaims holds the groups taken off the queue and not yet
 // seated: table id → the group (JSON), so a matchmaker that dies midway
 // is finished by another.
-func (k Keys) MatchmakingClaims() string { return k.Prefix + ":mm:claims" }
+func (k Keys) MatchmakingClaims() string { return k.global("mm:claims", "mm", "claims") }
 
 // MatchmakingClaimed orders those claims by when they were (re)taken (unix ms).
-func (k Keys) MatchmakingClaimed() string { return k.Prefix + ":mm:claimed" }
+func (k Keys) MatchmakingClaimed() string { return k.global("mm:claimed", "mm", "claimed") }
 
 // All is the SCAN pattern of every key under the prefix (a benchmark's
 // keys, deleted when it ends).

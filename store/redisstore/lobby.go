@@ -34,6 +34,8 @@ end
 // in step with the table, publishing each change of the listing.
 //
 // KEYS[1] lobby hash, KEYS[2] lobby-seen sorted set, KEYS[3] code key
+// (on a single server; on a cluster it is in another slot and ARGV[6] is
+// "0": IndexTable extends it itself)
 // ARGV[1] table id, ARGV[2] summary JSON ("" removes the entry),
 // ARGV[3] now (unix ms), ARGV[4] TTL seconds, ARGV[5] lobby channel,
 // ARGV[6] "1" when the table has a code.
@@ -70,13 +72,20 @@ return redis.call('HVALS', KEYS[1])
 // summary publishes nothing. code, when not empty, is the table's join
 // code, whose expiry follows the table's. Idempotent.
 func (s *Store) IndexTable(ctx context.Context, id string, summary []byte, code string) error {
-	hasCode := "0"
-	if code != "" {
-		hasCode = "1"
+	k, b := s.keys, s.keys.BucketOf(id)
+	inScript := "0"
+	if code != "" && !k.Cluster {
+		inScript = "1"
 	}
-	keys := []string{s.keys.Lobby(), s.keys.LobbySeen(), s.keys.Code(code)}
+	keys := []string{k.Lobby(b), k.LobbySeen(b)}
+	if inScript == "1" {
+		keys = append(keys, k.Code(code))
+	}
 	err := indexScript.Run(ctx, s.rdb, keys, id, summary, time.Now().UnixMilli(), s.ttlSeconds(),
-		s.keys.LobbyEvents(), hasCode).Err()
+		k.LobbyEvents(), inScript).Err()
+	if err == nil && code != "" && k.Cluster {
+		err = s.rdb.Expire(ctx, k.Code(code), s.opts.GameTTL).Err()
+	}
 	if err != nil {
 		return fmt.Errorf("index table %s: %w", id, err)
 	}
@@ -84,15 +93,20 @@ func (s *Store) IndexTable(ctx context.Context, id string, summary []byte, code 
 }
 
 // Lobby returns the summaries of the listed tables (JSON, unordered),
-// dropping those whose table has not changed within the table TTL.
+// dropping those whose table has not changed within the table TTL; on a
+// cluster it reads every lobby bucket.
 func (s *Store) Lobby(ctx context.Context) ([]string, error) {
 	oldest := time.Now().Add(-s.opts.GameTTL).UnixMilli()
-	vals, err := listScript.Run(ctx, s.rdb, []string{s.keys.Lobby(), s.keys.LobbySeen()}, oldest,
-		s.keys.LobbyEvents()).StringSlice()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("read lobby: %w", err)
+	var out []string
+	for b := range s.keys.Buckets() {
+		vals, err := listScript.Run(ctx, s.rdb, []string{s.keys.Lobby(b), s.keys.LobbySeen(b)}, oldest,
+			s.keys.LobbyEvents()).StringSlice()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("read lobby: %w", err)
+		}
+		out = append(out, vals...)
 	}
-	return vals, nil
+	return out, nil
 }
 
 // ReserveCode maps a join code to tableID for the table TTL; false when

@@ -50,7 +50,7 @@ func TestIndexTable(t *testing.T) {
 		t.Fatalf("lobby %v %v", vals, err)
 	}
 	// An entry not updated within the table TTL is dropped on reading.
-	e.rdb.ZAdd(e.ctx, k.LobbySeen(), redisZ(time.Now().Add(-2*time.Hour).UnixMilli(), "t2"))
+	e.rdb.ZAdd(e.ctx, k.LobbySeen(k.BucketOf("t2")), redisZ(time.Now().Add(-2*time.Hour).UnixMilli(), "t2"))
 	if vals, _ := e.s.Lobby(e.ctx); len(vals) != 0 {
 		t.Fatalf("stale entry listed: %v", vals)
 	}

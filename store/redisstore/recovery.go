@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // Surviving Redis. A table's state is journaled to PostgreSQL behind the
@@ -114,19 +114,9 @@ func (s *Store) ReadDurable(ctx context.Context, ids []string) ([]Durable, error
 	return out, nil
 }
 
-// RunID is the run id of the Redis server the client is talking to now.
-func (s *Store) RunID(ctx context.Context) (string, error) {
-	info, err := s.rdb.Info(ctx, "server").Result()
-	if err != nil {
-		return "", fmt.Errorf("redis info: %w", err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-			return v, nil
-		}
-	}
-	return "", errors.New("redis info: no run_id")
-}
+// RunID is the run id of the Redis server the client is talking to now
+// (on a cluster, its masters': redisnodes.RunID).
+func (s *Store) RunID(ctx context.Context) (string, error) { return redisnodes.RunID(ctx, s.rdb) }
 
 // RecoveryNeeded reports the run id of the Redis server now and whether
 // its data has not been checked against the journal yet (Keys.Boot holds
@@ -185,29 +175,21 @@ return 1
 `)
 
 // EachTable calls fn with the ids of every table under the prefix, in
-// batches (SCAN); it stops at fn's first error.
+// batches (SCAN, on every master of a cluster); it stops at fn's first
+// error.
 func (s *Store) EachTable(ctx context.Context, fn func(ids []string) error) error {
-	var cursor uint64
-	for {
-		keys, next, err := s.rdb.Scan(ctx, cursor, s.keys.TablePattern(), 500).Result()
-		if err != nil {
-			return fmt.Errorf("scan tables: %w", err)
-		}
+	return redisnodes.Scan(ctx, s.rdb, s.keys.TablePattern(), 500, func(keys []string) error {
 		ids := make([]string, 0, len(keys))
 		for _, k := range keys {
 			if id := s.keys.TableIDOf(k); id != "" {
 				ids = append(ids, id)
 			}
 		}
-		if len(ids) > 0 {
-			if err := fn(ids); err != nil {
-				return err
-			}
-		}
-		if cursor = next; cursor == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-	}
+		return fn(ids)
+	})
 }
 
 // DecodeDurable decodes a journaled table (opening its sealed state).

@@ -5,7 +5,7 @@ import "github.com/redis/go-redis/v9"
 // commitScript is the one atomic step of an accepted command.
 //
 // KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log list,
-// KEYS[4] Timers zset, KEYS[5] TimerIDs hash
+// KEYS[4] Timers zset, KEYS[5] TimerIDs hash (only with ARGV[13])
 // ARGV[1] expected seq, ARGV[2] expected epoch, ARGV[3] new seq, ARGV[4]
 // meta, ARGV[5] state blob, ARGV[6] action field, ARGV[7] action result,
 // ARGV[8] TTL seconds, ARGV[9] log length (also how many events an
@@ -18,7 +18,8 @@ import "github.com/redis/go-redis/v9"
 // The turn timer is recorded here rather than by a hook after the commit
 // (worker.TimerHook, which still does it after a rebuild or a duplicate):
 // one round trip per move less. It makes the script span the table's hash
-// tag and the timers' {timers}: a single Redis node, not a Cluster.
+// tag and the timers' {timers}: on a single Redis server only (on a
+// cluster ARGV[13] is "" and the hook records the timer).
 // Returns {"dup", stored result} when the action id was answered before,
 // {"gone", ""} when the table does not exist, {"conflict", current seq} when
 // the table moved on or was rebuilt (another epoch) since it was read,

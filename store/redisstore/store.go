@@ -99,11 +99,19 @@ type Store struct {
 	enq  enqueuer        // enqueue.go
 }
 
-// New returns a Store on rdb.
+// New returns a Store on rdb; on a cluster client its keys are named for
+// Redis Cluster (Keys.Cluster).
 func New(rdb redis.UniversalClient, opts Options) *Store {
 	opts = opts.withDefaults()
-	return &Store{rdb: rdb, keys: Keys{Prefix: opts.Prefix}, opts: opts}
+	_, cluster := rdb.(*redis.ClusterClient)
+	return &Store{rdb: rdb, keys: Keys{Prefix: opts.Prefix, Cluster: cluster}, opts: opts}
 }
+
+// CommitRecordsTimer reports whether a commit records its table's turn
+// timer in the same script. Not on a cluster, where the timers' bucket is
+// in another hash slot than the table: worker.TimerHook records it after
+// the commit, one round trip more.
+func (s *Store) CommitRecordsTimer() bool { return !s.keys.Cluster }
 
 // Keys returns the key builder.
 func (s *Store) Keys() Keys { return s.keys }
@@ -382,7 +390,7 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 		legacy = "1"
 	}
 	timerOf := "" // a timer never armed is neither recorded nor removed (as SetTimer)
-	if t.Timer != 0 {
+	if t.Timer != 0 && s.CommitRecordsTimer() {
 		timerOf = t.ID
 	}
 	sealed := s.sealState(t.ID, newSeq, st)
@@ -397,7 +405,10 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	for i := range c.Events {
 		args = append(args, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}
-	keys = []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID), s.keys.Timers(), s.keys.TimerIDs()}
+	keys = []string{s.keys.Table(t.ID), s.keys.Acts(t.ID), s.keys.Log(t.ID)}
+	if timerOf != "" {
+		keys = append(keys, s.keys.Timers(0), s.keys.TimerIDs(0))
+	}
 	return keys, args, nil
 }
 

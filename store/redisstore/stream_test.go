@@ -386,9 +386,7 @@ func TestTrimActionsRacingAReader(t *testing.T) {
 	}
 	worker := redisstore.New(e.rdb, redisstore.Options{Prefix: e.prefix, Partitions: 3})
 	var handed []redisstore.StreamEntry
-	opts := *e.rdb.Options()
-	trimClient := redis.NewClient(&opts)
-	t.Cleanup(func() { trimClient.Close() })
+	trimClient := testenv.Another(t, e.rdb)
 	hook := &xreadOnXinfo{key: e.s.Keys().Actions(p), other: func(ctx context.Context) {
 		es, err := worker.ReadActions(ctx, group, "w1", p, 10, time.Second)
 		if err != nil {
@@ -434,10 +432,7 @@ func TestStreamKeysUnderPrefix(t *testing.T) {
 	if err := s.Enqueue(ctx, redisstore.Action{Table: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := rdb.Keys(ctx, prefix+":*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testenv.Keys(t, rdb, prefix+":*")
 	want := map[string]bool{s.Keys().Actions(0): true, s.Keys().Actions(1): true, s.Keys().Actions(2): true}
 	if len(keys) != 3 {
 		t.Fatalf("keys %v", keys)

@@ -1,8 +1,10 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -11,8 +13,8 @@ import (
 // Turn timers live in Redis, not in a process: a sorted set of the tables
 // whose seat on turn has a deadline (member table id, score the deadline in
 // unix ms) and a hash of the timer number each was armed as (table id →
-// table.Meta.Timer). Both share the hash tag {timers}, so the scripts below
-// work on Redis Cluster.
+// table.Meta.Timer). Both share a hash tag ({timers}; on a cluster one per
+// bucket, Keys.Timers), so the scripts below work on Redis Cluster.
 
 // Timer is one armed deadline of a table.
 type Timer struct {
@@ -80,32 +82,44 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `)
 
-func (s *Store) timerKeys() []string { return []string{s.keys.Timers(), s.keys.TimerIDs()} }
+// timerKeys are the timer keys of table id's bucket.
+func (s *Store) timerKeys(id string) []string {
+	b := s.keys.BucketOf(id)
+	return []string{s.keys.Timers(b), s.keys.TimerIDs(b)}
+}
 
 // SetTimer records table's current deadline (unix ms) armed as timer id; a
 // deadline of 0 removes it. Idempotent; a call for an older timer than the
 // one recorded changes nothing.
 func (s *Store) SetTimer(ctx context.Context, tableID string, id, deadline int64) error {
-	if err := setTimerScript.Run(ctx, s.rdb, s.timerKeys(), tableID, id, deadline).Err(); err != nil {
+	if err := setTimerScript.Run(ctx, s.rdb, s.timerKeys(tableID), tableID, id, deadline).Err(); err != nil {
 		return fmt.Errorf("set timer: %w", err)
 	}
 	return nil
 }
 
-// DueTimers returns up to max deadlines at or before now (unix ms), oldest first.
+// DueTimers returns up to max deadlines at or before now (unix ms), oldest
+// first (on a cluster, of all buckets together).
 func (s *Store) DueTimers(ctx context.Context, now int64, max int64) ([]Timer, error) {
-	vals, err := dueTimersScript.Run(ctx, s.rdb, s.timerKeys(), now, max).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("due timers: %w", err)
-	}
-	out := make([]Timer, 0, len(vals)/3)
-	for i := 0; i+2 < len(vals); i += 3 {
-		deadline, err := strconv.ParseFloat(vals[i+1], 64)
+	var out []Timer
+	for b := range s.keys.Buckets() {
+		keys := []string{s.keys.Timers(b), s.keys.TimerIDs(b)}
+		vals, err := dueTimersScript.Run(ctx, s.rdb, keys, now, max).StringSlice()
 		if err != nil {
-			return nil, fmt.Errorf("timer deadline %q: %w", vals[i+1], err)
+			return nil, fmt.Errorf("due timers: %w", err)
 		}
-		id, _ := strconv.ParseInt(vals[i+2], 10, 64)
-		out = append(out, Timer{Table: vals[i], ID: id, Deadline: int64(deadline)})
+		for i := 0; i+2 < len(vals); i += 3 {
+			deadline, err := strconv.ParseFloat(vals[i+1], 64)
+			if err != nil {
+				return nil, fmt.Errorf("timer deadline %q: %w", vals[i+1], err)
+			}
+			id, _ := strconv.ParseInt(vals[i+2], 10, 64)
+			out = append(out, Timer{Table: vals[i], ID: id, Deadline: int64(deadline)})
+		}
+	}
+	if s.keys.Cluster {
+		slices.SortStableFunc(out, func(a, b Timer) int { return cmp.Compare(a.Deadline, b.Deadline) })
+		out = out[:min(len(out), int(max))]
 	}
 	return out, nil
 }
@@ -113,7 +127,7 @@ func (s *Store) DueTimers(ctx context.Context, now int64, max int64) ([]Timer, e
 // DropTimer removes t once it has fired, unless the table's deadline was
 // moved or re-armed since it was read. It reports whether it removed it.
 func (s *Store) DropTimer(ctx context.Context, t Timer) (bool, error) {
-	n, err := dropTimerScript.Run(ctx, s.rdb, s.timerKeys(), t.Table, t.Deadline, t.ID).Int()
+	n, err := dropTimerScript.Run(ctx, s.rdb, s.timerKeys(t.Table), t.Table, t.Deadline, t.ID).Int()
 	if err != nil {
 		return false, fmt.Errorf("drop timer: %w", err)
 	}

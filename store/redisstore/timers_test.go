@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hokm-project/hokm/game/table"
@@ -76,16 +77,18 @@ func TestTimers(t *testing.T) {
 	if got := due(base + 1000); len(got) != 0 {
 		t.Fatalf("after disarming: %+v", got)
 	}
-	if n := e.rdb.HLen(e.ctx, s.Keys().TimerIDs()).Val(); n != 0 {
-		t.Fatalf("%d timer numbers left", n)
+	for b := range s.Keys().Buckets() {
+		if n := e.rdb.HLen(e.ctx, s.Keys().TimerIDs(b)).Val(); n != 0 {
+			t.Fatalf("%d timer numbers left in bucket %d", n, b)
+		}
 	}
 	set("b", 6, base+10)
 	if got := due(base + 10); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 6, base + 10}}) {
 		t.Fatalf("re-armed: %+v", got)
 	}
 	k := s.Keys()
-	if k.Timers() != e.prefix+":{timers}" || k.TimerIDs() != e.prefix+":{timers}:id" {
-		t.Fatalf("keys %s %s", k.Timers(), k.TimerIDs())
+	if b := k.BucketOf("b"); !strings.HasPrefix(k.Timers(b), e.prefix+":{timers") || k.TimerIDs(b) != k.Timers(b)+":id" {
+		t.Fatalf("keys %s %s", k.Timers(b), k.TimerIDs(b))
 	}
 }
 
@@ -127,6 +130,14 @@ func TestCommitRecordsTheTurnTimer(t *testing.T) {
 	next.Timer, next.Deadline = l.tb.Timer+1, at
 	out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &next, FromSeq: l.seq, Result: redisstore.Result{User: "u0", ID: "arm"}})
 	want := redisstore.Timer{Table: "tb-tm", ID: next.Timer, Deadline: at}
+	if !e.s.CommitRecordsTimer() {
+		// On a cluster the timers are in another slot: the commit records
+		// nothing (worker.TimerHook does, TestTimerHookRecordsWhatNoCommitDid).
+		if tm, ok := armed("tb-tm"); err != nil || !out.Wrote || ok {
+			t.Fatalf("commit on a cluster %+v %v recorded %+v", out, err, tm)
+		}
+		return
+	}
 	if tm, _ := armed("tb-tm"); err != nil || !out.Wrote || tm != want {
 		t.Fatalf("commit %+v %v recorded %+v, want %+v", out, err, tm, want)
 	}

@@ -35,7 +35,7 @@ type writes struct {
 	acked []time.Time // acked[n]: when SET k:n was acknowledged
 }
 
-func (w *writes) run(ctx context.Context, c *redis.Client) {
+func (w *writes) run(ctx context.Context, c redis.UniversalClient) {
 	for n := 0; ; n++ {
 		if err := c.Set(ctx, key(n), value, 0).Err(); err != nil {
 			return
@@ -54,7 +54,7 @@ func (w *writes) times() []time.Time {
 
 // kept is how many writes Redis has and checks that they are k:0 … k:n-1:
 // an AOF is replayed in order, so what is lost is always the tail.
-func kept(t *testing.T, ctx context.Context, c *redis.Client) int {
+func kept(t *testing.T, ctx context.Context, c redis.UniversalClient) int {
 	t.Helper()
 	n, err := c.DBSize(ctx).Result()
 	if err != nil {

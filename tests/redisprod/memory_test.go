@@ -19,7 +19,7 @@ var kib = strings.Repeat("x", 1024)
 // memory Redis counts moves by a few hundred bytes from one command to
 // the next, so a write may still pass after one was refused.) It returns
 // how many succeeded and the last error.
-func fill(ctx context.Context, c *redis.Client, prefix string, limit int) (int, error) {
+func fill(ctx context.Context, c redis.UniversalClient, prefix string, limit int) (int, error) {
 	ok, failed := 0, 0
 	var last error
 	for n := 0; ok < limit && failed < 10; n++ {
