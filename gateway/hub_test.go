@@ -32,7 +32,7 @@ func TestHubSurvivesAPanickingMessage(t *testing.T) {
 	t.Cleanup(h.close)
 	before := testutil.ToFloat64(metrics.Panics.WithLabelValues("gateway_hub"))
 	ctx := context.Background()
-	if !testenv.Until(5*time.Second, func() bool { return rdb.PubSubNumSub(ctx, ch).Val()[ch] == 1 }) {
+	if !testenv.Until(5*time.Second, func() bool { return testenv.Subscribers(rdb, ch) == 1 }) {
 		t.Fatal("the hub never subscribed")
 	}
 	for _, p := range []string{"bad", "good"} {
@@ -89,7 +89,7 @@ func TestHubBatchesSubscriptions(t *testing.T) {
 	}
 	for i := range n {
 		ch := keys.User("u" + strconv.Itoa(i))
-		if got := rdb.PubSubNumSub(ctx, ch).Val()[ch]; got != 1 {
+		if got := testenv.Subscribers(rdb, ch); got != 1 {
 			t.Fatalf("%s: %d subscribers once acquired", ch, got)
 		}
 		if err := rdb.Publish(ctx, ch, "hi").Err(); err != nil {
@@ -102,8 +102,8 @@ func TestHubBatchesSubscriptions(t *testing.T) {
 	for _, c := range conns {
 		h.releaseAll(c)
 	}
-	if !testenv.Until(5*time.Second, func() bool { return len(rdb.PubSubChannels(ctx, prefix+":*").Val()) == 0 }) {
-		t.Fatalf("%d channels still subscribed after every socket left", len(rdb.PubSubChannels(ctx, prefix+":*").Val()))
+	if !testenv.Until(5*time.Second, func() bool { return len(testenv.Channels(rdb, prefix+":*")) == 0 }) {
+		t.Fatalf("%d channels still subscribed after every socket left", len(testenv.Channels(rdb, prefix+":*")))
 	}
 }
 
@@ -136,7 +136,7 @@ func TestHubSocketLeavesBeforeItsSubscriptionIsSent(t *testing.T) {
 			t.Fatal(err)
 		}
 		ch := keys.Channel("t" + strconv.Itoa(i))
-		if !testenv.Until(5*time.Second, func() bool { return rdb.PubSubNumSub(ctx, ch).Val()[ch] == 0 }) {
+		if !testenv.Until(5*time.Second, func() bool { return testenv.Subscribers(rdb, ch) == 0 }) {
 			t.Fatalf("round %d: %s still subscribed after its socket left", i, ch)
 		}
 		var left, want, started int

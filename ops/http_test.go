@@ -30,9 +30,11 @@ func opsServer(t *testing.T, token string, readOnly bool) *httptest.Server {
 	if err := tasks.Enqueue(t.Context(), asynq.NewClientFromRedisClient(rdb), task); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := asynq.ParseRedisURI(testenv.RedisDBURL(t, opsRedisDB))
-	if err != nil {
-		t.Fatal(err)
+	var conn asynq.RedisConnOpt = asynq.RedisClusterClientOpt{Addrs: testenv.RedisCluster()}
+	if testenv.RedisCluster() == nil {
+		if conn, err = asynq.ParseRedisURI(testenv.RedisDBURL(t, opsRedisDB)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mon, err := ops.NewAsynqmon(conn, readOnly)
 	if err != nil {

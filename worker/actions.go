@@ -22,6 +22,7 @@ import (
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/panics"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -345,10 +346,12 @@ func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepare
 }
 
 // stale reports whether l was not created or rebuilt under the Redis
-// server now in use.
+// server now in use. On a cluster a table is created under its node's run
+// id, which is one of the masters' that the current run id lists while
+// that node serves; it is rebuilt under the masters' run id.
 func (p *Processor) stale(l *redisstore.Loaded) bool {
 	now := p.serverRunID()
-	return now != "" && l.RunID != now
+	return now != "" && l.RunID != now && !redisnodes.RunIDHas(now, l.RunID)
 }
 
 func (p *Processor) serverRunID() string {

@@ -54,9 +54,9 @@ func (s *switchable) PersistMatch(ctx context.Context, m *table.MatchRecord) (bo
 }
 
 func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
+	rdb, prefix := testenv.Redis(t, reconcileRedisDB, true) // first: on a cluster it may wait for its turn
 	ctx := persistCtx(t)
 	pg, pool := reconcilePG(t)
-	rdb, prefix := testenv.Redis(t, reconcileRedisDB, true)
 	sw := &switchable{next: pg}
 	counting := &persistCounting{next: sw}
 	env := newPersistEnv(t, rdb, counting)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -320,23 +318,13 @@ func (r *Recovery) ServerRunID() string { return r.current.Load().(string) }
 // or failed over: the tables are stale from now on (each is rebuilt before
 // use) and a check runs at once. On a cluster a connection tells its
 // node's run id: one of the masters' that the current run id lists is not
-// news; another is added to it until the check reads them all.
+// news; another one (a replica promoted, a master restarted) makes every
+// table stale until the check has read the masters' run ids again.
 func (r *Recovery) NoteRunID(runID string) {
-	for {
-		prev := r.current.Load().(string)
-		if redisnodes.RunIDHas(prev, runID) {
-			return
-		}
-		next := runID
-		if r.store.Keys().Cluster && prev != "" {
-			ids := append(strings.Split(prev, ","), runID)
-			slices.Sort(ids)
-			next = strings.Join(ids, ",")
-		}
-		if r.current.CompareAndSwap(prev, next) {
-			break
-		}
+	if prev := r.current.Load().(string); redisnodes.RunIDHas(prev, runID) {
+		return
 	}
+	r.current.Store(runID)
 	r.setPending(true)
 	select {
 	case r.kick <- struct{}{}:

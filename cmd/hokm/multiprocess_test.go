@@ -37,12 +37,10 @@ func newCluster(t *testing.T) (*procs.Hokm, redis.UniversalClient, string, strin
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, multiRedisDB, true)
 	dbURL := testenv.Database(t)
-	redisDBURL := testenv.RedisDBURL(t, multiRedisDB)
-	c := procs.NewHokm(t,
-		"HOKM_REDIS_URL="+redisDBURL, "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
+	env := append(testenv.RedisEnv(t, multiRedisDB), "HOKM_REDIS_PREFIX="+prefix, "HOKM_DATABASE_URL="+dbURL,
 		"HOKM_OPS_ADDR=off", "HOKM_RECLAIM_IDLE=1s", "HOKM_SHUTDOWN_TIMEOUT=2s",
-		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_LOG_LEVEL=info",
-	)
+		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000", "HOKM_LOG_LEVEL=info")
+	c := procs.NewHokm(t, env...)
 	return c, rdb, prefix, dbURL
 }
 
@@ -85,20 +83,26 @@ func freshRead(ctx context.Context, rdb redis.UniversalClient, prefix, consumer 
 }
 
 // blockedReads counts the connections blocked in XREADGROUP on this
-// test's Redis DB: each worker has one per partition.
+// test's Redis DB (on every node of a cluster, DB 0): each worker has one
+// per partition.
 func blockedReads(ctx context.Context, rdb redis.UniversalClient) int {
-	list, err := rdb.ClientList(ctx).Result()
-	if err != nil {
-		return 0
+	db := " db=" + strconv.Itoa(multiRedisDB) + " "
+	if testenv.RedisCluster() != nil {
+		db = " db=0 "
 	}
-	n := 0
-	for _, line := range strings.Split(list, "\n") {
-		f := " " + line + " "
-		if strings.Contains(f, " db="+strconv.Itoa(multiRedisDB)+" ") && strings.Contains(f, " cmd=xreadgroup ") {
-			n++
+	var n atomic.Int64
+	testenv.EachNode(rdb, func(c *redis.Client) {
+		list, err := c.ClientList(ctx).Result()
+		if err != nil {
+			return
 		}
-	}
-	return n
+		for _, line := range strings.Split(list, "\n") {
+			if f := " " + line + " "; strings.Contains(f, db) && strings.Contains(f, " cmd=xreadgroup ") {
+				n.Add(1)
+			}
+		}
+	})
+	return int(n.Load())
 }
 
 var until = testenv.Until

@@ -77,7 +77,7 @@ func startServeWith(t testing.TB, mod func(*config.Config)) *server {
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
 	cfg.DatabaseURL = testenv.Database(t) // empty: serve migrates it
-	cfg.RedisURL = testenv.RedisDBURL(t, db)
+	cfg.RedisURL, cfg.RedisCluster = testenv.RedisDBURL(t, db), testenv.RedisCluster()
 	cfg.RedisPrefix = prefix
 	cfg.ClientRate, cfg.ClientBurst = 100000, 100000 // bots play far faster than people
 	cfg.ReclaimIdle = time.Second

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/redisconn"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 )
 
@@ -331,4 +332,83 @@ func until(d time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
+}
+
+// TestClusterClient: HOKM_REDIS_CLUSTER_ADDRS gives a cluster client with
+// the same short timeouts; the settings and the run id are read from every
+// master; a master killed is replaced by its replica and the client serves
+// its slots again within seconds (it reloads the slot map every second),
+// the run id then naming the new master.
+func TestClusterClient(t *testing.T) {
+	cfg := load(t, map[string]string{"HOKM_REDIS_CLUSTER_ADDRS": "127.0.0.1:6390", "HOKM_REDIS_URL": "redis://:pw@x:1/3"})
+	if _, err := redisconn.New(cfg); err == nil || !strings.Contains(err.Error(), "DB 0") {
+		t.Fatalf("a DB other than 0 on a cluster: %v", err)
+	}
+	c := procs.StartRedisCluster(t, 3, procs.RedisOptions{})
+	cfg = load(t, map[string]string{"HOKM_REDIS_CLUSTER_ADDRS": strings.Join(c.Addrs()[:2], ","), "HOKM_PARTITIONS": "4"})
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	rdb, err := redisconn.New(cfg, func(id string) { mu.Lock(); seen[id] = true; mu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("%T, want a cluster client", rdb)
+	}
+	if o := cc.Options(); o.DialTimeout != time.Second || o.ReadTimeout != time.Second || o.MaxRetries != 1 ||
+		o.PoolSize != 40 || o.ClusterStateReloadInterval != time.Second {
+		t.Fatalf("options %+v", o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := range 300 { // keys on every master
+		if err := rdb.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id1, err := redisnodes.RunID(ctx, rdb)
+	if n := len(strings.Split(id1, ",")); err != nil || n != 3 {
+		t.Fatalf("run id %q (%d masters), %v", id1, n, err)
+	}
+	mu.Lock()
+	for id := range seen {
+		if !redisnodes.RunIDHas(id1, id) {
+			t.Errorf("a connection reported run id %s, not a master's (%s)", id, id1)
+		}
+	}
+	mu.Unlock()
+	// Settings: the worst master's. One master with the AOF on is not enough.
+	victim := c.Masters()[0]
+	if err := victim.Client(0).ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := redisconn.ReadSettings(ctx, rdb); err != nil || s.AppendOnly != "no" {
+		t.Fatalf("settings %+v, %v: want appendonly no (two masters of three)", s, err)
+	}
+
+	// The master's writes reach its replica before it dies (WAIT), as
+	// replication is asynchronous.
+	if err := victim.Client(0).Do(ctx, "WAIT", 1, 5000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	victim.Kill()
+	killed := time.Now()
+	var back time.Duration
+	if !until(30*time.Second, func() bool {
+		for i := range 300 {
+			if v, err := rdb.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+				return false
+			}
+		}
+		back = time.Since(killed)
+		return true
+	}) {
+		t.Fatal("keys of the killed master not served again within 30 s")
+	}
+	t.Logf("every key served again %v after its master was killed", back.Round(100*time.Millisecond))
+	if id2, err := redisnodes.RunID(ctx, rdb); err != nil || id2 == id1 || len(strings.Split(id2, ",")) != 3 {
+		t.Fatalf("run id after the failover %q (before %q), %v", id2, id1, err)
+	}
 }

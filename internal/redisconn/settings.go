@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // Unknown is the value of a setting that could not be read (CONFIG GET is
@@ -24,9 +25,40 @@ type Settings struct {
 	MaxMemory       string // bytes; 0 = no limit
 }
 
-// ReadSettings reads the settings with CONFIG GET. Any error (CONFIG
-// refused, Redis unreachable) is returned as is, with every field Unknown.
+// ReadSettings reads the settings with CONFIG GET; on a cluster, of every
+// master, each setting reported as the first master that gets it wrong
+// has it. Any error (CONFIG refused, Redis unreachable) is returned as is,
+// with every field Unknown.
 func ReadSettings(ctx context.Context, rdb redis.UniversalClient) (Settings, error) {
+	unknown := Settings{Unknown, Unknown, Unknown, Unknown}
+	nodes, err := redisnodes.Masters(ctx, rdb)
+	if err != nil {
+		return unknown, err
+	}
+	var out Settings
+	for i, c := range nodes {
+		s, err := readSettings(ctx, c)
+		if err != nil {
+			return unknown, err
+		}
+		if i == 0 {
+			out = s
+			continue
+		}
+		worse := func(cur *string, v string, k int) {
+			if out.Checks()[k].OK == 1 && s.Checks()[k].OK != 1 {
+				*cur = v
+			}
+		}
+		worse(&out.MaxMemoryPolicy, s.MaxMemoryPolicy, 0)
+		worse(&out.AppendOnly, s.AppendOnly, 1)
+		worse(&out.AppendFsync, s.AppendFsync, 2)
+	}
+	return out, nil
+}
+
+// readSettings is ReadSettings on one server.
+func readSettings(ctx context.Context, rdb redis.UniversalClient) (Settings, error) {
 	names := []string{"maxmemory-policy", "appendonly", "appendfsync", "maxmemory"}
 	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, n := range names {

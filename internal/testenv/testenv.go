@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,6 +287,39 @@ func Keys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
 	return slices.Compact(out)
 }
 
+// Subscribers is how many clients are subscribed to channel: PUBSUB
+// NUMSUB, which a cluster node answers for itself, summed over every node.
+func Subscribers(rdb redis.UniversalClient, channel string) int64 {
+	var n atomic.Int64
+	EachNode(rdb, func(c *redis.Client) { n.Add(c.PubSubNumSub(context.Background(), channel).Val()[channel]) })
+	return n.Load()
+}
+
+// Channels are the channels matching pattern with a subscriber (PUBSUB
+// CHANNELS over every node).
+func Channels(rdb redis.UniversalClient, pattern string) []string {
+	var mu sync.Mutex
+	var out []string
+	EachNode(rdb, func(c *redis.Client) {
+		chs := c.PubSubChannels(context.Background(), pattern).Val()
+		mu.Lock()
+		out = append(out, chs...)
+		mu.Unlock()
+	})
+	return out
+}
+
+// EachNode runs f on rdb, or on every node of a cluster (masters and
+// replicas, at once).
+func EachNode(rdb redis.UniversalClient, f func(c *redis.Client)) {
+	switch r := rdb.(type) {
+	case *redis.ClusterClient:
+		_ = r.ForEachShard(context.Background(), func(_ context.Context, c *redis.Client) error { f(c); return nil })
+	case *redis.Client:
+		f(r)
+	}
+}
+
 // Another is a second client of rdb's Redis (a client of its own that a
 // test hooks or cuts), closed when the test ends.
 func Another(t testing.TB, rdb redis.UniversalClient) redis.UniversalClient {
@@ -324,10 +359,10 @@ func redisOnCluster(t testing.TB, nodes []string, dbs []int, flush bool) (redis.
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
 		ClusterStateReloadInterval: time.Second})
 	ping(t, rdb)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if len(dbs) > 1 || dbs[0] != 0 {
 		leaseOneOf(t, rdb, []int{clusterLeaseDB})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		if flush {
 			if err := redisnodes.Scan(ctx, rdb, "asynq:*", 500, func(keys []string) error {
 				for _, k := range keys {

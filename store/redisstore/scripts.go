@@ -85,7 +85,8 @@ return {'ok', ''}
 // createScript creates a table unless its id exists. Leftovers of an
 // earlier table of that id (its log and answers) are removed, so old
 // action ids and events never leak into the new one. The table records the
-// run id of the Redis server it is created on (see Loaded.RunID).
+// run id of the Redis server it is created on (on a cluster: of its node;
+// see Loaded.RunID).
 //
 // KEYS[1] table hash, KEYS[2] action-id hash, KEYS[3] event log stream
 // ARGV[1] meta, ARGV[2] TTL seconds.
