@@ -478,14 +478,24 @@ func (s *Store) LookupAnswer(ctx context.Context, tableID, user, id string) (*Re
 }
 
 // Publish sends a message on a table's channel without writing anything
-// (used to repeat a stored answer).
+// (used to repeat a stored answer). On a cluster it is published by the
+// table's node, as the commit script's messages are: a PUBLISH sent to
+// another node reaches the subscribers by another path, and could overtake
+// them or be overtaken.
 func (s *Store) Publish(ctx context.Context, tableID string, m Message) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
+	if s.keys.Cluster {
+		return publishScript.Run(ctx, s.rdb, []string{s.keys.Table(tableID)}, s.keys.Channel(tableID), b).Err()
+	}
 	return s.rdb.Publish(ctx, s.keys.Channel(tableID), b).Err()
 }
+
+// publishScript publishes ARGV[2] on channel ARGV[1] from the node of
+// KEYS[1] (named only to route the script there; not read).
+var publishScript = redis.NewScript(`return redis.call('PUBLISH', ARGV[1], ARGV[2])`)
 
 // ReadLog returns the logged events with seq > after, oldest first, at most
 // max. The first entry's seq tells whether the log still reaches back that
