@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest movebench persistbench idlebench partitionplans webbench faults faults-redis
+.PHONY: test build vet winrate property-long fuzz bench loadtest movebench clusterbench persistbench idlebench partitionplans webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -45,6 +45,8 @@ loadtest:
 # bench): the Redis-only floor, the prototype without rules, hokm serve and
 # gateway + worker; closed loop and paced; REPS interleaved repetitions
 # (WINDOW per run; PROFILE=DIR keeps a CPU profile of each process).
+# hokm bench --redis-cluster HOST:PORT,… (or HOKM_REDIS_CLUSTER_ADDRS) runs
+# serve and split on a Redis Cluster: make clusterbench, below.
 REPS ?= 1
 TARGETS ?= floor,prototype,serve,split
 MODES ?= closed:1,closed:10,closed:100,paced:100,paced:500,paced:1000
@@ -53,6 +55,16 @@ WINDOW ?= 10s
 movebench:
 	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) PROFILE=$(PROFILE) \
 	  GATEWAYS=$(GATEWAYS) CLIENTS=$(CLIENTS) RAMP=$(RAMP) ./scripts/bench
+
+# hokm serve's move path on the local Redis, then on a Redis Cluster of 3
+# masters + 3 replicas started on side ports for the run (hokm bench
+# --redis-cluster; Redis's CPU summed over all six nodes, the replicas'
+# part shown): a table for each (scripts/clusterbench). TARGETS may be
+# serve and/or split (the relays need one server).
+clusterbench: TARGETS = serve
+clusterbench: MODES = closed:10,closed:100,paced:500
+clusterbench:
+	REPS=$(REPS) TARGETS=$(TARGETS) MODES=$(MODES) RATE=$(RATE) WINDOW=$(WINDOW) ./scripts/clusterbench
 
 # The sync lag at 50 matches ending a second (whole played matches enqueued
 # as persist tasks on a running hokm serve, PERSISTN of them): p50/p99/max

@@ -48,10 +48,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	ramp := fs.Duration("ramp", 0, "start each load's tables evenly over this time (0: all at once)")
 	clients := fs.Int("clients", 1, "processes the load client of hokm's targets runs in (one may hold 20,000 sockets at most here)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON instead of a table")
+	cluster := fs.String("redis-cluster", os.Getenv("HOKM_REDIS_CLUSTER_ADDRS"), "host:port,…: run serve and split on this Redis Cluster (default $HOKM_REDIS_CLUSTER_ADDRS; HOKM_REDIS_URL then gives only its credentials and DB 0), Redis's CPU summed over every node, masters and replicas, its commands over the masters; the relay targets need a single server")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(),
+	var nodes []string
+	for _, a := range strings.Split(*cluster, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			nodes = append(nodes, a)
+		}
+	}
+	cfg := bench.Config{Port: *port, Warm: *warm, Window: *window, Reps: max(*reps, 1), Env: os.Environ(), RedisCluster: nodes,
 		ProfileDir: *profile, Gateways: *gateways, Clients: *clients, Ramp: *ramp,
 		Prefix: os.Getenv("HOKM_REDIS_PREFIX"), Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }}
 	if cfg.Prefix == "" {
@@ -74,7 +81,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Exe = exe
-	rdb, err := benchRedis()
+	var rdb redis.UniversalClient
+	if len(nodes) > 0 {
+		rdb, err = benchCluster(nodes)
+	} else {
+		rdb, err = benchRedis()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "hokm bench:", err)
 		return 2
@@ -101,7 +113,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		json.NewEncoder(stdout).Encode(rows)
 		return 0
 	}
-	fmt.Fprintf(stdout, "Machine: %s. Window %v per target and mode, median of %d.\n\n", bench.Machine(), cfg.Window, cfg.Reps)
+	fmt.Fprintf(stdout, "Machine: %s. Window %v per target and mode, median of %d.\n", bench.Machine(), cfg.Window, cfg.Reps)
+	if len(rows) > 0 && rows[0].RedisMasters > 0 {
+		fmt.Fprintf(stdout, "Redis Cluster of %d masters and %d replicas (%s): Redis CPU over every node, commands and round trips over the masters.\n",
+			rows[0].RedisMasters, rows[0].RedisReplicas, strings.Join(nodes, ","))
+	}
+	fmt.Fprintln(stdout)
 	bench.WriteTable(stdout, rows)
 	return 0
 }
@@ -154,6 +171,25 @@ func runRelay(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// benchCluster is a cluster client of nodes, with HOKM_REDIS_URL's
+// credentials, which must name DB 0 (the roles refuse another on a
+// cluster: better said before any target starts).
+func benchCluster(nodes []string) (*redis.ClusterClient, error) {
+	url := os.Getenv("HOKM_REDIS_URL")
+	if url == "" {
+		url = "redis://" + nodes[0] + "/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
+	}
+	if opt.DB != 0 {
+		return nil, fmt.Errorf("HOKM_REDIS_URL names DB %d: a Redis Cluster (--redis-cluster) has only DB 0", opt.DB)
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
+		TLSConfig: opt.TLSConfig, PoolSize: 64}), nil
 }
 
 // benchRedis is a client of HOKM_REDIS_URL (one node: the bench reads its

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/tools/bench"
 )
@@ -92,6 +93,63 @@ func TestBenchMeasuresEveryTarget(t *testing.T) {
 	// version 1: a frame per event and per ack (≈ 7 a card against ≈ 4.3).
 	if frames["serve+v1"] < frames["serve"]+1.5 {
 		t.Errorf("frames a card: serve %.1f, serve+v1 %.1f: version 2 should save one and a half at least", frames["serve"], frames["serve+v1"])
+	}
+}
+
+// TestBenchOnRedisCluster runs `hokm bench` briefly on serve and split on
+// a Redis Cluster of the test's own (three masters, a replica each):
+// every row has moves delivered, and Redis's CPU and commands per move
+// counted over the cluster's nodes — CPU over all six, the replicas' part
+// of it too, commands over the three masters; each run's keys are deleted
+// on every master. The relay targets are refused on a cluster.
+func TestBenchOnRedisCluster(t *testing.T) {
+	rc := procs.StartRedisCluster(t, 3, procs.RedisOptions{})
+	dbURL := testenv.Database(t)
+	prefix := testenv.RandomName("tb")
+	c := procs.NewHokm(t, "HOKM_REDIS_URL=redis://"+rc.Addrs()[0]+"/0", "HOKM_REDIS_PREFIX="+prefix,
+		"HOKM_DATABASE_URL="+dbURL, "HOKM_OPS_ADDR=off", "HOKM_SHUTDOWN_TIMEOUT=2s", "HOKM_LOG_LEVEL=info",
+		"HOKM_CLIENT_RATE=100000", "HOKM_CLIENT_BURST=100000",
+		"HOKM_WS_PER_IP=0", "HOKM_TABLE_CREATE_LIMIT=0", "HOKM_GUEST_LIMIT=1000000/1h")
+	if m := c.Start("migrate", nil, "migrate"); !m.Wait(60*time.Second) || m.Err() != nil {
+		t.Fatalf("migrate: %v\n%s", m.Err(), m.Output())
+	}
+	nodes := strings.Join(rc.Addrs(), ",")
+	relay := c.Start("bench relay", nil, "bench", "--redis-cluster", nodes, "--targets", "serve,floor", "--modes", "closed:1")
+	if !relay.Wait(time.Minute) || relay.Err() == nil || !strings.Contains(relay.Output(), "target floor: the relay targets run on a single Redis server") {
+		t.Errorf("hokm bench --targets serve,floor on a cluster: %v, want the floor refused\n%s", relay.Err(), relay.Output())
+	}
+	_, free, _ := net.SplitHostPort(procs.FreePort(t))
+	p := c.Start("bench", nil, "bench", "--redis-cluster", nodes, "--targets", "serve,split", "--modes", "closed:2",
+		"--window", "2s", "--warm", "200ms", "--port", free, "--json")
+	if !p.Wait(2*time.Minute) || p.Err() != nil {
+		t.Fatalf("hokm bench: %v\n%s", p.Err(), p.Output())
+	}
+	var rows []bench.Row
+	for _, line := range strings.Split(p.Output(), "\n") { // the JSON is the line of rows
+		if strings.HasPrefix(line, "[") {
+			if err := json.Unmarshal([]byte(line), &rows); err != nil {
+				t.Fatalf("hokm bench printed %q: %v", line, err)
+			}
+		}
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2 (serve and split): %+v\n%s", len(rows), rows, p.Output())
+	}
+	for _, r := range rows {
+		if r.Delivered <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.Commands < 3 || r.RoundTrips < 2 || r.TableBytes <= 0 || r.Errors > 0 {
+			t.Errorf("%s: a row without its measurements: %+v", r.Target, r)
+		}
+		// Redis's costs are the cluster's: CPU of its six nodes (the
+		// replicas replay every write: some is theirs, not all),
+		// commands of its three masters.
+		if r.RedisMasters != 3 || r.RedisReplicas != 3 || r.RedisUS <= 0 || r.ReplicaUS <= 0 || r.ReplicaUS >= r.RedisUS {
+			t.Errorf("%s: Redis's costs not over the cluster's 3 masters and 3 replicas: %d masters, %d replicas, CPU %.1f µs/move (replicas %.1f)",
+				r.Target, r.RedisMasters, r.RedisReplicas, r.RedisUS, r.ReplicaUS)
+		}
+	}
+	// every run's keys were deleted, on every master
+	if left := testenv.Keys(t, rc.Client(), prefix+"-*"); len(left) > 0 {
+		t.Errorf("%d keys left on the cluster after the bench, e.g. %q", len(left), left[0])
 	}
 }
 

@@ -89,9 +89,19 @@ func ParseMode(s string, rate float64) (Mode, error) {
 
 // Config of a run.
 type Config struct {
-	Exe   string   // the hokm binary, started for each target
-	Env   []string // the targets' environment (HOKM_*: Redis, PostgreSQL, limits off)
-	Redis *redis.Client
+	Exe string   // the hokm binary, started for each target
+	Env []string // the targets' environment (HOKM_*: Redis, PostgreSQL, limits off)
+	// Redis is the targets' Redis, of which the bench reads the CPU and
+	// command counts and deletes each run's keys: a client of its server,
+	// or a cluster client of RedisCluster.
+	Redis redis.UniversalClient
+	// RedisCluster, when set, is the seed nodes (host:port) of the Redis
+	// Cluster hokm's targets run on: they get HOKM_REDIS_CLUSTER_ADDRS
+	// (without it, none of Env's reaches them), Redis's CPU is summed over
+	// every node, masters and replicas, its commands over the masters, and
+	// the keys are deleted on every master. The relay targets (floor,
+	// prototype) run on one server only: Run refuses them on a cluster.
+	RedisCluster []string
 	// Journal, when set, is the targets' PostgreSQL: after each run of
 	// hokm its table journal is emptied, or the next run would begin by
 	// restoring the last one's tables into Redis.
@@ -120,6 +130,9 @@ type Config struct {
 	// storm, not the play that follows.
 	Ramp time.Duration
 	Log  func(format string, args ...any)
+	// nodes are clients of a cluster's nodes, whose costs are read one by
+	// one (set by Run).
+	nodes *nodeClients
 }
 
 // Row is one target under one mode (the median of the repetitions).
@@ -151,11 +164,29 @@ type Row struct {
 	// keys) at the end of the window.
 	TableBytes float64 `json:"redis_bytes_per_table"`
 	Errors     int     `json:"errors,omitempty"`
+	// On a Redis Cluster (Config.RedisCluster): the nodes whose costs the
+	// row sums (RedisUS is every node's CPU, ReplicaUS the replicas' part
+	// of it; Commands and RoundTrips are the masters').
+	RedisMasters  int     `json:"redis_masters,omitempty"`
+	RedisReplicas int     `json:"redis_replicas,omitempty"`
+	ReplicaUS     float64 `json:"redis_replica_cpu_us,omitempty"`
 }
+
+// clusterEnv names the Redis Cluster's nodes to hokm's roles.
+const clusterEnv = "HOKM_REDIS_CLUSTER_ADDRS"
 
 // Run measures every mode on every target, Reps times, and returns a row
 // per mode and target (median of the repetitions), modes in order.
 func Run(ctx context.Context, cfg Config) ([]Row, error) {
+	if len(cfg.RedisCluster) > 0 {
+		for _, target := range cfg.Targets {
+			if name, _, _ := parseTarget(target); name == TargetFloor || name == TargetPrototype {
+				return nil, fmt.Errorf("target %s: the relay targets run on a single Redis server, not on a Redis Cluster (measure serve or split there)", target)
+			}
+		}
+	}
+	cfg.nodes = &nodeClients{}
+	defer cfg.nodes.close()
 	runs := map[string][]Row{}
 	for rep := range cfg.Reps {
 		for _, m := range cfg.Modes {
@@ -212,7 +243,7 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		return Row{}, err
 	}
 	sleep(ctx, cfg.Warm)
-	before, err := readCosts(ctx, cfg.Redis, tg.pids(), clientPids)
+	before, err := readCosts(ctx, cfg.Redis, cfg.nodes, tg.pids(), clientPids)
 	if err != nil {
 		return Row{}, err
 	}
@@ -227,9 +258,13 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 		cfg.Log("profile: %v", err)
 	}
 	elapsed := time.Since(t0)
-	after, err := readCosts(ctx, cfg.Redis, tg.pids(), clientPids)
+	after, err := readCosts(ctx, cfg.Redis, cfg.nodes, tg.pids(), clientPids)
 	if err != nil {
 		return Row{}, err
+	}
+	if before.masters+before.replicas != after.masters+after.replicas {
+		return Row{}, fmt.Errorf("the Redis Cluster's nodes changed during the window (%d+%d, then %d+%d)",
+			before.masters, before.replicas, after.masters, after.replicas)
 	}
 	d := after.sub(before)
 	pattern := redisstore.Keys{Prefix: tg.prefix}.TableKeysPattern()
@@ -242,11 +277,13 @@ func measure(ctx context.Context, cfg Config, target string, m Mode) (Row, error
 	}
 	moves := float64(moved)
 	row := Row{Target: target, Mode: m.String(), Tables: m.Tables, Offered: float64(m.Tables) * m.Rate,
-		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable, RSS: rss(tg.pids())}
+		Delivered: moves / elapsed.Seconds(), Errors: len(errs), TableBytes: perTable, RSS: rss(tg.pids()),
+		RedisMasters: d.masters, RedisReplicas: d.replicas}
 	row.P50, row.P99, row.P999 = floor.Quantile(lats, 0.5), floor.Quantile(lats, 0.99), floor.Quantile(lats, 0.999)
 	if moves > 0 {
 		us := func(t time.Duration) float64 { return float64(t.Microseconds()) / moves }
 		row.ServerUS, row.RedisUS, row.PostgreUS, row.ClientUS = us(d.server), us(d.redis), us(d.postgres), us(d.client)
+		row.ReplicaUS = us(d.replicaRedis)
 		if len(d.procs) > 1 {
 			row.RoleUS = map[string]float64{}
 			for i, cpu := range d.procs {
@@ -335,6 +372,7 @@ func median(rows []Row) Row {
 		func(r *Row) *float64 { return &r.Delivered }, func(r *Row) *float64 { return &r.P50 },
 		func(r *Row) *float64 { return &r.P99 }, func(r *Row) *float64 { return &r.P999 },
 		func(r *Row) *float64 { return &r.ServerUS }, func(r *Row) *float64 { return &r.RedisUS },
+		func(r *Row) *float64 { return &r.ReplicaUS },
 		func(r *Row) *float64 { return &r.PostgreUS }, func(r *Row) *float64 { return &r.ClientUS },
 		func(r *Row) *float64 { return &r.Commands }, func(r *Row) *float64 { return &r.RoundTrips },
 		func(r *Row) *float64 { return &r.Frames },
@@ -369,7 +407,7 @@ type running struct {
 	roles   []string
 	ops     []string // each process's operator address, when profiling
 	prefix  string
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	journal *pgstore.Store
 }
 
@@ -386,18 +424,18 @@ func (r *running) pids() []int {
 func start(ctx context.Context, cfg Config, target string) (*running, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)
 	label := fileLabel(target)
-	// TARGET@BINARY runs another build of hokm (e.g. the commit before a
-	// change) as TARGET: before and after measured in one run.
-	exe := cfg.Exe
-	version := ""
-	if t, ok := strings.CutSuffix(target, "+v1"); ok {
-		target, version = t, "?v=1"
-	}
-	if name, bin, ok := strings.Cut(target, "@"); ok {
-		target, exe = name, bin
+	target, exe, version := parseTarget(target)
+	if exe == "" {
+		exe = cfg.Exe
 	}
 	prefix := cfg.Prefix + "-" + target
-	env := append(slices.Clone(cfg.Env), "HOKM_REDIS_PREFIX="+prefix)
+	// The cluster is Config's to name: a HOKM_REDIS_CLUSTER_ADDRS of Env
+	// would put the targets on a Redis the bench does not read.
+	env := slices.DeleteFunc(slices.Clone(cfg.Env), func(kv string) bool { return strings.HasPrefix(kv, clusterEnv+"=") })
+	env = append(env, "HOKM_REDIS_PREFIX="+prefix)
+	if len(cfg.RedisCluster) > 0 {
+		env = append(env, clusterEnv+"="+strings.Join(cfg.RedisCluster, ","))
+	}
 	r := &running{name: target, label: label, prefix: prefix, rdb: cfg.Redis, journal: cfg.Journal}
 	var roles [][]string
 	switch target {
@@ -453,6 +491,18 @@ func start(ctx context.Context, cfg Config, target string) (*running, error) {
 		}
 	}
 	return r, nil
+}
+
+// parseTarget reads a target as given: its name, the binary of
+// NAME@BINARY ("" for the bench's own: another build of hokm, e.g. the
+// commit before a change, run as NAME, before and after measured in one
+// run), and the WebSocket URL's query of a +v1 suffix.
+func parseTarget(target string) (name, exe, version string) {
+	if t, ok := strings.CutSuffix(target, "+v1"); ok {
+		target, version = t, "?v=1"
+	}
+	name, exe, _ = strings.Cut(target, "@")
+	return name, exe, version
 }
 
 // freeAddr is a loopback address with a port free now (the kernel's

@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 type costs struct {
 	server   time.Duration   // the target's processes
 	procs    []time.Duration // each of them
-	redis    time.Duration   // used_cpu_user + used_cpu_sys
+	redis    time.Duration   // used_cpu_user + used_cpu_sys (of every node of a cluster)
 	postgres time.Duration   // every postgres process on the machine
 	client   time.Duration   // this process: the load clients
 	commands int64           // Redis total_commands_processed
@@ -26,11 +28,17 @@ type costs struct {
 	// sends and waits for (a command, a pipeline, a script call), i.e. the
 	// round trips to Redis of every party.
 	reads int64
+	// On a Redis Cluster: the nodes read (masters and replicas) and the
+	// replicas' part of redis. commands and reads are the masters' only:
+	// a replica counts again every write it replays from its master.
+	masters, replicas int
+	replicaRedis      time.Duration
 }
 
 func (c costs) sub(o costs) costs {
 	d := costs{server: c.server - o.server, redis: c.redis - o.redis, postgres: c.postgres - o.postgres,
-		client: c.client - o.client, commands: c.commands - o.commands, reads: c.reads - o.reads}
+		client: c.client - o.client, commands: c.commands - o.commands, reads: c.reads - o.reads,
+		masters: c.masters, replicas: c.replicas, replicaRedis: c.replicaRedis - o.replicaRedis}
 	for i := range c.procs {
 		d.procs = append(d.procs, c.procs[i]-o.procs[i])
 	}
@@ -38,8 +46,10 @@ func (c costs) sub(o costs) costs {
 }
 
 // readCosts reads the costs so far of the target's processes (pids) and
-// of the load client: this process and its load processes (clients).
-func readCosts(ctx context.Context, rdb *redis.Client, pids, clients []int) (costs, error) {
+// of the load client: this process and its load processes (clients); and
+// of Redis: its server, or every node of a cluster (masters and replicas:
+// on one machine a replica's CPU is taken from the same cores).
+func readCosts(ctx context.Context, rdb redis.UniversalClient, nodes *nodeClients, pids, clients []int) (costs, error) {
 	var c costs
 	for _, pid := range pids {
 		cpu := procCPU(strconv.Itoa(pid))
@@ -54,17 +64,127 @@ func readCosts(ctx context.Context, rdb *redis.Client, pids, clients []int) (cos
 	for _, pid := range clients {
 		c.client += procCPU(strconv.Itoa(pid))
 	}
-	info, err := rdb.Info(ctx, "cpu", "stats").Result()
+	infos, err := redisInfo(ctx, rdb, nodes)
 	if err != nil {
 		return c, err
 	}
-	f := infoFields(info)
-	user, _ := strconv.ParseFloat(f["used_cpu_user"], 64)
-	sys, _ := strconv.ParseFloat(f["used_cpu_sys"], 64)
-	c.redis = time.Duration((user + sys) * float64(time.Second))
-	c.commands, _ = strconv.ParseInt(f["total_commands_processed"], 10, 64)
-	c.reads, _ = strconv.ParseInt(f["total_reads_processed"], 10, 64)
+	for _, n := range infos {
+		user, _ := strconv.ParseFloat(n.fields["used_cpu_user"], 64)
+		sys, _ := strconv.ParseFloat(n.fields["used_cpu_sys"], 64)
+		cpu := time.Duration((user + sys) * float64(time.Second))
+		c.redis += cpu
+		if n.replica {
+			c.replicas++
+			c.replicaRedis += cpu
+			continue
+		}
+		if n.cluster {
+			c.masters++
+		}
+		commands, _ := strconv.ParseInt(n.fields["total_commands_processed"], 10, 64)
+		reads, _ := strconv.ParseInt(n.fields["total_reads_processed"], 10, 64)
+		c.commands += commands
+		c.reads += reads
+	}
 	return c, nil
+}
+
+// nodeInfo is INFO cpu and stats of one Redis server.
+type nodeInfo struct {
+	fields  map[string]string
+	cluster bool // a node of a cluster
+	replica bool // a cluster's replica (INFO replication's role)
+}
+
+// redisInfo reads INFO of rdb's server, or of every node of a cluster
+// that CLUSTER NODES lists, masters and replicas (nodes keeps a client of
+// each). Not go-redis's slot map: it comes from CLUSTER SLOTS, which
+// leaves out a replica that has not replicated anything yet (a fresh
+// cluster's, for up to 10 s), and is reloaded only now and then.
+func redisInfo(ctx context.Context, rdb redis.UniversalClient, nodes *nodeClients) ([]nodeInfo, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		info, err := rdb.Info(ctx, "cpu", "stats").Result()
+		if err != nil {
+			return nil, err
+		}
+		return []nodeInfo{{fields: infoFields(info)}}, nil
+	}
+	list, err := cc.ClusterNodes(ctx).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis cluster nodes: %w", err)
+	}
+	addrs := clusterAddrs(list)
+	out := make([]nodeInfo, len(addrs))
+	errs := make(chan error, len(addrs))
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Go(func() {
+			info, err := nodes.client(cc, addr).Info(ctx, "cpu", "stats", "replication").Result()
+			if err != nil {
+				errs <- fmt.Errorf("redis cluster node %s: %w", addr, err)
+				return
+			}
+			f := infoFields(info)
+			out[i] = nodeInfo{fields: f, cluster: true, replica: f["role"] == "slave"}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return out, <-errs
+}
+
+// clusterAddrs are the host:port of the nodes of a CLUSTER NODES reply
+// that are in the cluster now (not failed, nor still in the handshake).
+func clusterAddrs(list string) []string {
+	var out []string
+	for _, line := range strings.Split(list, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@") // ip:port@cport[,hostname]
+		flags := strings.Split(f[2], ",")
+		if strings.HasPrefix(addr, ":") || slices.Contains(flags, "fail") || slices.Contains(flags, "handshake") ||
+			slices.Contains(flags, "noaddr") {
+			continue
+		}
+		out = append(out, addr)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nodeClients is a client of each cluster node the bench reads, by address,
+// with the cluster client's credentials.
+type nodeClients struct {
+	mu      sync.Mutex
+	clients map[string]*redis.Client
+}
+
+func (n *nodeClients) client(cc *redis.ClusterClient, addr string) *redis.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.clients[addr]; ok {
+		return c
+	}
+	if n.clients == nil {
+		n.clients = map[string]*redis.Client{}
+	}
+	opt := cc.Options()
+	c := redis.NewClient(&redis.Options{Addr: addr, Username: opt.Username, Password: opt.Password,
+		TLSConfig: opt.TLSConfig, PoolSize: 2})
+	n.clients[addr] = c
+	return c
+}
+
+func (n *nodeClients) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.clients {
+		c.Close()
+	}
+	n.clients = nil
 }
 
 func infoFields(info string) map[string]string {
@@ -143,8 +263,10 @@ func postgresCPU() time.Duration {
 
 // tableMemory is the mean Redis memory of a table, from MEMORY USAGE of
 // every key under prefix with a hash tag (a table's keys share theirs:
-// {g:id} for hokm, {id} for the relays), summed by tag; 0 when none.
-func tableMemory(ctx context.Context, rdb *redis.Client, pattern string) (float64, error) {
+// {g:id} for hokm, {id} for the relays), summed by tag; 0 when none. On a
+// cluster the keys are those of every master (a replica's copy is not
+// counted).
+func tableMemory(ctx context.Context, rdb redis.UniversalClient, pattern string) (float64, error) {
 	keys, err := scanKeys(ctx, rdb, pattern)
 	if err != nil {
 		return 0, err

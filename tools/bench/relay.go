@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/redisnodes"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/floor"
 )
@@ -346,20 +347,33 @@ func (r *relay) forget(table string) {
 	r.smu.Unlock()
 }
 
-// deleteKeys unlinks every key matching pattern.
-func deleteKeys(ctx context.Context, rdb *redis.Client, pattern string) {
+// deleteKeys unlinks every key matching pattern (on every master of a
+// cluster: a key at a time there, as a table's keys and the others lie in
+// different slots).
+func deleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) {
 	keys, _ := scanKeys(ctx, rdb, pattern)
+	_, cluster := rdb.(*redis.ClusterClient)
 	for batch := range slices.Chunk(keys, 500) {
-		rdb.Unlink(ctx, batch...)
+		if !cluster {
+			rdb.Unlink(ctx, batch...)
+			continue
+		}
+		rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.Unlink(ctx, k)
+			}
+			return nil
+		})
 	}
 }
 
-// scanKeys is every key matching pattern.
-func scanKeys(ctx context.Context, rdb *redis.Client, pattern string) ([]string, error) {
+// scanKeys is every key matching pattern (SCAN on every master of a
+// cluster).
+func scanKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
 	var keys []string
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	return keys, iter.Err()
+	err := redisnodes.Scan(ctx, rdb, pattern, 1000, func(batch []string) error {
+		keys = append(keys, batch...)
+		return nil
+	})
+	return keys, err
 }

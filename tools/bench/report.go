@@ -12,7 +12,10 @@ import (
 
 // WriteTable prints rows as a Markdown table, each row with its ratios to
 // the floor's row of the same mode when the run measured the floor:
-// moves/s, the target's CPU per card and Redis's CPU per card.
+// moves/s, the target's CPU per card and Redis's CPU per card. A row
+// measured on a Redis Cluster names it beside the target ("serve, cluster
+// 3+3": masters + replicas) and gives the replicas' part of Redis's CPU
+// ("[replicas N]").
 func WriteTable(w io.Writer, rows []Row) {
 	floors := map[string]Row{}
 	for _, r := range rows {
@@ -42,8 +45,13 @@ func WriteTable(w io.Writer, rows []Row) {
 			}
 			target += " [" + strings.Join(parts, ", ") + "]"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %s + %.0f + %.0f (%.0f) | %.1f / %.1f | %.1f | %.1f | %.0f | %s |\n",
-			r.Mode, r.Target, moves, r.P50, r.P99, r.P999, target, r.RedisUS, r.PostgreUS, r.ClientUS, r.RoundTrips, r.Commands, r.Frames,
+		name, redisCPU := r.Target, fmt.Sprintf("%.0f", r.RedisUS)
+		if r.RedisMasters > 0 {
+			name += fmt.Sprintf(", cluster %d+%d", r.RedisMasters, r.RedisReplicas)
+			redisCPU += fmt.Sprintf(" [replicas %.0f]", r.ReplicaUS)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f / %.1f / %.1f | %s + %s + %.0f (%.0f) | %.1f / %.1f | %.1f | %.1f | %.0f | %s |\n",
+			r.Mode, name, moves, r.P50, r.P99, r.P999, target, redisCPU, r.PostgreUS, r.ClientUS, r.RoundTrips, r.Commands, r.Frames,
 			r.TableBytes/1024, r.RSS/(1<<20), ratio)
 	}
 }
