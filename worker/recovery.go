@@ -319,12 +319,18 @@ func (r *Recovery) ServerRunID() string { return r.current.Load().(string) }
 // use) and a check runs at once. On a cluster a connection tells its
 // node's run id: one of the masters' that the current run id lists is not
 // news; another one (a replica promoted, a master restarted) makes every
-// table stale until the check has read the masters' run ids again.
+// table stale until the check has read the masters' run ids again. (Before
+// the first check there is nothing to compare a node's run id with: the
+// check is only hastened, else tables made meanwhile on one node would be
+// stale as soon as a connection reached another.)
 func (r *Recovery) NoteRunID(runID string) {
-	if prev := r.current.Load().(string); redisnodes.RunIDHas(prev, runID) {
+	prev := r.current.Load().(string)
+	if redisnodes.RunIDHas(prev, runID) {
 		return
 	}
-	r.current.Store(runID)
+	if prev != "" || !r.store.Keys().Cluster {
+		r.current.Store(runID)
+	}
 	r.setPending(true)
 	select {
 	case r.kick <- struct{}{}:

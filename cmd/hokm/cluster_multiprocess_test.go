@@ -67,7 +67,7 @@ func startOnRedisCluster(t *testing.T) *onRedisCluster {
 // bots starts `hokm bots` with every table's seats spread over both
 // gateways.
 func (c *onRedisCluster) bots(matches, parallel int) *procs.Proc {
-	return c.hokm.Start("bots", nil, "bots", "--url", strings.Join(c.gateways, ","), "--target", "3",
+	return c.hokm.Start("bots", nil, "bots", "--url", strings.Join(c.gateways, ","), "--target", "7",
 		"--matches", strconv.Itoa(matches), "--parallel", strconv.Itoa(parallel), "--timeout", "2m")
 }
 
@@ -119,19 +119,30 @@ func (c *onRedisCluster) report(t *testing.T, bots *procs.Proc, matches int) bot
 // to its result. The longest move (the stall the players saw) is logged.
 func TestBotsOnRedisClusterThroughFailover(t *testing.T) {
 	c := startOnRedisCluster(t)
-	const matches = 8
+	const matches = 12
 	bots := c.bots(matches, 4)
-	time.Sleep(4 * time.Second) // matches under way
+	time.Sleep(3 * time.Second) // matches under way
 	victim := c.redis.Masters()[0]
 	victim.Kill()
 	killed := time.Now()
+	// Its replica is promoted: three masters again, every slot served.
+	if !until(30*time.Second, func() bool { return len(c.redis.Masters()) == 3 }) {
+		t.Fatal("no replica took over from the killed master within 30 s")
+	}
+	promoted := time.Since(killed)
 	if err := c.redis.WaitHealthy(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("cluster healthy again %v after the kill", time.Since(killed).Round(100*time.Millisecond))
+	if !bots.Running() {
+		t.Fatal("the matches ended before the failover was over: nothing was shown (play longer)")
+	}
 	rep := c.report(t, bots, matches)
-	t.Logf("%d moves in %.1f s; move latency p50 %.1f ms, p99 %.1f ms, longest %.0f ms; %d resyncs, %d dropped moves",
-		rep.Moves, rep.Seconds, rep.Latency.P50, rep.Latency.P99, rep.Latency.Max, rep.Resyncs, rep.DroppedMoves)
+	if rep.Resyncs == 0 {
+		t.Error("no table was rebuilt after the failover (the new master's run id went unnoticed)")
+	}
+	t.Logf("replica promoted %v after the kill; %d moves in %.1f s; move latency p50 %.1f ms, p99 %.1f ms; "+
+		"longest a table waited for a card %.0f ms; %d resyncs, %d dropped moves", promoted.Round(100*time.Millisecond),
+		rep.Moves, rep.Seconds, rep.Latency.P50, rep.Latency.P99, rep.LongestGap, rep.Resyncs, rep.DroppedMoves)
 }
 
 // TestBotsOnRedisClusterThroughReshard: a third of the slots (with their
@@ -140,9 +151,9 @@ func TestBotsOnRedisClusterThroughFailover(t *testing.T) {
 // stored once and replays to its result.
 func TestBotsOnRedisClusterThroughReshard(t *testing.T) {
 	c := startOnRedisCluster(t)
-	const matches = 8
+	const matches = 12
 	bots := c.bots(matches, 4)
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // matches under way
 	ms := c.redis.Masters()
 	from, to := nodeID(t, ms[0].Addr()), nodeID(t, ms[1].Addr())
 	start := time.Now()
@@ -152,9 +163,13 @@ func TestBotsOnRedisClusterThroughReshard(t *testing.T) {
 		t.Fatalf("reshard: %v\n%s", err, out)
 	}
 	t.Logf("5000 slots moved in %v", time.Since(start).Round(100*time.Millisecond))
+	if !bots.Running() {
+		t.Fatal("the matches ended before the slots had moved: nothing was shown (play longer)")
+	}
 	rep := c.report(t, bots, matches)
-	t.Logf("%d moves in %.1f s; move latency p50 %.1f ms, p99 %.1f ms, longest %.0f ms; %d resyncs, %d dropped moves",
-		rep.Moves, rep.Seconds, rep.Latency.P50, rep.Latency.P99, rep.Latency.Max, rep.Resyncs, rep.DroppedMoves)
+	t.Logf("%d moves in %.1f s; move latency p50 %.1f ms, p99 %.1f ms; longest a table waited for a card %.0f ms; "+
+		"%d resyncs, %d dropped moves", rep.Moves, rep.Seconds, rep.Latency.P50, rep.Latency.P99, rep.LongestGap,
+		rep.Resyncs, rep.DroppedMoves)
 }
 
 // nodeID is the cluster node id of the node at addr.

@@ -73,8 +73,12 @@ type Report struct {
 	MatchIDs  []string `json:"match_ids"`
 	Moves     int      `json:"moves"`
 	Latency   Latency  `json:"move_latency_ms"`
-	Seconds   float64  `json:"seconds"`
-	Errors    []string `json:"errors,omitempty"`
+	// LongestGap is the longest a table went between two cards reaching
+	// all four of its clients, in milliseconds: the stall players saw,
+	// including what untimed moves (resynced, reconnected) waited.
+	LongestGap float64  `json:"longest_gap_ms"`
+	Seconds    float64  `json:"seconds"`
+	Errors     []string `json:"errors,omitempty"`
 	// FramesChecked counts the frames the leak check read (CheckLeaks).
 	FramesChecked int `json:"frames_checked,omitempty"`
 	// Reconnects counts the sockets clients replaced after losing one;
@@ -180,6 +184,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				rep.Rejoins += res.rejoins
 				rep.ReconnectTimes = append(rep.ReconnectTimes, res.reconnects...)
 				lats = append(lats, res.latencies...)
+				rep.LongestGap = max(rep.LongestGap, float64(res.gap)/float64(time.Millisecond))
 				if res.err != nil {
 					rep.Errors = append(rep.Errors, res.err.Error())
 				} else {
@@ -237,6 +242,7 @@ type matchResult struct {
 	dropped    int
 	frames     int // checked for leaks
 	latencies  []time.Duration
+	gap        time.Duration // the stopwatch's longestGap
 	reconnects []time.Duration
 	resyncs    int
 	rejoins    int
@@ -269,7 +275,7 @@ func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult
 	if err != nil && tableID != "" {
 		err = fmt.Errorf("table %s: %w", tableID, err)
 	}
-	res := matchResult{latencies: sw.latencies(), err: err}
+	res := matchResult{latencies: sw.latencies(), gap: sw.longestGap(), err: err}
 	for _, c := range clients {
 		res.moves += c.moves
 		res.dropped += c.dropped

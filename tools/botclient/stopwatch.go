@@ -24,6 +24,11 @@ type stopwatch struct {
 	untimed map[string]bool
 	moves   []time.Duration
 	onTimed func(time.Duration) // Options.OnTimed
+	// last is when the table's latest card reached its fourth client, gap
+	// the longest time between two such moments: the longest a table went
+	// without a card, timed or not (a stall behind a failover, say).
+	last time.Time
+	gap  time.Duration
 }
 
 func newStopwatch(onTimed func(time.Duration)) *stopwatch {
@@ -53,6 +58,12 @@ func (w *stopwatch) saw(key string) {
 	var d time.Duration
 	t0, ok := w.sent[key]
 	timed := ok && w.seen[key] == 4 && !w.untimed[key]
+	if w.seen[key] == 4 {
+		if !w.last.IsZero() {
+			w.gap = max(w.gap, now.Sub(w.last))
+		}
+		w.last = now
+	}
 	if timed {
 		d = now.Sub(t0)
 		w.moves = append(w.moves, d)
@@ -100,6 +111,14 @@ func (w *stopwatch) untime(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.untimed[key] = true
+}
+
+// longestGap is the longest time between two cards' arrivals at all four
+// clients.
+func (w *stopwatch) longestGap() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gap
 }
 
 // latencies is a copy of the moves timed so far.
