@@ -337,14 +337,9 @@ func loadSentinel(getenv func(string) string, c *Config) []string {
 	var errs []string
 	sentinels, master := getenv("HOKM_REDIS_SENTINELS"), getenv("HOKM_REDIS_MASTER")
 	if sentinels != "" {
-		for _, a := range strings.Split(sentinels, ",") {
-			a = strings.TrimSpace(a)
-			if err := checkHostPort(a); err != nil {
-				errs = append(errs, fmt.Sprintf("HOKM_REDIS_SENTINELS=%q: %q: %v", sentinels, a, err))
-				c.RedisSentinels = nil
-				break
-			}
-			c.RedisSentinels = append(c.RedisSentinels, a)
+		var err string
+		if c.RedisSentinels, err = hostPorts("HOKM_REDIS_SENTINELS", sentinels); err != "" {
+			errs = append(errs, err)
 		}
 	}
 	if master != "" {
@@ -358,14 +353,9 @@ func loadSentinel(getenv func(string) string, c *Config) []string {
 		errs = append(errs, "HOKM_REDIS_SENTINELS and HOKM_REDIS_MASTER: set both (Redis under Sentinel) or neither")
 	}
 	if nodes := getenv("HOKM_REDIS_CLUSTER_ADDRS"); nodes != "" {
-		for _, a := range strings.Split(nodes, ",") {
-			a = strings.TrimSpace(a)
-			if err := checkHostPort(a); err != nil {
-				errs = append(errs, fmt.Sprintf("HOKM_REDIS_CLUSTER_ADDRS=%q: %q: %v", nodes, a, err))
-				c.RedisCluster = nil
-				break
-			}
-			c.RedisCluster = append(c.RedisCluster, a)
+		var err string
+		if c.RedisCluster, err = hostPorts("HOKM_REDIS_CLUSTER_ADDRS", nodes); err != "" {
+			errs = append(errs, err)
 		}
 		if sentinels != "" {
 			errs = append(errs, "HOKM_REDIS_CLUSTER_ADDRS and HOKM_REDIS_SENTINELS: Redis Cluster or Sentinel, not both")
@@ -374,6 +364,20 @@ func loadSentinel(getenv func(string) string, c *Config) []string {
 	c.RedisPassword = getenv("HOKM_REDIS_PASSWORD")
 	c.RedisSentinelPassword = getenv("HOKM_REDIS_SENTINEL_PASSWORD")
 	return errs
+}
+
+// hostPorts reads variable name's value v, host:port comma-separated: the
+// addresses, or nil and what is wrong.
+func hostPorts(name, v string) ([]string, string) {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if err := checkHostPort(a); err != nil {
+			return nil, fmt.Sprintf("%s=%q: %q: %v", name, v, a, err)
+		}
+		out = append(out, a)
+	}
+	return out, ""
 }
 
 // checkHostPort accepts host:port with a host and a port from 1 to 65535.

@@ -58,27 +58,7 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 		opt.Password = cfg.RedisPassword
 	}
 	poolSize := max(opt.PoolSize, poolPerShard*cfg.Partitions)
-	if cfg.Cluster() {
-		if opt.DB != 0 {
-			return nil, fmt.Errorf("HOKM_REDIS_URL: Redis Cluster has only DB 0 (the URL names DB %d)", opt.DB)
-		}
-		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs:                      cfg.RedisCluster,
-			Username:                   opt.Username,
-			Password:                   opt.Password,
-			TLSConfig:                  opt.TLSConfig,
-			DialTimeout:                dialTimeout,
-			ReadTimeout:                ioTimeout,
-			WriteTimeout:               ioTimeout,
-			PoolTimeout:                poolTimeout,
-			MaxRetries:                 retries,
-			PoolSize:                   poolSize,
-			ContextTimeoutEnabled:      true,
-			ClusterStateReloadInterval: clusterReload,
-			OnConnect:                  connectHook(onConnect),
-		}), nil
-	}
-	if !cfg.Sentinel() {
+	if !cfg.Sentinel() && !cfg.Cluster() {
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
 		opt.PoolTimeout, opt.MaxRetries, opt.PoolSize = poolTimeout, retries, poolSize
 		// Let a cancelled context end a blocking XREADGROUP at once, so a
@@ -87,23 +67,20 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 		opt.OnConnect = connectHook(onConnect)
 		return redis.NewClient(opt), nil
 	}
-	return redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName:            cfg.RedisMaster,
-		SentinelAddrs:         cfg.RedisSentinels,
-		SentinelPassword:      cfg.RedisSentinelPassword,
-		Username:              opt.Username,
-		Password:              opt.Password,
-		DB:                    opt.DB,
-		TLSConfig:             opt.TLSConfig,
-		DialTimeout:           dialTimeout,
-		ReadTimeout:           ioTimeout,
-		WriteTimeout:          ioTimeout,
-		PoolTimeout:           poolTimeout,
-		MaxRetries:            retries,
-		PoolSize:              poolSize,
-		ContextTimeoutEnabled: true,
-		OnConnect:             connectHook(onConnect),
-	}), nil
+	u := &redis.UniversalOptions{Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig,
+		DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, PoolTimeout: poolTimeout,
+		MaxRetries: retries, PoolSize: poolSize, ContextTimeoutEnabled: true, OnConnect: connectHook(onConnect)}
+	if cfg.Cluster() {
+		if opt.DB != 0 {
+			return nil, fmt.Errorf("HOKM_REDIS_URL: Redis Cluster has only DB 0 (the URL names DB %d)", opt.DB)
+		}
+		u.Addrs = cfg.RedisCluster
+		co := u.Cluster()
+		co.ClusterStateReloadInterval = clusterReload
+		return redis.NewClusterClient(co), nil
+	}
+	u.Addrs, u.MasterName, u.SentinelPassword = cfg.RedisSentinels, cfg.RedisMaster, cfg.RedisSentinelPassword
+	return redis.NewFailoverClient(u.Failover()), nil
 }
 
 // connectHook reads a new connection's server run id (INFO server) and

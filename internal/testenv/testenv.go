@@ -139,14 +139,20 @@ func RedisOneOf(t testing.TB, dbs []int, flush bool) (redis.UniversalClient, str
 			t.Fatalf("flush redis db %d: %v", opt.DB, err)
 		}
 	}
+	return rdb, ownPrefix(t, rdb), opt.DB
+}
+
+// ownPrefix is a fresh key prefix whose keys are deleted, and rdb closed,
+// when the test ends.
+func ownPrefix(t testing.TB, rdb redis.UniversalClient) string {
 	prefix := RandomName("t")
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = DeletePrefix(ctx, rdb, prefix)
 		rdb.Close()
 	})
-	return rdb, prefix, opt.DB
+	return prefix
 }
 
 // ping skips or fails the test (unavailable) when rdb's Redis does not answer.
@@ -377,12 +383,5 @@ func redisOnCluster(t testing.TB, nodes []string, dbs []int, flush bool) (redis.
 			}
 		}
 	}
-	prefix := RandomName("t")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = DeletePrefix(ctx, rdb, prefix)
-		rdb.Close()
-	})
-	return rdb, prefix, dbs[0]
+	return rdb, ownPrefix(t, rdb), dbs[0]
 }
