@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -16,15 +17,26 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// hub is the process's one Redis Pub/Sub connection. It subscribes to a
+// hub is the process's Redis Pub/Sub connection. It subscribes to a
 // table's channel while at least one local socket follows the table (and
 // to a user's channel while a local socket of the user is open), and hands
 // every message, decoded once, to each of those sockets' queues. Global
 // channels (the lobby's, the kick channel) are subscribed for the hub's
 // life and go to their handler.
+//
+// On a Redis Cluster a table's channel is subscribed on the node that holds
+// the table (a Pub/Sub connection per node, nodes): its messages are
+// published there, and a node hands them to its own subscribers at once,
+// while the cluster bus that carries them to the other nodes delayed 1 % of
+// them by 40 ms here (its links do not set TCP_NODELAY). A table whose
+// slot moved is still heard through the bus (PUBLISH reaches every node)
+// until reopen subscribes it on its new node.
 type hub struct {
 	rdb     redis.UniversalClient
-	ps      *redis.PubSub // replaced by reopen (under subMu)
+	cluster *redis.ClusterClient     // rdb on a cluster, else nil
+	ps      *redis.PubSub            // replaced by reopen (under subMu)
+	nodes   map[string]*nodeSub      // on a cluster: by node address (under subMu)
+	subOn   map[string]*redis.PubSub // the connection a table channel is subscribed on, when not ps (under subMu)
 	keys    redisstore.Keys
 	log     *slog.Logger
 	done    chan struct{} // closed when ps's receive loop has ended
@@ -48,6 +60,12 @@ type hub struct {
 	// makes a round trip per batch, not one per socket after another.
 	queued  *subBatch
 	batches atomic.Int64 // SUBSCRIBEs sent by sendQueued (read by tests)
+}
+
+// nodeSub is a Pub/Sub connection to one node of a cluster.
+type nodeSub struct {
+	ps   *redis.PubSub
+	done chan struct{} // closed when its receive loop has ended
 }
 
 // subBatch is channels subscribed with one SUBSCRIBE.
@@ -93,8 +111,9 @@ func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, g
 		rdb: rdb, ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
 		globals: globals, onUser: onUser,
 		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
-		started: map[string]bool{},
+		started: map[string]bool{}, nodes: map[string]*nodeSub{}, subOn: map[string]*redis.PubSub{},
 	}
+	h.cluster, _ = rdb.(*redis.ClusterClient)
 	go h.run(h.ps, h.done)
 	if len(globals) > 0 {
 		names := make([]string, 0, len(globals))
@@ -130,6 +149,63 @@ func (h *hub) close() {
 	defer h.subMu.Unlock()
 	_ = h.ps.Close()
 	<-h.done
+	h.closeNodes()
+}
+
+// closeNodes closes the per-node connections (under subMu).
+func (h *hub) closeNodes() {
+	for addr, n := range h.nodes {
+		_ = n.ps.Close()
+		<-n.done
+		delete(h.nodes, addr)
+	}
+	clear(h.subOn)
+}
+
+// subscribe subscribes names (under subMu): table channels on a cluster
+// on their table's node, the others on ps.
+func (h *hub) subscribe(ctx context.Context, ps *redis.PubSub, names []string) error {
+	var err error
+	for on, chs := range h.byNode(ctx, ps, names) {
+		err = errors.Join(err, on.Subscribe(ctx, chs...))
+	}
+	return err
+}
+
+// byNode groups names by the connection each is to be subscribed on
+// (under subMu), opening a node's connection when it has none yet. A
+// node that cannot be told (the slot map unknown for now) gets the
+// channel on ps: the cluster bus brings its messages there too.
+func (h *hub) byNode(ctx context.Context, ps *redis.PubSub, names []string) map[*redis.PubSub][]string {
+	out := map[*redis.PubSub][]string{}
+	for _, ch := range names {
+		on := ps
+		if h.cluster != nil && h.isTable(ch) {
+			if node, err := h.cluster.MasterForKey(ctx, ch); err == nil {
+				addr := node.Options().Addr
+				n := h.nodes[addr]
+				if n == nil {
+					// No connection until its first SUBSCRIBE, which goes to
+					// the node of its first channel.
+					n = &nodeSub{ps: h.cluster.Subscribe(context.Background()), done: make(chan struct{})}
+					go h.run(n.ps, n.done)
+					h.nodes[addr] = n
+				}
+				on = n.ps
+				h.subOn[ch] = on
+			}
+		}
+		out[on] = append(out[on], ch)
+	}
+	return out
+}
+
+// isTable reports whether ch is a table's channel the hub follows.
+func (h *hub) isTable(ch string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.chans[ch]
+	return t != nil && !t.user
 }
 
 // reopen replaces the Pub/Sub connection with a new one subscribed to every
@@ -153,9 +229,10 @@ func (h *hub) reopen() {
 	h.mu.Unlock()
 	ps, done := h.rdb.Subscribe(context.Background()), make(chan struct{})
 	go h.run(ps, done)
+	h.closeNodes()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := ps.Subscribe(ctx, names...); err != nil { // go-redis subscribes again when it reconnects
+	if err := h.subscribe(ctx, ps, names); err != nil { // go-redis subscribes again when it reconnects
 		h.log.Warn("subscribing again after a Redis switch failed", "err", err)
 	}
 	old, oldDone := h.ps, h.done
@@ -238,7 +315,7 @@ func (h *hub) sendQueued() {
 	// On failure go-redis keeps the channels and subscribes again when it
 	// reconnects (confirmed then marks them ready); the sockets waiting
 	// are told unavailable meanwhile.
-	if b.err = h.ps.Subscribe(ctx, b.names...); b.err != nil {
+	if b.err = h.subscribe(ctx, h.ps, b.names); b.err != nil {
 		h.mu.Lock()
 		for _, ch := range b.names {
 			if h.want[ch]--; h.want[ch] <= 0 {
@@ -272,8 +349,19 @@ func (h *hub) releaseAll(c *conn) {
 	if len(drop) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := h.ps.Unsubscribe(ctx, drop...); err != nil {
-			h.log.Debug("unsubscribe failed", "err", err)
+		on := map[*redis.PubSub][]string{}
+		for _, ch := range drop {
+			ps := h.subOn[ch]
+			if ps == nil {
+				ps = h.ps
+			}
+			delete(h.subOn, ch)
+			on[ps] = append(on[ps], ch)
+		}
+		for ps, chs := range on {
+			if err := ps.Unsubscribe(ctx, chs...); err != nil {
+				h.log.Debug("unsubscribe failed", "err", err)
+			}
 		}
 	}
 }

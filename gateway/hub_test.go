@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
@@ -151,5 +152,57 @@ func TestHubSocketLeavesBeforeItsSubscriptionIsSent(t *testing.T) {
 		}) {
 			t.Fatalf("round %d: %d channels, %d confirmations and %d started left", i, left, want, started)
 		}
+	}
+}
+
+// TestHubHearsTablesOnTheirNode: a table's messages reach the sockets that
+// follow it. On a Redis Cluster the hub subscribes each table's channel on
+// the node that holds the table, where its messages are published (not
+// through the cluster bus); released, it is unsubscribed there.
+func TestHubHearsTablesOnTheirNode(t *testing.T) {
+	rdb, prefix := testenv.Redis(t, 0, false)
+	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+	keys := st.Keys()
+	h := newHub(rdb, keys, testLogger(), nil, func(*hubTable, string) {})
+	t.Cleanup(h.close)
+	ctx := context.Background()
+	const n = 40
+	conns := make([]*conn, n)
+	for i := range conns {
+		conns[i] = &conn{inbox: newMailbox(16)}
+		if err := h.acquire(ctx, "t"+strconv.Itoa(i), conns[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc, cluster := rdb.(*redis.ClusterClient)
+	nodes := map[string]bool{}
+	for i := range n {
+		id := "t" + strconv.Itoa(i)
+		ch := keys.Channel(id)
+		if cluster {
+			owner, err := cc.MasterForKey(ctx, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes[owner.Options().Addr] = true
+			if got := owner.PubSubNumSub(ctx, ch).Val()[ch]; got != 1 {
+				t.Fatalf("%s: %d subscribers on the node holding the table", ch, got)
+			}
+		}
+		if err := st.Publish(ctx, id, redisstore.Message{Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cluster && len(nodes) < 2 {
+		t.Fatalf("40 tables on %d nodes", len(nodes))
+	}
+	for i, c := range conns {
+		if !testenv.Until(5*time.Second, func() bool { return len(c.inbox.take(nil, 16)) == 1 }) {
+			t.Fatalf("table t%d: its socket heard nothing", i)
+		}
+		h.releaseAll(c)
+	}
+	if !testenv.Until(5*time.Second, func() bool { return len(testenv.Channels(rdb, prefix+":*")) == 0 }) {
+		t.Fatalf("%d channels still subscribed after every socket left", len(testenv.Channels(rdb, prefix+":*")))
 	}
 }
