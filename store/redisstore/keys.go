@@ -9,8 +9,8 @@
 // ({lobby:<b>}, {timers:<b>}; a table belongs to the bucket BucketOf its
 // id), read bucket by bucket by the jobs that list them; the quick-match
 // queue ({mm}) and the finished-match ledger ({fin}) each keep their keys
-// under one tag. On a single server
-// the names stay those of earlier releases, so an upgrade keeps its data.
+// under one tag. On a single server the names stay those of earlier
+// releases, so an upgrade keeps its data.
 package redisstore
 
 import (
