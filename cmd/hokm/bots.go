@@ -32,6 +32,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.Parallel, "parallel", 1, "matches at once")
 	fs.IntVar(&opts.Rules.Target, "target", 7, "points to win a match (3, 5 or 7)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "time limit per match (default 5m)")
+	fs.DurationVar(&opts.Pace, "pace", 0, "time between two moves at a table, as people play (default 0: each move as soon as the last is seen)")
 	floorURL := fs.String("floor-redis", "", "Redis URL: first measure the Redis-only move path there and report latencies as ratios to it")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -83,16 +83,19 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 	return redis.NewFailoverClient(u.Failover()), nil
 }
 
-// connectHook reads a new connection's server run id (INFO server) and
-// tells fs; nil without fs. A connection whose INFO fails is used anyway:
-// its commands report the trouble.
+// connectHook reads a new connection's server run id (INFO) and tells fs;
+// nil without fs. A connection whose INFO fails is used anyway: its
+// commands report the trouble. A replica's is not told: a cluster client
+// also talks to replicas (to load the slot map), and only masters hold the
+// tables; a replica promoted later is told by its next new connection, and
+// found by the recovery check within its interval anyway.
 func connectHook(fs []func(runID string)) func(context.Context, *redis.Conn) error {
 	if len(fs) == 0 {
 		return nil
 	}
 	return func(ctx context.Context, cn *redis.Conn) error {
-		info, err := cn.Info(ctx, "server").Result()
-		if err != nil {
+		info, err := cn.Info(ctx).Result() // the default sections: server and replication among them
+		if err != nil || redisnodes.InfoField(info, "role") == "slave" {
 			return nil
 		}
 		if id := redisnodes.InfoField(info, "run_id"); id != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,6 +372,22 @@ func TestClusterClient(t *testing.T) {
 	id1, err := redisnodes.RunID(ctx, rdb)
 	if n := len(strings.Split(id1, ",")); err != nil || n != 3 {
 		t.Fatalf("run id %q (%d masters), %v", id1, n, err)
+	}
+	// The slot map is loaded from any node, replicas too: their connections
+	// are not reported (only masters hold the tables).
+	// (A fresh cluster lists a replica in its slot map once it has
+	// replicated something.)
+	var nodes atomic.Int64
+	if !until(20*time.Second, func() bool {
+		cc.ReloadState(ctx)
+		nodes.Store(0)
+		err := cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			nodes.Add(1)
+			return c.Ping(ctx).Err()
+		})
+		return err == nil && nodes.Load() == 6
+	}) {
+		t.Fatalf("pinged %d nodes of 6", nodes.Load())
 	}
 	mu.Lock()
 	for id := range seen {
