@@ -1,7 +1,7 @@
 // Package tournament is the arithmetic of a Hokm tournament of teams (a
-// partnership game: a team is two players): the pairings of a Swiss round,
-// a seeded single-elimination bracket, and the standings with their
-// tie-breaks. It is pure — no storage, no clock, the standard library
+// partnership game: a team is two players): teams made of players who
+// registered alone, the pairings of a Swiss round, a seeded
+// single-elimination bracket, and the standings with their tie-breaks. It is pure — no storage, no clock, the standard library
 // only: the service that runs tournaments keeps every result in PostgreSQL
 // and asks this package what follows from them, so a re-run of the same
 // question always gets the same answer.
@@ -295,4 +295,28 @@ func NextBracketRound(prev []Game) ([]Game, error) {
 		out = append(out, Game{Round: prev[i].Round + 1, A: a, B: b})
 	}
 	return out, nil
+}
+
+// Player is a player who registered alone, for the organiser to pair.
+type Player struct {
+	ID     string
+	Rating int
+}
+
+// BalancedPairs pairs players who registered alone into teams of even
+// strength: by rating, the best with the worst, the second with the
+// second-worst, and so on, so that the teams' mean ratings spread as little
+// as the field allows. players is in registration order: with an odd
+// number, the last to register is left out (first come, first served).
+func BalancedPairs(players []Player) (pairs [][2]Player, left *Player) {
+	ps := slices.Clone(players)
+	if len(ps)%2 == 1 {
+		left = &ps[len(ps)-1]
+		ps = ps[:len(ps)-1]
+	}
+	slices.SortFunc(ps, func(x, y Player) int { return cmp.Or(-cmp.Compare(x.Rating, y.Rating), cmp.Compare(x.ID, y.ID)) })
+	for i := range len(ps) / 2 {
+		pairs = append(pairs, [2]Player{ps[i], ps[len(ps)-1-i]})
+	}
+	return pairs, left
 }

@@ -207,3 +207,21 @@ func TestBracketSeededWithByes(t *testing.T) {
 		t.Fatalf("after the final: %v %v", after, err)
 	}
 }
+
+// Single players become teams best-with-worst: four teams of 1650 mean
+// each rather than 1950 down to 1350; the ninth to register waits.
+func TestBalancedPairs(t *testing.T) {
+	in := []Player{{"p1", 1500}, {"p2", 1900}, {"p3", 1300}, {"p4", 1700}, {"p5", 2000}, {"p6", 1400},
+		{"p7", 1600}, {"p8", 1800}, {"late", 2100}}
+	pairs, left := BalancedPairs(in)
+	var got []string
+	for _, p := range pairs {
+		got = append(got, p[0].ID+"+"+p[1].ID)
+	}
+	if want := []string{"p5+p3", "p2+p6", "p8+p1", "p4+p7"}; !reflect.DeepEqual(got, want) || left == nil || left.ID != "late" {
+		t.Fatalf("pairs %v, left %+v; want %v and late", got, left, want)
+	}
+	if pairs, left := BalancedPairs(in[:8]); len(pairs) != 4 || left != nil {
+		t.Fatalf("even field: %d pairs, left %+v", len(pairs), left)
+	}
+}
