@@ -11,10 +11,12 @@ start_redis_cluster() {
     echo "redis-server and redis-cli are needed for the Redis Cluster (Debian package redis-server)" >&2; return 1; }
   REDIS_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hokm-redis-cluster-XXXXXX")
   local base port i addrs=()
-  # Six free ports in a row, away from the usual ones.
-  for base in $(shuf -i 20000-29000 -n 20); do
+  # Six free ports in a row, away from the usual ones, with their cluster
+  # bus ports (port + 10000) below the kernel's ephemeral range (32768 up),
+  # where a client socket could hold one.
+  for base in $(shuf -i 12000-22000 -n 20); do
     local free=1
-    for i in 0 1 2 3 4 5; do
+    for i in 0 1 2 3 4 5 10000 10001 10002 10003 10004 10005; do
       if (exec 3<>"/dev/tcp/127.0.0.1/$((base + i))") 2>/dev/null; then free=0; break; fi
     done
     [ "$free" = 1 ] && break
@@ -28,7 +30,7 @@ start_redis_cluster() {
       --logfile "$REDIS_CLUSTER_DIR/$port/log"
     addrs+=("127.0.0.1:$port")
   done
-  for i in $(seq 50); do
+  for i in $(seq 300); do # (a loaded machine: up to 30 s)
     local up=0
     for a in "${addrs[@]}"; do redis-cli -p "${a##*:}" ping >/dev/null 2>&1 && up=$((up + 1)); done
     [ "$up" = 6 ] && break

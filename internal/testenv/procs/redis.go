@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +41,7 @@ type Redis struct {
 	name     string
 	opt      RedisOptions
 	port     int
+	bus      int    // a cluster node's bus port (cluster-port): Redis' default, port+10000, may be taken or past 65535
 	base     string // the configuration file
 	dir      string // the data directory (AOF, RDB)
 	sentinel bool
@@ -88,6 +90,9 @@ func (r *Redis) firstStart() {
 	var err error
 	for range 3 {
 		r.port = freePortNum(r.t)
+		if slices.Contains(r.opt.conf, "cluster-enabled yes") {
+			r.bus = freePortNum(r.t)
+		}
 		r.writeConf()
 		if err = r.start(); err == nil {
 			return
@@ -128,6 +133,9 @@ func (r *Redis) writeConf() {
 			lines = append(lines, "maxmemory-policy "+r.opt.MaxMemoryPolicy)
 		}
 		lines = append(lines, r.opt.conf...)
+		if r.bus != 0 {
+			lines = append(lines, "cluster-port "+strconv.Itoa(r.bus))
+		}
 	}
 	if err := os.WriteFile(r.confPath(), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		r.t.Fatal(err)
