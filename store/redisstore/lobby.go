@@ -97,10 +97,17 @@ func (s *Store) IndexTable(ctx context.Context, id string, summary []byte, code 
 // cluster it reads every lobby bucket.
 func (s *Store) Lobby(ctx context.Context) ([]string, error) {
 	oldest := time.Now().Add(-s.opts.GameTTL).UnixMilli()
+	keys := make([][]string, s.keys.Buckets())
+	for b := range keys {
+		keys[b] = []string{s.keys.Lobby(b), s.keys.LobbySeen(b)}
+	}
+	cmds, err := s.runEach(ctx, listScript, keys, oldest, s.keys.LobbyEvents())
+	if err != nil {
+		return nil, fmt.Errorf("read lobby: %w", err)
+	}
 	var out []string
-	for b := range s.keys.Buckets() {
-		vals, err := listScript.Run(ctx, s.rdb, []string{s.keys.Lobby(b), s.keys.LobbySeen(b)}, oldest,
-			s.keys.LobbyEvents()).StringSlice()
+	for _, c := range cmds {
+		vals, err := c.StringSlice()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("read lobby: %w", err)
 		}

@@ -1,6 +1,11 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // commitScript is the one atomic step of an accepted command.
 //
@@ -65,6 +70,31 @@ if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15]) 
 redis.call('PUBLISH', ARGV[10], ARGV[11])
 return {'ok', ''}
 `)
+
+// runEach runs script once for each of keys (every bucket of a bucketed
+// structure) with the same args, in one pipeline: on a cluster it is split
+// by node and sent to all at once, so a pass over the buckets costs one
+// round trip, not one per bucket. A run that found the script not cached
+// on its node (NOSCRIPT: a restarted or new node) is run again on its own,
+// which loads it. The first error other than redis.Nil is returned.
+func (s *Store) runEach(ctx context.Context, script *redis.Script, keys [][]string, args ...any) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(keys))
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = script.EvalSha(ctx, p, k, args...)
+		}
+		return nil
+	})
+	for i, c := range cmds {
+		if err := c.Err(); errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT") {
+			cmds[i] = script.Run(ctx, s.rdb, keys[i], args...)
+		}
+		if err := cmds[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+	}
+	return cmds, nil
+}
 
 // answerScript records the answer to an action that changed nothing (a
 // refused command), so that the same id always gets the same answer.

@@ -101,10 +101,17 @@ func (s *Store) SetTimer(ctx context.Context, tableID string, id, deadline int64
 // DueTimers returns up to max deadlines at or before now (unix ms), oldest
 // first (on a cluster, of all buckets together).
 func (s *Store) DueTimers(ctx context.Context, now int64, max int64) ([]Timer, error) {
+	keys := make([][]string, s.keys.Buckets())
+	for b := range keys {
+		keys[b] = []string{s.keys.Timers(b), s.keys.TimerIDs(b)}
+	}
+	cmds, err := s.runEach(ctx, dueTimersScript, keys, now, max)
+	if err != nil {
+		return nil, fmt.Errorf("due timers: %w", err)
+	}
 	var out []Timer
-	for b := range s.keys.Buckets() {
-		keys := []string{s.keys.Timers(b), s.keys.TimerIDs(b)}
-		vals, err := dueTimersScript.Run(ctx, s.rdb, keys, now, max).StringSlice()
+	for _, c := range cmds {
+		vals, err := c.StringSlice()
 		if err != nil {
 			return nil, fmt.Errorf("due timers: %w", err)
 		}

@@ -3,10 +3,15 @@ package redisstore_test
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
@@ -159,4 +164,39 @@ func TestCommitRecordsTheTurnTimer(t *testing.T) {
 	if tm, _ := armed("tb-tm"); tm != (redisstore.Timer{Table: "tb-tm", ID: stale.Timer, Deadline: stale.Deadline}) {
 		t.Fatalf("the commit recorded %+v, want timer %d at %d", tm, stale.Timer, stale.Deadline)
 	}
+}
+
+// The passes over every bucket (due timers, the lobby) run their scripts
+// in one pipeline: a node that lost its script cache (restarted, or new)
+// has the script loaded again and answers the same.
+func TestBucketPassesSurviveAScriptFlush(t *testing.T) {
+	// On a server of the test's own (SCRIPT FLUSH empties a server's cache
+	// for every client of it), or on the test cluster.
+	var rdb redis.UniversalClient = testenv.Another(t, procs.StartRedis(t, procs.RedisOptions{}).Client(0))
+	if testenv.RedisCluster() != nil {
+		rdb, _ = testenv.Redis(t, 0, false)
+	}
+	e := &env{t: t, ctx: t.Context(), rdb: rdb, s: redisstore.New(rdb, redisstore.Options{Prefix: testenv.RandomName("t")})}
+	for i := range 40 {
+		id := "t" + strconv.Itoa(i)
+		if err := e.s.SetTimer(e.ctx, id, 1, int64(1000+i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.IndexTable(e.ctx, id, []byte(`{"id":"`+id+`"}`), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		due, err := e.s.DueTimers(e.ctx, 1<<62, 1000)
+		if err != nil || len(due) != 40 || due[0].Deadline != 1000 || due[39].Deadline != 1039 {
+			t.Fatalf("%s: %d due timers, %v", when, len(due), err)
+		}
+		if lobby, err := e.s.Lobby(e.ctx); err != nil || len(lobby) != 40 {
+			t.Fatalf("%s: %d listed, %v", when, len(lobby), err)
+		}
+	}
+	check("cached")
+	testenv.EachNode(e.rdb, func(c *redis.Client) { c.ScriptFlush(e.ctx) })
+	check("after SCRIPT FLUSH")
 }
