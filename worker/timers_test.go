@@ -214,8 +214,27 @@ func (e *timerEnv) send(a redisstore.Action) redisstore.Result {
 	return e.waitResult(a.User, a.ID)
 }
 
-// armed is the table's entry in the timer set (ok false when none).
+// armed is the table's entry in the timer set (ok false when none). On a
+// Redis Cluster the timer hook records a change's timer after its answer:
+// it waits (up to 2 s) for the set to agree with the table.
 func (e *timerEnv) armed() (redisstore.Timer, bool) {
+	e.t.Helper()
+	var tm redisstore.Timer
+	var ok bool
+	testenv.Until(2*time.Second, func() bool {
+		tm, ok = e.armedNow()
+		l, err := e.store.LoadTable(e.ctx, e.tableID)
+		if err != nil || e.store.CommitRecordsTimer() {
+			return true
+		}
+		want := l.Table.Timer != 0 && l.Table.Deadline != 0
+		return ok == want && (!ok || tm.ID == l.Table.Timer)
+	})
+	return tm, ok
+}
+
+// armedNow is armed without waiting.
+func (e *timerEnv) armedNow() (redisstore.Timer, bool) {
 	e.t.Helper()
 	due, err := e.store.DueTimers(e.ctx, 1<<62, 1000)
 	if err != nil {
