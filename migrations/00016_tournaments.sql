@@ -64,7 +64,20 @@ CREATE TABLE tournament_games (
     CHECK ((winner IS NULL) = (decided_at IS NULL))
 );
 
+-- Tournament events in the audit log: created, and each change of status
+-- (with the operator in detail.by).
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_kind_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_kind_check
+    CHECK (kind IN ('register', 'login_ok', 'login_failed', 'logout', 'password_changed', 'account_deleted',
+                    'guest_claimed', 'name_changed', 'ops_dlq_replay', 'ops_config_set',
+                    'tournament_created', 'tournament_status'));
+
 -- +goose Down
+DELETE FROM audit_log WHERE kind IN ('tournament_created', 'tournament_status');
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_kind_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_kind_check
+    CHECK (kind IN ('register', 'login_ok', 'login_failed', 'logout', 'password_changed', 'account_deleted',
+                    'guest_claimed', 'name_changed', 'ops_dlq_replay', 'ops_config_set'));
 DROP TABLE tournament_games;
 DROP TABLE tournament_rounds;
 DROP TABLE tournament_players;

@@ -22,6 +22,8 @@ const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops config list|get KEY|set KEY VALUE
        hokm ops maintenance on|off
        hokm ops actions dlq list|show ID|replay ID|drop ID
+       hokm ops tournament create --name N [--format swiss|elimination] [--target 7] [--rounds 5] [--max-teams 16] [--bots-fill] [--id ID]
+       hokm ops tournament list|show ID|cancel ID
 `
 
 // runOpsTool runs `hokm ops ...`: the dead letters of the persistence
@@ -35,6 +37,9 @@ func runOpsTool(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "actions" {
 		return runActionsTool(args[1:], stdout, stderr) // actions.go
+	}
+	if len(args) > 0 && args[0] == "tournament" {
+		return runTournamentTool(args[1:], stdout, stderr) // tournament.go
 	}
 	if len(args) > 0 && args[0] == "reconcile" {
 		return runReconcileTool(args[1:], stdout, stderr) // reconcile.go

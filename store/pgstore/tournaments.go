@@ -39,16 +39,55 @@ var (
 	ErrTournamentFull     = errors.New("pgstore: the tournament is full")
 	ErrAlreadyRegistered  = errors.New("pgstore: a player is registered in this tournament already")
 	ErrResultConflict     = errors.New("pgstore: the game was decided otherwise")
+	ErrTournamentExists   = errors.New("pgstore: a tournament has this id already")
 )
 
-// CreateTournament stores t in registration.
-func (s *Store) CreateTournament(ctx context.Context, t Tournament) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO tournaments (id, name, format, target, rounds, max_teams, bots_fill)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Name, t.Format, t.Target, t.Rounds, t.MaxTeams, t.BotsFill)
+// CreateTournament stores t in registration, and audits it as done by by
+// (audit_log kind tournament_created).
+func (s *Store) CreateTournament(ctx context.Context, t Tournament, by string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO tournaments (id, name, format, target, rounds, max_teams, bots_fill)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Name, t.Format, t.Target, t.Rounds, t.MaxTeams, t.BotsFill)
+		if err != nil {
+			return uniqueAs(err, ErrTournamentExists)
+		}
+		return auditTx(ctx, tx, "tournament_created", map[string]any{"tournament": t.ID, "by": by, "name": t.Name,
+			"format": t.Format, "target": t.Target, "rounds": t.Rounds, "max_teams": t.MaxTeams, "bots_fill": t.BotsFill})
+	})
 	if err != nil {
 		return fmt.Errorf("create tournament %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// auditTx appends an audit_log row in tx.
+func auditTx(ctx context.Context, tx pgx.Tx, kind string, detail map[string]any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (kind, detail) VALUES ($1, $2)`, kind, detail)
+	return err
+}
+
+// Tournaments lists every tournament, newest first, with its team count.
+func (s *Store) Tournaments(ctx context.Context) ([]TournamentInfo, error) {
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.name, t.format, t.target, t.rounds, t.max_teams, t.bots_fill, t.status,
+		(SELECT count(*) FROM tournament_teams tt WHERE tt.tournament_id = t.id)
+		FROM tournaments t ORDER BY t.created_at DESC, t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("tournaments: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TournamentInfo, error) {
+		var t TournamentInfo
+		return t, r.Scan(&t.ID, &t.Name, &t.Format, &t.Target, &t.Rounds, &t.MaxTeams, &t.BotsFill, &t.Status, &t.Teams)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tournaments: %w", err)
+	}
+	return out, nil
+}
+
+// TournamentInfo is a tournament as listed.
+type TournamentInfo struct {
+	Tournament
+	Teams int
 }
 
 // lockTournament takes the tournament's row lock and returns its status.
@@ -107,8 +146,9 @@ func uniqueAs(err, as error) error {
 }
 
 // SetTournamentStatus moves a tournament to status (registration →
-// checkin → running → finished, or cancelled from any but finished).
-func (s *Store) SetTournamentStatus(ctx context.Context, id, status string) error {
+// checkin → running → finished, or cancelled from any but finished),
+// audited as done by by (audit_log kind tournament_status).
+func (s *Store) SetTournamentStatus(ctx context.Context, id, status, by string) error {
 	next := map[string][]string{"registration": {"checkin", "cancelled"}, "checkin": {"running", "cancelled"},
 		"running": {"finished", "cancelled"}}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -118,8 +158,10 @@ func (s *Store) SetTournamentStatus(ctx context.Context, id, status string) erro
 		}
 		for _, ok := range next[cur] {
 			if ok == status {
-				_, err := tx.Exec(ctx, `UPDATE tournaments SET status = $2 WHERE id = $1`, id, status)
-				return err
+				if _, err := tx.Exec(ctx, `UPDATE tournaments SET status = $2 WHERE id = $1`, id, status); err != nil {
+					return err
+				}
+				return auditTx(ctx, tx, "tournament_status", map[string]any{"tournament": id, "by": by, "from": cur, "to": status})
 			}
 		}
 		return fmt.Errorf("%w (from %s to %s)", ErrTournamentClosed, cur, status)

@@ -20,7 +20,7 @@ import (
 func newTournament(t *testing.T, ctx context.Context, s *pgstore.Store, pool *pgxpool.Pool, n int) []tournament.Team {
 	t.Helper()
 	if err := s.CreateTournament(ctx, pgstore.Tournament{ID: "cup", Name: "Cup", Format: "swiss", Target: 7, Rounds: 3,
-		MaxTeams: n}); err != nil {
+		MaxTeams: n}, "ops-test"); err != nil {
 		t.Fatal(err)
 	}
 	var teams []tournament.Team
@@ -64,13 +64,13 @@ func TestTournamentRegistration(t *testing.T) {
 	if err := s.RegisterTeam(ctx, "nope", tournament.Team{ID: "T3"}, "x", "y"); !errors.Is(err, pgstore.ErrTournamentNotFound) {
 		t.Fatalf("an unknown tournament: %v", err)
 	}
-	if err := s.SetTournamentStatus(ctx, "cup", "checkin"); err != nil {
+	if err := s.SetTournamentStatus(ctx, "cup", "checkin", "ops-test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RegisterTeam(ctx, "cup", tournament.Team{ID: "T3"}, "x", "y"); !errors.Is(err, pgstore.ErrTournamentClosed) {
 		t.Fatalf("registering during check-in: %v", err)
 	}
-	if err := s.SetTournamentStatus(ctx, "cup", "registration"); !errors.Is(err, pgstore.ErrTournamentClosed) {
+	if err := s.SetTournamentStatus(ctx, "cup", "registration", "ops-test"); !errors.Is(err, pgstore.ErrTournamentClosed) {
 		t.Fatalf("back from check-in to registration: %v", err)
 	}
 }
@@ -79,7 +79,7 @@ func TestTournamentRegistration(t *testing.T) {
 func TestTournamentRegistrationsRaceForPlaces(t *testing.T) {
 	s, pool, ctx := setup(t)
 	if err := s.CreateTournament(ctx, pgstore.Tournament{ID: "cup", Name: "Cup", Format: "swiss", Target: 7, Rounds: 3,
-		MaxTeams: 5}); err != nil {
+		MaxTeams: 5}, "ops-test"); err != nil {
 		t.Fatal(err)
 	}
 	var ok, full atomic.Int64
@@ -115,7 +115,7 @@ func TestTournamentRoundStartsOnce(t *testing.T) {
 		t.Fatalf("a round before the tournament runs: %v", err)
 	}
 	for _, st := range []string{"checkin", "running"} {
-		if err := s.SetTournamentStatus(ctx, "cup", st); err != nil {
+		if err := s.SetTournamentStatus(ctx, "cup", st, "ops-test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,7 +155,7 @@ func TestTournamentResultRecordedOnce(t *testing.T) {
 	s, pool, ctx := setup(t)
 	teams := newTournament(t, ctx, s, pool, 4)
 	for _, st := range []string{"checkin", "running"} {
-		if err := s.SetTournamentStatus(ctx, "cup", st); err != nil {
+		if err := s.SetTournamentStatus(ctx, "cup", st, "ops-test"); err != nil {
 			t.Fatal(err)
 		}
 	}

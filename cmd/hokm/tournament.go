@@ -1,0 +1,137 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tournament"
+)
+
+// runTournamentTool runs `hokm ops tournament create|list|show|cancel`:
+// tournaments in PostgreSQL, each change audited with the operator
+// (HOKM_OPERATOR, else the OS user).
+func runTournamentTool(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, opsUsage)
+		return 2
+	}
+	var t pgstore.Tournament
+	var id string
+	switch {
+	case args[0] == "create":
+		fs := flag.NewFlagSet("hokm ops tournament create", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.StringVar(&t.ID, "id", "", "the tournament's id (default: a new random one)")
+		fs.StringVar(&t.Name, "name", "", "its name, shown to players (required)")
+		fs.StringVar(&t.Format, "format", "swiss", "swiss or elimination")
+		fs.IntVar(&t.Target, "target", 7, "points to win a match (3, 5 or 7)")
+		fs.IntVar(&t.Rounds, "rounds", 5, "rounds (swiss)")
+		fs.IntVar(&t.MaxTeams, "max-teams", 16, "teams at most (2 to 256)")
+		fs.BoolVar(&t.BotsFill, "bots-fill", false, "a bot may take a no-show's seat")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+			return 2
+		}
+		if err := checkTournament(&t); err != nil {
+			fmt.Fprintf(stderr, "hokm ops tournament create: %v\n", err)
+			return 2
+		}
+	case args[0] == "list" && len(args) == 1:
+	case (args[0] == "show" || args[0] == "cancel") && len(args) == 2:
+		id = args[1]
+	default:
+		fmt.Fprint(stderr, opsUsage)
+		return 2
+	}
+	env, status := openTool("hokm ops tournament", time.Minute, stderr)
+	if env == nil {
+		return status
+	}
+	defer env.Close()
+	ctx, pg := env.ctx, pgstore.New(env.pool)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "hokm ops tournament %s: %v\n", args[0], err)
+		return 1
+	}
+	switch args[0] {
+	case "create":
+		if err := pg.CreateTournament(ctx, t, operator()); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "tournament %s created (registration open)\n", t.ID)
+	case "cancel":
+		if err := pg.SetTournamentStatus(ctx, id, "cancelled", operator()); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "tournament %s cancelled\n", id)
+	case "list":
+		ts, err := pg.Tournaments(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tFORMAT\tTARGET\tROUNDS\tTEAMS\tSTATUS")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d/%d\t%s\n", t.ID, t.Name, t.Format, t.Target, t.Rounds, t.Teams, t.MaxTeams, t.Status)
+		}
+		tw.Flush()
+	case "show":
+		teams, err := pg.TournamentTeams(ctx, id)
+		if err != nil {
+			return fail(err)
+		}
+		games, err := pg.TournamentGames(ctx, id)
+		if err != nil {
+			return fail(err)
+		}
+		st, err := tournament.Standings(teams, games)
+		if err != nil {
+			return fail(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RANK\tTEAM\tWINS\tBUCHHOLZ\tPOINTS\tRATING\tPLAYED\tBYES")
+		for _, s := range st {
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%+d\t%d\t%d\t%d\n", s.Rank, s.Team, s.Wins, s.Buchholz, s.Points, s.Rating, s.Played, s.Byes)
+		}
+		tw.Flush()
+		for _, g := range games {
+			switch {
+			case g.Bye():
+				fmt.Fprintf(stdout, "round %d: %s has a bye\n", g.Round, g.A)
+			case g.Winner == "":
+				fmt.Fprintf(stdout, "round %d: %s v %s, playing\n", g.Round, g.A, g.B)
+			default:
+				fmt.Fprintf(stdout, "round %d: %s v %s, %d–%d, won by %s\n", g.Round, g.A, g.B, g.ScoreA, g.ScoreB, g.Winner)
+			}
+		}
+	}
+	return 0
+}
+
+// checkTournament refuses settings the tournament tables would refuse,
+// with the flag to change, and gives a tournament without an id one.
+func checkTournament(t *pgstore.Tournament) error {
+	switch {
+	case t.Name == "" || len(t.Name) > 80:
+		return fmt.Errorf("--name: 1 to 80 characters (%q)", t.Name)
+	case t.Format != "swiss" && t.Format != "elimination":
+		return fmt.Errorf("--format: swiss or elimination (%q)", t.Format)
+	case t.Target != 3 && t.Target != 5 && t.Target != 7:
+		return fmt.Errorf("--target: 3, 5 or 7 (%d)", t.Target)
+	case t.Rounds < 1 || t.Rounds > 20:
+		return fmt.Errorf("--rounds: 1 to 20 (%d)", t.Rounds)
+	case t.MaxTeams < 2 || t.MaxTeams > 256:
+		return fmt.Errorf("--max-teams: 2 to 256 (%d)", t.MaxTeams)
+	}
+	if t.ID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		t.ID = "tn" + hex.EncodeToString(b)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/migrations"
+	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tournament"
+)
+
+// `hokm ops tournament create|list|show|cancel`: each change stored and
+// audited with the operator; bad settings refused before anything is
+// written; show ranks the teams from the stored games.
+func TestOpsTournament(t *testing.T) {
+	dsn := testenv.Database(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := migrations.Up(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	_, prefix := testenv.Redis(t, 0, false)
+	t.Setenv("HOKM_REDIS_URL", testenv.RedisURL())
+	t.Setenv("HOKM_REDIS_PREFIX", prefix)
+	t.Setenv("HOKM_DATABASE_URL", dsn)
+	t.Setenv("HOKM_OPERATOR", "ops-bob")
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	for _, bad := range [][]string{{"--name", ""}, {"--name", "Cup", "--target", "6"}, {"--name", "Cup", "--format", "league"},
+		{"--name", "Cup", "--max-teams", "1"}, {"--name", "Cup", "--rounds", "0"}} {
+		code, _, errOut := runHokm(t, "", append([]string{"ops", "tournament", "create"}, bad...)...)
+		if code != 2 || !strings.Contains(errOut, "--") {
+			t.Errorf("create %v: %d %q", bad, code, errOut)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tournaments`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d tournaments after refused creations (%v)", n, err)
+	}
+	code, out, errOut := runHokm(t, "", "ops", "tournament", "create", "--id", "spring", "--name", "Spring cup", "--max-teams", "4")
+	if code != 0 || !strings.Contains(out, "spring created") {
+		t.Fatalf("create: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runHokm(t, "", "ops", "tournament", "create", "--id", "spring", "--name", "Again"); code != 1 ||
+		!strings.Contains(errOut, "has this id already") {
+		t.Fatalf("a second tournament of the same id: %d %q", code, errOut)
+	}
+	pg := pgstore.New(pool)
+	for i, team := range []tournament.Team{{ID: "red", Rating: 1600}, {ID: "blue", Rating: 1500}} {
+		p := []string{"r1", "b1"}[i]
+		if _, err := pool.Exec(ctx, `INSERT INTO players (id, name) VALUES ($1, $1)`, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.RegisterTeam(ctx, "spring", team, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ = runHokm(t, "", "ops", "tournament", "list")
+	if code != 0 || !strings.Contains(out, "spring") || !strings.Contains(out, "2/4") || !strings.Contains(out, "registration") {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	code, out, _ = runHokm(t, "", "ops", "tournament", "show", "spring")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "1 ") ||
+		!strings.Contains(lines[1], "red") {
+		t.Fatalf("show: %d %q", code, out)
+	}
+	if code, out, _ := runHokm(t, "", "ops", "tournament", "cancel", "spring"); code != 0 || !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel: %d %q", code, out)
+	}
+	if code, _, errOut := runHokm(t, "", "ops", "tournament", "cancel", "spring"); code != 1 || !strings.Contains(errOut, "cancelled") {
+		t.Fatalf("cancelling a cancelled tournament: %d %q", code, errOut)
+	}
+	rows, err := pool.Query(ctx, `SELECT kind, detail FROM audit_log WHERE kind LIKE 'tournament_%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var kind string
+		var detail map[string]any
+		if err := rows.Scan(&kind, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(detail)
+		if detail["by"] != "ops-bob" || detail["tournament"] != "spring" {
+			t.Errorf("%s audited as %s", kind, b)
+		}
+		got = append(got, kind)
+	}
+	if strings.Join(got, ",") != "tournament_created,tournament_status" {
+		t.Fatalf("audited %v", got)
+	}
+}
