@@ -11,8 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hokm-project/hokm/internal/metrics"
-	"github.com/hokm-project/hokm/internal/testenv"
-	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
 
@@ -22,13 +20,9 @@ import (
 // months the migration made around today — leaving the audit log's; without
 // a retention it detaches nothing.
 func TestPartitionsJob(t *testing.T) {
-	pool, dsn := testenv.Pool(t)
+	s, _ := reconcilePG(t) // a migrated database of its own
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	s := pgstore.New(pool)
 	attached := func(table string) (out []string) {
 		ps, err := s.Partitions(ctx)
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -93,14 +91,7 @@ func (c *onRedisCluster) report(t *testing.T, bots *procs.Proc, matches int) bot
 		if !until(20*time.Second, func() bool { ok, _ := c.pg.MatchExists(ctx, id); return ok }) {
 			t.Fatalf("match %s never reached PostgreSQL", id)
 		}
-		rec, err := c.pg.ExportRecord(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(rec)
-		if res, status := game.ReplayJSON(bytes.NewReader(b)); status != 0 || !res.OK || !res.Over {
-			t.Fatalf("replay of %s: exit %d %+v", id, status, res)
-		}
+		replayStored(t, ctx, c.pg, id)
 	}
 	var stored, distinct int
 	if err := c.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT id) FROM matches`).Scan(&stored, &distinct); err != nil {

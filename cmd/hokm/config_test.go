@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/migrations"
@@ -14,13 +15,14 @@ import (
 	"github.com/hokm-project/hokm/sysconfig"
 )
 
-// `hokm ops config set|get|list` and `hokm ops maintenance on|off` change
-// the configuration, audit each change with the operator, and a running
-// reader (another process) picks the change up through the notice.
-func TestOpsConfig(t *testing.T) {
+// opsToolEnv gives a `hokm ops` tool run by the test a migrated database
+// and a Redis key prefix of its own (HOKM_* set for it), operated by
+// operator; ctx ends with the test's minute.
+func opsToolEnv(t *testing.T, operator string) (context.Context, *pgxpool.Pool, redis.UniversalClient, string) {
+	t.Helper()
 	dsn := testenv.Database(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := migrations.Up(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +30,20 @@ func TestOpsConfig(t *testing.T) {
 	t.Setenv("HOKM_REDIS_URL", testenv.RedisURL())
 	t.Setenv("HOKM_REDIS_PREFIX", prefix)
 	t.Setenv("HOKM_DATABASE_URL", dsn)
-	t.Setenv("HOKM_OPERATOR", "ops-alice")
+	t.Setenv("HOKM_OPERATOR", operator)
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
+	return ctx, pool, rdb, prefix
+}
+
+// `hokm ops config set|get|list` and `hokm ops maintenance on|off` change
+// the configuration, audit each change with the operator, and a running
+// reader (another process) picks the change up through the notice.
+func TestOpsConfig(t *testing.T) {
+	ctx, pool, rdb, prefix := opsToolEnv(t, "ops-alice")
 	r := sysconfig.New(pgstore.New(pool), rdb, prefix, time.Hour, nil)
 	r.Start(ctx)
 	defer r.Stop(ctx)

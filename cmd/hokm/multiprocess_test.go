@@ -269,19 +269,27 @@ func TestMultiProcess(t *testing.T) {
 	t.Logf("all drained in %v; whole test %v", time.Since(drain).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 }
 
-// checkStoredMatch: export → replay gives the stored result, the stored
-// result is what the clients saw, and every move is stored once.
-func checkStoredMatch(t *testing.T, ctx context.Context, pg *pgstore.Store, m botclient.MatchSummary, moves int) {
+// replayStored exports stored match id and replays it (as `hokm export` |
+// `hokm replay`), failing unless the replay ends the match with a winner.
+func replayStored(t *testing.T, ctx context.Context, pg *pgstore.Store, id string) (game.Record, game.ReplayResult) {
 	t.Helper()
-	rec, err := pg.ExportRecord(ctx, m.ID)
+	rec, err := pg.ExportRecord(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(rec)
 	res, status := game.ReplayJSON(bytes.NewReader(b))
 	if status != 0 || !res.OK || !res.Over || res.Winner == nil {
-		t.Fatalf("replay of %s: exit %d %+v", m.ID, status, res)
+		t.Fatalf("replay of %s: exit %d %+v", id, status, res)
 	}
+	return rec, res
+}
+
+// checkStoredMatch: export → replay gives the stored result, the stored
+// result is what the clients saw, and every move is stored once.
+func checkStoredMatch(t *testing.T, ctx context.Context, pg *pgstore.Store, m botclient.MatchSummary, moves int) {
+	t.Helper()
+	rec, res := replayStored(t, ctx, pg, m.ID)
 	hands, score, winner, err := pg.MatchResult(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)

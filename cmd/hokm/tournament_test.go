@@ -1,16 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/hokm-project/hokm/internal/testenv"
-	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/tournament"
 )
@@ -19,22 +13,7 @@ import (
 // audited with the operator; bad settings refused before anything is
 // written; show ranks the teams from the stored games.
 func TestOpsTournament(t *testing.T) {
-	dsn := testenv.Database(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	_, prefix := testenv.Redis(t, 0, false)
-	t.Setenv("HOKM_REDIS_URL", testenv.RedisURL())
-	t.Setenv("HOKM_REDIS_PREFIX", prefix)
-	t.Setenv("HOKM_DATABASE_URL", dsn)
-	t.Setenv("HOKM_OPERATOR", "ops-bob")
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	ctx, pool, _, _ := opsToolEnv(t, "ops-bob")
 
 	for _, bad := range [][]string{{"--name", ""}, {"--name", "Cup", "--target", "6"}, {"--name", "Cup", "--format", "league"},
 		{"--name", "Cup", "--max-teams", "1"}, {"--name", "Cup", "--rounds", "0"}} {

@@ -95,10 +95,11 @@ func connectHook(fs []func(runID string)) func(context.Context, *redis.Conn) err
 	}
 	return func(ctx context.Context, cn *redis.Conn) error {
 		info, err := cn.Info(ctx).Result() // the default sections: server and replication among them
-		if err != nil || redisnodes.InfoField(info, "role") == "slave" {
+		if err != nil {
 			return nil
 		}
-		if id := redisnodes.InfoField(info, "run_id"); id != "" {
+		f := redisnodes.InfoFields(info)
+		if id := f["run_id"]; id != "" && f["role"] != "slave" {
 			for _, f := range fs {
 				f(id)
 			}

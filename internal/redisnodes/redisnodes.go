@@ -80,7 +80,7 @@ func RunID(ctx context.Context, rdb redis.UniversalClient) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("redis info: %w", err)
 		}
-		id := InfoField(info, "run_id")
+		id := InfoFields(info)["run_id"]
 		if id == "" {
 			return "", errors.New("redis info: no run_id")
 		}
@@ -91,17 +91,26 @@ func RunID(ctx context.Context, rdb redis.UniversalClient) (string, error) {
 }
 
 // RunIDHas reports whether node, one server's run id, is part of runID
-// (RunID's answer).
+// (RunID's answer). It allocates nothing: a worker asks it of every action
+// on a cluster.
 func RunIDHas(runID, node string) bool {
-	return node != "" && slices.Contains(strings.Split(runID, ","), node)
-}
-
-// InfoField is the value of field in an INFO reply ("" if absent).
-func InfoField(info, field string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
-			return v
+	for node != "" && runID != "" {
+		var id string
+		id, runID, _ = strings.Cut(runID, ",")
+		if id == node {
+			return true
 		}
 	}
-	return ""
+	return false
+}
+
+// InfoFields are the "name:value" lines of an INFO (or CLUSTER INFO) reply.
+func InfoFields(info string) map[string]string {
+	f := map[string]string{}
+	for _, line := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			f[k] = v
+		}
+	}
+	return f
 }

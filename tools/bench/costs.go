@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // costs is a reading of the CPU time every party has used so far, and
@@ -108,7 +110,7 @@ func redisInfo(ctx context.Context, rdb redis.UniversalClient, nodes *nodeClient
 		if err != nil {
 			return nil, err
 		}
-		return []nodeInfo{{fields: infoFields(info)}}, nil
+		return []nodeInfo{{fields: redisnodes.InfoFields(info)}}, nil
 	}
 	list, err := cc.ClusterNodes(ctx).Result()
 	if err != nil {
@@ -125,7 +127,7 @@ func redisInfo(ctx context.Context, rdb redis.UniversalClient, nodes *nodeClient
 				errs <- fmt.Errorf("redis cluster node %s: %w", addr, err)
 				return
 			}
-			f := infoFields(info)
+			f := redisnodes.InfoFields(info)
 			out[i] = nodeInfo{fields: f, cluster: true, replica: f["role"] == "slave"}
 		})
 	}
@@ -185,16 +187,6 @@ func (n *nodeClients) close() {
 		c.Close()
 	}
 	n.clients = nil
-}
-
-func infoFields(info string) map[string]string {
-	f := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			f[k] = v
-		}
-	}
-	return f
 }
 
 // rss is the resident memory of the processes, in bytes, from

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // RedisCluster is a Redis Cluster of the test's own: redis-server
@@ -117,5 +119,5 @@ func clusterInfo(n *Redis, field string) (string, error) {
 		info, err = c.ClusterInfo(ctx).Result()
 		return err
 	})
-	return infoFields(info)[field], err
+	return redisnodes.InfoFields(info)[field], err
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/internal/config"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
 // SentinelOptions are a Sentinel set's settings; zero values take the
@@ -336,17 +336,6 @@ func listsReplica(replicas []map[string]string, addr string) bool {
 	return false
 }
 
-// infoFields are the "name:value" lines of an INFO (or CLUSTER INFO) answer.
-func infoFields(info string) map[string]string {
-	f := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			f[k] = v
-		}
-	}
-	return f
-}
-
 // following is the primary the replica at addr replicates from with its
 // link up ("" when it is not a replica or its link is down).
 func following(addr string) string {
@@ -358,7 +347,7 @@ func following(addr string) string {
 	if err != nil {
 		return ""
 	}
-	f := infoFields(info)
+	f := redisnodes.InfoFields(info)
 	if f["role"] != "slave" || f["master_link_status"] != "up" {
 		return ""
 	}
