@@ -41,7 +41,7 @@ start_redis_cluster() {
   for i in $(seq 300); do
     local ok=0
     for a in "${addrs[@]}"; do
-      redis-cli -p "${a##*:}" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && ok=$((ok + 1))
+      redis-cli -p "${a##*:}" cluster info 2>/dev/null | grep '^cluster_state:ok' >/dev/null && ok=$((ok + 1))
     done
     [ "$ok" = 6 ] && break
     sleep 0.1
