@@ -45,14 +45,14 @@ func (g Game) Done() bool { return g.Bye() || g.Winner != "" }
 
 // Standing is a team's place after the games played so far.
 type Standing struct {
-	Team     string
-	Rank     int // 1 = first
-	Wins     int // match points
-	Buchholz int
-	Points   int // hand points scored minus conceded
-	Rating   int
-	Played   int // matches played (byes not counted)
-	Byes     int
+	Team     string `json:"team"`
+	Rank     int    `json:"rank"` // 1 = first
+	Wins     int    `json:"wins"` // match points
+	Buchholz int    `json:"buchholz"`
+	Points   int    `json:"points"` // hand points scored minus conceded
+	Rating   int    `json:"rating"`
+	Played   int    `json:"played"` // matches played (byes not counted)
+	Byes     int    `json:"byes"`
 }
 
 // Standings ranks teams by the games done so far (see the package
@@ -319,4 +319,111 @@ func BalancedPairs(players []Player) (pairs [][2]Player, left *Player) {
 		pairs = append(pairs, [2]Player{ps[i], ps[len(ps)-1-i]})
 	}
 	return pairs, left
+}
+
+// Entry is a registration as check-in closes: a team of one or two
+// players in registration order, and which of them checked in. Solo is a
+// player who registered alone, for the organiser to pair.
+type Entry struct {
+	Team      string
+	Solo      bool
+	Players   []Player
+	CheckedIn []bool
+}
+
+// Lineup is a team that starts the tournament: its players (one, when a
+// bot takes the other seat) and its rating (their mean).
+type Lineup struct {
+	Team    string
+	Players []string
+	Rating  int
+	// Paired: made by the organiser of players who came without a partner
+	// (registered alone, or whose partner did not check in); Team is then
+	// the first player's registration.
+	Paired bool
+}
+
+// Form makes the teams that start from the registrations, as check-in
+// closes: a pair that both checked in plays as registered; a team nobody
+// of which checked in is out; a player without a partner — registered
+// alone, or whose partner did not check in — is paired with another by
+// BalancedPairs (in registration order), except that with botsFill a
+// registered pair missing one player keeps its place with a bot in the
+// empty seat. With an odd number to pair, the last to register plays with
+// a bot when botsFill allows, and is out otherwise. Lineups are in the
+// order of entries (a paired team at its first player's place); out are
+// the players who do not start.
+func Form(entries []Entry, botsFill bool) (lineups []Lineup, out []string) {
+	at := map[string]int{} // a paired team's first player → its registration's index
+	var pool []Player
+	placed := make([]*Lineup, len(entries))
+	for i, e := range entries {
+		var present []Player
+		for j, p := range e.Players {
+			if j < len(e.CheckedIn) && e.CheckedIn[j] {
+				present = append(present, p)
+			} else {
+				out = append(out, p.ID)
+			}
+		}
+		switch {
+		case len(present) == 2:
+			placed[i] = &Lineup{Team: e.Team, Players: []string{present[0].ID, present[1].ID}, Rating: mean(present...)}
+		case len(present) == 1 && !e.Solo && botsFill:
+			placed[i] = &Lineup{Team: e.Team, Players: []string{present[0].ID}, Rating: present[0].Rating}
+		case len(present) == 1:
+			at[present[0].ID] = i
+			pool = append(pool, present[0])
+		}
+	}
+	pairs, left := BalancedPairs(pool)
+	for _, p := range pairs {
+		// The earlier registration of the two names the team.
+		first, second := p[0], p[1]
+		if at[second.ID] < at[first.ID] {
+			first, second = second, first
+		}
+		placed[at[first.ID]] = &Lineup{Team: entries[at[first.ID]].Team, Players: []string{first.ID, second.ID},
+			Rating: mean(first, second), Paired: true}
+	}
+	if left != nil {
+		if botsFill {
+			placed[at[left.ID]] = &Lineup{Team: entries[at[left.ID]].Team, Players: []string{left.ID}, Rating: left.Rating}
+		} else {
+			out = append(out, left.ID)
+		}
+	}
+	for _, l := range placed {
+		if l != nil {
+			lineups = append(lineups, *l)
+		}
+	}
+	return lineups, out
+}
+
+func mean(ps ...Player) int {
+	sum := 0
+	for _, p := range ps {
+		sum += p.Rating
+	}
+	return (sum + len(ps)/2) / len(ps)
+}
+
+// Teams are the lineups as the pairings take them.
+func Teams(lineups []Lineup) []Team {
+	out := make([]Team, len(lineups))
+	for i, l := range lineups {
+		out[i] = Team{ID: l.Team, Rating: l.Rating}
+	}
+	return out
+}
+
+// EliminationRounds is how many rounds a single-elimination bracket of n
+// teams takes (the final included).
+func EliminationRounds(n int) int {
+	r := 0
+	for size := 1; size < n; size *= 2 {
+		r++
+	}
+	return r
 }

@@ -225,3 +225,51 @@ func TestBalancedPairs(t *testing.T) {
 		t.Fatalf("even field: %d pairs, left %+v", len(pairs), left)
 	}
 }
+
+// Form, worked by hand: A (a pair, both in), B (a pair, b2 missing), C
+// (alone, rated 1900), D (a pair, nobody came), E (alone, 1500), F (alone,
+// 1700). Without bots: b1 joins the pool, which pairs by rating, the best
+// with the worst — of b1 (1600), C (1900), E (1500), F (1700): C+E, F+b1;
+// with four in the pool nobody is left. With bots: B keeps its place with
+// a bot, and of C, E, F the last to register (F) is left, with a bot.
+func TestForm(t *testing.T) {
+	t.Parallel()
+	p := func(id string, r int) Player { return Player{ID: id, Rating: r} }
+	entries := []Entry{
+		{Team: "A", Players: []Player{p("a1", 2000), p("a2", 1800)}, CheckedIn: []bool{true, true}},
+		{Team: "B", Players: []Player{p("b1", 1600), p("b2", 1400)}, CheckedIn: []bool{true, false}},
+		{Team: "C", Solo: true, Players: []Player{p("c", 1900)}, CheckedIn: []bool{true}},
+		{Team: "D", Players: []Player{p("d1", 1500), p("d2", 1500)}, CheckedIn: []bool{false, false}},
+		{Team: "E", Solo: true, Players: []Player{p("e", 1500)}, CheckedIn: []bool{true}},
+		{Team: "F", Solo: true, Players: []Player{p("f", 1700)}, CheckedIn: []bool{true}},
+	}
+	lineups, out := Form(entries, false)
+	want := []Lineup{
+		{Team: "A", Players: []string{"a1", "a2"}, Rating: 1900},
+		{Team: "B", Players: []string{"b1", "f"}, Rating: 1650, Paired: true},
+		{Team: "C", Players: []string{"c", "e"}, Rating: 1700, Paired: true},
+	}
+	if !reflect.DeepEqual(lineups, want) || !reflect.DeepEqual(out, []string{"b2", "d1", "d2"}) {
+		t.Fatalf("without bots: %+v, out %v", lineups, out)
+	}
+	lineups, out = Form(entries, true)
+	want = []Lineup{
+		{Team: "A", Players: []string{"a1", "a2"}, Rating: 1900},
+		{Team: "B", Players: []string{"b1"}, Rating: 1600},
+		{Team: "C", Players: []string{"c", "e"}, Rating: 1700, Paired: true},
+		{Team: "F", Players: []string{"f"}, Rating: 1700},
+	}
+	if !reflect.DeepEqual(lineups, want) || !reflect.DeepEqual(out, []string{"b2", "d1", "d2"}) {
+		t.Fatalf("with bots: %+v, out %v", lineups, out)
+	}
+	// An odd pool without bots: the last to register is out.
+	lineups, out = Form(entries[2:], false)
+	if len(lineups) != 1 || lineups[0].Team != "C" || !reflect.DeepEqual(out, []string{"d1", "d2", "f"}) {
+		t.Fatalf("odd pool: %+v, out %v", lineups, out)
+	}
+	for n, want := range map[int]int{2: 1, 3: 2, 4: 2, 5: 3, 16: 4, 17: 5} {
+		if got := EliminationRounds(n); got != want {
+			t.Fatalf("EliminationRounds(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -26,6 +26,11 @@ type PersistHandler struct {
 		PersistMatch(ctx context.Context, m *table.MatchRecord) (inserted bool, err error)
 	}
 	Log *slog.Logger // nil: slog.Default()
+	// Stored, when set, runs after the match is in PostgreSQL (inserted
+	// now or before: a retried task runs it again, so it must be
+	// idempotent) — the tournament director records a tournament game's
+	// result there. Its error fails the attempt, which is retried.
+	Stored func(ctx context.Context, m *table.MatchRecord) error
 }
 
 // ProcessTask persists the match carried by t and logs whether it was
@@ -46,6 +51,11 @@ func (h *PersistHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	metrics.MatchPersisted(p.Match.Ended, inserted, time.Now())
+	if h.Stored != nil {
+		if err := h.Stored(ctx, &p.Match); err != nil {
+			return err
+		}
+	}
 	h.persistLog().InfoContext(ctx, persistOutcome(inserted), "match_id", p.Match.MatchID,
 		"table_id", p.Match.TableID, "hands", len(p.Match.Results), "moves", len(p.Match.Record.Actions),
 		"retried", persistRetried(ctx))

@@ -22,7 +22,8 @@ const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops config list|get KEY|set KEY VALUE
        hokm ops maintenance on|off
        hokm ops actions dlq list|show ID|replay ID|drop ID
-       hokm ops tournament create --name N [--format swiss|elimination] [--target 7] [--rounds 5] [--max-teams 16] [--bots-fill] [--id ID]
+       hokm ops tournament create --name N [--format swiss|elimination] [--target 7] [--rounds 5] [--max-teams 16] [--bots-fill]
+                                  [--checkin-in 1h] [--checkin-for 15m] [--round-break 1m] [--id ID]
        hokm ops tournament list|show ID|cancel ID
 `
 

@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"text/tabwriter"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/hokm-project/hokm/store/pgstore"
+	"github.com/hokm-project/hokm/tasks"
 	"github.com/hokm-project/hokm/tournament"
 )
 
@@ -34,9 +38,18 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 		fs.IntVar(&t.Rounds, "rounds", 5, "rounds (swiss)")
 		fs.IntVar(&t.MaxTeams, "max-teams", 16, "teams at most (2 to 256)")
 		fs.BoolVar(&t.BotsFill, "bots-fill", false, "a bot may take a no-show's seat")
+		checkinIn := fs.Duration("checkin-in", time.Hour, "registration closes and check-in opens this long from now")
+		checkinFor := fs.Duration("checkin-for", 15*time.Minute, "check-in lasts this long; then the teams are formed and round 1 starts")
+		fs.DurationVar(&t.RoundBreak, "round-break", time.Minute, "the pause between a round's last result and the next round (0 to 1h)")
 		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 			return 2
 		}
+		if *checkinIn < 0 || *checkinFor < 0 {
+			fmt.Fprintln(stderr, "hokm ops tournament create: --checkin-in and --checkin-for: not negative")
+			return 2
+		}
+		t.CheckinAt = time.Now().Add(*checkinIn).Truncate(time.Second)
+		t.StartsAt = t.CheckinAt.Add(*checkinFor)
 		if err := checkTournament(&t); err != nil {
 			fmt.Fprintf(stderr, "hokm ops tournament create: %v\n", err)
 			return 2
@@ -63,7 +76,16 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 		if err := pg.CreateTournament(ctx, t, operator()); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "tournament %s created (registration open)\n", t.ID)
+		// Its steps are advanced at their times; the scheduler's minute job
+		// would within a minute otherwise.
+		client := asynq.NewClientFromRedisClient(env.rdb)
+		for _, at := range []time.Time{t.CheckinAt, t.StartsAt} {
+			if err := tasks.Enqueue(ctx, client, tasks.NewTournamentAdvanceAt(t.ID, at)); err != nil {
+				fmt.Fprintf(stderr, "hokm ops tournament create: %v (the scheduler's minute job advances it)\n", err)
+			}
+		}
+		fmt.Fprintf(stdout, "tournament %s created: registration open, check-in %s, start %s\n", t.ID,
+			t.CheckinAt.Format(time.RFC3339), t.StartsAt.Format(time.RFC3339))
 	case "cancel":
 		if err := pg.SetTournamentStatus(ctx, id, "cancelled", operator()); err != nil {
 			return fail(err)
@@ -113,10 +135,18 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// tournamentID is what a tournament's id may be: it names its tables
+// (director.TableID: "<id>-<round>-<line>", at most 32 characters).
+var tournamentID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
+
 // checkTournament refuses settings the tournament tables would refuse,
 // with the flag to change, and gives a tournament without an id one.
 func checkTournament(t *pgstore.Tournament) error {
 	switch {
+	case t.ID != "" && !tournamentID.MatchString(t.ID):
+		return fmt.Errorf("--id: 1 to 20 of a-z, 0-9 and -, starting with a letter or digit (%q)", t.ID)
+	case t.RoundBreak < 0 || t.RoundBreak > time.Hour:
+		return fmt.Errorf("--round-break: 0 to 1h (%v)", t.RoundBreak)
 	case t.Name == "" || len(t.Name) > 80:
 		return fmt.Errorf("--name: 1 to 80 characters (%q)", t.Name)
 	case t.Format != "swiss" && t.Format != "elimination":

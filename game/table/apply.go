@@ -226,6 +226,8 @@ func sit(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	switch {
 	case seat < 0 || seat > 3:
 		return t, nil, refuse(CodeInvalidSeat)
+	case t.Options.reserved() && t.Options.Reserved[seat] != user:
+		return t, nil, refuse(CodeSeatReserved)
 	case t.Status == Playing && t.SeatOf(user) == seat:
 		return t, nil, nil // already there: nothing to do
 	case t.Status == Playing:
@@ -389,6 +391,8 @@ func start(t Table, user string, env Env) (Table, []Event, error) {
 		return t, nil, refuse(CodeNotHost)
 	case t.Status == Playing:
 		return t, nil, refuse(CodeMatchRunning)
+	case t.Options.reserved() && t.Match > 0:
+		return t, nil, refuse(CodeNoRematch)
 	case !t.Full():
 		return t, nil, refuse(CodeTableNotFull)
 	}
@@ -430,6 +434,8 @@ func ready(t Table, user string, on bool) (Table, []Event, error) {
 		return t, nil, refuse(CodeNotInGame)
 	case t.Status == Playing:
 		return t, nil, refuse(CodeMatchRunning)
+	case t.Options.reserved() && t.Match > 0:
+		return t, nil, refuse(CodeNoRematch)
 	case t.Seats[seat].Ready == on:
 		return t, nil, nil
 	}
@@ -461,6 +467,8 @@ func swap(t Table, user string, a, b game.Seat) (Table, []Event, error) {
 	switch {
 	case a < 0 || a > 3 || b < 0 || b > 3:
 		return t, nil, refuse(CodeInvalidSeat)
+	case t.Options.reserved():
+		return t, nil, refuse(CodeSeatReserved)
 	case t.Status == Playing:
 		return t, nil, refuse(CodeMatchRunning)
 	case a == b || t.Seats[a] == nil && t.Seats[b] == nil:

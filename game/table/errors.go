@@ -20,6 +20,12 @@ const (
 	// CodeUnknownCommand: Apply got an Op it does not know (a caller's bug:
 	// the worker answers an unknown op from the stream unknown_type first).
 	CodeUnknownCommand game.Code = "unknown_command"
+	// CodeSeatReserved: a tournament's table (Options.Reserved) keeps each
+	// seat for its player: nobody else sits there, seats are not swapped.
+	CodeSeatReserved game.Code = "seat_reserved"
+	// CodeNoRematch: a tournament's table plays its one match; there is no
+	// next one to say yes to.
+	CodeNoRematch game.Code = "no_rematch"
 )
 
 // Error is a refused table command. A refused command changes nothing.

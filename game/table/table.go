@@ -84,7 +84,17 @@ type Options struct {
 	// DefaultRematchSeconds.
 	RematchSeconds int    `json:"rematch_seconds,omitempty"`
 	Code           string `json:"code,omitempty"` // join code of a private table
+	// Tournament is the id of the tournament whose game the table plays
+	// (set by the tournament director, never by a client). Reserved are
+	// the users its seats are kept for ("" for a bot's): nobody else sits
+	// there, the seats are not swapped, and the match is the table's only
+	// one — no rematch.
+	Tournament string    `json:"tournament,omitempty"`
+	Reserved   [4]string `json:"reserved,omitzero"`
 }
+
+// reserved reports a tournament's table (see Options.Reserved).
+func (o Options) reserved() bool { return o.Tournament != "" }
 
 // Defaults of Options.
 const (

@@ -21,6 +21,7 @@ import (
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tasks"
+	"github.com/hokm-project/hokm/tournament/director"
 	"github.com/hokm-project/hokm/worker"
 )
 
@@ -124,12 +125,13 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 	})
 }
 
-func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures) {
+func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures, dir *director.Director) {
 	mux := asynq.NewServeMux()
 	// tasks.Recover: a panicking handler fails its attempt (retried, then
 	// archived) and is counted in hokm_panics_total{component="task"}.
 	mux.Use(taskRecovered(quiet), tasks.Recover(log))
-	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log})
+	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log, Stored: dir.MatchStored})
+	mux.Handle(tasks.TypeTournamentAdvance, dir) // tournaments.go
 	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
 	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
 	mux.Handle(tasks.TypePruneAudit, &worker.PruneAuditHandler{Store: pg, Retention: time.Duration(cfg.AuditRetention) * 24 * time.Hour, Log: log})
@@ -151,7 +153,7 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 
 // Worker applies actions and runs tasks.
 var Worker = fx.Module("worker",
-	fx.Provide(newProcessor, newTaskFailures, newTaskServer),
+	fx.Provide(newProcessor, newTaskFailures, newTaskServer, newDirector),
 	reconcileHooks, // reconcile.go
 	recoveryModule, // recovery.go: the table journal and the recovery start before the consumer
 	fx.Provide(newConsumer),
@@ -265,9 +267,9 @@ func Role(role string, cfg config.Config) fx.Option {
 	case "serve":
 		// Workers start before the gateway, so on stop (reverse order) the
 		// gateway drains its clients while the workers still run.
-		return fx.Options(Core(cfg), Postgres, Sessions, Migrate, StateKeys, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, Sessions, Migrate, StateKeys, Worker, Lobby, Timers, Scheduler, Gateway, Web, History, Tournaments, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "gateway":
-		return fx.Options(Core(cfg), Postgres, Sessions, StateKeys, Gateway, Web, History, Account, Metrics, Ops, SysConfig, Dashboard)
+		return fx.Options(Core(cfg), Postgres, Sessions, StateKeys, Gateway, Web, History, Tournaments, Account, Metrics, Ops, SysConfig, Dashboard)
 	case "worker":
 		return fx.Options(Core(cfg), Postgres, StateKeys, Worker, Lobby, Timers, Metrics, Ops)
 	case "scheduler":

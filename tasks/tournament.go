@@ -1,0 +1,54 @@
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeTournamentAdvance moves tournaments on: opens check-in, starts them,
+// seats each round's tables, starts the next round after the break,
+// finishes them. Payload {"v":1,"tournament":id}; without a tournament
+// (the scheduler's minute job) every live one. A run twice does no harm:
+// every step is a PostgreSQL transaction that happens once.
+const TypeTournamentAdvance = "tournament:advance"
+
+// TournamentAdvance is the payload of a tournament:advance task.
+type TournamentAdvance struct {
+	V          int    `json:"v"`
+	Tournament string `json:"tournament,omitempty"`
+}
+
+// NewTournamentAdvanceTask is the scheduler's: advance every live
+// tournament.
+func NewTournamentAdvanceTask() *asynq.Task {
+	return asynq.NewTask(TypeTournamentAdvance, nil, asynq.Queue(QueueDefault), asynq.MaxRetry(2),
+		asynq.Timeout(time.Minute))
+}
+
+// NewTournamentAdvanceAt advances one tournament at at (its next step's
+// time, or now). Its TaskID names the tournament and the second, so the
+// same step asked for twice (two results ending a round at once, two
+// directors) is enqueued once.
+func NewTournamentAdvanceAt(id string, at time.Time) *asynq.Task {
+	payload, _ := json.Marshal(TournamentAdvance{V: 1, Tournament: id})
+	return asynq.NewTask(TypeTournamentAdvance, payload, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+		asynq.Timeout(time.Minute), asynq.ProcessAt(at),
+		asynq.TaskID(TypeTournamentAdvance+":"+id+":"+strconv.FormatInt(at.Unix(), 10)), asynq.Retention(time.Minute))
+}
+
+// ParseTournamentAdvance reads a tournament:advance payload: "" for every
+// live tournament. A payload that does not decode is not retried.
+func ParseTournamentAdvance(t *asynq.Task) (string, error) {
+	if len(t.Payload()) == 0 {
+		return "", nil
+	}
+	var p TournamentAdvance
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.V != 1 {
+		return "", fmt.Errorf("tasks: %s payload %q: %w", TypeTournamentAdvance, t.Payload(), asynq.SkipRetry)
+	}
+	return p.Tournament, nil
+}
