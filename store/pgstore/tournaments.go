@@ -456,7 +456,7 @@ func (s *Store) Roster(ctx context.Context, id string) ([]TeamRoster, error) {
 		FROM tournament_teams t
 		LEFT JOIN tournament_players p ON p.tournament_id = t.tournament_id AND p.team_id = t.team_id
 		LEFT JOIN players pl ON pl.id = p.player_id
-		WHERE t.tournament_id = $1 GROUP BY t.team_id ORDER BY min(t.registered_at), t.team_id`, id)
+		WHERE t.tournament_id = $1 GROUP BY t.tournament_id, t.team_id ORDER BY t.registered_at, t.team_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("tournament %s roster: %w", id, err)
 	}
@@ -748,15 +748,15 @@ func (s *Store) RecordTableResult(ctx context.Context, r TableResult) (d Decided
 
 // GameRow is a stored game, as shown.
 type GameRow struct {
-	Round   int    `json:"round"`
-	Line    int    `json:"line"`
-	A       string `json:"a"`
-	B       string `json:"b,omitempty"` // "": a bye
-	Winner  string `json:"winner,omitempty"`
-	ScoreA  int    `json:"score_a"`
-	ScoreB  int    `json:"score_b"`
-	Table   string `json:"table,omitempty"`
-	Match   string `json:"match,omitempty"`
+	Round   int       `json:"round"`
+	Line    int       `json:"line"`
+	A       string    `json:"a"`
+	B       string    `json:"b,omitempty"` // "": a bye
+	Winner  string    `json:"winner,omitempty"`
+	ScoreA  int       `json:"score_a"`
+	ScoreB  int       `json:"score_b"`
+	Table   string    `json:"table,omitempty"`
+	Match   string    `json:"match,omitempty"`
 	Seated  bool      `json:"-"`
 	Decided time.Time `json:"-"` // zero while undecided
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -237,9 +238,6 @@ func (h *Handler) me(ctx context.Context, id, user string, teams []pgstore.TeamR
 	return me, nil
 }
 
-// Limits of what a registration says.
-const maxTeamName = 40
-
 func (h *Handler) register(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
 	var req struct {
 		TeamName string `json:"team_name"`
@@ -249,12 +247,13 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request, sess redissto
 		return
 	}
 	name := strings.TrimSpace(req.TeamName)
-	if name != "" {
-		name = table.CleanName(name)
-	}
-	if utf8.RuneCountInString(name) > maxTeamName || req.Alone && name != "" {
-		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, "team_name: up to 40 characters, and none when registering alone")
+	if utf8.RuneCountInString(name) > table.MaxNameLen || req.Alone && name != "" {
+		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest,
+			fmt.Sprintf("team_name: up to %d characters, and none when registering alone", table.MaxNameLen))
 		return
+	}
+	if name != "" {
+		name = table.CleanName(name) // as players' names: no controls, no bidi overrides, something visible
 	}
 	reg, err := h.store.Register(r.Context(), r.PathValue("id"), registrant(sess), name, req.Alone)
 	if err != nil {
