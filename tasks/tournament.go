@@ -29,15 +29,27 @@ func NewTournamentAdvanceTask() *asynq.Task {
 		asynq.Timeout(time.Minute))
 }
 
-// NewTournamentAdvanceAt advances one tournament at at (its next step's
-// time, or now). Its TaskID names the tournament and the second, so the
-// same step asked for twice (two results ending a round at once, two
-// directors) is enqueued once.
+// NewTournamentAdvanceAt advances one tournament at at, the time of its
+// next step (check-in, the start, the end of a round's break). Its TaskID
+// names the tournament and the second, so the same step asked for by
+// several directors is enqueued once.
 func NewTournamentAdvanceAt(id string, at time.Time) *asynq.Task {
+	return advanceTask(id, strconv.FormatInt(at.Unix(), 10), asynq.ProcessAt(at))
+}
+
+// NewTournamentAdvanceAfter advances one tournament now, after the result
+// of its game (round, line) was recorded: one task per result (a TaskID per
+// second would refuse the one after the round's last result when an
+// earlier result of the same second had its task run already).
+func NewTournamentAdvanceAfter(id string, round, line int) *asynq.Task {
+	return advanceTask(id, "r"+strconv.Itoa(round)+"-"+strconv.Itoa(line))
+}
+
+func advanceTask(id, key string, opts ...asynq.Option) *asynq.Task {
 	payload, _ := json.Marshal(TournamentAdvance{V: 1, Tournament: id})
-	return asynq.NewTask(TypeTournamentAdvance, payload, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
-		asynq.Timeout(time.Minute), asynq.ProcessAt(at),
-		asynq.TaskID(TypeTournamentAdvance+":"+id+":"+strconv.FormatInt(at.Unix(), 10)), asynq.Retention(time.Minute))
+	return asynq.NewTask(TypeTournamentAdvance, payload, append([]asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+		asynq.Timeout(time.Minute), asynq.TaskID(TypeTournamentAdvance + ":" + id + ":" + key),
+		asynq.Retention(time.Minute)}, opts...)...)
 }
 
 // ParseTournamentAdvance reads a tournament:advance payload: "" for every

@@ -167,7 +167,7 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	if err != nil || evs == nil {
 		return next, evs, err
 	}
-	if next.rematchAgreed() {
+	if next.rematchAgreed() || next.tournamentReady() {
 		if next, evs, err = begin(next, env); err != nil {
 			return t, nil, err
 		}
@@ -242,7 +242,7 @@ func sit(t Table, user string, c Command, env Env) (Table, []Event, error) {
 		p.Since, p.Ready = t.Seats[old].Since, false
 		t = withSeats(t, old, nil)
 	}
-	if t.SeatOf(t.Host) < 0 {
+	if t.SeatOf(t.Host) < 0 && !t.Options.reserved() { // a tournament's host is its first player, seated or not
 		t.Host = user
 	}
 	t = withSeats(t, seat, p)

@@ -8,15 +8,12 @@ import (
 )
 
 // reservedTable is a tournament's table: u0 and u2 against u1 and a bot
-// (seat 3 kept for nobody), seated and started as the director does.
+// (seat 3 kept for nobody), before anyone sat down.
 func reservedTable(t *testing.T) table.Table {
 	t.Helper()
-	tb := newTable(t, game.Rules{Target: 3})
-	tb.Options.Tournament, tb.Options.Reserved = "cup", [4]string{"u0", "u1", "u2", ""}
-	for s, u := range tb.Options.Reserved {
-		if u != "" {
-			tb, _ = mustApply(t, tb, u, table.Command{Op: table.OpSit, Seat: s, Name: u, Ready: true}, table.Env{Now: int64(s + 1)})
-		}
+	tb, err := table.NewTournament(tableID, game.Rules{Target: 3}, "cup", [4]string{"u0", "u1", "u2", ""}, created)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return tb
 }
@@ -35,16 +32,23 @@ func TestReservedSeats(t *testing.T) {
 			t.Fatalf("%s %+v: %v (events %v), want %s and nothing changed", user, c, err, evs, want)
 		}
 	}
-	refused(tb, "stranger", table.Command{Op: table.OpSit, Seat: 3}, table.CodeSeatReserved)
-	refused(tb, "u1", table.Command{Op: table.OpSit, Seat: 3}, table.CodeSeatReserved) // not their seat
-	refused(tb, "u0", table.Command{Op: table.OpSwap, Seat: 0, To: 1}, table.CodeSeatReserved)
-	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpAddBots}, table.Env{Now: 5})
-	if p := tb.Seats[3]; p == nil || !p.Bot {
-		t.Fatalf("seat 3 after add_bots: %+v", p)
+	if tb.Host != "u0" || tb.Seats[3] == nil || !tb.Seats[3].Bot {
+		t.Fatalf("a new tournament table: host %s, seat 3 %+v", tb.Host, tb.Seats[3])
 	}
-	tb, _ = mustApply(t, tb, "u0", table.Command{Op: table.OpStart}, table.Env{Now: 6, Seed: 7})
-	if tb.Status != table.Playing {
-		t.Fatalf("status %s after start", tb.Status)
+	refused(tb, "stranger", table.Command{Op: table.OpSit, Seat: 0}, table.CodeSeatReserved)
+	refused(tb, "u1", table.Command{Op: table.OpSit, Seat: 0}, table.CodeSeatReserved) // not their seat
+	refused(tb, "u0", table.Command{Op: table.OpSwap, Seat: 0, To: 1}, table.CodeSeatReserved)
+	// The players sit down in any order (the host last here); the match
+	// starts with the last, without a start command.
+	for i, u := range []string{"u2", "u1", "u0"} {
+		seat := map[string]game.Seat{"u0": 0, "u1": 1, "u2": 2}[u]
+		tb, _ = mustApply(t, tb, u, table.Command{Op: table.OpSit, Seat: seat, Name: u, Ready: true}, table.Env{Now: int64(i + 1), Seed: 7})
+		if want := map[bool]table.Status{false: table.Waiting, true: table.Playing}[i == 2]; tb.Status != want {
+			t.Fatalf("after %s sat: %s, want %s", u, tb.Status, want)
+		}
+	}
+	if tb.Match != 1 || tb.Host != "u0" {
+		t.Fatalf("match %d, host %s", tb.Match, tb.Host)
 	}
 	// A player who left comes back to their own seat only once the match is
 	// over (the bot finishes it for them).
@@ -60,10 +64,15 @@ func TestReservedSeats(t *testing.T) {
 	refused(tb, "u1", readyCmd(true), table.CodeNoRematch)
 	refused(tb, "u0", table.Command{Op: table.OpStart}, table.CodeNoRematch)
 	refused(tb, "stranger", table.Command{Op: table.OpSit, Seat: 1}, table.CodeSeatReserved)
-	// Without Tournament the same seats are free to take.
+	// Without Tournament the same seats are free to take, and a full
+	// table does not start by itself.
 	free := newTable(t, game.Rules{})
 	free.Options.Reserved = [4]string{"u0", "u1", "u2", "u3"}
-	if _, _, err := table.Apply(free, "stranger", table.Command{Op: table.OpSit, Seat: 1}, table.Env{}); err != nil {
-		t.Fatalf("a table without a tournament keeps no seat: %v", err)
+	free = sitAt(t, free, []string{"stranger", "u1", "u2", "u3"}, 0, 1, 2, 3)
+	if free.Status != table.Waiting {
+		t.Fatalf("a table without a tournament: %s", free.Status)
+	}
+	if _, err := table.NewTournament("x", game.Rules{}, "cup", [4]string{}, 0); table.CodeOf(err) != table.CodeBadRules {
+		t.Fatalf("a tournament table without players: %v", err)
 	}
 }

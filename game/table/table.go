@@ -96,6 +96,50 @@ type Options struct {
 // reserved reports a tournament's table (see Options.Reserved).
 func (o Options) reserved() bool { return o.Tournament != "" }
 
+// NewTournament is the table of a tournament's game: its seats kept for
+// reserved (by seat; "" is a bot's seat, taken by the bot at once), the
+// first player its host, and its match starting by itself as soon as every
+// player sat down (in whatever order their sits are applied: no start
+// command, whose place in the order could refuse it).
+func NewTournament(id string, rules game.Rules, tournament string, reserved [4]string, now int64) (Table, error) {
+	host := ""
+	for _, u := range reserved {
+		if u != "" {
+			host = u
+			break
+		}
+	}
+	if host == "" || tournament == "" {
+		return Table{}, &Error{Code: CodeBadRules, Msg: "a tournament's table needs its tournament and a player"}
+	}
+	t, err := New(id, rules, host, now)
+	if err != nil {
+		return t, err
+	}
+	t.Options.Tournament, t.Options.Reserved = tournament, reserved
+	for s, u := range reserved {
+		if u == "" {
+			t.Seats[s] = newBot(s)
+		}
+	}
+	return t, nil
+}
+
+// tournamentReady reports a tournament's table whose players are all
+// seated, before its match: it starts (Apply).
+func (t *Meta) tournamentReady() bool {
+	if !t.Options.reserved() || t.Status != Waiting || t.Match > 0 {
+		return false
+	}
+	for s, u := range t.Options.Reserved {
+		p := t.Seats[s]
+		if p == nil || u == "" && !p.Bot || u != "" && p.ID != u {
+			return false
+		}
+	}
+	return true
+}
+
 // Defaults of Options.
 const (
 	DefaultTurnSeconds    = 30

@@ -18,7 +18,10 @@ import (
 // tournament:advance tasks and records results after the persist task
 // stored a match; the steps it schedules are asynq tasks.
 func newDirector(pg *pgstore.Store, store *redisstore.Store, client *asynq.Client, log *slog.Logger) *director.Director {
-	schedule := func(ctx context.Context, id string, at time.Time) error {
+	schedule := func(ctx context.Context, id string, at time.Time, round, line int) error {
+		if at.IsZero() {
+			return tasks.Enqueue(ctx, client, tasks.NewTournamentAdvanceAfter(id, round, line))
+		}
 		return tasks.Enqueue(ctx, client, tasks.NewTournamentAdvanceAt(id, at))
 	}
 	return director.New(pg, store, schedule, nil, log.With("component", "director"))

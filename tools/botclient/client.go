@@ -67,6 +67,9 @@ func newClient(seat int, opts *Options, sw *stopwatch) *client {
 // handle applies a frame to the seat's state. A resync is adopted exactly
 // like a snapshot: the server's truth replaces the client's.
 func (c *client) handle(f *frame) error {
+	if f.Table != "" && c.table != "" && f.Table != c.table && (f.Type == "event" || f.Type == "snapshot" || f.Type == "resync") {
+		return nil // an earlier table's (a tournament player moves on)
+	}
 	switch f.Type {
 	case "snapshot", "resync":
 		if f.Type == "resync" {

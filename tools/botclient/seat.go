@@ -42,6 +42,10 @@ type frame struct {
 	// RetryAfter is a rate_limited error's hint: seconds until the request
 	// may succeed (0: none given).
 	RetryAfter int `json:"retry_after"`
+	// A notice's: its kind, and a tournament's id and new status.
+	Notice     string `json:"notice"`
+	Tournament string `json:"tournament"`
+	Status     string `json:"status"`
 }
 
 // event is any game or table event.
@@ -78,7 +82,10 @@ type tableMeta struct {
 // seatState is one client's knowledge of its table, kept as a game.View so
 // the engine's bot can decide from it.
 type seatState struct {
-	seat     int
+	seat int
+	// user, when set (a tournament's player, seated by the server), moves
+	// seat to wherever the table seats user.
+	user     string
 	view     game.View
 	rules    game.Rules
 	match    int
@@ -129,6 +136,9 @@ func (s *seatState) setTable(m *tableMeta) {
 		s.seats[i], s.ready[i] = "", false
 		if p != nil {
 			s.seats[i], s.ready[i] = p.ID, p.Ready
+		}
+		if s.user != "" && s.seats[i] == s.user {
+			s.seat, s.view.Seat = i, i
 		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"time"
 
@@ -58,9 +57,10 @@ type Tables interface {
 	Notify(ctx context.Context, user string, notice any) error
 }
 
-// Scheduler asks for the tournament to be advanced at a time (an asynq
-// task, tasks.NewTournamentAdvanceAt).
-type Scheduler func(ctx context.Context, id string, at time.Time) error
+// Scheduler asks for the tournament to be advanced: at a time, or (at
+// zero) now, after the result of game (round, line) was recorded — an
+// asynq task (tasks.NewTournamentAdvanceAt, NewTournamentAdvanceAfter).
+type Scheduler func(ctx context.Context, id string, at time.Time, round, line int) error
 
 // Director advances tournaments. Build it with New.
 type Director struct {
@@ -85,15 +85,15 @@ func New(store Store, tables Tables, schedule Scheduler, now func() time.Time, l
 // Notice is what players are told on their sockets (the gateway turns
 // {"type":X,…} into {"type":"notice","notice":X,…}). A round's table is a
 // "matched" notice with Tournament and Round set, which also pulls the
-// sockets in (as a quick match's does); "tournament" notices say check-in
-// opened (Event "checkin"), the tournament started or was cancelled, or it
-// finished.
+// sockets in (as a quick match's does); a "tournament" notice says the
+// tournament moved to Status: checkin (check-in opened), running,
+// cancelled (fewer than two teams checked in), finished.
 type Notice struct {
 	Type       string `json:"type"`
 	Tournament string `json:"tournament"`
 	Table      string `json:"table,omitempty"`
 	Round      int    `json:"round,omitempty"`
-	Event      string `json:"event,omitempty"` // checkin, running, cancelled, finished
+	Status     string `json:"status,omitempty"` // checkin, running, cancelled, finished
 }
 
 // TableID is the table of a tournament's game: deterministic, so two
@@ -139,7 +139,7 @@ func (d *Director) Advance(ctx context.Context, id string) error {
 			return err
 		} else if err == nil {
 			metrics.TournamentTransitions.WithLabelValues("checkin").Inc()
-			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Event: "checkin"})
+			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "checkin"})
 		}
 		t.Status = "checkin"
 	}
@@ -155,7 +155,7 @@ func (d *Director) Advance(ctx context.Context, id string) error {
 			metrics.TournamentTransitions.WithLabelValues("running").Inc()
 			metrics.TournamentRounds.Inc()
 			d.log.Info("tournament started", "tournament", id, "teams", t.Teams)
-			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Event: "running"})
+			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "running"})
 		} else if t.Status == "cancelled" {
 			metrics.TournamentTransitions.WithLabelValues("cancelled").Inc()
 			d.log.Info("tournament cancelled: fewer than two teams checked in", "tournament", id)
@@ -177,7 +177,7 @@ func (d *Director) later(ctx context.Context, id string, at time.Time) error {
 	if d.schedule == nil {
 		return nil
 	}
-	return d.schedule(ctx, id, at)
+	return d.schedule(ctx, id, at, 0, 0)
 }
 
 // run seats the current round's tables and, once it is decided and the
@@ -208,7 +208,7 @@ func (d *Director) run(ctx context.Context, t *pgstore.TournamentInfo) error {
 		}
 		metrics.TournamentTransitions.WithLabelValues("finished").Inc()
 		d.log.Info("tournament finished", "tournament", t.ID, "rounds", round)
-		d.tell(ctx, t.ID, Notice{Type: "tournament", Tournament: t.ID, Event: "finished"})
+		d.tell(ctx, t.ID, Notice{Type: "tournament", Tournament: t.ID, Status: "finished"})
 		return nil
 	}
 	started, err := d.store.StartRound(ctx, t.ID, round+1, next)
@@ -293,8 +293,8 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 
 // seat makes a game's table — team A at seats 0 and 2, team B at 1 and 3,
 // a bot in a seat without a player — and, through the action stream,
-// seats its players ready, adds the bots and starts the match; then pulls
-// the players in. Every step is idempotent (the table's id, the actions'
+// seats its players ready (the match starts with the last of them); then
+// pulls the players in. Every step is idempotent (the table's id, the actions'
 // ids), so a director that died half-way is finished by the next.
 func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstore.GameRow, a, b []pgstore.RosterPlayer) error {
 	id, err := d.store.AssignTable(ctx, t.ID, r.Round, r.Line, TableID(t.ID, r.Round, r.Line))
@@ -311,21 +311,10 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 			}
 		}
 	}
-	host := ""
-	for _, u := range reserved {
-		if u != "" {
-			host = u
-			break
-		}
-	}
-	if host == "" {
-		return errors.New("no player to seat")
-	}
-	tb, err := table.New(id, game.Rules{Target: t.Target}, host, d.now().UnixMilli())
+	tb, err := table.NewTournament(id, game.Rules{Target: t.Target}, t.ID, reserved, d.now().UnixMilli())
 	if err != nil {
 		return err
 	}
-	tb.Options.Tournament, tb.Options.Reserved = t.ID, reserved
 	fresh := true
 	if err := d.tables.CreateTable(ctx, &tb); errors.Is(err, redisstore.ErrExists) {
 		l, err := d.tables.LoadTable(ctx, id)
@@ -340,7 +329,7 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 		return err
 	}
 	if fresh {
-		if err := d.enqueueSeating(ctx, id, host, reserved, names); err != nil {
+		if err := d.enqueueSits(ctx, id, reserved, names); err != nil {
 			return err
 		}
 	}
@@ -357,37 +346,21 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 	return nil
 }
 
-// enqueueSeating sends the sits (the host's first), the bots and the start.
-func (d *Director) enqueueSeating(ctx context.Context, id, host string, reserved [4]string, names map[string]string) error {
-	seats := []int{0, 1, 2, 3}
-	slices.SortStableFunc(seats, func(x, y int) int { return boolInt(reserved[y] == host) - boolInt(reserved[x] == host) })
-	acts := make([]redisstore.Action, 0, 6)
-	bots := false
-	for _, s := range seats {
-		if u := reserved[s]; u != "" {
-			acts = append(acts, redisstore.Action{Table: id, User: u, Name: names[u], ID: worker.QuickMatchSitID + id, Op: table.OpSit, Seat: s})
-		} else {
-			bots = true
+// enqueueSits sends the players' sits, which seat them ready; the table
+// starts its match once all are seated (table.NewTournament), in whatever
+// order the workers apply them.
+func (d *Director) enqueueSits(ctx context.Context, id string, reserved [4]string, names map[string]string) error {
+	for s, u := range reserved {
+		if u == "" {
+			continue
 		}
-	}
-	if bots {
-		acts = append(acts, redisstore.Action{Table: id, User: host, ID: "tn-bots-" + id, Op: table.OpAddBots})
-	}
-	acts = append(acts, redisstore.Action{Table: id, User: host, ID: "tn-start-" + id, Op: table.OpStart})
-	for _, a := range acts {
-		a.At = time.Now().UnixMicro()
+		a := redisstore.Action{Table: id, User: u, Name: names[u], ID: worker.QuickMatchSitID + id, Op: table.OpSit, Seat: s,
+			At: time.Now().UnixMicro()}
 		if err := d.tables.Enqueue(ctx, a); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // tell notifies every player of the tournament.
@@ -434,7 +407,10 @@ func (d *Director) MatchStored(ctx context.Context, m *table.MatchRecord) error 
 	}
 	metrics.TournamentResults.WithLabelValues("recorded").Inc()
 	d.log.Info("tournament result recorded", "tournament", dec.Tournament, "round", dec.Round, "line", dec.Line, "match", m.MatchID)
-	if err := d.later(ctx, dec.Tournament, d.now()); err != nil {
+	if d.schedule == nil {
+		return nil
+	}
+	if err := d.schedule(ctx, dec.Tournament, time.Time{}, dec.Round, dec.Line); err != nil {
 		d.log.Warn("tournament advance not scheduled (the minute job will)", "tournament", dec.Tournament, "err", err)
 	}
 	return nil

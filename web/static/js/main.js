@@ -213,7 +213,7 @@ function frame (f) {
     S.table.seq = f.seq
     tableEvent(f.event)
     const lost = f.event.type === 'table' ? seatUI.seatsLost(before, S.table.info) : []
-    if (lost.length) say(t('lost_seat', { names: lost.join(t('list_sep')) }))
+    if (lost.length && !S.table.info.options?.tournament) say(t('lost_seat', { names: lost.join(t('list_sep')) }))
     if (f.event.type === 'hand_ended') setTimeout(render, 3500)
     if (f.event.type === 'timeout') {
       const p = S.table.info.seats[f.event.seat]
@@ -247,7 +247,15 @@ function noticeFrame (f) {
     render()
     return
   }
+  if (f.notice === 'tournament') { // its new status (checkin, running, cancelled, finished): an open tournament page reloads
+    const now = f.status || f.event // (event: the first servers' name)
+    document.dispatchEvent(new CustomEvent('hokm:tournament', { detail: f }))
+    if (now && now !== 'running') tnName(f.tournament).then(name => say(t('tn.ev.' + now, { name })))
+    return
+  }
   if (f.notice === 'matched' && f.table) {
+    // a tournament's round: the director seated us (tournaments.js)
+    if (f.tournament) tnName(f.tournament).then(name => say(t('tn.matched', { name, n: f.round })))
     // the gateway sends the table's snapshot once the seat is taken (the
     // notice may come first); ask for it only if it does not come
     S.searching = false
@@ -256,6 +264,12 @@ function noticeFrame (f) {
     render()
     setTimeout(() => { if (S.tableId === f.table && !S.table) syncTable() }, 3000)
   }
+}
+
+const tnNames = {}
+/** A tournament's name, for its notices (asked once; its id if the API does not answer). */
+function tnName (id) {
+  return (tnNames[id] ??= api('GET', '/api/tournaments/' + encodeURIComponent(id)).then(d => d.tournament.name, () => id))
 }
 
 function say (text) {
@@ -452,10 +466,11 @@ async function leaveTable () {
 }
 
 // ---- the address: each page has its own (#history, #account, #leaders,
-// #replay/ID, #player/ID; the lobby none), so the browser's back and
-// forward go from page to page, and a page can be reloaded or shared ----
+// #tournaments, #replay/ID, #player/ID, #tournament/ID; the lobby none),
+// so the browser's back and forward go from page to page, and a page can
+// be reloaded or shared ----
 
-const PAGE_HASH = /^#(?:(history|account|leaders)|(replay|player)\/([^/]+))$/
+const PAGE_HASH = /^#(?:(history|account|leaders|tournaments)|(replay|player|tournament)\/([^/]+))$/
 
 function pageOfHash (hash) {
   const m = PAGE_HASH.exec(hash)
@@ -506,6 +521,7 @@ async function openPage (page, from = S.page, fromAddress = false) {
     renamed: (me) => { S.name = me.name; store.set('name', me.name); render() },
     gone: () => { conn.stop('idle'); signedOut('account_deleted') },
     watch: watchTable,
+    play: (id) => { hideLobby(); S.watching = false; store.set('watching', null); enterTable(id); syncTable() }, // our seat at a tournament's table
     claimForm: () => accountForm(true)
   })
   if (n === pageSeq) { S.pageEl = el; render() }
@@ -823,7 +839,7 @@ function seatText (seat) {
 function sitButton (st, seat) {
   const p = st.info.seats[seat]
   // (the seated host moves with ⇄ instead of taking a bot's seat)
-  if (seat === st.me || (p && (!p.bot || (st.me >= 0 && st.info.host === S.user)))) return null
+  if (seat === st.me || st.info.options?.tournament || (p && (!p.bot || (st.me >= 0 && st.info.host === S.user)))) return null
   return h('button', { class: 'small sit', dataset: { seat }, onclick: () => sitAt(seat) }, t('sit_here'))
 }
 
@@ -850,7 +866,7 @@ function statusLine (st) {
   const who = (seat) => seatUI.holder(info.seats[seat])
   let msg = null
   if (!v || info.status === 'waiting') {
-    msg = info.status === 'waiting' ? seatUI.waitingStatus(st) : t('waiting_players')
+    msg = info.status !== 'waiting' ? t('waiting_players') : info.options?.tournament && v ? t('tn.over') : seatUI.waitingStatus(st)
   } else if (v.phase === 'over') {
     return null
   } else if (st.lastResult && Date.now() - st.lastResult.at < 3500 && !S.summary && v.turn !== st.me) {
@@ -878,7 +894,18 @@ function matchResult (st) {
     h('h2', {}, t(won ? 'match_won' : 'match_lost')),
     h('p', {}, t('final_score', { us: v.score[myTeam], them: v.score[1 - myTeam] })),
     lastHandLine(st),
-    seatUI.rematchPanel(st))
+    st.info.options?.tournament ? tnBack(st) : seatUI.rematchPanel(st))
+}
+
+/** A tournament's table plays one match (no rematch): back to the tournament's page after it. */
+function tnBack (st) {
+  const id = st.info.options.tournament
+  const back = async () => {
+    if (S.table.me < 0 && !S.watching) forgetTable() // (unseated when the table's offer ran out: nothing to leave)
+    else await leaveTable()
+    openPage({ tournament: id }, null)
+  }
+  return h('button', { class: 'primary', id: 'tn-back', onclick: back }, t('tn.back'))
 }
 
 function trumpPicker (v) {
@@ -926,7 +953,9 @@ const rulesLink = () => h('button', { class: 'link', id: 'rules-link', onclick: 
 
 function controls (st) {
   // the host's start, fill and swap, or a guest's ready (seats.js); leaving a running match asks first
-  return h('div', { class: 'controls', key: 'controls' }, seatUI.waitingControls(st), seatUI.leaveButton(st), rulesLink())
+  // (a tournament's table whose offer ran out waits again without us: no result panel, its way back here)
+  const back = st.info.options?.tournament && st.info.status === 'waiting' && st.view
+  return h('div', { class: 'controls', key: 'controls' }, seatUI.waitingControls(st), back ? tnBack(st) : null, seatUI.leaveButton(st), rulesLink())
 }
 
 // ---- start ----

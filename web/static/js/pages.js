@@ -1,7 +1,7 @@
 // The pages beside the game (docs/client.md, "Pages"): the strip that leads
 // to them, each page built by its own module, loaded the first time it is
-// opened (history.js, account.js, leaders.js), and the rules (rules.js), a
-// dialog over whatever is on screen. A page builds its element once and
+// opened (history.js, account.js, leaders.js, tournaments.js), and the rules
+// (rules.js), a dialog over whatever is on screen. A page builds its element once and
 // updates it itself; draw() puts it in an opaque slot.
 
 import { h } from './dom.js'
@@ -12,10 +12,12 @@ const MODULES = {
   replay: () => import('./history.js'),
   account: () => import('./account.js'),
   leaders: () => import('./leaders.js'),
-  player: () => import('./leaders.js')
+  player: () => import('./leaders.js'),
+  tournaments: () => import('./tournaments.js'),
+  tournament: () => import('./tournaments.js')
 }
 
-/** A page's kind: 'history', 'account', 'leaders', or {replay: id} / {player: id}. */
+/** A page's kind: 'history', 'account', 'leaders', 'tournaments', or {replay: id} / {player: id} / {tournament: id}. */
 export const pageKind = (page) => typeof page === 'string' ? page : Object.keys(page)[0]
 
 /**
@@ -37,6 +39,7 @@ export function pagesNav (S, open) {
   let now = S.page ? pageKind(S.page) : 'lobby'
   if (now === 'replay') now = 'history'
   if (now === 'player') now = S.pageFrom && pageKind(S.pageFrom)
+  if (now === 'tournament') now = 'tournaments'
   const tab = (id, kind, label) => h('button', {
     id,
     class: 'tab',
@@ -47,6 +50,7 @@ export function pagesNav (S, open) {
     tab('nav-lobby', 'lobby', t('back_to_lobby')),
     S.features.history ? tab('history-link', 'history', t('history')) : null,
     tab('nav-leaders', 'leaders', t('leaderboards')),
+    tab('nav-tournaments', 'tournaments', t('tournaments')),
     S.features.accounts ? tab('nav-account', 'account', t('account')) : null,
     h('button', { id: 'nav-rules', class: 'tab', onclick: (e) => openRules(e.currentTarget) }, t('rules')))
 }

@@ -49,7 +49,7 @@ export function seatMarks (st, seat) {
   const p = info.seats[seat]
   if (!p || p.bot) return null
   const host = p.id === info.host
-  const asked = info.status === 'finished' ? !!info.deadline : info.status === 'waiting' && !host
+  const asked = info.status === 'finished' ? !!info.deadline && !info.options?.tournament : info.status === 'waiting' && !host
   return [
     host ? h('span', { class: 'badge host', title: t('host') }, '★ ', t('host')) : null,
     asked ? h('span', { class: 'badge ' + (p.ready ? 'ready' : 'unready') }, p.ready ? '✓ ' : '', t(info.status === 'finished' ? (p.ready ? 'said_yes' : 'no_answer') : (p.ready ? 'is_ready' : 'not_ready'))) : null
@@ -92,7 +92,7 @@ export function waitingStatus (st) {
 export function waitingControls (st) {
   const info = st.info
   const S = app.S
-  if (info.status !== 'waiting' || st.me < 0) return null
+  if (info.status !== 'waiting' || st.me < 0 || info.options?.tournament) return null // (the director seats and starts a tournament's)
   if (!isHost(st)) {
     const ready = !!info.seats[st.me].ready
     return h('button', { class: ready ? '' : 'primary', id: 'ready', 'aria-pressed': String(ready), disabled: !!S.busy, onclick: () => app.cmd('ready', { ready: !ready }) },
