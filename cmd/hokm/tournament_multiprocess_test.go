@@ -165,6 +165,22 @@ func TestTournamentOverProcesses(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE kind = 'tournament_result'`).Scan(&results); err != nil || results != len(rows) {
 		t.Fatalf("%d results audited for %d games (%v)", results, len(rows), err)
 	}
+	// When each round started and got its last result (what the kill cost).
+	timeline := ""
+	for round := 1; round <= rounds; round++ {
+		var started time.Time
+		if err := pool.QueryRow(ctx, `SELECT started_at FROM tournament_rounds WHERE tournament_id = 'cup16' AND round = $1`, round).Scan(&started); err != nil {
+			t.Fatal(err)
+		}
+		var last time.Time
+		for _, r := range rows {
+			if r.Round == round && r.Decided.After(last) {
+				last = r.Decided
+			}
+		}
+		timeline += fmt.Sprintf(" round %d %.1f–%.1f s;", round, started.Sub(begin).Seconds(), last.Sub(begin).Seconds())
+	}
+	t.Logf("timeline:%s", timeline)
 	t.Logf("16 teams, %d rounds, %d matches, %d moves in %.1f s over 2 gateways; w1 killed at %v; %d reconnects, %d moves dropped; champion %s (%d wins)",
 		rounds, len(rows), rep.Moves, rep.Seconds, killedAt.Round(time.Millisecond), rep.Reconnects, rep.Dropped, got[0].Team, got[0].Wins)
 }
