@@ -95,6 +95,7 @@ func TestJobsAreClockAlignedCronSpecs(t *testing.T) {
 		tasks.TypeCleanupTables:     {"*/10 * * * *", 10 * time.Minute},
 		tasks.TypePruneAudit:        {"30 4 * * *", 24 * time.Hour},
 		tasks.TypePartitions:        {"45 3 * * *", 24 * time.Hour},
+		tasks.TypeTournamentAdvance: {"* * * * *", time.Minute},
 	}
 	if len(s.jobs) != len(want) {
 		t.Fatalf("%d jobs, want %d", len(s.jobs), len(want))

@@ -224,8 +224,8 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 		e.waitTasks(e.expected(e.start, e.clock.Now()))
 	}
 	want := e.expected(e.start, e.clock.Now())
-	if len(want) != 43 { // trim 19, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1, partitions 1
-		t.Fatalf("the test expects %d buckets, want 43", len(want))
+	if len(want) != 62 { // trim and tournaments 19 each, three 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1, partitions 1
+		t.Fatalf("the test expects %d buckets, want 62", len(want))
 	}
 	for _, s := range all {
 		if s != stopped {
@@ -274,9 +274,10 @@ func TestCrashedLeaderIsReplaced(t *testing.T) {
 	}
 	e.waitTicks(b, 3)
 	sameIDs(t, e.taskIDs(), e.expected(e.start, e.clock.Now()))
-	// b caught up 23:54 (the other jobs' latest buckets were a's: 8
-	// duplicates), then ran 23:55 (trim and the three 5-minute jobs), 23:56, 23:57.
-	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{1 + 4 + 1 + 1, int64(len(Jobs()) - 1), 0} {
+	// b caught up 23:54 (the two minute jobs; the other jobs' latest buckets
+	// were a's: duplicates), then ran 23:55 (the minute jobs and the three
+	// 5-minute jobs), 23:56, 23:57.
+	if got := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}; got != [3]int64{2 + 5 + 2 + 2, int64(len(Jobs()) - 2), 0} {
 		t.Fatalf("standby's runs (enqueued, duplicate, error) = %v", got)
 	}
 }
@@ -299,12 +300,13 @@ func TestRestartCatchesUpTheLatestMissedBucket(t *testing.T) {
 	e.waitTicks(b, 3)
 	want := e.expected(e.start, e.start)
 	want[TaskID(tasks.TypeTrimActions, time.Date(2026, 3, 21, 23, 56, 0, 0, e.loc))] = true
+	want[TaskID(tasks.TypeTournamentAdvance, time.Date(2026, 3, 21, 23, 56, 0, 0, e.loc))] = true
 	for _, typ := range []string{tasks.TypeStatsRecompute, tasks.TypeStatsLeaderboards, tasks.TypeReconcile} {
 		want[TaskID(typ, time.Date(2026, 3, 21, 23, 55, 0, 0, e.loc))] = true
 	}
 	sameIDs(t, e.taskIDs(), want) // no trim at 23:54 or 23:55: only the latest is caught up
-	// Four new buckets; every other job's latest bucket is the one a enqueued.
-	if got, want := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}, [3]int64{4, int64(len(Jobs()) - 4), 0}; got != want {
+	// Five new buckets; every other job's latest bucket is the one a enqueued.
+	if got, want := [3]int64{b.runs[0].Load(), b.runs[1].Load(), b.runs[2].Load()}, [3]int64{5, int64(len(Jobs()) - 5), 0}; got != want {
 		t.Fatalf("restart's runs (enqueued, duplicate, error) = %v, want %v", got, want)
 	}
 	if err := b.Stop(context.Background()); err != nil {
@@ -358,7 +360,7 @@ func TestLeaderWhoseLeaseIsTakenStops(t *testing.T) {
 	}
 	want := e.expected(e.start, e.start)
 	five := time.Date(2026, 3, 21, 23, 55, 0, 0, e.loc)
-	for _, typ := range []string{tasks.TypeTrimActions, tasks.TypeStatsRecompute, tasks.TypeStatsLeaderboards, tasks.TypeReconcile} {
+	for _, typ := range []string{tasks.TypeTrimActions, tasks.TypeTournamentAdvance, tasks.TypeStatsRecompute, tasks.TypeStatsLeaderboards, tasks.TypeReconcile} {
 		want[TaskID(typ, five)] = true
 	}
 	sameIDs(t, e.taskIDs(), want) // trim 23:54 was missed while nobody could lead: only the latest is caught up

@@ -416,6 +416,8 @@ var messages = map[game.Code]string{
 	CodeTooLong:               "text too long",
 	table.CodeNotInGame:       "you are not at this table",
 	table.CodeSeatTaken:       "that seat is taken",
+	table.CodeSeatReserved:    "that seat is kept for its tournament player",
+	table.CodeNoRematch:       "a tournament table plays one match",
 	table.CodeAlreadySeated:   "you are seated at this table; sync instead",
 	table.CodeInvalidSeat:     "seat must be 0..3",
 	table.CodeTableNotFull:    "all four seats must be taken",
