@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -34,6 +35,8 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "time limit per match (default 5m)")
 	fs.DurationVar(&opts.Pace, "pace", 0, "time between two moves at a table, as people play (default 0: each move as soon as the last is seen)")
 	floorURL := fs.String("floor-redis", "", "Redis URL: first measure the Redis-only move path there and report latencies as ratios to it")
+	tournamentID := fs.String("tournament", "", "instead of matches: register --teams teams of two bots in this tournament (open for registration), check them in and play it to its end")
+	teams := fs.Int("teams", 8, "with --tournament: teams of two to register")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,6 +53,10 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *tournamentID != "" {
+		return botsTournament(ctx, botclient.TournamentOptions{URLs: urlsOf(opts), Tournament: *tournamentID, Teams: *teams,
+			Timeout: opts.Timeout, Pace: opts.Pace}, stdout, stderr)
+	}
 	out := botsReport{}
 	if *floorURL != "" {
 		f, err := measureFloor(ctx, *floorURL)
@@ -76,6 +83,35 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// botsTournament is `hokm bots --tournament`: exit 0 once the tournament
+// finished with every bot's matches played.
+func botsTournament(ctx context.Context, o botclient.TournamentOptions, stdout, stderr io.Writer) int {
+	if o.Teams < 1 {
+		fmt.Fprintln(stderr, "hokm bots: --teams: at least 1")
+		return 2
+	}
+	if o.Timeout == 0 {
+		o.Timeout = time.Hour
+	}
+	rep, err := botclient.PlayTournament(ctx, o)
+	writeJSON(stdout, struct {
+		botclient.TournamentReport
+		Matches int `json:"matches"`
+	}{rep, len(rep.Matches)})
+	if err != nil {
+		fmt.Fprintln(stderr, "hokm bots:", err)
+		return 1
+	}
+	return 0
+}
+
+func urlsOf(o botclient.Options) []string {
+	if len(o.URLs) > 0 {
+		return o.URLs
+	}
+	return []string{o.URL}
 }
 
 // botsReport is the last line of `hokm bots`: the run's report, and with

@@ -184,3 +184,27 @@ func TestTournamentOverProcesses(t *testing.T) {
 	t.Logf("16 teams, %d rounds, %d matches, %d moves in %.1f s over 2 gateways; w1 killed at %v; %d reconnects, %d moves dropped; champion %s (%d wins)",
 		rounds, len(rows), rep.Moves, rep.Seconds, killedAt.Round(time.Millisecond), rep.Reconnects, rep.Dropped, got[0].Team, got[0].Wins)
 }
+
+// TestBotsPlayATournament: `hokm bots --tournament` against `hokm serve`
+// registers its teams, checks them in and plays an elimination of three
+// teams (a bye in round 1) to its end, exit 0.
+func TestBotsPlayATournament(t *testing.T) {
+	c, _, _, _ := newCluster(t)
+	addr := procs.FreePort(t)
+	serve := c.Start("serve", []string{"HOKM_HTTP_ADDR=" + addr}, "serve")
+	serve.WaitReady(addr)
+	create := c.Start("create", nil, "ops", "tournament", "create", "--id", "trio", "--name", "Trio", "--format", "elimination",
+		"--target", "3", "--max-teams", "3", "--checkin-in", "4s", "--checkin-for", "3s", "--round-break", "0s")
+	if !create.Wait(30*time.Second) || create.Err() != nil {
+		t.Fatalf("create: %v\n%s", create.Err(), create.Output())
+	}
+	bots := c.Start("bots", nil, "bots", "--url", "ws://"+addr+"/ws", "--tournament", "trio", "--teams", "3", "--timeout", "3m")
+	if !bots.Wait(4*time.Minute) || bots.Err() != nil {
+		t.Fatalf("hokm bots --tournament: %v\n%s", bots.Err(), bots.Output())
+	}
+	out := bots.Output()
+	// Round 1: the best seed's bye and one game; round 2: the final.
+	if !strings.Contains(out, `"matches":2`) || !strings.Contains(out, `"players":6`) {
+		t.Fatalf("report: %s", out)
+	}
+}
