@@ -103,32 +103,50 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 		}
 		tw.Flush()
 	case "show":
+		info, err := pg.Tournament(ctx, id)
+		if err != nil {
+			return fail(err)
+		}
 		teams, err := pg.TournamentTeams(ctx, id)
 		if err != nil {
 			return fail(err)
 		}
-		games, err := pg.TournamentGames(ctx, id)
+		roster, err := pg.Roster(ctx, id)
 		if err != nil {
 			return fail(err)
+		}
+		rows, err := pg.GameRows(ctx, id)
+		if err != nil {
+			return fail(err)
+		}
+		name := map[string]string{}
+		for _, t := range roster {
+			name[t.ID] = t.Name
+		}
+		games := make([]tournament.Game, len(rows))
+		for i, r := range rows {
+			games[i] = r.Game()
 		}
 		st, err := tournament.Standings(teams, games)
 		if err != nil {
 			return fail(err)
 		}
+		fmt.Fprintf(stdout, "%s (%s): %s, %s to %d, %d rounds, %d/%d teams; check-in %s, start %s\n", info.Name, info.ID, info.Status,
+			info.Format, info.Target, info.Rounds, info.Teams, info.MaxTeams, info.CheckinAt.Format(time.RFC3339), info.StartsAt.Format(time.RFC3339))
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RANK\tTEAM\tWINS\tBUCHHOLZ\tPOINTS\tRATING\tPLAYED\tBYES")
+		fmt.Fprintln(tw, "RANK\tTEAM\tNAME\tWINS\tBUCHHOLZ\tPOINTS\tRATING\tPLAYED\tBYES")
 		for _, s := range st {
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%+d\t%d\t%d\t%d\n", s.Rank, s.Team, s.Wins, s.Buchholz, s.Points, s.Rating, s.Played, s.Byes)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%+d\t%d\t%d\t%d\n", s.Rank, s.Team, name[s.Team], s.Wins, s.Buchholz, s.Points, s.Rating, s.Played, s.Byes)
 		}
 		tw.Flush()
-		for _, g := range games {
+		for _, g := range rows {
 			switch {
-			case g.Bye():
-				fmt.Fprintf(stdout, "round %d: %s has a bye\n", g.Round, g.A)
+			case g.B == "":
+				fmt.Fprintf(stdout, "round %d: %s has a bye\n", g.Round, name[g.A])
 			case g.Winner == "":
-				fmt.Fprintf(stdout, "round %d: %s v %s, playing\n", g.Round, g.A, g.B)
+				fmt.Fprintf(stdout, "round %d: %s v %s, playing at %s\n", g.Round, name[g.A], name[g.B], g.Table)
 			default:
-				fmt.Fprintf(stdout, "round %d: %s v %s, %d–%d, won by %s\n", g.Round, g.A, g.B, g.ScoreA, g.ScoreB, g.Winner)
+				fmt.Fprintf(stdout, "round %d: %s v %s, %d–%d, won by %s (match %s)\n", g.Round, name[g.A], name[g.B], g.ScoreA, g.ScoreB, name[g.Winner], g.Match)
 			}
 		}
 	}

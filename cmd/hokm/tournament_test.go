@@ -50,8 +50,8 @@ func TestOpsTournament(t *testing.T) {
 		t.Fatalf("list: %d %q", code, out)
 	}
 	code, out, _ = runHokm(t, "", "ops", "tournament", "show", "spring")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "1 ") ||
-		!strings.Contains(lines[1], "red") {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 4 || !strings.HasPrefix(lines[0], "Spring cup (spring): registration") ||
+		!strings.HasPrefix(lines[2], "1 ") || !strings.Contains(lines[2], "red") {
 		t.Fatalf("show: %d %q", code, out)
 	}
 	if code, out, _ := runHokm(t, "", "ops", "tournament", "cancel", "spring"); code != 0 || !strings.Contains(out, "cancelled") {

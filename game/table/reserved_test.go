@@ -60,6 +60,9 @@ func TestReservedSeats(t *testing.T) {
 	if tb.Status != table.Finished {
 		t.Fatalf("status %s after the match", tb.Status)
 	}
+	if tb.Deadline != 0 {
+		t.Fatalf("a rematch offer's deadline (%d) at a tournament's table: its end would unseat the players", tb.Deadline)
+	}
 	refused(tb, "u1", table.Command{Op: table.OpRematch}, table.CodeNoRematch)
 	refused(tb, "u1", readyCmd(true), table.CodeNoRematch)
 	refused(tb, "u0", table.Command{Op: table.OpStart}, table.CodeNoRematch)

@@ -214,7 +214,8 @@ func runBrowserScript(t *testing.T, node string, env []string, dir, script, base
 // Every script is in exactly one job, so none is left out of the suite.
 func TestBrowserJobsHoldEveryScript(t *testing.T) {
 	t.Parallel()
-	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true, "browserd.mjs": true}
+	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true, "browserd.mjs": true,
+		"tournament.mjs": true}
 	files, err := filepath.Glob("../../tests/browser/*.mjs")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)

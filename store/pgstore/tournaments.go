@@ -484,11 +484,12 @@ func (s *Store) Roster(ctx context.Context, id string) ([]TeamRoster, error) {
 // where the tournament allows), sets an elimination's rounds from its
 // field, and stores round 1 — all in one transaction under the
 // tournament's lock. With fewer than two teams the tournament is
-// cancelled instead. started is false when it was not in check-in (begun
+// cancelled instead. It returns the status this call moved it to:
+// "running", "cancelled", or "" when it was not in check-in (begun
 // elsewhere, or cancelled).
-func (s *Store) BeginTournament(ctx context.Context, id string) (started bool, err error) {
+func (s *Store) BeginTournament(ctx context.Context, id string) (moved string, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		started = false
+		moved = ""
 		status, _, err := lockTournament(ctx, tx, id)
 		if err != nil || status != "checkin" {
 			return err
@@ -504,6 +505,7 @@ func (s *Store) BeginTournament(ctx context.Context, id string) (started bool, e
 		}
 		lineups, out := tournament.Form(entries, botsFill)
 		if len(lineups) < 2 {
+			moved = "cancelled"
 			return setStatus(ctx, tx, id, status, "cancelled", Director)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM tournament_players WHERE tournament_id = $1 AND player_id = ANY($2)`, id, out); err != nil {
@@ -543,13 +545,13 @@ func (s *Store) BeginTournament(ctx context.Context, id string) (started bool, e
 		if err := setStatus(ctx, tx, id, status, "running", Director); err != nil {
 			return err
 		}
-		started = true
+		moved = "running"
 		return insertRound(ctx, tx, id, 1, round1)
 	})
 	if err != nil {
-		return false, fmt.Errorf("tournament %s: begin: %w", id, err)
+		return "", fmt.Errorf("tournament %s: begin: %w", id, err)
 	}
-	return started, nil
+	return moved, nil
 }
 
 // entriesTx reads the registrations for tournament.Form, in registration

@@ -37,7 +37,7 @@ type Store interface {
 	Tournament(ctx context.Context, id string) (pgstore.TournamentInfo, error)
 	LiveTournaments(ctx context.Context) ([]string, error)
 	SetTournamentStatus(ctx context.Context, id, status, by string) error
-	BeginTournament(ctx context.Context, id string) (bool, error)
+	BeginTournament(ctx context.Context, id string) (string, error)
 	GameRows(ctx context.Context, id string) ([]pgstore.GameRow, error)
 	TournamentTeams(ctx context.Context, id string) ([]tournament.Team, error)
 	Roster(ctx context.Context, id string) ([]pgstore.TeamRoster, error)
@@ -144,21 +144,22 @@ func (d *Director) Advance(ctx context.Context, id string) error {
 		t.Status = "checkin"
 	}
 	if t.Status == "checkin" && !now.Before(t.StartsAt) {
-		started, err := d.store.BeginTournament(ctx, id)
+		moved, err := d.store.BeginTournament(ctx, id)
 		if err != nil {
 			return err
 		}
 		if t, err = d.store.Tournament(ctx, id); err != nil {
 			return err
 		}
-		if started {
+		if moved == "running" {
 			metrics.TournamentTransitions.WithLabelValues("running").Inc()
 			metrics.TournamentRounds.Inc()
 			d.log.Info("tournament started", "tournament", id, "teams", t.Teams)
 			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "running"})
-		} else if t.Status == "cancelled" {
+		} else if moved == "cancelled" {
 			metrics.TournamentTransitions.WithLabelValues("cancelled").Inc()
 			d.log.Info("tournament cancelled: fewer than two teams checked in", "tournament", id)
+			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "cancelled"})
 		}
 	}
 	switch t.Status {

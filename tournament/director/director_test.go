@@ -337,3 +337,41 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 		t.Fatal("a late result changed the games")
 	}
 }
+
+// TestDirectorCancelsWithoutTwoTeams: at the start, with one team checked
+// in (the other's players did not come), the tournament is cancelled —
+// once, under two directors — and its players are told once.
+func TestDirectorCancelsWithoutTwoTeams(t *testing.T) {
+	e := newEnv(t)
+	t0 := e.clock().Truncate(time.Second)
+	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: "quiet", Name: "Quiet", Format: "elimination", Target: 3,
+		Rounds: 1, MaxTeams: 4, CheckinAt: t0, StartsAt: t0.Add(time.Minute)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a", "b"} {
+		if _, err := e.pg.Register(e.ctx, "quiet", pgstore.Registrant{Player: p, Name: p, Guest: true}, "", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.advance(t, "quiet")
+	if err := e.pg.CheckIn(e.ctx, "quiet", "a"); err != nil {
+		t.Fatal(err)
+	}
+	e.at(t0.Add(time.Minute))
+	e.advance(t, "quiet")
+	if st := e.status(t, "quiet"); st.Status != "cancelled" || st.FinishedAt.IsZero() {
+		t.Fatalf("after a start with one lone player: %+v", st)
+	}
+	for _, p := range []string{"a", "b"} {
+		var got []string
+		for _, n := range e.tables.notices[p] {
+			got = append(got, n.Status)
+		}
+		if !reflect.DeepEqual(got, []string{"checkin", "cancelled"}) {
+			t.Fatalf("%s told %v", p, got)
+		}
+	}
+	if n := e.tables.created.Load(); n != 0 {
+		t.Fatalf("%d tables made for a cancelled tournament", n)
+	}
+}
