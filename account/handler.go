@@ -18,11 +18,8 @@ import (
 // maxBody bounds a request body; a larger one is bad_message.
 const maxBody = 8 << 10
 
-// Route is one endpoint: a http.ServeMux pattern and its handler.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
+// Route is one endpoint (httpauth.Route).
+type Route = httpauth.Route
 
 // Handler serves the account API (docs/http-api.md).
 type Handler struct {
@@ -43,15 +40,15 @@ func (h *Handler) Routes() []Route {
 		return httpauth.Require(h.svc.rs, f)
 	}
 	return []Route{
-		{"POST /api/guest", http.HandlerFunc(h.guest)},
-		{"POST /api/register", http.HandlerFunc(h.register)},
-		{"POST /api/login", http.HandlerFunc(h.login)},
-		{"POST /api/logout", auth(h.logout)},
-		{"POST /api/password", auth(h.password)},
-		{"GET /api/me", auth(h.me)},
-		{"PATCH /api/me", auth(h.rename)},
-		{"DELETE /api/me", auth(h.deleteMe)},
-		{"GET /api/players/{id}", http.HandlerFunc(h.profile)},
+		{Pattern: "POST /api/guest", Handler: http.HandlerFunc(h.guest)},
+		{Pattern: "POST /api/register", Handler: http.HandlerFunc(h.register)},
+		{Pattern: "POST /api/login", Handler: http.HandlerFunc(h.login)},
+		{Pattern: "POST /api/logout", Handler: auth(h.logout)},
+		{Pattern: "POST /api/password", Handler: auth(h.password)},
+		{Pattern: "GET /api/me", Handler: auth(h.me)},
+		{Pattern: "PATCH /api/me", Handler: auth(h.rename)},
+		{Pattern: "DELETE /api/me", Handler: auth(h.deleteMe)},
+		{Pattern: "GET /api/players/{id}", Handler: http.HandlerFunc(h.profile)},
 	}
 }
 

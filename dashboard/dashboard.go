@@ -67,17 +67,14 @@ func New(pg PGStore, rs *redisstore.Store, log *slog.Logger) *Handler {
 	return &Handler{pg: pg, redis: rs, log: log, now: time.Now}
 }
 
-// Route is one endpoint.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
+// Route is one endpoint (httpauth.Route).
+type Route = httpauth.Route
 
 // Routes lists the endpoints of the public listener.
 func (h *Handler) Routes() []Route {
 	return []Route{
-		{"GET /api/dashboard", http.HandlerFunc(h.dashboard)},
-		{"GET /api/players/{id}/page", http.HandlerFunc(h.page)},
+		{Pattern: "GET /api/dashboard", Handler: http.HandlerFunc(h.dashboard)},
+		{Pattern: "GET /api/players/{id}/page", Handler: http.HandlerFunc(h.page)},
 	}
 }
 

@@ -46,19 +46,16 @@ func New(store Store, sessions httpauth.Sessions, log *slog.Logger) *Handler {
 	return &Handler{store: store, sessions: sessions, log: log}
 }
 
-// Route is one endpoint: an http.ServeMux pattern and its handler.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
+// Route is one endpoint (httpauth.Route).
+type Route = httpauth.Route
 
 // Routes lists the endpoints to mount on the public listener.
 func (h *Handler) Routes() []Route {
 	return []Route{
-		{"GET /api/me/matches", httpauth.Require(h.sessions, h.myMatches)},
-		{"GET /api/players/{id}/stats", http.HandlerFunc(h.stats)},
-		{"GET /api/matches/{id}", httpauth.Require(h.sessions, h.match)},
-		{"GET /api/matches/{id}/replay", httpauth.Require(h.sessions, h.replay)},
+		{Pattern: "GET /api/me/matches", Handler: httpauth.Require(h.sessions, h.myMatches)},
+		{Pattern: "GET /api/players/{id}/stats", Handler: http.HandlerFunc(h.stats)},
+		{Pattern: "GET /api/matches/{id}", Handler: httpauth.Require(h.sessions, h.match)},
+		{Pattern: "GET /api/matches/{id}/replay", Handler: httpauth.Require(h.sessions, h.replay)},
 	}
 }
 

@@ -62,7 +62,7 @@ type LeaderboardJSON struct {
 
 // Route is the endpoint to mount.
 func (l *Leaderboards) Route() Route {
-	return Route{"GET /api/leaderboards/{period}", http.HandlerFunc(l.serve)}
+	return Route{Pattern: "GET /api/leaderboards/{period}", Handler: http.HandlerFunc(l.serve)}
 }
 
 func (l *Leaderboards) serve(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,14 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
+// Route is one endpoint of an HTTP API: an http.ServeMux pattern and its
+// handler. Every API (account, history, dashboard, tournaments) lists its
+// routes as these, and the public listener mounts them as they are.
+type Route struct {
+	Pattern string // e.g. "POST /api/login"
+	Handler http.Handler
+}
+
 // Sessions looks up a token.
 type Sessions interface {
 	Session(ctx context.Context, token string) (redisstore.Session, error)

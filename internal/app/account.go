@@ -23,11 +23,7 @@ func newAccountService(pg *pgstore.Store, rs *redisstore.Store, cfg config.Confi
 
 // accountRoutes puts the account API on the public listener.
 func accountRoutes(svc *account.Service, ips clientip.Resolver) []Route {
-	var out []Route
-	for _, r := range account.NewHandler(svc, ips).Routes() {
-		out = append(out, Route{Pattern: r.Pattern, Handler: r.Handler})
-	}
-	return out
+	return account.NewHandler(svc, ips).Routes()
 }
 
 // Account is the account API (/api/guest, /api/register, /api/login, …;

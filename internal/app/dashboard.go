@@ -27,12 +27,7 @@ var SysConfig = fx.Module("sysconfig", fx.Provide(newSysConfig))
 
 // newDashboardRoutes mounts GET /api/dashboard and GET /api/players/{id}/page.
 func newDashboardRoutes(pg *pgstore.Store, rs *redisstore.Store, log *slog.Logger) []Route {
-	h := dashboard.New(pg, rs, log.With("component", "dashboard"))
-	var routes []Route
-	for _, r := range h.Routes() {
-		routes = append(routes, Route{Pattern: r.Pattern, Handler: r.Handler})
-	}
-	return routes
+	return dashboard.New(pg, rs, log.With("component", "dashboard")).Routes()
 }
 
 // Dashboard serves the hybrid Redis + PostgreSQL views; it needs Postgres.

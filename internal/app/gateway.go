@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/hokm-project/hokm/account/httpauth"
 	"github.com/hokm-project/hokm/gateway"
 	"github.com/hokm-project/hokm/internal/clientip"
 	"github.com/hokm-project/hokm/internal/config"
@@ -22,10 +23,7 @@ import (
 // (/ws, /healthz, /readyz). Modules add theirs to the "routes" group:
 //
 //	fx.Provide(fx.Annotate(newRoutes, fx.ResultTags(`group:"routes"`)))
-type Route struct {
-	Pattern string // http.ServeMux pattern, e.g. "POST /api/login" or "/"
-	Handler http.Handler
-}
+type Route = httpauth.Route
 
 type gatewayParams struct {
 	fx.In

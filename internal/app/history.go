@@ -14,13 +14,8 @@ import (
 // newHistoryRoutes mounts the history endpoints (matches, stats, records,
 // replays; they read PostgreSQL) on the public listener.
 func newHistoryRoutes(pg *pgstore.Store, sessions *redisstore.Store, log *slog.Logger, cfg config.Config) []Route {
-	h := history.New(pg, sessions, log.With("component", "history"))
-	var routes []Route
-	for _, r := range h.Routes() {
-		routes = append(routes, Route{Pattern: r.Pattern, Handler: r.Handler})
-	}
-	routes = append(routes, leaderboardRoute(pg, sessions, cfg, log)) // stats.go
-	return routes
+	routes := history.New(pg, sessions, log.With("component", "history")).Routes()
+	return append(routes, leaderboardRoute(pg, sessions, cfg, log)) // stats.go
 }
 
 // History serves players' match history and stats; it needs Postgres.

@@ -29,6 +29,5 @@ func registerStatsHandlers(mux *asynq.ServeMux, store *redisstore.Store, pg *pgs
 func leaderboardRoute(pg *pgstore.Store, cache *redisstore.Store, cfg config.Config, log *slog.Logger) Route {
 	l := &history.Leaderboards{Store: pg, Cache: cache, Location: cfg.Location(), WeekStart: cfg.FirstWeekday(),
 		TTL: redisstore.LeaderboardTTL, Limit: worker.LeaderboardLimit, Days: cfg.LeaderboardDays, Log: log.With("component", "leaderboards")}
-	r := l.Route()
-	return Route{Pattern: r.Pattern, Handler: r.Handler}
+	return l.Route()
 }

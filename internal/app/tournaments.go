@@ -29,12 +29,7 @@ func newDirector(pg *pgstore.Store, store *redisstore.Store, client *asynq.Clien
 
 // newTournamentRoutes mounts the tournaments API on the public listener.
 func newTournamentRoutes(pg *pgstore.Store, sessions *redisstore.Store, log *slog.Logger) []Route {
-	h := director.NewHandler(pg, sessions, log.With("component", "tournaments"))
-	var routes []Route
-	for _, r := range h.Routes() {
-		routes = append(routes, Route{Pattern: r.Pattern, Handler: r.Handler})
-	}
-	return routes
+	return director.NewHandler(pg, sessions, log.With("component", "tournaments")).Routes()
 }
 
 // Tournaments serves the tournaments API; it needs PostgreSQL.

@@ -57,11 +57,8 @@ func NewHandler(store API, sessions httpauth.Sessions, log *slog.Logger) *Handle
 	return &Handler{store: store, sessions: sessions, log: log}
 }
 
-// Route is one endpoint: an http.ServeMux pattern and its handler.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
+// Route is one endpoint (httpauth.Route).
+type Route = httpauth.Route
 
 // Routes are the endpoints, for the public listener.
 func (h *Handler) Routes() []Route {
@@ -69,12 +66,12 @@ func (h *Handler) Routes() []Route {
 		return httpauth.Require(h.sessions, f)
 	}
 	return []Route{
-		{"GET /api/tournaments", http.HandlerFunc(h.list)},
-		{"GET /api/tournaments/{id}", http.HandlerFunc(h.show)},
-		{"POST /api/tournaments/{id}/register", auth(h.register)},
-		{"POST /api/tournaments/{id}/join", auth(h.join)},
-		{"POST /api/tournaments/{id}/checkin", auth(h.checkin)},
-		{"POST /api/tournaments/{id}/withdraw", auth(h.withdraw)},
+		{Pattern: "GET /api/tournaments", Handler: http.HandlerFunc(h.list)},
+		{Pattern: "GET /api/tournaments/{id}", Handler: http.HandlerFunc(h.show)},
+		{Pattern: "POST /api/tournaments/{id}/register", Handler: auth(h.register)},
+		{Pattern: "POST /api/tournaments/{id}/join", Handler: auth(h.join)},
+		{Pattern: "POST /api/tournaments/{id}/checkin", Handler: auth(h.checkin)},
+		{Pattern: "POST /api/tournaments/{id}/withdraw", Handler: auth(h.withdraw)},
 	}
 }
 
