@@ -78,7 +78,7 @@ func screenshotDir(t *testing.T) string {
 // scripts' times (go test -v prints each): a new script goes where its
 // time puts it, as the longest last would finish alone.
 var browserJobs = [][]string{
-	{"play.mjs"}, {"motion.mjs"}, {"account.mjs"}, {"replay.mjs"}, {"summary.mjs"}, {"leaders.mjs"},
+	{"play.mjs"}, {"tournament.mjs"}, {"motion.mjs"}, {"account.mjs"}, {"replay.mjs"}, {"summary.mjs"}, {"leaders.mjs"},
 	{"review.mjs"}, {"keyboard.mjs"}, {"quick.mjs", "lobbylist.mjs"}, {"contrast.mjs"}, {"features.mjs"},
 	{"rematch.mjs"}, {"presses.mjs"}, {"chat.mjs"}, {"reload.mjs"}, {"rules.mjs"}, {"status.mjs"},
 	{"host.mjs"}, {"lobbyform.mjs"}, {"signup.mjs"}, {"untimed.mjs"}, {"layout.mjs"}, {"address.mjs"},
@@ -97,8 +97,8 @@ const browserWorkers = 3
 // joining a private table by its code, the server's status notices and
 // unavailable answers retried; that redraws keep what the player is doing
 // (chat typed during a match, the lobby's forms while tables come and go,
-// presses on cards), and a signed-up guest shown as the account
-// (tests/browser/*.mjs; each prints what it checked). The scripts run as
+// presses on cards), a signed-up guest shown as the account, and a whole
+// tournament through its page (tests/browser/*.mjs; each prints what it checked). The scripts run as
 // browserJobs; one runs alone with -run 'TestBrowser$/presses$'.
 // TestBrowserRestore has its own server.
 func TestBrowser(t *testing.T) {
@@ -114,6 +114,7 @@ func TestBrowser(t *testing.T) {
 	base := "http://" + s.cfg.HTTPAddr
 	t.Logf("server up at %s in %v; screenshots in %s", base, time.Since(started).Round(time.Millisecond), shots)
 	shared := startBrowserd(t, node, chromium, dir, base, shots)
+	more := map[string][]string{"tournament.mjs": tournamentControl(t, s)}
 	jobs := make(chan []string, len(browserJobs))
 	for _, job := range browserJobs {
 		jobs <- job
@@ -127,7 +128,7 @@ func TestBrowser(t *testing.T) {
 			for job := range jobs {
 				for _, script := range job {
 					t.Run(strings.TrimSuffix(script, ".mjs"), func(t *testing.T) {
-						runBrowserScript(t, node, shared, dir, script, base, shots)
+						runBrowserScript(t, node, shared, dir, script, base, shots, more[script]...)
 					})
 				}
 			}
@@ -214,8 +215,7 @@ func runBrowserScript(t *testing.T, node string, env []string, dir, script, base
 // Every script is in exactly one job, so none is left out of the suite.
 func TestBrowserJobsHoldEveryScript(t *testing.T) {
 	t.Parallel()
-	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true, "browserd.mjs": true,
-		"tournament.mjs": true}
+	own := map[string]bool{"lib.mjs": true, "pageslib.mjs": true, "webperf.mjs": true, "restore.mjs": true, "browserd.mjs": true}
 	files, err := filepath.Glob("../../tests/browser/*.mjs")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)

@@ -17,27 +17,25 @@ import (
 	"github.com/hokm-project/hokm/tasks"
 )
 
-// TestBrowserTournament drives the Tournaments page through a whole
-// tournament (tests/browser/tournament.mjs): a Swiss tournament of one
-// round to 3 points, with bots filling the seats of missing players. Three
-// guests register through the page — one names a team and passes its code
-// on, one joins with that code (after a wrong code first), one registers
-// alone — and check in when check-in opens; the director starts the round
-// and pulls the players to their table by itself (one player, whose page
-// was closed at the time, goes to it from the tournament's page); they
-// play the match through the page while a fourth guest, registered
-// nowhere, watches the table from the tournament's page and is never sent
-// a hidden card; then the tournament's page shows the winners with one win
-// in the final ranking. The tournament is stored in PostgreSQL and its
-// director's steps enqueued (as hokm ops tournament create does) when the
-// script's browsers are ready: POST /create on the control endpoint, so the
-// registration's time does not depend on how long the browsers took to
-// start.
-func TestBrowserTournament(t *testing.T) {
-	t.Parallel()
-	node, chromium, dir := browserTools(t)
-	shots := screenshotDir(t)
-	s := startServe(t)
+// tournamentControl is what tests/browser/tournament.mjs takes besides the
+// base URL: a control endpoint's URL and a tournament id. The script drives
+// the Tournaments page through a whole tournament: a Swiss tournament of
+// one round to 3 points, with bots filling the seats of missing players.
+// Three guests register through the page — one names a team and passes its
+// code on, one joins with that code (after a wrong code first), one
+// registers alone — and check in when check-in opens; the director starts
+// the round and pulls the players to their table by itself (one player,
+// whose page was closed at the time, goes to it from the tournament's
+// page); they play the match through the page while a fourth guest,
+// registered nowhere, watches the table from the tournament's page and is
+// never sent a hidden card; then the tournament's page shows the winners
+// with one win in the final ranking. The tournament is stored in
+// PostgreSQL and its director's steps enqueued (as hokm ops tournament
+// create does) when the script's browsers are ready: POST /create on the
+// control endpoint, so the registration's time does not depend on how long
+// the browsers took to start. (One of TestBrowser's jobs: its own server
+// and Chromium beside TestBrowser's made the animation scripts late.)
+func tournamentControl(t *testing.T, s *server) []string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	id := "brw" + hex.EncodeToString(b)
@@ -73,5 +71,5 @@ func TestBrowserTournament(t *testing.T) {
 	})
 	ctl := httptest.NewServer(mux)
 	t.Cleanup(ctl.Close)
-	runBrowserScript(t, node, []string{"HOKM_CHROMIUM=" + chromium}, dir, "tournament.mjs", "http://"+s.cfg.HTTPAddr, shots, ctl.URL, id)
+	return []string{ctl.URL, id}
 }
