@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/tournament"
 )
@@ -14,6 +15,10 @@ import (
 // written; show ranks the teams from the stored games.
 func TestOpsTournament(t *testing.T) {
 	ctx, pool, _, _ := opsToolEnv(t, "ops-bob")
+	// create enqueues the tournament's steps as asynq tasks, whose keys take
+	// no prefix: on the ops tools' Redis DB, never a running server's.
+	rdb, _ := testenv.Redis(t, testenv.DBOps, true)
+	t.Setenv("HOKM_REDIS_URL", testenv.RedisDBURL(t, testenv.DBOps))
 
 	for _, bad := range [][]string{{"--name", ""}, {"--name", "Cup", "--target", "6"}, {"--name", "Cup", "--format", "league"},
 		{"--name", "Cup", "--max-teams", "1"}, {"--name", "Cup", "--rounds", "0"}, {"--name", "Cup", "--id", "Bad_Id"},
@@ -30,6 +35,11 @@ func TestOpsTournament(t *testing.T) {
 	code, out, errOut := runHokm(t, "", "ops", "tournament", "create", "--id", "spring", "--name", "Spring cup", "--max-teams", "4")
 	if code != 0 || !strings.Contains(out, "spring created: registration open") {
 		t.Fatalf("create: %d %q %q", code, out, errOut)
+	}
+	// Its check-in and its start are scheduled for the director.
+	scheduled, err := rdb.ZCard(ctx, "asynq:{default}:scheduled").Result()
+	if err != nil || scheduled != 2 {
+		t.Fatalf("%d tasks scheduled after create (%v), want the check-in and the start", scheduled, err)
 	}
 	if code, _, errOut := runHokm(t, "", "ops", "tournament", "create", "--id", "spring", "--name", "Again"); code != 1 ||
 		!strings.Contains(errOut, "has this id already") {
