@@ -129,7 +129,7 @@ func (m *Matchmaker) place(ctx context.Context, id string, group []redisstore.Qu
 	}
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	t, ours, err := m.ensureTable(work, id, group[0].User)
+	t, ours, err := m.ensureTable(work, id, group[0].User, len(group))
 	if err != nil {
 		return err
 	}
@@ -141,21 +141,16 @@ func (m *Matchmaker) place(ctx context.Context, id string, group []redisstore.Qu
 	return m.store.FinishClaim(work, id)
 }
 
-// seat makes a public table for group and, through the action stream,
-// seats them in queue order, fills the rest with bots and starts the
-// match; then tells each user where they sit.
+// seat seats group, through the action stream, at its public table (bots
+// in the seats after theirs already), in queue order and ready: the table
+// starts its match once the last of them sat down (table.NewQuickMatch),
+// whatever order the workers apply the sits in — a start command sent
+// after them could be applied before them and refused. Then it tells each
+// user where they sit.
 func (m *Matchmaker) seat(ctx context.Context, t *table.Table, group []redisstore.Queued) error {
-	host := group[0].User
-	acts := make([]redisstore.Action, 0, len(group)+2)
 	for i, q := range group {
-		acts = append(acts, redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: QuickMatchSitID + t.ID, Op: table.OpSit, Seat: i})
-	}
-	if len(group) < 4 {
-		acts = append(acts, redisstore.Action{Table: t.ID, User: host, ID: "qm-bots-" + t.ID, Op: table.OpAddBots})
-	}
-	acts = append(acts, redisstore.Action{Table: t.ID, User: host, ID: "qm-start-" + t.ID, Op: table.OpStart})
-	for _, a := range acts {
-		a.At = time.Now().UnixMicro()
+		a := redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: QuickMatchSitID + t.ID, Op: table.OpSit, Seat: i,
+			At: time.Now().UnixMicro()}
 		if err := m.store.Enqueue(ctx, a); err != nil {
 			return err
 		}
@@ -169,21 +164,22 @@ func (m *Matchmaker) seat(ctx context.Context, t *table.Table, group []redisstor
 	return nil
 }
 
-// ensureTable creates the public table id hosted by host, or finds the
-// one an earlier attempt created; false when the id is another table's.
-func (m *Matchmaker) ensureTable(ctx context.Context, id, host string) (*table.Table, bool, error) {
-	t, err := table.New(id, game.Rules{}, host, time.Now().UnixMilli())
+// ensureTable creates the quick-match table id for people people hosted
+// by host, or finds the one an earlier attempt created; false when the id
+// is another table's.
+func (m *Matchmaker) ensureTable(ctx context.Context, id, host string, people int) (*table.Table, bool, error) {
+	t, err := table.NewQuickMatch(id, game.Rules{}, host, people, time.Now().UnixMilli())
 	if err != nil {
 		return nil, false, err
 	}
-	t.Options.Public = true
 	err = m.store.CreateTable(ctx, &t)
 	if errors.Is(err, redisstore.ErrExists) {
 		l, err := m.store.LoadTable(ctx, id)
 		if err != nil {
 			return nil, false, err
 		}
-		return &l.Table, l.Table.Host == host && l.Table.Options.Public, nil
+		// (its host may be another of the group by now: whoever sat first)
+		return &l.Table, l.Table.Options.AutoStart && l.Table.Options.Public, nil
 	}
 	if err != nil {
 		return nil, false, err

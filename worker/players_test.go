@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -264,23 +265,39 @@ func TestUntimedTableArmsNoTurnTimer(t *testing.T) {
 	}
 }
 
-// captureStarts is the matchmaker's store, noting the table of its start.
-type captureStarts struct {
+// captureSits is the matchmaker's store, noting the table of each sit it
+// sends, in reverse order (the workers may apply a table's sits in any
+// order), and refusing to send anything else.
+type captureSits struct {
 	*redisstore.Store
 	tables chan string
+	held   []redisstore.Action
 }
 
-func (c *captureStarts) Enqueue(ctx context.Context, a redisstore.Action) error {
-	if a.Op == table.OpStart {
-		c.tables <- a.Table
+func (c *captureSits) Enqueue(ctx context.Context, a redisstore.Action) error {
+	if a.Op != table.OpSit {
+		return fmt.Errorf("the matchmaker sent %s", a.Op)
 	}
-	return c.Store.Enqueue(ctx, a)
+	c.tables <- a.Table
+	c.held = append(c.held, a)
+	return nil
 }
 
-// TestQuickMatchStartsUnderTheHostRules: the matchmaker's start (by its
-// first player, the host) goes through: its players sit ready. Bots have
-// their seats' names.
-func TestQuickMatchStartsUnderTheHostRules(t *testing.T) {
+func (c *captureSits) send(ctx context.Context) error {
+	for i := len(c.held) - 1; i >= 0; i-- {
+		if err := c.Store.Enqueue(ctx, c.held[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestQuickMatchStartsByItself: a quick match's table starts its match
+// once its players are seated — they sit ready, the bots are there from
+// the start — with no start command, whatever order their sits are
+// applied in (here the last first: the host's sit last). Bots have their
+// seats' names.
+func TestQuickMatchStartsByItself(t *testing.T) {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -297,7 +314,7 @@ func TestQuickMatchStartsUnderTheHostRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cs := &captureStarts{Store: st, tables: make(chan string, 4)}
+	cs := &captureSits{Store: st, tables: make(chan string, 4)}
 	m := NewMatchmaker(cs, MatchmakerOptions{Wait: time.Millisecond})
 	if err := m.Tick(ctx); err != nil {
 		t.Fatal(err)
@@ -306,7 +323,10 @@ func TestQuickMatchStartsUnderTheHostRules(t *testing.T) {
 	select {
 	case id = <-cs.tables:
 	case <-ctx.Done():
-		t.Fatal("no quick match started")
+		t.Fatal("no quick match made")
+	}
+	if err := cs.send(ctx); err != nil {
+		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
 		l, err := st.LoadTable(ctx, id)
@@ -317,7 +337,7 @@ func TestQuickMatchStartsUnderTheHostRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb := l.Table
-	if tb.Host != "qa" || tb.Seats[0].ID != "qa" || tb.Seats[1].ID != "qb" || tb.Match != 1 {
+	if tb.Host != "qb" || tb.Seats[0].ID != "qa" || tb.Seats[1].ID != "qb" || tb.Match != 1 { // qb sat first
 		t.Fatalf("quick match table: %+v", tb.Meta)
 	}
 	for s := 2; s < 4; s++ {

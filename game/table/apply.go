@@ -167,7 +167,7 @@ func Apply(t Table, user string, c Command, env Env) (Table, []Event, error) {
 	if err != nil || evs == nil {
 		return next, evs, err
 	}
-	if next.rematchAgreed() || next.tournamentReady() {
+	if next.rematchAgreed() || next.startsByItself() {
 		if next, evs, err = begin(next, env); err != nil {
 			return t, nil, err
 		}

@@ -79,3 +79,38 @@ func TestReservedSeats(t *testing.T) {
 		t.Fatalf("a tournament table without players: %v", err)
 	}
 }
+
+// TestQuickMatchTableStartsByItself: the matchmaker's table for two people
+// has bots in seats 2 and 3 and starts its first match when both sat down
+// ready, in either order, with no start command; a person who is not ready
+// (a stranger who took a seat) holds it back; after the match, the
+// rematch offer works as anywhere.
+func TestQuickMatchTableStartsByItself(t *testing.T) {
+	t.Parallel()
+	tb, err := table.NewQuickMatch(tableID, game.Rules{Target: 3}, "u0", 2, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tb.Options.Public || !tb.Options.AutoStart || tb.Seats[2] == nil || !tb.Seats[2].Bot || tb.Seats[3] == nil || tb.Seats[1] != nil {
+		t.Fatalf("a quick match's table: %+v", tb.Meta)
+	}
+	ready := func(seat game.Seat) table.Command {
+		return table.Command{Op: table.OpSit, Seat: seat, Name: "n", Ready: true}
+	}
+	first, _ := mustApply(t, tb, "u1", ready(1), table.Env{Now: 1, Seed: 3}) // the second of the group first
+	if first.Status != table.Waiting {
+		t.Fatalf("started with one of two: %s", first.Status)
+	}
+	started, _ := mustApply(t, first, "u0", ready(0), table.Env{Now: 2, Seed: 3})
+	if started.Status != table.Playing || started.Match != 1 {
+		t.Fatalf("both seated and ready: %s, match %d", started.Status, started.Match)
+	}
+	stranger, _ := mustApply(t, first, "x", table.Command{Op: table.OpSit, Seat: 0, Name: "x"}, table.Env{Now: 2, Seed: 3})
+	if stranger.Status != table.Waiting {
+		t.Fatalf("started with a stranger who is not ready: %s", stranger.Status)
+	}
+	over := playToEnd(t, started, rng(3))
+	if over.Status != table.Finished || over.Deadline == 0 {
+		t.Fatalf("after the match: %s, deadline %d (the rematch offer)", over.Status, over.Deadline)
+	}
+}

@@ -91,6 +91,12 @@ type Options struct {
 	// one — no rematch.
 	Tournament string    `json:"tournament,omitempty"`
 	Reserved   [4]string `json:"reserved,omitzero"`
+	// AutoStart (a quick match's table, set by the matchmaker): the first
+	// match starts as soon as every seat is taken and every person seated
+	// is ready, without a start command — the server seats the players,
+	// and two workers may apply their sits in any order, before or after a
+	// start command would have come.
+	AutoStart bool `json:"auto_start,omitempty"`
 }
 
 // reserved reports a tournament's table (see Options.Reserved).
@@ -125,15 +131,33 @@ func NewTournament(id string, rules game.Rules, tournament string, reserved [4]s
 	return t, nil
 }
 
-// tournamentReady reports a tournament's table whose players are all
-// seated, before its match: it starts (Apply).
-func (t *Meta) tournamentReady() bool {
-	if !t.Options.reserved() || t.Status != Waiting || t.Match > 0 {
+// NewQuickMatch is the public table the matchmaker seats a group of
+// people (1 to 4) at: bots already in the seats after theirs, host the
+// first of them, and its first match starting by itself once they are all
+// seated and ready (Options.AutoStart).
+func NewQuickMatch(id string, rules game.Rules, host string, people int, now int64) (Table, error) {
+	t, err := New(id, rules, host, now)
+	if err != nil {
+		return t, err
+	}
+	t.Options.Public, t.Options.AutoStart = true, true
+	for s := max(people, 1); s < 4; s++ {
+		t.Seats[s] = newBot(s)
+	}
+	return t, nil
+}
+
+// startsByItself reports a table the server seated, before its first
+// match, once everyone is there: a tournament's with every seat held by
+// its player (or bot), a quick match's full with every person ready. Its
+// match starts (Apply).
+func (t *Meta) startsByItself() bool {
+	if !t.Options.reserved() && !t.Options.AutoStart || t.Status != Waiting || t.Match > 0 || !t.Full() {
 		return false
 	}
-	for s, u := range t.Options.Reserved {
-		p := t.Seats[s]
-		if p == nil || u == "" && !p.Bot || u != "" && p.ID != u {
+	for s, p := range t.Seats {
+		if u := t.Options.Reserved[s]; t.Options.reserved() && (u == "" && !p.Bot || u != "" && p.ID != u) ||
+			!t.Options.reserved() && !p.Bot && !p.Ready {
 			return false
 		}
 	}
