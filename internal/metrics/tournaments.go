@@ -23,4 +23,11 @@ var (
 
 func init() {
 	Registry().MustRegister(TournamentRounds, TournamentTables, TournamentResults, TournamentTransitions)
+	// Every series from the start (at 0), so a rate or an alert sees the first.
+	for _, o := range []string{"recorded", "duplicate", "conflict"} {
+		TournamentResults.WithLabelValues(o)
+	}
+	for _, s := range []string{"checkin", "running", "finished", "cancelled"} {
+		TournamentTransitions.WithLabelValues(s)
+	}
 }
