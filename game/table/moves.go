@@ -95,6 +95,9 @@ type MatchRecord struct {
 	Winner  int               `json:"winner"`  // team, or -1 while the match runs
 	Started int64             `json:"started"` // unix ms
 	Ended   int64             `json:"ended"`   // unix ms, 0 while the match runs
+	// Tournament is the tournament whose game the table plays (its
+	// Options.Tournament): the persist task records the result only then.
+	Tournament string `json:"tournament,omitempty"`
 }
 
 // MatchRecord describes the table's current match for persistence.
@@ -102,7 +105,7 @@ func (t *Table) MatchRecord() MatchRecord {
 	m := MatchRecord{
 		MatchID: t.MatchID(), TableID: t.ID, Record: t.Record(),
 		Results: append([]game.HandResult{}, t.Game.Results...), Score: t.Game.Score, Winner: t.Game.Winner,
-		Started: t.Started, Ended: t.Ended,
+		Started: t.Started, Ended: t.Ended, Tournament: t.Options.Tournament,
 	}
 	for i, p := range t.Seats {
 		if p != nil {

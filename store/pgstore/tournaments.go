@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -232,26 +231,28 @@ type Registration struct {
 	Code string `json:"code,omitempty"`
 }
 
-// Register registers p: alone (solo: the organiser pairs them at the
-// start), or as the first player of a team named teamName whose partner
-// joins with the returned code (JoinTeam). The team's rating is the
-// player's (player_stats, else 1500). Errors as RegisterTeam.
-func (s *Store) Register(ctx context.Context, tournamentID string, p Registrant, teamName string, alone bool) (Registration, error) {
-	reg := Registration{Team: "tm" + randomString(10, lowerAlphabet), Name: teamName, Solo: alone}
-	if alone || reg.Name == "" {
-		reg.Name = p.Name
-	}
+// Register registers p in a new team reg (its id, and its code unless
+// reg.Solo: made by the caller, as the table ids and join codes are):
+// alone (Solo: the organiser pairs them at the start), or as the first
+// player of a team named reg.Name (p's name when empty) whose partner joins
+// with reg.Code (JoinTeam). The team's rating is the player's
+// (player_stats, else 1500). Errors as RegisterTeam.
+func (s *Store) Register(ctx context.Context, tournamentID string, p Registrant, reg Registration) (Registration, error) {
 	var code *string
-	if !alone {
-		reg.Code = randomString(9, codeAlphabet)
+	if reg.Solo {
+		reg.Code = ""
+	} else {
 		code = &reg.Code
+	}
+	if reg.Solo || reg.Name == "" {
+		reg.Name = p.Name
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rating, err := ensurePlayer(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		return insertTeam(ctx, tx, tournamentID, teamRow{id: reg.Team, name: reg.Name, rating: rating, solo: alone, code: code}, p.Player)
+		return insertTeam(ctx, tx, tournamentID, teamRow{id: reg.Team, name: reg.Name, rating: rating, solo: reg.Solo, code: code}, p.Player)
 	})
 	if err != nil {
 		return Registration{}, fmt.Errorf("register %s in %s: %w", p.Player, tournamentID, err)
@@ -341,8 +342,8 @@ func (s *Store) CheckIn(ctx context.Context, tournamentID, player string) error 
 
 // Withdraw takes p out before the start (registration or check-in): a team
 // left without players is gone; one left with a partner waits for another
-// with a new code. ErrNotRegistered, ErrTournamentClosed.
-func (s *Store) Withdraw(ctx context.Context, tournamentID, player string) error {
+// with newCode. ErrNotRegistered, ErrTournamentClosed.
+func (s *Store) Withdraw(ctx context.Context, tournamentID, player, newCode string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		status, _, err := lockTournament(ctx, tx, tournamentID)
 		if err != nil {
@@ -366,7 +367,7 @@ func (s *Store) Withdraw(ctx context.Context, tournamentID, player string) error
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tournament_teams SET code = $3 WHERE tournament_id = $1 AND team_id = $2 AND NOT solo`,
-			tournamentID, team, randomString(9, codeAlphabet)); err != nil {
+			tournamentID, team, newCode); err != nil {
 			return err
 		}
 		return auditTx(ctx, tx, "tournament_withdrawn", map[string]any{"tournament": tournamentID, "team": team, "player": player})
@@ -436,6 +437,7 @@ type TeamRoster struct {
 	Solo    bool           `json:"solo,omitempty"`
 	Active  bool           `json:"active"`
 	Waiting bool           `json:"waiting_for_partner,omitempty"` // a code is out
+	Code    string         `json:"-"`                             // that code: for the team's own player only
 	Players []RosterPlayer `json:"players"`
 }
 
@@ -449,7 +451,7 @@ type RosterPlayer struct {
 // Roster is every team registered (active or not) with its players, in
 // registration order.
 func (s *Store) Roster(ctx context.Context, id string) ([]TeamRoster, error) {
-	rows, err := s.pool.Query(ctx, `SELECT t.team_id, t.name, t.rating, t.solo, t.active, t.code IS NOT NULL,
+	rows, err := s.pool.Query(ctx, `SELECT t.team_id, t.name, t.rating, t.solo, t.active, coalesce(t.code, ''),
 		coalesce(array_agg(p.player_id ORDER BY p.joined_at, p.player_id) FILTER (WHERE p.player_id IS NOT NULL), '{}'),
 		coalesce(array_agg(pl.name ORDER BY p.joined_at, p.player_id) FILTER (WHERE p.player_id IS NOT NULL), '{}'),
 		coalesce(array_agg(p.checked_in ORDER BY p.joined_at, p.player_id) FILTER (WHERE p.player_id IS NOT NULL), '{}')
@@ -464,9 +466,10 @@ func (s *Store) Roster(ctx context.Context, id string) ([]TeamRoster, error) {
 		var t TeamRoster
 		var ids, names []string
 		var in []bool
-		if err := r.Scan(&t.ID, &t.Name, &t.Rating, &t.Solo, &t.Active, &t.Waiting, &ids, &names, &in); err != nil {
+		if err := r.Scan(&t.ID, &t.Name, &t.Rating, &t.Solo, &t.Active, &t.Code, &ids, &names, &in); err != nil {
 			return t, err
 		}
+		t.Waiting = t.Code != ""
 		t.Players = make([]RosterPlayer, len(ids))
 		for i := range ids {
 			t.Players[i] = RosterPlayer{ID: ids[i], Name: names[i], CheckedIn: in[i]}
@@ -836,36 +839,4 @@ func uniqueAs(err, as error) error {
 		return as
 	}
 	return err
-}
-
-// Alphabets of the ids and codes made here: codes have no I, O, 0, 1.
-const (
-	lowerAlphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	codeAlphabet  = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-)
-
-// randomString is n characters of alphabet (32 of them: 5 bits each).
-func randomString(n int, alphabet string) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-// TeamCode is the code of player's team while it waits for a partner ("":
-// none), for the player to pass on.
-func (s *Store) TeamCode(ctx context.Context, id, player string) (string, error) {
-	var code *string
-	err := s.pool.QueryRow(ctx, `SELECT t.code FROM tournament_players p JOIN tournament_teams t
-		ON t.tournament_id = p.tournament_id AND t.team_id = p.team_id WHERE p.tournament_id = $1 AND p.player_id = $2`,
-		id, player).Scan(&code)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && code == nil {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("tournament %s: team code: %w", id, err)
-	}
-	return *code, nil
 }

@@ -13,6 +13,7 @@
 package director
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,17 +114,10 @@ func (d *Director) AdvanceAll(ctx context.Context) error {
 	for _, id := range ids {
 		if err := d.Advance(ctx, id); err != nil {
 			d.log.Warn("tournament not advanced", "tournament", id, "err", err)
-			first = cmpOr(first, err)
+			first = cmp.Or(first, err)
 		}
 	}
 	return first
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // Advance takes one tournament as far as its time allows, and schedules
@@ -138,8 +132,7 @@ func (d *Director) Advance(ctx context.Context, id string) error {
 		if err := d.store.SetTournamentStatus(ctx, id, "checkin", pgstore.Director); err != nil && !errors.Is(err, pgstore.ErrTournamentClosed) {
 			return err
 		} else if err == nil {
-			metrics.TournamentTransitions.WithLabelValues("checkin").Inc()
-			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "checkin"})
+			d.announce(ctx, id, "checkin")
 		}
 		t.Status = "checkin"
 	}
@@ -151,15 +144,14 @@ func (d *Director) Advance(ctx context.Context, id string) error {
 		if t, err = d.store.Tournament(ctx, id); err != nil {
 			return err
 		}
-		if moved == "running" {
-			metrics.TournamentTransitions.WithLabelValues("running").Inc()
+		switch moved {
+		case "running":
 			metrics.TournamentRounds.Inc()
 			d.log.Info("tournament started", "tournament", id, "teams", t.Teams)
-			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "running"})
-		} else if moved == "cancelled" {
-			metrics.TournamentTransitions.WithLabelValues("cancelled").Inc()
+			d.announce(ctx, id, moved)
+		case "cancelled":
 			d.log.Info("tournament cancelled: fewer than two teams checked in", "tournament", id)
-			d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: "cancelled"})
+			d.announce(ctx, id, moved)
 		}
 	}
 	switch t.Status {
@@ -207,9 +199,8 @@ func (d *Director) run(ctx context.Context, t *pgstore.TournamentInfo) error {
 		if err != nil || !done {
 			return err
 		}
-		metrics.TournamentTransitions.WithLabelValues("finished").Inc()
 		d.log.Info("tournament finished", "tournament", t.ID, "rounds", round)
-		d.tell(ctx, t.ID, Notice{Type: "tournament", Tournament: t.ID, Status: "finished"})
+		d.announce(ctx, t.ID, "finished")
 		return nil
 	}
 	started, err := d.store.StartRound(ctx, t.ID, round+1, next)
@@ -364,6 +355,13 @@ func (d *Director) enqueueSits(ctx context.Context, id string, reserved [4]strin
 	return nil
 }
 
+// announce counts the tournament's move to status (this director made it)
+// and tells its players.
+func (d *Director) announce(ctx context.Context, id, status string) {
+	metrics.TournamentTransitions.WithLabelValues(status).Inc()
+	d.tell(ctx, id, Notice{Type: "tournament", Tournament: id, Status: status})
+}
+
 // tell notifies every player of the tournament.
 func (d *Director) tell(ctx context.Context, id string, n Notice) {
 	teams, err := d.store.Roster(ctx, id)
@@ -389,8 +387,8 @@ func (d *Director) notify(ctx context.Context, user string, n Notice) {
 // retried, the reconcile job), and has the tournament advanced at once. An
 // error is PostgreSQL's: the persist task is retried.
 func (d *Director) MatchStored(ctx context.Context, m *table.MatchRecord) error {
-	if m.Winner < 0 {
-		return nil
+	if m.Tournament == "" || m.Winner < 0 {
+		return nil // (every other match: nothing to ask PostgreSQL)
 	}
 	dec, ok, err := d.store.RecordTableResult(ctx, pgstore.TableResult{Table: m.TableID, Match: m.MatchID, Winner: m.Winner, Score: m.Score})
 	switch {

@@ -147,7 +147,7 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 	var players []string
 	for i := range 5 { // five pairs, the second joining with the first's code
 		a, b := fmt.Sprintf("p%da", i), fmt.Sprintf("p%db", i)
-		r, err := e.pg.Register(e.ctx, "cup", reg(a), fmt.Sprintf("Team %d", i), false)
+		r, err := e.pg.Register(e.ctx, "cup", reg(a), director.NewRegistration(fmt.Sprintf("Team %d", i), false))
 		if err != nil || r.Code == "" || r.Solo {
 			t.Fatalf("register %s: %+v %v", a, r, err)
 		}
@@ -160,7 +160,7 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 		players = append(players, a, b)
 	}
 	for _, p := range []string{"s1", "s2", "s3"} { // alone: paired by the organiser, one left out (no bots)
-		if r, err := e.pg.Register(e.ctx, "cup", reg(p), "", true); err != nil || !r.Solo || r.Code != "" {
+		if r, err := e.pg.Register(e.ctx, "cup", reg(p), director.NewRegistration("", true)); err != nil || !r.Solo || r.Code != "" {
 			t.Fatalf("register %s alone: %+v %v", p, r, err)
 		}
 		players = append(players, p)
@@ -271,7 +271,7 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 			if i == 0 {
 				winner, score = 0, [2]int{3, round - 1}
 			}
-			m := &table.MatchRecord{MatchID: fmt.Sprintf("m-%d-%d", round, i), TableID: g.Table, Winner: winner, Score: score}
+			m := &table.MatchRecord{MatchID: fmt.Sprintf("m-%d-%d", round, i), TableID: g.Table, Winner: winner, Score: score, Tournament: "cup"}
 			var wg sync.WaitGroup
 			for range 3 {
 				wg.Go(func() {
@@ -330,7 +330,7 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 		}
 	}
 	// A result arriving after the end changes nothing.
-	if err := e.director().MatchStored(e.ctx, &table.MatchRecord{MatchID: "late", TableID: director.TableID("cup", 1, 0), Winner: 1}); err != nil {
+	if err := e.director().MatchStored(e.ctx, &table.MatchRecord{MatchID: "late", TableID: director.TableID("cup", 1, 0), Winner: 1, Tournament: "cup"}); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := e.pg.TournamentGames(e.ctx, "cup"); !reflect.DeepEqual(again, games) {
@@ -349,7 +349,7 @@ func TestDirectorCancelsWithoutTwoTeams(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"a", "b"} {
-		if _, err := e.pg.Register(e.ctx, "quiet", pgstore.Registrant{Player: p, Name: p, Guest: true}, "", true); err != nil {
+		if _, err := e.pg.Register(e.ctx, "quiet", pgstore.Registrant{Player: p, Name: p, Guest: true}, director.NewRegistration("", true)); err != nil {
 			t.Fatal(err)
 		}
 	}

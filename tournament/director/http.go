@@ -38,11 +38,10 @@ type API interface {
 	Tournament(ctx context.Context, id string) (pgstore.TournamentInfo, error)
 	Roster(ctx context.Context, id string) ([]pgstore.TeamRoster, error)
 	GameRows(ctx context.Context, id string) ([]pgstore.GameRow, error)
-	Register(ctx context.Context, id string, p pgstore.Registrant, teamName string, alone bool) (pgstore.Registration, error)
+	Register(ctx context.Context, id string, p pgstore.Registrant, reg pgstore.Registration) (pgstore.Registration, error)
 	JoinTeam(ctx context.Context, id string, p pgstore.Registrant, code string) (pgstore.Registration, error)
 	CheckIn(ctx context.Context, id, player string) error
-	Withdraw(ctx context.Context, id, player string) error
-	TeamCode(ctx context.Context, id, player string) (string, error)
+	Withdraw(ctx context.Context, id, player, newCode string) error
 }
 
 // Handler serves the tournaments API.
@@ -173,10 +172,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if sess, err := httpauth.User(r, h.sessions); err == nil {
-		if d.Me, err = h.me(ctx, id, sess.User, teams, games); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+		d.Me = me(sess.User, teams, games)
 	}
 	httpauth.JSON(w, http.StatusOK, d)
 }
@@ -206,33 +202,26 @@ func standings(teams []pgstore.TeamRoster, games []pgstore.GameRow) ([]StandingJ
 	return out, nil
 }
 
-func (h *Handler) me(ctx context.Context, id, user string, teams []pgstore.TeamRoster, games []pgstore.GameRow) (*Me, error) {
+// me is user's place in the tournament: their team, check-in, the team's
+// code while it waits for a partner, the table of their undecided game.
+func me(user string, teams []pgstore.TeamRoster, games []pgstore.GameRow) *Me {
 	me := &Me{}
 	for _, t := range teams {
 		for _, p := range t.Players {
 			if p.ID == user {
-				me.Registered, me.Team, me.CheckedIn = true, t.ID, p.CheckedIn
+				me.Registered, me.Team, me.CheckedIn, me.Code = true, t.ID, p.CheckedIn, t.Code
 			}
 		}
 	}
 	if !me.Registered {
-		return me, nil
-	}
-	for _, t := range teams {
-		if t.ID == me.Team && t.Waiting {
-			code, err := h.store.TeamCode(ctx, id, user)
-			if err != nil {
-				return nil, err
-			}
-			me.Code = code
-		}
+		return me
 	}
 	for _, g := range games {
 		if (g.A == me.Team || g.B == me.Team) && g.B != "" && g.Winner == "" && g.Table != "" {
 			me.Table, me.Round = g.Table, g.Round
 		}
 	}
-	return me, nil
+	return me
 }
 
 func (h *Handler) register(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
@@ -252,12 +241,22 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request, sess redissto
 	if name != "" {
 		name = table.CleanName(name) // as players' names: no controls, no bidi overrides, something visible
 	}
-	reg, err := h.store.Register(r.Context(), r.PathValue("id"), registrant(sess), name, req.Alone)
+	reg, err := h.store.Register(r.Context(), r.PathValue("id"), registrant(sess), NewRegistration(name, req.Alone))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	httpauth.JSON(w, http.StatusCreated, reg)
+}
+
+// NewRegistration is a new team to register: its id and, unless alone, the
+// code its partner joins with (made as tables' ids and join codes are).
+func NewRegistration(name string, alone bool) pgstore.Registration {
+	reg := pgstore.Registration{Team: "tm" + redisstore.NewTableID(), Name: name, Solo: alone}
+	if !alone {
+		reg.Code = redisstore.NewJoinCode()
+	}
+	return reg
 }
 
 func registrant(s redisstore.Session) pgstore.Registrant {
@@ -293,7 +292,7 @@ func (h *Handler) checkin(w http.ResponseWriter, r *http.Request, sess redisstor
 }
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
-	if err := h.store.Withdraw(r.Context(), r.PathValue("id"), sess.User); err != nil {
+	if err := h.store.Withdraw(r.Context(), r.PathValue("id"), sess.User, redisstore.NewJoinCode()); err != nil {
 		h.fail(w, r, err)
 		return
 	}
