@@ -30,10 +30,17 @@ func NewTournamentAdvanceTask() *asynq.Task {
 }
 
 // NewTournamentAdvanceAt advances one tournament at at, the time of its
-// next step (check-in, the start, the end of a round's break). Its TaskID
-// names the tournament and the second, so the same step asked for by
-// several directors is enqueued once.
+// next step (check-in, the start, the end of a round's break), rounded up
+// to a whole second: asynq keeps a scheduled task's time in whole seconds
+// (its time truncated), so it would run up to a second early — find the
+// step not due yet, and ask again under the same TaskID, refused as a
+// duplicate: the step then waited for the scheduler's minute job. Its
+// TaskID names the tournament and that second, so the same step asked for
+// by several directors is enqueued once.
 func NewTournamentAdvanceAt(id string, at time.Time) *asynq.Task {
+	if sec := at.Truncate(time.Second); sec.Before(at) {
+		at = sec.Add(time.Second)
+	}
 	return advanceTask(id, strconv.FormatInt(at.Unix(), 10), asynq.ProcessAt(at))
 }
 

@@ -194,7 +194,7 @@ func TestBotsPlayATournament(t *testing.T) {
 	serve := c.Start("serve", []string{"HOKM_HTTP_ADDR=" + addr}, "serve")
 	serve.WaitReady(addr)
 	create := c.Start("create", nil, "ops", "tournament", "create", "--id", "trio", "--name", "Trio", "--format", "elimination",
-		"--target", "3", "--max-teams", "3", "--checkin-in", "4s", "--checkin-for", "3s", "--round-break", "0s")
+		"--target", "3", "--max-teams", "3", "--checkin-in", "4s", "--checkin-for", "3s", "--round-break", "1s")
 	if !create.Wait(30*time.Second) || create.Err() != nil {
 		t.Fatalf("create: %v\n%s", create.Err(), create.Output())
 	}
