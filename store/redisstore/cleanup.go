@@ -92,13 +92,18 @@ if unlist(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 1 end
 return 0
 `)
 
-// tableIdle is how long ago a table last changed. Every change of a table
-// (CreateTable, Commit) resets its hash's TTL to GameTTL and nothing else
-// touches it, so the time since the last change is GameTTL minus the TTL
-// left. Unlike OBJECT IDLETIME it is not reset by reads (loads, syncs, the
-// live-tables SCAN, this job); unlike the meta's times it also counts seat
-// changes. A hash without TTL falls back to the newest of the meta's times.
-func (s *Store) tableIdle(pttl time.Duration, m *table.Meta, now time.Time) time.Duration {
+// tableIdle is how long ago a table last changed: since at, the time its
+// last commit wrote (the field "at", unix ms as text; nil when none did).
+// Before its first commit, or when written by an older release that did not
+// keep it, the table's TTL tells: CreateTable sets it (as such a commit did)
+// to GameTTL, so the time since is GameTTL minus the TTL left. Unlike OBJECT
+// IDLETIME neither is reset by reads (loads, syncs, the live-tables SCAN,
+// this job); unlike the meta's times both count seat changes. A hash without
+// either falls back to the newest of the meta's times.
+func (s *Store) tableIdle(at any, pttl time.Duration, m *table.Meta, now time.Time) time.Duration {
+	if ms, err := strconv.ParseInt(fmt.Sprint(at), 10, 64); at != nil && err == nil {
+		return now.Sub(time.UnixMilli(ms))
+	}
 	if pttl > 0 {
 		return s.opts.GameTTL - pttl
 	}
@@ -157,7 +162,7 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Dur
 	reads := make([]*redis.SliceCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
 	for i, k := range keys {
-		reads[i] = pipe.HMGet(ctx, k, "seq", "meta")
+		reads[i] = pipe.HMGet(ctx, k, "seq", "meta", "at")
 		ttls[i] = pipe.PTTL(ctx, k)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -167,7 +172,7 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Dur
 	var out []Abandoned
 	for i, k := range keys {
 		vals, err := reads[i].Result()
-		if err != nil || len(vals) != 2 || vals[0] == nil {
+		if err != nil || len(vals) != 3 || vals[0] == nil {
 			continue // gone since the scan
 		}
 		seqStr, _ := vals[0].(string)
@@ -180,7 +185,7 @@ func (s *Store) readCandidates(ctx context.Context, keys []string, idle time.Dur
 		if err := json.Unmarshal([]byte(metaStr), &m); err != nil {
 			continue // not ours to judge; the TTL removes it
 		}
-		idleFor := s.tableIdle(ttls[i].Val(), &m, now)
+		idleFor := s.tableIdle(vals[2], ttls[i].Val(), &m, now)
 		stale := staleWaiting(&m, idleFor)
 		if !stale && !abandoned(&m, idleFor, idle) {
 			continue

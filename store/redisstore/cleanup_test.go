@@ -209,3 +209,35 @@ func TestCleanupIdleFromMetaWithoutTTL(t *testing.T) {
 		t.Fatalf("old, no TTL: %+v %v", res, err)
 	}
 }
+
+// A committed table's idleness is the time since its last commit ("at"),
+// not what its TTL says: a commit refreshes the TTL only once a minute.
+func TestCleanupIdleFromLastChange(t *testing.T) {
+	e := setup(t, redisstore.Options{})
+	k := e.s.Keys()
+	for _, id := range []string{"recent", "stale"} {
+		e.cleanupTable(id, table.Finished, [4]*table.Player{human, bot(1), bot(2), bot(3)}, 0)
+		tb, err := e.s.LoadTable(e.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Commit(e.ctx, redisstore.CommitOf(&tb, &tb.Table, redisstore.Result{User: "u", ID: id}, synthetic(0, 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// "recent" changed just now, though its TTL was last set 31 min ago;
+	// "stale" last changed 31 min ago, though its TTL was set just now.
+	if err := e.rdb.PExpire(e.ctx, k.Table("recent"), e.s.Options().GameTTL-31*time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.HSet(e.ctx, k.Table("stale"), "at", time.Now().Add(-31*time.Minute).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := e.s.FindAbandoned(e.ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].ID != "stale" || found[0].Idle < 31*time.Minute || found[0].Idle > 32*time.Minute {
+		t.Fatalf("abandoned: %+v, want stale only, idle 31 min", found)
+	}
+}

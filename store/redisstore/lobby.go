@@ -169,10 +169,10 @@ func (s *Store) HostedWaiting(ctx context.Context, user string, emptyIdle time.D
 		return 0, nil
 	}
 	p := s.rdb.Pipeline()
-	metas := make([]*redis.StringCmd, len(ids))
+	metas := make([]*redis.SliceCmd, len(ids))
 	ttls := make([]*redis.DurationCmd, len(ids))
 	for i, id := range ids {
-		metas[i] = p.HGet(ctx, s.keys.Table(id), "meta")
+		metas[i] = p.HMGet(ctx, s.keys.Table(id), "meta", "at")
 		ttls[i] = p.PTTL(ctx, s.keys.Table(id))
 	}
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -182,19 +182,23 @@ func (s *Store) HostedWaiting(ctx context.Context, user string, emptyIdle time.D
 	n := 0
 	var gone []any
 	for i, id := range ids {
-		raw, err := metas[i].Result()
-		if errors.Is(err, redis.Nil) {
+		vals, err := metas[i].Result()
+		if err != nil {
+			continue
+		}
+		raw, ok := vals[0].(string)
+		if !ok {
 			gone = append(gone, id)
 			continue
 		}
 		var m table.Meta
-		if err != nil || json.Unmarshal([]byte(raw), &m) != nil {
+		if json.Unmarshal([]byte(raw), &m) != nil {
 			continue
 		}
 		if m.Host != user || m.Status != table.Waiting {
 			continue
 		}
-		if hasPerson(&m) || s.tableIdle(ttls[i].Val(), &m, now) <= emptyIdle {
+		if hasPerson(&m) || s.tableIdle(vals[1], ttls[i].Val(), &m, now) <= emptyIdle {
 			n++
 		}
 	}

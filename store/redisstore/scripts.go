@@ -17,8 +17,19 @@ import (
 // action id's answer is kept at least), ARGV[10] channel, ARGV[11]
 // message to publish, ARGV[12] "1" to drop an older release's plain fields,
 // ARGV[13] table id whose turn timer to record ("": none), ARGV[14] its
-// timer number, ARGV[15] its deadline ms (0: disarmed), ARGV[16..] the log
-// entries, oldest first (each begins {"seq":N).
+// timer number, ARGV[15] its deadline ms (0: disarmed), ARGV[16] now (unix
+// ms), ARGV[17] how often the keys' TTL is refreshed (ms), ARGV[18..] the
+// log entries, oldest first (each begins {"seq":N).
+//
+// The table's field "at" is the time of its last change (ARGV[16]; what the
+// cleanup measures idleness by: tableIdle). The three keys' TTL (ARGV[8]) is
+// refreshed when the last refresh, kept in the field "ex", is ARGV[17] or
+// more old, or the table has none (new, or written by an older release),
+// and for a key this commit makes again (the log after a rebuild dropped
+// it; the answers after the trim emptied them) — not with every commit:
+// three EXPIREs a card, 3–10 % of the script's Redis CPU. An idle
+// table so expires between ARGV[8] − ARGV[17] and ARGV[8] after its last
+// change.
 //
 // The turn timer is recorded here rather than by a hook after the commit
 // (worker.TimerHook, which still does it after a rebuild or a duplicate):
@@ -33,7 +44,7 @@ import (
 var commitScript = redis.NewScript(setTimerLua + `
 local prev = redis.call('HGET', KEYS[2], ARGV[6])
 if prev then return {'dup', prev} end
-local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep')
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep', 'ex')
 if not cur[1] then return {'gone', ''} end
 if cur[1] ~= ARGV[1] or (cur[2] or '1') ~= ARGV[2] then return {'conflict', cur[1]} end
 -- A log holding a seq after the expected one belongs to a history the
@@ -44,8 +55,14 @@ if newest then
   local seq = string.match(newest, '^{"seq":(%d+)')
   if seq and tonumber(seq) > tonumber(ARGV[1]) then return {'logahead', seq} end
 end
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5])
+local refresh = not cur[3] or tonumber(ARGV[16]) - tonumber(cur[3]) >= tonumber(ARGV[17])
+if refresh then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16], 'ex', ARGV[16])
+else
+  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16])
+end
 if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
+local actsNew = false
 -- Each time the seq crosses a multiple of the log's length, answers older
 -- than that many events go (their stored result ends with its seq): a
 -- table keeps between one and two logs' worth of answers.
@@ -57,15 +74,21 @@ if w > 0 and math.floor(to / w) > math.floor(from / w) then
     if seq and seq < to - w then old[#old + 1] = all[i - 1] end
   end
   for i = 1, #old, 500 do redis.call('HDEL', KEYS[2], unpack(old, i, math.min(i + 499, #old))) end
+  actsNew = #old * 2 == #all -- all gone: the HSET below makes the hash again
 end
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
 -- The log is a list trimmed to its exact length: a stream trims only
 -- whole nodes of up to 4 KB, which held two to three times the events kept.
-if #ARGV >= 16 then
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, 16))
+if #ARGV >= 18 then
+  -- (a list as long as what was pushed was just made)
+  if redis.call('RPUSH', KEYS[3], unpack(ARGV, 18)) == #ARGV - 17 then refresh = true end
   redis.call('LTRIM', KEYS[3], -w, -1)
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+if refresh then
+  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+elseif actsNew then
+  redis.call('EXPIRE', KEYS[2], ARGV[8])
+end
 if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15]) end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
 return {'ok', ''}

@@ -124,6 +124,10 @@ func (s *Store) Options() Options { return s.opts }
 
 func (s *Store) ttlSeconds() int64 { return int64(s.opts.GameTTL / time.Second) }
 
+// ttlRefresh is how often a commit refreshes its table's TTL (see
+// commitScript): a minute, or a sixteenth of a shorter TTL.
+func (s *Store) ttlRefresh() time.Duration { return min(time.Minute, s.opts.GameTTL/16) }
+
 // Loaded is a table as read, with the seq and epoch to compare-and-set
 // against.
 type Loaded struct {
@@ -398,10 +402,10 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 		sealed = []byte{} // no match yet: Redis holds "", and so must the journal (its state is NOT NULL)
 	}
 	c.durable = &Durable{ID: t.ID, Epoch: c.FromEpoch, Seq: newSeq, Meta: meta, State: sealed}
-	args = make([]any, 0, 15+len(c.Events))
+	args = make([]any, 0, 17+len(c.Events))
 	args = append(args, c.FromSeq, c.FromEpoch, newSeq, meta, sealed,
 		actField(c.Result.User, c.Result.ID), res, s.ttlSeconds(), s.opts.LogMaxLen, s.keys.Channel(t.ID), msg, legacy,
-		timerOf, t.Timer, t.Deadline)
+		timerOf, t.Timer, t.Deadline, time.Now().UnixMilli(), s.ttlRefresh().Milliseconds())
 	for i := range c.Events {
 		args = append(args, s.encodeLogEntry(t.ID, &c.Events[i]))
 	}

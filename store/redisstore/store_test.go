@@ -597,11 +597,16 @@ func TestLogAheadRefusesTheCommit(t *testing.T) {
 	}
 }
 
+// A table's keys get their TTL when made and have it refreshed by a
+// commit once a minute (the field "ex" holds the last refresh), not by
+// every commit; a key a commit makes again (the log after a rebuild
+// dropped it, the answers after the trim emptied them) gets it at once.
 func TestTTLsSetAndRefreshed(t *testing.T) {
 	t.Parallel()
 	e := setup(t, redisstore.Options{GameTTL: 2 * time.Hour})
 	id := "tb-ttl"
 	k := e.s.Keys()
+	keys := []string{k.Table(id), k.Acts(id), k.Log(id)}
 	tb := e.newTable(id)
 	near := func(key string, want time.Duration) {
 		t.Helper()
@@ -609,32 +614,73 @@ func TestTTLsSetAndRefreshed(t *testing.T) {
 			t.Fatalf("TTL of %s is %v, want about %v", key, d, want)
 		}
 	}
+	shorten := func(keys ...string) {
+		t.Helper()
+		for _, key := range keys {
+			if err := e.rdb.Expire(e.ctx, key, 100*time.Second).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lastRefreshAgo := func(d time.Duration) {
+		t.Helper()
+		if err := e.rdb.HSet(e.ctx, k.Table(id), "ex", time.Now().Add(-d).UnixMilli()).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	near(k.Table(id), 2*time.Hour)
-	commit := func(seq int64, n int, actID string) int64 {
+	seq := int64(0)
+	commit := func(n int, actID string) {
 		t.Helper()
 		out, err := e.s.Commit(e.ctx, redisstore.Commit{Table: &tb, FromSeq: seq, Result: redisstore.Result{User: "u", ID: actID}, Events: synthetic(seq, n)})
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || !out.Wrote {
+			t.Fatalf("commit at %d: %+v, %v", seq, out, err)
 		}
-		return out.NewSeq
+		seq = out.NewSeq
 	}
-	seq := commit(0, 2, "1")
-	for _, key := range []string{k.Table(id), k.Acts(id), k.Log(id)} {
+	commit(2, "1") // a new table: every key
+	for _, key := range keys {
 		near(key, 2*time.Hour)
 	}
-	for _, key := range []string{k.Table(id), k.Acts(id), k.Log(id)} {
-		if err := e.rdb.Expire(e.ctx, key, 100*time.Second).Err(); err != nil {
-			t.Fatal(err)
-		}
+
+	shorten(keys...)
+	commit(1, "2") // refreshed a moment ago: left as they are
+	for _, key := range keys {
+		near(key, 100*time.Second)
 	}
-	commit(seq, 1, "2")
-	for _, key := range []string{k.Table(id), k.Acts(id), k.Log(id)} {
+	lastRefreshAgo(59 * time.Second)
+	commit(1, "3")
+	near(k.Table(id), 100*time.Second)
+
+	lastRefreshAgo(time.Minute) // a minute since: every key again
+	commit(1, "4")
+	for _, key := range keys {
 		near(key, 2*time.Hour)
 	}
-	// A commit without events still refreshes the table.
-	e.rdb.Expire(e.ctx, k.Table(id), 100*time.Second)
-	commit(seq+1, 0, "3")
+	shorten(k.Table(id))
+	lastRefreshAgo(2 * time.Minute)
+	commit(0, "5") // (a commit without events too)
 	near(k.Table(id), 2*time.Hour)
+
+	// The log dropped (a rebuild does): the commit that makes it again
+	// gives it its TTL, due or not.
+	shorten(keys...)
+	if err := e.rdb.Del(e.ctx, k.Log(id)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	commit(1, "6")
+	for _, key := range keys {
+		near(key, 2*time.Hour)
+	}
+	// A commit of more events than the log keeps trims every earlier
+	// answer: the answers' hash is made again, with its TTL.
+	shorten(keys...)
+	commit(3*int(redisstore.DefaultLogMaxLen), "7")
+	if n := e.rdb.HLen(e.ctx, k.Acts(id)).Val(); n != 1 {
+		t.Fatalf("answers kept after a long commit: %d, want only its own", n)
+	}
+	near(k.Acts(id), 2*time.Hour)
+	near(k.Table(id), 100*time.Second)
 }
 
 // Eight writers read the same seq and commit: exactly one wins.
