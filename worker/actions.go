@@ -193,7 +193,7 @@ func (p *Processor) env() table.Env {
 func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
 	metrics.MoveApplied(string(a.Op), a.At, time.Now())
 	p.cache.put(redisstore.Loaded{Table: *next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
-	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
+	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
 }
 
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
@@ -385,7 +385,7 @@ func (p *Processor) repeat(ctx context.Context, l *redisstore.Loaded, res rediss
 	if err := p.store.Publish(ctx, l.Table.ID, redisstore.Message{Epoch: l.Epoch, Result: stored}); err != nil {
 		return err
 	}
-	return p.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq})
+	return p.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq, Epoch: l.Epoch})
 }
 
 // answerMissingTable answers an action for a table that does not exist.
@@ -478,6 +478,7 @@ func randomSeed() uint64 {
 type Change struct {
 	Table *table.Table // the table as it now is
 	Seq   int64        // its seq
+	Epoch int64        // and epoch (what orders its timers after a rebuild: TimerHook)
 	// Before is the table as the change found it, at seq From. It is nil
 	// when the hooks run again for an action answered before (a duplicate)
 	// or after a table's rebuild: an earlier run may have failed, so each

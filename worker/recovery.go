@@ -363,7 +363,7 @@ func (r *Recovery) after(ctx context.Context, id, how string) error {
 			return err
 		}
 	}
-	return r.proc.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq})
+	return r.proc.followUp(ctx, Change{Table: &l.Table, Seq: l.Seq, Epoch: l.Epoch})
 }
 
 // ResumeAction restarts the clock of the seat on turn at a table rebuilt

@@ -278,6 +278,58 @@ func TestRecoveryRestoresTablesAfterRedisRestartedEmpty(t *testing.T) {
 	}
 }
 
+// On a Redis Cluster a table and its timer live on different nodes: the
+// table's node may lose the moves since the journal's last write (restarted
+// empty, or a replica promoted that had not received them) while the timers'
+// node keeps the timers those moves armed, numbered past the restored table's.
+// The turn the rebuild resumes must still get its deadline (else a player
+// who left is never timed out and the table waits for the TTL).
+func TestRecoveryArmsTheTurnPastTimersOfLostMoves(t *testing.T) {
+	e := newRecEnv(t)
+	for range 5 {
+		e.move()
+	}
+	e.flush()
+	journaled := e.load()
+	for range 3 { // each gives a person the turn: a new timer each
+		e.move()
+	}
+	lost := e.load()
+	if lost.Table.Timer < journaled.Table.Timer+2 {
+		t.Fatalf("timers %d then %d: the test needs two or more armed after the journal's write", journaled.Table.Timer, lost.Table.Timer)
+	}
+	k := e.store.Keys()
+	for _, key := range []string{k.Table(e.tableID), k.Acts(e.tableID), k.Log(e.tableID), k.Boot()} { // (slots apart on a cluster)
+		if err := e.rdb.Del(e.ctx, key).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := e.load()
+	if after.Seq != journaled.Seq || after.Table.Timer != journaled.Table.Timer {
+		t.Fatalf("restored at seq %d timer %d, want the journal's %d, %d", after.Seq, after.Table.Timer, journaled.Seq, journaled.Table.Timer)
+	}
+	e.do(ResumeAction(e.tableID, after.Epoch))
+	resumed := e.load()
+	if resumed.Table.Deadline == 0 {
+		t.Fatal("resume armed no deadline")
+	}
+	due, err := e.store.DueTimers(e.ctx, resumed.Table.Deadline, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed := false
+	for _, d := range due {
+		armed = armed || d.Table == e.tableID && d.ID == resumed.Table.Timer && d.Deadline == resumed.Table.Deadline
+	}
+	if !armed {
+		t.Fatalf("the resumed turn's timer %d (deadline %d) is not in the timer set: %+v", resumed.Table.Timer, resumed.Table.Deadline, due)
+	}
+	e.move() // play goes on
+}
+
 // Redis came back from an AOF that lost its last second: its table is
 // behind the journal, which wins; a table Redis has ahead of the journal
 // keeps Redis's state. Both enter a new epoch.

@@ -34,7 +34,7 @@ const TimerUser = "timer"
 
 // TimerStore is what the timer hook and loop need of Redis.
 type TimerStore interface {
-	SetTimer(ctx context.Context, tableID string, id, deadline int64) error
+	SetTimer(ctx context.Context, tableID string, epoch, id, deadline int64) error
 	DueTimers(ctx context.Context, now int64, max int64) ([]redisstore.Timer, error)
 	DropTimer(ctx context.Context, t redisstore.Timer) (bool, error)
 	Enqueue(ctx context.Context, a redisstore.Action) error
@@ -55,7 +55,7 @@ func TimerHook(s TimerStore) Hook {
 		if t.Timer == 0 || c.Before != nil && inCommit {
 			return nil // never armed (nothing to record or remove), or a commit that recorded it
 		}
-		return s.SetTimer(ctx, t.ID, t.Timer, t.Deadline)
+		return s.SetTimer(ctx, t.ID, c.Epoch, t.Timer, t.Deadline)
 	}
 }
 

@@ -71,7 +71,7 @@ if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 if #KEYS < 8 then return 1 end
 redis.call('ZREM', KEYS[7], ARGV[2])
-redis.call('HDEL', KEYS[8], ARGV[2])
+redis.call('HDEL', KEYS[8], ARGV[2], ARGV[2] .. '@ep')
 if #KEYS >= 9 and redis.call('GET', KEYS[9]) == ARGV[2] then redis.call('DEL', KEYS[9]) end
 unlist(KEYS[5], KEYS[6], ARGV[2], ARGV[3])
 return 1
@@ -239,7 +239,7 @@ func (s *Store) forgetTable(ctx context.Context, a Abandoned) error {
 	}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRem(ctx, k.Timers(b), a.ID)
-		p.HDel(ctx, k.TimerIDs(b), a.ID)
+		p.HDel(ctx, k.TimerIDs(b), a.ID, a.ID+"@ep")
 		return nil
 	})
 	if err != nil || a.Code == "" {

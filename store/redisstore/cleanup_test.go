@@ -47,7 +47,7 @@ func (e *env) cleanupTable(id string, status table.Status, seats [4]*table.Playe
 	if ok, err := e.s.ReserveCode(e.ctx, tb.Options.Code, id); err != nil || !ok {
 		e.t.Fatalf("ReserveCode: %v %v", ok, err)
 	}
-	must(e.s.SetTimer(e.ctx, id, 1, time.Now().Add(time.Hour).UnixMilli()))
+	must(e.s.SetTimer(e.ctx, id, 1, 1, time.Now().Add(time.Hour).UnixMilli()))
 	must(e.s.IndexTable(e.ctx, id, []byte(`{"id":"`+id+`"}`), tb.Options.Code))
 	if idle > 0 {
 		must(e.rdb.PExpire(e.ctx, k.Table(id), e.s.Options().GameTTL-idle).Err())
@@ -74,7 +74,7 @@ func (e *env) tableKeys(id string) []string {
 	if e.rdb.ZScore(e.ctx, k.Timers(b), id).Err() == nil {
 		have = append(have, "timers")
 	}
-	if e.rdb.HExists(e.ctx, k.TimerIDs(b), id).Val() {
+	if e.rdb.HExists(e.ctx, k.TimerIDs(b), id).Val() || e.rdb.HExists(e.ctx, k.TimerIDs(b), id+"@ep").Val() {
 		have = append(have, "timers:id")
 	}
 	return have

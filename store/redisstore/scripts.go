@@ -89,7 +89,7 @@ if refresh then
 elseif actsNew then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
-if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15]) end
+if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15], ARGV[2]) end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
 return {'ok', ''}
 `)

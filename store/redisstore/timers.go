@@ -13,8 +13,9 @@ import (
 // Turn timers live in Redis, not in a process: a sorted set of the tables
 // whose seat on turn has a deadline (member table id, score the deadline in
 // unix ms) and a hash of the timer number each was armed as (table id →
-// table.Meta.Timer). Both share a hash tag ({timers}; on a cluster one per
-// bucket, Keys.Timers), so the scripts below work on Redis Cluster.
+// table.Meta.Timer) and in which of the table's epochs (table id + "@ep" →
+// epoch). Both share a hash tag ({timers}; on a cluster one per bucket,
+// Keys.Timers), so the scripts below work on Redis Cluster.
 
 // Timer is one armed deadline of a table.
 type Timer struct {
@@ -28,17 +29,26 @@ type Timer struct {
 // may run out of order); it returns 1 when written, 0 when a newer timer
 // is already recorded. The commit script calls it too: a committed change
 // records its table's timer in the same step.
+//
+// Timers are ordered by the table's epoch first, then by number: a table
+// rebuilt from an older copy (its node lost its last moves while the
+// timers' node kept the timers they armed, on a cluster; or the table alone
+// was evicted) numbers its timers again from where that copy was, and its
+// next timer must not be refused for the higher numbers of a history that
+// is gone. A record without an epoch (an older release's) counts as epoch 0.
 const setTimerLua = `
-local function settimer(zset, ids, tid, n, deadline)
-  local cur = tonumber(redis.call('HGET', ids, tid) or '0')
-  if tonumber(n) < cur then return 0 end
+local function settimer(zset, ids, tid, n, deadline, ep)
+  local cur = redis.call('HMGET', ids, tid, tid .. '@ep')
+  local cn, ce = tonumber(cur[1] or '0'), tonumber(cur[2] or '0')
+  ep, n = tonumber(ep), tonumber(n)
+  if ep < ce or ep == ce and n < cn then return 0 end
   if deadline == '0' then
     redis.call('ZREM', zset, tid)
-    redis.call('HDEL', ids, tid)
+    redis.call('HDEL', ids, tid, tid .. '@ep')
     return 1
   end
   redis.call('ZADD', zset, deadline, tid)
-  redis.call('HSET', ids, tid, n)
+  redis.call('HSET', ids, tid, n, tid .. '@ep', ep)
   return 1
 end
 `
@@ -46,8 +56,9 @@ end
 // setTimerScript is SetTimer.
 //
 // KEYS[1] Timers zset, KEYS[2] TimerIDs hash
-// ARGV[1] table id, ARGV[2] timer number, ARGV[3] deadline ms (0: disarm).
-var setTimerScript = redis.NewScript(setTimerLua + `return settimer(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])`)
+// ARGV[1] table id, ARGV[2] timer number, ARGV[3] deadline ms (0: disarm),
+// ARGV[4] the table's epoch.
+var setTimerScript = redis.NewScript(setTimerLua + `return settimer(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`)
 
 // dueTimersScript lists the deadlines due at a time with their timer
 // numbers, read together so that a deadline is never paired with the
@@ -78,7 +89,7 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
 if (redis.call('HGET', KEYS[2], ARGV[1]) or '0') ~= ARGV[3] then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1], ARGV[1] .. '@ep')
 return 1
 `)
 
@@ -88,11 +99,12 @@ func (s *Store) timerKeys(id string) []string {
 	return []string{s.keys.Timers(b), s.keys.TimerIDs(b)}
 }
 
-// SetTimer records table's current deadline (unix ms) armed as timer id; a
-// deadline of 0 removes it. Idempotent; a call for an older timer than the
-// one recorded changes nothing.
-func (s *Store) SetTimer(ctx context.Context, tableID string, id, deadline int64) error {
-	if err := setTimerScript.Run(ctx, s.rdb, s.timerKeys(tableID), tableID, id, deadline).Err(); err != nil {
+// SetTimer records table's current deadline (unix ms) armed as timer id in
+// the table's epoch; a deadline of 0 removes it. Idempotent; a call for an
+// older timer than the one recorded (an older epoch, or a lower number in
+// the same epoch) changes nothing.
+func (s *Store) SetTimer(ctx context.Context, tableID string, epoch, id, deadline int64) error {
+	if err := setTimerScript.Run(ctx, s.rdb, s.timerKeys(tableID), tableID, id, deadline, epoch).Err(); err != nil {
 		return fmt.Errorf("set timer: %w", err)
 	}
 	return nil

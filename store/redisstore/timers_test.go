@@ -18,12 +18,13 @@ import (
 func TestTimers(t *testing.T) {
 	e := setup(t, redisstore.Options{})
 	s := e.s
-	set := func(table string, id, deadline int64) {
+	setIn := func(epoch int64, table string, id, deadline int64) {
 		t.Helper()
-		if err := s.SetTimer(e.ctx, table, id, deadline); err != nil {
+		if err := s.SetTimer(e.ctx, table, epoch, id, deadline); err != nil {
 			t.Fatal(err)
 		}
 	}
+	set := func(table string, id, deadline int64) { t.Helper(); setIn(1, table, id, deadline) }
 	due := func(now int64) []redisstore.Timer {
 		t.Helper()
 		ts, err := s.DueTimers(e.ctx, now, 100)
@@ -90,6 +91,35 @@ func TestTimers(t *testing.T) {
 	set("b", 6, base+10)
 	if got := due(base + 10); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 6, base + 10}}) {
 		t.Fatalf("re-armed: %+v", got)
+	}
+
+	// Epochs come first: a table rebuilt from an older copy numbers its
+	// timers again from that copy's, and they replace the higher numbers
+	// of the history it lost; a timer of an older epoch never replaces one
+	// of a newer.
+	setIn(2, "b", 3, base+20)
+	setIn(1, "b", 9, base+30)
+	setIn(2, "b", 2, base+40)
+	if got := due(base + 1000); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 3, base + 20}}) {
+		t.Fatalf("after a rebuild's timer: %+v", got)
+	}
+	// A record an older release wrote (a number, no epoch) is of epoch 0.
+	if err := e.rdb.HSet(e.ctx, s.Keys().TimerIDs(s.Keys().BucketOf("d")), "d", 50).Err(); err != nil {
+		t.Fatal(err)
+	}
+	set("d", 1, base+60)
+	if got := due(base + 1000); !reflect.DeepEqual(got, []redisstore.Timer{{"b", 3, base + 20}, {"d", 1, base + 60}}) {
+		t.Fatalf("over an older release's record: %+v", got)
+	}
+	for _, tb := range []string{"b", "d"} {
+		if ok, err := s.DropTimer(e.ctx, due(base + 1000)[0]); !ok || err != nil {
+			t.Fatalf("drop %s: %v %v", tb, ok, err)
+		}
+	}
+	for b := range s.Keys().Buckets() {
+		if n := e.rdb.HLen(e.ctx, s.Keys().TimerIDs(b)).Val(); n != 0 {
+			t.Fatalf("%d timer records left in bucket %d after the drops", n, b)
+		}
 	}
 	k := s.Keys()
 	if b := k.BucketOf("b"); !strings.HasPrefix(k.Timers(b), e.prefix+":{timers") || k.TimerIDs(b) != k.Timers(b)+":id" {
@@ -179,7 +209,7 @@ func TestBucketPassesSurviveAScriptFlush(t *testing.T) {
 	e := &env{t: t, ctx: t.Context(), rdb: rdb, s: redisstore.New(rdb, redisstore.Options{Prefix: testenv.RandomName("t")})}
 	for i := range 40 {
 		id := "t" + strconv.Itoa(i)
-		if err := e.s.SetTimer(e.ctx, id, 1, int64(1000+i)); err != nil {
+		if err := e.s.SetTimer(e.ctx, id, 1, 1, int64(1000+i)); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.s.IndexTable(e.ctx, id, []byte(`{"id":"`+id+`"}`), ""); err != nil {
