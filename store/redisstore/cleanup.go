@@ -101,8 +101,10 @@ return 0
 // this job); unlike the meta's times both count seat changes. A hash without
 // either falls back to the newest of the meta's times.
 func (s *Store) tableIdle(at any, pttl time.Duration, m *table.Meta, now time.Time) time.Duration {
-	if ms, err := strconv.ParseInt(fmt.Sprint(at), 10, 64); at != nil && err == nil {
-		return now.Sub(time.UnixMilli(ms))
+	if v, ok := at.(string); ok {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return now.Sub(time.UnixMilli(ms))
+		}
 	}
 	if pttl > 0 {
 		return s.opts.GameTTL - pttl
