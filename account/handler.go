@@ -2,9 +2,7 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -63,13 +61,7 @@ func (h *Handler) Mux() *http.ServeMux {
 
 // decode reads exactly one JSON object with only known fields into v.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, ErrBadMessage)
-		return false
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if httpauth.ReadJSON(w, r, v, maxBody) != nil {
 		writeError(w, ErrBadMessage)
 		return false
 	}

@@ -4,7 +4,9 @@ package httpauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -74,4 +76,22 @@ func Require(s Sessions, h func(w http.ResponseWriter, r *http.Request, sess red
 			h(w, r, sess)
 		}
 	}
+}
+
+// ErrTrailingData is ReadJSON's error for a body with more after its object.
+var ErrTrailingData = errors.New("httpauth: data after the JSON value")
+
+// ReadJSON reads r's body, at most max bytes, as exactly one JSON value with
+// only the fields v knows. An empty body is io.EOF (an API whose fields are
+// all optional takes it as {}).
+func ReadJSON(w http.ResponseWriter, r *http.Request, v any, max int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return ErrTrailingData
+	}
+	return nil
 }

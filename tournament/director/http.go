@@ -2,7 +2,6 @@ package director
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -346,17 +345,7 @@ const maxBody = 4 << 10
 // decode reads exactly one JSON object with only known fields into v (an
 // empty body is an empty object), answering bad_request otherwise.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, err2 := dec.Token(); !errors.Is(err2, io.EOF) {
-			err = errors.New("trailing data")
-		}
-	} else if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	if err != nil {
+	if err := httpauth.ReadJSON(w, r, v, maxBody); err != nil && !errors.Is(err, io.EOF) {
 		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, "a JSON object with the documented fields")
 		return false
 	}
