@@ -152,12 +152,18 @@ func NewQuickMatch(id string, rules game.Rules, host string, people int, now int
 // its player (or bot), a quick match's full with every person ready. Its
 // match starts (Apply).
 func (t *Meta) startsByItself() bool {
-	if !t.Options.reserved() && !t.Options.AutoStart || t.Status != Waiting || t.Match > 0 || !t.Full() {
+	tournament := t.Options.reserved()
+	if !tournament && !t.Options.AutoStart || t.Status != Waiting || t.Match > 0 || !t.Full() {
 		return false
 	}
 	for s, p := range t.Seats {
-		if u := t.Options.Reserved[s]; t.Options.reserved() && (u == "" && !p.Bot || u != "" && p.ID != u) ||
-			!t.Options.reserved() && !p.Bot && !p.Ready {
+		want := t.Options.Reserved[s]
+		switch {
+		case !tournament && !p.Bot && !p.Ready: // a quick match's person not ready yet
+			return false
+		case tournament && want == "" && !p.Bot: // a bot's seat
+			return false
+		case tournament && want != "" && p.ID != want:
 			return false
 		}
 	}

@@ -108,7 +108,8 @@ func or(v, def int) int {
 // number) when a timed seat is newly on turn, the game moved on or the
 // timed seat just came back; the old one when the same turn goes on; none
 // when no person who is present is to act. After a match (finished) with a
-// person seated, except at a tournament's table: the rematch offer's deadline, armed when the offer opens
+// person seated, except at a tournament's table (no rematch): the rematch
+// offer's deadline, armed when the offer opens
 // (the match ended, or a person sat down at a finished table that had
 // none) and kept while it runs. Otherwise none. Table events get the final
 // meta, and a new deadline no table event shows is announced: by a "turn"
