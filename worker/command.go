@@ -11,6 +11,7 @@ package worker
 import (
 	"hash/fnv"
 	"strconv"
+	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
@@ -29,17 +30,27 @@ func command(a *redisstore.Action) (table.Command, game.Code) {
 		return c, protocol.CodeUnknownType
 	}
 	if a.Op == table.OpSit && a.ID == QuickMatchSitID+a.Table {
-		// The matchmaker seats its players ready: they asked to play at
-		// once, and its start follows. (A client sending this id gains
-		// nothing it could not have with a ready of its own.)
+		// The server seats its players ready (ServerSit): they asked to
+		// play at once, and the table starts by itself once they all sat.
+		// (A client sending this id gains nothing it could not have with a
+		// ready of its own.)
 		c.Ready = true
 	}
 	return c, ""
 }
 
-// QuickMatchSitID is the prefix of the id of the matchmaker's sit actions
-// (matchmaker.go: "qm-sit-" followed by the table id).
+// QuickMatchSitID is the prefix of the id of the server's sit actions
+// (ServerSit: "qm-sit-" followed by the table id).
 const QuickMatchSitID = "qm-sit-"
+
+// ServerSit is the action by which the server seats user, ready, at seat
+// of table tableID: the matchmaker's quick match and the tournament
+// director's games. Its id is fixed per table, so a seating sent again is
+// answered as the first.
+func ServerSit(tableID, user, name string, seat int) redisstore.Action {
+	return redisstore.Action{Table: tableID, User: user, Name: name, ID: QuickMatchSitID + tableID, Op: table.OpSit, Seat: seat,
+		At: time.Now().UnixMicro()}
+}
 
 // fingerprint identifies what an action asks for, so that an action id
 // reused for a different request is told apart from a retry of the same.

@@ -149,9 +149,7 @@ func (m *Matchmaker) place(ctx context.Context, id string, group []redisstore.Qu
 // user where they sit.
 func (m *Matchmaker) seat(ctx context.Context, t *table.Table, group []redisstore.Queued) error {
 	for i, q := range group {
-		a := redisstore.Action{Table: t.ID, User: q.User, Name: q.Name, ID: QuickMatchSitID + t.ID, Op: table.OpSit, Seat: i,
-			At: time.Now().UnixMicro()}
-		if err := m.store.Enqueue(ctx, a); err != nil {
+		if err := m.store.Enqueue(ctx, ServerSit(t.ID, q.User, q.Name, i)); err != nil {
 			return err
 		}
 	}

@@ -346,9 +346,7 @@ func (d *Director) enqueueSits(ctx context.Context, id string, reserved [4]strin
 		if u == "" {
 			continue
 		}
-		a := redisstore.Action{Table: id, User: u, Name: names[u], ID: worker.QuickMatchSitID + id, Op: table.OpSit, Seat: s,
-			At: time.Now().UnixMicro()}
-		if err := d.tables.Enqueue(ctx, a); err != nil {
+		if err := d.tables.Enqueue(ctx, worker.ServerSit(id, u, names[u], s)); err != nil {
 			return err
 		}
 	}
