@@ -18,10 +18,6 @@ import (
 	"github.com/hokm-project/hokm/store/redisstore"
 )
 
-// maxTables bounds how many tables one socket may follow: each costs a
-// subscription while the socket lives.
-const maxTables = 16
-
 // handle answers one decoded client frame, on the reader goroutine.
 func (c *conn) handle(ctx context.Context, req *protocol.Request) {
 	if c.sess == nil && req.Type != protocol.TypeHello {
@@ -43,7 +39,7 @@ func (c *conn) handle(ctx context.Context, req *protocol.Request) {
 		if req.Epoch != nil {
 			item.epoch = *req.Epoch
 		}
-		if c.follow(ctx, req) {
+		if c.followReq(ctx, req, false) {
 			c.push(item)
 			c.replaceOthers(ctx)
 		}
@@ -289,13 +285,12 @@ func (c *conn) joinCode(ctx context.Context, req *protocol.Request) {
 	c.enqueue(ctx, &sit, table.OpSit, true)
 }
 
-// command puts a table command on the action stream. The writer answers
-// it when the worker's result arrives on the table's channel, which the
-// hub is subscribed to before the command is enqueued.
 // enqueue puts req on the action stream as the table command op; withTable
-// adds the table to the ack.
+// adds the table to the ack. The writer answers it when the worker's
+// result arrives on the table's channel, which the hub is subscribed to
+// before the command is enqueued.
 func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, withTable bool) {
-	if !c.follow(ctx, req) {
+	if !c.followReq(ctx, req, false) {
 		return
 	}
 	a := redisstore.Action{
@@ -324,19 +319,19 @@ func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, 
 	}
 }
 
-// follow subscribes the socket to req's table, answering the frame itself
+// followReq follows req's table (follows.go), answering the frame itself
 // when that fails.
-func (c *conn) follow(ctx context.Context, req *protocol.Request) bool {
-	if !c.track(req.Table) {
-		c.sendError(req.ID, protocol.CodeRateLimited, "too many tables on one connection")
-		return false
-	}
-	if err := c.srv.hub.acquire(ctx, req.Table, c); err != nil {
+func (c *conn) followReq(ctx context.Context, req *protocol.Request, watch bool) bool {
+	err := c.follow(ctx, req.Table, watch)
+	switch {
+	case errors.Is(err, errTooManyTables):
+		metrics.RateLimited.WithLabelValues(LimitTablesFollowed).Inc()
+		c.sendError(req.ID, protocol.CodeRateLimited, err.Error())
+	case err != nil:
 		c.srv.quiet.Warn("subscribe failed", "table", req.Table, "err", err)
 		c.sendError(req.ID, protocol.CodeUnavailable, "")
-		return false
 	}
-	return true
+	return err == nil
 }
 
 func isRefused(err error) bool {

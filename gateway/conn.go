@@ -31,6 +31,7 @@ import (
 //	catchUp       read the log: messages may have been lost
 //	watchItem     start or stop watching a table as a spectator
 //	matchedItem   the user was seated by quick match: send the table
+//	unfollowItem  the socket no longer follows a table: forget it
 //	retryItem     Redis changed under the server: answer every pending command unavailable now
 type conn struct {
 	srv   *Server
@@ -61,12 +62,10 @@ type conn struct {
 	dead     chan struct{} // the socket is closed; both goroutines end
 	wrote    chan struct{} // the writer has ended
 
-	tablesMu sync.Mutex
-	tables   map[string]bool // tables this socket follows (subscribed)
+	follows follows // the tables this socket follows (follows.go)
 
 	// Owned by the reader.
 	sess     *redisstore.Session // set by hello
-	watching map[string]bool     // tables watched as a spectator
 	limiter  *rate.Limiter       // frames a client may send
 	flood    *rate.Limiter       // refused frames tolerated before closing
 	chat     *rate.Limiter       // chat messages
@@ -93,8 +92,9 @@ type (
 		table, id string
 		on        bool // watch, else unwatch
 	}
-	matchedItem struct{ table string }
-	retryItem   struct{}
+	matchedItem  struct{ table string }
+	unfollowItem struct{ table string }
+	retryItem    struct{}
 )
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
@@ -148,11 +148,8 @@ func (c *conn) matched(tableID string) {
 	c.queued.Store(false)
 	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.RedisTimeout)
 	defer cancel()
-	if !c.track(tableID) {
-		return
-	}
-	if err := c.srv.hub.acquire(ctx, tableID, c); err != nil {
-		c.srv.quiet.Warn("subscribe failed", "table", tableID, "err", err)
+	if err := c.follow(ctx, tableID, false); err != nil {
+		c.srv.quiet.Warn("following a matched table failed", "table", tableID, "err", err)
 		return
 	}
 	select {
@@ -162,21 +159,6 @@ func (c *conn) matched(tableID string) {
 	default:
 	}
 	c.push(matchedItem{table: tableID})
-}
-
-// track records that the socket follows tableID; false when it follows
-// maxTables others already.
-func (c *conn) track(tableID string) bool {
-	c.tablesMu.Lock()
-	defer c.tablesMu.Unlock()
-	if !c.tables[tableID] && len(c.tables) >= maxTables {
-		return false
-	}
-	if c.tables == nil {
-		c.tables = map[string]bool{}
-	}
-	c.tables[tableID] = true
-	return true
 }
 
 // refuse closes a socket accepted while the server started draining.

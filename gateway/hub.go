@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -326,14 +327,35 @@ func (h *hub) sendQueued() {
 	}
 }
 
-// releaseAll stops c following any table; a channel no local socket
-// follows any more is unsubscribed.
-func (h *hub) releaseAll(c *conn) {
+// releaseAll stops c following any table (and its user channel); a
+// channel no local socket follows any more is unsubscribed.
+func (h *hub) releaseAll(c *conn) { h.release(c, nil) }
+
+// releaseTables stops c following the tables ids.
+func (h *hub) releaseTables(c *conn, ids []string) {
+	chs := make([]string, len(ids))
+	for i, id := range ids {
+		chs[i] = h.keys.Channel(id)
+	}
+	h.release(c, chs)
+}
+
+// release stops c following the channels chs (nil: all of its channels);
+// a channel no local socket follows any more is unsubscribed.
+func (h *hub) release(c *conn, chs []string) {
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
 	h.mu.Lock()
+	mine := h.byConn[c]
+	if chs == nil {
+		chs = slices.Collect(maps.Keys(mine))
+	}
 	var drop []string
-	for ch := range h.byConn[c] {
+	for _, ch := range chs {
+		if !mine[ch] {
+			continue
+		}
+		delete(mine, ch)
 		if t := h.chans[ch]; t != nil {
 			delete(t.conns, c)
 			if len(t.conns) == 0 {
@@ -344,7 +366,9 @@ func (h *hub) releaseAll(c *conn) {
 			}
 		}
 	}
-	delete(h.byConn, c)
+	if len(mine) == 0 {
+		delete(h.byConn, c)
+	}
 	h.mu.Unlock()
 	if len(drop) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

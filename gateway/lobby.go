@@ -98,7 +98,7 @@ func (s *Server) requeue() {
 // table_not_found.
 func (c *conn) watch(ctx context.Context, req *protocol.Request) {
 	if req.Type == protocol.TypeUnwatch {
-		delete(c.watching, req.Table)
+		c.unwatch(req.Table)
 		c.push(watchItem{table: req.Table, id: req.ID})
 		return
 	}
@@ -115,13 +115,9 @@ func (c *conn) watch(ctx context.Context, req *protocol.Request) {
 		c.sendError(req.ID, table.CodeAlreadySeated, "")
 		return
 	}
-	if !c.follow(ctx, req) {
+	if !c.followReq(ctx, req, true) {
 		return
 	}
-	if c.watching == nil {
-		c.watching = map[string]bool{}
-	}
-	c.watching[req.Table] = true
 	c.push(watchItem{table: req.Table, id: req.ID, on: true})
 }
 
@@ -173,7 +169,7 @@ func (c *conn) chatSeat(ctx context.Context, req *protocol.Request) (int, bool) 
 	if seat := l.Table.SeatOf(c.sess.User); seat >= 0 {
 		return seat, true
 	}
-	if c.watching[req.Table] {
+	if c.watches(req.Table) {
 		return -1, true
 	}
 	c.sendError(req.ID, table.CodeNotInGame, "")

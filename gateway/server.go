@@ -420,6 +420,7 @@ const (
 	LimitSocketsPerUser = "ws:user"
 	LimitGuest          = "guest:ip"
 	LimitTablesOpen     = "tables:user"
+	LimitTablesFollowed = "tables:socket"
 	LimitTableCreate    = "table:user"
 	LimitJoinCodeIP     = "joincode:ip"
 	LimitJoinCodeUser   = "joincode:user"

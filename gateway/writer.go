@@ -169,6 +169,8 @@ func (w *writer) handle(v any) error {
 		return w.watch(v)
 	case retryItem:
 		return w.retryAll()
+	case unfollowItem:
+		delete(w.tables, v.table)
 	case matchedItem:
 		if f := w.following(v.table); f.last < 0 {
 			return w.snapshot(v.table, f)
