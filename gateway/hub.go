@@ -41,11 +41,7 @@ type hub struct {
 	keys    redisstore.Keys
 	log     *slog.Logger
 	done    chan struct{} // closed when ps's receive loop has ended
-	globals map[string]func(payload string)
-	onUser  func(t *hubTable, payload string) // a message on a user channel (under mu)
-	// onResubscribe, when set, is told of a global channel subscribed again
-	// after a reconnection (under mu: it must not block).
-	onResubscribe func(ch string)
+	hubHooks
 
 	subMu sync.Mutex // orders SUBSCRIBE/UNSUBSCRIBE with the state below
 
@@ -102,23 +98,31 @@ type entry struct {
 	meta *table.Meta
 }
 
+// hubHooks are the hub owner's handlers, fixed before the hub starts.
+type hubHooks struct {
+	globals map[string]func(payload string)   // the global channels, each with its handler
+	onUser  func(t *hubTable, payload string) // a message on a user channel (under mu)
+	// onResubscribe, when set, is told of a global channel subscribed again
+	// after a reconnection (under mu: it must not block).
+	onResubscribe func(ch string)
+}
+
 // catchUp tells a socket that Redis may have dropped messages of a table
 // (the hub reconnected), so it reads the log for what it missed.
 type catchUp struct{ table string }
 
-func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, globals map[string]func(string),
-	onUser func(*hubTable, string)) *hub {
+func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, hooks hubHooks) *hub {
 	h := &hub{
 		rdb: rdb, ps: rdb.Subscribe(context.Background()), keys: keys, log: log, done: make(chan struct{}),
-		globals: globals, onUser: onUser,
-		chans: map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
+		hubHooks: hooks,
+		chans:    map[string]*hubTable{}, want: map[string]int{}, byConn: map[*conn]map[string]bool{},
 		started: map[string]bool{}, nodes: map[string]*nodeSub{}, subOn: map[string]*redis.PubSub{},
 	}
 	h.cluster, _ = rdb.(*redis.ClusterClient)
 	go h.run(h.ps, h.done)
-	if len(globals) > 0 {
-		names := make([]string, 0, len(globals))
-		for name := range globals {
+	if len(h.globals) > 0 {
+		names := make([]string, 0, len(h.globals))
+		for name := range h.globals {
 			names = append(names, name)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

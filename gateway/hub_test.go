@@ -23,13 +23,15 @@ func TestHubSurvivesAPanickingMessage(t *testing.T) {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	ch := prefix + ":test-global"
 	got := make(chan string, 4)
-	h := newHub(rdb, redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys(), testLogger(),
-		map[string]func(string){ch: func(p string) {
+	h := newHub(rdb, redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys(), testLogger(), hubHooks{
+		globals: map[string]func(string){ch: func(p string) {
 			if p == "bad" {
 				panic("a bug this message runs into")
 			}
 			got <- p
-		}}, func(*hubTable, string) {})
+		}},
+		onUser: func(*hubTable, string) {},
+	})
 	t.Cleanup(h.close)
 	before := testutil.ToFloat64(metrics.Panics.WithLabelValues("gateway_hub"))
 	ctx := context.Background()
@@ -66,11 +68,11 @@ func TestHubBatchesSubscriptions(t *testing.T) {
 	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
 	var mu sync.Mutex
 	heard := map[string]int{}
-	h := newHub(rdb, keys, testLogger(), nil, func(t *hubTable, _ string) {
+	h := newHub(rdb, keys, testLogger(), hubHooks{onUser: func(t *hubTable, _ string) {
 		mu.Lock()
 		heard[t.id]++
 		mu.Unlock()
-	})
+	}})
 	t.Cleanup(h.close)
 	ctx := context.Background()
 	const n = 300
@@ -117,7 +119,7 @@ func TestHubBatchesSubscriptions(t *testing.T) {
 func TestHubSocketLeavesBeforeItsSubscriptionIsSent(t *testing.T) {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
-	h := newHub(rdb, keys, testLogger(), nil, func(*hubTable, string) {})
+	h := newHub(rdb, keys, testLogger(), hubHooks{onUser: func(*hubTable, string) {}})
 	t.Cleanup(h.close)
 	ctx := context.Background()
 	for i := range 20 {
@@ -163,7 +165,7 @@ func TestHubHearsTablesOnTheirNode(t *testing.T) {
 	rdb, prefix := testenv.Redis(t, 0, false)
 	st := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 	keys := st.Keys()
-	h := newHub(rdb, keys, testLogger(), nil, func(*hubTable, string) {})
+	h := newHub(rdb, keys, testLogger(), hubHooks{onUser: func(*hubTable, string) {}})
 	t.Cleanup(h.close)
 	ctx := context.Background()
 	const n = 40

@@ -245,16 +245,16 @@ func NewServer(store *redisstore.Store, log *slog.Logger, opts Options) *Server 
 	s.status = newStatusMonitor(s)
 	go s.status.run() // status.go
 	keys := store.Keys()
-	s.hub = newHub(rdb, keys, log, map[string]func(string){
-		keys.LobbyEvents(): s.lobbyChanged,
-		keys.Kick():        s.kicked,
-	}, s.userMessage)
+	s.hub = newHub(rdb, keys, log, hubHooks{
+		globals: map[string]func(string){keys.LobbyEvents(): s.lobbyChanged, keys.Kick(): s.kicked},
+		onUser:  s.userMessage,
+		onResubscribe: func(ch string) {
+			if ch == keys.Kick() { // once per reconnection: Redis may have lost the queue
+				go s.requeue()
+			}
+		},
+	})
 	go s.watchRedis(time.Second)
-	s.hub.onResubscribe = func(ch string) {
-		if ch == keys.Kick() { // once per reconnection: Redis may have lost the queue
-			go s.requeue()
-		}
-	}
 	return s
 }
 
