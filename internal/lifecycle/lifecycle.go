@@ -13,12 +13,28 @@ import (
 )
 
 // Group is the goroutines of one component. The zero value is ready; a
-// stopped Group can be started again.
+// stopped Group can be started again, even while goroutines of a Stop that
+// gave up are still ending: each start is a run of its own.
 type Group struct {
-	mu     sync.Mutex
+	mu  sync.Mutex
+	run *run // nil: stopped
+}
+
+// run is one start of a group, to its Stop.
+type run struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+}
+
+// current is the group's run, started if need be. Under mu.
+func (g *Group) current() *run {
+	if g.run == nil {
+		r := &run{}
+		r.ctx, r.cancel = context.WithCancel(context.Background())
+		g.run = r
+	}
+	return g.run
 }
 
 // Context is the context the group's goroutines run with, made on first
@@ -26,19 +42,18 @@ type Group struct {
 func (g *Group) Context() context.Context {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.ctx == nil {
-		g.ctx, g.cancel = context.WithCancel(context.Background())
-	}
-	return g.ctx
+	return g.current().ctx
 }
 
 // Go runs fn in a goroutine of the group, with the group's context.
 func (g *Group) Go(fn func(ctx context.Context)) {
-	ctx := g.Context()
-	g.wg.Add(1)
+	g.mu.Lock()
+	r := g.current()
+	r.wg.Add(1) // under mu: never concurrent with the Wait of r's Stop
+	g.mu.Unlock()
 	go func() {
-		defer g.wg.Done()
-		fn(ctx)
+		defer r.wg.Done()
+		fn(r.ctx)
 	}()
 }
 
@@ -47,15 +62,15 @@ func (g *Group) Go(fn func(ctx context.Context)) {
 // Stopping a group that never started does nothing.
 func (g *Group) Stop(ctx context.Context) error {
 	g.mu.Lock()
-	cancel := g.cancel
-	g.ctx, g.cancel = nil, nil
+	r := g.run
+	g.run = nil
 	g.mu.Unlock()
-	if cancel == nil {
+	if r == nil {
 		return nil
 	}
-	cancel()
+	r.cancel()
 	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
+	go func() { r.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
