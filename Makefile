@@ -2,7 +2,7 @@
 # scripts/test (the whole suite, also run by .ci/run).
 GO ?= go
 
-.PHONY: test build vet winrate property-long fuzz bench loadtest movebench clusterbench persistbench idlebench partitionplans webbench faults faults-redis
+.PHONY: test build vet race winrate property-long fuzz bench loadtest movebench clusterbench persistbench idlebench partitionplans webbench faults faults-redis
 
 test:
 	./scripts/test
@@ -12,6 +12,11 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# The Go suite under the race detector (scripts/test installs what it
+# needs; with an argument it skips the pgbouncer and cluster passes).
+race:
+	HOKM_TEST_REQUIRE_SERVICES=1 ./scripts/test -race
 
 # Heuristic bot team vs random bots over 10,000 seeded matches.
 winrate:
