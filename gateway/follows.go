@@ -20,7 +20,7 @@ var errTooManyTables = errors.New("too many tables on one connection")
 // follows is the set of tables one socket follows (is subscribed to):
 // those its user sits at, those it watches, and those it sent a command or
 // sync for. A user leaves tables without the socket saying so (a leave, a
-// seat taken back, a table that expired), so a socket at maxTables first
+// seat taken back, a table that expired or was cleaned up), so a socket at maxTables first
 // lets go of the tables it no longer has a part in (prune) and refuses a
 // new one only when none is left to let go of.
 type follows struct {
@@ -77,19 +77,21 @@ func (c *conn) watches(tableID string) bool {
 	return t != nil && t.watch
 }
 
-// prune lets go of the followed tables the user no longer sits at (or that
-// are gone), among those the socket does not watch and used no later than
+// prune lets go of the followed tables the user no longer sits at nor
+// watches, and of those that are gone (a table missing while Redis is
+// being recovered is not gone), among those the socket used no later than
 // an answer timeout ago (a sit may still be on its way to its worker). It
 // returns how many it let go of; a table that cannot be read is kept.
 // Under follows.mu.
 func (c *conn) prune(ctx context.Context, now time.Time) int {
 	var gone []string
+	recovering := sync.OnceValue(func() bool { return c.srv.missingTable(ctx, "") != "" })
 	for id, t := range c.follows.tables {
-		if t.watch || now.Sub(t.used) < c.srv.opts.AnswerTimeout {
+		if now.Sub(t.used) < c.srv.opts.AnswerTimeout {
 			continue
 		}
 		l, err := c.srv.store.LoadTable(ctx, id)
-		if errors.Is(err, redisstore.ErrNotFound) || err == nil && l.Table.SeatOf(c.sess.User) < 0 {
+		if errors.Is(err, redisstore.ErrNotFound) && !recovering() || err == nil && !t.watch && l.Table.SeatOf(c.sess.User) < 0 {
 			gone = append(gone, id)
 		}
 	}

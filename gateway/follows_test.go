@@ -103,4 +103,24 @@ func TestSocketLetsGoOfTablesLeft(t *testing.T) {
 	if !followed(seated) || !followed(id) {
 		t.Fatal("the socket no longer follows tables its user sits at")
 	}
+	// A table that is gone (cleaned up) is let go of, seated or not; not
+	// while Redis waits to be recovered (it may come back).
+	runID, _, err := e.store.RecoveryNeeded(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := e.store.Keys()
+	if err := e.rdb.Del(ctx, keys.Table(next), keys.Boot()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(answer + 100*time.Millisecond)
+	id = createTable(t, host, nil).Table
+	c.fails(protocol.Request{Type: protocol.TypeSit, Table: id, Seat: ptr(0)}, protocol.CodeRateLimited)
+	if err := e.store.MarkRecovered(ctx, runID); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(protocol.Request{Type: protocol.TypeSit, Table: id, Seat: ptr(0)})
+	if followed(next) || !followed(seated) {
+		t.Fatal("the socket let go of a table its user sits at, or kept one that is gone")
+	}
 }
