@@ -41,7 +41,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 10, "cards per second per table of the paced modes")
 	window := fs.Duration("window", 10*time.Second, "measured time per target and mode")
 	warm := fs.Duration("warm", 3*time.Second, "time after every table has played, before the window")
-	reps := fs.Int("reps", 1, "repetitions, interleaved; each figure is their median")
+	reps := fs.Int("reps", 1, "repetitions, interleaved, the targets in reverse order every other one; each figure is their median")
 	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
 	profile := fs.String("profile", "", "directory: save a CPU profile of each hokm process (and of the load client when it runs in this process) over each window there")
 	gateways := fs.Int("gateways", 1, "gateway processes of the split target (a table's seats spread over them)")

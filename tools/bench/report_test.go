@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,5 +56,23 @@ e7d1 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460
 	got := strings.Join(clusterAddrs(list), ",")
 	if want := "127.0.0.1:30001,127.0.0.1:30002,127.0.0.1:30003,127.0.0.1:30004"; got != want {
 		t.Errorf("clusterAddrs = %s, want %s", got, want)
+	}
+}
+
+// Repetitions alternate the targets' order, so that neither side of a
+// before/after pair always runs second; the caller's slice is left alone.
+func TestRepOrderAlternates(t *testing.T) {
+	targets := []string{"serve@/tmp/before", "serve", "split"}
+	for rep, want := range [][]string{
+		{"serve@/tmp/before", "serve", "split"},
+		{"split", "serve", "serve@/tmp/before"},
+		{"serve@/tmp/before", "serve", "split"},
+	} {
+		if got := repOrder(targets, rep); !slices.Equal(got, want) {
+			t.Fatalf("rep %d: %v, want %v", rep, got, want)
+		}
+	}
+	if targets[0] != "serve@/tmp/before" {
+		t.Fatalf("the targets were reordered in place: %v", targets)
 	}
 }
