@@ -212,9 +212,10 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 }
 
 // repOrder is the order the targets run in at repetition rep: as given,
-// reversed every other repetition. Here a target measured up to 10 % less
-// CPU per card run after another than before it, so a fixed order would
-// favour the later one (the "after" of a before/after pair).
+// reversed every other repetition. Here the comparison of two builds moved
+// by up to 10 % of CPU per card with the order they ran in (a PGO build
+// looked cheaper run second, dearer run first), so a fixed order can tilt
+// every before/after pair the same way.
 func repOrder(targets []string, rep int) []string {
 	if rep%2 == 0 {
 		return targets
