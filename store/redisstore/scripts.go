@@ -56,11 +56,7 @@ if newest then
   if seq and tonumber(seq) > tonumber(ARGV[1]) then return {'logahead', seq} end
 end
 local refresh = not cur[3] or tonumber(ARGV[16]) - tonumber(cur[3]) >= tonumber(ARGV[17])
-if refresh then
-  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16], 'ex', ARGV[16])
-else
-  redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16])
-end
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16])
 if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
 local actsNew = false
 -- Each time the seq crosses a multiple of the log's length, answers older
@@ -85,6 +81,7 @@ if #ARGV >= 18 then
   redis.call('LTRIM', KEYS[3], -w, -1)
 end
 if refresh then
+  redis.call('HSET', KEYS[1], 'ex', ARGV[16])
   for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
 elseif actsNew then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
