@@ -823,13 +823,16 @@ func (s *Store) AssignTable(ctx context.Context, id string, round, line int, tab
 	return got, nil
 }
 
-// MarkSeated notes that a game's players were seated at its table.
-func (s *Store) MarkSeated(ctx context.Context, id string, round, line int) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE tournament_games SET seated_at = coalesce(seated_at, now())
-		WHERE tournament_id = $1 AND round = $2 AND line = $3`, id, round, line); err != nil {
-		return fmt.Errorf("tournament %s round %d game %d: seated: %w", id, round, line, err)
+// MarkSeated notes that a game's players were seated at its table; first
+// says this call noted it (two directors seating the same game at once
+// both get here, and only the first pulls the players in).
+func (s *Store) MarkSeated(ctx context.Context, id string, round, line int) (first bool, err error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE tournament_games SET seated_at = now()
+		WHERE tournament_id = $1 AND round = $2 AND line = $3 AND seated_at IS NULL`, id, round, line)
+	if err != nil {
+		return false, fmt.Errorf("tournament %s round %d game %d: seated: %w", id, round, line, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // uniqueAs is as for a unique violation, else err.

@@ -321,6 +321,34 @@ export function handOf (page) {
 }
 
 /**
+ * After a failure: what each page of the script still open shows (its
+ * address, view, connection and the main element's data) and a screenshot
+ * of it (FAIL-<script>-<n>.png), for a CI run whose failure cannot be
+ * watched again.
+ */
+async function showPages (browser) {
+  const script = process.argv[1].split('/').pop().replace(/\.mjs$/, '')
+  let n = 0
+  for (const page of browser.contexts().flatMap(c => c.pages())) {
+    n++
+    try {
+      const seen = await page.evaluate(() => {
+        const data = (sel) => { const e = document.querySelector(sel); return e ? { ...e.dataset } : null }
+        const main = document.querySelector('#table, #tournament, #page-slot > *, main > section')
+        return {
+          url: location.href, body: { ...document.body.dataset }, conn: data('#conn'), main: main && { el: '#' + main.id, data: { ...main.dataset } },
+          alert: document.querySelector(':not(.toast)[role="alert"]')?.textContent || null, toast: document.querySelector('.toast')?.textContent || null
+        }
+      })
+      console.error(`page ${n}: ${JSON.stringify(seen)}`)
+      await shot(page, `FAIL-${script}-${n}`)
+    } catch (err) {
+      console.error(`page ${n}: not readable (${err.message.split('\n')[0]})`)
+    }
+  }
+}
+
+/**
  * Runs main and exits non-zero with the error on failure, or when it takes
  * longer than limit seconds (150; a script whose length depends on the
  * deal, such as keyboard.mjs, says how long it may take at most).
@@ -336,6 +364,7 @@ export async function run (main, { limit: seconds = 150 } = {}) {
   } catch (err) {
     console.error('FAIL:', err.stack || err)
     process.exitCode = 1
+    await showPages(browser)
   } finally {
     await browser.close()
   }

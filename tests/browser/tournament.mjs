@@ -180,7 +180,10 @@ await run(async (browser) => {
   // Kian comes back to the tournament's address: his table is there to go to
   const kian2 = await newPage(browser, { storageState: kianState })
   await kian2.goto(`${baseURL}/#tournament/${id}`)
-  await kian2.waitForSelector(`#tournament[data-status="running"] #tn-play`)
+  await kian2.waitForSelector(`#tournament[data-status="running"] #tn-play`).catch(async (err) => {
+    const api = await get(kian2, '/api/tournaments/' + id).catch(e => e.message)
+    fail(`no "Go to your table" on Kian's page; the API tells him ${JSON.stringify({ status: api.tournament?.status, me: api.me, games: api.games })}\n${err.message.split('\n')[0]}`)
+  })
   await shot(kian2, 'tournament-04-go-to-table')
   await kian2.click('#tn-play')
   await kian2.waitForSelector('body[data-view="table"] #table[data-status="playing"]')

@@ -45,7 +45,7 @@ type Store interface {
 	StartRound(ctx context.Context, id string, round int, games []tournament.Game) (bool, error)
 	FinishTournament(ctx context.Context, id string) (bool, error)
 	AssignTable(ctx context.Context, id string, round, line int, tableID string) (string, error)
-	MarkSeated(ctx context.Context, id string, round, line int) error
+	MarkSeated(ctx context.Context, id string, round, line int) (first bool, err error)
 	RecordTableResult(ctx context.Context, r pgstore.TableResult) (pgstore.Decided, bool, error)
 }
 
@@ -287,7 +287,10 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 // a bot in a seat without a player — and, through the action stream,
 // seats its players ready (the match starts with the last of them); then
 // pulls the players in. Every step is idempotent (the table's id, the actions'
-// ids), so a director that died half-way is finished by the next.
+// ids), so a director that died half-way is finished by the next. The
+// players are pulled in once, by the director that marks the game seated:
+// a second notice would pull back a player who had gone from the table to
+// the tournament's page (which offers the table while the game is undecided).
 func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstore.GameRow, a, b []pgstore.RosterPlayer) error {
 	id, err := d.store.AssignTable(ctx, t.ID, r.Round, r.Line, TableID(t.ID, r.Round, r.Line))
 	if err != nil {
@@ -325,13 +328,14 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 			return err
 		}
 	}
+	first, err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line)
+	if err != nil || !first {
+		return err // (another director seated it at the same time, and pulled the players in)
+	}
 	for _, u := range reserved {
 		if u != "" {
 			d.notify(ctx, u, Notice{Type: "matched", Tournament: t.ID, Table: id, Round: r.Round})
 		}
-	}
-	if err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line); err != nil {
-		return err
 	}
 	metrics.TournamentTables.Inc()
 	d.log.Info("tournament table seated", "tournament", t.ID, "round", r.Round, "table", id)
