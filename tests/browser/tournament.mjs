@@ -177,13 +177,22 @@ await run(async (browser) => {
   const later = (p) => { p.catch(() => {}); return p } // (awaited below: a failure meanwhile is reported there)
   playing.forEach(later)
 
-  // Kian comes back to the tournament's address: his table is there to go to
+  // Kian comes back to the tournament's address: his table is there to go
+  // to. The server cannot answer at first (503, as while PostgreSQL is
+  // away, through the page's own three tries after Retry-After): the page
+  // says so, and comes by itself once the server answers.
   const kian2 = await newPage(browser, { storageState: kianState })
+  let asked = 0
+  await kian2.route(`**/api/tournaments/${id}`, (route) => ++asked <= 4
+    ? route.fulfill({ status: 503, headers: { 'Retry-After': '1' }, contentType: 'application/json', body: '{"code":"unavailable","message":"try again shortly"}' })
+    : route.continue())
   await kian2.goto(`${baseURL}/#tournament/${id}`)
+  check(/busy.*tries again by itself/i.test(await kian2.textContent('#tournament #tn-problem')), 'the refused page does not say why, nor that it tries again')
   await kian2.waitForSelector(`#tournament[data-status="running"] #tn-play`).catch(async (err) => {
     const api = await get(kian2, '/api/tournaments/' + id).catch(e => e.message)
     fail(`no "Go to your table" on Kian's page; the API tells him ${JSON.stringify({ status: api.tournament?.status, me: api.me, games: api.games })}\n${err.message.split('\n')[0]}`)
   })
+  check(asked > 4 && await kian2.evaluate(() => performance.getEntriesByType('navigation').length === 1), `the page came back after ${asked} requests, reloaded`)
   await shot(kian2, 'tournament-04-go-to-table')
   await kian2.click('#tn-play')
   await kian2.waitForSelector('body[data-view="table"] #table[data-status="playing"]')
@@ -277,7 +286,11 @@ await run(async (browser) => {
     await phone.click(ONE)
     await phone.waitForSelector('#tn-final')
   })
-  // the browser logs the API's 404 answers the script asked for: the wrong team code, the unknown tournament
+  // the browser logs the API's answers the script asked for: 404 for the wrong team code and the unknown
+  // tournament, 503 for Kian's first look (those four only)
   for (const p of [roya, mina]) p.problems = p.problems.filter(x => !/status of 404/.test(x))
+  const kianRefused = kian2.problems.filter(x => /status of 503/.test(x)).length
+  check(kianRefused === 4, `Kian's page logged ${kianRefused} refusals, 4 were made`)
+  kian2.problems = kian2.problems.filter(x => !/status of 503/.test(x))
   for (const p of [dara, roya, kian2, mina]) noProblems(p)
 }, { limit: 270 })

@@ -28,6 +28,23 @@ function live (box, load) {
   document.addEventListener('hokm:tournament', tick)
 }
 
+/**
+ * Loads a page the first time and keeps it live. A first load that fails
+ * shows its problem under head() and the page keeps asking (the server
+ * may be briefly unable to answer: the page comes by itself once it
+ * answers), unless there is no such tournament.
+ */
+async function firstLoad (box, load, head) {
+  try {
+    await load()
+  } catch (err) {
+    const gone = err.status === 404
+    patch(box, head(), h('p', { role: 'alert', id: 'tn-problem' }, problem(err), gone ? null : [' ', t('tn.retrying')]))
+    if (gone) return
+  }
+  live(box, load)
+}
+
 /** An API error as text: the tournament's wording of its code first (tn.err.*). */
 function problem (err) {
   const k = 'tn.err.' + err.code
@@ -52,8 +69,7 @@ export async function tournamentsView (page, ctx) {
           about(T), h('span', { class: 'when' }, when('tn.starts', T.starts_at)))))
       : h('p', { class: 'muted', id: 'tn-list' }, t('tn.none')))
   }
-  await load()
-  live(box, load)
+  await firstLoad(box, load, () => [h('h2', {}, t('tournaments'))])
   return box
 }
 
@@ -175,11 +191,6 @@ export async function tournamentView (page, ctx) {
       : null
   }
 
-  try {
-    await load()
-  } catch (err) {
-    return h('section', { class: 'card-panel', id: 'tournament' }, back(), h('p', { role: 'alert' }, problem(err)))
-  }
-  live(box, load)
+  await firstLoad(box, load, back)
   return box
 }
