@@ -14,7 +14,7 @@
 // tournament", not a rematch; the tournament's page then shows the final
 // ranking — the winners with one win — as the API has it. Screenshots: the
 // list, registration, check-in, the table, the spectator (phone), the final
-// ranking (desktop English and Persian, phone); the registration form on a
+// ranking (desktop English and Persian, phone), Kian's refused first look; the registration form on a
 // phone in English and Persian.
 // Arguments: <baseURL> <screenshotDir> <controlURL> <tournament id>.
 
@@ -187,7 +187,8 @@ await run(async (browser) => {
     ? route.fulfill({ status: 503, headers: { 'Retry-After': '1' }, contentType: 'application/json', body: '{"code":"unavailable","message":"try again shortly"}' })
     : route.continue())
   await kian2.goto(`${baseURL}/#tournament/${id}`)
-  check(/busy.*tries again by itself/i.test(await kian2.textContent('#tournament #tn-problem')), 'the refused page does not say why, nor that it tries again')
+  check(/cannot answer just now.*tries again by itself/i.test(await kian2.textContent('#tournament #tn-problem')), 'the refused page does not say why, nor that it tries again')
+  await shot(kian2, 'tournament-04-refused')
   await kian2.waitForSelector(`#tournament[data-status="running"] #tn-play`).catch(async (err) => {
     const api = await get(kian2, '/api/tournaments/' + id).catch(e => e.message)
     fail(`no "Go to your table" on Kian's page; the API tells him ${JSON.stringify({ status: api.tournament?.status, me: api.me, games: api.games })}\n${err.message.split('\n')[0]}`)
