@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -137,6 +139,7 @@ func (e *env) status(t *testing.T, id string) pgstore.TournamentInfo {
 // standings are those recomputed from the results.
 func TestDirectorRunsASwissTournament(t *testing.T) {
 	e := newEnv(t)
+	seated := testutil.ToFloat64(metrics.TournamentTables)
 	t0 := e.clock().Truncate(time.Second)
 	cup := pgstore.Tournament{ID: "cup", Name: "Cup", Format: "swiss", Target: 3, Rounds: 3, MaxTeams: 8,
 		CheckinAt: t0.Add(10 * time.Second), StartsAt: t0.Add(20 * time.Second), RoundBreak: 30 * time.Second}
@@ -316,6 +319,9 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 	}
 	if n := e.tables.created.Load(); n != 9 {
 		t.Fatalf("%d tables made for 9 games", n)
+	}
+	if n := testutil.ToFloat64(metrics.TournamentTables) - seated; n != 9 {
+		t.Fatalf("%v tables counted as seated for 9 games", n)
 	}
 	games, err := e.pg.TournamentGames(e.ctx, "cup")
 	if err != nil {
