@@ -125,6 +125,43 @@ func (s *Store) Tournaments(ctx context.Context) ([]TournamentInfo, error) {
 	return out, nil
 }
 
+// Place is a player's place in a tournament not over yet: their team,
+// whether they checked in, and the table and round of their team's
+// undecided game ("" and 0 while there is none).
+type Place struct {
+	Tournament string `json:"tournament"`
+	Team       string `json:"team"`
+	CheckedIn  bool   `json:"checked_in"`
+	Table      string `json:"table,omitempty"`
+	Round      int    `json:"round,omitempty"`
+}
+
+// Places are player's places in the tournaments in registration, check-in
+// or running, by tournament id.
+func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
+	rows, err := s.pool.Query(ctx, `SELECT p.tournament_id, p.team_id, p.checked_in, coalesce(g.table_id, ''), coalesce(g.round, 0)
+		FROM tournament_players p
+		JOIN tournaments t ON t.id = p.tournament_id AND t.status IN ('registration', 'checkin', 'running')
+		LEFT JOIN LATERAL (SELECT table_id, round FROM tournament_games g
+			WHERE g.tournament_id = p.tournament_id AND p.team_id IN (g.team_a, g.team_b) AND g.team_b IS NOT NULL
+			  AND g.winner IS NULL AND g.table_id IS NOT NULL
+			ORDER BY g.round DESC LIMIT 1) g ON true
+		WHERE p.player_id = $1
+		ORDER BY p.tournament_id`, player)
+	if err != nil {
+		return nil, fmt.Errorf("places of %s: %w", player, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Place, error) {
+		var p Place
+		err := r.Scan(&p.Tournament, &p.Team, &p.CheckedIn, &p.Table, &p.Round)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("places of %s: %w", player, err)
+	}
+	return out, nil
+}
+
 // LiveTournaments are the ids of the tournaments not yet over
 // (registration, check-in or running), the director's to advance.
 func (s *Store) LiveTournaments(ctx context.Context) ([]string, error) {

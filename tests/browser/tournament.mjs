@@ -3,19 +3,21 @@
 // when POST /create on its control endpoint is called). Four guests: Dara
 // registers a team and reads its code, Roya joins it with that code (after a
 // wrong code, which the page explains), Kian registers alone (a bot partners
-// him), Mina, on a phone, registers nowhere and types on the page across its
-// redraws. Check-in opens (a toast, the Check in button): the three check
-// in. Kian's page is closed before the start; the director starts the round
-// and pulls Dara and Roya into their table without a navigation, with a
-// toast naming the tournament and round; Kian comes back to the tournament's
-// address and goes to his table from there. Mina watches the table from the
+// him) and waits in the lobby, Mina, on a phone, registers nowhere and types
+// on the page across its redraws. Check-in opens (a toast, the Check in
+// button; Kian's lobby offers it): the three check in. Kian's page is closed
+// before the start; the director starts the round and pulls Dara and Roya
+// into their table without a navigation, with a toast naming the tournament
+// and round; Kian comes back: the lobby offers his table, the tournament's
+// page (the server refuses its first load: the page says so and comes by
+// itself) has "Go to your table". Mina watches the table from the
 // tournament's page, and no frame she gets holds a hidden card. The three
 // play the match through the page; at its end the table offers "Back to the
 // tournament", not a rematch; the tournament's page then shows the final
 // ranking — the winners with one win — as the API has it. Screenshots: the
-// list, registration, check-in, the table, the spectator (phone), the final
-// ranking (desktop English and Persian, phone), Kian's refused first look; the registration form on a
-// phone in English and Persian.
+// list, registration, check-in, Kian's lobby offer and refused page, the
+// table, the spectator (phone), the final ranking (desktop English and
+// Persian, phone); the registration form on a phone in English and Persian.
 // Arguments: <baseURL> <screenshotDir> <controlURL> <tournament id>.
 
 import { baseURL, check, control, fail, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
@@ -101,6 +103,9 @@ await run(async (browser) => {
       await kian.click('#tn-alone')
       await kian.waitForSelector('#tn-me[data-team]')
       check(await kian.getAttribute('#tn-me', 'data-team') !== team, 'Kian is in the Lions')
+      await kian.click('#nav-lobby') // he waits for the check-in in the lobby
+      await kian.waitForSelector('body[data-view="lobby"] #create')
+      check(!await kian.$('#tn-offers'), 'the lobby offers something of a tournament in registration')
     })(),
     (async () => { // Mina types on the page across its redraws (it reloads every 5 s) without registering
       await openTournament(mina)
@@ -133,6 +138,8 @@ await run(async (browser) => {
 
   // ---- check-in ----
   const checkinToast = toast(dara, /check-in is open/, until(checkinAt, 15000))
+  // Kian's lobby offers the check-in when it opens, and takes him to the tournament's page
+  await kian.click(`#tn-offers [data-open="${id}"]`, { timeout: until(checkinAt, 15000) })
   for (const p of [dara, roya, kian]) {
     await p.waitForSelector(`#tournament[data-status="checkin"] #tn-checkin`, { timeout: until(checkinAt, 15000) })
   }
@@ -182,11 +189,15 @@ await run(async (browser) => {
   // away, through the page's own three tries after Retry-After): the page
   // says so, and comes by itself once the server answers.
   const kian2 = await newPage(browser, { storageState: kianState })
+  await kian2.goto(baseURL + '/') // the lobby first: it offers his table
+  const offer = await kian2.waitForSelector(`#tn-offers [data-tournament="${id}"]`)
+  check(/round 1 has started/.test(await offer.textContent()) && await offer.$(`button[data-play="${tableId}"]`), 'the lobby offers ' + await offer.innerHTML())
+  await shot(kian2, 'tournament-04-lobby-offer')
   let asked = 0
   await kian2.route(`**/api/tournaments/${id}`, (route) => ++asked <= 4
     ? route.fulfill({ status: 503, headers: { 'Retry-After': '1' }, contentType: 'application/json', body: '{"code":"unavailable","message":"try again shortly"}' })
     : route.continue())
-  await kian2.goto(`${baseURL}/#tournament/${id}`)
+  await kian2.goto(`${baseURL}/#tournament/${id}`) // then the tournament's page
   check(/cannot answer just now.*tries again by itself/i.test(await kian2.textContent('#tournament #tn-problem')), 'the refused page does not say why, nor that it tries again')
   await shot(kian2, 'tournament-04-refused')
   await kian2.waitForSelector(`#tournament[data-status="running"] #tn-play`).catch(async (err) => {
@@ -199,7 +210,7 @@ await run(async (browser) => {
   await kian2.waitForSelector('body[data-view="table"] #table[data-status="playing"]')
   const kianSeat = Number(await kian2.getAttribute('#table', 'data-me'))
   check(kianSeat >= 0 && kianSeat % 2 !== seats.Dara % 2, 'Kian sits at ' + kianSeat)
-  console.log(`Kian came back to #tournament/${id} and went to his seat (${kianSeat}) with "Go to your table"`)
+  console.log(`Kian came back: the lobby offered his table; #tournament/${id}, refused at first, came by itself, and he went to his seat (${kianSeat}) with "Go to your table"`)
   playing.push(later(play(kian2, { onStep: spectate })))
 
   // Mina watches the game from the tournament's page (it reloads by itself)

@@ -273,6 +273,9 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 				if pulls != 1 {
 					t.Fatalf("%s pulled in to %s %d times (two directors seated it): %+v", u, g.Table, pulls, e.tables.notices[u])
 				}
+				if p, err := e.pg.Places(e.ctx, u); err != nil || len(p) != 1 || p[0].Table != g.Table || p[0].Round != round || !p[0].CheckedIn {
+					t.Fatalf("%s's places while %s is played: %+v (%v)", u, g.Table, p, err)
+				}
 			}
 			// The match ends: team A wins the first game of a round, team B
 			// the others, 3–i; its persist task runs three times at once.
@@ -316,6 +319,9 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 	e.advance(t, "cup")
 	if st := e.status(t, "cup"); st.Status != "finished" || st.FinishedAt.IsZero() {
 		t.Fatalf("after the last round: %+v", st)
+	}
+	if p, err := e.pg.Places(e.ctx, "p0a"); err != nil || len(p) != 0 {
+		t.Fatalf("p0a's places after the end: %+v (%v)", p, err)
 	}
 	if n := e.tables.created.Load(); n != 9 {
 		t.Fatalf("%d tables made for 9 games", n)

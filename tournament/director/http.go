@@ -21,7 +21,7 @@ import (
 
 // The tournaments API (docs/http-api.md, "Tournaments"):
 //
-//	GET  /api/tournaments                    the list
+//	GET  /api/tournaments                    the list; "mine" with a bearer token
 //	GET  /api/tournaments/{id}               teams, games, standings; "me" with a bearer token
 //	POST /api/tournaments/{id}/register      bearer; {"team_name":…} or {"alone":true}
 //	POST /api/tournaments/{id}/join          bearer; {"code":…}: the partner of a team
@@ -34,6 +34,7 @@ import (
 // API is what the handlers need of PostgreSQL (*pgstore.Store).
 type API interface {
 	Tournaments(ctx context.Context) ([]pgstore.TournamentInfo, error)
+	Places(ctx context.Context, player string) ([]pgstore.Place, error)
 	Tournament(ctx context.Context, id string) (pgstore.TournamentInfo, error)
 	Roster(ctx context.Context, id string) ([]pgstore.TeamRoster, error)
 	GameRows(ctx context.Context, id string) ([]pgstore.GameRow, error)
@@ -111,7 +112,17 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	for i, t := range ts {
 		out[i] = tournamentJSON(t)
 	}
-	httpauth.JSON(w, http.StatusOK, map[string]any{"tournaments": out})
+	answer := map[string]any{"tournaments": out}
+	// the caller's places in the live ones: what the lobby offers (check in, go to the table)
+	if sess, err := httpauth.User(r, h.sessions); err == nil {
+		mine, err := h.store.Places(r.Context(), sess.User)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		answer["mine"] = append([]pgstore.Place{}, mine...)
+	}
+	httpauth.JSON(w, http.StatusOK, answer)
 }
 
 // StandingJSON is a team's place.

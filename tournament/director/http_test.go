@@ -66,10 +66,27 @@ func TestTournamentsAPI(t *testing.T) {
 		Rounds: 1, MaxTeams: 2, CheckinAt: time.Now().Add(time.Hour), StartsAt: time.Now().Add(2 * time.Hour)}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	var list struct{ Tournaments []director.TournamentJSON }
+	type listed struct {
+		Tournaments []director.TournamentJSON
+		Mine        *[]pgstore.Place
+	}
+	var list listed
 	call("GET", "/api/tournaments", "", "", 200, &list)
-	if len(list.Tournaments) != 1 || list.Tournaments[0].ID != "spring" || list.Tournaments[0].Status != "registration" {
+	if len(list.Tournaments) != 1 || list.Tournaments[0].ID != "spring" || list.Tournaments[0].Status != "registration" || list.Mine != nil {
 		t.Fatalf("list %+v", list)
+	}
+	// with a token, the caller's places in the live tournaments
+	mine := func(tok string) []pgstore.Place {
+		t.Helper()
+		var l listed
+		call("GET", "/api/tournaments", tok, "", 200, &l)
+		if l.Mine == nil {
+			t.Fatal("no places in the list asked with a token")
+		}
+		return *l.Mine
+	}
+	if m := mine(ana); len(m) != 0 {
+		t.Fatalf("ana's places before registering: %+v", m)
 	}
 	var reg pgstore.Registration
 	call("POST", "/api/tournaments/spring/register", ana, `{"team_name":"  Lions  "}`, 201, &reg)
@@ -80,6 +97,9 @@ func TestTournamentsAPI(t *testing.T) {
 	call("GET", "/api/tournaments/spring", ana, "", 200, &d)
 	if d.Me == nil || !d.Me.Registered || d.Me.Code != reg.Code || len(d.Teams) != 1 || !d.Teams[0].Waiting {
 		t.Fatalf("ana's view %+v", d)
+	}
+	if m := mine(ana); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Team: reg.Team}) {
+		t.Fatalf("ana's places after registering: %+v", m)
 	}
 	d = director.Detail{}
 	call("GET", "/api/tournaments/spring", cyd, "", 200, &d)
@@ -130,6 +150,12 @@ func TestTournamentsAPI(t *testing.T) {
 	if len(d.Teams) != 1 || !d.Me.CheckedIn || d.Me.Code != "" || d.Teams[0].Players[1].ID != "bob" || !d.Teams[0].Players[1].CheckedIn ||
 		d.Teams[0].Players[0].CheckedIn {
 		t.Fatalf("after cyd withdrew and bob checked in: %+v", d)
+	}
+	if m := mine(bob); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Team: joined.Team, CheckedIn: true}) {
+		t.Fatalf("bob's places after checking in: %+v", m)
+	}
+	if m := mine(cyd); len(m) != 0 {
+		t.Fatalf("cyd's places after withdrawing: %+v", m)
 	}
 	var n int
 	if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FROM audit_log WHERE kind IN ('tournament_registered', 'tournament_withdrawn')`).Scan(&n); err != nil || n != 4 {

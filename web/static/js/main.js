@@ -43,6 +43,7 @@ const S = {
   features: { accounts: true, history: true, lobby: true },
   lobby: null, // public tables by id, while the lobby is shown
   searching: false, // in the quick-match queue
+  tnOffers: [], // loadTournamentOffers
   watching: store.get('watching') === '1', // the table is watched, not sat at
   chat: [], // chat frames of the table
   page: null, // 'history' or {replay: id}
@@ -131,6 +132,7 @@ async function whoAmI () {
 
 /** Follows the public listing while the lobby is on screen. */
 async function showLobby () {
+  if (!S.tableId) loadTournamentOffers()
   if (!S.features.lobby || S.tableId || S.conn === 'replaced') return
   try {
     const data = await conn.send('lobby')
@@ -139,6 +141,26 @@ async function showLobby () {
     if (err.code === 'unknown_type') S.features.lobby = false
   }
   render()
+}
+
+/** The lobby's offers (its table, a check-in) from our live tournaments: as the lobby shows, at each tournament notice. */
+async function loadTournamentOffers () {
+  if (!S.token) return
+  const d = await api('GET', '/api/tournaments', { token: S.token }).catch(() => null)
+  if (!d) return
+  const byId = new Map(d.tournaments.map(T => [T.id, T]))
+  S.tnOffers = (d.mine || []).map(p => ({ ...p, T: byId.get(p.tournament) }))
+    .filter(p => p.T && (p.table || (p.T.status === 'checkin' && !p.checked_in)))
+  render()
+}
+
+/** Our seat at a tournament's table. */
+function playTournamentTable (id) {
+  hideLobby()
+  S.watching = false
+  store.set('watching', null)
+  enterTable(id)
+  syncTable()
 }
 
 function hideLobby () {
@@ -250,6 +272,7 @@ function noticeFrame (f) {
   if (f.notice === 'tournament') { // its new status (checkin, running, cancelled, finished): an open tournament page reloads
     const now = f.status || f.event // (event: the first servers' name)
     document.dispatchEvent(new CustomEvent('hokm:tournament', { detail: f }))
+    loadTournamentOffers()
     if (now && now !== 'running') tnName(f.tournament).then(name => say(t('tn.ev.' + now, { name })))
     return
   }
@@ -339,6 +362,7 @@ function signedOut (reason) {
   S.token = null
   S.user = null
   S.username = null
+  S.tnOffers = []
   setGuest(null)
   store.set('token', null)
   forgetTable()
@@ -521,7 +545,7 @@ async function openPage (page, from = S.page, fromAddress = false) {
     renamed: (me) => { S.name = me.name; store.set('name', me.name); render() },
     gone: () => { conn.stop('idle'); signedOut('account_deleted') },
     watch: watchTable,
-    play: (id) => { hideLobby(); S.watching = false; store.set('watching', null); enterTable(id); syncTable() }, // our seat at a tournament's table
+    play: playTournamentTable,
     claimForm: () => accountForm(true)
   })
   if (n === pageSeq) { S.pageEl = el; render() }
@@ -700,8 +724,20 @@ function lobby () {
   const join = h('form', { class: 'card-panel', id: 'join-form', onsubmit: (e) => { e.preventDefault(); joinTable(e.currentTarget.querySelector('#join-id').value) } },
     h('h2', {}, t('join_table')),
     h('div', { class: 'row' }, idInput, h('button', { type: 'submit', id: 'join', disabled: S.conn !== 'open' }, t('join'))))
-  return h('section', { class: 'lobby', key: 'lobby' }, create, join, S.features.lobby ? [quick(), openTables()] : null,
+  return h('section', { class: 'lobby', key: 'lobby' }, tournamentOffers(), create, join, S.features.lobby ? [quick(), openTables()] : null,
     S.features.accounts && S.guest === true ? claimForm() : null)
+}
+
+function tournamentOffers () {
+  if (!S.tnOffers.length) return null
+  return h('div', { class: 'card-panel', id: 'tn-offers', key: 'tn-offers', role: 'status' },
+    h('h2', {}, t('tournaments')),
+    S.tnOffers.map(p => h('p', { key: p.tournament, dataset: { tournament: p.tournament } },
+      p.table
+        ? [t('tn.offer_table', { name: p.T.name, n: p.round }), ' ',
+            h('button', { class: 'primary small', dataset: { play: p.table }, onclick: () => playTournamentTable(p.table) }, t('tn.go_table', { n: p.round }))]
+        : [t('tn.ev.checkin', { name: p.T.name }), ' ',
+            h('button', { class: 'small', dataset: { open: p.tournament }, onclick: () => openPage({ tournament: p.tournament }) }, t('tn.checkin'))])))
 }
 
 function quick () {

@@ -28,12 +28,7 @@ function live (box, load) {
   document.addEventListener('hokm:tournament', tick)
 }
 
-/**
- * Loads a page the first time and keeps it live. A first load that fails
- * shows its problem under head() and the page keeps asking (the server
- * may be briefly unable to answer: the page comes by itself once it
- * answers), unless there is no such tournament.
- */
+/** The first load; one that fails says why and the page keeps asking (but for no such tournament). */
 async function firstLoad (box, load, head) {
   try {
     await load()
