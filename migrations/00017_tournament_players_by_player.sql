@@ -1,6 +1,5 @@
--- A player's tournaments: the list of tournaments answers each signed-in
--- caller with their place in the live ones (GET /api/tournaments with a
--- token, which the lobby asks once a visit), a lookup by player.
+-- A player's tournaments (GET /api/tournaments?mine=1, asked each time the
+-- lobby shows): a lookup by player.
 
 -- +goose Up
 CREATE INDEX tournament_players_by_player ON tournament_players (player_id);

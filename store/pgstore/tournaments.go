@@ -125,11 +125,13 @@ func (s *Store) Tournaments(ctx context.Context) ([]TournamentInfo, error) {
 	return out, nil
 }
 
-// Place is a player's place in a tournament not over yet: their team,
-// whether they checked in, and the table and round of their team's
-// undecided game ("" and 0 while there is none).
+// Place is a player's place in a tournament not over yet (its name and
+// status): their team, whether they checked in, and the table and round of
+// their team's undecided game ("" and 0 while there is none).
 type Place struct {
 	Tournament string `json:"tournament"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
 	Team       string `json:"team"`
 	CheckedIn  bool   `json:"checked_in"`
 	Table      string `json:"table,omitempty"`
@@ -139,7 +141,7 @@ type Place struct {
 // Places are player's places in the tournaments in registration, check-in
 // or running, by tournament id.
 func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
-	rows, err := s.pool.Query(ctx, `SELECT p.tournament_id, p.team_id, p.checked_in, coalesce(g.table_id, ''), coalesce(g.round, 0)
+	rows, err := s.pool.Query(ctx, `SELECT p.tournament_id, t.name, t.status, p.team_id, p.checked_in, coalesce(g.table_id, ''), coalesce(g.round, 0)
 		FROM tournament_players p
 		JOIN tournaments t ON t.id = p.tournament_id AND t.status IN ('registration', 'checkin', 'running')
 		LEFT JOIN LATERAL (SELECT table_id, round FROM tournament_games g
@@ -153,7 +155,7 @@ func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Place, error) {
 		var p Place
-		err := r.Scan(&p.Tournament, &p.Team, &p.CheckedIn, &p.Table, &p.Round)
+		err := r.Scan(&p.Tournament, &p.Name, &p.Status, &p.Team, &p.CheckedIn, &p.Table, &p.Round)
 		return p, err
 	})
 	if err != nil {

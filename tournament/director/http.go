@@ -21,7 +21,8 @@ import (
 
 // The tournaments API (docs/http-api.md, "Tournaments"):
 //
-//	GET  /api/tournaments                    the list; "mine" with a bearer token
+//	GET  /api/tournaments                    the list
+//	GET  /api/tournaments?mine=1             bearer; the caller's places in the live ones
 //	GET  /api/tournaments/{id}               teams, games, standings; "me" with a bearer token
 //	POST /api/tournaments/{id}/register      bearer; {"team_name":…} or {"alone":true}
 //	POST /api/tournaments/{id}/join          bearer; {"code":…}: the partner of a team
@@ -103,6 +104,10 @@ func tournamentJSON(t pgstore.TournamentInfo) TournamentJSON {
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("mine") {
+		httpauth.Require(h.sessions, h.mine)(w, r)
+		return
+	}
 	ts, err := h.store.Tournaments(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
@@ -112,17 +117,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	for i, t := range ts {
 		out[i] = tournamentJSON(t)
 	}
-	answer := map[string]any{"tournaments": out}
-	// the caller's places in the live ones: what the lobby offers (check in, go to the table)
-	if sess, err := httpauth.User(r, h.sessions); err == nil {
-		mine, err := h.store.Places(r.Context(), sess.User)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		answer["mine"] = append([]pgstore.Place{}, mine...)
+	httpauth.JSON(w, http.StatusOK, map[string]any{"tournaments": out})
+}
+
+// mine answers the caller's places in the live tournaments: what the lobby
+// offers them (their table, the check-in), without the whole list.
+func (h *Handler) mine(w http.ResponseWriter, r *http.Request, sess redisstore.Session) {
+	places, err := h.store.Places(r.Context(), sess.User)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	httpauth.JSON(w, http.StatusOK, answer)
+	httpauth.JSON(w, http.StatusOK, map[string]any{"mine": append([]pgstore.Place{}, places...)})
 }
 
 // StandingJSON is a team's place.

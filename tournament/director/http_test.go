@@ -66,24 +66,23 @@ func TestTournamentsAPI(t *testing.T) {
 		Rounds: 1, MaxTeams: 2, CheckinAt: time.Now().Add(time.Hour), StartsAt: time.Now().Add(2 * time.Hour)}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	type listed struct {
-		Tournaments []director.TournamentJSON
-		Mine        *[]pgstore.Place
-	}
-	var list listed
+	var list struct{ Tournaments []director.TournamentJSON }
 	call("GET", "/api/tournaments", "", "", 200, &list)
-	if len(list.Tournaments) != 1 || list.Tournaments[0].ID != "spring" || list.Tournaments[0].Status != "registration" || list.Mine != nil {
+	if len(list.Tournaments) != 1 || list.Tournaments[0].ID != "spring" || list.Tournaments[0].Status != "registration" {
 		t.Fatalf("list %+v", list)
 	}
-	// with a token, the caller's places in the live tournaments
+	// ?mine=1: the caller's places in the live tournaments (a token needed)
 	mine := func(tok string) []pgstore.Place {
 		t.Helper()
-		var l listed
-		call("GET", "/api/tournaments", tok, "", 200, &l)
+		var l struct{ Mine *[]pgstore.Place }
+		call("GET", "/api/tournaments?mine=1", tok, "", 200, &l)
 		if l.Mine == nil {
-			t.Fatal("no places in the list asked with a token")
+			t.Fatal("no places")
 		}
 		return *l.Mine
+	}
+	if code := call("GET", "/api/tournaments?mine=1", "", "", 401, nil); code != "bad_token" {
+		t.Fatalf("places without a token: %s", code)
 	}
 	if m := mine(ana); len(m) != 0 {
 		t.Fatalf("ana's places before registering: %+v", m)
@@ -98,7 +97,7 @@ func TestTournamentsAPI(t *testing.T) {
 	if d.Me == nil || !d.Me.Registered || d.Me.Code != reg.Code || len(d.Teams) != 1 || !d.Teams[0].Waiting {
 		t.Fatalf("ana's view %+v", d)
 	}
-	if m := mine(ana); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Team: reg.Team}) {
+	if m := mine(ana); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Name: "Spring", Status: "registration", Team: reg.Team}) {
 		t.Fatalf("ana's places after registering: %+v", m)
 	}
 	d = director.Detail{}
@@ -151,7 +150,7 @@ func TestTournamentsAPI(t *testing.T) {
 		d.Teams[0].Players[0].CheckedIn {
 		t.Fatalf("after cyd withdrew and bob checked in: %+v", d)
 	}
-	if m := mine(bob); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Team: joined.Team, CheckedIn: true}) {
+	if m := mine(bob); len(m) != 1 || m[0] != (pgstore.Place{Tournament: "spring", Name: "Spring", Status: "checkin", Team: joined.Team, CheckedIn: true}) {
 		t.Fatalf("bob's places after checking in: %+v", m)
 	}
 	if m := mine(cyd); len(m) != 0 {

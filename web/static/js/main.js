@@ -146,11 +146,9 @@ async function showLobby () {
 /** The lobby's offers (its table, a check-in) from our live tournaments: as the lobby shows, at each tournament notice. */
 async function loadTournamentOffers () {
   if (!S.token) return
-  const d = await api('GET', '/api/tournaments', { token: S.token }).catch(() => null)
+  const d = await api('GET', '/api/tournaments?mine=1', { token: S.token }).catch(() => null)
   if (!d) return
-  const byId = new Map(d.tournaments.map(T => [T.id, T]))
-  S.tnOffers = (d.mine || []).map(p => ({ ...p, T: byId.get(p.tournament) }))
-    .filter(p => p.T && (p.table || (p.T.status === 'checkin' && !p.checked_in)))
+  S.tnOffers = d.mine.filter(p => p.table || (p.status === 'checkin' && !p.checked_in))
   render()
 }
 
@@ -734,9 +732,9 @@ function tournamentOffers () {
     h('h2', {}, t('tournaments')),
     S.tnOffers.map(p => h('p', { key: p.tournament, dataset: { tournament: p.tournament } },
       p.table
-        ? [t('tn.offer_table', { name: p.T.name, n: p.round }), ' ',
+        ? [t('tn.offer_table', { name: p.name, n: p.round }), ' ',
             h('button', { class: 'primary small', dataset: { play: p.table }, onclick: () => playTournamentTable(p.table) }, t('tn.go_table', { n: p.round }))]
-        : [t('tn.ev.checkin', { name: p.T.name }), ' ',
+        : [t('tn.ev.checkin', { name: p.name }), ' ',
             h('button', { class: 'small', dataset: { open: p.tournament }, onclick: () => openPage({ tournament: p.tournament }) }, t('tn.checkin'))])))
 }
 
