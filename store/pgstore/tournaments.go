@@ -139,7 +139,7 @@ type Place struct {
 }
 
 // Places are player's places in the tournaments in registration, check-in
-// or running, by tournament id.
+// or running, by tournament id; empty, never nil, when there is none.
 func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.tournament_id, t.name, t.status, p.team_id, p.checked_in, coalesce(g.table_id, ''), coalesce(g.round, 0)
 		FROM tournament_players p

@@ -128,7 +128,7 @@ func (h *Handler) mine(w http.ResponseWriter, r *http.Request, sess redisstore.S
 		h.fail(w, r, err)
 		return
 	}
-	httpauth.JSON(w, http.StatusOK, map[string]any{"mine": append([]pgstore.Place{}, places...)})
+	httpauth.JSON(w, http.StatusOK, map[string]any{"mine": places}) // (never nil: [] when none)
 }
 
 // StandingJSON is a team's place.
