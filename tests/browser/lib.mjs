@@ -208,13 +208,14 @@ export function stuck (page) {
 /**
  * Plays through the UI until the match is over or until(state) says stop:
  * chooses trump with the first suit button and plays the first legal card.
- * onStep(kind) runs before each action (for screenshots). Returns the
+ * onStep(kind) runs before each action (for screenshots); wait: how long
+ * the player may wait for their turn (nextStep's timeout). Returns the
  * number of actions taken and whether the match is over.
  */
-export async function play (page, { until, onStep } = {}) {
+export async function play (page, { until, onStep, wait } = {}) {
   let actions = 0
   for (;;) {
-    const kind = await nextStep(page)
+    const kind = await nextStep(page, { timeout: wait })
     if (kind === 'over') return { actions, over: true }
     if (until && await until(actions)) return { actions, over: false }
     if (onStep) await onStep(kind)
