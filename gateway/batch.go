@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // batchConn lets a socket's writer send a burst of frames — a move's
@@ -19,6 +20,9 @@ type batchConn struct {
 	mu   sync.Mutex
 	held bool
 	buf  *[]byte
+	// deadline is the write deadline gorilla set during the burst, set on
+	// the socket once at its write rather than with every frame.
+	deadline time.Time
 }
 
 var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
@@ -42,6 +46,16 @@ func (b *batchConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func (b *batchConn) SetWriteDeadline(t time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held {
+		b.deadline = t
+		return nil
+	}
+	return b.Conn.SetWriteDeadline(t)
+}
+
 // hold starts a burst.
 func (b *batchConn) hold() {
 	b.mu.Lock()
@@ -58,8 +72,15 @@ func (b *batchConn) release() error {
 }
 
 func (b *batchConn) flush() error {
+	deadline := b.deadline
+	b.deadline = time.Time{}
 	if b.buf == nil {
 		return nil
+	}
+	if !deadline.IsZero() {
+		if err := b.Conn.SetWriteDeadline(deadline); err != nil {
+			return err
+		}
 	}
 	_, err := b.Conn.Write(*b.buf)
 	if cap(*b.buf) <= batchMax {

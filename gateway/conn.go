@@ -196,6 +196,7 @@ func (c *conn) closeAfter(last []byte, reason string, code int, text string) {
 	c.stopOnce.Do(func() {
 		c.lastFrame, c.byeReason, c.closeCode, c.closeText = last, reason, code, text
 		close(c.stop)
+		c.inbox.raise(wakeStop)
 	})
 }
 
@@ -211,6 +212,7 @@ func (c *conn) refuseRetry(id, what string, retry time.Duration, msg string) {
 func (c *conn) kill() {
 	c.deadOnce.Do(func() {
 		close(c.dead)
+		c.inbox.raise(wakeDead)
 		_ = c.ws.Close()
 	})
 }

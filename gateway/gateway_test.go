@@ -411,12 +411,18 @@ func TestNoPong(t *testing.T) {
 	r.ok(protocol.Request{Type: protocol.TypePing})
 }
 
+// TestHelloTimeout: a socket without hello is closed after HelloTimeout;
+// one that said hello in time stays past it.
 func TestHelloTimeout(t *testing.T) {
 	e := setup(t, Options{HelloTimeout: 200 * time.Millisecond})
+	greeted := dial(t, e.url, nil).startReading()
+	greeted.hello("x")
 	c := dial(t, e.url, nil).startReading()
 	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
 		t.Fatalf("close code %d, want 1008", code)
 	}
+	time.Sleep(200 * time.Millisecond)
+	greeted.ok(protocol.Request{Type: protocol.TypePing})
 }
 
 // TestSessionRefresh: an open socket keeps its session alive, and is

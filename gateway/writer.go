@@ -29,8 +29,12 @@ type writer struct {
 	token   string
 	tables  map[string]*following
 	pending map[pendKey][]pending
-	timer   *time.Timer // fires at the earliest pending deadline (nil until a command waits)
-	retry   *time.Timer // fires to catch up the tables left behind (nil until one is)
+	// The timers raise wake reasons on the socket's mailbox (mailbox.go).
+	ping    *time.Timer // the next ping to the client
+	hello   *time.Timer // the hello timeout (stopped at the hello)
+	refresh *time.Timer // the next slide of the session's expiry
+	timer   *time.Timer // the earliest pending deadline (nil until a command waits)
+	retry   *time.Timer // the catch-up of the tables left behind (nil until one is)
 	buf     []byte
 	// ev is the open version-2 events frame (nil: none): events of table
 	// evTable at consecutive seqs up to evNext-1 and, when evAck is set, the
@@ -76,36 +80,30 @@ func newWriter(c *conn) *writer {
 
 func (w *writer) run() {
 	o := &w.srv.opts
-	ping := time.NewTicker(o.PingInterval)
-	defer ping.Stop()
-	hello := time.NewTimer(o.HelloTimeout)
-	defer hello.Stop()
-	refresh := time.NewTicker(o.SessionRefresh)
-	defer refresh.Stop()
-	defer func() { stopTimer(w.timer); stopTimer(w.retry) }() // (made when first needed: most sockets never need the retry)
+	in := w.c.inbox
+	// Every timer raises a wake reason on the mailbox (mailbox.go): the
+	// loop's one wait is a receive from its ready channel.
+	w.ping = time.AfterFunc(o.PingInterval, func() { in.raise(wakePing) })
+	w.hello = time.AfterFunc(o.HelloTimeout, func() { in.raise(wakeHello) })
+	w.refresh = time.AfterFunc(o.SessionRefresh, func() { in.raise(wakeRefresh) })
+	defer func() {
+		for _, t := range []*time.Timer{w.ping, w.hello, w.refresh, w.timer, w.retry} {
+			stopTimer(t)
+		}
+	}()
 	for {
-		var err error
-		select {
-		case <-w.c.inbox.ready:
-			err = w.burst(hello)
-		case <-timerC(w.timer):
-			err = w.expire()
-		case <-timerC(w.retry):
-			err = w.catchUpBehind()
-		case <-ping.C:
-			err = w.write(websocket.PingMessage, nil)
-		case <-hello.C:
-			w.c.close("", websocket.ClosePolicyViolation, "no hello")
-		case <-refresh.C:
-			w.refreshSession()
-		case <-w.c.stop:
+		<-in.ready
+		why := in.raised()
+		switch {
+		case why&wakeDead != 0:
+			return
+		case why&wakeStop != 0:
 			w.goodbye()
 			return
-		case <-w.c.dead:
-			return
 		}
-		if err == nil {
-			err = w.closeEvents()
+		err := w.burst(why)
+		if why&wakeHello != 0 && w.user == "" { // (after the burst: its items may hold the hello)
+			w.c.close("", websocket.ClosePolicyViolation, "no hello")
 		}
 		if err != nil {
 			w.srv.log.Debug("socket write failed", "err", err)
@@ -115,13 +113,38 @@ func (w *writer) run() {
 	}
 }
 
+// due does what the timers' wake reasons ask.
+func (w *writer) due(why uint32) error {
+	o := &w.srv.opts
+	if why&wakeRefresh != 0 {
+		w.refreshSession()
+		w.refresh.Reset(o.SessionRefresh)
+	}
+	if why&wakePing != 0 {
+		w.ping.Reset(o.PingInterval)
+		if err := w.write(websocket.PingMessage, nil); err != nil {
+			return err
+		}
+	}
+	if why&wakeExpire != 0 {
+		if err := w.expire(); err != nil {
+			return err
+		}
+	}
+	if why&wakeRetry != 0 {
+		return w.catchUpBehind()
+	}
+	return nil
+}
+
 // burstMax is the most inbox items handled as one burst.
 const burstMax = 64
 
-// burst handles what is queued by now (up to burstMax items), their frames
-// gathered into one write (batchConn). What is left waits for the next
-// burst (the mailbox keeps its token).
-func (w *writer) burst(hello *time.Timer) (err error) {
+// burst does what the timers' wake reasons ask and handles what is
+// queued by now (up to burstMax items), their frames gathered into one
+// write (batchConn). What is left waits for the next burst (the mailbox
+// keeps its token).
+func (w *writer) burst(why uint32) (err error) {
 	if out := w.c.out; out != nil {
 		out.hold()
 		defer func() {
@@ -130,10 +153,13 @@ func (w *writer) burst(hello *time.Timer) (err error) {
 			}
 		}()
 	}
+	if err := w.due(why); err != nil {
+		return err
+	}
 	var space [16]any // (on the stack: a socket keeps no buffer between bursts)
 	for _, v := range w.c.inbox.take(space[:0], burstMax) {
 		if _, ok := v.(helloItem); ok {
-			hello.Stop()
+			w.hello.Stop()
 		}
 		if err := w.handle(v); err != nil {
 			return err
@@ -515,7 +541,7 @@ func (w *writer) snapshotCaught(tableID string, f *following, upto int64) (bool,
 // leftBehind marks f behind and arms the retry.
 func (w *writer) leftBehind(f *following) {
 	f.behind = true
-	setTimer(&w.retry, 250*time.Millisecond)
+	w.setTimer(&w.retry, wakeRetry, 250*time.Millisecond)
 }
 
 // catchUpBehind fills the tables left behind (the retry timer).
@@ -845,14 +871,17 @@ func (w *writer) arm() {
 		stopTimer(w.timer)
 		return
 	}
-	setTimer(&w.timer, time.Until(first))
+	w.setTimer(&w.timer, wakeExpire, time.Until(first))
 }
 
-// setTimer makes *t fire in d, making the timer the first time: a socket
-// keeps no timer it has never needed.
-func setTimer(t **time.Timer, d time.Duration) {
+// setTimer makes *t raise wake reason r in d, making the timer the first
+// time: a socket keeps no timer it has never needed. (A reason raised by a
+// firing the Reset came too late to stop is harmless: expire and
+// catchUpBehind look at what is due.)
+func (w *writer) setTimer(t **time.Timer, r uint32, d time.Duration) {
 	if *t == nil {
-		*t = time.NewTimer(d)
+		in := w.c.inbox
+		*t = time.AfterFunc(d, func() { in.raise(r) })
 		return
 	}
 	(*t).Reset(d)
@@ -862,14 +891,6 @@ func stopTimer(t *time.Timer) {
 	if t != nil {
 		t.Stop()
 	}
-}
-
-// timerC is t's channel, or nil (never ready) when t was never made.
-func timerC(t *time.Timer) <-chan time.Time {
-	if t == nil {
-		return nil
-	}
-	return t.C
 }
 
 // seatOf is the seat user holds in m, or -1.
