@@ -49,7 +49,8 @@ loadtest:
 # The move path on every target in one run with one load client (hokm
 # bench): the Redis-only floor, the prototype without rules, hokm serve and
 # gateway + worker; closed loop and paced; REPS interleaved repetitions
-# (WINDOW per run; PROFILE=DIR keeps a CPU profile of each process).
+# (WINDOW per run; PROFILE=DIR keeps a CPU and an allocation profile of
+# each hokm process).
 # hokm bench --redis-cluster HOST:PORT,… (or HOKM_REDIS_CLUSTER_ADDRS) runs
 # serve and split on a Redis Cluster: make clusterbench, below.
 REPS ?= 1

@@ -28,7 +28,10 @@ import (
 // them in one statement, the noted tables' forms read from Redis in one
 // pipeline — so a table that changed ten times meanwhile is written once,
 // and the hands stay sealed (the state is copied as Redis holds it). The
-// end of a hand or of a match starts a pass at once. While PostgreSQL fails
+// start of a match and the end of a hand or of a match are written at once
+// (a pass of their tables alone: at 100 busy tables hands end about a
+// hundred times a second, and a whole pass at each rewrote every busy
+// table's row many times an interval). While PostgreSQL fails
 // the tables are kept (at most one entry per live table) and written once
 // it answers.
 type Journal struct {
@@ -41,13 +44,14 @@ type Journal struct {
 	Interval time.Duration // between passes; 0: 100 ms
 	Log      *slog.Logger  // nil: discard
 
-	mu    sync.Mutex
-	dirty map[string]struct{}          // tables to read from Redis
-	kept  map[string]pgstore.LiveTable // rows as their commits wrote them
-	kick  chan struct{}
-	quiet *logthrottle.Logger
-	loops lifecycle.Group
-	began bool // Start ran: Stop writes what is noted
+	mu     sync.Mutex
+	dirty  map[string]struct{}          // tables to read from Redis
+	kept   map[string]pgstore.LiveTable // rows as their commits wrote them
+	urgent map[string]struct{}          // of those, the tables to write at once
+	kick   chan struct{}                // a table is urgent
+	quiet  *logthrottle.Logger
+	loops  lifecycle.Group
+	began  bool // Start ran: Stop writes what is noted
 }
 
 // journalBatch bounds the tables one statement writes.
@@ -58,13 +62,14 @@ func (j *Journal) init() {
 	defer j.mu.Unlock()
 	if j.dirty == nil {
 		j.dirty, j.kept, j.kick = map[string]struct{}{}, map[string]pgstore.LiveTable{}, make(chan struct{}, 1)
+		j.urgent = map[string]struct{}{}
 		j.quiet = logthrottle.New(j.log(), logthrottle.DefaultInterval)
 	}
 }
 
 // AfterChange is the worker hook: it keeps the table's row for the next
-// pass (and asks for the pass now when a match just started, a hand or the
-// match just ended: the moments most worth not losing).
+// pass (and asks for the table's write now when a match just started, a
+// hand or the match just ended: the moments most worth not losing).
 func (j *Journal) AfterChange(_ context.Context, c Change) error {
 	t := c.Table
 	if d := c.Durable; d != nil {
@@ -74,6 +79,9 @@ func (j *Journal) AfterChange(_ context.Context, c Change) error {
 		j.Touch(t.ID)
 	}
 	if t.Status == table.Finished || handJustEnded(t) || (t.Status == table.Playing && len(t.Moves) == 0) {
+		j.mu.Lock()
+		j.urgent[t.ID] = struct{}{}
+		j.mu.Unlock()
 		j.flushSoon()
 	}
 	return nil
@@ -126,7 +134,8 @@ func (j *Journal) flushSoon() {
 	}
 }
 
-// Start runs the passes in the background until Stop.
+// Start runs the passes in the background until Stop: every Interval a
+// pass of everything noted, and at once a pass of the urgent tables.
 func (j *Journal) Start(context.Context) error {
 	j.init()
 	j.began = true
@@ -134,7 +143,20 @@ func (j *Journal) Start(context.Context) error {
 	if every <= 0 {
 		every = config.DefaultJournalInterval
 	}
-	j.loops.Every(every, j.kick, j.pass)
+	j.loops.Go(func(ctx context.Context) {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				j.pass(ctx, false)
+			case <-j.kick:
+				j.pass(ctx, true)
+			}
+		}
+	})
 	return nil
 }
 
@@ -150,11 +172,11 @@ func (j *Journal) Stop(ctx context.Context) error {
 	return j.Flush(ctx)
 }
 
-// pass writes what is noted, within 5 s.
-func (j *Journal) pass(ctx context.Context) {
+// pass writes what is noted (urgent: the urgent tables alone), within 5 s.
+func (j *Journal) pass(ctx context.Context, urgent bool) {
 	pass, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	err := panics.Do("journal", j.log(), func() error { return j.Flush(pass) })
+	err := panics.Do("journal", j.log(), func() error { return j.flush(pass, urgent) })
 	j.quiet.Outcome(ctx, "table journal: writing to PostgreSQL failed; retrying every pass", err)
 }
 
@@ -168,21 +190,34 @@ func (j *Journal) log() *slog.Logger {
 // Flush writes every table kept or noted now; what it could not write
 // stays for the next pass. A table both kept and noted is read from Redis
 // (the note came after its commit).
-func (j *Journal) Flush(ctx context.Context) error {
+func (j *Journal) Flush(ctx context.Context) error { return j.flush(ctx, false) }
+
+// flush is Flush, of the urgent tables alone when urgent is set.
+func (j *Journal) flush(ctx context.Context, urgent bool) error {
 	j.init()
 	j.mu.Lock()
-	ids := make([]string, 0, len(j.dirty))
-	for id := range j.dirty {
-		ids = append(ids, id)
+	pick := func(id string) bool {
+		_, ok := j.urgent[id]
+		return !urgent || ok
 	}
-	rows := make([]pgstore.LiveTable, 0, len(j.kept))
+	var rows []pgstore.LiveTable
 	for id, row := range j.kept {
+		if !pick(id) {
+			continue
+		}
 		if _, noted := j.dirty[id]; !noted {
 			rows = append(rows, row)
 		}
+		delete(j.kept, id)
 	}
-	clear(j.dirty)
-	clear(j.kept)
+	var ids []string
+	for id := range j.dirty {
+		if pick(id) {
+			ids = append(ids, id)
+			delete(j.dirty, id)
+		}
+	}
+	clear(j.urgent) // (a full pass writes them too)
 	j.mu.Unlock()
 	var err error
 	for len(rows) > 0 && err == nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/store/pgstore"
@@ -29,18 +31,31 @@ func (r *journalRedis) ReadDurable(_ context.Context, ids []string) ([]redisstor
 }
 
 type journalPG struct {
-	fail  bool
-	saved map[string]pgstore.LiveTable
+	mu     sync.Mutex
+	fail   bool
+	saved  map[string]pgstore.LiveTable
+	writes [][]string // the ids of each statement
 }
 
 func (p *journalPG) SaveLiveTables(_ context.Context, rows []pgstore.LiveTable) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.fail {
 		return errors.New("down")
 	}
+	var ids []string
 	for _, r := range rows {
 		p.saved[r.ID] = r
+		ids = append(ids, r.ID)
 	}
+	p.writes = append(p.writes, ids)
 	return nil
+}
+
+func (p *journalPG) written() [][]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.writes)
 }
 
 // TestJournalWritesWhatTheCommitWrote: a committed change's row is written
@@ -99,5 +114,45 @@ func TestJournalWritesWhatTheCommitWrote(t *testing.T) {
 	}
 	if n := len(j.kept) + len(j.dirty); n != 0 {
 		t.Errorf("%d tables still pending after a pass that wrote", n)
+	}
+}
+
+// TestJournalWritesTheUrgentTablesAtOnce: a match's start is written at
+// once, in a statement of its own, while the other tables changed meanwhile
+// wait for the interval's pass (a whole pass at every hand's end rewrote
+// every busy table many times an interval); Stop writes them.
+func TestJournalWritesTheUrgentTablesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	pg := &journalPG{saved: map[string]pgstore.LiveTable{}}
+	j := &Journal{Redis: &journalRedis{}, PG: pg, Interval: time.Hour}
+	if err := j.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	change := func(id string, moves int) {
+		t.Helper()
+		tb := &table.Table{Meta: table.Meta{ID: id, Status: table.Playing, Match: 1}, Moves: make([]table.Move, moves)}
+		d := &redisstore.Durable{ID: id, Epoch: 1, Seq: int64(moves + 1), Meta: []byte("m"), State: []byte("s")}
+		if err := j.AfterChange(ctx, Change{Table: tb, Seq: d.Seq, Durable: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change("busy", 3)  // mid-hand
+	change("fresh", 0) // its match just started
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pg.written()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a match's start was not written at once")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // (a stray pass of the busy table would show by now)
+	if w := pg.written(); len(w) != 1 || !slices.Equal(w[0], []string{"fresh"}) {
+		t.Fatalf("statements %v, want one of the fresh table alone", w)
+	}
+	if err := j.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w := pg.written(); len(w) != 2 || !slices.Equal(w[1], []string{"busy"}) {
+		t.Fatalf("statements %v, want the busy table written at the stop", w)
 	}
 }

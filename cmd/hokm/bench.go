@@ -43,7 +43,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	warm := fs.Duration("warm", 3*time.Second, "time after every table has played, before the window")
 	reps := fs.Int("reps", 1, "repetitions, interleaved, the targets in reverse order every other one; each figure is their median")
 	port := fs.Int("port", 18100, "the targets' WebSocket port (127.0.0.1)")
-	profile := fs.String("profile", "", "directory: save a CPU profile of each hokm process (and of the load client when it runs in this process) over each window there")
+	profile := fs.String("profile", "", "directory: save a CPU and an allocation profile of each hokm process (and a CPU profile of the load client when it runs in this process) over each window there")
 	gateways := fs.Int("gateways", 1, "gateway processes of the split target (a table's seats spread over them)")
 	ramp := fs.Duration("ramp", 0, "start each load's tables evenly over this time (0: all at once)")
 	clients := fs.Int("clients", 1, "processes the load client of hokm's targets runs in (one may hold 20,000 sockets at most here)")

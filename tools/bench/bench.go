@@ -115,7 +115,8 @@ type Config struct {
 	Reps    int // repetitions, interleaved: every target and mode, then again
 	// ProfileDir, when set, receives a CPU profile of each hokm process
 	// over each window (TARGET-ROLE-MODE.pprof, TARGET as given with any
-	// "/" made "_"; go tool pprof bin/hokm FILE),
+	// "/" made "_"; go tool pprof bin/hokm FILE) and its allocations over
+	// the window (TARGET-ROLE-MODE-allocs.pprof),
 	// and of the load client when it runs in this process
 	// (TARGET-client-MODE.pprof).
 	ProfileDir string
@@ -553,16 +554,22 @@ func (r *running) profile(ctx context.Context, cfg Config, m Mode) <-chan error 
 		out <- nil
 		return out
 	}
-	errs := make(chan error, len(r.ops))
+	// The CPU profile, and the allocations over the same window (a delta
+	// profile: -sample_index=alloc_space shows what each card allocates).
+	kinds := map[string]string{"": "profile", "-allocs": "allocs"}
+	errs := make(chan error, len(r.ops)*len(kinds))
+	secs := strconv.Itoa(int(cfg.Window.Seconds()))
 	for i, ops := range r.ops {
-		file := filepath.Join(cfg.ProfileDir, r.label+"-"+r.roles[i]+"-"+profileName(m)+".pprof")
-		go func() {
-			errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/profile?seconds="+strconv.Itoa(int(cfg.Window.Seconds())), file)
-		}()
+		for suffix, path := range kinds {
+			file := filepath.Join(cfg.ProfileDir, r.label+"-"+r.roles[i]+"-"+profileName(m)+suffix+".pprof")
+			go func() {
+				errs <- fetchProfile(ctx, "http://"+ops+"/debug/pprof/"+path+"?seconds="+secs, file)
+			}()
+		}
 	}
 	go func() {
 		var first error
-		for range r.ops {
+		for range len(r.ops) * len(kinds) {
 			if err := <-errs; err != nil && first == nil {
 				first = err
 			}
