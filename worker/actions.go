@@ -192,7 +192,7 @@ func (p *Processor) env() table.Env {
 // wrote seq: the table is kept for the next action, and its follow-up runs.
 func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
 	metrics.MoveApplied(string(a.Op), a.At, time.Now())
-	p.cache.put(redisstore.Loaded{Table: *next, Seq: out.NewSeq, Epoch: loaded.Epoch, RunID: loaded.RunID})
+	p.cache.put(out.Loaded(loaded, next))
 	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
 }
 

@@ -149,6 +149,7 @@ type Loaded struct {
 	// legacy: read from the plain fields of an older release; the next
 	// commit rewrites the table in the current layout.
 	legacy bool
+	meta   *metaMemo // the meta as the commit that made this copy stored it (nil: not known)
 }
 
 // CreateTable stores a new table at seq 0; ErrExists if the id is taken.
@@ -294,12 +295,14 @@ type Commit struct {
 	Result    Result
 	Events    []Entry // seqs FromSeq+1 ... in order
 	legacy    bool    // the table was read in an older release's layout
+	prevMeta  *metaMemo
 	durable   *Durable
+	meta      *metaMemo
 }
 
 // CommitOf is the commit of next, read as l, with res and events.
 func CommitOf(l *Loaded, next *table.Table, res Result, events []Entry) Commit {
-	return Commit{Table: next, FromSeq: l.Seq, FromEpoch: l.Epoch, Result: res, Events: events, legacy: l.legacy}
+	return Commit{Table: next, FromSeq: l.Seq, FromEpoch: l.Epoch, Result: res, Events: events, legacy: l.legacy, prevMeta: l.meta}
 }
 
 // CommitOutcome says what Commit did.
@@ -311,6 +314,13 @@ type CommitOutcome struct {
 	// and sealed state, exactly as Redis now holds them), when Wrote: the
 	// table journal takes it from here instead of reading it back.
 	Durable *Durable
+	meta    *metaMemo
+}
+
+// Loaded is table next as this commit (Wrote) stored it over from, the
+// copy it was read as: what a worker keeps for the table's next action.
+func (o *CommitOutcome) Loaded(from *Loaded, next *table.Table) Loaded {
+	return Loaded{Table: *next, Seq: o.NewSeq, Epoch: from.Epoch, RunID: from.RunID, meta: o.meta}
 }
 
 func actField(user, id string) string { return user + "|" + id }
@@ -378,10 +388,12 @@ func (s *Store) commitCall(c *Commit) (keys []string, args []any, err error) {
 	if c.FromEpoch == 0 {
 		c.FromEpoch = 1
 	}
-	meta, err := json.Marshal(t.Meta)
+	memo, err := encodeMeta(&t.Meta, c.prevMeta)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode meta: %w", err)
 	}
+	meta := memo.json
+	c.meta = memo
 	st, err := encodeState(t)
 	if err != nil {
 		return nil, nil, err
@@ -423,7 +435,7 @@ func commitOutcome(c *Commit, out []string, err error) (CommitOutcome, error) {
 	}
 	switch out[0] {
 	case "ok":
-		return CommitOutcome{Wrote: true, NewSeq: c.FromSeq + int64(len(c.Events)), Durable: c.durable}, nil
+		return CommitOutcome{Wrote: true, NewSeq: c.FromSeq + int64(len(c.Events)), Durable: c.durable, meta: c.meta}, nil
 	case "dup":
 		return dupOutcome(out[1], c.Result.User, c.Result.ID)
 	case "gone":
