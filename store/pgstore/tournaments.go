@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,7 +45,8 @@ type Tournament struct {
 // (until it starts), then those that play.
 type TournamentInfo struct {
 	Tournament
-	Teams int
+	Teams   int
+	Created time.Time // when it was made: the list's order
 }
 
 // Tournament errors.
@@ -97,14 +100,14 @@ func auditTx(ctx context.Context, tx pgx.Tx, kind string, detail map[string]any)
 
 const tournamentColumns = `t.id, t.name, t.format, t.target, t.rounds, t.max_teams, t.bots_fill, t.status,
 	t.checkin_at, t.starts_at, t.round_break, t.finished_at,
-	(SELECT count(*) FROM tournament_teams tt WHERE tt.tournament_id = t.id AND tt.active)`
+	(SELECT count(*) FROM tournament_teams tt WHERE tt.tournament_id = t.id AND tt.active), t.created_at`
 
 func scanTournament(r pgx.Row) (TournamentInfo, error) {
 	var t TournamentInfo
 	var brk int
 	var fin *time.Time
 	err := r.Scan(&t.ID, &t.Name, &t.Format, &t.Target, &t.Rounds, &t.MaxTeams, &t.BotsFill, &t.Status,
-		&t.CheckinAt, &t.StartsAt, &brk, &fin, &t.Teams)
+		&t.CheckinAt, &t.StartsAt, &brk, &fin, &t.Teams, &t.Created)
 	t.RoundBreak = time.Duration(brk) * time.Second
 	if fin != nil {
 		t.FinishedAt = *fin
@@ -114,7 +117,11 @@ func scanTournament(r pgx.Row) (TournamentInfo, error) {
 
 // Tournaments lists every tournament, newest first, with its team count.
 func (s *Store) Tournaments(ctx context.Context) ([]TournamentInfo, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tournamentColumns+` FROM tournaments t ORDER BY t.created_at DESC, t.id`)
+	return s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t ORDER BY t.created_at DESC, t.id DESC`)
+}
+
+func (s *Store) tournaments(ctx context.Context, sql string, args ...any) ([]TournamentInfo, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("tournaments: %w", err)
 	}
@@ -123,6 +130,42 @@ func (s *Store) Tournaments(ctx context.Context) ([]TournamentInfo, error) {
 		return nil, fmt.Errorf("tournaments: %w", err)
 	}
 	return out, nil
+}
+
+// ErrBadCursor: a page cursor this store did not give.
+var ErrBadCursor = errors.New("pgstore: not a cursor of this list")
+
+// ListTournaments is a page of the tournaments list, newest first. Without
+// a cursor (before ""): every tournament not over (registration, check-in
+// or running: few, and what players look for) and the newest limit of
+// those over (finished or cancelled); with one, the limit over ones after
+// it. next is the cursor of the page after, "" when there is none: the
+// list's cost stays a page's however many tournaments there ever were.
+func (s *Store) ListTournaments(ctx context.Context, before string, limit int) (ts []TournamentInfo, next string, err error) {
+	at, id := time.Time{}, ""
+	if before != "" {
+		micros, rest, ok := strings.Cut(before, ".")
+		n, perr := strconv.ParseInt(micros, 10, 64)
+		if !ok || perr != nil || rest == "" {
+			return nil, "", ErrBadCursor
+		}
+		at, id = time.UnixMicro(n), rest
+	} else if ts, err = s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t
+		WHERE t.status IN ('registration', 'checkin', 'running') ORDER BY t.created_at DESC, t.id DESC`); err != nil {
+		return nil, "", err
+	}
+	past, err := s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t
+		WHERE t.status IN ('finished', 'cancelled') AND ($1 = '' OR (t.created_at, t.id) < ($2, $1))
+		ORDER BY t.created_at DESC, t.id DESC LIMIT $3`, id, at, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(past) > limit {
+		past = past[:limit]
+		last := past[limit-1]
+		next = strconv.FormatInt(last.Created.UnixMicro(), 10) + "." + last.ID
+	}
+	return append(ts, past...), next, nil
 }
 
 // Place is a player's place in a tournament not over yet (its name and

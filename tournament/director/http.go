@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,7 +22,7 @@ import (
 
 // The tournaments API (docs/http-api.md, "Tournaments"):
 //
-//	GET  /api/tournaments                    the list
+//	GET  /api/tournaments                    the list: the live ones, then a page of those over (?before=, ?limit=)
 //	GET  /api/tournaments?mine=1             bearer; the caller's places in the live ones
 //	GET  /api/tournaments/{id}               teams, games, standings; "me" with a bearer token
 //	POST /api/tournaments/{id}/register      bearer; {"team_name":…} or {"alone":true}
@@ -34,7 +35,7 @@ import (
 
 // API is what the handlers need of PostgreSQL (*pgstore.Store).
 type API interface {
-	Tournaments(ctx context.Context) ([]pgstore.TournamentInfo, error)
+	ListTournaments(ctx context.Context, before string, limit int) ([]pgstore.TournamentInfo, string, error)
 	Places(ctx context.Context, player string) ([]pgstore.Place, error)
 	Tournament(ctx context.Context, id string) (pgstore.TournamentInfo, error)
 	Roster(ctx context.Context, id string) ([]pgstore.TeamRoster, error)
@@ -108,7 +109,21 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		httpauth.Require(h.sessions, h.mine)(w, r)
 		return
 	}
-	ts, err := h.store.Tournaments(r.Context())
+	q := r.URL.Query()
+	limit := defaultListLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("limit: a whole number from 1 to %d", maxListLimit))
+			return
+		}
+		limit = n
+	}
+	ts, next, err := h.store.ListTournaments(r.Context(), q.Get("before"), limit)
+	if errors.Is(err, pgstore.ErrBadCursor) {
+		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, "before: the next of an earlier page")
+		return
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -117,8 +132,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	for i, t := range ts {
 		out[i] = tournamentJSON(t)
 	}
-	httpauth.JSON(w, http.StatusOK, map[string]any{"tournaments": out})
+	page := map[string]any{"tournaments": out}
+	if next != "" {
+		page["next"] = next
+	}
+	httpauth.JSON(w, http.StatusOK, page)
 }
+
+// The list's page of tournaments over: by default, and at most.
+const (
+	defaultListLimit = 20
+	maxListLimit     = 100
+)
 
 // mine answers the caller's places in the live tournaments: what the lobby
 // offers them (their table, the check-in), without the whole list.

@@ -3,9 +3,12 @@ package director_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +24,7 @@ import (
 // alone; every bad request refused with its code and nothing written;
 // check-in only in check-in; withdrawal before the start.
 func TestTournamentsAPI(t *testing.T) {
-	e := newEnv(t)
-	h := director.NewHandler(e.pg, e.tables.Store, nil)
-	mux := http.NewServeMux()
-	for _, r := range h.Routes() {
-		mux.Handle(r.Pattern, r.Handler)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	e, call := apiServer(t)
 	token := func(user, name string) string {
 		tok, err := e.tables.NewSession(e.ctx, redisstore.Session{User: user, Name: name, Guest: true})
 		if err != nil {
@@ -37,31 +33,6 @@ func TestTournamentsAPI(t *testing.T) {
 		return tok
 	}
 	ana, bob, cyd := token("ana", "Ana"), token("bob", "Bob"), token("cyd", "Cyd")
-	call := func(method, path, tok, body string, wantStatus int, out any) string {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != wantStatus {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, b, wantStatus)
-		}
-		if out != nil {
-			if err := json.Unmarshal(b, out); err != nil {
-				t.Fatalf("%s %s: %v in %s", method, path, err, b)
-			}
-		}
-		var e struct{ Code string }
-		_ = json.Unmarshal(b, &e)
-		return e.Code
-	}
 	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: "spring", Name: "Spring", Format: "elimination", Target: 5,
 		Rounds: 1, MaxTeams: 2, CheckinAt: time.Now().Add(time.Hour), StartsAt: time.Now().Add(2 * time.Hour)}, "test"); err != nil {
 		t.Fatal(err)
@@ -159,5 +130,103 @@ func TestTournamentsAPI(t *testing.T) {
 	var n int
 	if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FROM audit_log WHERE kind IN ('tournament_registered', 'tournament_withdrawn')`).Scan(&n); err != nil || n != 4 {
 		t.Fatalf("%d registrations and withdrawals audited (%v), want 4", n, err)
+	}
+}
+
+// apiServer serves the tournaments API over e; call does one request and
+// returns the error code of a refusal.
+func apiServer(t *testing.T) (*env, func(method, path, tok, body string, wantStatus int, out any) string) {
+	e := newEnv(t)
+	h := director.NewHandler(e.pg, e.tables.Store, nil)
+	mux := http.NewServeMux()
+	for _, r := range h.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	call := func(method, path, tok, body string, wantStatus int, out any) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != wantStatus {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, b, wantStatus)
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("%s %s: %v in %s", method, path, err, b)
+			}
+		}
+		var e struct{ Code string }
+		_ = json.Unmarshal(b, &e)
+		return e.Code
+	}
+	return e, call
+}
+
+// TestTournamentsListPages: the list shows every live tournament and a page
+// of those over, newest first; the pages after it, by their cursors, show
+// each tournament over once and no live one; a bad cursor or limit is
+// refused.
+func TestTournamentsListPages(t *testing.T) {
+	e, call := apiServer(t)
+	create := func(id string, over bool) {
+		t.Helper()
+		if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: id, Name: id, Format: "swiss", Target: 3, Rounds: 1,
+			MaxTeams: 4, CheckinAt: time.Now().Add(time.Hour), StartsAt: time.Now().Add(2 * time.Hour)}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if over {
+			if err := e.pg.SetTournamentStatus(e.ctx, id, "cancelled", "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	create("live-old", false)
+	for i := range 5 {
+		create(fmt.Sprintf("over-%d", i), true)
+	}
+	create("live-new", false)
+	type page struct {
+		Tournaments []director.TournamentJSON
+		Next        string
+	}
+	ids := func(p page) (out []string) {
+		for _, tn := range p.Tournaments {
+			out = append(out, tn.ID)
+		}
+		return out
+	}
+	var p page
+	call("GET", "/api/tournaments?limit=2", "", "", 200, &p)
+	if got := ids(p); !slices.Equal(got, []string{"live-new", "live-old", "over-4", "over-3"}) || p.Next == "" {
+		t.Fatalf("first page %v, next %q", got, p.Next)
+	}
+	var rest []string
+	for p.Next != "" {
+		next := p.Next
+		p = page{}
+		call("GET", "/api/tournaments?limit=2&before="+url.QueryEscape(next), "", "", 200, &p)
+		rest = append(rest, ids(p)...)
+	}
+	if !slices.Equal(rest, []string{"over-2", "over-1", "over-0"}) {
+		t.Fatalf("later pages %v", rest)
+	}
+	call("GET", "/api/tournaments", "", "", 200, &p) // the default page holds them all
+	if len(p.Tournaments) != 7 || p.Next != "" {
+		t.Fatalf("default page %v, next %q", ids(p), p.Next)
+	}
+	for _, bad := range []string{"limit=0", "limit=101", "limit=x", "before=nope", "before=12.", "before=x.y"} {
+		if code := call("GET", "/api/tournaments?"+bad, "", "", 400, nil); code != "bad_request" {
+			t.Errorf("?%s: %s, want bad_request", bad, code)
+		}
 	}
 }
