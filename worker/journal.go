@@ -143,20 +143,7 @@ func (j *Journal) Start(context.Context) error {
 	if every <= 0 {
 		every = config.DefaultJournalInterval
 	}
-	j.loops.Go(func(ctx context.Context) {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				j.pass(ctx, false)
-			case <-j.kick:
-				j.pass(ctx, true)
-			}
-		}
-	})
+	j.loops.EveryOr(every, j.kick, func(ctx context.Context) { j.pass(ctx, false) }, func(ctx context.Context) { j.pass(ctx, true) })
 	return nil
 }
 

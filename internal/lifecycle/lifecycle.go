@@ -85,6 +85,12 @@ func (g *Group) Stop(ctx context.Context) error {
 // matchmaking) with one shape. Passes never overlap; a pass that outlasts
 // the interval delays the next tick instead of queueing ticks.
 func (g *Group) Every(interval time.Duration, kick <-chan struct{}, pass func(ctx context.Context)) {
+	g.EveryOr(interval, kick, pass, pass)
+}
+
+// EveryOr is Every with a pass of its own, kicked, for a kick (the
+// journal's: the urgent tables alone).
+func (g *Group) EveryOr(interval time.Duration, kick <-chan struct{}, pass, kicked func(ctx context.Context)) {
 	g.Go(func(ctx context.Context) {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
@@ -93,9 +99,10 @@ func (g *Group) Every(interval time.Duration, kick <-chan struct{}, pass func(ct
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+				pass(ctx)
 			case <-kick:
+				kicked(ctx)
 			}
-			pass(ctx)
 		}
 	})
 }
