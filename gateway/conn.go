@@ -51,10 +51,9 @@ type conn struct {
 	replaced atomic.Bool // closed because a newer socket of the user took over
 	queued   atomic.Bool // waiting in the quick-match queue (joined, not matched or cancelled)
 
-	stopOnce  sync.Once
-	stop      chan struct{} // the writer says bye and closes
-	byeReason string        // set before stop is closed
-	lastFrame []byte        // sent before the bye, if set (set before stop is closed)
+	stopOnce  sync.Once // the writer says bye and closes (wakeStop)
+	byeReason string    // set before wakeStop is raised
+	lastFrame []byte    // sent before the bye, if set (set before wakeStop is raised)
 	closeCode int
 	closeText string
 
@@ -100,7 +99,7 @@ type (
 func newConn(s *Server, ws *websocket.Conn) *conn {
 	return &conn{
 		srv: s, ws: ws, inbox: newMailbox(s.opts.SendQueue), sid: randomHex(8),
-		stop: make(chan struct{}), dead: make(chan struct{}), wrote: make(chan struct{}),
+		dead: make(chan struct{}), wrote: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(s.opts.Rate), s.opts.Burst),
 		flood:   rate.NewLimiter(rate.Limit(s.opts.FloodRate), s.opts.Burst),
 		chat:    rate.NewLimiter(rate.Limit(s.opts.ChatRate), s.opts.ChatBurst),
@@ -195,7 +194,6 @@ func (c *conn) close(reason string, code int, text string) {
 func (c *conn) closeAfter(last []byte, reason string, code int, text string) {
 	c.stopOnce.Do(func() {
 		c.lastFrame, c.byeReason, c.closeCode, c.closeText = last, reason, code, text
-		close(c.stop)
 		c.inbox.raise(wakeStop)
 	})
 }
