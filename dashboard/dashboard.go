@@ -51,7 +51,7 @@ type PGStore interface {
 	RecentResults(ctx context.Context, limit int) ([]pgstore.RecentResult, error)
 	TopPlayers(ctx context.Context, limit int) ([]pgstore.TopPlayer, error)
 	PlayerStats(ctx context.Context, player string) (pgstore.PlayerStats, error)
-	PlayerMatches(ctx context.Context, player string, after *pgstore.HistoryCursor, limit int) ([]pgstore.PlayedMatch, error)
+	PlayerMatches(ctx context.Context, player string, after *pgstore.Cursor, limit int) ([]pgstore.PlayedMatch, error)
 }
 
 // Handler serves the endpoints. Build it with New.

@@ -83,9 +83,9 @@ func (w *writer) run() {
 	in := w.c.inbox
 	// Every timer raises a wake reason on the mailbox (mailbox.go): the
 	// loop's one wait is a receive from its ready channel.
-	w.ping = time.AfterFunc(o.PingInterval, func() { in.raise(wakePing) })
-	w.hello = time.AfterFunc(o.HelloTimeout, func() { in.raise(wakeHello) })
-	w.refresh = time.AfterFunc(o.SessionRefresh, func() { in.raise(wakeRefresh) })
+	w.setTimer(&w.ping, wakePing, o.PingInterval)
+	w.setTimer(&w.hello, wakeHello, o.HelloTimeout)
+	w.setTimer(&w.refresh, wakeRefresh, o.SessionRefresh)
 	defer func() {
 		for _, t := range []*time.Timer{w.ping, w.hello, w.refresh, w.timer, w.retry} {
 			stopTimer(t)
@@ -118,10 +118,10 @@ func (w *writer) due(why uint32) error {
 	o := &w.srv.opts
 	if why&wakeRefresh != 0 {
 		w.refreshSession()
-		w.refresh.Reset(o.SessionRefresh)
+		w.setTimer(&w.refresh, wakeRefresh, o.SessionRefresh)
 	}
 	if why&wakePing != 0 {
-		w.ping.Reset(o.PingInterval)
+		w.setTimer(&w.ping, wakePing, o.PingInterval)
 		if err := w.write(websocket.PingMessage, nil); err != nil {
 			return err
 		}

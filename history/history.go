@@ -26,7 +26,7 @@ import (
 
 // Store is what the handlers read; *pgstore.Store implements it.
 type Store interface {
-	PlayerMatches(ctx context.Context, player string, after *pgstore.HistoryCursor, limit int) ([]pgstore.PlayedMatch, error)
+	PlayerMatches(ctx context.Context, player string, after *pgstore.Cursor, limit int) ([]pgstore.PlayedMatch, error)
 	PlayerStats(ctx context.Context, player string) (pgstore.PlayerStats, error)
 	FinishedMatch(ctx context.Context, matchID string) (pgstore.MatchInfo, error)
 	ExportRecord(ctx context.Context, matchID string) (game.Record, error)

@@ -1,11 +1,7 @@
 package history
 
 import (
-	"encoding/base64"
-	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hokm-project/hokm/account/httpauth"
@@ -83,30 +79,22 @@ func (h *Handler) myMatches(w http.ResponseWriter, r *http.Request, sess redisst
 		page.Matches = append(page.Matches, matchItem(&ms[i]))
 	}
 	if len(ms) > limit {
-		page.Next = EncodeCursor(ms[limit-1].Cursor())
+		page.Next = ms[limit-1].Cursor().String()
 	}
 	httpauth.JSON(w, http.StatusOK, page)
 }
 
 // pageParams reads limit (default 20) and the before cursor.
-func pageParams(r *http.Request) (limit int, after *pgstore.HistoryCursor, ok bool) {
-	limit = DefaultLimit
-	q := r.URL.Query()
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
-			return 0, nil, false
-		}
-		limit = n
+func pageParams(r *http.Request) (limit int, after *pgstore.Cursor, ok bool) {
+	limit, before, ok := httpedge.Page(r, DefaultLimit, MaxLimit)
+	if !ok || before == "" {
+		return limit, nil, ok
 	}
-	if s := q.Get("before"); s != "" {
-		c, err := DecodeCursor(s)
-		if err != nil {
-			return 0, nil, false
-		}
-		after = &c
+	c, err := pgstore.ParseCursor(before)
+	if err != nil || !httpedge.ValidID(c.ID) {
+		return 0, nil, false
 	}
-	return limit, after, true
+	return limit, &c, true
 }
 
 func matchItem(pm *pgstore.PlayedMatch) MatchItem {
@@ -124,26 +112,4 @@ func matchItem(pm *pgstore.PlayedMatch) MatchItem {
 		Abandoned:   pm.Seats[seat].Abandoned,
 		HandsPlayed: pm.HandsPlayed,
 	}
-}
-
-// EncodeCursor writes a history position as an opaque URL-safe string.
-func EncodeCursor(c pgstore.HistoryCursor) string {
-	s := strconv.FormatInt(c.Started.UnixMicro(), 10) + "." + c.MatchID
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
-}
-
-var errBadCursor = errors.New("history: bad cursor")
-
-// DecodeCursor reads EncodeCursor's output.
-func DecodeCursor(s string) (pgstore.HistoryCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return pgstore.HistoryCursor{}, err
-	}
-	micros, id, found := strings.Cut(string(b), ".")
-	us, err := strconv.ParseInt(micros, 10, 64)
-	if !found || err != nil || !httpedge.ValidID(id) {
-		return pgstore.HistoryCursor{}, errBadCursor
-	}
-	return pgstore.HistoryCursor{Started: time.UnixMicro(us), MatchID: id}, nil
 }

@@ -143,6 +143,22 @@ func ValidID(id string) bool {
 	return id != "" && len(id) <= 128 && cleanText(id)
 }
 
+// Page reads a list's page parameters: limit (def when absent; false
+// unless 1 to max) and before, the cursor of the page asked for ("" for
+// the first), which the list's store reads.
+func Page(r *http.Request, def, max int) (limit int, before string, ok bool) {
+	q := r.URL.Query()
+	limit = def
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > max {
+			return 0, "", false
+		}
+		limit = n
+	}
+	return limit, q.Get("before"), true
+}
+
 // IsDataError tells whether PostgreSQL refused a value of the request
 // itself (SQLSTATE class 22, data exception: invalid UTF-8, a NUL byte, a
 // value out of range): the client's mistake (404/400), never a server

@@ -55,17 +55,11 @@ type PlayedMatch struct {
 	Seat int
 }
 
-// HistoryCursor is a position in a player's history: the matches that come
-// after it are those that started earlier, or at the same time with a
-// greater id.
-type HistoryCursor struct {
-	Started time.Time
-	MatchID string
-}
-
-// Cursor is the position just after pm.
-func (pm *PlayedMatch) Cursor() HistoryCursor {
-	return HistoryCursor{Started: pm.Started, MatchID: pm.ID}
+// Cursor is the position just after pm in a player's history: the matches
+// that come after it are those that started earlier, or at the same time
+// with a greater id.
+func (pm *PlayedMatch) Cursor() Cursor {
+	return Cursor{At: pm.Started, ID: pm.ID}
 }
 
 // playerMatchesSQL reads one page of a player's finished matches, newest
@@ -92,12 +86,12 @@ LIMIT $4`
 // PlayerMatches returns up to limit of player's finished matches (abandoned
 // ones included), newest first, after the cursor (nil: from the newest).
 // An unknown player has none.
-func (s *Store) PlayerMatches(ctx context.Context, player string, after *HistoryCursor, limit int) ([]PlayedMatch, error) {
-	c := HistoryCursor{Started: time.Now().AddDate(1000, 0, 0)} // later than any match
+func (s *Store) PlayerMatches(ctx context.Context, player string, after *Cursor, limit int) ([]PlayedMatch, error) {
+	c := Cursor{At: time.Now().AddDate(1000, 0, 0)} // later than any match
 	if after != nil {
 		c = *after
 	}
-	rows, err := s.stale.Query(ctx, playerMatchesSQL, player, c.Started, c.MatchID, limit)
+	rows, err := s.stale.Query(ctx, playerMatchesSQL, player, c.At, c.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: matches of %s: %w", player, err)
 	}

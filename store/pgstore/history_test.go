@@ -86,7 +86,7 @@ func TestPlayerMatchesPages(t *testing.T) {
 		return strings.Compare(a.MatchID, b.MatchID)
 	})
 	var got []PlayedMatch
-	var after *HistoryCursor
+	var after *Cursor
 	for page := 0; ; page++ {
 		ms, err := s.PlayerMatches(ctx, "alice", after, 2)
 		if err != nil {

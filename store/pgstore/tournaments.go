@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,6 +96,9 @@ func auditTx(ctx context.Context, tx pgx.Tx, kind string, detail map[string]any)
 	return err
 }
 
+// liveStatuses are the statuses of a tournament not over, in SQL.
+const liveStatuses = `('registration', 'checkin', 'running')`
+
 const tournamentColumns = `t.id, t.name, t.format, t.target, t.rounds, t.max_teams, t.bots_fill, t.status,
 	t.checkin_at, t.starts_at, t.round_break, t.finished_at,
 	(SELECT count(*) FROM tournament_teams tt WHERE tt.tournament_id = t.id AND tt.active), t.created_at`
@@ -132,38 +133,30 @@ func (s *Store) tournaments(ctx context.Context, sql string, args ...any) ([]Tou
 	return out, nil
 }
 
-// ErrBadCursor: a page cursor this store did not give.
-var ErrBadCursor = errors.New("pgstore: not a cursor of this list")
-
 // ListTournaments is a page of the tournaments list, newest first. Without
-// a cursor (before ""): every tournament not over (registration, check-in
+// a cursor (before nil): every tournament not over (registration, check-in
 // or running: few, and what players look for) and the newest limit of
 // those over (finished or cancelled); with one, the limit over ones after
-// it. next is the cursor of the page after, "" when there is none: the
+// it. next is the cursor of the page after, nil when there is none: the
 // list's cost stays a page's however many tournaments there ever were.
-func (s *Store) ListTournaments(ctx context.Context, before string, limit int) (ts []TournamentInfo, next string, err error) {
-	at, id := time.Time{}, ""
-	if before != "" {
-		micros, rest, ok := strings.Cut(before, ".")
-		n, perr := strconv.ParseInt(micros, 10, 64)
-		if !ok || perr != nil || rest == "" {
-			return nil, "", ErrBadCursor
+func (s *Store) ListTournaments(ctx context.Context, before *Cursor, limit int) (ts []TournamentInfo, next *Cursor, err error) {
+	if before == nil {
+		ts, err = s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t
+			WHERE t.status IN `+liveStatuses+` ORDER BY t.created_at DESC, t.id DESC`)
+		if err != nil {
+			return nil, nil, err
 		}
-		at, id = time.UnixMicro(n), rest
-	} else if ts, err = s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t
-		WHERE t.status IN ('registration', 'checkin', 'running') ORDER BY t.created_at DESC, t.id DESC`); err != nil {
-		return nil, "", err
+		before = &Cursor{At: time.Now().AddDate(1000, 0, 0)} // later than any tournament
 	}
 	past, err := s.tournaments(ctx, `SELECT `+tournamentColumns+` FROM tournaments t
-		WHERE t.status IN ('finished', 'cancelled') AND ($1 = '' OR (t.created_at, t.id) < ($2, $1))
-		ORDER BY t.created_at DESC, t.id DESC LIMIT $3`, id, at, limit+1)
+		WHERE t.status IN ('finished', 'cancelled') AND (t.created_at, t.id) < ($1, $2)
+		ORDER BY t.created_at DESC, t.id DESC LIMIT $3`, before.At, before.ID, limit+1)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if len(past) > limit {
 		past = past[:limit]
-		last := past[limit-1]
-		next = strconv.FormatInt(last.Created.UnixMicro(), 10) + "." + last.ID
+		next = &Cursor{At: past[limit-1].Created, ID: past[limit-1].ID}
 	}
 	return append(ts, past...), next, nil
 }
@@ -186,7 +179,7 @@ type Place struct {
 func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.tournament_id, t.name, t.status, p.team_id, p.checked_in, coalesce(g.table_id, ''), coalesce(g.round, 0)
 		FROM tournament_players p
-		JOIN tournaments t ON t.id = p.tournament_id AND t.status IN ('registration', 'checkin', 'running')
+		JOIN tournaments t ON t.id = p.tournament_id AND t.status IN `+liveStatuses+`
 		LEFT JOIN LATERAL (SELECT table_id, round FROM tournament_games g
 			WHERE g.tournament_id = p.tournament_id AND p.team_id IN (g.team_a, g.team_b) AND g.team_b IS NOT NULL
 			  AND g.winner IS NULL AND g.table_id IS NOT NULL
@@ -210,7 +203,7 @@ func (s *Store) Places(ctx context.Context, player string) ([]Place, error) {
 // LiveTournaments are the ids of the tournaments not yet over
 // (registration, check-in or running), the director's to advance.
 func (s *Store) LiveTournaments(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM tournaments WHERE status IN ('registration', 'checkin', 'running') ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM tournaments WHERE status IN `+liveStatuses+` ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("live tournaments: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,7 +34,7 @@ import (
 
 // API is what the handlers need of PostgreSQL (*pgstore.Store).
 type API interface {
-	ListTournaments(ctx context.Context, before string, limit int) ([]pgstore.TournamentInfo, string, error)
+	ListTournaments(ctx context.Context, before *pgstore.Cursor, limit int) ([]pgstore.TournamentInfo, *pgstore.Cursor, error)
 	Places(ctx context.Context, player string) ([]pgstore.Place, error)
 	Tournament(ctx context.Context, id string) (pgstore.TournamentInfo, error)
 	Roster(ctx context.Context, id string) ([]pgstore.TeamRoster, error)
@@ -109,21 +108,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		httpauth.Require(h.sessions, h.mine)(w, r)
 		return
 	}
-	q := r.URL.Query()
-	limit := defaultListLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxListLimit {
-			httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("limit: a whole number from 1 to %d", maxListLimit))
-			return
-		}
-		limit = n
+	limit, before, ok := httpedge.Page(r, defaultListLimit, maxListLimit)
+	var after *pgstore.Cursor
+	if ok && before != "" {
+		c, err := pgstore.ParseCursor(before)
+		after, ok = &c, err == nil
 	}
-	ts, next, err := h.store.ListTournaments(r.Context(), q.Get("before"), limit)
-	if errors.Is(err, pgstore.ErrBadCursor) {
-		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest, "before: the next of an earlier page")
+	if !ok {
+		httpauth.Error(w, http.StatusBadRequest, CodeBadRequest,
+			fmt.Sprintf("limit must be 1..%d and before the next of an earlier page", maxListLimit))
 		return
 	}
+	ts, next, err := h.store.ListTournaments(r.Context(), after, limit)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -133,8 +129,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		out[i] = tournamentJSON(t)
 	}
 	page := map[string]any{"tournaments": out}
-	if next != "" {
-		page["next"] = next
+	if next != nil {
+		page["next"] = next.String()
 	}
 	httpauth.JSON(w, http.StatusOK, page)
 }
