@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkLoadCommit is a move's store work on the real Redis: load the
@@ -51,6 +54,7 @@ func BenchmarkLoadCommit(b *testing.B) {
 			ev := json.RawMessage(`{"type":"card_played","seat":1,"card":"KH","hand":0}`)
 			l := redisstore.Loaded{Table: tb, Epoch: 1}
 			b.ReportAllocs()
+			cpu0, script0 := redisCPU(b, rdb), scriptTime(b, rdb)
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				if i > 0 {
@@ -64,6 +68,52 @@ func BenchmarkLoadCommit(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			b.ReportMetric(float64((redisCPU(b, rdb)-cpu0).Nanoseconds())/float64(b.N)/1e3, "redis-µs/op")
+			b.ReportMetric(float64((scriptTime(b, rdb)-script0).Nanoseconds())/float64(b.N)/1e3, "script-µs/op")
 		})
 	}
+}
+
+// scriptTime is the time Redis has spent in EVALSHA calls so far (INFO
+// commandstats; without reading and answering them): a script's own cost.
+func scriptTime(b *testing.B, rdb redis.UniversalClient) time.Duration {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_evalsha:calls="); ok {
+			_, usec, _ := strings.Cut(rest, ",usec=")
+			usec, _, _ = strings.Cut(usec, ",")
+			n, err := strconv.ParseInt(usec, 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return time.Duration(n) * time.Microsecond
+		}
+	}
+	return 0
+}
+
+// redisCPU is the Redis server's CPU time so far (used_cpu_user +
+// used_cpu_sys): what a benchmark costs Redis, as long as nothing else
+// keeps it busy meanwhile.
+func redisCPU(b *testing.B, rdb redis.UniversalClient) time.Duration {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sum float64
+	for _, l := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(l), ":")
+		if k == "used_cpu_user" || k == "used_cpu_sys" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += f
+		}
+	}
+	return time.Duration(sum * float64(time.Second))
 }

@@ -33,7 +33,8 @@ import (
 //
 // The turn timer is recorded here rather than by a hook after the commit
 // (worker.TimerHook, which still does it after a rebuild or a duplicate):
-// one round trip per move less. It makes the script span the table's hash
+// one round trip per move less; and without reading the record first
+// (writetimer, not settimer: the change is the table's newest). It makes the script span the table's hash
 // tag and the timers' {timers}: on a single Redis server only (on a
 // cluster ARGV[13] is "" and the hook records the timer).
 // Returns {"dup", stored result} when the action id was answered before,
@@ -86,7 +87,7 @@ if refresh then
 elseif actsNew then
   redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
-if ARGV[13] ~= '' then settimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15], ARGV[2]) end
+if ARGV[13] ~= '' then writetimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15], ARGV[2]) end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
 return {'ok', ''}
 `)

@@ -24,11 +24,14 @@ type Timer struct {
 	Deadline int64 // unix ms
 }
 
-// setTimerLua is the Lua function that arms, moves or removes a table's
-// deadline, never going back to an older timer (hooks of successive changes
-// may run out of order); it returns 1 when written, 0 when a newer timer
-// is already recorded. The commit script calls it too: a committed change
-// records its table's timer in the same step.
+// setTimerLua holds the Lua functions that arm, move or remove a table's
+// deadline. settimer never goes back to an older timer (hooks of successive
+// changes may run out of order): it returns 1 when written, 0 when a newer
+// timer is already recorded. writetimer writes without that check: the
+// commit script's, whose change has just been checked to be the table's
+// newest (its seq and epoch), so its timer is never older than one a hook
+// recorded — a timer number only grows along a table's changes — and one
+// read a card is saved.
 //
 // Timers are ordered by the table's epoch first, then by number: a table
 // rebuilt from an older copy (its node lost its last moves while the
@@ -37,11 +40,7 @@ type Timer struct {
 // next timer must not be refused for the higher numbers of a history that
 // is gone. A record without an epoch (an older release's) counts as epoch 0.
 const setTimerLua = `
-local function settimer(zset, ids, tid, n, deadline, ep)
-  local cur = redis.call('HMGET', ids, tid, tid .. '@ep')
-  local cn, ce = tonumber(cur[1] or '0'), tonumber(cur[2] or '0')
-  ep, n = tonumber(ep), tonumber(n)
-  if ep < ce or ep == ce and n < cn then return 0 end
+local function writetimer(zset, ids, tid, n, deadline, ep)
   if deadline == '0' then
     redis.call('ZREM', zset, tid)
     redis.call('HDEL', ids, tid, tid .. '@ep')
@@ -50,6 +49,12 @@ local function settimer(zset, ids, tid, n, deadline, ep)
   redis.call('ZADD', zset, deadline, tid)
   redis.call('HSET', ids, tid, n, tid .. '@ep', ep)
   return 1
+end
+local function settimer(zset, ids, tid, n, deadline, ep)
+  local cur = redis.call('HMGET', ids, tid, tid .. '@ep')
+  local cn, ce = tonumber(cur[1] or '0'), tonumber(cur[2] or '0')
+  if tonumber(ep) < ce or tonumber(ep) == ce and tonumber(n) < cn then return 0 end
+  return writetimer(zset, ids, tid, n, deadline, ep)
 end
 `
 

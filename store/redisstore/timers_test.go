@@ -194,6 +194,32 @@ func TestCommitRecordsTheTurnTimer(t *testing.T) {
 	if tm, _ := armed("tb-tm"); tm != (redisstore.Timer{Table: "tb-tm", ID: stale.Timer, Deadline: stale.Deadline}) {
 		t.Fatalf("the commit recorded %+v, want timer %d at %d", tm, stale.Timer, stale.Deadline)
 	}
+
+	// The commit writes its timer without reading the record first (its
+	// change is the table's newest): a record it did not make — here one
+	// left by an earlier table of that id, with a higher number — does not
+	// hold it back, and a hook's older timer that arrives after it is
+	// refused as before.
+	l.seq = out.NewSeq
+	if err := e.s.SetTimer(e.ctx, "tb-tm", 1, 1000, at+5000); err != nil {
+		t.Fatal(err)
+	}
+	again := stale
+	again.Timer, again.Deadline = stale.Timer+1, at+2000
+	if out, err = e.s.Commit(e.ctx, redisstore.Commit{Table: &again, FromSeq: l.seq,
+		Result: redisstore.Result{User: "u0", ID: "over"}}); err != nil || !out.Wrote {
+		t.Fatalf("commit: %+v %v", out, err)
+	}
+	want = redisstore.Timer{Table: "tb-tm", ID: again.Timer, Deadline: again.Deadline}
+	if tm, _ := armed("tb-tm"); tm != want {
+		t.Fatalf("over an earlier table's record the commit recorded %+v, want %+v", tm, want)
+	}
+	if err := e.s.SetTimer(e.ctx, "tb-tm", 1, stale.Timer, at+9000); err != nil {
+		t.Fatal(err)
+	}
+	if tm, _ := armed("tb-tm"); tm != want {
+		t.Fatalf("a late hook's older timer replaced the commit's: %+v, want %+v", tm, want)
+	}
 }
 
 // The passes over every bucket (due timers, the lobby) run their scripts
