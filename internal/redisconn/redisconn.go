@@ -57,6 +57,13 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 	if cfg.RedisPassword != "" {
 		opt.Password = cfg.RedisPassword
 	}
+	if opt.Protocol == 0 { // (a protocol the URL names stands)
+		// RESP2: the server uses none of RESP3's additions (push
+		// notifications, client-side caching), and under RESP3 go-redis
+		// looks for a push notification before every reply it reads (1 % of
+		// a busy server's CPU) and says HELLO on every new connection.
+		opt.Protocol = 2
+	}
 	poolSize := max(opt.PoolSize, poolPerShard*cfg.Partitions)
 	if !cfg.Sentinel() && !cfg.Cluster() {
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
@@ -67,7 +74,7 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 		opt.OnConnect = connectHook(onConnect)
 		return redis.NewClient(opt), nil
 	}
-	u := &redis.UniversalOptions{Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig,
+	u := &redis.UniversalOptions{Protocol: opt.Protocol, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig,
 		DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, PoolTimeout: poolTimeout,
 		MaxRetries: retries, PoolSize: poolSize, ContextTimeoutEnabled: true, OnConnect: connectHook(onConnect)}
 	if cfg.Cluster() {

@@ -3,6 +3,7 @@ package redisconn_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,6 +141,27 @@ type failoverResult struct {
 	errors, lost, seen int
 	lastErr            error
 	pubsub             time.Duration // fault → a message delivered again (0: not within pubsubWithin)
+}
+
+// The clients speak RESP2 (no push notification is looked for before each
+// reply, no HELLO per connection) unless the URL names a protocol.
+func TestSpeaksRESP2(t *testing.T) {
+	r := procs.StartRedis(t, procs.RedisOptions{})
+	ctx := context.Background()
+	for url, want := range map[string]string{"redis://" + r.Addr() + "/0": "resp=2", "redis://" + r.Addr() + "/0?protocol=3": "resp=3"} {
+		rdb, err := redisconn.New(load(t, map[string]string{"HOKM_REDIS_URL": url}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := rdb.ClientInfo(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := "resp=" + strconv.Itoa(info.Resp); got != want {
+			t.Errorf("%s: the connection speaks %s, want %s", url, got, want)
+		}
+		rdb.Close()
+	}
 }
 
 // TestFailoverClient: the client NewRedis uses, built from a Config naming
