@@ -189,7 +189,7 @@ func benchCluster(nodes []string) (*redis.ClusterClient, error) {
 		return nil, fmt.Errorf("HOKM_REDIS_URL names DB %d: a Redis Cluster (--redis-cluster) has only DB 0", opt.DB)
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
-		TLSConfig: opt.TLSConfig, PoolSize: 64}), nil
+		TLSConfig: opt.TLSConfig, PoolSize: 64, Protocol: 2}), nil
 }
 
 // benchRedis is a client of HOKM_REDIS_URL (one node: the bench reads its
@@ -204,5 +204,8 @@ func benchRedis() (*redis.Client, error) {
 		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
 	}
 	opt.PoolSize = 64
+	if opt.Protocol == 0 {
+		opt.Protocol = 2 // as the server's (internal/redisconn): the relays pay what it pays
+	}
 	return redis.NewClient(opt), nil
 }
