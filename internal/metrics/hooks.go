@@ -64,7 +64,7 @@ func observeRedis(name string, d time.Duration, err error) {
 	if name == "" {
 		name = "unknown"
 	}
-	RedisDuration.WithLabelValues(name).Observe(d.Seconds())
+	redisDurationBy.of(name).Observe(d.Seconds())
 	if err != nil && !errors.Is(err, redis.Nil) {
 		RedisErrors.WithLabelValues(name).Inc()
 	}

@@ -163,7 +163,7 @@ var serverCodes = map[string]bool{"unavailable": true, "internal": true, "intern
 func IsServerError(code string) bool { return serverCodes[code] }
 
 // Request counts one request at component.
-func Request(component string) { Requests.WithLabelValues(component).Inc() }
+func Request(component string) { requestsBy.of(component).Inc() }
 
 // Error counts an answer with an error code at component, as a client or a
 // server error.
@@ -181,7 +181,7 @@ func Error(component, code string) {
 // MoveApplied counts a committed action and, when the gateway stamped it
 // (atMicros > 0), observes its latency up to now.
 func MoveApplied(op string, atMicros int64, now time.Time) {
-	MovesApplied.WithLabelValues(op).Inc()
+	movesAppliedBy.of(op).Inc()
 	if atMicros > 0 {
 		if d := now.Sub(time.UnixMicro(atMicros)); d >= 0 {
 			MoveLatency.Observe(d.Seconds())

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -237,5 +239,21 @@ func TestDeadActionsGauge(t *testing.T) {
 	}
 	if got := sample(t, "hokm_actions_dead_letters", nil); got != 1 {
 		t.Fatalf("hokm_actions_dead_letters %v, want 1", got)
+	}
+}
+
+// The memoized children are the vectors' own: counts land under each label
+// value, and distinct values stay apart.
+func TestByLabelCountsOnTheVector(t *testing.T) {
+	before := testutil.ToFloat64(metrics.Requests.WithLabelValues("bylabel-a"))
+	for range 3 {
+		metrics.Request("bylabel-a")
+	}
+	metrics.Request("bylabel-b")
+	if got := testutil.ToFloat64(metrics.Requests.WithLabelValues("bylabel-a")) - before; got != 3 {
+		t.Fatalf("bylabel-a counted %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(metrics.Requests.WithLabelValues("bylabel-b")); got != 1 {
+		t.Fatalf("bylabel-b counted %v, want 1", got)
 	}
 }
