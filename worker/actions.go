@@ -192,7 +192,8 @@ func (p *Processor) env() table.Env {
 // wrote seq: the table is kept for the next action, and its follow-up runs.
 func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
 	metrics.MoveApplied(string(a.Op), a.At, time.Now())
-	p.cache.put(out.Loaded(loaded, next))
+	l := out.Loaded(loaded, next)
+	p.cache.put(&l)
 	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
 }
 
@@ -206,12 +207,14 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		loaded, cached := p.cache.take(a.Table)
 		var err error
 		if !cached {
-			loaded, err = p.store.LoadTable(ctx, a.Table)
+			var l redisstore.Loaded
+			l, err = p.store.LoadTable(ctx, a.Table)
+			loaded = &l
 		}
-		if cached && (code != "" || p.stale(&loaded)) {
+		if cached && (code != "" || p.stale(loaded)) {
 			continue
 		}
-		if p.opts.Rebuild != nil && (errors.Is(err, redisstore.ErrNotFound) || err == nil && p.stale(&loaded)) {
+		if p.opts.Rebuild != nil && (errors.Is(err, redisstore.ErrNotFound) || err == nil && p.stale(loaded)) {
 			now := p.serverRunID()
 			if rebuiltUnder == now {
 				if errors.Is(err, redisstore.ErrNotFound) && rebuiltUnder != "" {
@@ -238,7 +241,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		if code != "" {
 			res.Code, res.Seq = string(code), loaded.Seq
 			metrics.Error(metrics.ComponentWorker, res.Code)
-			return p.answer(ctx, &loaded, res)
+			return p.answer(ctx, loaded, res)
 		}
 		next, evs, err := table.Apply(loaded.Table, a.User, cmd, p.env())
 		if err != nil && cached {
@@ -254,9 +257,9 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 			p.opts.Log.Debug("action refused", "table", a.Table, "user", a.User, "id", a.ID, "op", a.Op, "arg", a.Arg,
 				"code", res.Code, "seq", loaded.Seq, "epoch", loaded.Epoch, "on_turn", loaded.Table.OnTurn(),
 				"seat", loaded.Table.SeatOf(a.User))
-			return p.answer(ctx, &loaded, res)
+			return p.answer(ctx, loaded, res)
 		}
-		out, err := p.store.Commit(ctx, redisstore.CommitOf(&loaded, &next, res, Entries(&next, evs, loaded.Seq)))
+		out, err := p.store.Commit(ctx, redisstore.CommitOf(loaded, &next, res, Entries(&next, evs, loaded.Seq)))
 		if cached {
 			switch {
 			case errors.Is(err, redisstore.ErrConflict):
@@ -282,9 +285,9 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case err != nil:
 			return err
 		case out.Dup != nil:
-			return p.repeat(ctx, &loaded, res, out.Dup)
+			return p.repeat(ctx, loaded, res, out.Dup)
 		}
-		return p.committed(ctx, &a, &loaded, &next, &out)
+		return p.committed(ctx, &a, loaded, &next, &out)
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -292,7 +295,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 // prepared is an action applied to its table's cached copy, its commit
 // ready to go out with other tables' (Consumer.handle).
 type prepared struct {
-	loaded redisstore.Loaded
+	loaded *redisstore.Loaded // the cache's copy, taken
 	next   table.Table
 	commit redisstore.Commit
 }
@@ -311,7 +314,7 @@ func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
 		return nil
 	}
 	loaded, ok := p.cache.takeHit(a.Table)
-	if !ok || p.stale(&loaded) {
+	if !ok || p.stale(loaded) {
 		return nil
 	}
 	defer func() {
@@ -325,7 +328,7 @@ func (p *Processor) prepare(a *redisstore.Action) (pr *prepared) {
 	}
 	pr = &prepared{loaded: loaded, next: next}
 	res := redisstore.Result{User: a.User, ID: a.ID, Hash: fingerprint(a)}
-	pr.commit = redisstore.CommitOf(&pr.loaded, &pr.next, res, Entries(&pr.next, evs, loaded.Seq))
+	pr.commit = redisstore.CommitOf(pr.loaded, &pr.next, res, Entries(&pr.next, evs, loaded.Seq))
 	return pr
 }
 
@@ -341,7 +344,7 @@ func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepare
 	}
 	return p.counted(ctx, func() error {
 		p.cache.outcome(false)
-		return p.committed(ctx, &a, &pr.loaded, &pr.next, &r.Out)
+		return p.committed(ctx, &a, pr.loaded, &pr.next, &r.Out)
 	})
 }
 

@@ -25,7 +25,7 @@ type tableCache struct {
 	now func() time.Time
 
 	mu       sync.Mutex
-	tables   map[string]redisstore.Loaded
+	tables   map[string]*redisstore.Loaded // by pointer: a Loaded is over 1 KB, and a map keeps a value that large in an allocation of its own per insert
 	used     int       // cached copies committed from or refused as stale, since the last look
 	stale    int       // of those, refused as stale
 	offUntil time.Time // standing aside until then
@@ -40,12 +40,12 @@ const (
 )
 
 func newTableCache(max int, now func() time.Time) *tableCache {
-	return &tableCache{max: max, now: now, tables: map[string]redisstore.Loaded{}}
+	return &tableCache{max: max, now: now, tables: map[string]*redisstore.Loaded{}}
 }
 
 // take removes and returns the table's cached copy: while one action uses
 // it no other can (a concurrent action at the same table reads it fresh).
-func (c *tableCache) take(id string) (redisstore.Loaded, bool) {
+func (c *tableCache) take(id string) (*redisstore.Loaded, bool) {
 	l, ok := c.takeHit(id)
 	if !ok && c != nil {
 		metrics.TableCache.WithLabelValues("miss").Inc()
@@ -55,9 +55,9 @@ func (c *tableCache) take(id string) (redisstore.Loaded, bool) {
 
 // takeHit is take without counting a miss (the caller falls back to a
 // path that takes again and counts it).
-func (c *tableCache) takeHit(id string) (redisstore.Loaded, bool) {
+func (c *tableCache) takeHit(id string) (*redisstore.Loaded, bool) {
 	if c == nil {
-		return redisstore.Loaded{}, false
+		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,8 +68,8 @@ func (c *tableCache) takeHit(id string) (redisstore.Loaded, bool) {
 	return l, ok
 }
 
-// put keeps l, the table as just committed.
-func (c *tableCache) put(l redisstore.Loaded) {
+// put keeps l, the table as just committed (the cache owns it from then).
+func (c *tableCache) put(l *redisstore.Loaded) {
 	if c == nil {
 		return
 	}

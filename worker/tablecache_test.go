@@ -89,7 +89,7 @@ func TestTableCacheStandsAsideWhenStale(t *testing.T) {
 	now := time.Unix(1000, 0)
 	c := newTableCache(10, func() time.Time { return now })
 	keep := func(id string) bool {
-		c.put(redisstore.Loaded{Table: table.Table{Meta: table.Meta{ID: id}}})
+		c.put(&redisstore.Loaded{Table: table.Table{Meta: table.Meta{ID: id}}})
 		_, ok := c.take(id)
 		return ok
 	}
@@ -107,7 +107,7 @@ func TestTableCacheStandsAsideWhenStale(t *testing.T) {
 		t.Fatalf("kept nothing %v later", cacheOff)
 	}
 	for i := range 11 {
-		c.put(redisstore.Loaded{Table: table.Table{Meta: table.Meta{ID: string(rune('k' + i))}}})
+		c.put(&redisstore.Loaded{Table: table.Table{Meta: table.Meta{ID: string(rune('k' + i))}}})
 	}
 	if len(c.tables) != 10 {
 		t.Fatalf("%d tables kept, want at most 10", len(c.tables))
