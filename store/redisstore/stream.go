@@ -26,9 +26,12 @@ type Action struct {
 	At    int64    `json:"at,omitempty"`   // unix µs when the gateway enqueued it (latency metric)
 }
 
-func (a *Action) values() map[string]any {
-	return map[string]any{"t": a.Table, "u": a.User, "n": a.Name, "i": a.ID, "o": string(a.Op),
-		"s": a.Seat, "a": a.Arg, "at": a.At}
+// values are a's stream fields, always in this order: Redis stores an
+// entry whose fields are its stream node's first entry's, in the same
+// order, without their names (a map's random order made every entry carry
+// them), and a slice is not a map to build.
+func (a *Action) values() []any {
+	return []any{"t", a.Table, "u", a.User, "n", a.Name, "i", a.ID, "o", string(a.Op), "s", a.Seat, "a", a.Arg, "at", a.At}
 }
 
 func actionFrom(v map[string]any) Action {

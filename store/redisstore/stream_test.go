@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -122,6 +123,22 @@ func TestEnqueueReadActionsRoundTrip(t *testing.T) {
 	for i, se := range got {
 		if se.Partition != p || se.ID == "" || !reflect.DeepEqual(se.Action, want[i]) {
 			t.Fatalf("entry %d: partition %d id %q action %+v, want %+v", i, se.Partition, se.ID, se.Action, want[i])
+		}
+	}
+	// Every entry names its fields in the same order: Redis then keeps only
+	// the stream node's first entry's names.
+	raw, err := e.rdb.Do(e.ctx, "XRANGE", e.s.Keys().Actions(p), "-", "+").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range raw {
+		fv := ent.([]any)[1].([]any)
+		var names []string
+		for i := 0; i < len(fv); i += 2 {
+			names = append(names, fv[i].(string))
+		}
+		if want := []string{"t", "u", "n", "i", "o", "s", "a", "at"}; !slices.Equal(names, want) {
+			t.Fatalf("an entry's fields %v, want %v in that order", names, want)
 		}
 	}
 	// Nothing new: no entries and no error once the block times out.
