@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -241,38 +242,80 @@ func (c *conn) read() {
 		return pong(data)
 	})
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		kind, buf, err := c.nextFrame()
 		if err != nil {
 			if !errors.Is(err, websocket.ErrReadLimit) && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
 				c.srv.log.Debug("socket read ended", "err", err)
 			}
 			return
 		}
-		metrics.FramesIn.Inc()
-		metrics.Request(metrics.ComponentGateway)
-		_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
-		if !c.limiter.Allow() {
-			if !c.flood.Allow() {
-				c.closeFlood()
-				return
-			}
-			c.sendError(frameID(data), protocol.CodeRateLimited, "")
-			continue
+		stop := c.frame(kind, buf.Bytes())
+		releaseFrame(buf)
+		if stop {
+			return
 		}
-		if kind != websocket.TextMessage {
-			c.sendError("", protocol.CodeBadMessage, "binary frames are not accepted")
-			continue
+	}
+}
+
+// frame handles one client frame; true when the socket is to be read no
+// more (closed for flooding). data is the reader's buffer: nothing here
+// keeps it (a request's fields are copies).
+func (c *conn) frame(kind int, data []byte) (stop bool) {
+	o := &c.srv.opts
+	metrics.FramesIn.Inc()
+	metrics.Request(metrics.ComponentGateway)
+	_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
+	if !c.limiter.Allow() {
+		if !c.flood.Allow() {
+			c.closeFlood()
+			return true
 		}
-		req, err := protocol.Decode(data)
-		if err != nil {
-			pe := &protocol.Error{Code: protocol.CodeBadMessage}
-			errors.As(err, &pe)
-			c.sendError(pe.ID, pe.Code, pe.Msg)
-			continue
-		}
-		ctx, cancel := context.WithTimeout(c.srv.ctx, o.RedisTimeout)
-		c.handleFrame(ctx, req) // recover.go
-		cancel()
+		c.sendError(frameID(data), protocol.CodeRateLimited, "")
+		return false
+	}
+	if kind != websocket.TextMessage {
+		c.sendError("", protocol.CodeBadMessage, "binary frames are not accepted")
+		return false
+	}
+	req, err := protocol.Decode(data)
+	if err != nil {
+		pe := &protocol.Error{Code: protocol.CodeBadMessage}
+		errors.As(err, &pe)
+		c.sendError(pe.ID, pe.Code, pe.Msg)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.srv.ctx, o.RedisTimeout)
+	c.handleFrame(ctx, req) // recover.go
+	cancel()
+	return false
+}
+
+// nextFrame reads the next frame whole into a buffer of frameBufs (what
+// gorilla's ReadMessage does into a new slice, at least 512 bytes, for each
+// frame). The buffer is taken once a frame has begun, so a socket waiting
+// for its next frame holds none; the caller hands it back (releaseFrame).
+func (c *conn) nextFrame() (kind int, buf *bytes.Buffer, err error) {
+	kind, r, err := c.ws.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	buf = frameBufs.Get().(*bytes.Buffer)
+	if _, err := buf.ReadFrom(r); err != nil {
+		releaseFrame(buf)
+		return kind, nil, err
+	}
+	return kind, buf, nil
+}
+
+// frameBufs are the readers' frame buffers.
+var frameBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// releaseFrame returns buf to frameBufs, unless a large frame made it
+// larger than a play's frames need.
+func releaseFrame(buf *bytes.Buffer) {
+	if buf.Cap() <= 2*protocol.MaxFrameLen {
+		buf.Reset()
+		frameBufs.Put(buf)
 	}
 }
 

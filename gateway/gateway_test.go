@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -526,5 +528,47 @@ func TestWorkerSilent(t *testing.T) {
 	ack := c.ok(sit)
 	if string(ack.Data) != `{"seq":1}` {
 		t.Fatalf("retry: %s", ack.raw)
+	}
+}
+
+// Frames are read into buffers shared by every socket (frameBufs): what a
+// frame asked must not change when its buffer goes on to another frame.
+// Four sockets at once send frames of many sizes up to the read limit,
+// good and refused, each answered with its own id.
+func TestFramesOfManySocketsKeepTheirIDs(t *testing.T) {
+	e := setup(t, Options{Rate: 1000, Burst: 1000})
+	clients := make([]*client, 4)
+	ids := make([][]string, len(clients))
+	var wg sync.WaitGroup
+	for s := range clients {
+		c := dial(t, e.url, nil).startReading()
+		c.hello(fmt.Sprintf("s%d", s))
+		clients[s] = c
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				id := fmt.Sprintf("s%d-f%d-%s", s, i, strings.Repeat("i", i%20))
+				pad := strings.Repeat(string(rune('a'+s)), (i*397+s*1013)%(protocol.MaxFrameLen-200))
+				typ := "ping"
+				if i%4 == 3 {
+					typ = "fly" // refused: unknown_type, with its id
+				}
+				frame := `{"type":"` + typ + `","id":"` + id + `","pad":"` + pad + `"}`
+				if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+					t.Errorf("socket %d: %v", s, err)
+					return
+				}
+				ids[s] = append(ids[s], id)
+			}
+		}()
+	}
+	wg.Wait()
+	for s, c := range clients {
+		for _, id := range ids[s] {
+			if f := c.answer(id); f.ID != id {
+				t.Errorf("frame %s answered as %s", id, f.ID)
+			}
+		}
 	}
 }
