@@ -190,11 +190,16 @@ func (p *Processor) env() table.Env {
 
 // committed does what follows a commit of next, applied to loaded, that
 // wrote seq: the table is kept for the next action, and its follow-up runs.
+//
+// The cache keeps loaded itself, rewritten as the table after the commit:
+// the action took it (from the cache or a read) and nothing holds it once
+// the follow-up, which reads it as the table before, is done.
 func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
 	metrics.MoveApplied(string(a.Op), a.At, time.Now())
-	l := out.Loaded(loaded, next)
-	p.cache.put(&l)
-	return p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
+	err := p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
+	*loaded = out.Loaded(loaded, next)
+	p.cache.put(loaded)
+	return err
 }
 
 func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
