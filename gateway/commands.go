@@ -293,9 +293,10 @@ func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, 
 	if !c.followReq(ctx, req, false) {
 		return
 	}
+	now := time.Now()
 	a := redisstore.Action{
 		Table: req.Table, User: c.sess.User, Name: c.sess.Name, ID: req.ID, Op: op,
-		At: time.Now().UnixMicro(),
+		At: now.UnixMicro(),
 	}
 	switch req.Type {
 	case protocol.TypeSit:
@@ -312,7 +313,7 @@ func (c *conn) enqueue(ctx context.Context, req *protocol.Request, op table.Op, 
 	case protocol.TypeTrump:
 		a.Arg = req.Suit
 	}
-	c.push(pendingItem{table: req.Table, id: req.ID, op: req.Type, withTable: withTable})
+	c.pushPending(pendingItem{table: req.Table, id: req.ID, op: req.Type, withTable: withTable, sent: now})
 	if err := c.srv.store.Enqueue(ctx, a); err != nil {
 		c.srv.quiet.Warn("enqueue failed", "table", req.Table, "err", err)
 		c.push(failItem{table: req.Table, id: req.ID, code: protocol.CodeUnavailable})

@@ -70,6 +70,11 @@ type conn struct {
 	flood    *rate.Limiter       // refused frames tolerated before closing
 	chat     *rate.Limiter       // chat messages
 	tookOver bool                // told the user's other sockets to close
+	// answerWake raises wakeExpire at answerWakeAt: the writer is not woken
+	// for a command's pending answer (pushPending), so this wakes it by the
+	// first such deadline it may not know of yet.
+	answerWake   *time.Timer
+	answerWakeAt time.Time
 }
 
 type (
@@ -77,7 +82,8 @@ type (
 	pendingItem struct {
 		table, id string
 		op        protocol.Type
-		withTable bool // the ack names the table (join_code)
+		withTable bool      // the ack names the table (join_code)
+		sent      time.Time // when the command was read
 	}
 	failItem struct {
 		table, id string
@@ -183,6 +189,40 @@ func (c *conn) push(v any) {
 		c.srv.log.Info("dropping a socket whose send queue is full", "remote", c.ws.RemoteAddr().String())
 		c.kill()
 	}
+}
+
+// pushPending queues a command's pending answer for the writer without
+// waking it: the answer's message, which comes after it through the
+// mailbox, wakes it — one wake a command less (a card wakes its sender's
+// writer once, not twice). Should no answer come, answerWake wakes the
+// writer by the command's deadline, unless it is set to wake it earlier
+// already (then the writer, woken, knows of this command and times it
+// itself).
+func (c *conn) pushPending(p pendingItem) {
+	select {
+	case <-c.dead:
+		return
+	default:
+	}
+	if !c.inbox.putQuiet(p) {
+		c.srv.log.Info("dropping a socket whose send queue is full", "remote", c.ws.RemoteAddr().String())
+		c.kill()
+		return
+	}
+	d := c.srv.opts.AnswerTimeout
+	switch {
+	case c.answerWake == nil:
+		in := c.inbox
+		c.answerWake = time.AfterFunc(d, func() { in.raise(wakeExpire) })
+	case c.answerWakeAt.After(p.sent):
+		return // it wakes the writer before this deadline
+	default:
+		if c.answerWake.Stop() { // its time came, but it has not fired yet
+			c.inbox.raise(wakeExpire)
+		}
+		c.answerWake.Reset(d)
+	}
+	c.answerWakeAt = p.sent.Add(d)
 }
 
 // close asks the writer to send bye (when reason is set) and a close frame.

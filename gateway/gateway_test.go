@@ -524,6 +524,9 @@ func TestWorkerSilent(t *testing.T) {
 	e.worker.paused.Store(true)
 	sit := protocol.Request{Type: protocol.TypeSit, ID: "sit1", Table: td.Table, Seat: ptr(2)}
 	c.fails(sit, protocol.CodeUnavailable)
+	// Nothing else wakes the socket's writer for a command: the next one,
+	// after the first one's deadline went by, is answered by its own.
+	c.fails(protocol.Request{Type: protocol.TypeSit, ID: "sit0", Table: td.Table, Seat: ptr(1)}, protocol.CodeUnavailable)
 	e.worker.paused.Store(false)
 	ack := c.ok(sit)
 	if string(ack.Data) != `{"seq":1}` {

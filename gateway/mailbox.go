@@ -37,6 +37,20 @@ func (m *mailbox) put(v any) bool {
 	return true
 }
 
+// putQuiet is put without waking the writer: v waits for the writer's
+// next burst, in its turn. For an item nothing needs done before something
+// else wakes the writer anyway (a command's pending answer, which its
+// answer's message follows into the mailbox).
+func (m *mailbox) putQuiet(v any) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.items) >= m.limit {
+		return false
+	}
+	m.items = append(m.items, v)
+	return true
+}
+
 // Wake reasons: what else than items the writer is woken for. Timers, the
 // bye and the socket's end raise them on the mailbox, so the writer waits
 // on its ready channel alone — one channel receive per burst, where a

@@ -179,9 +179,8 @@ func (w *writer) handle(v any) error {
 		return w.message(v)
 	case pendingItem:
 		k := pendKey{v.table, v.id}
-		now := time.Now()
 		w.pending[k] = append(w.pending[k], pending{op: v.op, withTable: v.withTable,
-			sent: now, deadline: now.Add(w.srv.opts.AnswerTimeout)})
+			sent: v.sent, deadline: v.sent.Add(w.srv.opts.AnswerTimeout)})
 		w.arm()
 	case failItem:
 		return w.resolve(v.table, v.id, v.code, 0)
