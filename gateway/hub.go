@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -135,9 +136,34 @@ func newHub(rdb redis.UniversalClient, keys redisstore.Keys, log *slog.Logger, h
 	return h
 }
 
+// run receives ps's messages until ps is closed. It reads them itself
+// rather than from go-redis's Channel, whose reader goroutine hands each
+// message on through a Go channel and wakes a health-check goroutine for
+// it: three goroutine wakes a message, here one. It checks the connection
+// as that one did: after pubsubIdle without a message it pings (the pong
+// comes back as a message); a ping or read that fails makes go-redis
+// reconnect and subscribe again, and the next receive reads from there.
 func (h *hub) run(ps *redis.PubSub, done chan struct{}) {
 	defer close(done)
-	for m := range ps.ChannelWithSubscriptions(redis.WithChannelSize(1024)) {
+	ctx := context.Background()
+	failed := 0
+	for {
+		m, err := ps.ReceiveTimeout(ctx, pubsubIdle)
+		switch {
+		case errors.Is(err, redis.ErrClosed):
+			return
+		case isTimeout(err):
+			pctx, cancel := context.WithTimeout(ctx, pubsubPingWait)
+			_ = ps.Ping(pctx) // (a failed ping reconnects)
+			cancel()
+			continue
+		case err != nil:
+			if failed++; failed > 1 {
+				time.Sleep(100 * time.Millisecond) // Redis away: not a busy loop
+			}
+			continue
+		}
+		failed = 0
 		switch m := m.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -147,6 +173,18 @@ func (h *hub) run(ps *redis.PubSub, done chan struct{}) {
 			h.dispatch(m)
 		}
 	}
+}
+
+// The hub's check of its Pub/Sub connections (go-redis's Channel's).
+const (
+	pubsubIdle     = 3 * time.Second // a ping after this long without a message
+	pubsubPingWait = 5 * time.Second
+)
+
+// isTimeout tells a read that timed out (nothing came) from a failure.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (h *hub) close() {
