@@ -26,7 +26,7 @@ import (
 //	[]byte        an encoded frame to send
 //	helloItem     the session is known (its user and token)
 //	*hubMsg       a message published on a followed table's channel
-//	pendingItem   a command was enqueued; answer it when its result comes
+//	pendingItem   a command was enqueued; answer it when its result comes (queued without waking the writer: pushPending)
 //	failItem      answer a pending command with an error now
 //	syncItem      a sync request
 //	catchUp       read the log: messages may have been lost
@@ -179,16 +179,22 @@ func (c *conn) refuse() {
 
 // push queues work for the writer without blocking; a socket whose queue
 // is full is dropped (the game goes on without it).
-func (c *conn) push(v any) {
+func (c *conn) push(v any) { c.queue(v, true) }
+
+// queue puts v in the mailbox, waking the writer or not; false when the
+// socket is closed, or was just dropped for a full send queue.
+func (c *conn) queue(v any, wake bool) bool {
 	select {
 	case <-c.dead:
-		return
+		return false
 	default:
 	}
-	if !c.inbox.put(v) {
+	if !c.inbox.put(v, wake) {
 		c.srv.log.Info("dropping a socket whose send queue is full", "remote", c.ws.RemoteAddr().String())
 		c.kill()
+		return false
 	}
+	return true
 }
 
 // pushPending queues a command's pending answer for the writer without
@@ -199,14 +205,7 @@ func (c *conn) push(v any) {
 // already (then the writer, woken, knows of this command and times it
 // itself).
 func (c *conn) pushPending(p pendingItem) {
-	select {
-	case <-c.dead:
-		return
-	default:
-	}
-	if !c.inbox.putQuiet(p) {
-		c.srv.log.Info("dropping a socket whose send queue is full", "remote", c.ws.RemoteAddr().String())
-		c.kill()
+	if !c.queue(p, false) {
 		return
 	}
 	d := c.srv.opts.AnswerTimeout

@@ -23,9 +23,12 @@ func newMailbox(limit int) *mailbox {
 	return &mailbox{ready: make(chan struct{}, 1), limit: limit}
 }
 
-// put queues v; false when limit items wait already (the slow-client
-// policy: the caller drops the socket).
-func (m *mailbox) put(v any) bool {
+// put queues v and, with wake, wakes the writer; false when limit items
+// wait already (the slow-client policy: the caller drops the socket).
+// Without wake v waits for the writer's next burst, in its turn: for an
+// item nothing needs done before something else wakes the writer anyway
+// (a command's pending answer, which its answer's message follows).
+func (m *mailbox) put(v any, wake bool) bool {
 	m.mu.Lock()
 	if len(m.items) >= m.limit {
 		m.mu.Unlock()
@@ -33,21 +36,9 @@ func (m *mailbox) put(v any) bool {
 	}
 	m.items = append(m.items, v)
 	m.mu.Unlock()
-	m.signal()
-	return true
-}
-
-// putQuiet is put without waking the writer: v waits for the writer's
-// next burst, in its turn. For an item nothing needs done before something
-// else wakes the writer anyway (a command's pending answer, which its
-// answer's message follows into the mailbox).
-func (m *mailbox) putQuiet(v any) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.items) >= m.limit {
-		return false
+	if wake {
+		m.signal()
 	}
-	m.items = append(m.items, v)
 	return true
 }
 

@@ -8,11 +8,11 @@ import "testing"
 func TestMailbox(t *testing.T) {
 	m := newMailbox(3)
 	for i := range 3 {
-		if !m.put(i) {
+		if !m.put(i, true) {
 			t.Fatalf("put %d refused under the limit", i)
 		}
 	}
-	if m.put(3) {
+	if m.put(3, true) {
 		t.Fatal("a fourth item was taken by a mailbox of 3")
 	}
 	<-m.ready
@@ -36,7 +36,24 @@ func TestMailbox(t *testing.T) {
 		t.Fatal("a token without items")
 	default:
 	}
-	if !m.put(4) {
+	if !m.put(4, true) {
 		t.Fatal("put after emptying refused")
+	}
+
+	// Put without waking: the item waits, in its turn, for the next wake.
+	<-m.ready
+	m.take(nil, 1)
+	if !m.put(5, false) {
+		t.Fatal("a quiet put refused under the limit")
+	}
+	select {
+	case <-m.ready:
+		t.Fatal("a quiet put woke the writer")
+	default:
+	}
+	m.put(6, true)
+	<-m.ready
+	if got = m.take(nil, 10); len(got) != 2 || got[0] != 5 || got[1] != 6 {
+		t.Fatalf("after a quiet put and a put: %v, want [5 6]", got)
 	}
 }
