@@ -24,8 +24,10 @@ type tableCache struct {
 	max int // tables kept; when full, one is dropped for each new one
 	now func() time.Time
 
-	mu       sync.Mutex
-	tables   map[string]*redisstore.Loaded // by pointer: a Loaded is over 1 KB, and a map keeps a value that large in an allocation of its own per insert
+	mu sync.Mutex
+	// tables by pointer: a Loaded is over 1 KB, and a map keeps a value
+	// that large in an allocation of its own per insert.
+	tables   map[string]*redisstore.Loaded
 	used     int       // cached copies committed from or refused as stale, since the last look
 	stale    int       // of those, refused as stale
 	offUntil time.Time // standing aside until then
