@@ -211,8 +211,7 @@ func (c *conn) pushPending(p pendingItem) {
 	d := c.srv.opts.AnswerTimeout
 	switch {
 	case c.answerWake == nil:
-		in := c.inbox
-		c.answerWake = time.AfterFunc(d, func() { in.raise(wakeExpire) })
+		c.answerWake = c.inbox.raiseAfter(d, wakeExpire)
 	case c.answerWakeAt.After(p.sent):
 		return // it wakes the writer before this deadline
 	default:
@@ -262,6 +261,7 @@ func (c *conn) sendError(id string, code game.Code, msg string) {
 
 // read is the reader loop.
 func (c *conn) read() {
+	defer func() { stopTimer(c.answerWake) }() // (the reader's: the writer stops its own)
 	o := &c.srv.opts
 	c.ws.SetReadLimit(protocol.MaxFrameLen) // gorilla closes with 1009 beyond it
 	_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))

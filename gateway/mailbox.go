@@ -3,6 +3,7 @@ package gateway
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // mailbox is a socket's bounded queue of work for its writer (conn.push,
@@ -61,6 +62,12 @@ const (
 func (m *mailbox) raise(r uint32) {
 	m.why.Or(r)
 	m.signal()
+}
+
+// raiseAfter is a timer that raises wake reason r in d (Reset and Stop
+// it as any timer): how every timer of a socket wakes its writer.
+func (m *mailbox) raiseAfter(d time.Duration, r uint32) *time.Timer {
+	return time.AfterFunc(d, func() { m.raise(r) })
 }
 
 // raised takes the wake reasons raised so far.

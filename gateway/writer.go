@@ -879,8 +879,7 @@ func (w *writer) arm() {
 // catchUpBehind look at what is due.)
 func (w *writer) setTimer(t **time.Timer, r uint32, d time.Duration) {
 	if *t == nil {
-		in := w.c.inbox
-		*t = time.AfterFunc(d, func() { in.raise(r) })
+		*t = w.c.inbox.raiseAfter(d, r)
 		return
 	}
 	(*t).Reset(d)

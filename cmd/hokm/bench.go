@@ -17,6 +17,7 @@ import (
 
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/gctune"
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/bench"
@@ -189,7 +190,7 @@ func benchCluster(nodes []string) (*redis.ClusterClient, error) {
 		return nil, fmt.Errorf("HOKM_REDIS_URL names DB %d: a Redis Cluster (--redis-cluster) has only DB 0", opt.DB)
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
-		TLSConfig: opt.TLSConfig, PoolSize: 64, Protocol: 2}), nil
+		TLSConfig: opt.TLSConfig, PoolSize: 64, Protocol: redisconn.Protocol(opt.Protocol)}), nil
 }
 
 // benchRedis is a client of HOKM_REDIS_URL (one node: the bench reads its
@@ -204,8 +205,6 @@ func benchRedis() (*redis.Client, error) {
 		return nil, fmt.Errorf("HOKM_REDIS_URL: %w", err)
 	}
 	opt.PoolSize = 64
-	if opt.Protocol == 0 {
-		opt.Protocol = 2 // as the server's (internal/redisconn): the relays pay what it pays
-	}
+	opt.Protocol = redisconn.Protocol(opt.Protocol) // the relays pay what the server pays
 	return redis.NewClient(opt), nil
 }

@@ -57,13 +57,7 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 	if cfg.RedisPassword != "" {
 		opt.Password = cfg.RedisPassword
 	}
-	if opt.Protocol == 0 { // (a protocol the URL names stands)
-		// RESP2: the server uses none of RESP3's additions (push
-		// notifications, client-side caching), and under RESP3 go-redis
-		// looks for a push notification before every reply it reads (1 % of
-		// a busy server's CPU) and says HELLO on every new connection.
-		opt.Protocol = 2
-	}
+	opt.Protocol = Protocol(opt.Protocol)
 	poolSize := max(opt.PoolSize, poolPerShard*cfg.Partitions)
 	if !cfg.Sentinel() && !cfg.Cluster() {
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
@@ -88,6 +82,19 @@ func New(cfg config.Config, onConnect ...func(runID string)) (redis.UniversalCli
 	}
 	u.Addrs, u.MasterName, u.SentinelPassword = cfg.RedisSentinels, cfg.RedisMaster, cfg.RedisSentinelPassword
 	return redis.NewFailoverClient(u.Failover()), nil
+}
+
+// Protocol is the RESP version the clients speak: the one the URL names
+// (urlProtocol, 0 when none), else 2. The server uses none of RESP3's
+// additions (push notifications, client-side caching), and under RESP3
+// go-redis looks for a push notification before every reply it reads (1 %
+// of a busy server's CPU) and says HELLO on every new connection. The
+// tests' clients and the bench's relays speak it too.
+func Protocol(urlProtocol int) int {
+	if urlProtocol != 0 {
+		return urlProtocol
+	}
+	return 2
 }
 
 // connectHook reads a new connection's server run id (INFO) and tells fs;

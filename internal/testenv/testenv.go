@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/internal/redisconn"
 	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
@@ -123,9 +124,7 @@ func RedisOneOf(t testing.TB, dbs []int, flush bool) (redis.UniversalClient, str
 		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
 	}
 	opt.DB = dbs[0]
-	if opt.Protocol == 0 {
-		opt.Protocol = 2 // as the server's clients (internal/redisconn)
-	}
+	opt.Protocol = redisconn.Protocol(opt.Protocol)
 	if len(dbs) > 1 || opt.DB != 0 {
 		admin := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password})
 		t.Cleanup(func() { admin.Close() })
@@ -365,11 +364,8 @@ func redisOnCluster(t testing.TB, nodes []string, dbs []int, flush bool) (redis.
 	if err != nil {
 		t.Fatalf("HOKM_TEST_REDIS_URL: %v", err)
 	}
-	if opt.Protocol == 0 {
-		opt.Protocol = 2 // as the server's clients (internal/redisconn)
-	}
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, Username: opt.Username, Password: opt.Password,
-		Protocol: opt.Protocol, ClusterStateReloadInterval: time.Second})
+		Protocol: redisconn.Protocol(opt.Protocol), ClusterStateReloadInterval: time.Second})
 	ping(t, rdb)
 	if len(dbs) > 1 || dbs[0] != 0 {
 		leaseOneOf(t, rdb, []int{clusterLeaseDB})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/redisnodes"
 	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -90,42 +91,36 @@ func ownCPU(b *testing.B) time.Duration {
 // scriptTime is the time Redis has spent in EVALSHA calls so far (INFO
 // commandstats; without reading and answering them): a script's own cost.
 func scriptTime(b *testing.B, rdb redis.UniversalClient) time.Duration {
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
+	stats := info(b, rdb, "commandstats")["cmdstat_evalsha"] // calls=…,usec=…,…
+	_, usec, _ := strings.Cut(stats, "usec=")
+	usec, _, _ = strings.Cut(usec, ",")
+	n, err := strconv.ParseInt(usec, 10, 64)
+	if err != nil && stats != "" {
 		b.Fatal(err)
 	}
-	for _, l := range strings.Split(info, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_evalsha:calls="); ok {
-			_, usec, _ := strings.Cut(rest, ",usec=")
-			usec, _, _ = strings.Cut(usec, ",")
-			n, err := strconv.ParseInt(usec, 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return time.Duration(n) * time.Microsecond
-		}
-	}
-	return 0
+	return time.Duration(n) * time.Microsecond
 }
 
 // redisCPU is the Redis server's CPU time so far (used_cpu_user +
 // used_cpu_sys): what a benchmark costs Redis, as long as nothing else
 // keeps it busy meanwhile.
 func redisCPU(b *testing.B, rdb redis.UniversalClient) time.Duration {
-	info, err := rdb.Info(context.Background(), "cpu").Result()
+	f := info(b, rdb, "cpu")
+	var sum float64
+	for _, k := range []string{"used_cpu_user", "used_cpu_sys"} {
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += v
+	}
+	return time.Duration(sum * float64(time.Second))
+}
+
+func info(b *testing.B, rdb redis.UniversalClient, section string) map[string]string {
+	s, err := rdb.Info(context.Background(), section).Result()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var sum float64
-	for _, l := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(l), ":")
-		if k == "used_cpu_user" || k == "used_cpu_sys" {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sum += f
-		}
-	}
-	return time.Duration(sum * float64(time.Second))
+	return redisnodes.InfoFields(s)
 }
