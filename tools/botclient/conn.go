@@ -78,12 +78,16 @@ func backoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.5 + rand.Float64()))
 }
 
-// sock is one WebSocket of a client and the frames its reader received.
+// sock is one WebSocket of a client. Its frames are read by the goroutine
+// that handles them (client.recv), not handed over from a reader of their
+// own: a load client's goroutine switch per frame (four a card) cost it
+// about a fifth of its CPU, which on a machine shared with the server is
+// taken from the server.
 type sock struct {
-	ws     *websocket.Conn
-	frames chan frameOrErr // closed when the reader stops
-	quit   chan struct{}   // closed when the socket is abandoned
-	once   sync.Once
+	ws      *websocket.Conn
+	pending []frameOrErr // the rest of the last message's frames (unfolded)
+	dead    error        // the read error that ended the socket
+	once    sync.Once
 }
 
 type frameOrErr struct {
@@ -174,34 +178,41 @@ func dialSock(ctx context.Context, seat int, rawURL string) (*sock, error) {
 		}
 		return nil, lost(seat, "dial %s: %v", u, err)
 	}
-	s := &sock{ws: ws, frames: make(chan frameOrErr, 64), quit: make(chan struct{})}
-	go s.readLoop()
-	return s, nil
+	return &sock{ws: ws}, nil
 }
 
-func (s *sock) readLoop() {
-	defer close(s.frames)
-	for {
-		var fe frameOrErr
-		_, fe.raw, fe.readErr = s.ws.ReadMessage()
-		if fe.readErr == nil {
-			fe.bad = decodeFrame(fe.raw, &fe.f) // fe.raw is the reader's own: never reused
-		}
-		if fe.readErr != nil || fe.bad != nil {
-			select {
-			case s.frames <- fe:
-			case <-s.quit:
-			}
-			return
-		}
-		for _, u := range unfold(fe.f, fe.raw) {
-			select {
-			case s.frames <- u:
-			case <-s.quit:
-				return
-			}
-		}
+// read returns the socket's next frame, waiting for it until ctx ends
+// (then readErr is ctx's error). A read error, or ctx's end, ends the
+// socket: every later read returns it again.
+func (s *sock) read(ctx context.Context) frameOrErr {
+	if len(s.pending) > 0 {
+		fe := s.pending[0]
+		s.pending = s.pending[1:]
+		return fe
 	}
+	if s.dead != nil {
+		return frameOrErr{readErr: s.dead}
+	}
+	if err := ctx.Err(); err != nil {
+		return frameOrErr{readErr: err}
+	}
+	// A blocked read ends when ctx does: its deadline is moved to now.
+	stop := context.AfterFunc(ctx, func() { _ = s.ws.SetReadDeadline(time.Now()) })
+	var fe frameOrErr
+	_, fe.raw, fe.readErr = s.ws.ReadMessage()
+	if !stop() && fe.readErr != nil {
+		fe.readErr = ctx.Err()
+	}
+	if fe.readErr != nil {
+		s.dead = fe.readErr
+		return fe
+	}
+	if fe.bad = decodeFrame(fe.raw, &fe.f); fe.bad != nil { // fe.raw is the reader's own: never reused
+		return fe
+	}
+	all := unfold(fe.f, fe.raw)
+	s.pending = all[1:]
+	return all[0]
 }
 
 // write sends one text frame.
@@ -210,12 +221,9 @@ func (s *sock) write(b []byte) error {
 	return s.ws.WriteMessage(websocket.TextMessage, b)
 }
 
-// abandon closes the socket and stops its reader; its frames are dropped.
+// abandon closes the socket; its frames not read are dropped.
 func (s *sock) abandon() {
-	s.once.Do(func() {
-		close(s.quit)
-		s.ws.Close()
-	})
+	s.once.Do(func() { s.ws.Close() })
 }
 
 // readError says what a failed read means: a kick (closed 1008, policy,
@@ -387,29 +395,25 @@ func (c *client) send(msg map[string]any) (string, error) {
 // recv returns the next frame of the current socket, already applied to
 // the seat's state. A lost socket is errLost.
 func (c *client) recv(ctx context.Context) (frame, error) {
-	select {
-	case <-ctx.Done():
+	fe := c.sock.read(ctx)
+	switch {
+	case ctx.Err() != nil && fe.readErr != nil:
 		return frame{}, fmt.Errorf("seat %d: %w", c.state.seat, ctx.Err())
-	case fe, ok := <-c.sock.frames:
-		switch {
-		case !ok:
-			return frame{}, lost(c.state.seat, "socket closed")
-		case fe.readErr != nil:
-			return frame{}, readError(c.state.seat, fe.readErr)
-		case fe.bad != nil:
-			return frame{}, fmt.Errorf("seat %d: undecodable frame %s: %w", c.state.seat, short(fe.raw), fe.bad)
-		}
-		if c.onFrame != nil && fe.first {
-			c.onFrame()
-		}
-		if c.leaks != nil {
-			if err := c.leaks.check(fe.bytes()); err != nil {
-				return frame{}, err
-			}
-		}
-		c.remember(&fe.f)
-		return fe.f, c.handle(&fe.f)
+	case fe.readErr != nil:
+		return frame{}, readError(c.state.seat, fe.readErr)
+	case fe.bad != nil:
+		return frame{}, fmt.Errorf("seat %d: undecodable frame %s: %w", c.state.seat, short(fe.raw), fe.bad)
 	}
+	if c.onFrame != nil && fe.first {
+		c.onFrame()
+	}
+	if c.leaks != nil {
+		if err := c.leaks.check(fe.bytes()); err != nil {
+			return frame{}, err
+		}
+	}
+	c.remember(&fe.f)
+	return fe.f, c.handle(&fe.f)
 }
 
 // recentFrames is how many frames a client keeps for its errors.
