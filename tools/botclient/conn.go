@@ -88,6 +88,14 @@ type sock struct {
 	pending []frameOrErr // the rest of the last message's frames (unfolded)
 	dead    error        // the read error that ended the socket
 	once    sync.Once
+
+	// A read blocked when its ctx ends is ended by a read deadline of now.
+	// The context watched is kept from one read to the next (a match's
+	// reads share one): watching a context costs a registration with it.
+	mu      sync.Mutex
+	reading context.Context // of the read in progress, nil between reads
+	watched context.Context
+	unwatch func() bool
 }
 
 type frameOrErr struct {
@@ -193,14 +201,18 @@ func (s *sock) read(ctx context.Context) frameOrErr {
 	if s.dead != nil {
 		return frameOrErr{readErr: s.dead}
 	}
-	if err := ctx.Err(); err != nil {
-		return frameOrErr{readErr: err}
-	}
-	// A blocked read ends when ctx does: its deadline is moved to now.
-	stop := context.AfterFunc(ctx, func() { _ = s.ws.SetReadDeadline(time.Now()) })
+	s.watch(ctx)
+	s.mu.Lock()
+	s.reading = ctx
+	s.mu.Unlock()
 	var fe frameOrErr
-	_, fe.raw, fe.readErr = s.ws.ReadMessage()
-	if !stop() && fe.readErr != nil {
+	if fe.readErr = ctx.Err(); fe.readErr == nil { // (after reading is set: see watch)
+		_, fe.raw, fe.readErr = s.ws.ReadMessage()
+	}
+	s.mu.Lock()
+	s.reading = nil
+	s.mu.Unlock()
+	if fe.readErr != nil && ctx.Err() != nil {
 		fe.readErr = ctx.Err()
 	}
 	if fe.readErr != nil {
@@ -221,9 +233,34 @@ func (s *sock) write(b []byte) error {
 	return s.ws.WriteMessage(websocket.TextMessage, b)
 }
 
+// watch makes ctx's end end a read of ctx in progress. A context that
+// ends between reads ends none; one that ends before a read of it sets
+// reading is seen by that read's own check of ctx.
+func (s *sock) watch(ctx context.Context) {
+	if ctx == s.watched {
+		return
+	}
+	if s.unwatch != nil {
+		s.unwatch()
+	}
+	s.watched = ctx
+	s.unwatch = context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.reading == ctx {
+			_ = s.ws.SetReadDeadline(time.Now())
+		}
+	})
+}
+
 // abandon closes the socket; its frames not read are dropped.
 func (s *sock) abandon() {
-	s.once.Do(func() { s.ws.Close() })
+	s.once.Do(func() {
+		if s.unwatch != nil {
+			s.unwatch()
+		}
+		s.ws.Close()
+	})
 }
 
 // readError says what a failed read means: a kick (closed 1008, policy,
