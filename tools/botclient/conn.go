@@ -80,9 +80,9 @@ func backoff(n int) time.Duration {
 
 // sock is one WebSocket of a client. Its frames are read by the goroutine
 // that handles them (client.recv), not handed over from a reader of their
-// own: a load client's goroutine switch per frame (four a card) cost it
-// about a fifth of its CPU, which on a machine shared with the server is
-// taken from the server.
+// own: that goroutine switch per frame (four a card) made the scheduler
+// about a quarter of the load client's CPU profile, CPU that on a machine
+// shared with the server is taken from the server.
 type sock struct {
 	ws      *websocket.Conn
 	pending []frameOrErr // the rest of the last message's frames (unfolded)
