@@ -24,6 +24,7 @@ const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops actions dlq list|show ID|replay ID|drop ID
        hokm ops tournament create --name N [--format swiss|elimination] [--target 7] [--rounds 5] [--max-teams 16] [--bots-fill]
                                   [--checkin-in 1h] [--checkin-for 15m] [--round-break 1m] [--id ID]
+       hokm ops tournament reschedule ID [--checkin-in D] [--start-in D]
        hokm ops tournament list|show ID|cancel ID
 `
 

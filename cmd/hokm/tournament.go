@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/hokm-project/hokm/tournament"
 )
 
-// runTournamentTool runs `hokm ops tournament create|list|show|cancel`:
+// runTournamentTool runs `hokm ops tournament create|reschedule|list|show|cancel`:
 // tournaments in PostgreSQL, each change audited with the operator
 // (HOKM_OPERATOR, else the OS user).
 func runTournamentTool(args []string, stdout, stderr io.Writer) int {
@@ -27,6 +28,7 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 	}
 	var t pgstore.Tournament
 	var id string
+	var checkinAt, startsAt time.Time // reschedule's
 	switch {
 	case args[0] == "create":
 		fs := flag.NewFlagSet("hokm ops tournament create", flag.ContinueOnError)
@@ -54,6 +56,26 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "hokm ops tournament create: %v\n", err)
 			return 2
 		}
+	case args[0] == "reschedule" && len(args) >= 2 && !strings.HasPrefix(args[1], "-"):
+		id = args[1]
+		fs := flag.NewFlagSet("hokm ops tournament reschedule", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		checkinIn := fs.Duration("checkin-in", -1, "registration closes and check-in opens this long from now (0: now; only while registration is open)")
+		startIn := fs.Duration("start-in", -1, "check-in closes and round 1 starts this long from now (0: now; default: the check-in keeps its length)")
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			return 2
+		}
+		if *checkinIn < 0 && *startIn < 0 {
+			fmt.Fprintln(stderr, "hokm ops tournament reschedule: --checkin-in, --start-in or both (not negative)")
+			return 2
+		}
+		now := time.Now()
+		if *checkinIn >= 0 {
+			checkinAt = now.Add(*checkinIn).Truncate(time.Second)
+		}
+		if *startIn >= 0 {
+			startsAt = now.Add(*startIn).Truncate(time.Second)
+		}
 	case args[0] == "list" && len(args) == 1:
 	case (args[0] == "show" || args[0] == "cancel") && len(args) == 2:
 		id = args[1]
@@ -76,16 +98,16 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 		if err := pg.CreateTournament(ctx, t, operator()); err != nil {
 			return fail(err)
 		}
-		// Its steps are advanced at their times; the scheduler's minute job
-		// would within a minute otherwise.
-		client := asynq.NewClientFromRedisClient(env.rdb)
-		for _, at := range []time.Time{t.CheckinAt, t.StartsAt} {
-			if err := tasks.Enqueue(ctx, client, tasks.NewTournamentAdvanceAt(t.ID, at)); err != nil {
-				fmt.Fprintf(stderr, "hokm ops tournament create: %v (the scheduler's minute job advances it)\n", err)
-			}
-		}
+		scheduleSteps(env, "create", t.ID, t.CheckinAt, t.StartsAt, stderr)
 		fmt.Fprintf(stdout, "tournament %s created: registration open, check-in %s, start %s\n", t.ID,
 			t.CheckinAt.Format(time.RFC3339), t.StartsAt.Format(time.RFC3339))
+	case "reschedule":
+		checkin, start, err := pg.RescheduleTournament(ctx, id, checkinAt, startsAt, operator())
+		if err != nil {
+			return fail(err)
+		}
+		scheduleSteps(env, "reschedule", id, checkin, start, stderr)
+		fmt.Fprintf(stdout, "tournament %s rescheduled: check-in %s, start %s\n", id, checkin.Format(time.RFC3339), start.Format(time.RFC3339))
 	case "cancel":
 		if err := pg.SetTournamentStatus(ctx, id, "cancelled", operator()); err != nil {
 			return fail(err)
@@ -151,6 +173,19 @@ func runTournamentTool(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// scheduleSteps asks the director to advance the tournament at its
+// check-in and its start (a time past is at once; a task for an old time
+// finds nothing due); the scheduler's minute job would within a minute
+// otherwise, which is said when Redis refuses.
+func scheduleSteps(env *toolEnv, cmd, id string, checkinAt, startsAt time.Time, stderr io.Writer) {
+	client := asynq.NewClientFromRedisClient(env.rdb)
+	for _, at := range []time.Time{checkinAt, startsAt} {
+		if err := tasks.Enqueue(env.ctx, client, tasks.NewTournamentAdvanceAt(id, at)); err != nil {
+			fmt.Fprintf(stderr, "hokm ops tournament %s: %v (the scheduler's minute job advances it)\n", cmd, err)
+		}
+	}
 }
 
 // tournamentID is what a tournament's id may be: it names its tables

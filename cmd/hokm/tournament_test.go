@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/tournament"
 )
 
-// `hokm ops tournament create|list|show|cancel`: each change stored and
+// `hokm ops tournament create|reschedule|list|show|cancel`: each change stored and
 // audited with the operator; bad settings refused before anything is
 // written; show ranks the teams from the stored games.
 func TestOpsTournament(t *testing.T) {
@@ -45,6 +46,37 @@ func TestOpsTournament(t *testing.T) {
 		!strings.Contains(errOut, "has this id already") {
 		t.Fatalf("a second tournament of the same id: %d %q", code, errOut)
 	}
+	// reschedule: the check-in moved (the start keeps the check-in's
+	// length), both steps scheduled again; refused without a time, with a
+	// start before the check-in, for an unknown tournament.
+	for _, bad := range [][]string{{"spring"}, {"spring", "--checkin-in", "-1m"}, {"--checkin-in", "1m"}} {
+		if code, _, errOut := runHokm(t, "", append([]string{"ops", "tournament", "reschedule"}, bad...)...); code != 2 {
+			t.Errorf("reschedule %v: %d %q", bad, code, errOut)
+		}
+	}
+	if code, _, errOut := runHokm(t, "", "ops", "tournament", "reschedule", "spring", "--checkin-in", "20m", "--start-in", "10m"); code != 1 ||
+		!strings.Contains(errOut, "cannot start before its check-in") {
+		t.Fatalf("a start before the check-in: %d %q", code, errOut)
+	}
+	if code, _, errOut := runHokm(t, "", "ops", "tournament", "reschedule", "autumn", "--start-in", "1m"); code != 1 ||
+		!strings.Contains(errOut, "no such tournament") {
+		t.Fatalf("an unknown tournament: %d %q", code, errOut)
+	}
+	before := time.Now()
+	code, out, errOut = runHokm(t, "", "ops", "tournament", "reschedule", "spring", "--checkin-in", "2h")
+	if code != 0 || !strings.Contains(out, "spring rescheduled: check-in") {
+		t.Fatalf("reschedule: %d %q %q", code, out, errOut)
+	}
+	var checkin, start time.Time
+	if err := pool.QueryRow(ctx, `SELECT checkin_at, starts_at FROM tournaments WHERE id = 'spring'`).Scan(&checkin, &start); err != nil {
+		t.Fatal(err)
+	}
+	if d := checkin.Sub(before); d < 2*time.Hour-time.Second || d > 2*time.Hour+time.Minute || start.Sub(checkin) != 15*time.Minute {
+		t.Fatalf("rescheduled to check-in %v, start %v (asked at %v: check-in in 2h, the check-in's 15m kept)", checkin, start, before)
+	}
+	if scheduled, err := rdb.ZCard(ctx, "asynq:{default}:scheduled").Result(); err != nil || scheduled != 4 {
+		t.Fatalf("%d tasks scheduled after reschedule (%v), want the old and the new check-in and start", scheduled, err)
+	}
 	pg := pgstore.New(pool)
 	for i, team := range []tournament.Team{{ID: "red", Rating: 1600}, {ID: "blue", Rating: 1500}} {
 		p := []string{"r1", "b1"}[i]
@@ -70,7 +102,7 @@ func TestOpsTournament(t *testing.T) {
 	if code, _, errOut := runHokm(t, "", "ops", "tournament", "cancel", "spring"); code != 1 || !strings.Contains(errOut, "cancelled") {
 		t.Fatalf("cancelling a cancelled tournament: %d %q", code, errOut)
 	}
-	rows, err := pool.Query(ctx, `SELECT kind, detail FROM audit_log WHERE kind IN ('tournament_created', 'tournament_status') ORDER BY id`)
+	rows, err := pool.Query(ctx, `SELECT kind, detail FROM audit_log WHERE kind IN ('tournament_created', 'tournament_rescheduled', 'tournament_status') ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +119,7 @@ func TestOpsTournament(t *testing.T) {
 		}
 		got = append(got, kind)
 	}
-	if strings.Join(got, ",") != "tournament_created,tournament_status" {
+	if strings.Join(got, ",") != "tournament_created,tournament_rescheduled,tournament_status" {
 		t.Fatalf("audited %v", got)
 	}
 }

@@ -57,6 +57,7 @@ var (
 	ErrNoSuchTeam         = errors.New("pgstore: no team waits for a partner with this code")
 	ErrResultConflict     = errors.New("pgstore: the game was decided otherwise")
 	ErrTournamentExists   = errors.New("pgstore: a tournament has this id already")
+	ErrStartBeforeCheckin = errors.New("pgstore: a tournament cannot start before its check-in opens")
 )
 
 // Director is the audit log's "by" of the changes the tournament
@@ -468,6 +469,49 @@ func (s *Store) SetTournamentStatus(ctx context.Context, id, status, by string) 
 		return fmt.Errorf("tournament %s: %w", id, err)
 	}
 	return nil
+}
+
+// RescheduleTournament moves a tournament's check-in to checkinAt — only
+// while it takes registrations; zero keeps it — and its start to startsAt
+// — while registration or check-in is open; zero keeps the check-in's
+// length — audited as done by by (audit_log kind tournament_rescheduled),
+// and returns the times it now has. A time in the past is due at once. The
+// director's tasks for the old times find nothing due and ask again for the
+// new ones; the caller enqueues tasks for the new times, as create does.
+func (s *Store) RescheduleTournament(ctx context.Context, id string, checkinAt, startsAt time.Time, by string) (checkin, start time.Time, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var status string
+		var oldCheckin, oldStart time.Time
+		err := tx.QueryRow(ctx, `SELECT status, checkin_at, starts_at FROM tournaments WHERE id = $1 FOR UPDATE`, id).
+			Scan(&status, &oldCheckin, &oldStart)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrTournamentNotFound
+		case err != nil:
+			return err
+		case status != "registration" && (status != "checkin" || !checkinAt.IsZero()):
+			return fmt.Errorf("%w (it is in %s)", ErrTournamentClosed, status)
+		}
+		checkin, start = oldCheckin, startsAt
+		if !checkinAt.IsZero() {
+			checkin = checkinAt
+		}
+		if start.IsZero() {
+			start = checkin.Add(oldStart.Sub(oldCheckin))
+		}
+		if start.Before(checkin) {
+			return fmt.Errorf("%w (check-in %s, start %s)", ErrStartBeforeCheckin, checkin.Format(time.RFC3339), start.Format(time.RFC3339))
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tournaments SET checkin_at = $2, starts_at = $3 WHERE id = $1`, id, checkin, start); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, "tournament_rescheduled", map[string]any{"tournament": id, "by": by,
+			"checkin_at": checkin, "starts_at": start, "old_checkin_at": oldCheckin, "old_starts_at": oldStart})
+	})
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("reschedule tournament %s: %w", id, err)
+	}
+	return checkin, start, nil
 }
 
 // setStatus moves a locked tournament from cur to status, if it may.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -72,6 +73,68 @@ func TestTournamentRegistration(t *testing.T) {
 	}
 	if err := s.SetTournamentStatus(ctx, "cup", "registration", "ops-test"); !errors.Is(err, pgstore.ErrTournamentClosed) {
 		t.Fatalf("back from check-in to registration: %v", err)
+	}
+}
+
+// Rescheduling: the check-in while registration is open (the start keeps
+// the check-in's length unless given), the start until the tournament
+// starts; never a start before the check-in, never once started; each
+// change audited, a refused one writes nothing.
+func TestTournamentReschedule(t *testing.T) {
+	s, pool, ctx := setup(t)
+	newTournament(t, ctx, s, pool, 2)
+	times := func() (checkin, start time.Time) {
+		t.Helper()
+		info, err := s.Tournament(ctx, "cup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.CheckinAt, info.StartsAt
+	}
+	c0, _ := times()
+	if _, err := pool.Exec(ctx, `UPDATE tournaments SET starts_at = checkin_at + interval '15 minutes'`); err != nil {
+		t.Fatal(err)
+	}
+	at := c0.Add(time.Hour).Truncate(time.Second)
+	checkin, start, err := s.RescheduleTournament(ctx, "cup", at, time.Time{}, "ops-test")
+	if gotC, gotS := times(); err != nil || !checkin.Equal(at) || !start.Equal(at.Add(15*time.Minute)) || !gotC.Equal(checkin) || !gotS.Equal(start) {
+		t.Fatalf("check-in moved to %v: answered %v %v (%v), stored %v %v", at, checkin, start, err, gotC, gotS)
+	}
+	if _, _, err := s.RescheduleTournament(ctx, "cup", time.Time{}, at.Add(-time.Second), "ops-test"); !errors.Is(err, pgstore.ErrStartBeforeCheckin) {
+		t.Fatalf("a start before the check-in: %v", err)
+	}
+	if _, _, err := s.RescheduleTournament(ctx, "nope", at, time.Time{}, "ops-test"); !errors.Is(err, pgstore.ErrTournamentNotFound) {
+		t.Fatalf("an unknown tournament: %v", err)
+	}
+	if gotC, gotS := times(); !gotC.Equal(checkin) || !gotS.Equal(start) {
+		t.Fatalf("a refused change moved the times to %v %v", gotC, gotS)
+	}
+	if err := s.SetTournamentStatus(ctx, "cup", "checkin", "ops-test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RescheduleTournament(ctx, "cup", at.Add(time.Minute), time.Time{}, "ops-test"); !errors.Is(err, pgstore.ErrTournamentClosed) {
+		t.Fatalf("the check-in moved while it is open: %v", err)
+	}
+	now := time.Now().Truncate(time.Second)
+	if _, _, err := s.RescheduleTournament(ctx, "cup", time.Time{}, now, "ops-test"); !errors.Is(err, pgstore.ErrStartBeforeCheckin) {
+		t.Fatalf("a start before the (future) check-in: %v", err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tournaments SET checkin_at = $1`, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, start, err = s.RescheduleTournament(ctx, "cup", time.Time{}, now, "ops-test"); err != nil || !start.Equal(now) {
+		t.Fatalf("the start moved to now during check-in: %v %v", start, err)
+	}
+	if _, err := s.BeginTournament(ctx, "cup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RescheduleTournament(ctx, "cup", time.Time{}, now.Add(time.Hour), "ops-test"); !errors.Is(err, pgstore.ErrTournamentClosed) {
+		t.Fatalf("the start moved once started: %v", err)
+	}
+	var audited int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE kind = 'tournament_rescheduled' AND detail->>'by' = 'ops-test'
+		AND detail->>'tournament' = 'cup'`).Scan(&audited); err != nil || audited != 2 {
+		t.Fatalf("%d reschedules audited (%v), want 2", audited, err)
 	}
 }
 
