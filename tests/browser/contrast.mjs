@@ -8,7 +8,7 @@
 // choice (hokm.theme) survives a reload. Screenshots: the dark theme,
 // desktop and phone (Persian).
 
-import { baseURL, check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { baseURL, check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot, switchLang } from './lib.mjs'
 
 const WELCOME = ['h1', '.welcome p', '.welcome label', '#play-guest', '#login', '#lang']
 const LOBBY = ['.top .brand', '#me', '#conn', '.top button', '.card-panel h2', '.card-panel label', '.card-panel .muted', '#create', '#join', '#quick']
@@ -132,8 +132,7 @@ await run(async (browser) => {
   await phone.waitForSelector('#play-guest')
   check(await phone.evaluate(() => document.documentElement.dataset.theme) === 'dark', 'a dark system does not get the dark theme')
   await openAsGuest(phone, 'سارا')
-  await phone.click('#lang')
-  await phone.waitForSelector('html[dir="rtl"]')
+  await switchLang(phone)
   await createAndStart(phone, { target: 3 })
   await play(phone, { until: (n) => n >= 3 })
   await contrast(phone, TABLE, 'phone table')

@@ -6,7 +6,7 @@
 // ready; then the match starts on both pages. Bots show their names (Sohrab…)
 // with a "bot" badge. Screenshots: the waiting table as host and as non-host.
 
-import { check, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, run, shot, switchLang } from './lib.mjs'
 
 /** Sends frame on the page's socket and resolves with the server's answer to it. */
 function forge (page, frame) {
@@ -51,10 +51,10 @@ await run(async (browser) => {
   check(/Friend/.test(why), 'the host is not told who is not ready: ' + why)
   await shot(host, 'host-01-waiting-as-host')
   await shot(friend, 'host-02-waiting-as-guest')
-  for (const p of [host, friend]) { await p.click('#lang'); await p.setViewportSize({ width: 390, height: 844 }) }
+  for (const p of [host, friend]) { await switchLang(p); await p.setViewportSize({ width: 390, height: 844 }) }
   await shot(host, 'host-03-waiting-as-host-phone-fa')
   await shot(friend, 'host-04-waiting-as-guest-phone-fa')
-  for (const p of [host, friend]) { await p.click('#lang'); await p.setViewportSize({ width: 1100, height: 820 }) }
+  for (const p of [host, friend]) { await switchLang(p); await p.setViewportSize({ width: 1100, height: 820 }) }
 
   // the host moves the friend from seat 1 to seat 2, by keyboard
   await host.focus('.seat[data-seat="1"] button.swap')

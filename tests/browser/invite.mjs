@@ -4,7 +4,7 @@
 // picks seat 2 (join_code with seat) and sits there, on both pages.
 // Screenshots: the invite panel (desktop, phone, Persian), the seat choice.
 
-import { check, newPage, noProblems, openAsGuest, run, sentSince, shot } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, run, sentSince, shot, switchLang } from './lib.mjs'
 
 await run(async (browser) => {
   const host = await newPage(browser)
@@ -17,10 +17,10 @@ await run(async (browser) => {
   await host.click('#invite-copy')
   await host.waitForSelector('.toast')
   await shot(host, 'invite-01-panel')
-  await host.click('#lang')
+  await switchLang(host)
   await host.setViewportSize({ width: 390, height: 844 })
   await shot(host, 'invite-02-panel-phone-fa')
-  await host.click('#lang')
+  await switchLang(host)
 
   const friend = await newPage(browser)
   await friend.goto(link)

@@ -4,7 +4,7 @@
 // browser's own formatting writes them in either language (i18n.js writes
 // small whole numbers without Intl, for speed).
 
-import { check, createAndStart, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, newPage, noProblems, openAsGuest, run, shot, switchLang } from './lib.mjs'
 
 /** i18n.js's fmt against toLocaleString in the page's current language. */
 async function numbersAsBrowser (page, lang) {
@@ -71,8 +71,7 @@ await run(async (browser) => {
   await handVisible(page)
   await shot(page, '07-phone-table')
 
-  await page.click('#lang')
-  await page.waitForSelector('html[dir="rtl"][lang="fa"]')
+  await switchLang(page)
   check(await overflow(page) <= 0, 'Persian table scrolls sideways on a phone')
   await headerOneRow(page, 'phone table in Persian')
   await numbersAsBrowser(page, 'fa')

@@ -120,6 +120,17 @@ export async function shot (page, name) {
   console.log('screenshot', path)
 }
 
+/**
+ * Clicks the language button and waits until the page is drawn in the
+ * other language: <html> turns at once, the view a frame later (the button
+ * then names the language it would switch back to).
+ */
+export async function switchLang (page) {
+  const to = await page.getAttribute('#lang', 'lang')
+  await page.click('#lang')
+  await page.waitForSelector(`html[lang="${to}"] #lang[lang="${to === 'fa' ? 'en' : 'fa'}"]`)
+}
+
 /** Opens the page and starts as a guest called name; waits for the lobby. */
 export async function openAsGuest (page, name) {
   await page.goto(baseURL + '/')

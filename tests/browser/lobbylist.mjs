@@ -3,7 +3,7 @@
 // third player sits (2/4); the quick match shows a running wait and what
 // comes next. Screenshots: the lobby with a table (desktop, phone, Persian).
 
-import { check, newPage, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, run, shot, switchLang } from './lib.mjs'
 
 await run(async (browser) => {
   const page = await newPage(browser)
@@ -29,11 +29,11 @@ await run(async (browser) => {
   await page.waitForSelector(row + ' .seats-taken[data-taken="2"]')
   check(/Reza/.test(await page.textContent(row)), 'the new player is not listed')
 
-  await page.click('#lang')
+  await switchLang(page)
   await shot(page, 'lobby-02-tables-fa')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot(page, 'lobby-03-tables-phone-fa')
-  await page.click('#lang')
+  await switchLang(page)
 
   await page.click('#quick')
   await page.waitForSelector('#quick-wait')

@@ -11,7 +11,7 @@
 // - prefers-reduced-motion: reduce: after each play, and between, no
 //   animation at all (document.getAnimations() is empty) and no ghost.
 
-import { CARD, check, createAndStart, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, run, shot, stuck, TRUMP } from './lib.mjs'
+import { CARD, check, createAndStart, fail, MOTION, newPage, nextStep as waitStep, noProblems, openAsGuest, run, shot, stuck, switchLang, TRUMP } from './lib.mjs'
 
 
 /** Counts the oscillators the page starts (window.__osc). */
@@ -206,8 +206,7 @@ async function looks (browser, { phone, fa, name }) {
   const page = await newPage(browser, { ...MOTION, ...size })
   await openAsGuest(page, fa ? 'سارا' : 'Sara')
   if (fa) {
-    await page.click('#lang')
-    await page.waitForSelector('html[dir="rtl"]')
+    await switchLang(page)
   }
   await createAndStart(page, { target: 3 })
   for (let i = 0; i < 6; i++) {

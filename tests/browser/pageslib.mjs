@@ -3,7 +3,7 @@
 // token, a match played to the end against bots, what the pages show in
 // English, and screenshots on a phone.
 
-import { baseURL, check, createAndStart, fail, newPage, playFast, shot } from './lib.mjs'
+import { baseURL, check, createAndStart, fail, newPage, playFast, shot, switchLang } from './lib.mjs'
 
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
@@ -123,11 +123,9 @@ export async function phoneShots (browser, page, name, open) {
 /** Screenshots on the desktop page in English and Persian (switching with #lang; back to English after). */
 export async function desktopShots (page, name, ready) {
   await shot(page, `${name}-en`)
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="fa"]')
+  await switchLang(page)
   await ready(page)
   await shot(page, `${name}-fa`)
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="en"]')
+  await switchLang(page)
   await ready(page)
 }

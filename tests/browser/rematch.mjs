@@ -4,7 +4,7 @@
 // the friend's page shows who said yes; the friend says yes: both play the
 // next match. Screenshots: the rematch offer (English, Persian, phone).
 
-import { check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
+import { check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend, switchLang } from './lib.mjs'
 
 await run(async (browser) => {
   const host = await newPage(browser)
@@ -27,9 +27,9 @@ await run(async (browser) => {
   check(await host.getAttribute('#table', 'data-status') === 'finished', 'a match started on one yes')
   check(await friend.getAttribute('#table', 'data-status') === 'finished', 'a match started on one yes')
   await shot(host, 'rematch-01-offer')
-  await host.click('#lang')
+  await switchLang(host)
   await shot(host, 'rematch-02-offer-fa')
-  await host.click('#lang')
+  await switchLang(host)
   await friend.setViewportSize({ width: 390, height: 844 })
   await shot(friend, 'rematch-03-offer-phone')
 

@@ -9,7 +9,7 @@
 // its end. The second time the socket is down while the table is restored:
 // the page's sync with its old epoch gets the resync.
 
-import { check, control, createAndStart, handOf, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { check, control, createAndStart, handOf, newPage, noProblems, openAsGuest, play, run, shot, switchLang } from './lib.mjs'
 
 const movesSeen = (page) => page.evaluate(() => window.__hokmNet.moves)
 const ACTIONS = '#trump-picker button[data-suit]:not([disabled]), #hand button.card[data-legal="true"]:not([disabled])'
@@ -46,8 +46,7 @@ async function banner (page, want, what) {
 /** The banner on a phone-sized screen, in Persian: no sideways scroll, the hand on the screen. */
 async function onPhoneInPersian (page, back) {
   await page.setViewportSize({ width: 390, height: 844 })
-  await page.click('#lang')
-  await page.waitForSelector('html[dir="rtl"] #restored')
+  await switchLang(page)
   const m = await page.evaluate(() => ({
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     hand: document.querySelector('#hand').getBoundingClientRect().toJSON(),
@@ -58,7 +57,7 @@ async function onPhoneInPersian (page, back) {
   const n = back.toLocaleString('fa-IR')
   check(m.text.includes(`${n} حرکت به عقب برگشت`), 'the Persian banner says: ' + m.text)
   await shot(page, '12-restored-banner-phone-fa')
-  await page.click('#lang')
+  await switchLang(page)
   await page.setViewportSize({ width: 1100, height: 820 })
 }
 

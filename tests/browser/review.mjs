@@ -11,7 +11,7 @@
 // Screenshots: the last trick open, desktop in English, phone in English
 // and Persian.
 
-import { check, createAndStart, fail, MOTION, move, newPage, nextStep, noProblems, openAsGuest, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, MOTION, move, newPage, nextStep, noProblems, openAsGuest, run, shot, switchLang } from './lib.mjs'
 
 const RANKS = '23456789TJQKA'
 
@@ -125,8 +125,7 @@ await run(async (browser) => {
   await openAsGuest(phone, 'Sara سارا')
   await createAndStart(phone, { target: 3 })
   await playAndCheck(phone, { turns: 3, reviews: 1, shotName: '51-phone-last-trick' })
-  await phone.click('#lang') // and in Persian
-  await phone.waitForSelector('html[dir="rtl"]')
+  await switchLang(phone) // and in Persian
   await playAndCheck(phone, { turns: 2, reviews: 1, shotName: '52-phone-fa-last-trick' })
   noProblems(phone)
 })

@@ -7,7 +7,7 @@
 // back to the button that opened it. Screenshots: desktop and phone,
 // English and Persian (the phone ones over the table).
 
-import { baseURL, check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { baseURL, check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot, switchLang } from './lib.mjs'
 import { PHONE } from './pageslib.mjs'
 
 const WORDS = { en: ['Hakem', 'trump', 'follow the suit', '7 of the 13 tricks', 'Kot', 'Hakem-Kot', '3, 5 or 7'], fa: ['حاکم', 'حکم', 'خال زمین', '۷ دست', 'کُت', 'کُتِ حاکم', '۳، ۵ یا ۷'] }
@@ -59,21 +59,17 @@ await run(async (browser) => {
   await openAsGuest(page, 'Sara سارا')
   await rules(page, '#nav-rules', 'en', '#rules-close', '35-rules-en')
   await rules(page, 'keyboard', 'en', 'Escape')
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="fa"]')
+  await switchLang(page)
   await rules(page, '#nav-rules', 'fa', '#rules-done', '35-rules-fa')
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="en"]')
+  await switchLang(page)
   console.log('from the lobby: English and Persian, opened with the mouse and the keyboard')
 
   await createAndStart(page, { target: 3 })
   await play(page, { until: (n) => n >= 3 })
   await atTable(page, 'en')
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="fa"]')
+  await switchLang(page)
   await atTable(page, 'fa')
-  await page.click('#lang')
-  await page.waitForSelector('html[lang="en"]')
+  await switchLang(page)
   const seq = Number(await page.getAttribute('#table', 'data-seq'))
   await play(page, { until: (n) => n >= 3 })
   check(Number(await page.getAttribute('#table', 'data-seq')) > seq, 'the game did not go on after the rules')
@@ -85,8 +81,7 @@ await run(async (browser) => {
   await createAndStart(phone, { target: 3 })
   await play(phone, { until: (n) => n >= 2 })
   await atTable(phone, 'en', '36-rules-table-phone-en')
-  await phone.click('#lang')
-  await phone.waitForSelector('html[lang="fa"]')
+  await switchLang(phone)
   await atTable(phone, 'fa', '36-rules-table-phone-fa')
   noProblems(phone)
 })

@@ -7,7 +7,7 @@
 // scrolls no sideways. A new socket starts with no status (the server sends
 // it again after hello when something is down).
 
-import { check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot } from './lib.mjs'
+import { check, createAndStart, newPage, noProblems, openAsGuest, play, run, shot, switchLang } from './lib.mjs'
 
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
 const status = (page, redis, postgres) => page.evaluate(([redis, postgres]) =>
@@ -59,11 +59,7 @@ await run(async (browser) => {
 
   // PostgreSQL down too, in Persian.
   await status(page, 'down', 'down')
-  await page.click('#lang')
-  await page.waitForSelector('html[dir="rtl"][lang="fa"] #status-postgres')
-  // <html> turns Persian before the view is drawn again in it: wait for the drawing, not the attribute
-  await page.waitForFunction(() => /[\u0600-\u06FF]/.test(document.querySelector('#status-redis')?.textContent ?? ''), null, { timeout: 5000 })
-    .catch(() => {})
+  await switchLang(page)
   shown = await banners(page)
   check(Object.keys(shown).join() === 'status-redis,status-postgres', 'banners with both down: ' + JSON.stringify(shown))
   check(shown['status-redis'].includes('ارتباط با بازی قطع شده است'), 'Persian Redis banner: ' + shown['status-redis'])
@@ -76,8 +72,7 @@ await run(async (browser) => {
   await status(page, 'ok', 'down')
   await page.waitForSelector('#status-redis', { state: 'detached' })
   check(await page.isVisible('#status-postgres'), 'the PostgreSQL banner went with Redis back')
-  await page.click('#lang')
-  await page.waitForSelector('html[dir="ltr"] #status-postgres')
+  await switchLang(page)
   shown = await banners(page)
   check(shown['status-postgres'].includes('Results will be saved when the database is back'), 'PostgreSQL banner: ' + shown['status-postgres'])
   await status(page, 'ok', 'ok')

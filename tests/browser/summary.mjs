@@ -12,7 +12,7 @@
 // Screenshots: the summary (desktop and phone, English and Persian) and the
 // Hakem's picker.
 
-import { check, createAndStart, fail, move, newPage, nextStep, noProblems, openAsGuest, playFast, run, shot } from './lib.mjs'
+import { check, createAndStart, fail, move, newPage, nextStep, noProblems, openAsGuest, playFast, run, shot, switchLang } from './lib.mjs'
 
 
 const events = (page) => page.evaluate(() => window.__hokmNet.events)
@@ -91,11 +91,9 @@ async function playHands (page, { want = 2, shots = {} } = {}) {
         await page.waitForFunction(() => getComputedStyle(document.querySelector('#hand-summary')).opacity === '1', null, { timeout: 4000 })
         if (shots.summary && !checked) {
           await shot(page, shots.summary)
-          await page.click('#lang') // the same in Persian
-          await page.waitForSelector('html[dir="rtl"]')
+          await switchLang(page) // the same in Persian
           await shot(page, shots.summary + '-fa')
-          await page.click('#lang')
-          await page.waitForSelector('html[dir="ltr"]')
+          await switchLang(page)
         }
         // it stays while we play on, until closed (looked at for the first ones; then closed at once, to get on)
         const until = Date.now() + 3000
@@ -147,8 +145,7 @@ await run(async (browser) => {
 
   const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
   await openAsGuest(phone, 'سارا')
-  await phone.click('#lang')
-  await phone.waitForSelector('html[dir="rtl"]')
+  await switchLang(phone)
   await createAndStart(phone, { target: 3 })
   // Persian: only the screenshot (the texts are checked in English above)
   for (;;) {
@@ -156,8 +153,8 @@ await run(async (browser) => {
     if (await phone.$('#hand-summary')) {
       await phone.waitForFunction(() => getComputedStyle(document.querySelector('#hand-summary')).opacity === '1')
       await shot(phone, '42-phone-fa-hand-summary')
-      await phone.click('#lang') // the same in English: the summary stays until closed
-      await phone.waitForSelector('html[dir="ltr"] #hand-summary')
+      await switchLang(phone) // the same in English: the summary stays until closed
+      await phone.waitForSelector('#hand-summary')
       await shot(phone, '42-phone-hand-summary')
       break
     }
