@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/redisnodes"
 )
 
@@ -253,18 +255,22 @@ func postgresCPU() time.Duration {
 	return total
 }
 
-// tableMemory is the mean Redis memory of a table, from MEMORY USAGE of
-// every key under prefix with a hash tag (a table's keys share theirs:
-// {g:id} for hokm, {id} for the relays), summed by tag; 0 when none. On a
-// cluster the keys are those of every master (a replica's copy is not
-// counted).
+// tableMemory is the mean Redis memory of a live table, from MEMORY USAGE
+// of every key under prefix with a hash tag (a table's keys share theirs:
+// {g:id} for hokm, {id} for the relays), summed by tag; 0 when none. A
+// hokm table counts while a match is played at it (its meta's status
+// "playing"): in closed loop a table's match ends within seconds and the
+// bots go on at a new table, and the finished ones — kept until their TTL
+// for the rematch offer and a late resync — would outnumber the live ones
+// (a relay's table never ends). On a cluster the keys are those of every
+// master (a replica's copy is not counted).
 func tableMemory(ctx context.Context, rdb redis.UniversalClient, pattern string) (float64, error) {
 	keys, err := scanKeys(ctx, rdb, pattern)
 	if err != nil {
 		return 0, err
 	}
-	tables := map[string]bool{}
-	var total int64
+	perTag := map[string]int64{}
+	var hashes []string // hokm's table hashes, whose status says whether the table counts
 	for batch := range slices.Chunk(keys, 500) {
 		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range batch {
@@ -280,15 +286,61 @@ func tableMemory(ctx context.Context, rdb redis.UniversalClient, pattern string)
 			if err != nil {
 				continue // gone since the scan
 			}
-			k := batch[j]
-			if open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}'); open >= 0 && end > open {
-				tables[k[open:end]] = true
-				total += n
+			if tag := tagOf(batch[j]); tag != "" {
+				perTag[tag] += n
+				if strings.HasPrefix(tag, "{g:") && strings.HasSuffix(batch[j], "}:table") {
+					hashes = append(hashes, batch[j])
+				}
 			}
 		}
 	}
-	if len(tables) == 0 {
+	playing, err := playingTables(ctx, rdb, hashes)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	var tables int
+	for tag, n := range perTag {
+		if strings.HasPrefix(tag, "{g:") && !playing[tag] {
+			continue
+		}
+		total += n
+		tables++
+	}
+	if tables == 0 {
 		return 0, nil
 	}
-	return float64(total) / float64(len(tables)), nil
+	return float64(total) / float64(tables), nil
+}
+
+// tagOf is key's hash tag with its braces ("" without one).
+func tagOf(key string) string {
+	if open, end := strings.IndexByte(key, '{'), strings.IndexByte(key, '}'); open >= 0 && end > open {
+		return key[open : end+1]
+	}
+	return ""
+}
+
+// playingTables are the hash tags of those of hokm's table hashes whose
+// meta says a match is being played.
+func playingTables(ctx context.Context, rdb redis.UniversalClient, hashes []string) (map[string]bool, error) {
+	playing := map[string]bool{}
+	for batch := range slices.Chunk(hashes, 500) {
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.HGet(ctx, k, "meta")
+			}
+			return nil
+		})
+		if err != nil && err != redis.Nil {
+			return nil, err
+		}
+		for j, c := range cmds {
+			var meta struct{ Status table.Status }
+			if b, err := c.(*redis.StringCmd).Bytes(); err == nil && json.Unmarshal(b, &meta) == nil && meta.Status == table.Playing {
+				playing[tagOf(batch[j])] = true
+			}
+		}
+	}
+	return playing, nil
 }
