@@ -23,9 +23,13 @@ import (
 // ops tournament create`, played to its final ranking by 32 bot players
 // (registered through the API, checked in, pulled in to every round's
 // table) over two gateways, two workers and a scheduler as processes; a
-// worker is SIGKILLed in round 2. Every game's match is stored once and
-// replays to its stored result, every result is recorded once, and the
-// standings are those recomputed from the stored matches.
+// worker is SIGKILLed in round 2, as soon as one of its matches is under
+// way — when its director may still be seating and calling the round's
+// other tables (the players of a table it seated but did not call are
+// called by the next director: the minute job at the latest). Every game's
+// match is stored once and replays to its stored result, every result is
+// recorded once, and the standings are those recomputed from the stored
+// matches.
 func TestTournamentOverProcesses(t *testing.T) {
 	c, rdb, prefix, dbURL := newCluster(t)
 	begin := time.Now()
@@ -37,7 +41,7 @@ func TestTournamentOverProcesses(t *testing.T) {
 	gwA := c.Start("gateway A", []string{"HOKM_HTTP_ADDR=" + addrA}, "gateway")
 	gwB := c.Start("gateway B", []string{"HOKM_HTTP_ADDR=" + addrB}, "gateway")
 	w1 := c.Start("worker w1", []string{"HOKM_WORKER_ID=w1"}, "worker")
-	c.Start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
+	w2 := c.Start("worker w2", []string{"HOKM_WORKER_ID=w2"}, "worker")
 	c.Start("scheduler", nil, "scheduler")
 	gwA.WaitReady(addrA)
 	gwB.WaitReady(addrB)
@@ -58,24 +62,25 @@ func TestTournamentOverProcesses(t *testing.T) {
 	defer pool.Close()
 	pg := pgstore.New(pool)
 
-	// SIGKILL w1 once round 2's tables are playing.
+	// SIGKILL w1 while round 2 is played: as soon as one of its matches is
+	// under way (its table has moved on from the seating), whatever the
+	// machine's speed — a fast one plays a round in a third of a second.
 	killed := make(chan time.Duration, 1)
+	keys := redisstore.Keys{Prefix: prefix}
 	go func() {
 		for ctx.Err() == nil {
 			rows, err := pg.GameRows(ctx, "cup16")
-			seated := 0
 			for _, r := range rows {
-				if r.Round == 2 && r.Seated {
-					seated++
+				if err != nil || r.Round != 2 || !r.Seated || r.Winner != "" {
+					continue
+				}
+				if seq, _ := rdb.HGet(ctx, keys.Table(r.Table), "seq").Int(); seq >= 20 { // (its state is sealed: the seq is not)
+					w1.Signal(syscall.SIGKILL)
+					killed <- time.Since(begin)
+					return
 				}
 			}
-			if err == nil && seated > 0 {
-				time.Sleep(time.Second)
-				w1.Signal(syscall.SIGKILL)
-				killed <- time.Since(begin)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 	rep, err := botclient.PlayTournament(ctx, botclient.TournamentOptions{
@@ -85,13 +90,12 @@ func TestTournamentOverProcesses(t *testing.T) {
 		// Where it stopped: each undecided game's table as Redis has it, and
 		// what the workers hold unacknowledged.
 		rows, _ := pg.GameRows(context.Background(), "cup16")
-		rs := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 		for _, r := range rows {
 			if r.B != "" && r.Winner == "" {
-				l, lerr := rs.LoadTable(context.Background(), r.Table)
+				l, lerr := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).LoadTable(context.Background(), r.Table)
 				t.Logf("undecided %+v: table %s seq %d status %s match %d phase %s score %v seats %v (%v)", r, r.Table, l.Seq,
 					l.Table.Status, l.Table.Match, l.Table.Game.Phase, l.Table.Game.Score, l.Table.Seats, lerr)
-				acts, _ := rdb.HGetAll(context.Background(), redisstore.Keys{Prefix: prefix}.Acts(r.Table)).Result()
+				acts, _ := rdb.HGetAll(context.Background(), keys.Acts(r.Table)).Result()
 				t.Logf("  answers: %v; host %s; seats %s", acts, l.Table.Host, func() (s string) {
 					for _, p := range l.Table.Seats {
 						if p != nil {
@@ -181,8 +185,10 @@ func TestTournamentOverProcesses(t *testing.T) {
 		timeline += fmt.Sprintf(" round %d %.1f–%.1f s;", round, started.Sub(begin).Seconds(), last.Sub(begin).Seconds())
 	}
 	t.Logf("timeline:%s", timeline)
-	t.Logf("16 teams, %d rounds, %d matches, %d moves in %.1f s over 2 gateways; w1 killed at %v; %d reconnects, %d moves dropped; champion %s (%d wins)",
-		rounds, len(rows), rep.Moves, rep.Seconds, killedAt.Round(time.Millisecond), rep.Reconnects, rep.Dropped, got[0].Team, got[0].Wins)
+	t.Logf("16 teams, %d rounds, %d matches, %d moves in %.1f s over 2 gateways; w1 killed at %v; %d reconnects, %d moves dropped; "+
+		"tables whose players w2 called for w1: %d; champion %s (%d wins)", rounds, len(rows), rep.Moves, rep.Seconds,
+		killedAt.Round(time.Millisecond), rep.Reconnects, rep.Dropped, strings.Count(w2.Output(), "players not called: calling them"),
+		got[0].Team, got[0].Wins)
 }
 
 // TestBotsPlayATournament: `hokm bots --tournament` against `hokm serve`

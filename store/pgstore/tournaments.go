@@ -872,17 +872,21 @@ func (s *Store) RecordTableResult(ctx context.Context, r TableResult) (d Decided
 
 // GameRow is a stored game, as shown.
 type GameRow struct {
-	Round   int       `json:"round"`
-	Line    int       `json:"line"`
-	A       string    `json:"a"`
-	B       string    `json:"b,omitempty"` // "": a bye
-	Winner  string    `json:"winner,omitempty"`
-	ScoreA  int       `json:"score_a"`
-	ScoreB  int       `json:"score_b"`
-	Table   string    `json:"table,omitempty"`
-	Match   string    `json:"match,omitempty"`
-	Seated  bool      `json:"-"`
-	Decided time.Time `json:"-"` // zero while undecided
+	Round  int    `json:"round"`
+	Line   int    `json:"line"`
+	A      string `json:"a"`
+	B      string `json:"b,omitempty"` // "": a bye
+	Winner string `json:"winner,omitempty"`
+	ScoreA int    `json:"score_a"`
+	ScoreB int    `json:"score_b"`
+	Table  string `json:"table,omitempty"`
+	Match  string `json:"match,omitempty"`
+	Seated bool   `json:"-"`
+	// SeatedAt is when it was marked seated (zero before); Called says its
+	// players were sent the notice that pulls them in (MarkCalled).
+	SeatedAt time.Time `json:"-"`
+	Called   bool      `json:"-"`
+	Decided  time.Time `json:"-"` // zero while undecided
 }
 
 // Game is r for the pairing arithmetic.
@@ -893,15 +897,18 @@ func (r GameRow) Game() tournament.Game {
 // GameRows are every game stored, by round and line.
 func (s *Store) GameRows(ctx context.Context, id string) ([]GameRow, error) {
 	rows, err := s.pool.Query(ctx, `SELECT round, line, team_a, coalesce(team_b, ''), coalesce(winner, ''),
-		coalesce(score_a, 0), coalesce(score_b, 0), coalesce(table_id, ''), coalesce(match_id, ''), seated_at IS NOT NULL,
-		decided_at FROM tournament_games WHERE tournament_id = $1 ORDER BY round, line`, id)
+		coalesce(score_a, 0), coalesce(score_b, 0), coalesce(table_id, ''), coalesce(match_id, ''), seated_at,
+		called_at IS NOT NULL, decided_at FROM tournament_games WHERE tournament_id = $1 ORDER BY round, line`, id)
 	if err != nil {
 		return nil, fmt.Errorf("tournament %s games: %w", id, err)
 	}
 	games, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (GameRow, error) {
 		var g GameRow
-		var decided *time.Time
-		err := r.Scan(&g.Round, &g.Line, &g.A, &g.B, &g.Winner, &g.ScoreA, &g.ScoreB, &g.Table, &g.Match, &g.Seated, &decided)
+		var seated, decided *time.Time
+		err := r.Scan(&g.Round, &g.Line, &g.A, &g.B, &g.Winner, &g.ScoreA, &g.ScoreB, &g.Table, &g.Match, &seated, &g.Called, &decided)
+		if seated != nil {
+			g.Seated, g.SeatedAt = true, *seated
+		}
 		if decided != nil {
 			g.Decided = *decided
 		}
@@ -942,16 +949,41 @@ func (s *Store) AssignTable(ctx context.Context, id string, round, line int, tab
 	return got, nil
 }
 
-// MarkSeated notes that a game's players were seated at its table; first
+// MarkSeated notes that a game's players were seated at its table at at
+// (the director's clock, which also judges how long ago that was); first
 // says this call noted it (two directors seating the same game at once
 // both get here, and only the first pulls the players in).
-func (s *Store) MarkSeated(ctx context.Context, id string, round, line int) (first bool, err error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE tournament_games SET seated_at = now()
-		WHERE tournament_id = $1 AND round = $2 AND line = $3 AND seated_at IS NULL`, id, round, line)
+func (s *Store) MarkSeated(ctx context.Context, id string, round, line int, at time.Time) (first bool, err error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE tournament_games SET seated_at = $4
+		WHERE tournament_id = $1 AND round = $2 AND line = $3 AND seated_at IS NULL`, id, round, line, at)
 	if err != nil {
 		return false, fmt.Errorf("tournament %s round %d game %d: seated: %w", id, round, line, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// ClaimCall takes over calling a seated game's players whom nobody called
+// and nobody took over calling since before, at the director's time at: a
+// director whose claim this is (the seating moved to at, so another waits
+// as long again) calls them and then MarkCalled.
+func (s *Store) ClaimCall(ctx context.Context, id string, round, line int, at, before time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE tournament_games SET seated_at = $4
+		WHERE tournament_id = $1 AND round = $2 AND line = $3 AND called_at IS NULL AND seated_at <= $5`, id, round, line, at, before)
+	if err != nil {
+		return false, fmt.Errorf("tournament %s round %d game %d: claim the call: %w", id, round, line, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// MarkCalled records that a seated game's players were sent the notice
+// that pulls them in to its table.
+func (s *Store) MarkCalled(ctx context.Context, id string, round, line int) error {
+	_, err := s.pool.Exec(ctx, `UPDATE tournament_games SET called_at = now()
+		WHERE tournament_id = $1 AND round = $2 AND line = $3 AND called_at IS NULL`, id, round, line)
+	if err != nil {
+		return fmt.Errorf("tournament %s round %d game %d: called: %w", id, round, line, err)
+	}
+	return nil
 }
 
 // uniqueAs is as for a unique violation, else err.

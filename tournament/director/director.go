@@ -45,7 +45,9 @@ type Store interface {
 	StartRound(ctx context.Context, id string, round int, games []tournament.Game) (bool, error)
 	FinishTournament(ctx context.Context, id string) (bool, error)
 	AssignTable(ctx context.Context, id string, round, line int, tableID string) (string, error)
-	MarkSeated(ctx context.Context, id string, round, line int) (first bool, err error)
+	MarkSeated(ctx context.Context, id string, round, line int, at time.Time) (first bool, err error)
+	ClaimCall(ctx context.Context, id string, round, line int, at, before time.Time) (bool, error)
+	MarkCalled(ctx context.Context, id string, round, line int) error
 	RecordTableResult(ctx context.Context, r pgstore.TableResult) (pgstore.Decided, bool, error)
 }
 
@@ -259,11 +261,20 @@ func (d *Director) pair(ctx context.Context, t *pgstore.TournamentInfo, rows []p
 	return tournament.SwissRound(teams, games, round+1)
 }
 
-// seatAll seats every game of rows not seated yet.
+// CallAgainAfter is how long after a game was marked seated its players,
+// not yet called, are called by another director: the one that marked it
+// died before it called them, or Redis refused its notices. (Within that
+// time the marking director is taken to be calling them still; one
+// director takes the call over, ClaimCall, and as long again is given to
+// it.)
+const CallAgainAfter = 10 * time.Second
+
+// seatAll seats every game of rows not seated yet, and calls the players of
+// a seated game that were not called.
 func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows []pgstore.GameRow) error {
 	var roster map[string][]pgstore.RosterPlayer
 	for _, r := range rows {
-		if r.B == "" || r.Seated || r.Winner != "" {
+		if r.B == "" || r.Winner != "" || r.Seated && (r.Called || d.now().Sub(r.SeatedAt) < CallAgainAfter) {
 			continue
 		}
 		if roster == nil {
@@ -276,11 +287,38 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 				roster[team.ID] = team.Players
 			}
 		}
-		if err := d.seat(ctx, t, r, roster[r.A], roster[r.B]); err != nil {
+		reserved, names := seatsOf(roster[r.A], roster[r.B])
+		var err error
+		if r.Seated {
+			now := d.now()
+			var mine bool
+			if mine, err = d.store.ClaimCall(ctx, t.ID, r.Round, r.Line, now, now.Add(-CallAgainAfter)); mine {
+				d.log.Info("tournament table's players not called: calling them", "tournament", t.ID, "round", r.Round, "table", r.Table)
+				err = d.call(ctx, t, r, reserved)
+			}
+		} else {
+			err = d.seat(ctx, t, r, reserved, names)
+		}
+		if err != nil {
 			return fmt.Errorf("tournament %s round %d game %d: %w", t.ID, r.Round, r.Line, err)
 		}
 	}
 	return nil
+}
+
+// seatsOf are the players of a game's teams in their reserved seats — team
+// A at seats 0 and 2, team B at 1 and 3, "" for a bot's — and their names.
+func seatsOf(a, b []pgstore.RosterPlayer) (reserved [4]string, names map[string]string) {
+	names = map[string]string{}
+	for i, team := range [2][]pgstore.RosterPlayer{a, b} {
+		for j, p := range team {
+			if j < 2 {
+				reserved[i+2*j] = p.ID
+				names[p.ID] = p.Name
+			}
+		}
+	}
+	return reserved, names
 }
 
 // seat makes a game's table — team A at seats 0 and 2, team B at 1 and 3,
@@ -290,21 +328,12 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 // ids), so a director that died half-way is finished by the next. The
 // players are pulled in once, by the director that marks the game seated:
 // a second notice would pull back a player who had gone from the table to
-// the tournament's page (which offers the table while the game is undecided).
-func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstore.GameRow, a, b []pgstore.RosterPlayer) error {
+// the tournament's page (which offers the table while the game is undecided)
+// — unless that director never called them (seatAll).
+func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstore.GameRow, reserved [4]string, names map[string]string) error {
 	id, err := d.store.AssignTable(ctx, t.ID, r.Round, r.Line, TableID(t.ID, r.Round, r.Line))
 	if err != nil {
 		return err
-	}
-	var reserved [4]string
-	names := map[string]string{}
-	for i, team := range [2][]pgstore.RosterPlayer{a, b} {
-		for j, p := range team {
-			if j < 2 {
-				reserved[i+2*j] = p.ID
-				names[p.ID] = p.Name
-			}
-		}
 	}
 	tb, err := table.NewTournament(id, game.Rules{Target: t.Target}, t.ID, reserved, d.now().UnixMilli())
 	if err != nil {
@@ -328,18 +357,30 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 			return err
 		}
 	}
-	first, err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line)
+	first, err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line, d.now())
 	if err != nil || !first {
-		return err // (another director seated it at the same time, and pulled the players in)
-	}
-	for _, u := range reserved {
-		if u != "" {
-			d.notify(ctx, u, Notice{Type: "matched", Tournament: t.ID, Table: id, Round: r.Round})
-		}
+		return err // (another director seated it at the same time, and pulls the players in)
 	}
 	metrics.TournamentTables.Inc()
 	d.log.Info("tournament table seated", "tournament", t.ID, "round", r.Round, "table", id)
-	return nil
+	r.Table = id
+	return d.call(ctx, t, r, reserved)
+}
+
+// call pulls a seated game's players in to its table (a "matched" notice
+// on each of their sockets) and notes it when every notice went out;
+// otherwise a later director calls them (seatAll).
+func (d *Director) call(ctx context.Context, t *pgstore.TournamentInfo, r pgstore.GameRow, reserved [4]string) error {
+	sent := true
+	for _, u := range reserved {
+		if u != "" {
+			sent = d.notify(ctx, u, Notice{Type: "matched", Tournament: t.ID, Table: r.Table, Round: r.Round}) && sent
+		}
+	}
+	if !sent {
+		return nil
+	}
+	return d.store.MarkCalled(ctx, t.ID, r.Round, r.Line)
 }
 
 // enqueueSits sends the players' sits, which seat them ready; the table
@@ -378,10 +419,13 @@ func (d *Director) tell(ctx context.Context, id string, n Notice) {
 	}
 }
 
-func (d *Director) notify(ctx context.Context, user string, n Notice) {
+// notify sends n to user, and says whether it went out.
+func (d *Director) notify(ctx context.Context, user string, n Notice) bool {
 	if err := d.tables.Notify(ctx, user, n); err != nil {
 		d.log.Warn("tournament notice not sent", "user", user, "tournament", n.Tournament, "err", err)
+		return false
 	}
+	return true
 }
 
 // MatchStored records a stored match's result when its table plays a

@@ -2,6 +2,7 @@ package director_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -391,5 +392,98 @@ func TestDirectorCancelsWithoutTwoTeams(t *testing.T) {
 	}
 	if n := e.tables.created.Load(); n != 0 {
 		t.Fatalf("%d tables made for a cancelled tournament", n)
+	}
+}
+
+// refusing is tables whose "matched" notices Redis refuses while refuse is set.
+type refusing struct {
+	*tables
+	refuse atomic.Bool
+}
+
+func (r *refusing) Notify(ctx context.Context, user string, n any) error {
+	if r.refuse.Load() && n.(director.Notice).Type == "matched" {
+		return errors.New("redis: connection refused")
+	}
+	return r.tables.Notify(ctx, user, n)
+}
+
+// TestDirectorCallsPlayersNotCalled: a game marked seated whose players
+// were never pulled in to its table — the director that marked it died
+// before it called them, or Redis refused its notices — has them called by
+// a later director once CallAgainAfter has passed since, once; a director
+// within that time leaves it to the one still calling.
+func TestDirectorCallsPlayersNotCalled(t *testing.T) {
+	e := newEnv(t)
+	t0 := e.clock().Truncate(time.Second)
+	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: "calls", Name: "Calls", Format: "elimination", Target: 3,
+		Rounds: 1, MaxTeams: 2, CheckinAt: t0, StartsAt: t0.Add(time.Minute)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	players := []string{"a1", "a2", "b1", "b2"}
+	for i := 0; i < 4; i += 2 {
+		r, err := e.pg.Register(e.ctx, "calls", pgstore.Registrant{Player: players[i], Name: players[i], Guest: true},
+			director.NewRegistration("Team "+players[i], false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pg.JoinTeam(e.ctx, "calls", pgstore.Registrant{Player: players[i+1], Name: players[i+1], Guest: true}, r.Code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.advance(t, "calls")
+	for _, p := range players {
+		if err := e.pg.CheckIn(e.ctx, "calls", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &refusing{tables: e.tables}
+	r.refuse.Store(true)
+	advance := func(at time.Time) {
+		t.Helper()
+		e.at(at)
+		var wg sync.WaitGroup
+		for range 2 { // two directors at once, as two workers
+			wg.Go(func() {
+				if err := director.New(e.pg, r, nil, e.clock, nil).Advance(e.ctx, "calls"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	calls := func() (n map[string]int) {
+		n = map[string]int{}
+		for _, p := range players {
+			for _, x := range e.tables.notices[p] {
+				if x.Type == "matched" && x.Table == director.TableID("calls", 1, 0) && x.Round == 1 {
+					n[p]++
+				}
+			}
+		}
+		return n
+	}
+	start := t0.Add(time.Minute)
+	advance(start) // round 1 seated; its notices refused
+	rows, err := e.pg.GameRows(e.ctx, "calls")
+	if err != nil || len(rows) != 1 || !rows[0].Seated || rows[0].Called || !rows[0].SeatedAt.Equal(start) {
+		t.Fatalf("after the start with the notices refused: %+v (%v)", rows, err)
+	}
+	r.refuse.Store(false)
+	advance(start.Add(director.CallAgainAfter - time.Second))
+	if n := calls(); len(n) != 0 {
+		t.Fatalf("called %v while the director that seated the game may still be calling", n)
+	}
+	advance(start.Add(director.CallAgainAfter))
+	want := map[string]int{"a1": 1, "a2": 1, "b1": 1, "b2": 1}
+	if n := calls(); !reflect.DeepEqual(n, want) {
+		t.Fatalf("called %v once the time was up, want each once", n)
+	}
+	advance(start.Add(time.Minute))
+	if n := calls(); !reflect.DeepEqual(n, want) {
+		t.Fatalf("called %v after a later advance, want each once", n)
+	}
+	if rows, err = e.pg.GameRows(e.ctx, "calls"); err != nil || !rows[0].Called {
+		t.Fatalf("the game's call not noted: %+v (%v)", rows, err)
 	}
 }
