@@ -489,8 +489,10 @@ func (s *Store) RescheduleTournament(ctx context.Context, id string, checkinAt, 
 			return ErrTournamentNotFound
 		case err != nil:
 			return err
-		case status != "registration" && (status != "checkin" || !checkinAt.IsZero()):
-			return fmt.Errorf("%w (it is in %s)", ErrTournamentClosed, status)
+		case status == "checkin" && !checkinAt.IsZero():
+			return fmt.Errorf("%w (check-in is open already: only the start can move)", ErrTournamentClosed)
+		case status != "registration" && status != "checkin":
+			return fmt.Errorf("%w (it is %s)", ErrTournamentClosed, status)
 		}
 		checkin, start = oldCheckin, startsAt
 		if !checkinAt.IsZero() {
