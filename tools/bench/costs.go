@@ -270,33 +270,33 @@ func tableMemory(ctx context.Context, rdb redis.UniversalClient, pattern string)
 		return 0, err
 	}
 	perTag := map[string]int64{}
-	var hashes []string // hokm's table hashes, whose status says whether the table counts
+	playing := map[string]bool{}
 	for batch := range slices.Chunk(keys, 500) {
-		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range batch {
-				p.MemoryUsage(ctx, k, 0)
+		usage := make([]*redis.IntCmd, len(batch))
+		metas := make([]*redis.StringCmd, len(batch)) // a hokm table hash's meta
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range batch {
+				usage[i] = p.MemoryUsage(ctx, k, 0)
+				if strings.HasPrefix(tagOf(k), "{g:") && strings.HasSuffix(k, "}:table") {
+					metas[i] = p.HGet(ctx, k, "meta")
+				}
 			}
 			return nil
 		})
 		if err != nil && err != redis.Nil {
 			return 0, err
 		}
-		for j, c := range cmds {
-			n, err := c.(*redis.IntCmd).Result()
-			if err != nil {
-				continue // gone since the scan
-			}
-			if tag := tagOf(batch[j]); tag != "" {
-				perTag[tag] += n
-				if strings.HasPrefix(tag, "{g:") && strings.HasSuffix(batch[j], "}:table") {
-					hashes = append(hashes, batch[j])
+		for i, k := range batch {
+			if m := metas[i]; m != nil {
+				var meta struct{ Status table.Status }
+				if b, err := m.Bytes(); err == nil && json.Unmarshal(b, &meta) == nil && meta.Status == table.Playing {
+					playing[tagOf(k)] = true
 				}
 			}
+			if n, err := usage[i].Result(); err == nil && tagOf(k) != "" { // (an error: gone since the scan)
+				perTag[tagOf(k)] += n
+			}
 		}
-	}
-	playing, err := playingTables(ctx, rdb, hashes)
-	if err != nil {
-		return 0, err
 	}
 	var total int64
 	var tables int
@@ -319,28 +319,4 @@ func tagOf(key string) string {
 		return key[open : end+1]
 	}
 	return ""
-}
-
-// playingTables are the hash tags of those of hokm's table hashes whose
-// meta says a match is being played.
-func playingTables(ctx context.Context, rdb redis.UniversalClient, hashes []string) (map[string]bool, error) {
-	playing := map[string]bool{}
-	for batch := range slices.Chunk(hashes, 500) {
-		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range batch {
-				p.HGet(ctx, k, "meta")
-			}
-			return nil
-		})
-		if err != nil && err != redis.Nil {
-			return nil, err
-		}
-		for j, c := range cmds {
-			var meta struct{ Status table.Status }
-			if b, err := c.(*redis.StringCmd).Bytes(); err == nil && json.Unmarshal(b, &meta) == nil && meta.Status == table.Playing {
-				playing[tagOf(batch[j])] = true
-			}
-		}
-	}
-	return playing, nil
 }
