@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,20 +75,33 @@ func startServe(t *testing.T) *server { t.Helper(); return startServeWith(t, nil
 func startServeWith(t testing.TB, mod func(*config.Config)) *server {
 	t.Helper()
 	rdb, prefix, db := appRedis(t)
-	cfg := config.Defaults()
-	cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
-	cfg.DatabaseURL = testenv.Database(t) // empty: serve migrates it
-	cfg.RedisURL, cfg.RedisCluster = testenv.RedisDBURL(t, db), testenv.RedisCluster()
-	cfg.RedisPrefix = prefix
-	cfg.ClientRate, cfg.ClientBurst = 100000, 100000 // bots play far faster than people
-	cfg.ReclaimIdle = time.Second
-	cfg.ShutdownTimeout = 2 * time.Second
-	cfg.LogLevel = logLevel()
-	cfg.WorkerID = "e2e-worker"
-	if mod != nil {
-		mod(&cfg)
+	base := config.Defaults()
+	base.DatabaseURL = testenv.Database(t) // empty: serve migrates it
+	base.RedisURL, base.RedisCluster = testenv.RedisDBURL(t, db), testenv.RedisCluster()
+	base.RedisPrefix = prefix
+	base.ClientRate, base.ClientBurst = 100000, 100000 // bots play far faster than people
+	base.ReclaimIdle = time.Second
+	base.ShutdownTimeout = 2 * time.Second
+	base.LogLevel = logLevel()
+	base.WorkerID = "e2e-worker"
+	// A port free a moment ago may be taken by a test running beside this
+	// one before serve binds it: then again on other ports.
+	var cfg config.Config
+	for try := 1; ; try++ {
+		cfg = base
+		cfg.HTTPAddr, cfg.OpsAddr = freeAddr(t), freeAddr(t)
+		if mod != nil {
+			mod(&cfg)
+		}
+		err := tryStartApp(t, "serve", cfg)
+		if err == nil {
+			break
+		}
+		if try == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("start serve: %v", err)
+		}
+		t.Logf("start serve: %v; again on other ports", err)
 	}
-	startApp(t, "serve", cfg)
 
 	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
 	if err != nil {
@@ -115,6 +129,14 @@ func startServeWith(t testing.TB, mod func(*config.Config)) *server {
 // is ready, and stops it when the test ends.
 func startApp(t testing.TB, role string, cfg config.Config) {
 	t.Helper()
+	if err := tryStartApp(t, role, cfg); err != nil {
+		t.Fatalf("start %s: %v", role, err)
+	}
+}
+
+// tryStartApp is startApp returning the error of a start that failed.
+func tryStartApp(t testing.TB, role string, cfg config.Config) error {
+	t.Helper()
 	a := fx.New(app.Role(role, cfg))
 	if err := a.Err(); err != nil {
 		t.Fatalf("%s: %v", role, err)
@@ -122,7 +144,7 @@ func startApp(t testing.TB, role string, cfg config.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {
-		t.Fatalf("start %s: %v", role, err)
+		return err
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -134,6 +156,7 @@ func startApp(t testing.TB, role string, cfg config.Config) {
 		t.Logf("%s stopped in %v", role, time.Since(start).Round(time.Millisecond))
 	})
 	waitReady(t, cfg.HTTPAddr)
+	return nil
 }
 
 func waitReady(t testing.TB, addr string) {
