@@ -36,6 +36,7 @@ type client struct {
 	nextID     int
 	moves      int             // trumps and cards made: sent once, and not dropped as stale
 	dropped    int             // moves refused after the state changed under them, and decided again
+	backs      int             // seats taken back from the server's bot (seat_away)
 	resyncs    int             // resync frames adopted
 	rejoins    int             // seats taken again after a table went back to before its start
 	wentBack   bool            // a resync took the table back to before its match started
@@ -244,6 +245,18 @@ func (c *client) play(ctx context.Context) error {
 			}
 			continue
 		}
+		if f.Type == "error" && f.Code == string(table.CodeSeatAway) {
+			// The server's bot played this seat while the client was not
+			// at the table (gone, or not yet called to it): take the seat
+			// back, as a player does, and decide again.
+			if err := c.takeBack(ctx); err != nil {
+				return err
+			}
+			c.moves--
+			c.dropped++
+			p = nil
+			continue
+		}
 		if f.Type == "error" {
 			if p.changes == c.changes || !staleCodes[f.Code] {
 				return fmt.Errorf("seat %d: move refused: %s %s (sent %s %v at turn %d; last frames: %s)", c.state.seat, f.Code,
@@ -254,6 +267,18 @@ func (c *client) play(ctx context.Context) error {
 		}
 		p = nil
 	}
+	return nil
+}
+
+// takeBack takes this client's seat back from the server's bot ("back");
+// a seat no longer away (taken back already) is as good.
+func (c *client) takeBack(ctx context.Context) error {
+	_, err := c.request(ctx, map[string]any{"type": "back", "table": c.table})
+	var r *refused
+	if err != nil && !(errors.As(err, &r) && r.code == string(table.CodeNotAway)) {
+		return fmt.Errorf("taking the seat back from the bot: %w", err)
+	}
+	c.backs++
 	return nil
 }
 

@@ -36,6 +36,7 @@ type tableFake struct {
 	calls   int               // of onTrump
 	match   int               // matches started
 	starts  int               // start frames
+	backs   int               // back frames
 	sits    []int             // seats of the sit frames (with seated)
 	// seated, when set, makes sits, readies and starts behave as the
 	// server's with seats shown: the table objects name who sits where
@@ -195,6 +196,9 @@ func (f *tableFake) handle(listener string, c *fakeConn, seat int, req *fakeReq)
 				c.send(map[string]any{"type": "event", "table": "t1", "seq": i + 1, "event": f.log[i][seat]})
 			}
 		}
+		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
+	case "back":
+		f.backs++
 		c.raw(ackFrame(req.ID, map[string]any{"seq": len(f.log)}))
 	case "trump":
 		f.trumps = append(f.trumps, req.ID+" "+req.Suit)
@@ -608,6 +612,32 @@ func TestRulesErrorWithoutChangeFails(t *testing.T) {
 	rep := runTableFake(t, f, Options{})
 	if rep.Completed != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "move refused: not_your_turn") {
 		t.Fatalf("report %+v", rep)
+	}
+}
+
+// TestSeatAwayTakesTheSeatBack: a move refused seat_away (the server's bot
+// played the seat while the client was not at the table: not yet called to
+// it, or gone) is followed by "back", as a player's, and decided again;
+// the match completes.
+func TestSeatAwayTakesTheSeatBack(t *testing.T) {
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+		if n == 1 {
+			c.raw([]byte(`{"type":"error","id":"` + id + `","code":"seat_away","message":"the bot plays this seat: send back first"}`))
+			return
+		}
+		if f.backs == 0 {
+			f.t.Errorf("trump %d sent before the seat was taken back", n)
+		}
+		a := f.apply(id, suit)
+		f.finish()
+		c.raw(a)
+	})
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 1 || len(rep.Errors) > 0 || rep.Backs != 1 || rep.DroppedMoves != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if f.backs != 1 || f.calls != 2 || len(f.trumps) != 2 || strings.Fields(f.trumps[0])[0] == strings.Fields(f.trumps[1])[0] {
+		t.Fatalf("backs %d, trumps %v: want one back, then the trump decided again under a new id", f.backs, f.trumps)
 	}
 }
 

@@ -99,6 +99,9 @@ type Report struct {
 	// snapshot or a reconnect had replaced the state they were chosen from;
 	// their bots decided again. They are not in Moves.
 	DroppedMoves int `json:"dropped_moves,omitempty"`
+	// Backs counts seats taken back from the server's bot: a move refused
+	// seat_away (the client missed its turns) is followed by "back".
+	Backs int `json:"backs,omitempty"`
 	// Results are the completed matches, in the order of MatchIDs, as
 	// their clients saw them; for Go callers (not in the JSON report).
 	Results []MatchSummary `json:"-"`
@@ -182,6 +185,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				rep.FramesChecked += res.frames
 				rep.Resyncs += res.resyncs
 				rep.Rejoins += res.rejoins
+				rep.Backs += res.backs
 				rep.ReconnectTimes = append(rep.ReconnectTimes, res.reconnects...)
 				lats = append(lats, res.latencies...)
 				rep.LongestGap = max(rep.LongestGap, float64(res.gap)/float64(time.Millisecond))
@@ -246,6 +250,7 @@ type matchResult struct {
 	reconnects []time.Duration
 	resyncs    int
 	rejoins    int
+	backs      int
 	err        error
 }
 
@@ -281,6 +286,7 @@ func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult
 		res.dropped += c.dropped
 		res.resyncs += c.resyncs
 		res.rejoins += c.rejoins
+		res.backs += c.backs
 		res.reconnects = append(res.reconnects, c.reconnects...)
 		if c.leaks != nil {
 			res.frames += c.leaks.frames

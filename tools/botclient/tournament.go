@@ -36,6 +36,7 @@ type TournamentReport struct {
 	Moves      int                     `json:"moves"`
 	Reconnects int                     `json:"reconnects"`
 	Dropped    int                     `json:"dropped_moves,omitempty"`
+	Backs      int                     `json:"backs,omitempty"` // seats taken back from the server's bot
 	Seconds    float64                 `json:"seconds"`
 }
 
@@ -72,6 +73,7 @@ func PlayTournament(ctx context.Context, o TournamentOptions) (TournamentReport,
 			defer mu.Unlock()
 			rep.Moves += p.c.moves
 			rep.Dropped += p.c.dropped
+			rep.Backs += p.c.backs
 			rep.Reconnects += len(p.c.reconnects)
 			for _, m := range p.played {
 				if seen, ok := rep.Matches[m.ID]; ok && (seen.Score != m.Score || seen.Winner != m.Winner) && err == nil {

@@ -266,7 +266,10 @@ func (d *Director) pair(ctx context.Context, t *pgstore.TournamentInfo, rows []p
 // died before it called them, or Redis refused its notices. (Within that
 // time the marking director is taken to be calling them still; one
 // director takes the call over, ClaimCall, and as long again is given to
-// it.)
+// it.) Whoever marks a game seated or claims its call first asks for an
+// advance that much later, which makes that check on time — not at the
+// next result or the scheduler's minute job, a minute on when the game was
+// the round's last.
 const CallAgainAfter = 10 * time.Second
 
 // seatAll seats every game of rows not seated yet, and calls the players of
@@ -274,7 +277,17 @@ const CallAgainAfter = 10 * time.Second
 func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows []pgstore.GameRow) error {
 	var roster map[string][]pgstore.RosterPlayer
 	for _, r := range rows {
-		if r.B == "" || r.Winner != "" || r.Seated && (r.Called || d.now().Sub(r.SeatedAt) < CallAgainAfter) {
+		if r.B == "" || r.Winner != "" || r.Seated && r.Called {
+			continue
+		}
+		if r.Seated && d.now().Sub(r.SeatedAt) < CallAgainAfter {
+			// Its director may be calling them still; if not, the advance
+			// asked for then calls them. Asked again here, a second
+			// later (another task: the first may find the game too young
+			// on a clock a little behind the seating director's).
+			if err := d.later(ctx, t.ID, r.SeatedAt.Add(CallAgainAfter+time.Second)); err != nil {
+				return err
+			}
 			continue
 		}
 		if roster == nil {
@@ -294,7 +307,9 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 			var mine bool
 			if mine, err = d.store.ClaimCall(ctx, t.ID, r.Round, r.Line, now, now.Add(-CallAgainAfter)); mine {
 				d.log.Info("tournament table's players not called: calling them", "tournament", t.ID, "round", r.Round, "table", r.Table)
-				err = d.call(ctx, t, r, reserved)
+				if err = d.later(ctx, t.ID, now.Add(CallAgainAfter)); err == nil {
+					err = d.call(ctx, t, r, reserved)
+				}
 			}
 		} else {
 			err = d.seat(ctx, t, r, reserved, names)
@@ -357,7 +372,13 @@ func (d *Director) seat(ctx context.Context, t *pgstore.TournamentInfo, r pgstor
 			return err
 		}
 	}
-	first, err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line, d.now())
+	now := d.now()
+	// Asked before the game is marked seated: a director that dies between
+	// the two leaves a game another calls on time (CallAgainAfter).
+	if err := d.later(ctx, t.ID, now.Add(CallAgainAfter)); err != nil {
+		return err
+	}
+	first, err := d.store.MarkSeated(ctx, t.ID, r.Round, r.Line, now)
 	if err != nil || !first {
 		return err // (another director seated it at the same time, and pulls the players in)
 	}

@@ -85,15 +85,25 @@ func newEnv(t *testing.T) *env {
 func (e *env) clock() time.Time { return time.Unix(0, e.now.Load()) }
 
 func (e *env) director() *director.Director {
-	return director.New(e.pg, e.tables, func(_ context.Context, _ string, at time.Time, _, _ int) error {
-		if at.IsZero() {
-			return nil // after a result: the test advances
-		}
-		e.mu.Lock()
-		e.asked = append(e.asked, at)
-		e.mu.Unlock()
-		return nil
-	}, e.clock, nil)
+	return director.New(e.pg, e.tables, e.schedule, e.clock, nil)
+}
+
+// schedule records the times a director asks to advance at.
+func (e *env) schedule(_ context.Context, _ string, at time.Time, _, _ int) error {
+	if at.IsZero() {
+		return nil // after a result: the test advances
+	}
+	e.mu.Lock()
+	e.asked = append(e.asked, at)
+	e.mu.Unlock()
+	return nil
+}
+
+// askedSince are the times asked for from the i-th schedule call on.
+func (e *env) askedSince(i int) []time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.asked[min(i, len(e.asked)):])
 }
 
 func (e *env) at(t time.Time) { e.now.Store(t.UnixNano()) }
@@ -439,18 +449,26 @@ func TestDirectorCallsPlayersNotCalled(t *testing.T) {
 	}
 	r := &refusing{tables: e.tables}
 	r.refuse.Store(true)
-	advance := func(at time.Time) {
+	var asked int
+	advance := func(at time.Time) (askedFor []time.Time) {
 		t.Helper()
 		e.at(at)
 		var wg sync.WaitGroup
 		for range 2 { // two directors at once, as two workers
 			wg.Go(func() {
-				if err := director.New(e.pg, r, nil, e.clock, nil).Advance(e.ctx, "calls"); err != nil {
+				if err := director.New(e.pg, r, e.schedule, e.clock, nil).Advance(e.ctx, "calls"); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
+		askedFor = e.askedSince(asked)
+		asked += len(askedFor)
+		return askedFor
+	}
+	// asks reports whether the directors asked for an advance at want.
+	asks := func(askedFor []time.Time, want time.Time) bool {
+		return slices.ContainsFunc(askedFor, want.Equal)
 	}
 	calls := func() (n map[string]int) {
 		n = map[string]int{}
@@ -464,17 +482,30 @@ func TestDirectorCallsPlayersNotCalled(t *testing.T) {
 		return n
 	}
 	start := t0.Add(time.Minute)
-	advance(start) // round 1 seated; its notices refused
+	// Round 1 seated, its notices refused: the director that seated it
+	// asked, before it marked it seated, for the advance that will call
+	// its players if it does not (it may die in between).
+	if a := advance(start); !asks(a, start.Add(director.CallAgainAfter)) {
+		t.Fatalf("seating asked for advances at %v, want one at %v", a, start.Add(director.CallAgainAfter))
+	}
 	rows, err := e.pg.GameRows(e.ctx, "calls")
 	if err != nil || len(rows) != 1 || !rows[0].Seated || rows[0].Called || !rows[0].SeatedAt.Equal(start) {
 		t.Fatalf("after the start with the notices refused: %+v (%v)", rows, err)
 	}
 	r.refuse.Store(false)
-	advance(start.Add(director.CallAgainAfter - time.Second))
+	// A director that sees the game uncalled too early asks again, a
+	// second later (another task than the seating director's).
+	if a := advance(start.Add(director.CallAgainAfter - time.Second)); !asks(a, start.Add(director.CallAgainAfter+time.Second)) {
+		t.Fatalf("an early advance asked for %v, want %v", a, start.Add(director.CallAgainAfter+time.Second))
+	}
 	if n := calls(); len(n) != 0 {
 		t.Fatalf("called %v while the director that seated the game may still be calling", n)
 	}
-	advance(start.Add(director.CallAgainAfter))
+	// The one that claims the call asks for the next check before calling.
+	claimed := start.Add(director.CallAgainAfter)
+	if a := advance(claimed); !asks(a, claimed.Add(director.CallAgainAfter)) {
+		t.Fatalf("the claim asked for %v, want %v", a, claimed.Add(director.CallAgainAfter))
+	}
 	want := map[string]int{"a1": 1, "a2": 1, "b1": 1, "b2": 1}
 	if n := calls(); !reflect.DeepEqual(n, want) {
 		t.Fatalf("called %v once the time was up, want each once", n)
