@@ -286,7 +286,7 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 			// later (another task: the first may find the game too young
 			// on a clock a little behind the seating director's).
 			if err := d.later(ctx, t.ID, r.SeatedAt.Add(CallAgainAfter+time.Second)); err != nil {
-				return err
+				return fmt.Errorf("tournament %s round %d game %d: %w", t.ID, r.Round, r.Line, err)
 			}
 			continue
 		}
@@ -303,13 +303,17 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 		reserved, names := seatsOf(roster[r.A], roster[r.B])
 		var err error
 		if r.Seated {
+			// The next check asked for before the claim, which moves the
+			// seating time: a claimant that dies before calling leaves it
+			// to that advance.
 			now := d.now()
 			var mine bool
-			if mine, err = d.store.ClaimCall(ctx, t.ID, r.Round, r.Line, now, now.Add(-CallAgainAfter)); mine {
+			if err = d.later(ctx, t.ID, now.Add(CallAgainAfter)); err == nil {
+				mine, err = d.store.ClaimCall(ctx, t.ID, r.Round, r.Line, now, now.Add(-CallAgainAfter))
+			}
+			if mine && err == nil {
 				d.log.Info("tournament table's players not called: calling them", "tournament", t.ID, "round", r.Round, "table", r.Table)
-				if err = d.later(ctx, t.ID, now.Add(CallAgainAfter)); err == nil {
-					err = d.call(ctx, t, r, reserved)
-				}
+				err = d.call(ctx, t, r, reserved)
 			}
 		} else {
 			err = d.seat(ctx, t, r, reserved, names)

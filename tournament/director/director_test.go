@@ -501,7 +501,7 @@ func TestDirectorCallsPlayersNotCalled(t *testing.T) {
 	if n := calls(); len(n) != 0 {
 		t.Fatalf("called %v while the director that seated the game may still be calling", n)
 	}
-	// The one that claims the call asks for the next check before calling.
+	// A director about to claim the call asks for the next check first.
 	claimed := start.Add(director.CallAgainAfter)
 	if a := advance(claimed); !asks(a, claimed.Add(director.CallAgainAfter)) {
 		t.Fatalf("the claim asked for %v, want %v", a, claimed.Add(director.CallAgainAfter))
