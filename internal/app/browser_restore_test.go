@@ -88,27 +88,37 @@ func (c *restoreControl) handle(fn func(ctx context.Context, r *http.Request) (a
 }
 
 // remember keeps the journal row of the table once it holds what Redis
-// holds (the journal is written about every 100 ms behind the moves).
+// holds.
 func (c *restoreControl) remember(ctx context.Context, r *http.Request) (any, error) {
 	id := r.URL.Query().Get("table")
+	l, row, err := c.caughtUp(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.kept[id] = row
+	c.mu.Unlock()
+	return map[string]any{"seq": row.Seq, "epoch": row.Epoch, "moves": movesOf(&l.Table)}, nil
+}
+
+// caughtUp waits until table id's journal row holds what Redis holds (the
+// journal is written about every 100 ms behind the moves) and returns both.
+func (c *restoreControl) caughtUp(ctx context.Context, id string) (redisstore.Loaded, pgstore.LiveTable, error) {
 	for {
 		l, err := c.s.store.LoadTable(ctx, id)
 		if err != nil {
-			return nil, err
+			return l, pgstore.LiveTable{}, err
 		}
 		row, err := c.s.pg.LiveTable(ctx, id, time.Time{})
 		if err != nil {
-			return nil, err
+			return l, pgstore.LiveTable{}, err
 		}
 		if row != nil && row.Epoch == l.Epoch && row.Seq == l.Seq {
-			c.mu.Lock()
-			c.kept[id] = *row
-			c.mu.Unlock()
-			return map[string]any{"seq": row.Seq, "epoch": row.Epoch, "moves": movesOf(&l.Table)}, nil
+			return l, *row, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the journal did not catch up with Redis (seq %d epoch %d): %w", l.Seq, l.Epoch, ctx.Err())
+			return l, pgstore.LiveTable{}, fmt.Errorf("the journal did not catch up with Redis (seq %d epoch %d): %w", l.Seq, l.Epoch, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -125,7 +135,10 @@ func (c *restoreControl) restore(ctx context.Context, r *http.Request) (any, err
 	if !ok {
 		return nil, errors.New("no row kept for table " + id + ": call /remember first")
 	}
-	now, err := c.s.store.LoadTable(ctx, id)
+	// The journal first holds what Redis holds: a row of the last moves
+	// still waiting for the journal's next pass would be written over the
+	// old row put back below (the restore would then lose nothing).
+	now, _, err := c.caughtUp(ctx, id)
 	if err != nil {
 		return nil, err
 	}
