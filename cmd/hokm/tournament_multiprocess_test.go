@@ -26,7 +26,8 @@ import (
 // worker is SIGKILLed in round 2, as soon as one of its matches is under
 // way — when its director may still be seating and calling the round's
 // other tables (the players of a table it seated but did not call are
-// called by the next director: the minute job at the latest). Every game's
+// called by another director 10 s after the seating, at the advance it
+// asked for before marking the table seated). Every game's
 // match is stored once and replays to its stored result, every result is
 // recorded once, and the standings are those recomputed from the stored
 // matches.

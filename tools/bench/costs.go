@@ -287,14 +287,15 @@ func tableMemory(ctx context.Context, rdb redis.UniversalClient, pattern string)
 			return 0, err
 		}
 		for i, k := range batch {
+			tag := tagOf(k)
 			if m := metas[i]; m != nil {
 				var meta struct{ Status table.Status }
 				if b, err := m.Bytes(); err == nil && json.Unmarshal(b, &meta) == nil && meta.Status == table.Playing {
-					playing[tagOf(k)] = true
+					playing[tag] = true
 				}
 			}
-			if n, err := usage[i].Result(); err == nil && tagOf(k) != "" { // (an error: gone since the scan)
-				perTag[tagOf(k)] += n
+			if n, err := usage[i].Result(); err == nil && tag != "" { // (an error: gone since the scan)
+				perTag[tag] += n
 			}
 		}
 	}

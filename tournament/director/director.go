@@ -311,7 +311,7 @@ func (d *Director) seatAll(ctx context.Context, t *pgstore.TournamentInfo, rows 
 			if err = d.later(ctx, t.ID, now.Add(CallAgainAfter)); err == nil {
 				mine, err = d.store.ClaimCall(ctx, t.ID, r.Round, r.Line, now, now.Add(-CallAgainAfter))
 			}
-			if mine && err == nil {
+			if mine {
 				d.log.Info("tournament table's players not called: calling them", "tournament", t.ID, "round", r.Round, "table", r.Table)
 				err = d.call(ctx, t, r, reserved)
 			}

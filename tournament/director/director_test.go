@@ -131,6 +131,19 @@ func (e *env) advance(t *testing.T, id string) {
 	wg.Wait()
 }
 
+// oneRound creates tournament id, an elimination of one round to 3 points
+// for at most maxTeams teams, its check-in open at t0 (now, to the second)
+// and its start a minute later; it returns t0.
+func (e *env) oneRound(t *testing.T, id string, maxTeams int) (t0 time.Time) {
+	t.Helper()
+	t0 = e.clock().Truncate(time.Second)
+	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: id, Name: id, Format: "elimination", Target: 3,
+		Rounds: 1, MaxTeams: maxTeams, CheckinAt: t0, StartsAt: t0.Add(time.Minute)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return t0
+}
+
 func (e *env) status(t *testing.T, id string) pgstore.TournamentInfo {
 	t.Helper()
 	info, err := e.pg.Tournament(e.ctx, id)
@@ -372,11 +385,7 @@ func TestDirectorRunsASwissTournament(t *testing.T) {
 // once, under two directors — and its players are told once.
 func TestDirectorCancelsWithoutTwoTeams(t *testing.T) {
 	e := newEnv(t)
-	t0 := e.clock().Truncate(time.Second)
-	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: "quiet", Name: "Quiet", Format: "elimination", Target: 3,
-		Rounds: 1, MaxTeams: 4, CheckinAt: t0, StartsAt: t0.Add(time.Minute)}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	t0 := e.oneRound(t, "quiet", 4)
 	for _, p := range []string{"a", "b"} {
 		if _, err := e.pg.Register(e.ctx, "quiet", pgstore.Registrant{Player: p, Name: p, Guest: true}, director.NewRegistration("", true)); err != nil {
 			t.Fatal(err)
@@ -425,11 +434,7 @@ func (r *refusing) Notify(ctx context.Context, user string, n any) error {
 // within that time leaves it to the one still calling.
 func TestDirectorCallsPlayersNotCalled(t *testing.T) {
 	e := newEnv(t)
-	t0 := e.clock().Truncate(time.Second)
-	if err := e.pg.CreateTournament(e.ctx, pgstore.Tournament{ID: "calls", Name: "Calls", Format: "elimination", Target: 3,
-		Rounds: 1, MaxTeams: 2, CheckinAt: t0, StartsAt: t0.Add(time.Minute)}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	t0 := e.oneRound(t, "calls", 2)
 	players := []string{"a1", "a2", "b1", "b2"}
 	for i := 0; i < 4; i += 2 {
 		r, err := e.pg.Register(e.ctx, "calls", pgstore.Registrant{Player: players[i], Name: players[i], Guest: true},
