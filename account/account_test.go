@@ -402,6 +402,9 @@ func TestHashingBound(t *testing.T) {
 func TestHashingSaturated(t *testing.T) {
 	t.Parallel()
 	e := setup(t, account.Options{Hash: account.DefaultHashParams, HashSlots: 1, HashWait: time.Millisecond})
+	if p := e.svc.Hasher().Peak(); p != 0 {
+		t.Fatalf("the service hashed %d at once before any request (64 MiB live at start)", p)
+	}
 	for i := range 6 {
 		e.register(fmt.Sprintf("busy%d", i), "a fine password")
 	}

@@ -110,17 +110,43 @@ func (h *Hasher) key(ctx context.Context, password string, salt []byte, p HashPa
 // Hash returns the PHC-format hash of password:
 // $argon2id$v=19$m=65536,t=1,p=1$<salt>$<hash> (unpadded standard base64).
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("account: salt: %w", err)
+	salt, err := random(saltLen)
+	if err != nil {
+		return "", err
 	}
 	k, err := h.key(ctx, password, salt, h.params)
 	if err != nil {
 		return "", err
 	}
+	return h.encode(salt, k), nil
+}
+
+// Decoy returns a hash with the hasher's costs that no password is known
+// to match: its salt and key are random bytes, not derived from anything.
+// Verifying against it takes as long as against a real hash of those
+// costs, and making it hashes nothing (a hash at start-up held the whole
+// argon2 memory, 64 MiB, live at the process's first collection, whose
+// heap then grew to four times that).
+func (h *Hasher) Decoy() (string, error) {
+	b, err := random(saltLen + keyLen)
+	if err != nil {
+		return "", err
+	}
+	return h.encode(b[:saltLen], b[saltLen:]), nil
+}
+
+func (h *Hasher) encode(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
-		h.params.Memory, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(k)), nil
+		h.params.Memory, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+func random(n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("account: salt: %w", err)
+	}
+	return b, nil
 }
 
 // Verify reports whether password matches the encoded hash (with the

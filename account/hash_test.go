@@ -40,6 +40,36 @@ func TestHashFormatAndVerify(t *testing.T) {
 	}
 }
 
+// The decoy (verified against for unknown usernames) has the hasher's
+// costs, so it takes a real check's time; no password matches it, and
+// making it hashes nothing.
+func TestDecoy(t *testing.T) {
+	t.Parallel()
+	h := account.NewHasher(cheap, 0, 0)
+	ctx := context.Background()
+	d, err := h.Decoy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := h.Peak(); p != 0 {
+		t.Fatalf("making a decoy hashed (peak %d)", p)
+	}
+	if !strings.HasPrefix(d, "$argon2id$v=19$m=1024,t=1,p=1$") || strings.Count(d, "$") != 5 {
+		t.Fatalf("decoy %q", d)
+	}
+	if other, _ := h.Decoy(); other == d {
+		t.Fatal("two decoys are equal")
+	}
+	for _, pw := range []string{"", "pässwörd", "not a password of anyone"} {
+		if ok, err := h.Verify(ctx, d, pw); err != nil || ok {
+			t.Fatalf("Verify(decoy, %q) = %v %v", pw, ok, err)
+		}
+	}
+	if p := h.Peak(); p != 1 {
+		t.Fatalf("verifying against the decoy: peak %d hashes, want 1", p)
+	}
+}
+
 func TestCanonicalUsername(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

@@ -96,11 +96,10 @@ type Service struct {
 	profiles profileCache
 	opts     Options
 	log      *slog.Logger
-	dummy    string // verified against for unknown usernames, to take as long as a real check
+	dummy    string // verified against for unknown usernames, to take as long as a real check (Hasher.Decoy)
 }
 
-// New returns a Service. It hashes once (the dummy hash for unknown
-// usernames), which takes about one hash's time.
+// New returns a Service.
 func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error) {
 	opts = opts.withDefaults()
 	s := &Service{
@@ -110,7 +109,7 @@ func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error
 		limits:   ratelimit.New(rs.Client(), rs.Keys().RateLimit),
 		profiles: profileCache{rdb: rs.Client(), key: rs.Keys().Profile, ttl: opts.ProfileTTL},
 	}
-	dummy, err := s.hasher.Hash(context.Background(), "not a password of anyone")
+	dummy, err := s.hasher.Decoy()
 	if err != nil {
 		return nil, err
 	}
