@@ -74,6 +74,7 @@ type conn struct {
 	// for a command's pending answer (pushPending), so this wakes it by the
 	// first such deadline it may not know of yet.
 	answerWake   *time.Timer
+	hops         atomic.Int32 // the reader's moves to a fresh goroutine (readFrames)
 	answerWakeAt time.Time
 }
 
@@ -113,19 +114,21 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 	}
 }
 
-// serve runs the socket until it closes: the writer in its own goroutine,
-// the reader here.
-func (c *conn) serve() {
+// serve runs the socket until it closes, then ended: the writer in its
+// own goroutine, the reader here and then on fresh goroutines (readFrames).
+func (c *conn) serve(ended func()) {
 	w := newWriter(c)
 	go func() {
 		defer close(c.wrote)
 		w.runWriter() // recover.go
 	}()
-	c.read()
-	c.kill()
-	<-c.wrote
-	c.srv.hub.releaseAll(c)
-	c.leaveQueue()
+	c.read(func() {
+		c.kill()
+		<-c.wrote
+		c.srv.hub.releaseAll(c)
+		c.leaveQueue()
+		ended()
+	})
 }
 
 // leaveQueue takes the user out of the quick-match queue when the socket
@@ -259,9 +262,8 @@ func (c *conn) sendError(id string, code game.Code, msg string) {
 	c.push(protocol.AppendError(nil, id, code, msg))
 }
 
-// read is the reader loop.
-func (c *conn) read() {
-	defer func() { stopTimer(c.answerWake) }() // (the reader's: the writer stops its own)
+// read is the reader loop; end runs when the socket is read no more.
+func (c *conn) read(end func()) {
 	o := &c.srv.opts
 	c.ws.SetReadLimit(protocol.MaxFrameLen) // gorilla closes with 1009 beyond it
 	_ = c.ws.SetReadDeadline(time.Now().Add(o.PongWait))
@@ -280,20 +282,45 @@ func (c *conn) read() {
 		}
 		return pong(data)
 	})
+	c.readFrames(time.Time{}, end)
+}
+
+// readerHop is how often at most the reader goes on on a fresh goroutine.
+//
+// Handling a frame that calls Redis grows the reader's stack to 8 KiB,
+// and the collector halves a stack only while less than a quarter of it is
+// in use, which a reader waiting for its next frame is not (≈ 1.7 KiB
+// deep, with the runtime's margin over 2 KiB): every socket kept 8 KiB of
+// stack for its life. A fresh goroutine waiting for the next frame needs
+// 4 KiB. It takes one goroutine start a socket every readerHop at most
+// (and after the first frame, the hello): nothing a move pays for.
+const readerHop = 10 * time.Second
+
+// readFrames handles frames until the socket is read no more, then runs
+// end — or, after a frame handled readerHop or more after hopped (the
+// reader's start, or its last hop), goes on on a fresh goroutine.
+func (c *conn) readFrames(hopped time.Time, end func()) {
 	for {
 		kind, buf, err := c.nextFrame()
 		if err != nil {
 			if !errors.Is(err, websocket.ErrReadLimit) && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
 				c.srv.log.Debug("socket read ended", "err", err)
 			}
-			return
+			break
 		}
 		stop := c.frame(kind, buf.Bytes())
 		releaseFrame(buf)
 		if stop {
+			break
+		}
+		if now := time.Now(); now.Sub(hopped) >= readerHop {
+			c.hops.Add(1)
+			go c.readFrames(now, end)
 			return
 		}
 	}
+	stopTimer(c.answerWake) // (the reader's: the writer stops its own)
+	end()
 }
 
 // frame handles one client frame; true when the socket is to be read no

@@ -575,3 +575,51 @@ func TestFramesOfManySocketsKeepTheirIDs(t *testing.T) {
 		}
 	}
 }
+
+// The reader goes on on a fresh goroutine after the hello (whose handling
+// grew its stack) and not again within readerHop; a socket ends alike
+// whether its reader moved or not: the server lets go of it, and
+// Shutdown (the setup's cleanup) does not wait for it.
+func TestReaderStartsOverOnAFreshGoroutine(t *testing.T) {
+	e := setup(t, Options{})
+	c := dial(t, e.url, nil).startReading()
+	c.fails(protocol.Request{Type: protocol.TypePing}, protocol.CodeNotAuthenticated) // (a frame handled all the same)
+	conn := e.srv.onlyConn(t)
+	if n := conn.hops.Load(); n != 1 {
+		t.Fatalf("%d hops after the first frame, want 1", n)
+	}
+	c.hello("hopper")
+	for range 5 {
+		c.ok(protocol.Request{Type: protocol.TypePing})
+	}
+	if n := conn.hops.Load(); n != 1 {
+		t.Fatalf("%d hops after 7 frames within %v, want 1", n, readerHop)
+	}
+	c.close()
+	// One that never sent a frame ends on the reader it started with.
+	d := dial(t, e.url, nil)
+	waitSockets(t, e.srv, 1)
+	if n := e.srv.onlyConn(t).hops.Load(); n != 0 {
+		t.Fatalf("%d hops before any frame", n)
+	}
+	d.close()
+	waitSockets(t, e.srv, 0)
+}
+
+// waitSockets waits until s holds n sockets.
+func waitSockets(t *testing.T, s *Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		got := len(s.conns)
+		s.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sockets, want %d", got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -349,14 +349,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// drop what it keeps for the request — its connection's buffered writer,
 	// the request and its headers, the handler's deeper stack — about 9 KiB
 	// of RSS a socket (make idlebench).
-	go func() {
-		defer s.wg.Done()
-		defer s.releaseIP(ip)
-		metrics.ConnectedPlayers.Inc()
-		defer metrics.ConnectedPlayers.Dec()
-		c.serve()
+	metrics.ConnectedPlayers.Inc()
+	go c.serve(func() {
 		s.remove(c)
-	}()
+		metrics.ConnectedPlayers.Dec()
+		s.releaseIP(ip)
+		s.wg.Done()
+	})
 }
 
 // requestedVersion is the protocol version r states, 0 when it states none
