@@ -34,12 +34,14 @@ await run(async (browser) => {
   await register(page, username, P1)
   await playStored(page)
 
-  // the statistics and rating as the API gives them
+  // the statistics and rating as the API gives them (the rating from the
+  // all-time board as before and after the page read it: a snapshot)
+  const before = await ratingOf((await get(page, '/api/me')).id)
   await openAccount(page)
   const me = await get(page, '/api/me')
   const stats = await get(null, `/api/players/${me.id}/stats`)
   check(stats.matches_played === 1, 'the API counts ' + stats.matches_played + ' matches')
-  const n = await checkStats(page, '#account', stats, await ratingOf(me.id))
+  const n = await checkStats(page, '#account', stats, [before, await ratingOf(me.id)])
   console.log(`account page: ${n} statistics as the API gives them (${stats.matches_played} match, ${stats.hands_played} hands, ${stats.tricks_taken} tricks)`)
   await desktopShots(page, '30-account', p => p.waitForSelector('#account #stats'))
 

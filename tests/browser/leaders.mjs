@@ -12,14 +12,18 @@
 import { baseURL, check, newPage, noProblems, openAsGuest, playFast, run, shot, startWithFriend } from './lib.mjs'
 import { checkStats, desktopShots, get, num, pct, phoneShots, ratingOf, register, stored } from './pageslib.mjs'
 
-/** Checks the player page on screen against the API; returns the player's name. */
-async function checkPlayer (page, id) {
+/**
+ * Checks the player page on screen against the API; returns the player's
+ * name. earlier is the player's rating on the all-time board read before
+ * the page was opened (the page shows it or a refreshed board's).
+ */
+async function checkPlayer (page, id, earlier) {
   await page.waitForSelector(`#player[data-player="${id}"] #stats`)
   const profile = await get(null, `/api/players/${id}`)
   const stats = await get(null, `/api/players/${id}/stats`)
   const live = await get(null, `/api/players/${id}/page`)
   check(await page.textContent('#player h2 bdi') === profile.name, `the player page names ${await page.textContent('#player h2 bdi')}, the API ${profile.name}`)
-  await checkStats(page, '#player', stats, await ratingOf(id))
+  await checkStats(page, '#player', stats, [earlier, await ratingOf(id)])
   const shown = await page.$$eval('#player-matches li', els => els.map(e => ({ id: e.dataset.match, text: e.querySelector('b').textContent })))
   check(shown.length === live.matches.length, `${shown.length} recent matches shown, the API has ${live.matches.length}`)
   live.matches.forEach((m, i) => {
@@ -65,9 +69,10 @@ await run(async (browser) => {
   await stored(a, 1)
 
   // from the history: the other player's name opens their page
+  const bRating = await ratingOf(bId)
   await a.click('#history-link')
   await a.click(`#history button[data-player="${bId}"]`)
-  const bName = await checkPlayer(a, bId)
+  const bName = await checkPlayer(a, bId, bRating)
   console.log(`${bName}'s page (from the history) shows what the API gives`)
   await desktopShots(a, '32-player', p => p.waitForSelector('#player #stats'))
 
@@ -90,8 +95,9 @@ await run(async (browser) => {
     if (there.ok) { first = e; break }
   }
   if (first) {
+    const rating = await ratingOf(first.player_id)
     await a.click(`#leaderboard tr[data-player="${first.player_id}"] button[data-player]`)
-    await checkPlayer(a, first.player_id)
+    await checkPlayer(a, first.player_id, rating)
     await a.click('#page-back')
     await a.waitForSelector('#leaderboard')
     console.log(`${first.name}'s page (from the daily board) shows what the API gives; back to the board`)
