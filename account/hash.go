@@ -144,7 +144,7 @@ func (h *Hasher) encode(salt, key []byte) string {
 func random(n int) ([]byte, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("account: salt: %w", err)
+		return nil, fmt.Errorf("account: random bytes: %w", err)
 	}
 	return b, nil
 }

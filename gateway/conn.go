@@ -74,8 +74,9 @@ type conn struct {
 	// for a command's pending answer (pushPending), so this wakes it by the
 	// first such deadline it may not know of yet.
 	answerWake   *time.Timer
-	hops         atomic.Int32 // the reader's moves to a fresh goroutine (readFrames)
 	answerWakeAt time.Time
+
+	hops atomic.Int32 // the reader's moves to a fresh goroutine (readFrames)
 }
 
 type (
