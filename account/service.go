@@ -96,7 +96,7 @@ type Service struct {
 	profiles profileCache
 	opts     Options
 	log      *slog.Logger
-	dummy    string // verified against for unknown usernames, to take as long as a real check (Hasher.Decoy)
+	decoy    string // verified against for unknown usernames, to take as long as a real check (Hasher.Decoy)
 }
 
 // New returns a Service.
@@ -109,11 +109,11 @@ func New(pg *pgstore.Store, rs *redisstore.Store, opts Options) (*Service, error
 		limits:   ratelimit.New(rs.Client(), rs.Keys().RateLimit),
 		profiles: profileCache{rdb: rs.Client(), key: rs.Keys().Profile, ttl: opts.ProfileTTL},
 	}
-	dummy, err := s.hasher.Decoy()
+	decoy, err := s.hasher.Decoy()
 	if err != nil {
 		return nil, err
 	}
-	s.dummy = dummy
+	s.decoy = decoy
 	return s, nil
 }
 
@@ -390,7 +390,7 @@ func (s *Service) enterHash(ctx context.Context, ip, who string) (func(), error)
 
 // check verifies the password of the account named u (canonical; valid
 // tells whether it is a possible username). An unknown name is verified
-// against the dummy hash so that it takes as long as a known one.
+// against the decoy hash so that it takes as long as a known one.
 func (s *Service) check(ctx context.Context, u string, valid bool, password string) (pgstore.Account, bool, error) {
 	acct, err := pgstore.Account{}, pgstore.ErrNoPlayer
 	if valid {
@@ -401,7 +401,7 @@ func (s *Service) check(ctx context.Context, u string, valid bool, password stri
 	}
 	hash := acct.PasswordHash
 	if err != nil {
-		hash = s.dummy
+		hash = s.decoy
 	}
 	pw, okLen := normalPassword(password)
 	match, verr := s.hasher.Verify(ctx, hash, pw)
