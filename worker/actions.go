@@ -189,13 +189,14 @@ func (p *Processor) env() table.Env {
 }
 
 // committed does what follows a commit of next, applied to loaded, that
-// wrote seq: the table is kept for the next action, and its follow-up runs.
+// wrote seq at time at: the table is kept for the next action, and its
+// follow-up runs.
 //
 // The cache keeps loaded itself, rewritten as the table after the commit:
 // the action took it (from the cache or a read) and nothing holds it once
 // the follow-up, which reads it as the table before, is done.
-func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome) error {
-	metrics.MoveApplied(string(a.Op), a.At, time.Now())
+func (p *Processor) committed(ctx context.Context, a *redisstore.Action, loaded *redisstore.Loaded, next *table.Table, out *redisstore.CommitOutcome, at time.Time) error {
+	metrics.MoveApplied(string(a.Op), a.At, at)
 	err := p.followUp(ctx, Change{Table: next, Seq: out.NewSeq, Epoch: loaded.Epoch, Before: &loaded.Table, From: loaded.Seq, Durable: out.Durable})
 	*loaded = out.Loaded(loaded, next)
 	p.cache.put(loaded)
@@ -292,7 +293,7 @@ func (p *Processor) process(ctx context.Context, a redisstore.Action) error {
 		case out.Dup != nil:
 			return p.repeat(ctx, loaded, res, out.Dup)
 		}
-		return p.committed(ctx, &a, loaded, &next, &out)
+		return p.committed(ctx, &a, loaded, &next, &out, time.Now())
 	}
 	return fmt.Errorf("action %s at table %s: still conflicting after %d attempts", a.ID, a.Table, maxAttempts)
 }
@@ -303,6 +304,7 @@ type prepared struct {
 	loaded *redisstore.Loaded // the cache's copy, taken
 	next   table.Table
 	commit redisstore.Commit
+	at     time.Time // when the commit was applied, as near as the worker knows (the move latency's end)
 }
 
 // prepare applies a to its table's cached copy when that copy alone can
@@ -349,7 +351,7 @@ func (p *Processor) finish(ctx context.Context, a redisstore.Action, pr *prepare
 	}
 	return p.counted(ctx, func() error {
 		p.cache.outcome(false)
-		return p.committed(ctx, &a, pr.loaded, &pr.next, &r.Out)
+		return p.committed(ctx, &a, pr.loaded, &pr.next, &r.Out, pr.at)
 	})
 }
 
@@ -564,23 +566,32 @@ func (c *Consumer) Stop(ctx context.Context) error { return c.loops.Stop(ctx) }
 // read handles partition part until ctx ends. A batch's entries are
 // acknowledged together with the next read (AckAndRead, which waits
 // briefly; when it finds nothing the next read blocks longer): the XACK
-// rides on a round trip that is made anyway. An acknowledgement that
-// fails is sent again with the next read (XACK is idempotent); one lost
-// with the worker leaves the entries pending, and their reclaim is
-// answered from the table's record of its action ids, applying nothing
-// twice.
+// rides on a round trip that is made anyway. When nothing urgent follows a
+// batch's last commits, the next read rides on their round trip instead
+// (see handle), and the batch's earlier entries' XACK with it. An
+// acknowledgement that fails is sent again with the next read (XACK is
+// idempotent); one lost with the worker leaves the entries pending, and
+// their reclaim is answered from the table's record of its action ids,
+// applying nothing twice.
 func (c *Consumer) read(ctx context.Context, part int) {
 	o := c.proc.opts
 	backoff := newBackoff()
 	var acks []string
+	var next *readAhead
 	for ctx.Err() == nil {
 		var es []redisstore.StreamEntry
 		var err error
-		if len(acks) > 0 {
-			es, err = c.stream.AckAndRead(ctx, o.Group, o.Consumer, part, acks, o.Batch)
-		} else {
+		switch {
+		case next != nil && (len(next.entries) > 0 || next.err != nil):
+			es, err = next.entries, next.err
+		case len(acks) > 0:
+			if es, err = c.stream.AckAndRead(ctx, o.Group, o.Consumer, part, acks, o.Batch); err == nil {
+				acks = nil
+			}
+		default:
 			es, err = c.stream.ReadActions(ctx, o.Group, o.Consumer, part, o.Batch, o.Block)
 		}
+		next = nil
 		if err != nil {
 			if ctx.Err() == nil {
 				c.readFailed(ctx, part, err)
@@ -591,9 +602,23 @@ func (c *Consumer) read(ctx context.Context, part int) {
 		c.lastRead[part].Store(time.Now().UnixNano())
 		c.quiet.Recovered(readFailure)
 		backoff.reset()
-		acks = c.handle(ctx, es)
+		acks, next = c.handle(ctx, es, &ride{part: part, acks: acks})
 	}
 	c.ack(ctx, part, acks)
+}
+
+// ride is the read that may ride on a batch's last commits: of partition
+// part, with the XACK of acks (entries done before).
+type ride struct {
+	part int
+	acks []string
+}
+
+// readAhead is what that read brought: entries, or its error (the XACK
+// sent with it may then have failed too).
+type readAhead struct {
+	entries []redisstore.StreamEntry
+	err     error
 }
 
 // ack acknowledges ids of partition part now (a stopping reader's last
@@ -611,39 +636,63 @@ func (c *Consumer) ack(ctx context.Context, part int, ids []string) {
 }
 
 // batchCommitter is a Store that sends several tables' commits in one
-// round trip (redisstore.Store.CommitBatch).
+// round trip (redisstore.Store.CommitBatch), or sends them with a
+// partition's next read (CommitAndRead).
 type batchCommitter interface {
 	CommitBatch(ctx context.Context, cs []redisstore.Commit) []redisstore.CommitResult
+	CommitAndRead(ctx context.Context, cs []redisstore.Commit, group, consumer string, p int, acks []string, count int64) ([]redisstore.CommitResult, []redisstore.StreamEntry, error)
 }
 
-// handle processes entries and returns the ids of those done (to
-// acknowledge); once stopping, what is left stays pending. Each table's
-// actions are handled in their order; those of different tables in one
-// batch go in rounds, a round taking the next action of each table, and the
-// commits of a round that its tables' cached copies decide go to Redis
-// together (one round trip instead of one each). Each action runs to
+// handle processes entries and returns the ids of those done and not yet
+// acknowledged, r's acks among them (nil r: none); once stopping, what is
+// left stays pending. Each table's actions are handled in their order;
+// those of different tables in one batch go in rounds, a round taking the
+// next action of each table, and the commits of a round that its tables'
+// cached copies decide go to Redis together (one round trip instead of one
+// each). The last round's commits carry the partition's next read, with
+// the XACK of r's acks and of the batch's earlier entries, when every
+// entry of that round is such a commit and its follow-up may wait
+// (mayWait): then next is what the read brought, and done only that
+// round's entries (their hooks ran after the read). Each action runs to
 // completion even if ctx is cancelled meanwhile. A failed action stays
 // pending (the reclaimer retries it) while the partition goes on with the
 // next ones; a poison one (see Options.MaxAttempts) is dead-lettered.
-func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry) (done []string) {
+func (c *Consumer) handle(ctx context.Context, es []redisstore.StreamEntry, r *ride) (done []string, next *readAhead) {
 	bc, _ := c.proc.store.(batchCommitter)
-	if c.proc.cache == nil || len(es) < 2 {
-		bc = nil // nothing to send together
+	if c.proc.cache == nil {
+		bc = nil // nothing is decided before it is read
+	}
+	if r != nil {
+		done = r.acks
 	}
 	for len(es) > 0 && ctx.Err() == nil {
 		round, rest := es, []redisstore.StreamEntry(nil) // one at a time, in order
 		if bc != nil {
 			round, rest = nextRound(es)
 		}
-		done = append(done, c.handleRound(ctx, bc, round)...)
+		var rr *ride
+		if r != nil && len(rest) == 0 {
+			rr = &ride{part: r.part, acks: done}
+		}
+		d, ahead := c.handleRound(ctx, bc, round, rr)
+		if ahead != nil {
+			if ahead.err != nil {
+				return append(done, d...), ahead // the XACK is sent again
+			}
+			return d, ahead
+		}
+		done = append(done, d...)
 		es = rest
 	}
-	return done
+	return done, nil
 }
 
 // nextRound splits es into the first action of each table (in order) and
 // the rest.
 func nextRound(es []redisstore.StreamEntry) (round, rest []redisstore.StreamEntry) {
+	if len(es) == 1 {
+		return es, nil
+	}
 	seen := make(map[string]bool, len(es))
 	for _, e := range es {
 		if seen[e.Action.Table] {
@@ -657,29 +706,47 @@ func nextRound(es []redisstore.StreamEntry) (round, rest []redisstore.StreamEntr
 }
 
 // handleRound handles entries of different tables (any, when bc is nil:
-// then one at a time, in order).
-func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redisstore.StreamEntry) (done []string) {
+// then one at a time, in order). With r, the round's commits carry r's
+// read when they may (see handle), and next is what it brought.
+func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redisstore.StreamEntry, r *ride) (done []string, next *readAhead) {
 	preps := make([]*prepared, len(es))
 	var results []redisstore.CommitResult
 	if bc != nil {
 		var commits []redisstore.Commit
+		wait := r != nil
 		for i := range es {
 			if es[i].Deliveries <= 1 { // (a redelivery may be poison: attempt counts it)
 				if preps[i] = c.proc.prepare(&es[i].Action); preps[i] != nil {
 					commits = append(commits, preps[i].commit)
 				}
 			}
+			wait = wait && preps[i] != nil && mayWait(&es[i].Action, preps[i])
 		}
 		if len(commits) > 0 {
 			metrics.CommitBatch.Observe(float64(len(commits)))
+			o := c.proc.opts
 			work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			results = bc.CommitBatch(work, commits)
+			at := time.Now()
+			if wait {
+				var es []redisstore.StreamEntry
+				var err error
+				results, es, err = bc.CommitAndRead(work, commits, o.Group, o.Consumer, r.part, r.acks, o.Batch)
+				next = &readAhead{entries: es, err: err}
+			} else {
+				results = bc.CommitBatch(work, commits)
+				at = time.Now()
+			}
 			cancel()
+			for _, pr := range preps {
+				if pr != nil {
+					pr.at = at
+				}
+			}
 		}
 	}
 	for i, e := range es {
 		if ctx.Err() != nil {
-			return done
+			return done, next
 		}
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		var err error
@@ -698,7 +765,20 @@ func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redi
 			done = append(done, e.ID)
 		}
 	}
-	return done
+	return done, next
+}
+
+// mayWait reports whether the follow-up of a's prepared commit may wait
+// for the partition's next read (up to redisstore.CommitReadBlock): a card
+// or a trump that leaves the table playing with a person on turn and is
+// not a moment the table journal writes at once (journalUrgent). What
+// follows it then is bookkeeping nobody is waiting for — the journal's
+// copy, the lobby entry's periodic refresh — and the wait costs the move
+// nothing: its players have had its events since the commit.
+func mayWait(a *redisstore.Action, pr *prepared) bool {
+	t := &pr.next
+	return (a.Op == table.OpPlay || a.Op == table.OpTrump) && pr.loaded.Table.Status == table.Playing &&
+		t.Status == table.Playing && !journalUrgent(t) && !t.IsBot(t.Game.Turn)
 }
 
 // attempt processes one entry (its caller acknowledges it), or counts its
@@ -771,7 +851,8 @@ func (c *Consumer) reclaim(ctx context.Context) {
 		if len(es) > 0 {
 			o.Log.Info("reclaimed pending actions", "partition", part, "count", len(es))
 		}
-		c.ack(ctx, part, c.handle(ctx, es))
+		done, _ := c.handle(ctx, es, nil)
+		c.ack(ctx, part, done)
 	}
 }
 

@@ -78,7 +78,7 @@ func (j *Journal) AfterChange(_ context.Context, c Change) error {
 	} else {
 		j.Touch(t.ID)
 	}
-	if t.Status == table.Finished || handJustEnded(t) || (t.Status == table.Playing && len(t.Moves) == 0) {
+	if journalUrgent(t) {
 		j.mu.Lock()
 		j.urgent[t.ID] = struct{}{}
 		j.mu.Unlock()
@@ -108,6 +108,12 @@ func matchID(tableID string, match int) string {
 		return table.MatchID(tableID, match)
 	}
 	return ""
+}
+
+// journalUrgent reports whether t, as a change left it, is written to the
+// journal at once: a match just started, a hand or the match just ended.
+func journalUrgent(t *table.Table) bool {
+	return t.Status == table.Finished || handJustEnded(t) || (t.Status == table.Playing && len(t.Moves) == 0)
 }
 
 // handJustEnded: a hand is over and the next one's trump is not chosen yet

@@ -349,9 +349,45 @@ type CommitResult struct {
 // each is the atomic step Commit makes, decided on its own, and its result
 // is what Commit would have returned.
 func (s *Store) CommitBatch(ctx context.Context, cs []Commit) []CommitResult {
+	pipe := s.rdb.Pipeline()
+	cmds, res := s.queueCommits(ctx, pipe, cs)
+	_, _ = pipe.Exec(ctx) // (each command's error is its own, read below)
+	return s.commitResults(ctx, cs, cmds, res)
+}
+
+// CommitAndRead is CommitBatch followed, in the same round trip, by what
+// AckAndRead sends for partition p: the acknowledgement of acks (none:
+// none) and a read of up to count new actions that waits up to
+// CommitReadBlock for them. The replies all come back when the read does,
+// so the commits' results wait for the next action (or the block's end):
+// the worker sends a batch's last commits this way only when nothing that
+// follows them is urgent (worker.Consumer). The read's error is returned
+// apart; no entries and no error when nothing arrived.
+func (s *Store) CommitAndRead(ctx context.Context, cs []Commit, group, consumer string, p int, acks []string, count int64) ([]CommitResult, []StreamEntry, error) {
+	pipe := s.rdb.Pipeline()
+	cmds, res := s.queueCommits(ctx, pipe, cs)
+	read := s.queueAckRead(ctx, pipe, group, consumer, p, acks, count, CommitReadBlock)
+	_, _ = pipe.Exec(ctx)
+	res = s.commitResults(ctx, cs, cmds, res)
+	es, err := read.Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return res, nil, fmt.Errorf("commit and read actions: %w", err)
+	}
+	return res, entriesOf(p, es), nil
+}
+
+// CommitReadBlock is how long CommitAndRead's read waits for new actions:
+// the longest a batch's follow-up may wait for it. Short, since that
+// follow-up includes the table journal's copy of the change (the bound on
+// what a Redis loss costs, docs/operations.md); the next read after an
+// empty one is AckAndRead's.
+const CommitReadBlock = 50 * time.Millisecond
+
+// queueCommits adds the commit script's call for each of cs to pipe; a
+// commit that could not be encoded has its error in res and no command.
+func (s *Store) queueCommits(ctx context.Context, pipe redis.Pipeliner, cs []Commit) ([]*redis.Cmd, []CommitResult) {
 	res := make([]CommitResult, len(cs))
 	cmds := make([]*redis.Cmd, len(cs))
-	pipe := s.rdb.Pipeline()
 	for i := range cs {
 		keys, args, err := s.commitCall(&cs[i])
 		if err != nil {
@@ -360,7 +396,11 @@ func (s *Store) CommitBatch(ctx context.Context, cs []Commit) []CommitResult {
 		}
 		cmds[i] = commitScript.EvalSha(ctx, pipe, keys, args...)
 	}
-	_, _ = pipe.Exec(ctx) // (each command's error is its own, read below)
+	return cmds, res
+}
+
+// commitResults reads the replies of queueCommits' commands into res.
+func (s *Store) commitResults(ctx context.Context, cs []Commit, cmds []*redis.Cmd, res []CommitResult) []CommitResult {
 	for i, cmd := range cmds {
 		if cmd == nil {
 			continue

@@ -167,22 +167,29 @@ func (s *Store) Uncount(ctx context.Context, group, consumer string, e StreamEnt
 // the XACK costs no round trip of its own; when nothing came, the caller's
 // next read blocks longer (ReadActions).
 func (s *Store) AckAndRead(ctx context.Context, group, consumer string, p int, ids []string, count int64) ([]StreamEntry, error) {
-	stream := s.keys.Actions(p)
-	var read *redis.XStreamSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		pl.XAck(ctx, stream, group, ids...)
-		read = pl.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: count, Block: AckReadBlock})
-		return nil
-	})
+	pipe := s.rdb.Pipeline()
+	read := s.queueAckRead(ctx, pipe, group, consumer, p, ids, count, AckReadBlock)
+	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("ack and read actions: %w", err)
 	}
 	return entriesOf(p, read.Val()), nil
 }
 
-// AckReadBlock is how long AckAndRead waits for new actions. A pipeline's
+// queueAckRead adds to pipe the XACK of ids of partition p (none: no XACK)
+// and a read of up to count new actions waiting up to block. A pipeline's
 // reply waits only for the client's read timeout (1 s, internal/redisconn),
-// not for a block inside it: the wait stays well within that.
+// not for a block inside it: block stays well within that.
+func (s *Store) queueAckRead(ctx context.Context, pipe redis.Pipeliner, group, consumer string, p int, ids []string, count int64, block time.Duration) *redis.XStreamSliceCmd {
+	stream := s.keys.Actions(p)
+	if len(ids) > 0 {
+		pipe.XAck(ctx, stream, group, ids...)
+	}
+	return pipe.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: count, Block: block})
+}
+
+// AckReadBlock is how long AckAndRead waits for new actions (see
+// queueAckRead).
 const AckReadBlock = 200 * time.Millisecond
 
 // AckIDs marks the entries ids of partition p done.

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -603,5 +605,68 @@ func TestConcurrentEnqueuesShareAPipeline(t *testing.T) {
 				t.Fatal("the action of a caller that gave up was appended")
 			}
 		}
+	}
+}
+
+// CommitAndRead sends commits and the partition's acknowledgement and next
+// read in one round trip: each commit's result is what Commit would give
+// (written, or stale), the read brings what arrived (waiting up to
+// CommitReadBlock when nothing has), and the acknowledgement holds; with
+// nothing to acknowledge no XACK is sent (Redis refuses one without ids).
+func TestCommitAndRead(t *testing.T) {
+	t.Parallel()
+	e := setup(t, redisstore.Options{Partitions: 1})
+	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	enqueue := func(ids ...string) {
+		for _, id := range ids {
+			if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: "t", User: "u", ID: id, Op: "play"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pending := func() int64 {
+		return e.rdb.XPending(e.ctx, e.s.Keys().Actions(0), group).Val().Count
+	}
+	l, _ := e.running("tb-r", 2)
+	leave := func(id string, from int64) redisstore.Commit {
+		next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return redisstore.Commit{Table: &next, FromSeq: from, Result: redisstore.Result{User: "u0", ID: id, Hash: "h"},
+			Events: entries(t, evs, from)}
+	}
+	enqueue("a", "b")
+	first, err := e.s.ReadActions(e.ctx, group, "c1", 0, 10, time.Second)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first read: %v %v", first, err)
+	}
+	enqueue("c")
+	res, next, err := e.s.CommitAndRead(e.ctx, []redisstore.Commit{leave("x1", l.seq)}, group, "c1", 0,
+		[]string{first[0].ID, first[1].ID}, 10)
+	if err != nil || len(next) != 1 || next[0].Action.ID != "c" || next[0].Deliveries != 1 {
+		t.Fatalf("commit and read: entries %+v, %v; want c", next, err)
+	}
+	if len(res) != 1 || res[0].Err != nil || !res[0].Out.Wrote {
+		t.Fatalf("commit: %+v, want written", res)
+	}
+	if got, err := e.s.LoadTable(e.ctx, "tb-r"); err != nil || got.Seq != res[0].Out.NewSeq {
+		t.Fatalf("table at seq %d (%v), want %d", got.Seq, err, res[0].Out.NewSeq)
+	}
+	if n := pending(); n != 1 {
+		t.Fatalf("%d entries pending after acknowledging two of three, want 1", n)
+	}
+	// A stale commit, nothing to acknowledge, nothing new.
+	res, next, err = e.s.CommitAndRead(e.ctx, []redisstore.Commit{leave("x2", l.seq)}, group, "c1", 0, nil, 10)
+	if err != nil || len(next) != 0 {
+		t.Fatalf("nothing new: entries %+v, %v", next, err)
+	}
+	if len(res) != 1 || !errors.Is(res[0].Err, redisstore.ErrConflict) {
+		t.Fatalf("stale commit: %+v, want ErrConflict", res)
+	}
+	if n := pending(); n != 1 {
+		t.Fatalf("%d entries pending, want 1 (c, not acknowledged)", n)
 	}
 }
