@@ -155,6 +155,7 @@ func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessa
 	if err != nil {
 		return nil, err
 	}
+	resent := false
 	for attempt := 1; ; {
 		f, err := c.next(ctx)
 		if err != nil {
@@ -172,10 +173,11 @@ func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessa
 			if _, err := c.send(msg); err != nil {
 				return nil, err
 			}
+			resent = true
 			continue
 		}
 		if f.Type == "error" {
-			return nil, &refused{seat: c.state.seat, what: msg["type"], code: f.Code, msg: f.Message}
+			return nil, &refused{seat: c.state.seat, what: msg["type"], code: f.Code, msg: f.Message, resent: resent}
 		}
 		return f.Data, nil
 	}
@@ -332,6 +334,15 @@ func tookBack(err error) bool {
 	var r *refused
 	return errors.As(err, &r) && (r.code == string(table.CodeNotInGame) ||
 		r.code == string(table.CodePlayersNotReady) || r.code == string(table.CodeTableNotFull))
+}
+
+// startedBefore reports a start sent more than once and refused because a
+// match is running: the first sending started it and its answer was lost
+// with Redis (answers are kept there only), so the one sent again was
+// judged anew. Only the host starts, so the running match is its own.
+func startedBefore(err error) bool {
+	var r *refused
+	return errors.As(err, &r) && r.resent && r.code == string(table.CodeMatchRunning)
 }
 
 // act chooses and sends this seat's trump or card.

@@ -56,6 +56,7 @@ type refused struct {
 	seat      int
 	what      any
 	code, msg string
+	resent    bool // the command went more than once (its first sending may have been applied)
 }
 
 func (e *refused) Error() string {

@@ -602,6 +602,42 @@ func TestRejoinWhenTheStartWentBack(t *testing.T) {
 	}
 }
 
+// TestStartAnsweredAgainAfterItRan: the host's start is applied but
+// answered unavailable (its answer lost, as with Redis), and the start sent
+// again with the same id is judged anew: match_running. The set-up does not
+// fail — the running match is the host's own — and the match is played.
+// A start refused match_running the first time it is sent still fails.
+func TestStartAnsweredAgainAfterItRan(t *testing.T) {
+	for _, resend := range []bool{true, false} {
+		f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+			a := f.apply(id, suit)
+			f.finish()
+			c.raw(a)
+		})
+		f.onStart = func(f *tableFake, c *fakeConn, id string, n int) bool {
+			if n == 1 {
+				f.match++
+				f.start()
+				if resend {
+					c.raw([]byte(`{"type":"error","id":"` + id + `","code":"unavailable","message":"m"}`))
+					return true
+				}
+			}
+			c.raw([]byte(`{"type":"error","id":"` + id + `","code":"match_running","message":"a match is running"}`))
+			return true
+		}
+		rep := runTableFake(t, f, Options{})
+		f.mu.Lock()
+		if resend && (rep.Completed != 1 || len(rep.Errors) > 0 || f.starts != 2) {
+			t.Errorf("start sent again, refused match_running: report %+v, starts %d; want the match played", rep, f.starts)
+		}
+		if !resend && (rep.Completed != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "start refused: match_running")) {
+			t.Errorf("start refused match_running when first sent: report %+v; want it failed", rep)
+		}
+		f.mu.Unlock()
+	}
+}
+
 // TestRulesErrorWithoutChangeFails: a move refused by the rules with no
 // resync, snapshot or reconnect since it was sent is the bot's fault and
 // fails the match; only a changed state excuses it.
