@@ -414,7 +414,7 @@ func streamDone(t *testing.T, s *server, tableID, user, actionID string, want in
 		cancel()
 		n := 0
 		for _, e := range entries {
-			if e.Values["i"] == actionID && e.Values["u"] == user {
+			if a := redisstore.ActionOf(e.Values); a.ID == actionID && a.User == user {
 				n++
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +75,60 @@ func BenchmarkLoadCommit(b *testing.B) {
 			b.ReportMetric(float64((redisCPU(b, rdb)-cpu0).Nanoseconds())/float64(b.N)/1e3, "redis-µs/op")
 			b.ReportMetric(float64((scriptTime(b, rdb)-script0).Nanoseconds())/float64(b.N)/1e3, "script-µs/op")
 			b.ReportMetric(float64((ownCPU(b)-own0).Nanoseconds())/float64(b.N)/1e3, "client-cpu-µs/op")
+		})
+	}
+}
+
+// BenchmarkActionTrip is actions' way through their partition stream on
+// the real Redis: the gateways' XADDs, the worker's XREADGROUP and XACK.
+// "one" sends one action at a time (three round trips an action, Redis
+// waking for each); "batch" 100 at once (enqueued together, so they share
+// pipelines, then read and acknowledged in one call each), which leaves
+// mostly what the entries themselves cost. redis-µs/op is per action.
+func BenchmarkActionTrip(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		name := "one"
+		if n > 1 {
+			name = "batch"
+		}
+		b.Run(name, func(b *testing.B) {
+			rdb, prefix := testenv.Redis(b, 0, false)
+			s := redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 1})
+			ctx := context.Background()
+			if err := s.EnsureGroup(ctx, "g"); err != nil {
+				b.Fatal(err)
+			}
+			a := redisstore.Action{Table: "01JC9ZK7T3QX", User: "01JC9ZK7U1AB", ID: "m-42", Op: table.OpPlay, Arg: "KH",
+				At: time.Now().UnixMicro()}
+			b.ReportAllocs()
+			cpu0, own0 := redisCPU(b, rdb), ownCPU(b)
+			b.ResetTimer()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for range n {
+					wg.Go(func() {
+						if err := s.Enqueue(ctx, a); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+				es, err := s.ReadActions(ctx, "g", "c", 0, int64(n), time.Second)
+				if err != nil || len(es) != n || es[0].Action != a {
+					b.Fatalf("read %d actions (%v), want %d of %+v", len(es), err, n, a)
+				}
+				ids := make([]string, len(es))
+				for i := range es {
+					ids[i] = es[i].ID
+				}
+				if err := s.AckIDs(ctx, "g", 0, ids); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			per := float64(b.N * n)
+			b.ReportMetric(float64((redisCPU(b, rdb)-cpu0).Nanoseconds())/per/1e3, "redis-µs/action")
+			b.ReportMetric(float64((ownCPU(b)-own0).Nanoseconds())/per/1e3, "client-cpu-µs/action")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,16 +27,70 @@ type Action struct {
 	At    int64    `json:"at,omitempty"`   // unix µs when the gateway enqueued it (latency metric)
 }
 
-// values are a's stream fields, always in this order: Redis stores an
-// entry whose fields are its stream node's first entry's, in the same
-// order, without their names (a map's random order made every entry carry
-// them), and a slice is not a map to build.
+// values are a's stream fields: one, "p", holding every field of the
+// action packed (appendPacked). An entry of eight fields cost Redis about
+// twice as much to read back as one field of the same bytes (its reply
+// names and frames each field) and the worker a map of eight; see
+// docs/performance.md. Workers read both forms (ActionOf), so a split
+// deployment upgrades its workers before its gateways.
 func (a *Action) values() []any {
-	return []any{"t", a.Table, "u", a.User, "n", a.Name, "i", a.ID, "o", string(a.Op), "s", a.Seat, "a", a.Arg, "at", a.At}
+	return []any{"p", a.appendPacked(make([]byte, 0, 32+len(a.Table)+len(a.User)+len(a.Name)+len(a.ID)+len(a.Arg)))}
 }
 
-func actionFrom(v map[string]any) Action {
+// appendPacked appends a's packed form: its six strings — table, user,
+// name, id, op, arg —, each as its length in decimal, a colon and its
+// bytes (so that any byte may appear in them), then the seat, a colon, the
+// enqueue time in decimal and a semicolon (so that no shorter prefix reads
+// as an action).
+func (a *Action) appendPacked(b []byte) []byte {
+	for _, s := range [...]string{a.Table, a.User, a.Name, a.ID, string(a.Op), a.Arg} {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	b = strconv.AppendInt(b, int64(a.Seat), 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, a.At, 10)
+	return append(b, ';')
+}
+
+// unpack reads appendPacked's form; false when s is not one.
+func unpack(s string) (Action, bool) {
+	var f [6]string
+	for i := range f {
+		colon := strings.IndexByte(s, ':')
+		if colon < 1 {
+			return Action{}, false
+		}
+		n, err := strconv.Atoi(s[:colon])
+		if err != nil || n < 0 || n > len(s)-colon-1 {
+			return Action{}, false
+		}
+		f[i], s = s[colon+1:colon+1+n], s[colon+1+n:]
+	}
+	s, ok := strings.CutSuffix(s, ";")
+	seat, at, cut := strings.Cut(s, ":")
+	if !ok || !cut {
+		return Action{}, false
+	}
+	a := Action{Table: f[0], User: f[1], Name: f[2], ID: f[3], Op: table.Op(f[4]), Arg: f[5]}
+	var err1, err2 error
+	a.Seat, err1 = strconv.Atoi(seat)
+	a.At, err2 = strconv.ParseInt(at, 10, 64)
+	return a, err1 == nil && err2 == nil
+}
+
+// ActionOf is the action of an action-stream entry with fields v (as
+// XRANGE or XREADGROUP give them): the packed form, or the eight fields
+// that releases before it wrote (entries may still be pending from them,
+// and their gateways may still be running while workers upgrade). What is
+// neither gives an action of no table, which a worker answers as such.
+func ActionOf(v map[string]any) Action {
 	str := func(k string) string { s, _ := v[k].(string); return s }
+	if p, ok := v["p"].(string); ok {
+		a, _ := unpack(p)
+		return a
+	}
 	seat, _ := strconv.Atoi(str("s"))
 	at, _ := strconv.ParseInt(str("at"), 10, 64)
 	return Action{Table: str("t"), User: str("u"), Name: str("n"), ID: str("i"), Op: table.Op(str("o")), Seat: seat, Arg: str("a"), At: at}
@@ -105,7 +160,7 @@ func entriesOf(p int, res []redis.XStream) []StreamEntry {
 	var out []StreamEntry
 	for _, st := range res {
 		for _, m := range st.Messages {
-			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values), Deliveries: 1})
+			out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: ActionOf(m.Values), Deliveries: 1})
 		}
 	}
 	return out
@@ -140,7 +195,7 @@ func (s *Store) Reclaim(ctx context.Context, group, consumer string, p int, minI
 		if n < 1 {
 			n = 1
 		}
-		out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: actionFrom(m.Values), Deliveries: n})
+		out = append(out, StreamEntry{Partition: p, ID: m.ID, Action: ActionOf(m.Values), Deliveries: n})
 	}
 	return out, nil
 }

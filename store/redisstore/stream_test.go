@@ -77,11 +77,11 @@ func TestEnqueueOneTableOnePartition(t *testing.T) {
 		var ids []string
 		for q := 0; q < 3; q++ {
 			for _, m := range e.rdb.XRange(e.ctx, e.s.Keys().Actions(q), "-", "+").Val() {
-				if m.Values["t"] == tb {
+				if a := redisstore.ActionOf(m.Values); a.Table == tb {
 					if q != p {
 						t.Fatalf("action of %s on partition %d, want %d", tb, q, p)
 					}
-					ids = append(ids, m.Values["i"].(string))
+					ids = append(ids, a.ID)
 				}
 			}
 		}
@@ -127,8 +127,7 @@ func TestEnqueueReadActionsRoundTrip(t *testing.T) {
 			t.Fatalf("entry %d: partition %d id %q action %+v, want %+v", i, se.Partition, se.ID, se.Action, want[i])
 		}
 	}
-	// Every entry names its fields in the same order: Redis then keeps only
-	// the stream node's first entry's names.
+	// Every entry holds one field, the packed action.
 	raw, err := e.rdb.Do(e.ctx, "XRANGE", e.s.Keys().Actions(p), "-", "+").Slice()
 	if err != nil {
 		t.Fatal(err)
@@ -139,8 +138,29 @@ func TestEnqueueReadActionsRoundTrip(t *testing.T) {
 		for i := 0; i < len(fv); i += 2 {
 			names = append(names, fv[i].(string))
 		}
-		if want := []string{"t", "u", "n", "i", "o", "s", "a", "at"}; !slices.Equal(names, want) {
-			t.Fatalf("an entry's fields %v, want %v in that order", names, want)
+		if want := []string{"p"}; !slices.Equal(names, want) {
+			t.Fatalf("an entry's fields %v, want %v", names, want)
+		}
+	}
+	// An entry in the eight fields an older gateway writes is read as the
+	// same action; one in neither form is an action of no table.
+	legacy := []any{"t", want[0].Table, "u", want[0].User, "n", want[0].Name, "i", want[0].ID, "o", string(want[0].Op),
+		"s", want[0].Seat, "a", want[0].Arg, "at", want[0].At}
+	for _, vals := range [][]any{legacy, {"p", "7:truncated;"}, {"x", "y"}} {
+		if err := e.rdb.XAdd(e.ctx, &redis.XAddArgs{Stream: e.s.Keys().Actions(p), Values: vals}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, err := e.s.ReadActions(e.ctx, group, "c1", p, 10, time.Second)
+	if err != nil || len(old) != 3 {
+		t.Fatalf("read %d entries (%v), want 3", len(old), err)
+	}
+	if !reflect.DeepEqual(old[0].Action, want[0]) {
+		t.Fatalf("an older gateway's entry read as %+v, want %+v", old[0].Action, want[0])
+	}
+	for _, se := range old[1:] {
+		if se.Action.Table != "" {
+			t.Fatalf("an entry in neither form read as %+v, want no table", se.Action)
 		}
 	}
 	// Nothing new: no entries and no error once the block times out.
@@ -574,8 +594,8 @@ func TestConcurrentEnqueuesShareAPipeline(t *testing.T) {
 	got := map[string][]string{}
 	for p := range 4 {
 		for _, m := range rdb.XRange(ctx, s.Keys().Actions(p), "-", "+").Val() {
-			tb := m.Values["t"].(string)
-			got[tb] = append(got[tb], m.Values["i"].(string))
+			a := redisstore.ActionOf(m.Values)
+			got[a.Table] = append(got[a.Table], a.ID)
 		}
 	}
 	for c := range callers {
@@ -601,7 +621,7 @@ func TestConcurrentEnqueuesShareAPipeline(t *testing.T) {
 	}
 	for p := range 4 {
 		for _, m := range rdb.XRange(ctx, s.Keys().Actions(p), "-", "+").Val() {
-			if m.Values["t"] == "late" {
+			if redisstore.ActionOf(m.Values).Table == "late" {
 				t.Fatal("the action of a caller that gave up was appended")
 			}
 		}

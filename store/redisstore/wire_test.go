@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -138,4 +139,31 @@ func BenchmarkDecodeTableMessage(b *testing.B) {
 			_ = json.Unmarshal(p, &m)
 		}
 	})
+}
+
+// TestPackedAction: an action's packed stream field reads back as the
+// action, whatever bytes its strings hold (colons and digits among them);
+// a field cut short anywhere, or malformed, is refused, not misread.
+func TestPackedAction(t *testing.T) {
+	for _, a := range []Action{
+		{Table: "t1", User: "u", Name: "12:34 :: 5:", ID: "9:x", Op: "sit", Seat: 2, Arg: "", At: 1_700_000_000_000_000},
+		{Table: "میز", User: "کاربر", Name: "علی‌رضا 🃏", ID: "a", Op: "play", Arg: "AS", Seat: -1, At: -7},
+		{},
+	} {
+		b := a.appendPacked(nil)
+		got, ok := unpack(string(b))
+		if !ok || got != a {
+			t.Fatalf("%+v packed as %q read back as %+v (%v)", a, b, got, ok)
+		}
+		for n := range len(b) {
+			if got, ok := unpack(string(b[:n])); ok {
+				t.Fatalf("%q, cut to %d bytes, read as %+v", b, n, got)
+			}
+		}
+	}
+	for _, bad := range []string{"", ":", "-1:x", "x:", "3:abc", "99:t1" + strings.Repeat("0:", 5) + "0:0;", "1:a0:0:0:0:0:x:0;", "1:a0:0:0:0:0:0:y;", "1:a0:0:0:0:0:0:0"} {
+		if got, ok := unpack(bad); ok {
+			t.Fatalf("%q read as %+v", bad, got)
+		}
+	}
 }
