@@ -728,10 +728,8 @@ func (c *Consumer) handleRound(ctx context.Context, bc batchCommitter, es []redi
 			work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			at := time.Now()
 			if wait {
-				var es []redisstore.StreamEntry
-				var err error
-				results, es, err = bc.CommitAndRead(work, commits, o.Group, o.Consumer, r.part, r.acks, o.Batch)
-				next = &readAhead{entries: es, err: err}
+				next = &readAhead{}
+				results, next.entries, next.err = bc.CommitAndRead(work, commits, o.Group, o.Consumer, r.part, r.acks, o.Batch)
 			} else {
 				results = bc.CommitBatch(work, commits)
 				at = time.Now()

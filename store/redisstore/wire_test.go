@@ -156,14 +156,14 @@ func TestPackedAction(t *testing.T) {
 			t.Fatalf("%+v packed as %q read back as %+v (%v)", a, b, got, ok)
 		}
 		for n := range len(b) {
-			if got, ok := unpack(string(b[:n])); ok {
-				t.Fatalf("%q, cut to %d bytes, read as %+v", b, n, got)
+			if got, ok := unpack(string(b[:n])); ok || got != (Action{}) {
+				t.Fatalf("%q, cut to %d bytes, read as %+v (%v)", b, n, got, ok)
 			}
 		}
 	}
 	for _, bad := range []string{"", ":", "-1:x", "x:", "3:abc", "99:t1" + strings.Repeat("0:", 5) + "0:0;", "1:a0:0:0:0:0:x:0;", "1:a0:0:0:0:0:0:y;", "1:a0:0:0:0:0:0:0"} {
-		if got, ok := unpack(bad); ok {
-			t.Fatalf("%q read as %+v", bad, got)
+		if got, ok := unpack(bad); ok || got != (Action{}) {
+			t.Fatalf("%q read as %+v (%v)", bad, got, ok)
 		}
 	}
 }
