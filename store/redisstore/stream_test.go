@@ -483,26 +483,34 @@ func TestStreamKeysUnderPrefix(t *testing.T) {
 	}
 }
 
-// AckAndRead acknowledges a handled batch and reads the next one in one
-// round trip, waiting briefly: an action that arrives meanwhile is read,
-// nothing new is no entries and no error (after AckReadBlock, within the
-// client's read timeout), and the acknowledgement holds either way.
-func TestAckAndRead(t *testing.T) {
-	t.Parallel()
-	e := setup(t, redisstore.Options{Partitions: 1})
+// oneStream is a store of one partition with the consumer group made, for
+// the tests of a reader's calls: enqueue appends plays at table "t" with
+// ids, pending counts the entries read and not acknowledged.
+func oneStream(t *testing.T) (e *env, enqueue func(ids ...string), pending func() int64) {
+	e = setup(t, redisstore.Options{Partitions: 1})
 	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
 		t.Fatal(err)
 	}
-	enqueue := func(ids ...string) {
+	enqueue = func(ids ...string) {
 		for _, id := range ids {
 			if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: "t", User: "u", ID: id, Op: "play"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	pending := func() int64 {
+	pending = func() int64 {
 		return e.rdb.XPending(e.ctx, e.s.Keys().Actions(0), group).Val().Count
 	}
+	return e, enqueue, pending
+}
+
+// AckAndRead acknowledges a handled batch and reads the next one in one
+// round trip, waiting briefly: an action that arrives meanwhile is read,
+// nothing new is no entries and no error (after AckReadBlock, within the
+// client's read timeout), and the acknowledgement holds either way.
+func TestAckAndRead(t *testing.T) {
+	t.Parallel()
+	e, enqueue, pending := oneStream(t)
 	idsOf := func(es []redisstore.StreamEntry) (ids []string) {
 		for _, se := range es {
 			ids = append(ids, se.ID)
@@ -635,20 +643,7 @@ func TestConcurrentEnqueuesShareAPipeline(t *testing.T) {
 // nothing to acknowledge no XACK is sent (Redis refuses one without ids).
 func TestCommitAndRead(t *testing.T) {
 	t.Parallel()
-	e := setup(t, redisstore.Options{Partitions: 1})
-	if err := e.s.EnsureGroup(e.ctx, group); err != nil {
-		t.Fatal(err)
-	}
-	enqueue := func(ids ...string) {
-		for _, id := range ids {
-			if err := e.s.Enqueue(e.ctx, redisstore.Action{Table: "t", User: "u", ID: id, Op: "play"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	pending := func() int64 {
-		return e.rdb.XPending(e.ctx, e.s.Keys().Actions(0), group).Val().Count
-	}
+	e, enqueue, pending := oneStream(t)
 	l, _ := e.running("tb-r", 2)
 	leave := func(id string, from int64) redisstore.Commit {
 		next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
