@@ -87,6 +87,18 @@ type live struct {
 	n   int // action ids used
 }
 
+// leaveCommit is the commit of seat 0's leaving l's table, read at seq
+// from, under action id id (not sent).
+func leaveCommit(t testing.TB, l *live, id string, from int64) redisstore.Commit {
+	t.Helper()
+	next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redisstore.Commit{Table: &next, FromSeq: from, Result: redisstore.Result{User: "u0", ID: id, Hash: "h"},
+		Events: entries(t, evs, from)}
+}
+
 // apply runs one command through table.Apply and commits it; it returns the
 // committed events.
 func (e *env) apply(l *live, user string, c table.Command, envt table.Env) []redisstore.Entry {

@@ -823,14 +823,7 @@ func TestCommitBatch(t *testing.T) {
 	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	leave := func(l *live, id string, from int64) redisstore.Commit {
-		next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return redisstore.Commit{Table: &next, FromSeq: from, Result: redisstore.Result{User: "u0", ID: id, Hash: "h"},
-			Events: entries(t, evs, from)}
-	}
+	leave := func(l *live, id string, from int64) redisstore.Commit { return leaveCommit(t, l, id, from) }
 	gone := leave(a, "xg", a.seq)
 	gone.Table.ID = "tb-gone"
 	batch := []redisstore.Commit{leave(a, "xa", a.seq), leave(b, "xb", b.seq-1), gone}

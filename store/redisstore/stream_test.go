@@ -14,7 +14,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -645,14 +644,7 @@ func TestCommitAndRead(t *testing.T) {
 	t.Parallel()
 	e, enqueue, pending := oneStream(t)
 	l, _ := e.running("tb-r", 2)
-	leave := func(id string, from int64) redisstore.Commit {
-		next, evs, err := table.Apply(l.tb, "u0", table.Command{Op: table.OpLeave}, table.Env{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return redisstore.Commit{Table: &next, FromSeq: from, Result: redisstore.Result{User: "u0", ID: id, Hash: "h"},
-			Events: entries(t, evs, from)}
-	}
+	leave := func(id string, from int64) redisstore.Commit { return leaveCommit(t, l, id, from) }
 	enqueue("a", "b")
 	first, err := e.s.ReadActions(e.ctx, group, "c1", 0, 10, time.Second)
 	if err != nil || len(first) != 2 {

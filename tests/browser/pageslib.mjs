@@ -75,11 +75,11 @@ export const pct = (v) => new Intl.NumberFormat('en-US', { style: 'percent', max
 
 /**
  * Checks that the statistics block in root shows stats (GET
- * /api/players/{id}/stats) and rating (the all-time board's, or none; or
- * any of a list: the board is a snapshot that may be refreshed between the
- * page's read of it and the test's).
+ * /api/players/{id}/stats) and one of ratings (the all-time board's, or
+ * null for none, as read before and after the page read it: the board is a
+ * snapshot that may be refreshed in between).
  */
-export async function checkStats (page, root, stats, rating) {
+export async function checkStats (page, root, stats, ratings) {
   const shown = await page.$$eval(root + ' #stats [data-stat]', els => Object.fromEntries(els.map(e => [e.dataset.stat, { text: e.querySelector('dd').textContent, value: e.dataset.value }])))
   const keys = Object.keys(stats).filter(k => k !== 'player' && k !== 'name')
   for (const k of keys) {
@@ -90,7 +90,7 @@ export async function checkStats (page, root, stats, rating) {
     else if (k === 'seconds_played') check(stats[k] < 60 ? s.text === `${stats[k]}s` : /\d min$/.test(s.text), `${root}: time played (${stats[k]} s) shown as ${s.text}`)
     else check(s.text === num(stats[k]), `${root}: ${k} shown as ${s.text}, want ${num(stats[k])}`)
   }
-  const wants = (Array.isArray(rating) ? rating : [rating]).map(r => r == null ? '—' : num(Math.round(r)))
+  const wants = ratings.map(r => r == null ? '—' : num(Math.round(r)))
   check(shown.rating && wants.includes(shown.rating.text), `${root}: rating shown as ${shown.rating && shown.rating.text}, want ${wants.join(' or ')}`)
   return keys.length
 }
