@@ -26,7 +26,7 @@ import (
 // refreshed when the last refresh, kept in the field "ex", is ARGV[17] or
 // more old, or the table has none (new, or written by an older release),
 // and for a key this commit makes again (the log after a rebuild dropped
-// it; the answers after the trim emptied them) — not with every commit:
+// it) — not with every commit:
 // three EXPIREs a card, 3–10 % of the script's Redis CPU. An idle
 // table so expires between ARGV[8] − ARGV[17] and ARGV[8] after its last
 // change.
@@ -37,32 +37,42 @@ import (
 // (writetimer, not settimer: the change is the table's newest). It makes the script span the table's hash
 // tag and the timers' {timers}: on a single Redis server only (on a
 // cluster ARGV[13] is "" and the hook records the timer).
-// Returns {"dup", stored result} when the action id was answered before,
-// {"gone", ""} when the table does not exist, {"conflict", current seq} when
-// the table moved on or was rebuilt (another epoch) since it was read,
+// Returns {"gone", ""} when the table does not exist, {"conflict", current
+// seq} when the table moved on or was rebuilt (another epoch) since it was
+// read, {"dup", stored result} when the action id was answered before,
 // {"logahead", newest logged seq} when the log already holds a seq after
-// the expected one (nothing is written), {"ok", ""} when written.
+// the expected one (nothing is written), {"ok", ""} when written. The
+// version is checked before the duplicate (so that one HSETNX both checks
+// and records the answer): a repeated id sent with a copy the table has
+// left gets "conflict", and the worker, deciding again on a fresh read,
+// gets its answer then.
 var commitScript = redis.NewScript(setTimerLua + `
-local prev = redis.call('HGET', KEYS[2], ARGV[6])
-if prev then return {'dup', prev} end
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'ep', 'ex')
 if not cur[1] then return {'gone', ''} end
 if cur[1] ~= ARGV[1] or (cur[2] or '1') ~= ARGV[2] then return {'conflict', cur[1]} end
+-- The answer is recorded unless the id has one: the duplicate check and
+-- the write in one call.
+if redis.call('HSETNX', KEYS[2], ARGV[6], ARGV[7]) == 0 then
+  return {'dup', redis.call('HGET', KEYS[2], ARGV[6])}
+end
 -- A log holding a seq after the expected one belongs to a history the
 -- table no longer has (its state went back without a new epoch): refused,
--- nothing written.
+-- nothing written (the answer just recorded is taken back).
 local newest = redis.call('LINDEX', KEYS[3], -1)
 if newest then
   local seq = string.match(newest, '^{"seq":(%d+)')
-  if seq and tonumber(seq) > tonumber(ARGV[1]) then return {'logahead', seq} end
+  if seq and tonumber(seq) > tonumber(ARGV[1]) then
+    redis.call('HDEL', KEYS[2], ARGV[6])
+    return {'logahead', seq}
+  end
 end
 local refresh = not cur[3] or tonumber(ARGV[16]) - tonumber(cur[3]) >= tonumber(ARGV[17])
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'meta', ARGV[4], 'st', ARGV[5], 'at', ARGV[16])
 if ARGV[12] == '1' then redis.call('HDEL', KEYS[1], 'game', 'moves') end
-local actsNew = false
 -- Each time the seq crosses a multiple of the log's length, answers older
 -- than that many events go (their stored result ends with its seq): a
--- table keeps between one and two logs' worth of answers.
+-- table keeps between one and two logs' worth of answers, and always this
+-- commit's, so the trim never empties the hash.
 local w, from, to = tonumber(ARGV[9]), tonumber(ARGV[1]), tonumber(ARGV[3])
 if w > 0 and math.floor(to / w) > math.floor(from / w) then
   local all, old = redis.call('HGETALL', KEYS[2]), {}
@@ -71,9 +81,7 @@ if w > 0 and math.floor(to / w) > math.floor(from / w) then
     if seq and seq < to - w then old[#old + 1] = all[i - 1] end
   end
   for i = 1, #old, 500 do redis.call('HDEL', KEYS[2], unpack(old, i, math.min(i + 499, #old))) end
-  actsNew = #old * 2 == #all -- all gone: the HSET below makes the hash again
 end
-redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
 -- The log is a list trimmed to its exact length: a stream trims only
 -- whole nodes of up to 4 KB, which held two to three times the events kept.
 if #ARGV >= 18 then
@@ -84,8 +92,6 @@ end
 if refresh then
   redis.call('HSET', KEYS[1], 'ex', ARGV[16])
   for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
-elseif actsNew then
-  redis.call('EXPIRE', KEYS[2], ARGV[8])
 end
 if ARGV[13] ~= '' then writetimer(KEYS[4], KEYS[5], ARGV[13], ARGV[14], ARGV[15], ARGV[2]) end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
