@@ -189,7 +189,7 @@ type row struct {
 
 // campaign plays matches on c while the faults run one after another, then
 // checks the invariants, and returns the table's rows and the totals.
-func campaign(t *testing.T, c *cluster, faults []fault, parallel, minMatches int) ([]row, totals, int) {
+func campaign(t *testing.T, c *cluster, faults []fault, parallel, minMatches int) ([]row, totals) {
 	t.Helper()
 	l := c.startLoad(parallel, 8*time.Millisecond)
 	var rows []row
@@ -203,8 +203,7 @@ func campaign(t *testing.T, c *cluster, faults []fault, parallel, minMatches int
 		time.Sleep(time.Second)
 	}
 	reps := l.finish(5 * time.Minute)
-	s, lost := c.checkInvariants(reps)
-	return rows, s, lost
+	return rows, c.checkInvariants(reps)
 }
 
 func played(l *load) int {
@@ -217,16 +216,18 @@ func played(l *load) int {
 	return n
 }
 
-func table(rows []row, s totals, lost int) string {
+func table(rows []row, s totals) string {
 	var b strings.Builder
 	b.WriteString("| fault | took | longest stall of a table | note |\n|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %v | %v | %s |\n", r.fault, r.took.Round(time.Millisecond), r.stall.Round(time.Millisecond), r.note)
 	}
-	fmt.Fprintf(&b, "\nmatches %d, completed %d, stored exactly once and replayed %d; moves %d, lost to Redis faults and played again %d; "+
+	fmt.Fprintf(&b, "\nmatches %d, completed %d, stored exactly once and replayed %d; moves %d, taken back by a resync (lost with Redis) "+
+		"and played again %d, the longest such loss %.0f ms; "+
 		"reconnects %d, resyncs %d, seats taken again after a table went back to before its start %d, moves dropped after a resync %d; "+
 		"frames checked for hidden cards %d; move latency p99 %.1f ms, max %.1f ms\n",
-		s.matches, s.completed, len(s.results), s.moves, lost, s.reconnects, s.resyncs, s.rejoins, s.dropped, s.frames, s.p99, s.maxLatency)
+		s.matches, s.completed, len(s.results), s.moves, s.rolledBack, s.longestLoss, s.reconnects, s.resyncs, s.rejoins, s.dropped,
+		s.frames, s.p99, s.maxLatency)
 	return b.String()
 }
 
@@ -237,10 +238,10 @@ func TestFaults(t *testing.T) {
 		t.Skip("HOKM_FAULTS=full runs TestFaultCatalogue instead")
 	}
 	c := newCluster(t, standalone)
-	rows, s, lost := campaign(t, c, []fault{
+	rows, s := campaign(t, c, []fault{
 		workerKill, redisRestartEmpty, pgStop(8 * time.Second), redisPause, gatewayKill, duplicateScheduler,
 	}, 4, 0)
-	t.Logf("fault suite, short profile:\n%s", table(rows, s, lost))
+	t.Logf("fault suite, short profile:\n%s", table(rows, s))
 }
 
 // TestFaultCatalogue is `make faults`: the whole catalogue, 40 faults over
@@ -257,12 +258,12 @@ func TestFaultCatalogue(t *testing.T) {
 		faults = append(faults, catalogue[len(faults)%len(catalogue)])
 	}
 	c := newCluster(t, standalone)
-	rows, s, lost := campaign(t, c, faults, 8, 180)
-	t.Logf("fault catalogue, standalone Redis with AOF:\n%s", table(rows, s, lost))
+	rows, s := campaign(t, c, faults, 8, 180)
+	t.Logf("fault catalogue, standalone Redis with AOF:\n%s", table(rows, s))
 
 	cs := newCluster(t, sentinel)
-	rows2, s2, lost2 := campaign(t, cs, []fault{sentinelFailover, sentinelFailover, sentinelFailover, sentinelFailover}, 4, 20)
-	t.Logf("fault catalogue, Redis under Sentinel:\n%s", table(rows2, s2, lost2))
+	rows2, s2 := campaign(t, cs, []fault{sentinelFailover, sentinelFailover, sentinelFailover, sentinelFailover}, 4, 20)
+	t.Logf("fault catalogue, Redis under Sentinel:\n%s", table(rows2, s2))
 }
 
 // TestRedisFaultStress (`make faults-redis`, HOKM_FAULTS=redis) repeats
@@ -278,6 +279,6 @@ func TestRedisFaultStress(t *testing.T) {
 	for range 6 {
 		faults = append(faults, redisRestartEmpty, redisRestartAOF, redisPause)
 	}
-	rows, s, lost := campaign(t, c, faults, 8, 0)
-	t.Logf("Redis faults, repeated:\n%s", table(rows, s, lost))
+	rows, s := campaign(t, c, faults, 8, 0)
+	t.Logf("Redis faults, repeated:\n%s", table(rows, s))
 }

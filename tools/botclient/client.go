@@ -44,6 +44,10 @@ type client struct {
 	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
 	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
 	catchingUp bool            // the frames are a reconnect's sync answer
+	own        []ownMove       // the seat's moves seen at this table (whoever made them), for rollBack
+	lastEvent  time.Time       // when the newest event was read
+	rolledBack int             // moves of the seat seen, then taken back by a snapshot (lost with Redis)
+	lossSpan   time.Duration   // the longest of those losses (rollBack)
 
 	sw       *stopwatch
 	pace     *Pacer
@@ -78,6 +82,7 @@ func (c *client) handle(f *frame) error {
 		}
 		c.epoch = f.Epoch
 		c.changes++
+		c.rollBack(f.Table, f.Seq)
 		err := c.state.snapshot(f)
 		if f.Type == "resync" && c.state.status == "waiting" {
 			c.wentBack = true
@@ -85,7 +90,9 @@ func (c *client) handle(f *frame) error {
 		return err
 	case "event":
 		e, err := c.state.apply(f.Seq, f.Event)
+		c.lastEvent = time.Now()
 		if err == nil && e.Seat == c.state.seat && (e.Type == "card_played" || e.Type == "trump_chosen") {
+			c.own = append(c.own, ownMove{table: f.Table, seq: f.Seq, at: c.lastEvent})
 			// The seat acted. It is this client's pending move — or the server
 			// acting for the seat (a timeout, or an earlier move of the seat
 			// applied again after the table was rebuilt): a move sent before
@@ -111,6 +118,41 @@ func (c *client) handle(f *frame) error {
 		return fmt.Errorf("seat %d: server said bye %q", c.state.seat, f.Reason)
 	}
 	return nil
+}
+
+// ownMove is a move of the client's seat seen as an event.
+type ownMove struct {
+	table string
+	seq   int64
+	at    time.Time
+}
+
+// rollBack counts the seat's moves seen after seq that a snapshot of
+// table at seq takes back: the server lost them (Redis lost the table and
+// it was rebuilt from its journal, which is up to an interval behind) and
+// they are played again. lossSpan keeps the longest such loss, from the
+// oldest move taken back to the newest event read before the snapshot: a
+// lower bound on the play the server lost, which docs/operations.md bounds.
+func (c *client) rollBack(table string, seq int64) {
+	kept := c.own[:0]
+	var oldest time.Time
+	for _, m := range c.own {
+		switch {
+		case m.table != table:
+			// an earlier table's (a tournament player moves on)
+		case m.seq <= seq:
+			kept = append(kept, m)
+		default:
+			c.rolledBack++
+			if oldest.IsZero() || m.at.Before(oldest) {
+				oldest = m.at
+			}
+		}
+	}
+	c.own = kept
+	if !oldest.IsZero() {
+		c.lossSpan = max(c.lossSpan, c.lastEvent.Sub(oldest))
+	}
 }
 
 // maxRetries bounds how often one command is resent after unavailable:

@@ -755,3 +755,51 @@ func TestBackOffOnRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestRolledBack: seat 0's trump is applied, another event follows 30 ms
+// later, then the table is rebuilt from a copy from before the trump (a
+// resync to every seat) and the trump answered: it was lost with Redis.
+// Seat 0 chooses again and the match ends. The report counts one move taken
+// back — seat 0's: the other seats saw it too, but it is not theirs —, a
+// loss of at least those 30 ms, and the match's summary both moves.
+func TestRolledBack(t *testing.T) {
+	const gap = 30 * time.Millisecond
+	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
+		if n > 1 {
+			a := f.apply(id, suit)
+			f.finish()
+			c.raw(a)
+			return
+		}
+		// (answered last: with its answer seat 0 would lead a card)
+		restored := len(f.log)
+		a := f.apply(id, suit)
+		time.Sleep(gap)
+		f.emit(public(map[string]any{"type": "turn", "seat": 0, "deadline": 0}))
+		f.log = f.log[:restored]
+		for s, sc := range f.conns {
+			sc.send(map[string]any{"type": "resync", "table": "t1", "seq": restored, "epoch": 2, "reason": "restored",
+				"back": 2, "table_info": fakeMeta("playing", 1), "view": resyncView(s)})
+		}
+		c.raw(a)
+	})
+	rep := runTableFake(t, f, Options{})
+	if rep.Completed != 1 || len(rep.Errors) > 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if rep.RolledBack != 1 || rep.Moves != 2 || rep.DroppedMoves != 0 {
+		t.Fatalf("rolled back %d, moves %d, dropped %d: want 1, 2, 0", rep.RolledBack, rep.Moves, rep.DroppedMoves)
+	}
+	if rep.LongestLoss < float64(gap/time.Millisecond) {
+		t.Fatalf("longest loss %.1f ms, want at least %v", rep.LongestLoss, gap)
+	}
+	if r := rep.Results[0]; r.Moves != 2 || r.RolledBack != 1 {
+		t.Fatalf("match summary: moves %d, rolled back %d; want 2, 1", r.Moves, r.RolledBack)
+	}
+	b, _ := json.Marshal(rep)
+	for _, k := range []string{`"rolled_back_moves":1`, `"longest_loss_ms":`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("report JSON %s lacks %s", b, k)
+		}
+	}
+}

@@ -102,6 +102,13 @@ type Report struct {
 	// Backs counts seats taken back from the server's bot: a move refused
 	// seat_away (the client missed its turns) is followed by "back".
 	Backs int `json:"backs,omitempty"`
+	// RolledBack counts moves the clients saw made (their seats' cards and
+	// trumps, by them or by the server for them) that a later snapshot or
+	// resync took back: play the server lost, made again. LongestLoss is
+	// the longest such loss in milliseconds, from the oldest move taken
+	// back to the newest event its client had read before the snapshot.
+	RolledBack  int     `json:"rolled_back_moves,omitempty"`
+	LongestLoss float64 `json:"longest_loss_ms,omitempty"`
 	// Results are the completed matches, in the order of MatchIDs, as
 	// their clients saw them; for Go callers (not in the JSON report).
 	Results []MatchSummary `json:"-"`
@@ -114,6 +121,11 @@ type MatchSummary struct {
 	Score  [2]int
 	Winner int // team
 	Hands  []game.HandResult
+	// Moves the clients made and had answered (Report.Moves), and moves
+	// of theirs or made for them that were taken back (Report.RolledBack):
+	// every move in the first count but not the second is in the match's
+	// record.
+	Moves, RolledBack int
 }
 
 // Latency summarises move latencies in milliseconds: from a client's write
@@ -186,6 +198,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				rep.Resyncs += res.resyncs
 				rep.Rejoins += res.rejoins
 				rep.Backs += res.backs
+				rep.RolledBack += res.rolledBack
+				rep.LongestLoss = max(rep.LongestLoss, float64(res.lossSpan)/float64(time.Millisecond))
 				rep.ReconnectTimes = append(rep.ReconnectTimes, res.reconnects...)
 				lats = append(lats, res.latencies...)
 				rep.LongestGap = max(rep.LongestGap, float64(res.gap)/float64(time.Millisecond))
@@ -251,6 +265,8 @@ type matchResult struct {
 	resyncs    int
 	rejoins    int
 	backs      int
+	rolledBack int
+	lossSpan   time.Duration
 	err        error
 }
 
@@ -287,6 +303,8 @@ func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult
 		res.resyncs += c.resyncs
 		res.rejoins += c.rejoins
 		res.backs += c.backs
+		res.rolledBack += c.rolledBack
+		res.lossSpan = max(res.lossSpan, c.lossSpan)
 		res.reconnects = append(res.reconnects, c.reconnects...)
 		if c.leaks != nil {
 			res.frames += c.leaks.frames
@@ -295,6 +313,7 @@ func playMatch(ctx context.Context, opts Options, tokens *[4]string) matchResult
 	res.summary = MatchSummary{ID: tableID + "-" + strconv.Itoa(clients[0].state.match)}
 	if err == nil {
 		res.summary, res.err = agree(res.summary.ID, clients)
+		res.summary.Moves, res.summary.RolledBack = res.moves, res.rolledBack
 	}
 	return res
 }
