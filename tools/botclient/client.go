@@ -82,7 +82,9 @@ func (c *client) handle(f *frame) error {
 		}
 		c.epoch = f.Epoch
 		c.changes++
-		c.rollBack(f.Table, f.Seq)
+		if f.Type == "resync" && f.Back > 0 {
+			c.rollBack(f.Table, c.state.lastSeq-f.Back)
+		}
 		err := c.state.snapshot(f)
 		if f.Type == "resync" && c.state.status == "waiting" {
 			c.wentBack = true
@@ -127,11 +129,13 @@ type ownMove struct {
 	at    time.Time
 }
 
-// rollBack counts the seat's moves seen after seq that a snapshot of
-// table at seq takes back: the server lost them (Redis lost the table and
-// it was rebuilt from its journal, which is up to an interval behind) and
+// rollBack counts the seat's moves seen after seq that a resync of table
+// takes back (seq is where the client's history and the table's part: the
+// seq the client had less the resync's back — not the resync's own seq,
+// which may be past it): the server lost them (Redis lost the table and it
+// was rebuilt from its journal, which is up to an interval behind), and
 // they are played again. lossSpan keeps the longest such loss, from the
-// oldest move taken back to the newest event read before the snapshot: a
+// oldest move taken back to the newest event read before the resync: a
 // lower bound on the play the server lost, which docs/operations.md bounds.
 func (c *client) rollBack(table string, seq int64) {
 	kept := c.own[:0]

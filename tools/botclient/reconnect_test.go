@@ -757,11 +757,13 @@ func TestBackOffOnRateLimited(t *testing.T) {
 }
 
 // TestRolledBack: seat 0's trump is applied, another event follows 30 ms
-// later, then the table is rebuilt from a copy from before the trump (a
-// resync to every seat) and the trump answered: it was lost with Redis.
-// Seat 0 chooses again and the match ends. The report counts one move taken
-// back — seat 0's: the other seats saw it too, but it is not theirs —, a
-// loss of at least those 30 ms, and the match's summary both moves.
+// later, then the table is rebuilt from a copy from before the trump and
+// the trump answered: it was lost with Redis. The resync comes when the
+// new epoch has two events already, so its seq is the trump's and the
+// event's again (back 2 says they are not the same). Seat 0 chooses again
+// and the match ends. The report counts one move taken back — seat 0's:
+// the other seats saw it too, but it is not theirs —, a loss of at least
+// those 30 ms, and the match's summary both moves.
 func TestRolledBack(t *testing.T) {
 	const gap = 30 * time.Millisecond
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
@@ -775,10 +777,11 @@ func TestRolledBack(t *testing.T) {
 		restored := len(f.log)
 		a := f.apply(id, suit)
 		time.Sleep(gap)
-		f.emit(public(map[string]any{"type": "turn", "seat": 0, "deadline": 0}))
-		f.log = f.log[:restored]
+		turn := public(map[string]any{"type": "turn", "seat": 0, "deadline": 0})
+		f.emit(turn)
+		f.log = append(f.log[:restored], turn, turn) // the new epoch's first two events
 		for s, sc := range f.conns {
-			sc.send(map[string]any{"type": "resync", "table": "t1", "seq": restored, "epoch": 2, "reason": "restored",
+			sc.send(map[string]any{"type": "resync", "table": "t1", "seq": len(f.log), "epoch": 2, "reason": "restored",
 				"back": 2, "table_info": fakeMeta("playing", 1), "view": resyncView(s)})
 		}
 		c.raw(a)

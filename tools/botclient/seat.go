@@ -36,9 +36,12 @@ type frame struct {
 	// from a server that sends none).
 	Epoch *int64 `json:"epoch"`
 	// Reason is a bye's (shutdown, replaced, logged_out, …) or a resync's
-	// (restored, …). A resync's back (how many of the client's seqs it
-	// takes back) is not read: its seq and view say all the client needs.
+	// (restored, …).
 	Reason string `json:"reason"`
+	// Back is a resync's: how many of the client's seqs are no longer in
+	// the table's history (its seq may be past them: play went on in the
+	// new epoch before the resync was made).
+	Back int64 `json:"back"`
 	// RetryAfter is a rate_limited error's hint: seconds until the request
 	// may succeed (0: none given).
 	RetryAfter int `json:"retry_after"`
