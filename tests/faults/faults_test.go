@@ -38,9 +38,17 @@ type outcome struct {
 	note  string
 }
 
-// settle waits until the load is making moves (the fault hits mid-match).
+// settle waits until the deployment is ready and the load is making moves
+// (the fault hits mid-match).
 func settle(c *cluster, l *load) {
 	c.t.Helper()
+	// Every role ready: above all, the workers' recovery from the last
+	// fault is over. A fault must not land on the one before (PostgreSQL
+	// stopped while the tables Redis lost are read back from its journal
+	// stalls those tables, as it would in production, for the whole stop).
+	for _, r := range c.all() {
+		c.waitReady(r, time.Minute)
+	}
 	if !l.waitMoves(40, time.Minute) {
 		c.t.Fatal("no moves made before the fault")
 	}
