@@ -29,6 +29,7 @@ type RecoveryStore interface {
 	RestoreTable(ctx context.Context, id, runID string, j *redisstore.Durable, rebuild bool) (redisstore.RestoreResult, error)
 	EachTable(ctx context.Context, fn func(ids []string) error) error
 	ReserveCode(ctx context.Context, code, tableID string) (bool, error)
+	DecodeDurable(d redisstore.Durable) (table.Table, error)
 	Keys() redisstore.Keys
 }
 
@@ -36,6 +37,7 @@ type RecoveryStore interface {
 type JournalReader interface {
 	LiveTables(ctx context.Context, since time.Time, after string, limit int) ([]pgstore.LiveTable, error)
 	LiveTable(ctx context.Context, id string, since time.Time) (*pgstore.LiveTable, error)
+	PassedFinished(ctx context.Context, limit int) ([]pgstore.LiveTable, error)
 }
 
 // RecoveryOptions tune a Recovery. Zero values take the defaults.
@@ -187,7 +189,7 @@ func (r *Recovery) Check(ctx context.Context) error {
 	metrics.RedisRecoveries.WithLabelValues("done").Inc()
 	r.setPending(false)
 	r.opts.Log.Info("tables recovered after a Redis restart or failover", "run_id", runID,
-		"restored", rep.Restored, "kept", rep.Kept, "checked", rep.Checked, "took", r.opts.Now().Sub(start).Round(time.Millisecond))
+		"restored", rep.Restored, "kept", rep.Kept, "checked", rep.Checked, "persisted", rep.Persisted, "took", r.opts.Now().Sub(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -198,9 +200,10 @@ func (r *Recovery) setPending(v bool) {
 
 // RecoveryReport is what one RecoverAll did.
 type RecoveryReport struct {
-	Checked  int // tables looked at (journal rows and Redis tables)
-	Restored int // rebuilt from the journal
-	Kept     int // kept from Redis in a new epoch
+	Checked   int // tables looked at (journal rows and Redis tables)
+	Restored  int // rebuilt from the journal
+	Kept      int // kept from Redis in a new epoch
+	Persisted int // finished matches the journal had moved past, not stored: persisted again
 }
 
 // recoverPage is how many journal rows one query reads.
@@ -249,7 +252,36 @@ func (r *Recovery) RecoverAll(ctx context.Context, runID string) (RecoveryReport
 	if err != nil {
 		return rep, err
 	}
+	if err := r.persistPassed(ctx, &rep); err != nil {
+		return rep, err
+	}
 	return rep, r.store.MarkRecovered(ctx, runID)
+}
+
+// persistPassed persists again the finished matches not stored whose
+// tables went on before they were (pgstore.PassedFinished): the rebuilt
+// table no longer holds them, and Redis lost their persist tasks. A task
+// still queued (a failover kept it) stores the match once with this one.
+func (r *Recovery) persistPassed(ctx context.Context, rep *RecoveryReport) error {
+	rows, err := r.journal.PassedFinished(ctx, recoverPage)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		t, err := r.store.DecodeDurable(durableOf(&rows[i]))
+		if err == nil && (t.Status != table.Finished || t.MatchID() != rows[i].MatchID) {
+			err = fmt.Errorf("holds %s (%s)", t.MatchID(), t.Status)
+		}
+		if err != nil { // (a row no key opens: logged, the others go on)
+			r.opts.Log.Error("a finished match the journal kept cannot be read", "match_id", rows[i].MatchID, "err", err)
+			continue
+		}
+		if err := r.proc.opts.Persist(ctx, t.MatchRecord()); err != nil {
+			return err
+		}
+		rep.Persisted++
+	}
+	return nil
 }
 
 func (r *Recovery) rebuild(ctx context.Context, runID, id string, j *redisstore.Durable, rep *RecoveryReport) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -451,6 +452,57 @@ func TestRecoveryPersistsFinishedMatchLostWithRedis(t *testing.T) {
 	defer e.mu.Unlock()
 	if len(e.persisted) != 1 || e.persisted[0] != id {
 		t.Fatalf("persisted after the recovery: %v, want [%s]", e.persisted, id)
+	}
+}
+
+// A match that finished while PostgreSQL was down, whose table went on
+// before its persist task's retry stored it (the rematch offer ended), is
+// persisted again after Redis is lost with that task: the journal kept
+// the finished row when the table's next row replaced it, and the
+// recovery reads it back although the rebuilt table no longer holds the
+// match. Once stored, the recovery does not persist it again.
+func TestRecoveryPersistsFinishedMatchItsTableWentPast(t *testing.T) {
+	e := newRecEnv(t)
+	for e.load().Table.Status == table.Playing {
+		e.move()
+	}
+	e.flush() // PostgreSQL back: the journal writes the finished table
+	fin := e.load()
+	id := fin.Table.MatchID()
+	e.do(TimeoutAction(redisstore.Timer{Table: e.tableID, ID: fin.Table.Timer})) // the offer ends
+	e.flush()
+	if l := e.load(); l.Table.Status != table.Waiting {
+		t.Fatalf("after the offer's end: %s, want waiting", l.Table.Status)
+	}
+	e.mu.Lock()
+	e.persisted = nil // the persist task lost with Redis
+	e.mu.Unlock()
+	e.wipe()
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l := e.load(); l.Table.Status != table.Waiting {
+		t.Fatalf("rebuilt as %s, want waiting", l.Table.Status)
+	}
+	e.mu.Lock()
+	got := slices.Clone(e.persisted)
+	e.persisted = nil
+	e.mu.Unlock()
+	if len(got) != 1 || got[0] != id {
+		t.Fatalf("persisted after the recovery: %v, want [%s]", got, id)
+	}
+	rec := fin.Table.MatchRecord()
+	if _, err := e.pg.PersistMatch(e.ctx, &rec); err != nil {
+		t.Fatal(err)
+	}
+	e.wipe()
+	if err := e.rec.Check(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.persisted) != 0 {
+		t.Fatalf("persisted after a second Redis loss, the match stored: %v, want none", e.persisted)
 	}
 }
 

@@ -42,8 +42,23 @@ func (s *Store) SaveLiveTables(ctx context.Context, rows []LiveTable) error {
 			matches[i] = &rows[i].MatchID
 		}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO live_tables (table_id, epoch, seq, meta, state, status, match_id)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::text[])
+	// A finished row whose match is not stored yet is copied into
+	// journal_finished before a row of another match or status replaces it
+	// (the CTE reads the rows as they were before this statement).
+	_, err := s.pool.Exec(ctx, `WITH incoming AS (
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::text[])
+				AS i (table_id, epoch, seq, meta, state, status, match_id)
+		), passed AS (
+			INSERT INTO journal_finished (match_id, table_id, epoch, seq, meta, state, updated_at)
+			SELECT l.match_id, l.table_id, l.epoch, l.seq, l.meta, l.state, l.updated_at
+			FROM live_tables l JOIN incoming i USING (table_id)
+			WHERE l.status = 'finished' AND l.match_id IS NOT NULL AND (l.epoch, l.seq) < (i.epoch, i.seq)
+				AND (i.status <> 'finished' OR i.match_id IS DISTINCT FROM l.match_id)
+				AND NOT EXISTS (SELECT FROM matches m WHERE m.id = l.match_id)
+			ON CONFLICT (match_id) DO NOTHING
+		)
+		INSERT INTO live_tables (table_id, epoch, seq, meta, state, status, match_id)
+		SELECT * FROM incoming
 		ON CONFLICT (table_id) DO UPDATE SET epoch = EXCLUDED.epoch, seq = EXCLUDED.seq, meta = EXCLUDED.meta,
 			state = EXCLUDED.state, status = EXCLUDED.status, match_id = EXCLUDED.match_id, updated_at = now()
 		WHERE (live_tables.epoch, live_tables.seq) < (EXCLUDED.epoch, EXCLUDED.seq)`,
@@ -100,16 +115,43 @@ func (s *Store) LiveTable(ctx context.Context, id string, since time.Time) (*Liv
 // that are not in matches and have not changed since before (older rows
 // first): matches whose persistence was lost with Redis.
 func (s *Store) FinishedUnstored(ctx context.Context, before time.Time, limit int) ([]LiveTable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+liveColumns+` FROM live_tables l
-		WHERE l.status = 'finished' AND l.match_id IS NOT NULL AND l.updated_at < $1
-		AND NOT EXISTS (SELECT FROM matches m WHERE m.id = l.match_id)
-		ORDER BY l.updated_at LIMIT $2`, before, limit)
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (
+			SELECT `+liveColumns+` FROM live_tables l
+			WHERE l.status = 'finished' AND l.match_id IS NOT NULL AND l.updated_at < $1
+			AND NOT EXISTS (SELECT FROM matches m WHERE m.id = l.match_id)
+			UNION ALL
+			SELECT `+passedColumns+` FROM journal_finished f
+			WHERE f.updated_at < $1 AND NOT EXISTS (SELECT FROM matches m WHERE m.id = f.match_id)
+		) u ORDER BY updated_at LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: finished unstored tables: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, scanLive)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: finished unstored tables: %w", err)
+	}
+	return out, nil
+}
+
+// passedColumns are journal_finished's columns as a live_tables row's
+// (liveColumns): each is a finished table's row.
+const passedColumns = `table_id, epoch, seq, meta, state, 'finished', match_id, updated_at`
+
+// PassedFinished returns up to limit finished matches the journal moved
+// past (their table went on: the rematch offer ended, the next match
+// started) that are not stored, as the journal rows of their finished
+// tables, oldest first. After Redis lost their persist tasks, nothing else
+// holds them.
+func (s *Store) PassedFinished(ctx context.Context, limit int) ([]LiveTable, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+passedColumns+` FROM journal_finished f
+		WHERE NOT EXISTS (SELECT FROM matches m WHERE m.id = f.match_id)
+		ORDER BY f.updated_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: passed finished matches: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanLive)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: passed finished matches: %w", err)
 	}
 	return out, nil
 }
@@ -127,11 +169,15 @@ func (s *Store) DeleteLiveTables(ctx context.Context, ids []string) (int64, erro
 
 // PurgeLiveTables removes journal rows unchanged since before (their Redis
 // table expired), except finished ones whose match is not stored yet.
+// The finished matches the journal moved past go once stored.
 func (s *Store) PurgeLiveTables(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM live_tables l WHERE l.updated_at < $1
 		AND (l.status <> 'finished' OR l.match_id IS NULL OR EXISTS (SELECT FROM matches m WHERE m.id = l.match_id))`, before)
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: purge live tables: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM journal_finished f WHERE EXISTS (SELECT FROM matches m WHERE m.id = f.match_id)`); err != nil {
+		return 0, fmt.Errorf("pgstore: purge passed finished matches: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +57,84 @@ func TestJournalRewritesAreHeapOnly(t *testing.T) {
 		t.Fatalf("%d of %d journal updates were heap-only, want a quarter at least", hot, upd)
 	}
 	t.Logf("%d of %d updates heap-only", hot, upd)
+}
+
+// TestJournalKeepsTheFinishedMatchItMovesPast: a finished table's row is
+// the durable copy of its match until the match is stored. When the table
+// moves on — the rematch offer ends (waiting, same match id), the next
+// match starts (another id) — the row it had is kept in journal_finished,
+// read by PassedFinished and FinishedUnstored; a stored match's row is not
+// kept, a finished row rewritten as finished (the same match) is not
+// copied, and the purge drops a copy once its match is stored.
+func TestJournalKeepsTheFinishedMatchItMovesPast(t *testing.T) {
+	pool := migratedPool(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s := pgstore.New(pool)
+	row := func(id string, seq int64, status, match string) pgstore.LiveTable {
+		return pgstore.LiveTable{ID: id, Epoch: 1, Seq: seq, Meta: []byte(`{"status":"` + status + `"}`),
+			State: []byte(id + "/" + fmt.Sprint(seq)), Status: status, MatchID: match}
+	}
+	save := func(rows ...pgstore.LiveTable) {
+		t.Helper()
+		if err := s.SaveLiveTables(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(row("a", 10, "finished", "a-1"), row("b", 10, "finished", "b-1"), row("c", 10, "finished", "c-1"),
+		row("d", 10, "finished", "d-1"))
+	if _, err := pool.Exec(ctx, `INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, hands_played,
+		moves_count, started_at, ended_at) VALUES ('d-1', 'd', '{}', 0, 7, 0, 1, 13, now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	save(row("a", 11, "waiting", "a-1"), // the rematch offer ended
+		row("b", 11, "playing", "b-2"), // the next match started
+		row("c", 11, "finished", "c-1"), // still the same finished match
+		row("d", 11, "waiting", "d-1"))  // stored already
+	save(row("b", 9, "waiting", "b-1")) // older than the row: changes nothing
+	passed, err := s.PassedFinished(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range passed {
+		got = append(got, fmt.Sprintf("%s %s %d %s %s", p.MatchID, p.ID, p.Seq, p.Status, p.State))
+	}
+	if want := []string{"a-1 a 10 finished a/10", "b-1 b 10 finished b/10"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("passed finished matches %q, want %q", got, want)
+	}
+	unstored, err := s.FinishedUnstored(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, u := range unstored {
+		got = append(got, u.MatchID+" "+string(u.State))
+	}
+	slices.Sort(got)
+	if want := []string{"a-1 a/10", "b-1 b/10", "c-1 c/11"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("finished unstored %q, want %q", got, want)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, hands_played,
+		moves_count, started_at, ended_at) VALUES ('a-1', 'a', '{}', 0, 7, 0, 1, 13, now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PurgeLiveTables(ctx, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := pool.Query(ctx, `SELECT match_id FROM journal_finished ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, id)
+	}
+	if strings.Join(left, ",") != "b-1" {
+		t.Fatalf("journal_finished after the purge: %q, want only b-1 (a-1 is stored)", left)
+	}
 }
