@@ -88,7 +88,7 @@ func TestJournalKeepsTheFinishedMatchItMovesPast(t *testing.T) {
 		t.Fatal(err)
 	}
 	save(row("a", 11, "waiting", "a-1"), // the rematch offer ended
-		row("b", 11, "playing", "b-2"), // the next match started
+		row("b", 11, "playing", "b-2"),  // the next match started
 		row("c", 11, "finished", "c-1"), // still the same finished match
 		row("d", 11, "waiting", "d-1"))  // stored already
 	save(row("b", 9, "waiting", "b-1")) // older than the row: changes nothing
