@@ -42,23 +42,11 @@ func (s *Store) SaveLiveTables(ctx context.Context, rows []LiveTable) error {
 			matches[i] = &rows[i].MatchID
 		}
 	}
-	// A finished row whose match is not stored yet is copied into
-	// journal_finished before a row of another match or status replaces it
-	// (the CTE reads the rows as they were before this statement).
-	_, err := s.pool.Exec(ctx, `WITH incoming AS (
-			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::text[])
-				AS i (table_id, epoch, seq, meta, state, status, match_id)
-		), passed AS (
-			INSERT INTO journal_finished (match_id, table_id, epoch, seq, meta, state, updated_at)
-			SELECT l.match_id, l.table_id, l.epoch, l.seq, l.meta, l.state, l.updated_at
-			FROM live_tables l JOIN incoming i USING (table_id)
-			WHERE l.status = 'finished' AND l.match_id IS NOT NULL AND (l.epoch, l.seq) < (i.epoch, i.seq)
-				AND (i.status <> 'finished' OR i.match_id IS DISTINCT FROM l.match_id)
-				AND NOT EXISTS (SELECT FROM matches m WHERE m.id = l.match_id)
-			ON CONFLICT (match_id) DO NOTHING
-		)
-		INSERT INTO live_tables (table_id, epoch, seq, meta, state, status, match_id)
-		SELECT * FROM incoming
+	// (A finished row replaced by a row of another match or status is
+	// kept in journal_finished first, by the table's trigger: migration
+	// 00021.)
+	_, err := s.pool.Exec(ctx, `INSERT INTO live_tables (table_id, epoch, seq, meta, state, status, match_id)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::text[])
 		ON CONFLICT (table_id) DO UPDATE SET epoch = EXCLUDED.epoch, seq = EXCLUDED.seq, meta = EXCLUDED.meta,
 			state = EXCLUDED.state, status = EXCLUDED.status, match_id = EXCLUDED.match_id, updated_at = now()
 		WHERE (live_tables.epoch, live_tables.seq) < (EXCLUDED.epoch, EXCLUDED.seq)`,
