@@ -54,6 +54,8 @@ func (noJournal) LiveTable(context.Context, string, time.Time) (*pgstore.LiveTab
 	return nil, nil
 }
 
+func (noJournal) PassedFinished(context.Context, int) ([]pgstore.LiveTable, error) { return nil, nil }
+
 // matchmaker runs a matchmaker with wait on e's store until the test ends.
 func (e *realEnv) matchmaker(wait time.Duration) {
 	m := worker.NewMatchmaker(e.store, worker.MatchmakerOptions{Wait: wait, Interval: 20 * time.Millisecond, Log: testLogger()})
