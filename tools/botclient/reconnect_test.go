@@ -305,6 +305,13 @@ func (f *tableFake) apply(id, suit string, skip ...int) []byte {
 	return f.answers[id]
 }
 
+// end applies the trump id, ends the match and answers the trump on c.
+func (f *tableFake) end(c *fakeConn, id, suit string) {
+	a := f.apply(id, suit)
+	f.finish()
+	c.raw(a)
+}
+
 // finish ends the hand and the match: 3 points to team 0 (a Kot).
 func (f *tableFake) finish() {
 	f.emit(public(map[string]any{"type": "hand_ended", "hand": 0, "score": []int{3, 0},
@@ -370,9 +377,7 @@ func TestReconnect(t *testing.T) {
 				kill(c)
 				return
 			}
-			a := f.apply(id, suit)
-			f.finish()
-			c.raw(a)
+			f.end(c, id, suit)
 		}, 0},
 		{"bye shutdown, trump applied", func(f *tableFake, c *fakeConn, id, suit string, n int) {
 			f.apply(id, suit, 0) // seat 0 gets its trump_chosen from the sync
@@ -484,9 +489,7 @@ func TestResync(t *testing.T) {
 		case 2:
 			kill(c)
 		default:
-			a := f.apply(id, suit)
-			f.finish()
-			c.raw(a)
+			f.end(c, id, suit)
 		}
 	})
 	rep := runTableFake(t, f, Options{})
@@ -528,9 +531,7 @@ func TestRejoinAfterTableWentBack(t *testing.T) {
 	var seated [4]string
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
 		if n > 1 {
-			a := f.apply(id, suit)
-			f.finish()
-			c.raw(a)
+			f.end(c, id, suit)
 			return
 		}
 		f.log, f.match = f.log[:2], 0 // created, seat 0 sat
@@ -568,9 +569,7 @@ func TestRejoinAfterTableWentBack(t *testing.T) {
 func TestRejoinWhenTheStartWentBack(t *testing.T) {
 	var seated [4]string
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
-		a := f.apply(id, suit)
-		f.finish()
-		c.raw(a)
+		f.end(c, id, suit)
 	})
 	f.seated = &seated
 	f.onStart = func(f *tableFake, c *fakeConn, id string, n int) bool {
@@ -610,9 +609,7 @@ func TestRejoinWhenTheStartWentBack(t *testing.T) {
 func TestStartAnsweredAgainAfterItRan(t *testing.T) {
 	for _, resend := range []bool{true, false} {
 		f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
-			a := f.apply(id, suit)
-			f.finish()
-			c.raw(a)
+			f.end(c, id, suit)
 		})
 		f.onStart = func(f *tableFake, c *fakeConn, id string, n int) bool {
 			if n == 1 {
@@ -664,9 +661,7 @@ func TestSeatAwayTakesTheSeatBack(t *testing.T) {
 		if f.backs == 0 {
 			f.t.Errorf("trump %d sent before the seat was taken back", n)
 		}
-		a := f.apply(id, suit)
-		f.finish()
-		c.raw(a)
+		f.end(c, id, suit)
 	})
 	rep := runTableFake(t, f, Options{})
 	if rep.Completed != 1 || len(rep.Errors) > 0 || rep.Backs != 1 || rep.DroppedMoves != 1 {
@@ -726,9 +721,7 @@ func TestStopwatch(t *testing.T) {
 // again, and the match completes.
 func TestBackOffOnRateLimited(t *testing.T) {
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, _ int) {
-		a := f.apply(id, suit)
-		f.finish()
-		c.raw(a)
+		f.end(c, id, suit)
 	})
 	f.limitUpgrades, f.limitHellos, f.limitCreates = 1, 1, 1
 	rep := runTableFake(t, f, Options{})
@@ -768,9 +761,7 @@ func TestRolledBack(t *testing.T) {
 	const gap = 30 * time.Millisecond
 	f := newTableFake(t, func(f *tableFake, c *fakeConn, id, suit string, n int) {
 		if n > 1 {
-			a := f.apply(id, suit)
-			f.finish()
-			c.raw(a)
+			f.end(c, id, suit)
 			return
 		}
 		// (answered last: with its answer seat 0 would lead a card)
