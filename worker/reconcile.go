@@ -154,6 +154,10 @@ func (r *Reconciler) Run(ctx context.Context) (ReconcileReport, error) {
 // journalBatch bounds the journal's finished matches one run looks at.
 const reconcileJournalBatch = 200
 
+// errUnreadable marks a journal row the reconciler cannot turn into a
+// match record.
+var errUnreadable = errors.New("unreadable")
+
 // fromJournal persists the finished matches the table journal holds and
 // PostgreSQL does not (idle for a minute, so a persist task in flight has
 // had its chance), unless the ledger pass saw them already.
@@ -176,14 +180,19 @@ func (r *Reconciler) fromJournal(ctx context.Context, rep *ReconcileReport, now 
 		rep.Checked++
 		err := r.missing(ctx, rep, row.MatchID, func(context.Context) (table.MatchRecord, error) {
 			t, err := r.Decode(row)
-			if err != nil {
-				return table.MatchRecord{}, err
+			if err == nil && (t.MatchID() != row.MatchID || t.Status != table.Finished) {
+				err = fmt.Errorf("holds %s (%s)", t.MatchID(), t.Status)
 			}
-			if t.MatchID() != row.MatchID || t.Status != table.Finished {
-				return table.MatchRecord{}, fmt.Errorf("journal row of %s holds %s (%s)", row.MatchID, t.MatchID(), t.Status)
+			if err != nil {
+				return table.MatchRecord{}, fmt.Errorf("%w: journal row of %s: %w", errUnreadable, row.MatchID, err)
 			}
 			return t.MatchRecord(), nil
 		})
+		if errors.Is(err, errUnreadable) {
+			// (a row no key opens, say: the others are still reconciled)
+			r.logger().ErrorContext(ctx, "reconcile: a finished match in the journal cannot be read", "match_id", row.MatchID, "err", err)
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hokm-project/hokm/game"
@@ -34,6 +35,7 @@ type recEnv struct {
 	prefix  string
 	store   *redisstore.Store
 	pg      *pgstore.Store
+	pool    *pgxpool.Pool
 	journal *Journal
 	proc    *Processor
 	rec     *Recovery
@@ -47,7 +49,7 @@ type recEnv struct {
 func newRecEnv(t *testing.T) *recEnv {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, 0, false)
-	pg, _ := reconcilePG(t)
+	pg, pool := reconcilePG(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	key, err := sealbox.NewKey("k1")
@@ -58,7 +60,7 @@ func newRecEnv(t *testing.T) *recEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &recEnv{t: t, ctx: ctx, rdb: rdb, prefix: prefix, pg: pg, tableID: testenv.RandomName("tb"),
+	e := &recEnv{t: t, ctx: ctx, rdb: rdb, prefix: prefix, pg: pg, pool: pool, tableID: testenv.RandomName("tb"),
 		store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, Partitions: 2, Seal: ring}),
 		msgs:  make(chan redisstore.Message, 1024)}
 	e.journal = &Journal{Redis: e.store, PG: pg}
@@ -577,6 +579,11 @@ func TestReconcileFindsFinishedMatchInJournal(t *testing.T) {
 	fin := e.load()
 	id := fin.Table.MatchID()
 	e.wipe()
+	// An older row no key opens is logged and passed over.
+	if _, err := e.pool.Exec(e.ctx, `INSERT INTO journal_finished VALUES ('bad-1', 'bad', 1, 5, '{}', '\x00',
+		now() - interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
 	arq, _ := testenv.Redis(t, reconcileRedisDB, true)
 	client, insp := asynq.NewClientFromRedisClient(arq), asynq.NewInspectorFromRedisClient(arq)
 	r := &Reconciler{Ledger: &Ledger{RDB: e.rdb, Keys: e.store.Keys()}, Store: e.pg, Client: client, Inspector: insp,
@@ -587,8 +594,8 @@ func TestReconcileFindsFinishedMatchInJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Fixed) != 1 || rep.Fixed[0] != id {
-		t.Fatalf("report %+v, want %s fixed", rep, id)
+	if len(rep.Fixed) != 1 || rep.Fixed[0] != id || !slices.Contains(rep.Missing, "bad-1") {
+		t.Fatalf("report %+v, want %s fixed and bad-1 missing", rep, id)
 	}
 	info, err := insp.GetTaskInfo(tasks.QueuePersist, tasks.PersistMatchTaskID(id))
 	if err != nil {
@@ -604,12 +611,12 @@ func TestReconcileFindsFinishedMatchInJournal(t *testing.T) {
 		t.Fatalf("queued %s score %v winner %d, %d actions; want %v %d %d", p.Match.MatchID, p.Match.Score,
 			p.Match.Winner, len(p.Match.Record.Actions), want.Score, want.Winner, len(want.Record.Actions))
 	}
-	// Once stored, the journal's row is no longer reported.
+	// Once stored, the journal's row is no longer reported (the bad one is).
 	if _, err := e.pg.PersistMatch(e.ctx, &p.Match); err != nil {
 		t.Fatal(err)
 	}
-	if rows, err := e.pg.FinishedUnstored(e.ctx, time.Now().Add(time.Minute), 10); err != nil || len(rows) != 0 {
-		t.Fatalf("unstored finished rows after persisting: %d, %v", len(rows), err)
+	if rows, err := e.pg.FinishedUnstored(e.ctx, time.Now().Add(time.Minute), 10); err != nil || len(rows) != 1 || rows[0].MatchID != "bad-1" {
+		t.Fatalf("unstored finished rows after persisting: %+v, %v; want only bad-1", rows, err)
 	}
 }
 
