@@ -596,6 +596,7 @@ func TestReaderStartsOverOnAFreshGoroutine(t *testing.T) {
 		t.Fatalf("%d hops after 7 frames within %v, want 1", n, readerHop)
 	}
 	c.close()
+	waitSockets(t, e.srv, 0) // (else the socket counted next may be c, still going)
 	// One that never sent a frame ends on the reader it started with.
 	d := dial(t, e.url, nil)
 	waitSockets(t, e.srv, 1)
