@@ -154,9 +154,23 @@ func (r *Reconciler) Run(ctx context.Context) (ReconcileReport, error) {
 // journalBatch bounds the journal's finished matches one run looks at.
 const reconcileJournalBatch = 200
 
-// errUnreadable marks a journal row the reconciler cannot turn into a
-// match record.
+// errUnreadable marks a journal row that cannot be turned into a match
+// record (finishedRecord).
 var errUnreadable = errors.New("unreadable")
+
+// finishedRecord is the record of the finished match a journal row names,
+// from its state opened by decode; an errUnreadable error when the row
+// cannot be opened or holds another match or no finished one.
+func finishedRecord(row *pgstore.LiveTable, decode func(pgstore.LiveTable) (table.Table, error)) (table.MatchRecord, error) {
+	t, err := decode(*row)
+	if err == nil && (t.MatchID() != row.MatchID || t.Status != table.Finished) {
+		err = fmt.Errorf("holds %s (%s)", t.MatchID(), t.Status)
+	}
+	if err != nil {
+		return table.MatchRecord{}, fmt.Errorf("%w: journal row of %s: %w", errUnreadable, row.MatchID, err)
+	}
+	return t.MatchRecord(), nil
+}
 
 // fromJournal persists the finished matches the table journal holds and
 // PostgreSQL does not (idle for a minute, so a persist task in flight has
@@ -179,14 +193,7 @@ func (r *Reconciler) fromJournal(ctx context.Context, rep *ReconcileReport, now 
 		}
 		rep.Checked++
 		err := r.missing(ctx, rep, row.MatchID, func(context.Context) (table.MatchRecord, error) {
-			t, err := r.Decode(row)
-			if err == nil && (t.MatchID() != row.MatchID || t.Status != table.Finished) {
-				err = fmt.Errorf("holds %s (%s)", t.MatchID(), t.Status)
-			}
-			if err != nil {
-				return table.MatchRecord{}, fmt.Errorf("%w: journal row of %s: %w", errUnreadable, row.MatchID, err)
-			}
-			return t.MatchRecord(), nil
+			return finishedRecord(&row, r.Decode)
 		})
 		if errors.Is(err, errUnreadable) {
 			// (a row no key opens, say: the others are still reconciled)

@@ -267,16 +267,14 @@ func (r *Recovery) persistPassed(ctx context.Context, rep *RecoveryReport) error
 	if err != nil {
 		return err
 	}
+	decode := func(row pgstore.LiveTable) (table.Table, error) { return r.store.DecodeDurable(durableOf(&row)) }
 	for i := range rows {
-		t, err := r.store.DecodeDurable(durableOf(&rows[i]))
-		if err == nil && (t.Status != table.Finished || t.MatchID() != rows[i].MatchID) {
-			err = fmt.Errorf("holds %s (%s)", t.MatchID(), t.Status)
-		}
+		m, err := finishedRecord(&rows[i], decode)
 		if err != nil { // (a row no key opens: logged, the others go on)
 			r.opts.Log.Error("a finished match the journal kept cannot be read", "match_id", rows[i].MatchID, "err", err)
 			continue
 		}
-		if err := r.proc.opts.Persist(ctx, t.MatchRecord()); err != nil {
+		if err := r.proc.opts.Persist(ctx, m); err != nil {
 			return err
 		}
 		rep.Persisted++

@@ -70,31 +70,30 @@ func scanLive(row pgx.CollectableRow) (LiveTable, error) {
 // LiveTables returns up to limit journal rows changed since since, with
 // ids after after (keyset pages: pass the last id of the previous page).
 func (s *Store) LiveTables(ctx context.Context, since time.Time, after string, limit int) ([]LiveTable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+liveColumns+` FROM live_tables
+	return s.queryLive(ctx, "live tables", `SELECT `+liveColumns+` FROM live_tables
 		WHERE updated_at >= $1 AND table_id > $2 ORDER BY table_id LIMIT $3`, since, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: live tables: %w", err)
+}
+
+// queryLive runs sql, whose columns are liveColumns' (or passedColumns'),
+// and collects its rows; what names them in its error.
+func (s *Store) queryLive(ctx context.Context, what, sql string, args ...any) ([]LiveTable, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err == nil {
+		var out []LiveTable
+		if out, err = pgx.CollectRows(rows, scanLive); err == nil {
+			return out, nil
+		}
 	}
-	out, err := pgx.CollectRows(rows, scanLive)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: live tables: %w", err)
-	}
-	return out, nil
+	return nil, fmt.Errorf("pgstore: %s: %w", what, err)
 }
 
 // LiveTable returns the journal row of table id if it changed since since;
 // nil when there is none.
 func (s *Store) LiveTable(ctx context.Context, id string, since time.Time) (*LiveTable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+liveColumns+` FROM live_tables WHERE table_id = $1 AND updated_at >= $2`, id, since)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: live table %s: %w", id, err)
-	}
-	out, err := pgx.CollectRows(rows, scanLive)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: live table %s: %w", id, err)
-	}
-	if len(out) == 0 {
-		return nil, nil
+	out, err := s.queryLive(ctx, "live table "+id, `SELECT `+liveColumns+` FROM live_tables
+		WHERE table_id = $1 AND updated_at >= $2`, id, since)
+	if err != nil || len(out) == 0 {
+		return nil, err
 	}
 	return &out[0], nil
 }
@@ -103,7 +102,7 @@ func (s *Store) LiveTable(ctx context.Context, id string, since time.Time) (*Liv
 // that are not in matches and have not changed since before (older rows
 // first): matches whose persistence was lost with Redis.
 func (s *Store) FinishedUnstored(ctx context.Context, before time.Time, limit int) ([]LiveTable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT * FROM (
+	return s.queryLive(ctx, "finished unstored tables", `SELECT * FROM (
 			SELECT `+liveColumns+` FROM live_tables l
 			WHERE l.status = 'finished' AND l.match_id IS NOT NULL AND l.updated_at < $1
 			AND NOT EXISTS (SELECT FROM matches m WHERE m.id = l.match_id)
@@ -111,14 +110,6 @@ func (s *Store) FinishedUnstored(ctx context.Context, before time.Time, limit in
 			SELECT `+passedColumns+` FROM journal_finished f
 			WHERE f.updated_at < $1 AND NOT EXISTS (SELECT FROM matches m WHERE m.id = f.match_id)
 		) u ORDER BY updated_at LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: finished unstored tables: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanLive)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: finished unstored tables: %w", err)
-	}
-	return out, nil
 }
 
 // passedColumns are journal_finished's columns as a live_tables row's
@@ -131,17 +122,9 @@ const passedColumns = `table_id, epoch, seq, meta, state, 'finished', match_id, 
 // tables, oldest first. After Redis lost their persist tasks, nothing else
 // holds them.
 func (s *Store) PassedFinished(ctx context.Context, limit int) ([]LiveTable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+passedColumns+` FROM journal_finished f
+	return s.queryLive(ctx, "passed finished matches", `SELECT `+passedColumns+` FROM journal_finished f
 		WHERE NOT EXISTS (SELECT FROM matches m WHERE m.id = f.match_id)
 		ORDER BY f.updated_at LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: passed finished matches: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanLive)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: passed finished matches: %w", err)
-	}
-	return out, nil
 }
 
 // DeleteLiveTables removes the journal rows of tables that are gone for

@@ -44,7 +44,7 @@ type client struct {
 	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
 	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
 	catchingUp bool            // the frames are a reconnect's sync answer
-	own        []ownMove       // the seat's moves seen at this table (whoever made them), for rollBack
+	own        []ownMove       // the seat's moves seen at its current table (whoever made them), for rollBack
 	lastEvent  time.Time       // when the newest event was read
 	rolledBack int             // moves of the seat seen, then taken back by a snapshot (lost with Redis)
 	lossSpan   time.Duration   // the longest of those losses (rollBack)
@@ -83,7 +83,7 @@ func (c *client) handle(f *frame) error {
 		c.epoch = f.Epoch
 		c.changes++
 		if f.Type == "resync" && f.Back > 0 {
-			c.rollBack(f.Table, c.state.lastSeq-f.Back)
+			c.rollBack(c.state.lastSeq - f.Back)
 		}
 		err := c.state.snapshot(f)
 		if f.Type == "resync" && c.state.status == "waiting" {
@@ -94,7 +94,7 @@ func (c *client) handle(f *frame) error {
 		e, err := c.state.apply(f.Seq, f.Event)
 		c.lastEvent = time.Now()
 		if err == nil && e.Seat == c.state.seat && (e.Type == "card_played" || e.Type == "trump_chosen") {
-			c.own = append(c.own, ownMove{table: f.Table, seq: f.Seq, at: c.lastEvent})
+			c.own = append(c.own, ownMove{seq: f.Seq, at: c.lastEvent})
 			// The seat acted. It is this client's pending move — or the server
 			// acting for the seat (a timeout, or an earlier move of the seat
 			// applied again after the table was rebuilt): a move sent before
@@ -124,33 +124,29 @@ func (c *client) handle(f *frame) error {
 
 // ownMove is a move of the client's seat seen as an event.
 type ownMove struct {
-	table string
-	seq   int64
-	at    time.Time
+	seq int64
+	at  time.Time
 }
 
-// rollBack counts the seat's moves seen after seq that a resync of table
-// takes back (seq is where the client's history and the table's part: the
+// rollBack counts the seat's moves seen after seq that a resync of its
+// table takes back (seq is where the client's history and the table's part: the
 // seq the client had less the resync's back — not the resync's own seq,
 // which may be past it): the server lost them (Redis lost the table and it
 // was rebuilt from its journal, which is up to an interval behind), and
 // they are played again. lossSpan keeps the longest such loss, from the
 // oldest move taken back to the newest event read before the resync: a
 // lower bound on the play the server lost, which docs/operations.md bounds.
-func (c *client) rollBack(table string, seq int64) {
+func (c *client) rollBack(seq int64) {
 	kept := c.own[:0]
 	var oldest time.Time
 	for _, m := range c.own {
-		switch {
-		case m.table != table:
-			// an earlier table's (a tournament player moves on)
-		case m.seq <= seq:
+		if m.seq <= seq {
 			kept = append(kept, m)
-		default:
-			c.rolledBack++
-			if oldest.IsZero() || m.at.Before(oldest) {
-				oldest = m.at
-			}
+			continue
+		}
+		c.rolledBack++
+		if oldest.IsZero() || m.at.Before(oldest) {
+			oldest = m.at
 		}
 	}
 	c.own = kept

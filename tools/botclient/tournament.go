@@ -152,7 +152,7 @@ func (p *player) run(ctx context.Context, code chan string) error {
 // the table has the player.
 func (p *player) playTable(ctx context.Context, id string) error {
 	c := p.c
-	c.table, c.seated, c.epoch = id, true, nil
+	c.table, c.seated, c.epoch, c.own = id, true, nil, nil
 	c.state = seatState{seat: -1, user: c.user}
 	if err := c.play(ctx); err != nil {
 		return err
