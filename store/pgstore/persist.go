@@ -94,11 +94,10 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		"hand_winner": r.handWinner, "points": r.points, "kind": r.kind, "deck": r.deck,
 		"move_hand": r.moveHand, "move_seat": r.moveSeat, "move_value": r.moveValue,
 	}
-	var n int
-	err = s.pool.QueryRow(ctx, persistMatchSQL, args).Scan(&n)
+	n, err := s.persistRows(ctx, args)
 	if noPartition(err) { // a month the partitions job has not made yet: make it, once
 		if _, err = s.EnsurePartitions(ctx, r.started, r.started); err == nil {
-			err = s.pool.QueryRow(ctx, persistMatchSQL, args).Scan(&n)
+			n, err = s.persistRows(ctx, args)
 		}
 	}
 	switch {
@@ -108,6 +107,22 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		return false, fmt.Errorf("pgstore: persist match %s: %w", m.MatchID, err)
 	}
 	return n == 1, nil
+}
+
+// persistRows runs persistMatchSQL with args and returns its count, in one
+// round trip and one transaction (a batch: its own implicit transaction)
+// with generic plans. The foreign keys of a match's seats and hands are
+// checked by a query per row against the partitioned matches, and with
+// PostgreSQL's default plan choice each of those queries was planned again
+// (a custom plan prunes the months at planning, which a generic plan does
+// as it starts): ≈ 85 µs of planning each, 14 a match. SET LOCAL ends with
+// the transaction, so the pooled connection keeps its defaults.
+func (s *Store) persistRows(ctx context.Context, args pgx.NamedArgs) (n int, err error) {
+	b := &pgx.Batch{}
+	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	b.Queue(persistMatchSQL, args).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	err = s.pool.SendBatch(ctx, b).Close()
+	return n, err
 }
 
 // abandonedSeats gives each bot seat that replaced a player who left the

@@ -87,6 +87,42 @@ func TestPersistMatch(t *testing.T) {
 	}
 }
 
+// TestPersistKeepsTheConnectionsSettings: a persist runs with generic
+// plans (persistRows), set for its own transaction only — the pooled
+// connection keeps its plan choice after a stored match and after one
+// PostgreSQL refused, and serves the next statement.
+func TestPersistKeepsTheConnectionsSettings(t *testing.T) {
+	pool := migratedPool(t, 1) // (one connection: the one every persist used)
+	s, ctx := pgstore.New(pool), context.Background()
+	mode := func() string {
+		t.Helper()
+		var v string
+		if err := pool.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := mode()
+	m := pgstoretest.Play(pgstoretest.Game{Seed: 3})
+	if ok, err := s.PersistMatch(ctx, &m); err != nil || !ok {
+		t.Fatalf("PersistMatch = %v, %v", ok, err)
+	}
+	if got := mode(); got != before {
+		t.Fatalf("plan_cache_mode after a persist %q, was %q", got, before)
+	}
+	bad := pgstoretest.Play(pgstoretest.Game{Seed: 4})
+	bad.Seats[0].Name = "a\x00b" // refused by PostgreSQL as data
+	if ok, err := s.PersistMatch(ctx, &bad); ok || !errors.Is(err, pgstore.ErrInvalidMatch) {
+		t.Fatalf("refused match: inserted %v, error %v; want ErrInvalidMatch", ok, err)
+	}
+	if got := mode(); got != before {
+		t.Fatalf("plan_cache_mode after a refused persist %q, was %q", got, before)
+	}
+	if ok, err := s.MatchExists(ctx, m.MatchID); err != nil || !ok {
+		t.Fatalf("MatchExists = %v, %v", ok, err)
+	}
+}
+
 func checkMatchRow(t *testing.T, ctx context.Context, pool *pgxpool.Pool, m *table.MatchRecord) {
 	t.Helper()
 	var tableID string
