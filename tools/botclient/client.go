@@ -229,9 +229,10 @@ func (c *client) request(ctx context.Context, msg map[string]any) (json.RawMessa
 type move struct {
 	msg     map[string]any
 	id      string
-	key     string // the stopwatch's, for a card
-	attempt int    // sends after unavailable, from 1
-	changes int    // client.changes when it was sent
+	key     cardKey // the stopwatch's, for a card (timed: set)
+	timed   bool
+	attempt int // sends after unavailable, from 1
+	changes int // client.changes when it was sent
 }
 
 // staleCodes are the refusals a move may get when the state it was chosen
@@ -279,7 +280,7 @@ func (c *client) play(ctx context.Context) error {
 			continue
 		}
 		if f.Type == typeReconnected || retry(ctx, p.msg, &f, p.attempt) {
-			if f.Type == typeReconnected && p.key != "" {
+			if f.Type == typeReconnected && p.timed {
 				c.sw.untime(p.key) // its delay is the reconnect's
 			} else {
 				p.attempt++
@@ -395,7 +396,7 @@ func (c *client) act() (*move, error) {
 		p.msg["type"], p.msg["suit"] = "trump", a.Suit.String()
 	} else {
 		p.msg["type"], p.msg["card"] = "play", a.Card.String()
-		p.key = moveKey(c.state.view.Hand, c.state.seat, a.Card)
+		p.key, p.timed = moveKey(c.state.view.Hand, c.state.seat, a.Card), true
 		c.sw.start(p.key)
 	}
 	c.moves++

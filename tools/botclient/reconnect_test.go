@@ -689,26 +689,26 @@ func TestBackoff(t *testing.T) {
 // a resync took it back, it is timed afresh.
 func TestStopwatch(t *testing.T) {
 	w := newStopwatch(nil)
-	w.start("0/0/AS")
+	w.start(ck(t, 0, 0, "AS"))
 	for range 4 {
-		w.saw("0/0/AS")
+		w.saw(ck(t, 0, 0, "AS"))
 	}
-	w.start("0/1/KS")
-	w.untime("0/1/KS")
+	w.start(ck(t, 0, 1, "KS"))
+	w.untime(ck(t, 0, 1, "KS"))
 	for range 4 {
-		w.saw("0/1/KS")
+		w.saw(ck(t, 0, 1, "KS"))
 	}
-	w.start("0/2/QS")
+	w.start(ck(t, 0, 2, "QS"))
 	for range 3 {
-		w.saw("0/2/QS")
+		w.saw(ck(t, 0, 2, "QS"))
 	}
-	w.untime("0/2/QS") // the fourth client caught up by sync
+	w.untime(ck(t, 0, 2, "QS")) // the fourth client caught up by sync
 	if n := len(w.latencies()); n != 1 {
 		t.Fatalf("%d moves timed, want 1", n)
 	}
-	w.start("0/1/KS") // the same card again, after a resync
+	w.start(ck(t, 0, 1, "KS")) // the same card again, after a resync
 	for range 4 {
-		w.saw("0/1/KS")
+		w.saw(ck(t, 0, 1, "KS"))
 	}
 	if n := len(w.latencies()); n != 2 {
 		t.Fatalf("%d moves timed, want 2", n)

@@ -2,7 +2,6 @@ package botclient
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 // as reconnect_ms, and timing it would mix the two.
 type stopwatch struct {
 	mu      sync.Mutex
-	sent    map[string]time.Time
-	seen    map[string]int
-	untimed map[string]bool
+	cards   map[cardKey]*timing // the cards on their way: one goes when its fourth client saw it
 	moves   []time.Duration
 	onTimed func(time.Duration) // Options.OnTimed
 	// last is when the table's latest card reached its fourth client, gap
@@ -31,41 +28,64 @@ type stopwatch struct {
 	gap  time.Duration
 }
 
-func newStopwatch(onTimed func(time.Duration)) *stopwatch {
-	return &stopwatch{sent: map[string]time.Time{}, seen: map[string]int{}, untimed: map[string]bool{}, onTimed: onTimed}
+// cardKey names a card of a table's match: which hand, which seat played
+// it (a value: no string built per frame, as the key was).
+type cardKey struct {
+	hand, seat int
+	card       game.Card
 }
 
-func moveKey(hand, seat int, c game.Card) string {
-	return strconv.Itoa(hand) + "/" + strconv.Itoa(seat) + "/" + c.String()
+// timing is a card's way to the four clients.
+type timing struct {
+	sent    time.Time // zero: not started by this table's clients
+	seen    int
+	untimed bool
+}
+
+func newStopwatch(onTimed func(time.Duration)) *stopwatch {
+	return &stopwatch{cards: map[cardKey]*timing{}, onTimed: onTimed}
+}
+
+func moveKey(hand, seat int, c game.Card) cardKey { return cardKey{hand, seat, c} }
+
+// card is key's timing, made when first met.
+func (w *stopwatch) card(key cardKey) *timing {
+	t := w.cards[key]
+	if t == nil {
+		t = &timing{}
+		w.cards[key] = t
+	}
+	return t
 }
 
 // start is called just before a card is first written. It starts the
 // count afresh: after a resync took moves back, the same card may be
 // played again in the same hand.
-func (w *stopwatch) start(key string) {
+func (w *stopwatch) start(key cardKey) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sent[key] = time.Now()
-	w.seen[key] = 0
-	delete(w.untimed, key)
+	*w.card(key) = timing{sent: time.Now()}
 }
 
-// saw is called when a client receives the card's card_played live.
-func (w *stopwatch) saw(key string) {
+// saw is called when a client receives the card's card_played live. The
+// fourth ends the card's timing: it is forgotten (a card a client got in a
+// catch-up instead is kept until it is played again).
+func (w *stopwatch) saw(key cardKey) {
 	now := time.Now()
 	w.mu.Lock()
-	w.seen[key]++
+	c := w.card(key)
+	c.seen++
 	var d time.Duration
-	t0, ok := w.sent[key]
-	timed := ok && w.seen[key] == 4 && !w.untimed[key]
-	if w.seen[key] == 4 {
+	timed := !c.sent.IsZero() && c.seen == 4 && !c.untimed
+	if c.seen == 4 {
 		if !w.last.IsZero() {
 			w.gap = max(w.gap, now.Sub(w.last))
 		}
 		w.last = now
+		delete(w.cards, key)
 	}
 	if timed {
-		d = now.Sub(t0)
+		d = now.Sub(c.sent)
 		w.moves = append(w.moves, d)
 	}
 	w.mu.Unlock()
@@ -107,10 +127,10 @@ func (p *Pacer) Wait(ctx context.Context) error {
 
 // untime keeps the move out of the latencies: a client got it in a
 // catch-up, or its player sent it again after a reconnect.
-func (w *stopwatch) untime(key string) {
+func (w *stopwatch) untime(key cardKey) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.untimed[key] = true
+	w.card(key).untimed = true
 }
 
 // longestGap is the longest time between two cards' arrivals at all four
