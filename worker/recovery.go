@@ -262,6 +262,7 @@ func (r *Recovery) RecoverAll(ctx context.Context, runID string) (RecoveryReport
 // tables went on before they were (pgstore.PassedFinished): the rebuilt
 // table no longer holds them, and Redis lost their persist tasks. A task
 // still queued (a failover kept it) stores the match once with this one.
+// One page of them: the reconcile job takes any beyond it (FinishedUnstored).
 func (r *Recovery) persistPassed(ctx context.Context, rep *RecoveryReport) error {
 	rows, err := r.journal.PassedFinished(ctx, recoverPage)
 	if err != nil {

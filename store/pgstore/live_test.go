@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/store/pgstore"
 )
@@ -122,17 +124,10 @@ func TestJournalKeepsTheFinishedMatchItMovesPast(t *testing.T) {
 	if _, err := s.PurgeLiveTables(ctx, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	var left []string
-	rows, err := pool.Query(ctx, `SELECT match_id FROM journal_finished ORDER BY 1`)
+	rows, _ := pool.Query(ctx, `SELECT match_id FROM journal_finished ORDER BY 1`)
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		left = append(left, id)
 	}
 	if strings.Join(left, ",") != "b-1" {
 		t.Fatalf("journal_finished after the purge: %q, want only b-1 (a-1 is stored)", left)

@@ -689,26 +689,27 @@ func TestBackoff(t *testing.T) {
 // a resync took it back, it is timed afresh.
 func TestStopwatch(t *testing.T) {
 	w := newStopwatch(nil)
-	w.start(ck(t, 0, 0, "AS"))
+	as, ks, qs := ck(t, 0, 0, "AS"), ck(t, 0, 1, "KS"), ck(t, 0, 2, "QS")
+	w.start(as)
 	for range 4 {
-		w.saw(ck(t, 0, 0, "AS"))
+		w.saw(as)
 	}
-	w.start(ck(t, 0, 1, "KS"))
-	w.untime(ck(t, 0, 1, "KS"))
+	w.start(ks)
+	w.untime(ks)
 	for range 4 {
-		w.saw(ck(t, 0, 1, "KS"))
+		w.saw(ks)
 	}
-	w.start(ck(t, 0, 2, "QS"))
+	w.start(qs)
 	for range 3 {
-		w.saw(ck(t, 0, 2, "QS"))
+		w.saw(qs)
 	}
-	w.untime(ck(t, 0, 2, "QS")) // the fourth client caught up by sync
+	w.untime(qs) // the fourth client caught up by sync
 	if n := len(w.latencies()); n != 1 {
 		t.Fatalf("%d moves timed, want 1", n)
 	}
-	w.start(ck(t, 0, 1, "KS")) // the same card again, after a resync
+	w.start(ks) // the same card again, after a resync
 	for range 4 {
-		w.saw(ck(t, 0, 1, "KS"))
+		w.saw(ks)
 	}
 	if n := len(w.latencies()); n != 2 {
 		t.Fatalf("%d moves timed, want 2", n)
