@@ -23,6 +23,10 @@ type batchConn struct {
 	// deadline is the write deadline gorilla set during the burst, set on
 	// the socket once at its write rather than with every frame.
 	deadline time.Time
+	wd       lazyDeadline // the socket's write deadline (b.mu held)
+
+	rmu sync.Mutex   // not b.mu: a write in progress holds that
+	rd  lazyDeadline // the socket's read deadline
 }
 
 var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
@@ -53,7 +57,34 @@ func (b *batchConn) SetWriteDeadline(t time.Time) error {
 		b.deadline = t
 		return nil
 	}
-	return b.Conn.SetWriteDeadline(t)
+	return b.wd.set(t, b.Conn.SetWriteDeadline)
+}
+
+// SetReadDeadline: the reader sets one at every frame (gateway.conn.frame).
+func (b *batchConn) SetReadDeadline(t time.Time) error {
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
+	return b.rd.set(t, b.Conn.SetReadDeadline)
+}
+
+// lazyDeadline is the deadline a socket has in one direction. Setting t
+// is skipped while the one it has is at most an eighth of t's time from
+// now earlier than t: a read or a write still gets at least 7/8 of its
+// time, and a socket busy many times a second moves its deadline (a
+// runtime timer's update, the costliest part of a burst after its write)
+// about once every eighth of the timeout instead of at every frame. An
+// earlier or a zero t is always set.
+type lazyDeadline struct{ applied time.Time }
+
+func (d *lazyDeadline) set(t time.Time, apply func(time.Time) error) error {
+	if !t.IsZero() && !d.applied.IsZero() && !t.Before(d.applied) && t.Sub(d.applied) <= time.Until(t)/8 {
+		return nil
+	}
+	if err := apply(t); err != nil {
+		return err
+	}
+	d.applied = t
+	return nil
 }
 
 // hold starts a burst.
@@ -78,7 +109,7 @@ func (b *batchConn) flush() error {
 		return nil
 	}
 	if !deadline.IsZero() {
-		if err := b.Conn.SetWriteDeadline(deadline); err != nil {
+		if err := b.wd.set(deadline, b.Conn.SetWriteDeadline); err != nil {
 			return err
 		}
 	}

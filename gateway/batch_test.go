@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,12 @@ type countConn struct {
 	net.Conn
 	writes    [][]byte
 	deadlines []time.Time
+	reads     []time.Time // read deadlines
+}
+
+func (c *countConn) SetReadDeadline(t time.Time) error {
+	c.reads = append(c.reads, t)
+	return nil
 }
 
 func (c *countConn) SetWriteDeadline(t time.Time) error {
@@ -93,5 +100,49 @@ func TestBatchConnSetsTheDeadlineOncePerBurst(t *testing.T) {
 	b.release()
 	if len(cc.deadlines) != 2 {
 		t.Fatalf("a burst that wrote nothing set a deadline: %v", cc.deadlines)
+	}
+}
+
+// TestBatchConnMovesTheDeadlineWhenItGains: a socket written to often
+// keeps its write deadline while the one asked for is at most an eighth of
+// the time it gives later; a later one past that, an earlier one and no
+// deadline at all are set. Read deadlines alike, apart from the writes'.
+func TestBatchConnMovesTheDeadlineWhenItGains(t *testing.T) {
+	cc := &countConn{}
+	b := &batchConn{Conn: cc}
+	burst := func(d time.Time) {
+		b.hold()
+		b.SetWriteDeadline(d)
+		b.Write([]byte("f"))
+		if err := b.release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := time.Now().Add(time.Minute)
+	burst(first)
+	burst(first.Add(time.Second)) // a second later: within an eighth of a minute
+	b.SetWriteDeadline(first.Add(2 * time.Second))
+	if len(cc.deadlines) != 1 || !cc.deadlines[0].Equal(first) || len(cc.writes) != 2 {
+		t.Fatalf("deadlines %v, %d writes; want only the first deadline and two writes", cc.deadlines, len(cc.writes))
+	}
+	later := first.Add(10 * time.Second) // more than an eighth of the time it gives
+	burst(later)
+	earlier := time.Now().Add(time.Second)
+	burst(earlier)
+	b.SetWriteDeadline(time.Time{})
+	want := []time.Time{first, later, earlier, {}}
+	if len(cc.deadlines) != len(want) {
+		t.Fatalf("deadlines %v, want %v", cc.deadlines, want)
+	}
+	for i, d := range want {
+		if !cc.deadlines[i].Equal(d) {
+			t.Fatalf("deadline %d is %v, want %v", i, cc.deadlines[i], d)
+		}
+	}
+	for _, d := range []time.Time{first, first.Add(time.Second), later, earlier} {
+		b.SetReadDeadline(d)
+	}
+	if want := []time.Time{first, later, earlier}; !slices.EqualFunc(cc.reads, want, time.Time.Equal) {
+		t.Fatalf("read deadlines %v, want %v", cc.reads, want)
 	}
 }

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/gateway/protocol"
@@ -34,5 +37,41 @@ func BenchmarkFanoutEncode(b *testing.B) {
 			}
 		}
 		bufs[2] = protocol.AppendAckSeq(bufs[2][:0], hm.result.ID, hm.result.Seq)
+	}
+}
+
+// BenchmarkBatchConnBurst is a socket writer's burst of one frame on a
+// loopback TCP connection (as a card's event reaches each seat): the
+// write deadline gorilla sets, the frame gathered, the one write.
+func BenchmarkBatchConnBurst(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			_, _ = io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	bc := &batchConn{Conn: c}
+	frame := make([]byte, 150)
+	b.ReportAllocs()
+	for b.Loop() {
+		bc.hold()
+		if err := bc.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		_, _ = bc.Write(frame)
+		if err := bc.release(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

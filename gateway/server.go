@@ -47,8 +47,8 @@ type Options struct {
 	Status StatusOptions
 
 	PingInterval     time.Duration // between pings to the client; default 25s
-	PongWait         time.Duration // a socket silent this long is closed; default 60s
-	WriteWait        time.Duration // deadline of one write; default 10s
+	PongWait         time.Duration // a socket silent this long (from 7/8 of it on: lazyDeadline; keep PingInterval under that) is closed; default 60s
+	WriteWait        time.Duration // deadline of one write (it gets at least 7/8 of it: lazyDeadline); default 10s
 	HelloTimeout     time.Duration // a socket without hello by then is closed; default 10s
 	HandshakeTimeout time.Duration // the WebSocket upgrade; default 10s (the caller's http.Server bounds header reads)
 	CloseGrace       time.Duration // wait for the client's close reply; default 1s
