@@ -47,8 +47,8 @@ func TestPartitionsJob(t *testing.T) {
 	if d := testutil.ToFloat64(metrics.PartitionsCreated) - made; d != float64(4*len(pgstore.PartitionedTables)) {
 		t.Fatalf("hokm_partitions_created_total grew by %v, want %d", d, 4*len(pgstore.PartitionedTables))
 	}
-	if got, want := attached("match_moves"), append(slices.Clone(today), "203101", "203102", "203103", "203104"); !slices.Equal(got, want) {
-		t.Fatalf("without a retention: match_moves months %v, want %v", got, want)
+	if got, want := attached("match_hands"), append(slices.Clone(today), "203101", "203102", "203103", "203104"); !slices.Equal(got, want) {
+		t.Fatalf("without a retention: match_hands months %v, want %v", got, want)
 	}
 
 	h := &PartitionsHandler{Store: s, RetentionMonths: 2, Log: log, Now: jan2031}

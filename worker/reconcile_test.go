@@ -283,8 +283,8 @@ func TestVerifyReplaysRaisesMetricOnAlteredRecord(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE match_hands SET hakem = (hakem + 1) % 4 WHERE match_id = $1 AND hand_no = 0", ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `UPDATE match_moves SET value = CASE value WHEN 'S' THEN 'H' ELSE 'S' END
-		WHERE match_id = $1 AND kind = 'trump' AND hand_no = 0`, ids[1]); err != nil {
+	if _, err := pool.Exec(ctx, `UPDATE match_hands SET move_values[1] = CASE move_values[1] WHEN 'S' THEN 'H' ELSE 'S' END
+		WHERE match_id = $1 AND hand_no = 0`, ids[1]); err != nil { // (a hand's first move is its trump choice)
 		t.Fatal(err)
 	}
 	n, bad, err = v.Run(ctx)

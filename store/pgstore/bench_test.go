@@ -26,7 +26,14 @@ func BenchmarkPersistMatch(b *testing.B) { benchPersist(b, 1) }
 func BenchmarkPersistMatch4(b *testing.B) { benchPersist(b, 4) }
 
 func benchPersist(b *testing.B, conns int) {
-	s, fixtures := benchSetup(b, conns)
+	s, pool, fixtures := benchSetup(b, conns)
+	// What a match costs the disk: the WAL written (the whole cluster's, so
+	// run it on a quiet PostgreSQL) and the database's growth.
+	const written = `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, pg_database_size(current_database())`
+	var wal0, size0, wal1, size1 int64
+	if err := pool.QueryRow(context.Background(), written).Scan(&wal0, &size0); err != nil {
+		b.Fatal(err)
+	}
 	var next atomic.Int64
 	b.SetParallelism(1)
 	b.ResetTimer()
@@ -43,6 +50,11 @@ func benchPersist(b *testing.B, conns int) {
 		})
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
+	if err := pool.QueryRow(context.Background(), written).Scan(&wal1, &size1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(wal1-wal0)/1024/float64(b.N), "WAL-KB/match")
+	b.ReportMetric(float64(size1-size0)/1024/float64(b.N), "disk-KB/match")
 	moves := 0
 	for _, m := range fixtures {
 		moves += len(m.Record.Actions)
@@ -50,13 +62,13 @@ func benchPersist(b *testing.B, conns int) {
 	b.ReportMetric(float64(moves)/float64(len(fixtures)), "moves/match")
 }
 
-func benchSetup(b *testing.B, conns int) (*pgstore.Store, []table.MatchRecord) {
+func benchSetup(b *testing.B, conns int) (*pgstore.Store, *pgxpool.Pool, []table.MatchRecord) {
 	pool := migratedPool(b, conns)
 	fixtures := make([]table.MatchRecord, 64)
 	for i := range fixtures {
 		fixtures[i] = pgstoretest.Play(pgstoretest.Game{Seed: uint64(i), Guests: [2]string{fmt.Sprintf("g%d", i%16), "host"}})
 	}
-	return pgstore.New(pool), fixtures
+	return pgstore.New(pool), pool, fixtures
 }
 
 // migratedPool is a migrated database of the test's own behind a pool of

@@ -19,31 +19,27 @@ func (s *Store) ExportRecord(ctx context.Context, matchID string) (game.Record, 
 	return orPrimary(s, func(db DB) (game.Record, error) { return exportRecord(ctx, db, matchID) })
 }
 
-// The hands' decks and the moves of match $1, read from the month it started
-// in only: the start, looked up first, prunes the other months' partitions
-// when the statement runs (migrations/00015_partition_history.sql).
-const (
-	exportDecksSQL = `SELECT deck FROM match_hands
-		WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1) ORDER BY hand_no`
-	exportMovesSQL = `SELECT seat, kind, value FROM match_moves
-		WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1) ORDER BY idx`
-)
+// The hands of match $1 — each one's deck and moves —, read from the month
+// it started in only: the start, looked up first, prunes the other months'
+// partitions when the statement runs (migrations/00015_partition_history.sql).
+const exportHandsSQL = `SELECT deck, move_seats, move_values FROM match_hands
+	WHERE match_id = $1 AND started_at = (SELECT started_at FROM matches WHERE id = $1) ORDER BY hand_no`
 
 func exportRecord(ctx context.Context, db DB, matchID string) (game.Record, error) {
 	var rec game.Record
 	b := &pgx.Batch{}
 	b.Queue("SELECT rules, first_hakem, draw FROM matches WHERE id = $1", matchID).
 		QueryRow(func(row pgx.Row) error { return scanRecordHead(row, &rec) })
-	b.Queue(exportDecksSQL, matchID).
+	b.Queue(exportHandsSQL, matchID).
 		Query(func(rows pgx.Rows) error {
-			var err error
-			rec.Deals, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
-			return err
-		})
-	b.Queue(exportMovesSQL, matchID).
-		Query(func(rows pgx.Rows) error {
-			var err error
-			rec.Actions, err = pgx.CollectRows(rows, scanAction)
+			hands, err := pgx.CollectRows(rows, pgx.RowToStructByPos[storedHand])
+			rec.Actions = []game.RecordAction{} // (a record with none has an empty list)
+			for _, h := range hands {
+				rec.Deals = append(rec.Deals, h.Deck)
+				for i, seat := range h.Seats { // (as many as values: a CHECK of match_hands)
+					rec.Actions = append(rec.Actions, recordAction(seat, h.Values[i]))
+				}
+			}
 			return err
 		})
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
@@ -68,19 +64,23 @@ func scanRecordHead(row pgx.Row, rec *game.Record) error {
 	return nil
 }
 
-func scanAction(row pgx.CollectableRow) (game.RecordAction, error) {
-	var seat int
-	var kind, value string
-	if err := row.Scan(&seat, &kind, &value); err != nil {
-		return game.RecordAction{}, err
-	}
+// storedHand is a hand's deck and moves as match_hands holds them.
+type storedHand struct {
+	Deck   []string
+	Seats  []int
+	Values []string
+}
+
+// recordAction is a stored move as a record's action: a suit letter is the
+// trump choice, anything else a card.
+func recordAction(seat int, value string) game.RecordAction {
 	a := game.RecordAction{Seat: &seat}
-	if kind == "trump" {
+	if len(value) == 1 {
 		a.Trump = &value
 	} else {
 		a.Card = &value
 	}
-	return a, nil
+	return a
 }
 
 // notFound turns "no row" into ErrNotFound.

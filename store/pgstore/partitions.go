@@ -19,7 +19,7 @@ import (
 var (
 	// MatchTables are the match tables, children before parents: the order
 	// to detach a month in (a child's rows point at its parent's).
-	MatchTables = []string{"match_moves", "match_hands", "match_seats", "matches"}
+	MatchTables = []string{"match_hands", "match_seats", "matches"}
 	// PartitionedTables are every table partitioned by month.
 	PartitionedTables = append(append([]string{}, MatchTables...), "audit_log")
 )

@@ -29,7 +29,9 @@ import (
 // @guest_ids, @guest_names; seats, by seat, @seat_players (NULL: a bot),
 // @seat_names, @seat_bot, @seat_abandoned; hands, by number, @hakem,
 // @trump, @tricks0, @tricks1, @hand_winner, @points, @kind, @deck as
-// "c1,c2,…"; moves, by index, @move_hand, @move_seat, @move_value.
+// "c1,c2,…" and @move_from, @move_to, the slice of the moves it holds;
+// moves, by index, @move_seat, @move_value (each hand's row holds its own:
+// migrations/00022_moves_in_hands.sql).
 // Result: one row, the number of match rows inserted (0 or 1).
 const persistMatchSQL = `
 WITH m AS (
@@ -54,17 +56,14 @@ WITH m AS (
 	FROM m, unnest(@seat_players::text[], @seat_names::text[], @seat_bot::bool[], @seat_abandoned::bool[])
 	        WITH ORDINALITY AS u(player_id, name, bot, abandoned, ord)
 ), h AS (
-	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck, started_at)
+	INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck,
+	                         move_seats, move_values, started_at)
 	SELECT m.id, u.ord - 1, u.hakem, u.trump, u.tricks0, u.tricks1, u.winner, u.points, u.kind,
-	       string_to_array(u.deck, ','), m.started_at
+	       string_to_array(u.deck, ','),
+	       (@move_seat::smallint[])[u.mfrom:u.mto], (@move_value::text[])[u.mfrom:u.mto], m.started_at
 	FROM m, unnest(@hakem::smallint[], @trump::text[], @tricks0::smallint[], @tricks1::smallint[], @hand_winner::smallint[],
-	               @points::smallint[], @kind::text[], @deck::text[])
-	        WITH ORDINALITY AS u(hakem, trump, tricks0, tricks1, winner, points, kind, deck, ord)
-), mv AS (
-	INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value, started_at)
-	SELECT m.id, u.ord - 1, u.hand_no, u.seat,
-	       CASE WHEN length(u.value) = 1 THEN 'trump' ELSE 'card' END, u.value, m.started_at
-	FROM m, unnest(@move_hand::smallint[], @move_seat::smallint[], @move_value::text[]) WITH ORDINALITY AS u(hand_no, seat, value, ord)
+	               @points::smallint[], @kind::text[], @deck::text[], @move_from::integer[], @move_to::integer[])
+	        WITH ORDINALITY AS u(hakem, trump, tricks0, tricks1, winner, points, kind, deck, mfrom, mto, ord)
 )
 SELECT count(*) FROM m`
 
@@ -92,7 +91,7 @@ func (s *Store) PersistMatch(ctx context.Context, m *table.MatchRecord) (inserte
 		"seat_players": r.seatPlayers, "seat_names": r.seatNames, "seat_bot": bots, "seat_abandoned": abandoned,
 		"hakem": r.hakem, "trump": r.trump, "tricks0": r.tricks0, "tricks1": r.tricks1,
 		"hand_winner": r.handWinner, "points": r.points, "kind": r.kind, "deck": r.deck,
-		"move_hand": r.moveHand, "move_seat": r.moveSeat, "move_value": r.moveValue,
+		"move_seat": r.moveSeat, "move_value": r.moveValue, "move_from": r.moveFrom, "move_to": r.moveTo,
 	}
 	n, err := s.persistRows(ctx, args)
 	if noPartition(err) { // a month the partitions job has not made yet: make it, once

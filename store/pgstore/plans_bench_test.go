@@ -24,7 +24,7 @@ import (
 // in 13 monthly partitions), then runs EXPLAIN (ANALYZE, BUFFERS) of the
 // queries players and jobs make — a player's recent matches, a week's and a
 // month's leaderboard, a stored match's summary, the replay of a match by id
-// (its decks and its moves) and replay verification's sample — logging each
+// (its hands: decks and moves) and replay verification's sample — logging each
 // plan and reporting each
 // execution time (ms) and the partitions each one read. Run it with
 // `make partitionplans` (-benchtime=1x: the fill takes minutes).
@@ -64,12 +64,12 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		`INSERT INTO match_seats (match_id, seat, player_id, name, bot, started_at)
 		 SELECT m.id, st, 'p' || ((hashtext(m.id) & 65535) * 4 + st) % ` + strconv.Itoa(players) + `, 'P', false, m.started_at
 		 FROM matches m, generate_series(0, 3) st`,
-		`INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck, started_at)
-		 SELECT m.id, h, h % 4, 'S', 7, 6, h % 2, 1, 'normal', array_fill('AS'::text, ARRAY[52]), m.started_at
+		`INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck,
+		                          move_seats, move_values, started_at)
+		 SELECT m.id, h, h % 4, 'S', 7, 6, h % 2, 1, 'normal', array_fill('AS'::text, ARRAY[52]),
+		        (SELECT array_agg((g % 4)::smallint) FROM generate_series(1, ` + strconv.Itoa(perMatch/hands) + `) g),
+		        array_fill('AS'::text, ARRAY[` + strconv.Itoa(perMatch/hands) + `]), m.started_at
 		 FROM matches m, generate_series(0, ` + strconv.Itoa(hands-1) + `) h`,
-		`INSERT INTO match_moves (match_id, idx, hand_no, seat, kind, value, started_at)
-		 SELECT m.id, g, g / ` + strconv.Itoa(perMatch/hands) + `, g % 4, 'card', 'AS', m.started_at
-		 FROM matches m, generate_series(0, ` + strconv.Itoa(perMatch-1) + `) g`,
 		`RESET session_replication_role`,
 		`ANALYZE`,
 	}
@@ -85,7 +85,7 @@ func BenchmarkPartitionPlans(b *testing.B) {
 	}
 	conn.Release()
 	var stored int64
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM match_moves").Scan(&stored); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT sum(cardinality(move_seats)) FROM match_hands").Scan(&stored); err != nil {
 		b.Fatal(err)
 	}
 	var size string
@@ -106,8 +106,7 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		{"this week's leaderboard", periodBoardSQL, []any{week.Start, week.End, 100}},
 		{"the last 30 days' leaderboard", periodBoardSQL, []any{month.Start, month.End, 100}},
 		{"a stored match's summary", matchInfoSQL, []any{id}},
-		{"a replay: the decks", exportDecksSQL, []any{id}},
-		{"a replay: the moves", exportMovesSQL, []any{id}},
+		{"a replay: the hands", exportHandsSQL, []any{id}},
 		// Replay verification's sample of 20: as SampleFinishedMatches asks
 		// it, and as it was asked before the history grew (for comparison).
 		{"verification's sample of 20", sampleSQL, []any{min(100, 100*20*20/float64(matches)), 20}},

@@ -40,9 +40,11 @@ type matchRows struct {
 	handWinner, points      []*int16
 	kind                    []*string
 	deck                    []string // 52 cards joined by ","
-	// match_moves, by index in the match's actions
-	moveHand, moveSeat []int16
-	moveValue          []string // a suit letter (trump) or a card
+	// each hand's moves: the match's actions in order, hand h's being
+	// moveSeat[moveFrom[h]-1 : moveTo[h]] (SQL's 1-based inclusive slice)
+	moveSeat         []int16
+	moveValue        []string // a suit letter (trump) or a card
+	moveFrom, moveTo []int32
 }
 
 // newMatchRows replays m's record with the engine, checks it against the
@@ -194,29 +196,30 @@ func (r *matchRows) addHand(deck []string, hakem game.Seat, trump *string, trick
 	r.deck = append(r.deck, strings.Join(deck, ","))
 }
 
-// setMoves lays out the actions with the hand each belongs to. A legal
-// record needs no second replay for that: hand h is its trump choice and
-// four cards per trick played in it, and only the last hand can be cut
-// short.
+// setMoves lays out the actions and the slice of them each stored hand
+// holds. A legal record needs no second replay for that: hand h is its
+// trump choice and four cards per trick played in it, and only the last
+// hand can be cut short.
 func (r *matchRows) setMoves(m *table.MatchRecord, _ *game.State) error {
 	n := len(m.Record.Actions)
-	r.moveHand, r.moveSeat, r.moveValue = make([]int16, n), make([]int16, n), make([]string, n)
-	hand, left := 0, r.actionsIn(0)
+	r.moveSeat, r.moveValue = make([]int16, n), make([]string, n)
+	r.moveFrom, r.moveTo = make([]int32, len(r.hakem)), make([]int32, len(r.hakem))
 	for i, a := range m.Record.Actions {
-		for left == 0 {
-			hand++
-			if hand >= len(r.hakem) {
-				return invalid("action %d belongs to no stored hand", i)
-			}
-			left = r.actionsIn(hand)
-		}
-		left--
-		r.moveHand[i], r.moveSeat[i] = int16(hand), int16(*a.Seat)
+		r.moveSeat[i] = int16(*a.Seat)
 		if a.Trump != nil {
 			r.moveValue[i] = *a.Trump
 		} else {
 			r.moveValue[i] = *a.Card
 		}
+	}
+	next := 0 // the first action not in a hand yet
+	for h := range r.hakem {
+		take := min(r.actionsIn(h), n-next)
+		r.moveFrom[h], r.moveTo[h] = int32(next+1), int32(next+take)
+		next += take
+	}
+	if next < n {
+		return invalid("action %d belongs to no stored hand", next)
 	}
 	return nil
 }
