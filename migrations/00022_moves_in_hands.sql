@@ -9,7 +9,7 @@
 -- match_moves stays readable as a view with the old columns (idx is the
 -- move's place in the match), for operators' queries; nothing writes it.
 -- Partitions: match_moves has none any more (hokm_month_partitions makes
--- the other tables' months). Existing moves are copied into their hands in
+-- the months of the tables that are partitioned). Existing moves are copied into their hands in
 -- this migration's transaction (minutes for millions of moves: run it in a
 -- quiet hour); Down writes them back into a partitioned match_moves, a
 -- partition for each month match_hands has.
@@ -56,9 +56,11 @@ BEGIN
     -- One creator at a time (a transaction lock: fine behind pgbouncer).
     PERFORM pg_advisory_xact_lock(hashtext('hokm:month_partitions'));
     WHILE m <= date_trunc('month', last_month)::date LOOP
-        FOREACH parent IN ARRAY ARRAY['matches', 'match_seats', 'match_hands', 'audit_log'] LOOP
+        FOREACH parent IN ARRAY ARRAY['matches', 'match_seats', 'match_hands', 'match_moves', 'audit_log'] LOOP
             child := parent || '_' || to_char(m, '"p"YYYYMM');
-            IF to_regclass(child) IS NULL THEN
+            -- (match_moves is a view from this migration on, partitioned below it)
+            IF to_regclass(child) IS NULL
+               AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(parent)) = 'p' THEN
                 EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', child, parent,
                                m::text || ' 00:00:00+00', (m + interval '1 month')::date::text || ' 00:00:00+00');
                 made := made + 1;
@@ -72,33 +74,8 @@ $fn$;
 -- +goose StatementEnd
 
 -- +goose Down
--- +goose StatementBegin
-CREATE OR REPLACE FUNCTION hokm_month_partitions(first_month date, last_month date) RETURNS integer
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    m      date := date_trunc('month', first_month)::date;
-    made   integer := 0;
-    parent text;
-    child  text;
-BEGIN
-    -- One creator at a time (a transaction lock: fine behind pgbouncer).
-    PERFORM pg_advisory_xact_lock(hashtext('hokm:month_partitions'));
-    WHILE m <= date_trunc('month', last_month)::date LOOP
-        FOREACH parent IN ARRAY ARRAY['matches', 'match_seats', 'match_hands', 'match_moves', 'audit_log'] LOOP
-            child := parent || '_' || to_char(m, '"p"YYYYMM');
-            IF to_regclass(child) IS NULL THEN
-                EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', child, parent,
-                               m::text || ' 00:00:00+00', (m + interval '1 month')::date::text || ' 00:00:00+00');
-                made := made + 1;
-            END IF;
-        END LOOP;
-        m := (m + interval '1 month')::date;
-    END LOOP;
-    RETURN made;
-END
-$fn$;
--- +goose StatementEnd
-
+-- (hokm_month_partitions, as migrated up, makes match_moves' months again
+-- once it is a partitioned table.)
 CREATE TABLE match_moves_restored AS SELECT * FROM match_moves;
 DROP VIEW match_moves;
 CREATE TABLE match_moves (

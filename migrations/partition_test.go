@@ -156,9 +156,14 @@ func TestMovesInHandsMigration(t *testing.T) {
 			t.Fatalf("round %d: a move that is neither a suit nor a card was stored", round)
 		}
 	}
-	// Rolled back, deleting the match deletes its moves (the trigger is back).
+	// Rolled back, the months made ahead include match_moves' again, and
+	// deleting the match deletes its moves (the trigger is back).
 	if err := migrations.DownTo(ctx, dsn, 21); err != nil {
 		t.Fatal(err)
+	}
+	if made := read(3, `SELECT hokm_month_partitions('2025-04-01', '2025-04-01')::text`); made != "5" ||
+		read(3, `SELECT to_regclass('match_moves_p202504')::text`) != "match_moves_p202504" {
+		t.Fatalf("rolled back, a new month made %s partitions, match_moves' not among them", made)
 	}
 	if _, err := pool.Exec(ctx, `DELETE FROM matches WHERE id = 't1-1'`); err != nil {
 		t.Fatal(err)
