@@ -34,20 +34,21 @@ type client struct {
 
 	state      seatState
 	nextID     int
-	moves      int             // trumps and cards made: sent once, and not dropped as stale
-	dropped    int             // moves refused after the state changed under them, and decided again
-	backs      int             // seats taken back from the server's bot (seat_away)
-	resyncs    int             // resync frames adopted
-	rejoins    int             // seats taken again after a table went back to before its start
-	wentBack   bool            // a resync took the table back to before its match started
-	recent     []frame         // the last frames received (for errors)
-	reconnects []time.Duration // each from the loss of a socket to the answer of the sync on the next
-	changes    int             // snapshots, resyncs and reconnects so far: a move sent before one may be stale
-	catchingUp bool            // the frames are a reconnect's sync answer
-	own        []ownMove       // the seat's moves seen at its current table (whoever made them), for rollBack
-	lastEvent  time.Time       // when the newest event was read
-	rolledBack int             // moves of the seat seen, then taken back by a snapshot (lost with Redis)
-	lossSpan   time.Duration   // the longest of those losses (rollBack)
+	moves      int                 // trumps and cards made: sent once, and not dropped as stale
+	dropped    int                 // moves refused after the state changed under them, and decided again
+	backs      int                 // seats taken back from the server's bot (seat_away)
+	resyncs    int                 // resync frames adopted
+	rejoins    int                 // seats taken again after a table went back to before its start
+	wentBack   bool                // a resync took the table back to before its match started
+	recent     [recentFrames]frame // the last frames received (for errors): a ring
+	received   int                 // frames received in all (the ring's next slot)
+	reconnects []time.Duration     // each from the loss of a socket to the answer of the sync on the next
+	changes    int                 // snapshots, resyncs and reconnects so far: a move sent before one may be stale
+	catchingUp bool                // the frames are a reconnect's sync answer
+	own        []ownMove           // the seat's moves seen at its current table (whoever made them), for rollBack
+	lastEvent  time.Time           // when the newest event was read
+	rolledBack int                 // moves of the seat seen, then taken back by a snapshot (lost with Redis)
+	lossSpan   time.Duration       // the longest of those losses (rollBack)
 
 	sw       *stopwatch
 	pace     *Pacer

@@ -460,17 +460,16 @@ const recentFrames = 12
 // remember keeps f for the error a refused move reports (summarized only
 // then: most runs never need it).
 func (c *client) remember(f *frame) {
-	if len(c.recent) == recentFrames {
-		c.recent = c.recent[1:]
-	}
-	c.recent = append(c.recent, *f)
+	c.recent[c.received%recentFrames] = *f
+	c.received++
 }
 
 // recentSummary summarizes the frames remembered: type, seq, epoch, id,
 // code, an event's type and seat; never cards.
 func (c *client) recentSummary() string {
-	sums := make([]string, 0, len(c.recent))
-	for _, f := range c.recent {
+	sums := make([]string, 0, recentFrames)
+	for i := max(c.received-recentFrames, 0); i < c.received; i++ {
+		f := &c.recent[i%recentFrames]
 		sum := f.Type
 		if f.Seq != 0 {
 			sum += " seq=" + strconv.FormatInt(f.Seq, 10)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,26 @@ func TestSockReadFollowsItsContext(t *testing.T) {
 	// An ended read ended the socket: reading again says so at once.
 	if fe := s.read(context.Background()); fe.readErr == nil {
 		t.Fatal("a socket whose read ended read again")
+	}
+}
+
+// TestRecentSummaryKeepsTheLastFrames: a client remembers its last
+// recentFrames frames, oldest first, and forgets those before.
+func TestRecentSummaryKeepsTheLastFrames(t *testing.T) {
+	c := &client{}
+	if got := c.recentSummary(); got != "" {
+		t.Fatalf("no frame yet: %q", got)
+	}
+	for seq := int64(1); seq <= recentFrames+3; seq++ {
+		c.remember(&frame{Type: "events", Seq: seq})
+	}
+	sums := strings.Split(c.recentSummary(), " | ")
+	if len(sums) != recentFrames {
+		t.Fatalf("%d frames summarized, want %d: %q", len(sums), recentFrames, sums)
+	}
+	for i, sum := range sums {
+		if want := "events seq=" + strconv.Itoa(i+4); sum != want {
+			t.Fatalf("frame %d summarized as %q, want %q", i, sum, want)
+		}
 	}
 }
