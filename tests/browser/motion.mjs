@@ -213,9 +213,12 @@ async function looks (browser, { phone, fa, name }) {
     const step = await nextStep(page)
     if (step === 'over') break
     const card = await page.locator(step === 'trump' ? TRUMP : CARD).first().getAttribute(step === 'trump' ? 'data-suit' : 'data-card')
+    const seq = await page.getAttribute('#table', 'data-seq')
     await page.locator(step === 'trump' ? TRUMP : CARD).first().click()
     if (step === 'card' && i >= 2) { await shotInFlight(page, card, name); break }
-    await page.waitForTimeout(100)
+    // (the table moves on before the next look: on a loaded machine the
+    // picker just clicked could still be there, and be waited for in vain)
+    await page.waitForFunction(s => document.querySelector('#table').dataset.seq !== s, seq, { timeout: 15000 })
   }
   noProblems(page)
   await page.context().close()
