@@ -227,9 +227,6 @@ func (r *matchRows) setMoves(m *table.MatchRecord, _ *game.State) error {
 // actionsIn is the number of actions of stored hand h: one trump choice and
 // four cards per trick, or every remaining action for a hand with no result.
 func (r *matchRows) actionsIn(h int) int {
-	if h >= len(r.hakem) {
-		return 0
-	}
 	if r.handWinner[h] == nil {
 		return math.MaxInt
 	}
