@@ -13,7 +13,7 @@
 // rated players. K = 32: most players here play few rated matches, and a
 // match (to 7 points) is a long, high-variance sample, so a fast-moving K
 // lets a new player reach their level within some 20–30 matches; the
-// rating is recomputed from scratch from the stored matches, so a K could be
+// ratings can be recomputed exactly from the stored matches, so a K could be
 // changed later without any migration.
 //
 // Bots sit at a fixed 1500 (they count in their team's mean) and are never
@@ -75,7 +75,8 @@ func (r *Ratings) Get(player string) float64 {
 
 // Apply rates one finished match: seats by seat number (Player "" is a
 // bot), winner the winning team (anything else: not rated). Matches must be
-// applied in the order they ended.
+// applied in the order they are rated (the order they were stored:
+// pgstore.RecomputePlayerStats).
 func (r *Ratings) Apply(seats [4]Seat, winner int) {
 	if winner != 0 && winner != 1 {
 		return

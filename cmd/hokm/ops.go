@@ -19,6 +19,7 @@ import (
 const opsUsage = `usage: hokm ops dlq list [--json]
        hokm ops dlq replay ID|--all [--json]
        hokm ops reconcile [--json]
+       hokm ops stats recompute [--all] [--json]
        hokm ops config list|get KEY|set KEY VALUE
        hokm ops maintenance on|off
        hokm ops actions dlq list|show ID|replay ID|drop ID
@@ -45,6 +46,9 @@ func runOpsTool(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "reconcile" {
 		return runReconcileTool(args[1:], stdout, stderr) // reconcile.go
+	}
+	if len(args) > 0 && args[0] == "stats" {
+		return runStatsTool(args[1:], stdout, stderr) // stats.go
 	}
 	if len(args) < 2 || args[0] != "dlq" || (args[1] != "list" && args[1] != "replay") {
 		fmt.Fprint(stderr, opsUsage)

@@ -72,24 +72,20 @@ type TopPlayer struct {
 }
 
 // TopPlayers returns the limit players (bots excluded) with the most
-// matches won (a match a player left is never one they won), all time,
-// from match_seats.
+// matches won (a match a player left is never one they won), all time, as
+// of the last stats run (player_stats, by player_stats_won_idx: it read
+// every stored seat before, 65 ms at 20,833 matches and growing with them).
 func (s *Store) TopPlayers(ctx context.Context, limit int) ([]TopPlayer, error) {
 	rows, err := s.stale.Query(ctx, `
-		SELECT ms.player_id, max(p.name),
-		       count(*) FILTER (WHERE m.winner = ms.seat % 2 AND NOT ms.abandoned), count(*)
-		FROM match_seats ms JOIN matches m ON m.id = ms.match_id JOIN players p ON p.id = ms.player_id
-		WHERE ms.player_id IS NOT NULL AND m.ended_at IS NOT NULL
-		GROUP BY ms.player_id
-		ORDER BY 3 DESC, 4 ASC, 1 LIMIT $1`, limit)
+		SELECT ps.player_id, p.name, ps.matches_won, ps.matches_played
+		FROM player_stats ps JOIN players p ON p.id = ps.player_id
+		ORDER BY ps.matches_won DESC, ps.matches_played, ps.player_id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: top players: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TopPlayer, error) {
 		var x TopPlayer
-		var won, played int64
-		err := r.Scan(&x.PlayerID, &x.Name, &won, &played)
-		x.Won, x.Played = int(won), int(played)
+		err := r.Scan(&x.PlayerID, &x.Name, &x.Won, &x.Played)
 		return x, err
 	})
 	if err != nil {

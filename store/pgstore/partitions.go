@@ -134,7 +134,9 @@ func (s *Store) detach(ctx context.Context, table, partition string) error {
 				return err
 			}
 		}
-		return nil
+		// Stored matches went: the next stats run recomputes them all.
+		_, err = tx.Exec(ctx, `UPDATE stats_progress SET full_asked = true`)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: detach %s: %w", partition, err)

@@ -53,7 +53,7 @@ func TestMonthlyPartitions(t *testing.T) {
 		t.Fatalf("EnsurePartitions again: %d, %v; want 0", n, err)
 	}
 
-	old := pgstoretest.Play(pgstoretest.Game{Seed: 21})
+	old := pgstoretest.Play(pgstoretest.Game{Seed: 21, Guests: [2]string{"old-a", "old-b"}})
 	old.Started = time.Date(2019, 5, 10, 12, 0, 0, 0, time.UTC).UnixMilli()
 	old.Ended = old.Started + 20*60*1000
 	recent := pgstoretest.Play(pgstoretest.Game{Seed: 22})
@@ -74,9 +74,23 @@ func TestMonthlyPartitions(t *testing.T) {
 		t.Fatalf("moves in match_hands_p201905: %d, %v; want %d", inMonth, err, len(old.Record.Actions))
 	}
 
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoredPlayerStats(ctx, "old-a"); err != nil {
+		t.Fatalf("stats of the May 2019 match's player: %v", err)
+	}
 	done, err := s.DetachMatchMonths(ctx, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The detached month's matches leave the stats at the next run (a full
+	// one: the detach asked for it).
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.StoredPlayerStats(ctx, "old-a"); !errors.Is(err, pgstore.ErrPlayerNotFound) {
+		t.Fatalf("stats of a detached month's player: %+v, %v", st, err)
 	}
 	if want := []string{"match_hands_p201905", "match_seats_p201905", "matches_p201905"}; !slices.Equal(done, want) {
 		t.Fatalf("detached %v, want %v (children first)", done, want)

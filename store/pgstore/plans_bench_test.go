@@ -51,28 +51,13 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	fill := []string{
+	fill := append([]string{
 		// The fill skips the foreign key triggers (the rows are consistent by
 		// construction): 10 million checks would triple its time.
 		`SET session_replication_role = replica`,
 		`INSERT INTO players (id, name) SELECT 'p' || i, 'P' || i FROM generate_series(0, ` + strconv.Itoa(players-1) + `) i`,
-		`INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, winner, hands_played, moves_count, started_at, ended_at)
-		 SELECT 'm' || i, 't' || i, '{"target":7}', 0, 7, 3, i % 2, 10, 480,
-		        now() - (i::float8 / ` + strconv.Itoa(matches) + `) * interval '365 days',
-		        now() - (i::float8 / ` + strconv.Itoa(matches) + `) * interval '365 days' + interval '25 minutes'
-		 FROM generate_series(1, ` + strconv.Itoa(matches) + `) i`,
-		`INSERT INTO match_seats (match_id, seat, player_id, name, bot, started_at)
-		 SELECT m.id, st, 'p' || ((hashtext(m.id) & 65535) * 4 + st) % ` + strconv.Itoa(players) + `, 'P', false, m.started_at
-		 FROM matches m, generate_series(0, 3) st`,
-		`INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck,
-		                          move_seats, move_values, started_at)
-		 SELECT m.id, h, h % 4, 'S', 7, 6, h % 2, 1, 'normal', array_fill('AS'::text, ARRAY[52]),
-		        (SELECT array_agg((g % 4)::smallint) FROM generate_series(1, ` + strconv.Itoa(perMatch/hands) + `) g),
-		        array_fill('AS'::text, ARRAY[` + strconv.Itoa(perMatch/hands) + `]), m.started_at
-		 FROM matches m, generate_series(0, ` + strconv.Itoa(hands-1) + `) h`,
-		`RESET session_replication_role`,
-		`ANALYZE`,
-	}
+	}, fillMatches(1, matches, matches, players, perMatch, hands)...)
+	fill = append(fill, `RESET session_replication_role`, `ANALYZE`)
 	conn, err := pool.Acquire(ctx) // SET and the inserts on one connection
 	if err != nil {
 		b.Fatal(err)
@@ -93,6 +78,35 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("filled %d matches, %d moves, database %s, in %v", matches, stored, size, time.Since(start).Round(time.Second))
+
+	// The stats job: a full recompute (the first run), a run with nothing
+	// new, runs adding the matches stored since (as a quiet server stores in
+	// its 5 minutes, and at 50 matches ending a second), a full recompute of
+	// them all; then the dashboard's top players (from the stats' rows).
+	timed := func(name string, f func() error) {
+		start := time.Now()
+		if err := f(); err != nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+		ms := float64(time.Since(start).Microseconds()) / 1000
+		b.Logf("%s: %.2f ms", name, ms)
+		b.ReportMetric(ms, metricName.ReplaceAllString(name, "_")+"_ms")
+	}
+	recompute := func() error { _, err := s.RecomputePlayerStats(ctx); return err }
+	timed("stats: a full recompute", recompute)
+	timed("stats: a run with nothing new", recompute)
+	next := matches + 1
+	for _, n := range []int{50, 15_000} { // a quiet server's 5 minutes, and 5 minutes of 50 matches ending a second
+		for _, q := range fillMatches(next, next+n-1, matches, players, perMatch, hands) {
+			if _, err := pool.Exec(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+		next += n
+		timed(fmt.Sprintf("stats: a run adding %d matches", n), recompute)
+	}
+	timed("stats: a full recompute again", func() error { _, err := s.RecomputeAllPlayerStats(ctx); return err })
+	timed("top players", func() error { _, err := s.TopPlayers(ctx, 10); return err })
 
 	week := stats.BucketOf(stats.Weekly, now, time.UTC, time.Saturday)
 	month := stats.Bucket{Period: stats.Daily, Name: "last 30 days", Start: now.AddDate(0, 0, -30), End: now}
@@ -144,4 +158,31 @@ func scannedPartitions(plan any) []string {
 		}
 	})
 	return out
+}
+
+// fillMatches are the statements that store matches m<from>…m<to> (of
+// perMatch moves in hands hands, four of players seated, a match every
+// 365 days / spread, the later ones older; from above spread: ending now).
+func fillMatches(from, to, spread, players, perMatch, hands int) []string {
+	age := `greatest(0, (i::float8 / ` + strconv.Itoa(spread) + `)) * interval '365 days'`
+	if from > spread {
+		age = `interval '0 days'`
+	}
+	ids := `'m' || i FROM generate_series(` + strconv.Itoa(from) + `, ` + strconv.Itoa(to) + `) i`
+	in := `m.id IN (SELECT ` + ids + `)`
+	return []string{
+		`INSERT INTO matches (id, table_id, rules, first_hakem, score0, score1, winner, hands_played, moves_count, started_at, ended_at)
+		 SELECT 'm' || i, 't' || i, '{"target":7}', 0, 7, 3, i % 2, 10, 480,
+		        now() - ` + age + ` - interval '25 minutes', now() - ` + age + `
+		 FROM generate_series(` + strconv.Itoa(from) + `, ` + strconv.Itoa(to) + `) i`,
+		`INSERT INTO match_seats (match_id, seat, player_id, name, bot, started_at)
+		 SELECT m.id, st, 'p' || ((hashtext(m.id) & 65535) * 4 + st) % ` + strconv.Itoa(players) + `, 'P', false, m.started_at
+		 FROM matches m, generate_series(0, 3) st WHERE ` + in,
+		`INSERT INTO match_hands (match_id, hand_no, hakem, trump, tricks0, tricks1, winner, points, kind, deck,
+		                          move_seats, move_values, started_at)
+		 SELECT m.id, h, h % 4, 'S', 7, 6, h % 2, 1, 'normal', array_fill('AS'::text, ARRAY[52]),
+		        (SELECT array_agg((g % 4)::smallint) FROM generate_series(1, ` + strconv.Itoa(perMatch/hands) + `) g),
+		        array_fill('AS'::text, ARRAY[` + strconv.Itoa(perMatch/hands) + `]), m.started_at
+		 FROM matches m, generate_series(0, ` + strconv.Itoa(hands-1) + `) h WHERE ` + in,
+	}
 }

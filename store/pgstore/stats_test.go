@@ -1,11 +1,18 @@
 package pgstore
 
 import (
+	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/testenv"
 	"github.com/hokm-project/hokm/stats"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
 )
@@ -114,14 +121,193 @@ func TestStatsByHand(t *testing.T) {
 	}
 	check()
 
-	// A damaged row is repaired by the next run.
+	// A damaged row is left by the runs that add new matches, repaired by a
+	// full one (RecomputeAllPlayerStats: `hokm ops stats recompute --all`).
 	if _, err := pool.Exec(ctx, `UPDATE player_stats SET rating = 1, matches_won = 99 WHERE player_id = 'B'`); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 1 {
+	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+		t.Fatalf("a run without new matches: %d rows, %v; want 0", n, err)
+	}
+	if n, err := s.RecomputeAllPlayerStats(ctx); err != nil || n != 1 {
 		t.Fatalf("repair: %d rows, %v; want 1", n, err)
 	}
 	check()
+}
+
+// checkRated compares every player's stored stats with want (ratings to
+// 1e-5, as worked out by hand).
+func checkRated(t *testing.T, s *Store, want map[string]RatedStats) {
+	t.Helper()
+	for id, w := range want {
+		got, err := s.StoredPlayerStats(context.Background(), id)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if math.Abs(got.Rating-w.Rating) > 1e-5 {
+			t.Errorf("%s rating %.6f, want %.6f", id, got.Rating, w.Rating)
+		}
+		got.Rating = w.Rating
+		if got != w {
+			t.Errorf("%s:\n got  %+v\n want %+v", id, got, w)
+		}
+	}
+}
+
+// fullAt is when the stats were last recomputed in full.
+func fullAt(t *testing.T, pool *pgxpool.Pool) time.Time {
+	t.Helper()
+	var at time.Time
+	if err := pool.QueryRow(context.Background(), `SELECT full_at FROM stats_progress`).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// The stats are brought up to date by the matches stored since the last
+// run: stored one at a time in the order they ended, each run adds one
+// match and rates it on top of the ratings so far, and the end is the stats
+// worked out by hand — with no full recompute after the first.
+func TestStatsAddNewMatches(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := historySetup(t)
+	ms := statsFixture(t)
+	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+		t.Fatalf("the first run, nothing stored: %d, %v", n, err)
+	}
+	first := fullAt(t, pool)
+	touched := []int64{4, 2, 3} // M1: A B C D; M2: A B; M3: C B D
+	for i := range ms {
+		mustPersist(t, ctx, s, ms[i])
+		if n, err := s.RecomputePlayerStats(ctx); err != nil || n != touched[i] {
+			t.Fatalf("after %s: %d rows, %v; want %d", ms[i].MatchID, n, err, touched[i])
+		}
+	}
+	if at := fullAt(t, pool); !at.Equal(first) {
+		t.Fatalf("a full recompute ran (%v, first %v): each run should have added its match", at, first)
+	}
+	checkRated(t, s, wantRated)
+}
+
+// A rated match stored after one that ended later (a dead letter replayed,
+// a match reconciled after a Redis loss) is rated when it is stored, on top
+// of the ratings so far — no full recompute, and a full recompute rates it
+// in the same place.
+func TestStatsLateMatchIsRatedWhenStored(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := historySetup(t)
+	ms := statsFixture(t)
+	mustPersist(t, ctx, s, ms[0], ms[2])
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := fullAt(t, pool)
+	mustPersist(t, ctx, s, ms[1]) // M2 ended before M3
+	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 2 {
+		t.Fatalf("the run after M2: %d rows, %v; want 2", n, err)
+	}
+	if at := fullAt(t, pool); !at.Equal(first) {
+		t.Fatalf("a full recompute ran after a late match (full_at %v, before %v)", at, first)
+	}
+	// By hand: M1 as in wantRated (A, C 1516; B, D 1484). M3: C+bot = 1508 v
+	// B+D = 1484, team 1 wins: d = 32·(1 − E(1484, 1508)) = 32·0.534484 =
+	// 17.10349: B, D 1501.10349, C 1498.89651. M2: A+bot = 1508 v B+bot =
+	// 1500.55174, team 0 wins: d = 32·(1 − 0.510717) = 15.65705: A
+	// 1531.65705, B 1485.44644.
+	want := map[string]float64{"A": 1531.65705, "B": 1485.44644, "C": 1498.89651, "D": 1501.10349}
+	check := func(when string) {
+		t.Helper()
+		for id, w := range want {
+			got, err := s.StoredPlayerStats(ctx, id)
+			if err != nil || math.Abs(got.Rating-w) > 1e-4 {
+				t.Errorf("%s: %s rating %.5f (%v), want %.5f", when, id, got.Rating, err, w)
+			}
+		}
+	}
+	check("by increments")
+	if n, err := s.RecomputeAllPlayerStats(ctx); err != nil || n != 0 {
+		t.Fatalf("a full recompute after the increments: %d rows, %v; want 0 (the same ratings)", n, err)
+	}
+	check("recomputed")
+}
+
+// Many matches of a few players, stored in batches in an order close to
+// the one they ended in (now and then a batch's first held back to the
+// next: late), each batch followed by a run: the stats are those a full
+// recompute gives, to the last bit of each rating.
+func TestStatsIncrementsEqualAFullRecompute(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := historySetup(t)
+	rng := rand.New(rand.NewPCG(7, 12))
+	players := []string{"p1", "p2", "p3", "p4", "p5", "p6"}
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var ms []table.MatchRecord
+	for i := range 60 {
+		m := pgstoretest.Play(pgstoretest.Game{Seed: uint64(100 + i), TableID: fmt.Sprintf("t-inc-%d", i)})
+		var seats [4]table.Player
+		for k, j := range rng.Perm(len(players))[:4] {
+			seats[k] = table.Player{ID: players[j], Name: "Player " + players[j]}
+			if rng.IntN(5) == 0 {
+				seats[k] = table.Player{ID: table.BotID(k), Name: "bot", Bot: true}
+			}
+		}
+		d := m.Ended - m.Started
+		m.MatchID, m.Seats = fmt.Sprintf("inc-%02d", i), seats
+		m.Ended = base.Add(time.Duration(i) * time.Minute).UnixMilli()
+		m.Started = m.Ended - d
+		if rng.IntN(8) == 0 {
+			m = abandon(m, rng.IntN(4))
+		}
+		ms = append(ms, m)
+	}
+	// Batches of 5 in the order they ended, but now and then a match is
+	// held back one batch.
+	var held []table.MatchRecord
+	fulls, runs := 0, 0
+	last := time.Time{}
+	for b := 0; b < len(ms); b += 5 {
+		batch := append(held, ms[b:b+5]...)
+		held = nil
+		if rng.IntN(4) == 0 { // (the batch's first ended before the others: late at the next run)
+			held, batch = []table.MatchRecord{batch[0]}, batch[1:]
+		}
+		mustPersist(t, ctx, s, batch...)
+		if _, err := s.RecomputePlayerStats(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs++
+		if at := fullAt(t, pool); !at.Equal(last) {
+			fulls, last = fulls+1, at
+		}
+	}
+	mustPersist(t, ctx, s, held...)
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fulls != 1 {
+		t.Fatalf("%d of %d runs were full recomputes: want the first alone", fulls, runs)
+	}
+	read := func() map[string]RatedStats {
+		out := map[string]RatedStats{}
+		for _, p := range players {
+			st, err := s.StoredPlayerStats(ctx, p)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			out[p] = st
+		}
+		return out
+	}
+	incremental := read()
+	if _, err := s.RecomputeAllPlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkRated(t, s, incremental)
+	for p, st := range read() {
+		if math.Abs(st.Rating-incremental[p].Rating) > 1e-9 {
+			t.Errorf("%s: rating %.12f by increments, %.12f recomputed", p, incremental[p].Rating, st.Rating)
+		}
+	}
 }
 
 func tehran(t *testing.T) *time.Location {
@@ -224,5 +410,57 @@ func TestRollupDayTehran(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM daily_activity`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d rows, %v", n, err)
+	}
+}
+
+// A run's bound is the oldest transaction of its database still running:
+// a match stored while an older transaction is open there (its xid below
+// the match's) waits for the first run after that transaction ends, then
+// counts once — never skipped, never twice. An older transaction in
+// another database of the cluster holds nothing back.
+func TestStatsBoundIsTheOldestRunningTransaction(t *testing.T) {
+	t.Parallel()
+	s, pool, ctx := historySetup(t)
+	other, _ := testenv.Pool(t) // a database of its own
+	ms := statsFixture(t)
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	older := func(p *pgxpool.Pool) pgx.Tx {
+		tx, err := p.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tx.Rollback(context.Background()) })
+		if _, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // (it takes an xid)
+			t.Fatal(err)
+		}
+		return tx
+	}
+	elsewhere := older(other)
+	mustPersist(t, ctx, s, ms[0])
+	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 4 {
+		t.Fatalf("a run while another database's older transaction is open: %d rows, %v; want 4", n, err)
+	}
+	if err := elsewhere.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	here := older(pool)
+	mustPersist(t, ctx, s, ms[1])
+	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+		t.Fatalf("a run while an older transaction is open here: %d rows, %v; want 0", n, err)
+	}
+	if err := here.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{2, 0} {
+		if n, err := s.RecomputePlayerStats(ctx); err != nil || n != want {
+			t.Fatalf("run %d after it ended: %d rows, %v; want %d", i+1, n, err, want)
+		}
+	}
+	st, err := s.StoredPlayerStats(ctx, "A")
+	if err != nil || st.MatchesPlayed != 2 {
+		t.Fatalf("A after M1 and M2: %+v, %v", st, err)
 	}
 }

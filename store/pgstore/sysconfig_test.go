@@ -78,6 +78,12 @@ func TestRecentResultsAndTopPlayers(t *testing.T) {
 	if !recent[0].EndedAt.After(recent[1].EndedAt) || recent[0].Names[0] != "Guest A" || recent[0].Winner == nil {
 		t.Fatalf("recent: %+v", recent)
 	}
+	if top, err := s.TopPlayers(ctx, 10); err != nil || len(top) != 0 {
+		t.Fatalf("top players before the stats job ran: %+v %v", top, err)
+	}
+	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		t.Fatal(err)
+	}
 	top, err := s.TopPlayers(ctx, 10)
 	if err != nil || len(top) != 3 {
 		t.Fatalf("top: %+v %v", top, err)
