@@ -24,13 +24,13 @@ import (
 // 10 hands, 4 seats of 10,000 players, started over the last 12 months, so
 // in 13 monthly partitions), then runs EXPLAIN (ANALYZE, BUFFERS) of the
 // queries players and jobs make — a player's recent matches, a week's and a
-// month's leaderboard, a stored match's summary, the replay of a match by id
-// (its hands: decks and moves) and replay verification's sample — logging
-// each plan and reporting each execution time (ms), the median of 7 runs of
-// the statement itself and the partitions each one read; then times the
-// stats job (a full recompute, runs adding new matches) and the dashboard's
-// top players. Run it with `make partitionplans` (-benchtime=1x: the fill
-// takes seconds).
+// month's leaderboard, a stored match's summary, a day's activity rollup,
+// the replay of a match by id (its hands: decks and moves) and replay
+// verification's sample — logging each plan and reporting each execution
+// time (ms), the median of 7 runs of the statement itself and the
+// partitions each one read; then times the stats job (a full recompute,
+// runs adding new matches) and the dashboard's top players. Run it with
+// `make partitionplans` (-benchtime=1x: the fill takes seconds).
 func BenchmarkPartitionPlans(b *testing.B) {
 	moves := 10_000_000
 	if v := os.Getenv("HOKM_PLAN_MOVES"); v != "" {
@@ -83,6 +83,7 @@ func BenchmarkPartitionPlans(b *testing.B) {
 	b.Logf("filled %d matches, %d moves, database %s, in %v", matches, stored, size, time.Since(start).Round(time.Second))
 
 	week := stats.BucketOf(stats.Weekly, now, time.UTC, time.Saturday)
+	day := stats.BucketOf(stats.Daily, now.AddDate(0, 0, -1), time.UTC, time.Saturday)
 	month := stats.Bucket{Period: stats.Daily, Name: "last 30 days", Start: now.AddDate(0, 0, -30), End: now}
 	id := "m" + strconv.Itoa(matches/2) // a match from about six months ago
 	queries := []struct {
@@ -94,6 +95,7 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		{"this week's leaderboard", periodBoardSQL, []any{week.Start, week.End, 100}},
 		{"the last 30 days' leaderboard", periodBoardSQL, []any{month.Start, month.End, 100}},
 		{"a stored match's summary", matchInfoSQL, []any{id}},
+		{"a day's activity rollup", rollupSQL, []any{day.Name, day.Start, day.End, "UTC"}},
 		{"a replay: the hands", exportHandsSQL, []any{id}},
 		// Replay verification's sample of 20: as SampleFinishedMatches asks
 		// it, and as it was asked before the history grew (for comparison).

@@ -336,12 +336,14 @@ type DailyActivity struct {
 }
 
 // rollupSQL writes the activity of the matches that ended in [$2, $3) as
-// day $1 (zone $4); an unchanged row is left alone.
+// day $1 (zone $4); an unchanged row is left alone. Their seats are read
+// from the months they started in only (as periodBoardSQL).
 const rollupSQL = `
 INSERT INTO daily_activity AS d (day, time_zone, matches, hands, players, moves)
 SELECT $1::date, $4, count(*), coalesce(sum(m.hands_played), 0),
-       (SELECT count(DISTINCT s.player_id) FROM match_seats s JOIN matches x ON x.id = s.match_id
-        WHERE x.ended_at >= $2 AND x.ended_at < $3 AND s.player_id IS NOT NULL),
+       (SELECT count(DISTINCT s.player_id) FROM match_seats s JOIN matches x ON x.id = s.match_id AND x.started_at = s.started_at
+        WHERE x.ended_at >= $2 AND x.ended_at < $3 AND s.player_id IS NOT NULL
+          AND s.started_at >= (SELECT min(f.started_at) FROM matches f WHERE f.ended_at >= $2 AND f.ended_at < $3)),
        coalesce(sum(m.moves_count), 0)
 FROM matches m WHERE m.ended_at >= $2 AND m.ended_at < $3
 ON CONFLICT (day) DO UPDATE SET time_zone = excluded.time_zone, matches = excluded.matches,
