@@ -213,6 +213,9 @@ func (s *Store) recomputeStats(ctx context.Context, full bool) (changed int64, e
 		if full = full || asked; full {
 			changed, err = recomputeAll(ctx, tx, bound)
 		} else {
+			// (A bound never goes back — the oldest transaction running
+			// only moves on — but a range applied twice would count twice.)
+			bound = max(bound, from)
 			changed, err = addNewMatches(ctx, tx, from, bound)
 		}
 		if err != nil {
