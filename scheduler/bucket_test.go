@@ -87,7 +87,7 @@ func TestJobsAreClockAlignedCronSpecs(t *testing.T) {
 		interval time.Duration
 	}{
 		tasks.TypeTrimActions:       {"* * * * *", time.Minute},
-		tasks.TypeStatsRecompute:    {"*/5 * * * *", 5 * time.Minute},
+		tasks.TypeStatsRecompute:    {"* * * * *", time.Minute},
 		tasks.TypeStatsLeaderboards: {"*/5 * * * *", 5 * time.Minute},
 		tasks.TypeStatsRollupDay:    {"5 0 * * *", 24 * time.Hour},
 		tasks.TypeReconcile:         {"*/5 * * * *", 5 * time.Minute},

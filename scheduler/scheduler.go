@@ -44,7 +44,7 @@ type Job struct {
 func Jobs() []Job {
 	return []Job{
 		{Name: "trim acknowledged actions", Spec: "* * * * *", Task: tasks.NewTrimActionsTask},
-		{Name: "recompute player stats and ratings", Spec: "*/5 * * * *", Task: tasks.NewStatsRecomputeTask},
+		{Name: "recompute player stats and ratings", Spec: "* * * * *", Task: tasks.NewStatsRecomputeTask},
 		{Name: "snapshot leaderboards into Redis", Spec: "*/5 * * * *", Task: tasks.NewStatsLeaderboardsTask},
 		{Name: "roll up yesterday's activity", Spec: "5 0 * * *", Task: tasks.NewStatsRollupYesterdayTask},
 		{Name: "reconcile finished matches", Spec: "*/5 * * * *", Task: tasks.NewReconcileTask},
