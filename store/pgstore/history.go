@@ -198,12 +198,12 @@ type PlayerStats struct {
 
 // playerStatsSQL aggregates a player's finished matches (through
 // match_seats_player_history_idx) and their completed hands (through
-// match_hands' primary key). $1 is the player.
+// match_hands' primary key, in each match's own month). $1 is the player.
 const playerStatsSQL = `
 WITH mine AS (
-	SELECT s.match_id, s.seat % 2 AS team, s.abandoned, m.winner, m.hands_played,
+	SELECT s.match_id, s.started_at, s.seat % 2 AS team, s.abandoned, m.winner, m.hands_played,
 	       extract(epoch FROM m.ended_at - m.started_at) AS secs
-	FROM match_seats s JOIN matches m ON m.id = s.match_id
+	FROM match_seats s JOIN matches m ON m.id = s.match_id AND m.started_at = s.started_at
 	WHERE s.player_id = $1 AND m.ended_at IS NOT NULL
 ), matches AS (
 	SELECT count(*) AS played, count(*) FILTER (WHERE winner = team AND NOT abandoned) AS won,
@@ -217,7 +217,7 @@ WITH mine AS (
 	       count(*) FILTER (WHERE h.winner = mine.team AND h.kind = 'hakem_kot') AS hakem_kots_given,
 	       count(*) FILTER (WHERE h.winner <> mine.team AND h.kind = 'hakem_kot') AS hakem_kots_taken,
 	       coalesce(sum(CASE mine.team WHEN 0 THEN h.tricks0 ELSE h.tricks1 END), 0) AS tricks
-	FROM mine JOIN match_hands h ON h.match_id = mine.match_id
+	FROM mine JOIN match_hands h ON h.match_id = mine.match_id AND h.started_at = mine.started_at
 	WHERE h.winner IS NOT NULL
 )
 SELECT p.name, matches.played, matches.won, matches.left_, matches.hands, hands.won,

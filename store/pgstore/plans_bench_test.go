@@ -23,14 +23,14 @@ import (
 // stored moves (default 10,000,000: about 20,800 matches of 480 moves and
 // 10 hands, 4 seats of 10,000 players, started over the last 12 months, so
 // in 13 monthly partitions), then runs EXPLAIN (ANALYZE, BUFFERS) of the
-// queries players and jobs make — a player's recent matches, a week's and a
-// month's leaderboard, a stored match's summary, a day's activity rollup,
-// the replay of a match by id (its hands: decks and moves) and replay
-// verification's sample — logging each plan and reporting each execution
-// time (ms), the median of 7 runs of the statement itself and the
-// partitions each one read; then times the stats job (a full recompute,
-// runs adding new matches) and the dashboard's top players. Run it with
-// `make partitionplans` (-benchtime=1x: the fill takes seconds).
+// queries players and jobs make — a player's recent matches and stats, a
+// week's and a month's leaderboard, a stored match's summary, a day's
+// activity rollup, the replay of a match by id (its hands: decks and moves)
+// and replay verification's sample — logging each plan and reporting each
+// execution time (ms), the median of 7 runs of the statement itself and
+// the partitions each one read; then times the stats job (a full
+// recompute, runs adding new matches) and the dashboard's top players. Run
+// it with `make partitionplans` (-benchtime=1x: the fill takes seconds).
 func BenchmarkPartitionPlans(b *testing.B) {
 	moves := 10_000_000
 	if v := os.Getenv("HOKM_PLAN_MOVES"); v != "" {
@@ -92,6 +92,7 @@ func BenchmarkPartitionPlans(b *testing.B) {
 		args []any
 	}{
 		{"a player's recent matches", playerMatchesSQL, []any{"p42", now.AddDate(1000, 0, 0), "", 21}},
+		{"a player's stats", playerStatsSQL, []any{"p42"}},
 		{"this week's leaderboard", periodBoardSQL, []any{week.Start, week.End, 100}},
 		{"the last 30 days' leaderboard", periodBoardSQL, []any{month.Start, month.End, 100}},
 		{"a stored match's summary", matchInfoSQL, []any{id}},
