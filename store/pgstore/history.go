@@ -75,7 +75,7 @@ JOIN matches m ON m.id = s.match_id
 CROSS JOIN LATERAL (
 	SELECT array_agg(x.player_id ORDER BY x.seat) AS ids, array_agg(x.name ORDER BY x.seat) AS names,
 	       array_agg(x.bot ORDER BY x.seat) AS bots, array_agg(x.abandoned ORDER BY x.seat) AS abandoned
-	FROM match_seats x WHERE x.match_id = s.match_id
+	FROM match_seats x WHERE x.match_id = s.match_id AND x.started_at = s.started_at
 ) o
 WHERE s.player_id = $1
   AND s.started_at <= $2 AND (s.started_at < $2 OR s.match_id > $3)
