@@ -196,34 +196,16 @@ type PlayerStats struct {
 	TimePlayed     time.Duration // sum of the matches' durations
 }
 
-// playerStatsSQL aggregates a player's finished matches (through
-// match_seats_player_history_idx) and their completed hands (through
-// match_hands' primary key, in each match's own month). $1 is the player.
-const playerStatsSQL = `
-WITH mine AS (
-	SELECT s.match_id, s.started_at, s.seat % 2 AS team, s.abandoned, m.winner, m.hands_played,
-	       extract(epoch FROM m.ended_at - m.started_at) AS secs
-	FROM match_seats s JOIN matches m ON m.id = s.match_id AND m.started_at = s.started_at
-	WHERE s.player_id = $1 AND m.ended_at IS NOT NULL
-), matches AS (
-	SELECT count(*) AS played, count(*) FILTER (WHERE winner = team AND NOT abandoned) AS won,
-	       count(*) FILTER (WHERE abandoned) AS left_,
-	       coalesce(sum(hands_played), 0) AS hands, coalesce(sum(secs), 0) AS secs
-	FROM mine
-), hands AS (
-	SELECT count(*) FILTER (WHERE h.winner = mine.team) AS won,
-	       count(*) FILTER (WHERE h.winner = mine.team AND h.kind = 'kot') AS kots_given,
-	       count(*) FILTER (WHERE h.winner <> mine.team AND h.kind = 'kot') AS kots_taken,
-	       count(*) FILTER (WHERE h.winner = mine.team AND h.kind = 'hakem_kot') AS hakem_kots_given,
-	       count(*) FILTER (WHERE h.winner <> mine.team AND h.kind = 'hakem_kot') AS hakem_kots_taken,
-	       coalesce(sum(CASE mine.team WHEN 0 THEN h.tricks0 ELSE h.tricks1 END), 0) AS tricks
-	FROM mine JOIN match_hands h ON h.match_id = mine.match_id AND h.started_at = mine.started_at
-	WHERE h.winner IS NOT NULL
-)
-SELECT p.name, matches.played, matches.won, matches.left_, matches.hands, hands.won,
-       hands.kots_given, hands.kots_taken, hands.hakem_kots_given, hands.hakem_kots_taken, hands.tricks,
-       matches.secs::float8
-FROM players p, matches, hands
+// playerStatsSQL is a player's totals ($1) as player_stats counts them
+// (totalsSQL: the player's seats through match_seats_player_history_idx,
+// each match's completed hands through match_hands' primary key in the
+// match's own month), zeros for a player without a finished match.
+var playerStatsSQL = totalsSQL("s.player_id = $1") + `
+SELECT p.name, coalesce(ms.played, 0), coalesce(ms.won, 0), coalesce(ms.left_, 0), coalesce(ms.hands, 0),
+       coalesce(ms.hands_won, 0)::bigint, coalesce(ms.kots_given, 0)::bigint, coalesce(ms.kots_taken, 0)::bigint,
+       coalesce(ms.hakem_kots_given, 0)::bigint, coalesce(ms.hakem_kots_taken, 0)::bigint,
+       coalesce(ms.tricks, 0)::bigint, coalesce(ms.secs, 0)
+FROM players p LEFT JOIN ms ON ms.player_id = p.id
 WHERE p.id = $1 AND p.kind <> 'deleted'`
 
 // PlayerStats computes player's stats; ErrPlayerNotFound for an unknown id

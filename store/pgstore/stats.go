@@ -71,11 +71,12 @@ GROUP BY m.id, m.started_at
 ORDER BY m.stored_xid NULLS FIRST, m.ended_at, m.id`
 }
 
-// totalsSQL is the CTE ms of every player's totals (the same rules as
-// playerStatsSQL) over the finished matches (m) that which selects: a row
-// per seat, its match's hands counted beside it (an index probe per seat,
-// so a few new matches cost a few probes; a join of two aggregates here
-// was planned as a nested loop rescanning one for each row of the other).
+// totalsSQL is the CTE ms of every player's totals (the stats' one set of
+// rules, also playerStatsSQL's) over the finished matches (m) that which
+// selects: a row per seat, its match's hands counted beside it (an index
+// probe per seat, so a few new matches cost a few probes; a join of two
+// aggregates here was planned as a nested loop rescanning one for each row
+// of the other).
 func totalsSQL(which string) string {
 	return `
 WITH ms AS (
