@@ -94,6 +94,7 @@ func TestJobsAreClockAlignedCronSpecs(t *testing.T) {
 		tasks.TypeVerifyReplays:     {"0 * * * *", time.Hour},
 		tasks.TypeCleanupTables:     {"*/10 * * * *", 10 * time.Minute},
 		tasks.TypePruneAudit:        {"30 4 * * *", 24 * time.Hour},
+		tasks.TypePruneCheckpoints:  {"20 * * * *", time.Hour},
 		tasks.TypePartitions:        {"45 3 * * *", 24 * time.Hour},
 		tasks.TypeTournamentAdvance: {"* * * * *", time.Minute},
 	}

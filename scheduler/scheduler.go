@@ -51,6 +51,7 @@ func Jobs() []Job {
 		{Name: "verify replays of stored matches", Spec: "0 * * * *", Task: tasks.NewVerifyReplaysTask},
 		{Name: "clean up abandoned tables", Spec: "*/10 * * * *", Task: tasks.NewCleanupTablesTask},
 		{Name: "prune the audit log", Spec: "30 4 * * *", Task: tasks.NewPruneAuditTask},
+		{Name: "prune hand checkpoints", Spec: "20 * * * *", Task: tasks.NewPruneCheckpointsTask},
 		{Name: "make next months' partitions, detach expired ones", Spec: "45 3 * * *", Task: tasks.NewPartitionsTask},
 		{Name: "advance tournaments (check-in, start, rounds, finish)", Spec: "* * * * *", Task: tasks.NewTournamentAdvanceTask},
 	}

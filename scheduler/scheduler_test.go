@@ -224,8 +224,8 @@ func TestSchedulersEnqueueEveryBucketOnce(t *testing.T) {
 		e.waitTasks(e.expected(e.start, e.clock.Now()))
 	}
 	want := e.expected(e.start, e.clock.Now())
-	if len(want) != 76 { // trim, tournaments and stats 19 each, two 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1, partitions 1
-		t.Fatalf("the test expects %d buckets, want 76", len(want))
+	if len(want) != 77 { // trim, tournaments and stats 19 each, two 5-minute jobs 5 each, rollup 2, verify 2, cleanup 3, audit 1, checkpoints 1, partitions 1
+		t.Fatalf("the test expects %d buckets, want 77", len(want))
 	}
 	for _, s := range all {
 		if s != stopped {

@@ -12,6 +12,8 @@ const (
 	TypeTrimActions = "maintenance:trim-actions"
 	// TypePruneAudit deletes audit log rows older than the retention.
 	TypePruneAudit = "maintenance:prune-audit"
+	// TypePruneCheckpoints deletes hand checkpoints older than the retention.
+	TypePruneCheckpoints = "maintenance:prune-checkpoints"
 	// TypePartitions creates the coming months' partitions and detaches the
 	// match months past the retention.
 	TypePartitions = "maintenance:partitions"
@@ -33,6 +35,13 @@ func NewTrimActionsTask() *asynq.Task {
 // second run finds nothing more to delete).
 func NewPruneAuditTask() *asynq.Task {
 	return asynq.NewTask(TypePruneAudit, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
+		asynq.Timeout(10*time.Minute))
+}
+
+// NewPruneCheckpointsTask builds the hand checkpoints' retention task (no
+// payload; a second run finds nothing more to delete).
+func NewPruneCheckpointsTask() *asynq.Task {
+	return asynq.NewTask(TypePruneCheckpoints, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(2),
 		asynq.Timeout(10*time.Minute))
 }
 

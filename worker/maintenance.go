@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hokm-project/hokm/internal/metrics"
 )
@@ -36,29 +37,30 @@ func (h *TrimHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// PruneAuditHandler runs tasks.TypePruneAudit: the audit log keeps
-// Retention (0: everything, forever).
-type PruneAuditHandler struct {
-	Store interface {
-		PruneAudit(ctx context.Context, before time.Time) (int64, error)
-	}
+// PruneHandler runs a retention task (tasks.TypePruneAudit,
+// tasks.TypePruneCheckpoints): Prune deletes the rows older than
+// Retention (0: everything is kept, forever).
+type PruneHandler struct {
+	What      string // the rows, for logs and errors: "audit log"
+	Prune     func(ctx context.Context, before time.Time) (int64, error)
 	Retention time.Duration
+	Pruned    prometheus.Counter // counts the rows deleted
 	Log       *slog.Logger
 }
 
-// ProcessTask deletes the audit rows older than the retention; a
-// PostgreSQL error is retried (what was deleted stays deleted).
-func (h *PruneAuditHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+// ProcessTask deletes the rows older than the retention; a PostgreSQL
+// error is retried (what was deleted stays deleted).
+func (h *PruneHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	if h.Retention <= 0 {
 		return nil
 	}
-	n, err := h.Store.PruneAudit(ctx, time.Now().Add(-h.Retention))
-	metrics.AuditPruned.Add(float64(n))
+	n, err := h.Prune(ctx, time.Now().Add(-h.Retention))
+	h.Pruned.Add(float64(n))
 	if err != nil {
-		return fmt.Errorf("prune audit log: %w", err)
+		return fmt.Errorf("prune %s: %w", h.What, err)
 	}
 	if n > 0 {
-		h.Log.Info("pruned the audit log", "deleted", n, "retention", h.Retention)
+		h.Log.Info("pruned the "+h.What, "deleted", n, "retention", h.Retention)
 	}
 	return nil
 }

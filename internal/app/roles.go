@@ -17,6 +17,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/logthrottle"
+	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/scheduler"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -126,18 +127,7 @@ func newTaskServer(rdb redis.UniversalClient, cfg config.Config, log *slog.Logge
 }
 
 func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures, dir *director.Director) {
-	mux := asynq.NewServeMux()
-	// tasks.Recover: a panicking handler fails its attempt (retried, then
-	// archived) and is counted in hokm_panics_total{component="task"}.
-	mux.Use(taskRecovered(quiet), tasks.Recover(log))
-	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log, Stored: dir.MatchStored})
-	mux.Handle(tasks.TypeTournamentAdvance, dir) // tournaments.go
-	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
-	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
-	mux.Handle(tasks.TypePruneAudit, &worker.PruneAuditHandler{Store: pg, Retention: time.Duration(cfg.AuditRetention) * 24 * time.Hour, Log: log})
-	mux.Handle(tasks.TypePartitions, &worker.PartitionsHandler{Store: pg, RetentionMonths: cfg.MatchRetentionMonths, Log: log})
-	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
-	registerStatsHandlers(mux, store, pg, cfg, log)
+	mux := taskMux(store, pg, log, cfg, quiet, dir)
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			// Every queue shows in asynqmon from the start, not after its
@@ -149,6 +139,26 @@ func runTaskServer(lc fx.Lifecycle, srv *asynq.Server, store *redisstore.Store, 
 		},
 		OnStop: func(context.Context) error { srv.Shutdown(); return nil },
 	})
+}
+
+// taskMux routes every task type the workers run to its handler.
+func taskMux(store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg config.Config, quiet taskFailures, dir *director.Director) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	// tasks.Recover: a panicking handler fails its attempt (retried, then
+	// archived) and is counted in hokm_panics_total{component="task"}.
+	mux.Use(taskRecovered(quiet), tasks.Recover(log))
+	mux.Handle(tasks.TypePersistMatch, &worker.PersistHandler{Store: pg, Log: log, Stored: dir.MatchStored})
+	mux.Handle(tasks.TypeTournamentAdvance, dir) // tournaments.go
+	mux.Handle(tasks.TypeTrimActions, &worker.TrimHandler{Store: store, Group: actionGroup, Log: log})
+	mux.Handle(tasks.TypeCleanupTables, &worker.CleanupHandler{Store: store, Journal: pg, MaxAge: store.Options().GameTTL, Log: log})
+	mux.Handle(tasks.TypePruneAudit, &worker.PruneHandler{What: "audit log", Prune: pg.PruneAudit,
+		Retention: time.Duration(cfg.AuditRetention) * 24 * time.Hour, Pruned: metrics.AuditPruned, Log: log})
+	mux.Handle(tasks.TypePruneCheckpoints, &worker.PruneHandler{What: "hand checkpoints", Prune: pg.PruneCheckpoints,
+		Retention: time.Duration(cfg.CheckpointRetention) * time.Hour, Pruned: metrics.CheckpointsPruned, Log: log})
+	mux.Handle(tasks.TypePartitions, &worker.PartitionsHandler{Store: pg, RetentionMonths: cfg.MatchRetentionMonths, Log: log})
+	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
+	registerStatsHandlers(mux, store, pg, cfg, log)
+	return mux
 }
 
 // Worker applies actions and runs tasks.

@@ -16,7 +16,13 @@ var AuditPruned = prometheus.NewCounter(prometheus.CounterOpts{
 	Name: "hokm_audit_pruned_total", Help: "Audit log rows older than the retention deleted by maintenance:prune-audit.",
 })
 
-func init() { Registry().MustRegister(AuditPruned) }
+// CheckpointsPruned counts hand checkpoints deleted by their retention job
+// (maintenance:prune-checkpoints).
+var CheckpointsPruned = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "hokm_checkpoints_pruned_total", Help: "Hand checkpoints older than the retention deleted by maintenance:prune-checkpoints.",
+})
+
+func init() { Registry().MustRegister(AuditPruned, CheckpointsPruned) }
 
 // TablesUnlisted counts stale waiting tables (public, people seated,
 // unchanged for 15 min) the cleanup job took out of the lobby.
