@@ -38,9 +38,14 @@ const (
 	DefaultMaxRetry = 12
 	// PersistTimeout bounds one attempt of a persist task.
 	PersistTimeout = 30 * time.Second
-	// PersistRetention keeps a completed persist task (and so its TaskID) for
-	// a day, so a duplicate enqueue in that time is refused by asynq.
-	PersistRetention = 24 * time.Hour
+	// PersistRetention keeps a completed persist task (and so its TaskID)
+	// this long, so a duplicate enqueue meanwhile is refused by asynq: the
+	// worker's own duplicates come within seconds (a redelivered action),
+	// and any later one is stored once all the same (the persist's ON
+	// CONFLICT). A completed task keeps its payload — the whole record, ≈ 12
+	// KB of Redis —: kept a day, as it was, they took a gigabyte of Redis
+	// for every match ending a second.
+	PersistRetention = 5 * time.Minute
 )
 
 // PersistMatchVersion is the payload version NewPersistMatchTask writes.

@@ -23,9 +23,13 @@ import (
 	"github.com/hokm-project/hokm/tasks"
 )
 
-// LedgerRetention is how long a finished match stays in the ledger after
-// PostgreSQL has it.
-const LedgerRetention = 24 * time.Hour
+// LedgerRetention is how long after its end a finished match stays in the
+// ledger once PostgreSQL has it: two reconcile periods, so a PostgreSQL
+// that loses what it stored last (a failover to a replica that was behind)
+// is seen missing by a run and gets the matches again from the ledger. An
+// entry holds the whole record (≈ 15 KB): kept a day, as it was, the
+// ledger grew by 1.3 GB for every match ending a second.
+const LedgerRetention = 10 * time.Minute
 
 // Ledger is the finished-match ledger in Redis: the sorted set
 // Keys.Finished() (match id by end time, unix ms) and the hash

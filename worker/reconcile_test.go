@@ -127,18 +127,29 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 		t.Fatalf("%d inserts after reconcile, want 2 (each match once)", got)
 	}
 
-	// A second run finds nothing missing, fixes nothing, and drops the
-	// stored entries (their end is long past a day ago).
+	// A second run, while the matches' ends are within LedgerRetention,
+	// finds nothing missing and keeps both entries; a third, once past it,
+	// drops them.
+	first, last := time.UnixMilli(min(a.Ended, b.Ended)), time.UnixMilli(max(a.Ended, b.Ended))
+	r.Now = func() time.Time { return first.Add(LedgerRetention - time.Second) }
+	rep, err = r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Missing) != 0 || len(rep.Fixed) != 0 || rep.Cleaned != 0 || rep.Checked != 2 {
+		t.Fatalf("second run: %+v, want 2 checked, nothing missing and nothing cleaned", rep)
+	}
+	r.Now = func() time.Time { return last.Add(LedgerRetention + time.Second) }
 	rep, err = r.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Missing) != 0 || len(rep.Fixed) != 0 || rep.Cleaned != 2 {
-		t.Fatalf("second run: %+v, want nothing missing and 2 cleaned", rep)
+		t.Fatalf("third run: %+v, want nothing missing and 2 cleaned", rep)
 	}
 	time.Sleep(200 * time.Millisecond)
 	if got := counting.inserted.Load() - before; got != 2 {
-		t.Fatalf("%d inserts after the second run, want still 2", got)
+		t.Fatalf("%d inserts after the later runs, want still 2", got)
 	}
 	if n, _ := rdb.ZCard(ctx, keys.Finished()).Result(); n != 0 {
 		t.Errorf("ledger still holds %d entries", n)
