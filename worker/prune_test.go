@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hokm-project/hokm/internal/metrics"
@@ -39,12 +40,7 @@ func TestPruneAudit(t *testing.T) {
 		('login_ok', now() - interval '29 days'), ('login_ok', now() - interval '1 hour'), ('logout', now())`); err != nil {
 		t.Fatal(err)
 	}
-	count := func() (n int) {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := rowCount(ctx, t, pool, "audit_log")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pg := pgstore.New(pool)
 	keep := &PruneHandler{What: "audit log", Prune: pg.PruneAudit, Retention: 0, Pruned: metrics.AuditPruned, Log: log}
@@ -91,12 +87,7 @@ func TestPruneCheckpoints(t *testing.T) {
 		FROM generate_series(1567, 1666) g, generate_series(0, 2) h`); err != nil {
 		t.Fatal(err)
 	}
-	count := func() (n int) {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM hand_checkpoints`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := rowCount(ctx, t, pool, "hand_checkpoints")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	keep := &PruneHandler{What: "hand checkpoints", Prune: pg.PruneCheckpoints, Pruned: metrics.CheckpointsPruned, Log: log}
 	if err := keep.ProcessTask(ctx, nil); err != nil || count() != 5301 {
@@ -121,5 +112,15 @@ func TestPruneCheckpoints(t *testing.T) {
 	}
 	if err := h.ProcessTask(ctx, nil); err != nil || count() != 300 { // again: nothing more
 		t.Fatalf("second run: %v, %d rows", err, count())
+	}
+}
+
+// rowCount counts the rows of table when called.
+func rowCount(ctx context.Context, t *testing.T, pool *pgxpool.Pool, table string) func() int {
+	return func() (n int) {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
 }
