@@ -36,20 +36,17 @@ type Config struct {
 	AllowedOrigins []string // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (HOKM_TRUSTED_PROXIES: addresses and CIDR prefixes).
-	TrustedProxies []netip.Prefix
-	LogLevel       string // HOKM_LOG_LEVEL: debug, info, warn, error
-	LogFormat      string // HOKM_LOG_FORMAT: text or json
-	PersistRetries int    // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
-	AuditRetention int    // HOKM_AUDIT_RETENTION_DAYS: days the audit log keeps a row; 0 keeps everything
-	// CheckpointRetention: hours a hand checkpoint is kept
-	// (HOKM_CHECKPOINT_RETENTION_HOURS); 0 keeps everything.
-	CheckpointRetention int
-	ReclaimIdle         time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
-	ShutdownTimeout     time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
-	WorkerID            string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
-	ClientRate          int           // HOKM_CLIENT_RATE: frames per second one socket may send
-	ClientBurst         int           // HOKM_CLIENT_BURST: burst above that rate
-	QuickMatchWait      time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
+	TrustedProxies  []netip.Prefix
+	LogLevel        string        // HOKM_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // HOKM_LOG_FORMAT: text or json
+	PersistRetries  int           // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
+	AuditRetention  int           // HOKM_AUDIT_RETENTION_DAYS: days the audit log keeps a row; 0 keeps everything
+	ReclaimIdle     time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
+	ShutdownTimeout time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
+	WorkerID        string        // HOKM_WORKER_ID: consumer name in the action stream group (default host-pid)
+	ClientRate      int           // HOKM_CLIENT_RATE: frames per second one socket may send
+	ClientBurst     int           // HOKM_CLIENT_BURST: burst above that rate
+	QuickMatchWait  time.Duration // HOKM_QUICKMATCH_WAIT: quick match fills with bots after this wait (0: 15s)
 	// HOKM_SHED_AFTER: while a gateway's commands wait longer than this for
 	// their answers, it refuses new tables and quick-match entries (0: 1s;
 	// "off", -1: never)
@@ -63,6 +60,7 @@ type Config struct {
 	// MatchRetentionMonths: stored matches' months older than this many are
 	// detached from the match tables (HOKM_MATCH_RETENTION_MONTHS; 0: never).
 	MatchRetentionMonths int
+	CheckpointRetention  int           // HOKM_CHECKPOINT_RETENTION_HOURS: hours a hand checkpoint is kept; 0 keeps everything
 	SchedulerLease       time.Duration // HOKM_SCHEDULER_LEASE: the scheduler leader's lease; renewed every third of it
 	GCHeapMiB            int           // HOKM_GC_HEAP_MIB: heap below which garbage collection is rarer (gctune); 0: Go's default
 
@@ -118,27 +116,28 @@ func isSecretURL(name string) bool {
 // Defaults is the configuration when no variable is set.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:            "127.0.0.1:8080",
-		OpsAddr:             "127.0.0.1:8081",
-		RedisURL:            "redis://127.0.0.1:6379/0",
-		DatabaseURL:         "postgres://postgres@127.0.0.1:5432/hokm?sslmode=disable",
-		RedisPrefix:         "hokm",
-		Partitions:          8,
-		LogLevel:            "info",
-		LogFormat:           "text",
-		PersistRetries:      12,
-		AuditRetention:      365,
-		CheckpointRetention: 48,
-		ReclaimIdle:         DefaultReclaimIdle,
-		ShutdownTimeout:     10 * time.Second,
-		ClientRate:          DefaultClientRate,
-		ClientBurst:         DefaultClientBurst,
-		TimeZone:            "Asia/Tehran",
-		WeekStart:           "saturday",
-		JournalInterval:     DefaultJournalInterval,
-		ReplicaMaxLag:       DefaultReplicaMaxLag,
-		SchedulerLease:      DefaultSchedulerLease,
-		GCHeapMiB:           DefaultGCHeapMiB,
+		HTTPAddr:        "127.0.0.1:8080",
+		OpsAddr:         "127.0.0.1:8081",
+		RedisURL:        "redis://127.0.0.1:6379/0",
+		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/hokm?sslmode=disable",
+		RedisPrefix:     "hokm",
+		Partitions:      8,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		PersistRetries:  12,
+		AuditRetention:  365,
+		ReclaimIdle:     DefaultReclaimIdle,
+		ShutdownTimeout: 10 * time.Second,
+		ClientRate:      DefaultClientRate,
+		ClientBurst:     DefaultClientBurst,
+		TimeZone:        "Asia/Tehran",
+		WeekStart:       "saturday",
+		JournalInterval: DefaultJournalInterval,
+		ReplicaMaxLag:   DefaultReplicaMaxLag,
+		SchedulerLease:  DefaultSchedulerLease,
+		GCHeapMiB:       DefaultGCHeapMiB,
+
+		CheckpointRetention: 48, // hours
 
 		// Abuse limits: gateway
 		WSPerIP:          DefaultWSPerIP,
