@@ -63,7 +63,7 @@ func setup(tb testing.TB, matches, tables int) *env {
 			tb.Fatalf("persist: %v %v", ok, err)
 		}
 	}
-	if _, err := pg.RecomputePlayerStats(ctx); err != nil { // (the stats job: the top players read its rows)
+	if _, err := pg.RecomputePlayerStats(ctx, time.UTC); err != nil { // (the stats job: the top players read its rows)
 		tb.Fatal(err)
 	}
 	for i := range tables {

@@ -19,7 +19,7 @@ const LeaderboardLimit = 100
 // StatsStore is the PostgreSQL side of the stats tasks; *pgstore.Store
 // implements it.
 type StatsStore interface {
-	RecomputePlayerStats(ctx context.Context) (int64, error)
+	RecomputePlayerStats(ctx context.Context, loc *time.Location) (int64, error)
 	RollupDay(ctx context.Context, day time.Time, loc *time.Location) (pgstore.DailyActivity, error)
 	Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]stats.Entry, error)
 }
@@ -54,7 +54,7 @@ func (h *StatsHandler) now() time.Time {
 func (h *StatsHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	switch t.Type() {
 	case tasks.TypeStatsRecompute:
-		n, err := h.Store.RecomputePlayerStats(ctx)
+		n, err := h.Store.RecomputePlayerStats(ctx, h.Location)
 		if err != nil {
 			return err
 		}

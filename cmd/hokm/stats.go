@@ -41,7 +41,7 @@ func runStatsTool(args []string, stdout, stderr io.Writer) int {
 		run = s.RecomputeAllPlayerStats
 	}
 	start := time.Now()
-	n, err := run(env.ctx)
+	n, err := run(env.ctx, env.cfg.Location())
 	if err != nil {
 		fmt.Fprintf(stderr, "hokm ops stats recompute: %v\n", err)
 		return 1

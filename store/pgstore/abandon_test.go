@@ -24,7 +24,7 @@ func TestAbandonedWinIsNoWin(t *testing.T) {
 	if err != nil || live.MatchesPlayed != 1 || live.MatchesWon != 0 || live.MatchesLeft != 1 {
 		t.Fatalf("alice's stats: %+v, %v", live, err)
 	}
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	stored, err := s.StoredPlayerStats(ctx, "alice")

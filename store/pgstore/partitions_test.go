@@ -74,7 +74,7 @@ func TestMonthlyPartitions(t *testing.T) {
 		t.Fatalf("moves in match_hands_p201905: %d, %v; want %d", inMonth, err, len(old.Record.Actions))
 	}
 
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.StoredPlayerStats(ctx, "old-a"); err != nil {
@@ -86,7 +86,7 @@ func TestMonthlyPartitions(t *testing.T) {
 	}
 	// The detached month's matches leave the stats at the next run (a full
 	// one: the detach asked for it).
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.StoredPlayerStats(ctx, "old-a"); !errors.Is(err, pgstore.ErrPlayerNotFound) {

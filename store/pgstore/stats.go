@@ -154,6 +154,21 @@ ON CONFLICT (player_id) DO UPDATE SET
 	tricks_taken = ps.tricks_taken + excluded.tricks_taken,
 	seconds_played = ps.seconds_played + excluded.seconds_played, updated_at = now()`
 
+// addDaysSQL adds the matches (m) that which selects to player_days, by
+// the local day of their end in the zone $Z (the placeholder given): the
+// period boards' rules (periodBoardSQL), a seat won if its team won and it
+// did not leave.
+func addDaysSQL(which, zone string) string {
+	return `
+INSERT INTO player_days AS d (day, player_id, played, won)
+SELECT (m.ended_at AT TIME ZONE ` + zone + `)::date, s.player_id, count(*),
+       count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned)
+FROM matches m JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
+WHERE m.ended_at IS NOT NULL AND ` + which + `
+GROUP BY 1, 2
+ON CONFLICT (day, player_id) DO UPDATE SET played = d.played + excluded.played, won = d.won + excluded.won`
+}
+
 // eachRated applies each rated match of sql (ratedSQL) to r.
 func eachRated(ctx context.Context, tx pgx.Tx, r *stats.Ratings, sql string, args ...any) error {
 	rows, err := tx.Query(ctx, sql, args...)
@@ -179,23 +194,25 @@ func eachRated(ctx context.Context, tx pgx.Tx, r *stats.Ratings, sql string, arg
 }
 
 // RecomputePlayerStats brings player_stats — every player's totals and
-// rating — up to date with the stored matches, in one transaction
-// (concurrent runs are serialized by an advisory lock): by the matches
-// stored since the last run, or all of them at the first run and after a
-// retention (above). It returns the number of rows written or deleted, 0
-// when nothing was stored since.
-func (s *Store) RecomputePlayerStats(ctx context.Context) (changed int64, err error) {
-	return s.recomputeStats(ctx, false)
+// rating — and player_days — their matches by day in zone loc, which the
+// day's and week's leaderboards sum — up to date with the stored matches,
+// in one transaction (concurrent runs are serialized by an advisory lock):
+// by the matches stored since the last run, or all of them at the first
+// run and after a retention (above); player_days all of them too when the
+// last run counted days in another zone. It returns the number of
+// player_stats rows written or deleted, 0 when nothing was stored since.
+func (s *Store) RecomputePlayerStats(ctx context.Context, loc *time.Location) (changed int64, err error) {
+	return s.recomputeStats(ctx, loc, false)
 }
 
-// RecomputeAllPlayerStats recomputes player_stats from every stored match
-// (rows that were right are not written): `hokm ops stats recompute --all`,
-// after rows were changed by hand.
-func (s *Store) RecomputeAllPlayerStats(ctx context.Context) (changed int64, err error) {
-	return s.recomputeStats(ctx, true)
+// RecomputeAllPlayerStats recomputes player_stats and player_days from
+// every stored match (player_stats rows that were right are not written):
+// `hokm ops stats recompute --all`, after rows were changed by hand.
+func (s *Store) RecomputeAllPlayerStats(ctx context.Context, loc *time.Location) (changed int64, err error) {
+	return s.recomputeStats(ctx, loc, true)
 }
 
-func (s *Store) recomputeStats(ctx context.Context, full bool) (changed int64, err error) {
+func (s *Store) recomputeStats(ctx context.Context, loc *time.Location, full bool) (changed int64, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('hokm:stats:recompute'))`); err != nil {
 			return err
@@ -205,7 +222,8 @@ func (s *Store) recomputeStats(ctx context.Context, full bool) (changed int64, e
 			return err
 		}
 		var asked bool
-		err := tx.QueryRow(ctx, `SELECT bound, full_asked FROM stats_progress FOR UPDATE`).Scan(&from, &asked)
+		var zone *string
+		err := tx.QueryRow(ctx, `SELECT bound, full_asked, time_zone FROM stats_progress FOR UPDATE`).Scan(&from, &asked, &zone)
 		if errors.Is(err, pgx.ErrNoRows) {
 			asked = true
 		} else if err != nil {
@@ -222,9 +240,20 @@ func (s *Store) recomputeStats(ctx context.Context, full bool) (changed int64, e
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO stats_progress AS p (bound, full_at) VALUES ($1, now())
+		if full || zone == nil || *zone != loc.String() {
+			_, err = tx.Exec(ctx, `DELETE FROM player_days`)
+			if err == nil {
+				_, err = tx.Exec(ctx, addDaysSQL(storedBelow(1), "$2"), bound, loc.String())
+			}
+		} else {
+			_, err = tx.Exec(ctx, addDaysSQL(storedBetween, "$3"), from, bound, loc.String())
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO stats_progress AS p (bound, full_at, time_zone) VALUES ($1, now(), $3)
 			ON CONFLICT (id) DO UPDATE SET bound = excluded.bound, full_asked = false, updated_at = now(),
-				full_at = CASE WHEN $2 THEN now() ELSE p.full_at END`, bound, full)
+				time_zone = excluded.time_zone, full_at = CASE WHEN $2 THEN now() ELSE p.full_at END`, bound, full, loc.String())
 		return err
 	})
 	if err != nil {
@@ -382,26 +411,55 @@ func (s *Store) DailyActivity(ctx context.Context, day string) (DailyActivity, e
 
 // periodBoardSQL ranks the players of the matches that ended in [$1, $2)
 // by matches won (a match a player left is never one they won), then win
-// rate, then id. Deleted accounts are left out. The seats are read only
-// from the months the period's matches started in (the earliest start,
-// known as the statement runs, prunes the older months: a week's board read
-// every stored seat before, 26–28 ms at 20,833 stored matches, 5 ms now),
-// and counted per player before the players' names and ratings are joined.
+// rate, then id, counting the matches: for a period that is not made of
+// whole days of the stats' zone (daysBoardSQL). Deleted accounts are left
+// out. The seats are read only from the months the period's matches
+// started in (the earliest start, known as the statement runs, prunes the
+// older months), and counted per player before the players' names and
+// ratings are joined.
 const periodBoardSQL = `
-WITH board AS (
+WITH board AS (` + periodCountSQL + `)` + boardRanked
+
+// periodCountSQL counts each player's matches won and played that ended in
+// [$1, $2).
+const periodCountSQL = `
 	SELECT s.player_id, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned) AS wins, count(*) AS played
 	FROM matches m
 	JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
 		AND s.started_at >= (SELECT min(f.started_at) FROM matches f WHERE f.ended_at >= $1 AND f.ended_at < $2)
 	WHERE m.ended_at >= $1 AND m.ended_at < $2
-	GROUP BY s.player_id
-)
+	GROUP BY s.player_id`
+
+// boardRanked ranks the rows of board (player_id, wins, played): the top $3.
+const boardRanked = `
 SELECT b.player_id, p.name, b.wins, b.played, coalesce(ps.rating, 1500)
 FROM board b
 JOIN players p ON p.id = b.player_id AND p.kind <> 'deleted'
 LEFT JOIN player_stats ps ON ps.player_id = b.player_id
 ORDER BY b.wins DESC, b.wins::float8 / b.played DESC, b.player_id
 LIMIT $3`
+
+// daysBoardSQL is periodBoardSQL for a period made of whole days of the
+// zone $4 when player_days holds that zone's days: the period's days
+// summed, plus the matches stored since the stats job's last run (above
+// its bound: a few index probes), all in one snapshot — so it gives
+// periodBoardSQL's board to the match. Should the days have been rebuilt
+// in another zone since the caller looked, it counts the matches instead.
+const daysBoardSQL = `
+WITH p AS (SELECT bound FROM stats_progress WHERE time_zone = $4),
+counted AS (
+	SELECT d.player_id, d.won AS wins, d.played FROM player_days d
+	WHERE EXISTS (SELECT FROM p) AND d.day >= ($1 AT TIME ZONE $4)::date AND d.day < ($2 AT TIME ZONE $4)::date
+	UNION ALL
+	SELECT s.player_id, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned), count(*)
+	FROM p, matches m
+	JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
+	WHERE m.stored_xid >= p.bound AND m.ended_at >= $1 AND m.ended_at < $2
+	GROUP BY s.player_id
+	UNION ALL
+	SELECT * FROM (` + periodCountSQL + `) c WHERE NOT EXISTS (SELECT FROM p)
+),
+board AS (SELECT player_id, sum(wins)::int AS wins, sum(played)::int AS played FROM counted GROUP BY player_id)` + boardRanked
 
 // allTimeBoardSQL ranks the rated players by rating (from player_stats).
 const allTimeBoardSQL = `
@@ -411,17 +469,53 @@ WHERE ps.rating_games > 0
 ORDER BY ps.rating DESC, ps.player_id
 LIMIT $1`
 
+// daysZone is the zone of player_days' days when bucket b is made of whole
+// days of it ("" when it is not, or no stats run has counted days yet).
+func (s *Store) daysZone(ctx context.Context, b stats.Bucket) (string, error) {
+	if b.Period == stats.AllTime {
+		return "", nil
+	}
+	var zone *string
+	err := s.stale.QueryRow(ctx, `SELECT time_zone FROM stats_progress`).Scan(&zone)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && zone == nil {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("pgstore: leaderboard %s %s: %w", b.Period, b.Name, err)
+	}
+	loc, err := time.LoadLocation(*zone)
+	if err != nil {
+		return "", nil // (a zone this build does not know: count the matches)
+	}
+	midnight := func(t time.Time) bool {
+		t = t.In(loc)
+		return t.Equal(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc))
+	}
+	if !midnight(b.Start) || !midnight(b.End) {
+		return "", nil
+	}
+	return *zone, nil
+}
+
 // Leaderboard computes the top limit players of bucket (stats.BucketOf):
 // a day or a week by matches won in it (ties: win rate, then id), all
 // time by rating (as of the last RecomputePlayerStats).
 func (s *Store) Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]stats.Entry, error) {
-	var rows pgx.Rows
-	var err error
 	if b.Period == stats.AllTime {
-		rows, err = s.stale.Query(ctx, allTimeBoardSQL, limit)
-	} else {
-		rows, err = s.stale.Query(ctx, periodBoardSQL, b.Start, b.End, limit)
+		return s.board(ctx, b, allTimeBoardSQL, limit)
 	}
+	zone, err := s.daysZone(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if zone != "" {
+		return s.board(ctx, b, daysBoardSQL, b.Start, b.End, limit, zone)
+	}
+	return s.board(ctx, b, periodBoardSQL, b.Start, b.End, limit)
+}
+
+// board runs sql, a board query (its rows ranked), for bucket b.
+func (s *Store) board(ctx context.Context, b stats.Bucket, sql string, args ...any) ([]stats.Entry, error) {
+	rows, err := s.stale.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: leaderboard %s %s: %w", b.Period, b.Name, err)
 	}

@@ -77,7 +77,7 @@ var wantRated = map[string]RatedStats{
 func TestStatsByHand(t *testing.T) {
 	s, pool, ctx := historySetup(t)
 	mustPersist(t, ctx, s, statsFixture(t)...)
-	n, err := s.RecomputePlayerStats(ctx)
+	n, err := s.RecomputePlayerStats(ctx, time.UTC)
 	if err != nil || n != 4 {
 		t.Fatalf("recompute: %d rows, %v; want 4", n, err)
 	}
@@ -109,7 +109,7 @@ func TestStatsByHand(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT max(updated_at) FROM player_stats`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 0 {
 		t.Fatalf("second recompute: %d rows, %v; want 0", n, err)
 	}
 	var after time.Time
@@ -126,10 +126,10 @@ func TestStatsByHand(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE player_stats SET rating = 1, matches_won = 99 WHERE player_id = 'B'`); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 0 {
 		t.Fatalf("a run without new matches: %d rows, %v; want 0", n, err)
 	}
-	if n, err := s.RecomputeAllPlayerStats(ctx); err != nil || n != 1 {
+	if n, err := s.RecomputeAllPlayerStats(ctx, time.UTC); err != nil || n != 1 {
 		t.Fatalf("repair: %d rows, %v; want 1", n, err)
 	}
 	check()
@@ -172,14 +172,14 @@ func TestStatsAddNewMatches(t *testing.T) {
 	t.Parallel()
 	s, pool, ctx := historySetup(t)
 	ms := statsFixture(t)
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 0 {
 		t.Fatalf("the first run, nothing stored: %d, %v", n, err)
 	}
 	first := fullAt(t, pool)
 	touched := []int64{4, 2, 3} // M1: A B C D; M2: A B; M3: C B D
 	for i := range ms {
 		mustPersist(t, ctx, s, ms[i])
-		if n, err := s.RecomputePlayerStats(ctx); err != nil || n != touched[i] {
+		if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != touched[i] {
 			t.Fatalf("after %s: %d rows, %v; want %d", ms[i].MatchID, n, err, touched[i])
 		}
 	}
@@ -198,12 +198,12 @@ func TestStatsLateMatchIsRatedWhenStored(t *testing.T) {
 	s, pool, ctx := historySetup(t)
 	ms := statsFixture(t)
 	mustPersist(t, ctx, s, ms[0], ms[2])
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	first := fullAt(t, pool)
 	mustPersist(t, ctx, s, ms[1]) // M2 ended before M3
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 2 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 2 {
 		t.Fatalf("the run after M2: %d rows, %v; want 2", n, err)
 	}
 	if at := fullAt(t, pool); !at.Equal(first) {
@@ -225,7 +225,7 @@ func TestStatsLateMatchIsRatedWhenStored(t *testing.T) {
 		}
 	}
 	check("by increments")
-	if n, err := s.RecomputeAllPlayerStats(ctx); err != nil || n != 0 {
+	if n, err := s.RecomputeAllPlayerStats(ctx, time.UTC); err != nil || n != 0 {
 		t.Fatalf("a full recompute after the increments: %d rows, %v; want 0 (the same ratings)", n, err)
 	}
 	check("recomputed")
@@ -272,7 +272,7 @@ func TestStatsIncrementsEqualAFullRecompute(t *testing.T) {
 			held, batch = []table.MatchRecord{batch[0]}, batch[1:]
 		}
 		mustPersist(t, ctx, s, batch...)
-		if _, err := s.RecomputePlayerStats(ctx); err != nil {
+		if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 			t.Fatal(err)
 		}
 		runs++
@@ -281,7 +281,7 @@ func TestStatsIncrementsEqualAFullRecompute(t *testing.T) {
 		}
 	}
 	mustPersist(t, ctx, s, held...)
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if fulls != 1 {
@@ -299,7 +299,7 @@ func TestStatsIncrementsEqualAFullRecompute(t *testing.T) {
 		return out
 	}
 	incremental := read()
-	if _, err := s.RecomputeAllPlayerStats(ctx); err != nil {
+	if _, err := s.RecomputeAllPlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	checkRated(t, s, incremental)
@@ -319,13 +319,16 @@ func tehran(t *testing.T) *time.Location {
 	return loc
 }
 
+// TestLeaderboardsByHand: the boards of the fixture's days and weeks, as
+// worked out by hand. The stats job counted the days in Tehran: those
+// boards sum player_days, the UTC day's is counted from the matches.
 func TestLeaderboardsByHand(t *testing.T) {
 	s, _, ctx := historySetup(t)
 	mustPersist(t, ctx, s, statsFixture(t)...)
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	loc := tehran(t)
+	if _, err := s.RecomputePlayerStats(ctx, loc); err != nil {
 		t.Fatal(err)
 	}
-	loc := tehran(t)
 	at := func(v string) time.Time {
 		x, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -389,6 +392,97 @@ func TestLeaderboardsByHand(t *testing.T) {
 	}
 }
 
+// TestLeaderboardFromDays: a day's and a week's board summed from
+// player_days, with the matches stored since the stats job's last run
+// counted beside them, is the board counted from the matches — before any
+// run, between runs and after one; the days are in the zone of the last run
+// (another zone's boards are counted), and a run in another zone counts
+// them again in it.
+func TestLeaderboardFromDays(t *testing.T) {
+	s, pool, ctx := historySetup(t)
+	teh := tehran(t)
+	human := func(id string) table.Player { return table.Player{ID: id, Name: "Player " + id} }
+	// 24 matches of six players ending every 7 hours from a Thursday
+	// evening, over days and a week's start in both zones; every third left
+	// by a player.
+	base := time.Date(2026, 3, 19, 15, 0, 0, 0, time.UTC)
+	ids := []string{"A", "B", "C", "D", "E", "F"}
+	var ms []table.MatchRecord
+	type bucket struct {
+		b   stats.Bucket
+		loc *time.Location
+	}
+	var buckets []bucket
+	seen := map[string]bool{}
+	for i := range 24 {
+		m := pgstoretest.Play(pgstoretest.Game{Seed: uint64(100 + i), TableID: fmt.Sprintf("t-d%d", i)})
+		end := base.Add(time.Duration(i) * 7 * time.Hour)
+		d := m.Ended - m.Started
+		m.MatchID, m.Ended, m.Started = fmt.Sprintf("D%d", i), end.UnixMilli(), end.UnixMilli()-d
+		m.Seats = [4]table.Player{human(ids[i%6]), human(ids[(i+1)%6]), human(ids[(i+3)%6]), human(ids[(i+4)%6])}
+		if i%3 == 0 {
+			m = abandon(m, i%4)
+		}
+		ms = append(ms, m)
+		for _, loc := range []*time.Location{teh, time.UTC} {
+			for _, p := range []stats.Period{stats.Daily, stats.Weekly} {
+				b := stats.BucketOf(p, end, loc, time.Saturday)
+				if key := loc.String() + string(p) + b.Name; !seen[key] {
+					seen[key] = true
+					buckets = append(buckets, bucket{b, loc})
+				}
+			}
+		}
+	}
+	check := func(stage string, daysIn *time.Location, stored int) {
+		t.Helper()
+		for _, c := range buckets {
+			zone, err := s.daysZone(ctx, c.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := daysIn == c.loc; (zone != "") != want {
+				t.Errorf("%s: %s %s in %s: from the days %v, want %v", stage, c.b.Period, c.b.Name, c.loc, zone != "", want)
+			}
+			got, err := s.Leaderboard(ctx, c.b, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := s.board(ctx, c.b, periodBoardSQL, c.b.Start, c.b.End, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// (Every bucket holds a match's end: its board is empty only
+			// if that match is not stored yet.)
+			if len(want) == 0 && stored == len(ms) || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: %s %s in %s:\n got %v\nwant %v", stage, c.b.Period, c.b.Name, c.loc, got, want)
+			}
+		}
+	}
+	mustPersist(t, ctx, s, ms[:12]...)
+	check("before any run", nil, 12)
+	if _, err := s.RecomputePlayerStats(ctx, teh); err != nil {
+		t.Fatal(err)
+	}
+	mustPersist(t, ctx, s, ms[12:]...) // stored since the run
+	check("days and the matches stored since", teh, 24)
+	if _, err := s.RecomputePlayerStats(ctx, teh); err != nil {
+		t.Fatal(err)
+	}
+	var rows, played int
+	if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(played), 0) FROM player_days`).Scan(&rows, &played); err != nil {
+		t.Fatal(err)
+	}
+	if played != 24*4 {
+		t.Errorf("player_days: %d rows, %d seats played; want the 96 seats of the 24 matches", rows, played)
+	}
+	check("days", teh, 24)
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	check("days counted again in UTC", time.UTC, 24)
+}
+
 func TestRollupDayTehran(t *testing.T) {
 	s, pool, ctx := historySetup(t)
 	mustPersist(t, ctx, s, statsFixture(t)...)
@@ -423,7 +517,7 @@ func TestStatsBoundIsTheOldestRunningTransaction(t *testing.T) {
 	s, pool, ctx := historySetup(t)
 	other, _ := testenv.Pool(t) // a database of its own
 	ms := statsFixture(t)
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	older := func(p *pgxpool.Pool) pgx.Tx {
@@ -439,7 +533,7 @@ func TestStatsBoundIsTheOldestRunningTransaction(t *testing.T) {
 	}
 	elsewhere := older(other)
 	mustPersist(t, ctx, s, ms[0])
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 4 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 4 {
 		t.Fatalf("a run while another database's older transaction is open: %d rows, %v; want 4", n, err)
 	}
 	if err := elsewhere.Rollback(ctx); err != nil {
@@ -448,14 +542,14 @@ func TestStatsBoundIsTheOldestRunningTransaction(t *testing.T) {
 
 	here := older(pool)
 	mustPersist(t, ctx, s, ms[1])
-	if n, err := s.RecomputePlayerStats(ctx); err != nil || n != 0 {
+	if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != 0 {
 		t.Fatalf("a run while an older transaction is open here: %d rows, %v; want 0", n, err)
 	}
 	if err := here.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []int64{2, 0} {
-		if n, err := s.RecomputePlayerStats(ctx); err != nil || n != want {
+		if n, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil || n != want {
 			t.Fatalf("run %d after it ended: %d rows, %v; want %d", i+1, n, err, want)
 		}
 	}

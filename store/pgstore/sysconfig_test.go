@@ -3,6 +3,7 @@ package pgstore
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestSystemConfig(t *testing.T) {
@@ -81,7 +82,7 @@ func TestRecentResultsAndTopPlayers(t *testing.T) {
 	if top, err := s.TopPlayers(ctx, 10); err != nil || len(top) != 0 {
 		t.Fatalf("top players before the stats job ran: %+v %v", top, err)
 	}
-	if _, err := s.RecomputePlayerStats(ctx); err != nil {
+	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	top, err := s.TopPlayers(ctx, 10)
