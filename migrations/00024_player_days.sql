@@ -9,7 +9,12 @@
 --
 -- time_zone is the zone player_days' days are in: a run in another zone (the
 -- setting changed) rebuilds them; a board of a period that is not made of
--- whole days of it is counted from the matches as before.
+-- whole days of it is counted from the matches as before. days_bound is the
+-- stats bound the days were brought up to (the matches stored below it are
+-- in them): kept apart from bound, so that a worker of the previous release,
+-- whose runs move bound on without the days, leaves the matches it counted
+-- to the next run of this one (and to the boards' count of the matches
+-- stored since) instead of out of the days.
 
 -- +goose Up
 CREATE TABLE player_days (
@@ -20,8 +25,8 @@ CREATE TABLE player_days (
     PRIMARY KEY (day, player_id)
 );
 
-ALTER TABLE stats_progress ADD COLUMN time_zone text;
+ALTER TABLE stats_progress ADD COLUMN time_zone text, ADD COLUMN days_bound bigint;
 
 -- +goose Down
-ALTER TABLE stats_progress DROP COLUMN time_zone;
+ALTER TABLE stats_progress DROP COLUMN time_zone, DROP COLUMN days_bound;
 DROP TABLE player_days;

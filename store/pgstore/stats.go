@@ -223,7 +223,9 @@ func (s *Store) recomputeStats(ctx context.Context, loc *time.Location, full boo
 		}
 		var asked bool
 		var zone *string
-		err := tx.QueryRow(ctx, `SELECT bound, full_asked, time_zone FROM stats_progress FOR UPDATE`).Scan(&from, &asked, &zone)
+		var daysFrom *int64
+		err := tx.QueryRow(ctx, `SELECT bound, full_asked, time_zone, days_bound FROM stats_progress FOR UPDATE`).Scan(
+			&from, &asked, &zone, &daysFrom)
 		if errors.Is(err, pgx.ErrNoRows) {
 			asked = true
 		} else if err != nil {
@@ -240,20 +242,24 @@ func (s *Store) recomputeStats(ctx context.Context, loc *time.Location, full boo
 		if err != nil {
 			return err
 		}
-		if full || zone == nil || *zone != loc.String() {
+		// The days: all of them again after a full recompute, in a new zone
+		// or the first time; else from their own bound (a run of the
+		// previous release moves bound on without them).
+		if full || zone == nil || *zone != loc.String() || daysFrom == nil {
 			_, err = tx.Exec(ctx, `DELETE FROM player_days`)
 			if err == nil {
 				_, err = tx.Exec(ctx, addDaysSQL(storedBelow(1), "$2"), bound, loc.String())
 			}
 		} else {
-			_, err = tx.Exec(ctx, addDaysSQL(storedBetween, "$3"), from, bound, loc.String())
+			_, err = tx.Exec(ctx, addDaysSQL(storedBetween, "$3"), min(*daysFrom, bound), bound, loc.String())
 		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO stats_progress AS p (bound, full_at, time_zone) VALUES ($1, now(), $3)
+		_, err = tx.Exec(ctx, `INSERT INTO stats_progress AS p (bound, full_at, time_zone, days_bound) VALUES ($1, now(), $3, $1)
 			ON CONFLICT (id) DO UPDATE SET bound = excluded.bound, full_asked = false, updated_at = now(),
-				time_zone = excluded.time_zone, full_at = CASE WHEN $2 THEN now() ELSE p.full_at END`, bound, full, loc.String())
+				time_zone = excluded.time_zone, days_bound = excluded.days_bound,
+				full_at = CASE WHEN $2 THEN now() ELSE p.full_at END`, bound, full, loc.String())
 		return err
 	})
 	if err != nil {
@@ -441,12 +447,12 @@ LIMIT $3`
 
 // daysBoardSQL is periodBoardSQL for a period made of whole days of the
 // zone $4 when player_days holds that zone's days: the period's days
-// summed, plus the matches stored since the stats job's last run (above
-// its bound: a few index probes), all in one snapshot — so it gives
+// summed, plus the matches stored since they were brought up to date (at
+// or above days_bound: a few index probes), all in one snapshot — so it gives
 // periodBoardSQL's board to the match. Should the days have been rebuilt
 // in another zone since the caller looked, it counts the matches instead.
 const daysBoardSQL = `
-WITH p AS (SELECT bound FROM stats_progress WHERE time_zone = $4),
+WITH p AS (SELECT days_bound AS bound FROM stats_progress WHERE time_zone = $4 AND days_bound IS NOT NULL),
 counted AS (
 	SELECT d.player_id, d.won AS wins, d.played FROM player_days d
 	WHERE EXISTS (SELECT FROM p) AND d.day >= ($1 AT TIME ZONE $4)::date AND d.day < ($2 AT TIME ZONE $4)::date
