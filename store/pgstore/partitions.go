@@ -134,8 +134,11 @@ func (s *Store) detach(ctx context.Context, table, partition string) error {
 				return err
 			}
 		}
-		// Stored matches went: the next stats run recomputes them all.
-		_, err = tx.Exec(ctx, `UPDATE stats_progress SET full_asked = true`)
+		// Stored matches went: the next stats run recomputes them all, and
+		// the days too (dropping their bound: a stats run of the previous
+		// release, during a rolling upgrade, would recompute the rest but
+		// not the days; the boards count the matches meanwhile).
+		_, err = tx.Exec(ctx, `UPDATE stats_progress SET full_asked = true, days_bound = NULL`)
 		return err
 	})
 	if err != nil {

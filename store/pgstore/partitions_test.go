@@ -80,14 +80,30 @@ func TestMonthlyPartitions(t *testing.T) {
 	if _, err := s.StoredPlayerStats(ctx, "old-a"); err != nil {
 		t.Fatalf("stats of the May 2019 match's player: %v", err)
 	}
+	oldDays := func() (n int) {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM player_days WHERE day < '2019-06-01'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if oldDays() == 0 {
+		t.Fatal("the May 2019 match is not in its players' days")
+	}
 	done, err := s.DetachMatchMonths(ctx, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The detached month's matches leave the stats at the next run (a full
-	// one: the detach asked for it).
+	var daysBound *int64
+	if err := pool.QueryRow(ctx, `SELECT days_bound FROM stats_progress`).Scan(&daysBound); err != nil || daysBound != nil {
+		t.Fatalf("the detach kept the days' bound: %v, %v", daysBound, err)
+	}
+	// The detached month's matches leave the stats and the days at the next
+	// run (a full one: the detach asked for it).
 	if _, err := s.RecomputePlayerStats(ctx, time.UTC); err != nil {
 		t.Fatal(err)
+	}
+	if n := oldDays(); n != 0 {
+		t.Fatalf("%d days of the detached month left", n)
 	}
 	if st, err := s.StoredPlayerStats(ctx, "old-a"); !errors.Is(err, pgstore.ErrPlayerNotFound) {
 		t.Fatalf("stats of a detached month's player: %+v, %v", st, err)
