@@ -154,6 +154,10 @@ ON CONFLICT (player_id) DO UPDATE SET
 	tricks_taken = ps.tricks_taken + excluded.tricks_taken,
 	seconds_played = ps.seconds_played + excluded.seconds_played, updated_at = now()`
 
+// seatsWon counts the seats (s) whose team won their match (m), but for
+// those that left it: a match a player left is never one they won.
+const seatsWon = `count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned)`
+
 // addDaysSQL adds the matches (m) that which selects to player_days, by
 // the local day of their end in the zone $Z (the placeholder given): the
 // period boards' rules (periodBoardSQL), a seat won if its team won and it
@@ -162,7 +166,7 @@ func addDaysSQL(which, zone string) string {
 	return `
 INSERT INTO player_days AS d (day, player_id, played, won)
 SELECT (m.ended_at AT TIME ZONE ` + zone + `)::date, s.player_id, count(*),
-       count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned)
+       ` + seatsWon + `
 FROM matches m JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
 WHERE m.ended_at IS NOT NULL AND ` + which + `
 GROUP BY 1, 2
@@ -429,7 +433,7 @@ WITH board AS (` + periodCountSQL + `)` + boardRanked
 // periodCountSQL counts each player's matches won and played that ended in
 // [$1, $2).
 const periodCountSQL = `
-	SELECT s.player_id, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned) AS wins, count(*) AS played
+	SELECT s.player_id, ` + seatsWon + ` AS wins, count(*) AS played
 	FROM matches m
 	JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
 		AND s.started_at >= (SELECT min(f.started_at) FROM matches f WHERE f.ended_at >= $1 AND f.ended_at < $2)
@@ -457,7 +461,7 @@ counted AS (
 	SELECT d.player_id, d.won AS wins, d.played FROM player_days d
 	WHERE EXISTS (SELECT FROM p) AND d.day >= ($1 AT TIME ZONE $4)::date AND d.day < ($2 AT TIME ZONE $4)::date
 	UNION ALL
-	SELECT s.player_id, count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandoned), count(*)
+	SELECT s.player_id, ` + seatsWon + `, count(*)
 	FROM p, matches m
 	JOIN match_seats s ON s.match_id = m.id AND s.started_at = m.started_at AND s.player_id IS NOT NULL
 	WHERE m.stored_xid >= p.bound AND m.ended_at >= $1 AND m.ended_at < $2
