@@ -160,7 +160,7 @@ const seatsWon = `count(*) FILTER (WHERE m.winner = s.seat % 2 AND NOT s.abandon
 
 // addDaysSQL adds the matches (m) that which selects to player_days, by
 // the local day of their end in the zone $Z (the placeholder given): the
-// period boards' rules (periodBoardSQL), a seat won if its team won and it
+// period boards' rules (countedBoardSQL), a seat won if its team won and it
 // did not leave.
 func addDaysSQL(which, zone string) string {
 	return `
@@ -246,18 +246,10 @@ func (s *Store) recomputeStats(ctx context.Context, loc *time.Location, full boo
 		if err != nil {
 			return err
 		}
-		// The days: all of them again after a full recompute, in a new zone
-		// or the first time; else from their own bound (a run of the
-		// previous release moves bound on without them).
-		if full || zone == nil || *zone != loc.String() || daysFrom == nil {
-			_, err = tx.Exec(ctx, `DELETE FROM player_days`)
-			if err == nil {
-				_, err = tx.Exec(ctx, addDaysSQL(storedBelow(1), "$2"), bound, loc.String())
-			}
-		} else {
-			_, err = tx.Exec(ctx, addDaysSQL(storedBetween, "$3"), min(*daysFrom, bound), bound, loc.String())
+		if full || zone == nil || *zone != loc.String() {
+			daysFrom = nil // all of them again
 		}
-		if err != nil {
+		if err := addDays(ctx, tx, daysFrom, bound, loc); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO stats_progress AS p (bound, full_at, time_zone, days_bound) VALUES ($1, now(), $3, $1)
@@ -270,6 +262,21 @@ func (s *Store) recomputeStats(ctx context.Context, loc *time.Location, full boo
 		return 0, fmt.Errorf("pgstore: recompute player stats: %w", err)
 	}
 	return changed, nil
+}
+
+// addDays brings player_days (in zone loc) up to bound: from their own
+// bound from — a run of the previous release moves the stats' bound on
+// without them —, or all of them again when from is nil.
+func addDays(ctx context.Context, tx pgx.Tx, from *int64, bound int64, loc *time.Location) error {
+	if from != nil {
+		_, err := tx.Exec(ctx, addDaysSQL(storedBetween, "$3"), min(*from, bound), bound, loc.String())
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM player_days`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, addDaysSQL(storedBelow(1), "$2"), bound, loc.String())
+	return err
 }
 
 // recomputeAll writes every player's totals and rating over the matches
@@ -380,7 +387,7 @@ type DailyActivity struct {
 
 // rollupSQL writes the activity of the matches that ended in [$2, $3) as
 // day $1 (zone $4); an unchanged row is left alone. Their seats are read
-// from the months they started in only (as periodBoardSQL).
+// from the months they started in only (as countedBoardSQL).
 const rollupSQL = `
 INSERT INTO daily_activity AS d (day, time_zone, matches, hands, players, moves)
 SELECT $1::date, $4, count(*), coalesce(sum(m.hands_played), 0),
@@ -419,15 +426,15 @@ func (s *Store) DailyActivity(ctx context.Context, day string) (DailyActivity, e
 	return a, nil
 }
 
-// periodBoardSQL ranks the players of the matches that ended in [$1, $2)
+// countedBoardSQL ranks the players of the matches that ended in [$1, $2)
 // by matches won (a match a player left is never one they won), then win
-// rate, then id, counting the matches: for a period that is not made of
-// whole days of the stats' zone (daysBoardSQL). Deleted accounts are left
-// out. The seats are read only from the months the period's matches
+// rate, then id, counting the matches (periodBoardSQL does so for a period
+// that is not made of whole days of the stats' zone). Deleted accounts are
+// left out. The seats are read only from the months the period's matches
 // started in (the earliest start, known as the statement runs, prunes the
 // older months), and counted per player before the players' names and
 // ratings are joined.
-const periodBoardSQL = `
+const countedBoardSQL = `
 WITH board AS (` + periodCountSQL + `)` + boardRanked
 
 // periodCountSQL counts each player's matches won and played that ended in
@@ -449,17 +456,22 @@ LEFT JOIN player_stats ps ON ps.player_id = b.player_id
 ORDER BY b.wins DESC, b.wins::float8 / b.played DESC, b.player_id
 LIMIT $3`
 
-// daysBoardSQL is periodBoardSQL for a period made of whole days of the
-// zone $4 when player_days holds that zone's days: the period's days
-// summed, plus the matches stored since they were brought up to date (at
-// or above days_bound: a few index probes), all in one snapshot — so it gives
-// periodBoardSQL's board to the match. Should the days have been rebuilt
-// in another zone since the caller looked, it counts the matches instead.
-const daysBoardSQL = `
-WITH p AS (SELECT days_bound AS bound FROM stats_progress WHERE time_zone = $4 AND days_bound IS NOT NULL),
+// daysUsableSQL is player_days' bound and zone when the period [$1, $2) is
+// made of whole days of that zone (no row when it is not, or no stats run
+// has counted days yet, or a retention's detach dropped them).
+const daysUsableSQL = `SELECT days_bound AS bound, time_zone AS tz FROM stats_progress
+	WHERE days_bound IS NOT NULL AND ($1 AT TIME ZONE time_zone)::time = '00:00' AND ($2 AT TIME ZONE time_zone)::time = '00:00'`
+
+// periodBoardSQL is countedBoardSQL's board of [$1, $2): when the period
+// is made of whole days of the zone player_days counts in, the period's
+// days summed, plus the matches stored since they were brought up to date
+// (at or above days_bound: a few index probes), all in one snapshot — the
+// counted board to the match; else the matches counted.
+const periodBoardSQL = `
+WITH p AS (` + daysUsableSQL + `),
 counted AS (
-	SELECT d.player_id, d.won AS wins, d.played FROM player_days d
-	WHERE EXISTS (SELECT FROM p) AND d.day >= ($1 AT TIME ZONE $4)::date AND d.day < ($2 AT TIME ZONE $4)::date
+	SELECT d.player_id, d.won AS wins, d.played FROM p, player_days d
+	WHERE d.day >= ($1 AT TIME ZONE p.tz)::date AND d.day < ($2 AT TIME ZONE p.tz)::date
 	UNION ALL
 	SELECT s.player_id, ` + seatsWon + `, count(*)
 	FROM p, matches m
@@ -479,46 +491,12 @@ WHERE ps.rating_games > 0
 ORDER BY ps.rating DESC, ps.player_id
 LIMIT $1`
 
-// daysZone is the zone of player_days' days when bucket b is made of whole
-// days of it ("" when it is not, or no stats run has counted days yet).
-func (s *Store) daysZone(ctx context.Context, b stats.Bucket) (string, error) {
-	if b.Period == stats.AllTime {
-		return "", nil
-	}
-	var zone *string
-	err := s.stale.QueryRow(ctx, `SELECT time_zone FROM stats_progress`).Scan(&zone)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && zone == nil {
-		return "", nil
-	} else if err != nil {
-		return "", fmt.Errorf("pgstore: leaderboard %s %s: %w", b.Period, b.Name, err)
-	}
-	loc, err := time.LoadLocation(*zone)
-	if err != nil {
-		return "", nil // (a zone this build does not know: count the matches)
-	}
-	midnight := func(t time.Time) bool {
-		t = t.In(loc)
-		return t.Equal(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc))
-	}
-	if !midnight(b.Start) || !midnight(b.End) {
-		return "", nil
-	}
-	return *zone, nil
-}
-
 // Leaderboard computes the top limit players of bucket (stats.BucketOf):
 // a day or a week by matches won in it (ties: win rate, then id), all
 // time by rating (as of the last RecomputePlayerStats).
 func (s *Store) Leaderboard(ctx context.Context, b stats.Bucket, limit int) ([]stats.Entry, error) {
 	if b.Period == stats.AllTime {
 		return s.board(ctx, b, allTimeBoardSQL, limit)
-	}
-	zone, err := s.daysZone(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	if zone != "" {
-		return s.board(ctx, b, daysBoardSQL, b.Start, b.End, limit, zone)
 	}
 	return s.board(ctx, b, periodBoardSQL, b.Start, b.End, limit)
 }
