@@ -2,13 +2,13 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/tasks"
 )
@@ -104,14 +104,15 @@ func entry(d pgstore.DeadLetter) Entry {
 		Error: d.Error, Retried: d.Retried, ArchivedAt: d.ArchivedAt, ReplayedAt: d.ReplayedAt, ReplayCount: d.ReplayCount}
 }
 
-// matchID is the match id of a persist:match payload, or "".
+// matchID is the match id of a persist:match payload (plain or
+// compressed), or "".
 func matchID(payload []byte) string {
 	var p struct {
 		Match struct {
 			MatchID string `json:"match_id"`
 		} `json:"match"`
 	}
-	if json.Unmarshal(payload, &p) != nil {
+	if zjson.Unmarshal(payload, &p) != nil {
 		return ""
 	}
 	return p.Match.MatchID

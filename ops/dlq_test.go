@@ -119,7 +119,7 @@ func (e *env) archive(t *testing.T, seed uint64) (string, pgstore.DeadLetter) {
 	stop := e.serve(t, &worker.PersistHandler{Store: failing{}, Log: quiet})
 	defer stop()
 	m := pgstoretest.Play(pgstoretest.Game{Seed: seed})
-	task, err := tasks.NewPersistMatchTask(m, 1)
+	task, err := tasks.NewPersistMatchTask(m, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ const token = "0123456789abcdef-token"
 func opsServer(t *testing.T, token string, readOnly bool) *httptest.Server {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, opsRedisDB, true)
-	task, err := tasks.NewPersistMatchTask(pgstoretest.Play(pgstoretest.Game{Seed: 3, MaxMoves: 5}), 1)
+	task, err := tasks.NewPersistMatchTask(pgstoretest.Play(pgstoretest.Game{Seed: 3, MaxMoves: 5, TableID: "mon1"}), 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +76,11 @@ func TestAsynqmonServed(t *testing.T) {
 	code, body, _ = do(t, srv, "GET", "/asynq/api/queues", "")
 	if code != 200 || !json.Valid([]byte(body)) || !strings.Contains(body, `"queue":"persist"`) {
 		t.Fatalf("GET /asynq/api/queues: %d %.300s", code, body)
+	}
+	// The pending persist task's compressed payload is shown as its JSON.
+	code, body, _ = do(t, srv, "GET", "/asynq/api/queues/persist/pending_tasks", "")
+	if code != 200 || !strings.Contains(body, `\"match_id\":\"mon1-`) || strings.Contains(body, "non-printable") {
+		t.Fatalf("GET /asynq/api/queues/persist/pending_tasks: %d %.600s", code, body)
 	}
 	// Not read-only: a write goes through (pause, then resume the queue).
 	if code, body, _ = do(t, srv, "POST", "/asynq/api/queues/persist:pause", ""); code != 204 && code != 200 {

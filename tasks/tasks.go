@@ -7,7 +7,6 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/zjson"
 )
 
 // Task type names. They are stored in Redis with every task and shown in
@@ -64,13 +64,16 @@ func PersistMatchTaskID(matchID string) string { return TypePersistMatch + ":" +
 // NewPersistMatchTask builds the persist:match task of m with its default
 // options: queue persist, maxRetry retries (DefaultMaxRetry is the usual
 // choice), a 30 s timeout per attempt, TaskID "persist:match:<match id>"
-// and 24 h retention. Options passed to Enqueue override them. It returns an
-// error when m has no match id or does not marshal.
-func NewPersistMatchTask(m table.MatchRecord, maxRetry int) (*asynq.Task, error) {
+// and PersistRetention. Options passed to Enqueue override them. With
+// compress the payload is gzip-compressed (≈ 5× less Redis while the task
+// waits and for its retention; ParsePersistMatch reads both forms, a
+// release before 2026-12-08 only the plain one: see HOKM_COMPRESS_RECORDS).
+// It returns an error when m has no match id or does not marshal.
+func NewPersistMatchTask(m table.MatchRecord, maxRetry int, compress bool) (*asynq.Task, error) {
 	if m.MatchID == "" {
 		return nil, errors.New("tasks: persist:match: empty match id")
 	}
-	payload, err := json.Marshal(PersistMatch{V: PersistMatchVersion, Match: m})
+	payload, err := zjson.Marshal(PersistMatch{V: PersistMatchVersion, Match: m}, compress)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: persist:match payload: %w", err)
 	}
@@ -83,8 +86,8 @@ func NewPersistMatchTask(m table.MatchRecord, maxRetry int) (*asynq.Task, error)
 	), nil
 }
 
-// ParsePersistMatch decodes a persist:match task. A payload that will never
-// decode — not JSON, an unknown version, no match id, or a task of another
+// ParsePersistMatch decodes a persist:match task, its payload plain or
+// compressed. A payload that will never decode — not JSON, an unknown version, no match id, or a task of another
 // type — is an error wrapping asynq.SkipRetry, so a handler that returns it
 // sends the task straight to the archive.
 func ParsePersistMatch(t *asynq.Task) (PersistMatch, error) {
@@ -92,7 +95,7 @@ func ParsePersistMatch(t *asynq.Task) (PersistMatch, error) {
 		return PersistMatch{}, skip("task type %q is not %s", t.Type(), TypePersistMatch)
 	}
 	var p PersistMatch
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+	if err := zjson.Unmarshal(t.Payload(), &p); err != nil {
 		return PersistMatch{}, skip("decode: %v", err)
 	}
 	if p.V != PersistMatchVersion {

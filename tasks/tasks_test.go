@@ -1,6 +1,7 @@
 package tasks_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -8,40 +9,57 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
 	"github.com/hokm-project/hokm/tasks"
 )
 
 func TestPersistMatchRoundTrip(t *testing.T) {
 	m := pgstoretest.Play(pgstoretest.Game{Seed: 7})
-	task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry)
-	if err != nil {
-		t.Fatalf("NewPersistMatchTask: %v", err)
+	sizes := map[bool]int{}
+	for _, compress := range []bool{false, true} {
+		task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry, compress)
+		if err != nil {
+			t.Fatalf("NewPersistMatchTask: %v", err)
+		}
+		if task.Type() != tasks.TypePersistMatch {
+			t.Errorf("type %q, want %q", task.Type(), tasks.TypePersistMatch)
+		}
+		// Plain JSON is what releases before compression read: it must stay so.
+		if zjson.Compressed(task.Payload()) != compress || !compress && !json.Valid(task.Payload()) {
+			t.Fatalf("compress %v: payload begins %q", compress, task.Payload()[:8])
+		}
+		sizes[compress] = len(task.Payload())
+		got, err := tasks.ParsePersistMatch(task)
+		if err != nil {
+			t.Fatalf("ParsePersistMatch (compress %v): %v", compress, err)
+		}
+		if got.V != tasks.PersistMatchVersion {
+			t.Errorf("version %d, want %d", got.V, tasks.PersistMatchVersion)
+		}
+		if !reflect.DeepEqual(got.Match, m) {
+			t.Errorf("round trip (compress %v) changed the match:\n got %+v\nwant %+v", compress, got.Match, m)
+		}
 	}
-	if task.Type() != tasks.TypePersistMatch {
-		t.Errorf("type %q, want %q", task.Type(), tasks.TypePersistMatch)
-	}
-	got, err := tasks.ParsePersistMatch(task)
-	if err != nil {
-		t.Fatalf("ParsePersistMatch: %v", err)
-	}
-	if got.V != tasks.PersistMatchVersion {
-		t.Errorf("version %d, want %d", got.V, tasks.PersistMatchVersion)
-	}
-	if !reflect.DeepEqual(got.Match, m) {
-		t.Errorf("round trip changed the match:\n got %+v\nwant %+v", got.Match, m)
+	if sizes[true]*3 > sizes[false] {
+		t.Errorf("compressed payload %d bytes, plain %d: less than 3× smaller", sizes[true], sizes[false])
 	}
 }
 
 func TestNewPersistMatchTaskRejectsEmptyID(t *testing.T) {
 	m := pgstoretest.Play(pgstoretest.Game{Seed: 1, MaxMoves: 3})
 	m.MatchID = ""
-	if _, err := tasks.NewPersistMatchTask(m, 1); err == nil {
+	if _, err := tasks.NewPersistMatchTask(m, 1, true); err == nil {
 		t.Fatal("no error for an empty match id")
 	}
 }
 
 func TestParsePersistMatchSkipsRetry(t *testing.T) {
+	whole, err := tasks.NewPersistMatchTask(pgstoretest.Play(pgstoretest.Game{Seed: 2}), 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed := whole.Payload()
 	for name, task := range map[string]*asynq.Task{
 		"garbage":         asynq.NewTask(tasks.TypePersistMatch, []byte("\x00not json")),
 		"null":            asynq.NewTask(tasks.TypePersistMatch, []byte("null")),
@@ -50,6 +68,8 @@ func TestParsePersistMatchSkipsRetry(t *testing.T) {
 		"no version":      asynq.NewTask(tasks.TypePersistMatch, []byte(`{"match":{"match_id":"x-1"}}`)),
 		"no match id":     asynq.NewTask(tasks.TypePersistMatch, []byte(`{"v":1,"match":{}}`)),
 		"other type":      asynq.NewTask("persist:hand", []byte(`{"v":1,"match":{"match_id":"x-1"}}`)),
+		"cut gzip":        asynq.NewTask(tasks.TypePersistMatch, compressed[:len(compressed)/2]),
+		"gzip of garbage": asynq.NewTask(tasks.TypePersistMatch, zjson.Compress([]byte("\x00not json"))),
 	} {
 		_, err := tasks.ParsePersistMatch(task)
 		if !errors.Is(err, asynq.SkipRetry) {

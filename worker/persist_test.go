@@ -131,7 +131,7 @@ func TestPersistHandlerDuplicateTaskProcessedOnce(t *testing.T) {
 	env := newPersistEnv(t, rdb, store)
 	ctx := persistCtx(t)
 	m := pgstoretest.Play(pgstoretest.Game{Seed: 21})
-	task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry)
+	task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,21 +156,25 @@ func TestPersistHandlerDuplicateTaskProcessedOnce(t *testing.T) {
 }
 
 // TestPersistHandlerRedeliveryIsNoOp runs the same task through the handler
-// twice, as asynq does when a worker dies mid-task: one insert, no error.
+// twice, as asynq does when a worker dies mid-task: one insert, no error —
+// with the payload compressed and plain (as a release before compression
+// enqueued it, still waiting in the queue after an upgrade).
 func TestPersistHandlerRedeliveryIsNoOp(t *testing.T) {
 	store := &persistCounting{next: persistStore(t)}
 	h := &PersistHandler{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	task, err := tasks.NewPersistMatchTask(pgstoretest.Play(pgstoretest.Game{Seed: 22}), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if err := h.ProcessTask(persistCtx(t), task); err != nil {
-			t.Fatalf("run %d: %v", i, err)
+	for n, compress := range []bool{true, false} {
+		task, err := tasks.NewPersistMatchTask(pgstoretest.Play(pgstoretest.Game{Seed: 22 + uint64(n)}), 3, compress)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if c, n := store.calls.Load(), store.inserted.Load(); c != 2 || n != 1 {
-		t.Fatalf("store called %d times, inserted %d; want 2 and 1", c, n)
+		for i := range 2 {
+			if err := h.ProcessTask(persistCtx(t), task); err != nil {
+				t.Fatalf("compress %v, run %d: %v", compress, i, err)
+			}
+		}
+		if c, ins := store.calls.Load(), store.inserted.Load(); c != 2*int32(n+1) || ins != int32(n+1) {
+			t.Fatalf("compress %v: store called %d times, inserted %d; want %d and %d", compress, c, ins, 2*(n+1), n+1)
+		}
 	}
 }
 
@@ -179,7 +183,7 @@ func TestPersistHandlerFailingStoreArchived(t *testing.T) {
 	store := &persistCounting{next: persistDown{}}
 	env := newPersistEnv(t, rdb, store)
 	m := pgstoretest.Play(pgstoretest.Game{Seed: 23})
-	task, err := tasks.NewPersistMatchTask(m, 1)
+	task, err := tasks.NewPersistMatchTask(m, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +211,7 @@ func TestPersistHandlerBadTasksArchivedWithoutRetry(t *testing.T) {
 		asynq.Queue(tasks.QueuePersist), asynq.MaxRetry(5), asynq.TaskID("garbage-1"))
 	bad := pgstoretest.Play(pgstoretest.Game{Seed: 24})
 	bad.Score[0]++ // disagrees with the replay of its record: can never be stored
-	invalid, err := tasks.NewPersistMatchTask(bad, 5)
+	invalid, err := tasks.NewPersistMatchTask(bad, 5, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/logthrottle"
 	"github.com/hokm-project/hokm/internal/metrics"
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tasks"
@@ -33,18 +34,21 @@ const LedgerRetention = 10 * time.Minute
 
 // Ledger is the finished-match ledger in Redis: the sorted set
 // Keys.Finished() (match id by end time, unix ms) and the hash
-// Keys.Reconciled() (match id → MatchRecord JSON). The worker records
-// every finished match; the reconciler compares it with PostgreSQL.
+// Keys.Reconciled() (match id → MatchRecord JSON, gzip-compressed with
+// Compress; read in either form). The worker records every finished
+// match; the reconciler compares it with PostgreSQL. Compress also
+// compresses the persist tasks the reconciler enqueues.
 type Ledger struct {
-	RDB  redis.UniversalClient
-	Keys redisstore.Keys
+	RDB      redis.UniversalClient
+	Keys     redisstore.Keys
+	Compress bool
 }
 
 func (l *Ledger) recKey() string { return l.Keys.Reconciled() }
 
 // Record adds m to the ledger (idempotent).
 func (l *Ledger) Record(ctx context.Context, m table.MatchRecord) error {
-	b, err := json.Marshal(m)
+	b, err := zjson.Marshal(m, l.Compress)
 	if err != nil {
 		return fmt.Errorf("ledger: marshal %s: %w", m.MatchID, err)
 	}
@@ -244,7 +248,7 @@ func (r *Reconciler) ledgerRecord(id string) func(context.Context) (table.MatchR
 		if err != nil {
 			return m, fmt.Errorf("reconcile: ledger record of %s: %w", id, err)
 		}
-		if err := json.Unmarshal(raw, &m); err != nil {
+		if err := zjson.Unmarshal(raw, &m); err != nil {
 			return m, fmt.Errorf("reconcile: decode ledger record of %s: %w", id, err)
 		}
 		return m, nil
@@ -296,7 +300,7 @@ func (r *Reconciler) fix(ctx context.Context, id string, record func(context.Con
 	if err != nil {
 		return false, err
 	}
-	task, err := tasks.NewPersistMatchTask(m, r.MaxRetry)
+	task, err := tasks.NewPersistMatchTask(m, r.MaxRetry, r.Ledger.Compress)
 	if err != nil {
 		return false, err
 	}

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/hokm-project/hokm/game/table"
 	"github.com/hokm-project/hokm/internal/metrics"
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/migrations"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/pgstore/pgstoretest"
@@ -61,7 +63,7 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 	counting := &persistCounting{next: sw}
 	env := newPersistEnv(t, rdb, counting)
 	keys := redisstore.New(rdb, redisstore.Options{Prefix: prefix}).Keys()
-	ledger := &Ledger{RDB: rdb, Keys: keys}
+	ledger := &Ledger{RDB: rdb, Keys: keys, Compress: true}
 	var deadLetters []string // recorded before an archived task is run again
 	r := &Reconciler{Ledger: ledger, Store: pg, Client: env.client, Inspector: env.inspector, MaxRetry: 3,
 		DeadLetters: func(_ context.Context, ti *asynq.TaskInfo) error {
@@ -73,12 +75,13 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 		}}
 	exists := func(id string) bool { ok, err := pg.MatchExists(ctx, id); return err == nil && ok }
 
-	// Match a: persisted, its task completed, then its rows deleted.
+	// Match a: persisted, its task completed, then its rows deleted; its
+	// ledger record plain, as a release before compression wrote it.
 	a := pgstoretest.Play(pgstoretest.Game{Seed: 21})
-	if err := ledger.Record(ctx, a); err != nil {
+	if err := (&Ledger{RDB: rdb, Keys: keys}).Record(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	task, _ := tasks.NewPersistMatchTask(a, 3)
+	task, _ := tasks.NewPersistMatchTask(a, 3, true)
 	if err := tasks.Enqueue(ctx, env.client, task); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +100,7 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sw.down.Store(true)
-	task, _ = tasks.NewPersistMatchTask(b, 0)
+	task, _ = tasks.NewPersistMatchTask(b, 0, true)
 	if err := tasks.Enqueue(ctx, env.client, task); err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +128,18 @@ func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 	persistEventually(t, "a and b persisted again", func() bool { return exists(a.MatchID) && exists(b.MatchID) })
 	if got := counting.inserted.Load() - before; got != 2 {
 		t.Fatalf("%d inserts after reconcile, want 2 (each match once)", got)
+	}
+	// Both forms of a ledger record read back whole; what the reconciler
+	// enqueued again for a (from its plain record) is compressed.
+	for _, m := range []table.MatchRecord{a, b} {
+		raw, _ := rdb.HGet(ctx, keys.Reconciled(), m.MatchID).Bytes()
+		got, err := r.ledgerRecord(m.MatchID)(ctx)
+		if err != nil || !reflect.DeepEqual(got, m) || zjson.Compressed(raw) != (m.MatchID == b.MatchID) {
+			t.Fatalf("ledger record of %s (compressed %v): %v, equal %v", m.MatchID, zjson.Compressed(raw), err, reflect.DeepEqual(got, m))
+		}
+	}
+	if info, err := env.inspector.GetTaskInfo(tasks.QueuePersist, tasks.PersistMatchTaskID(a.MatchID)); err != nil || !zjson.Compressed(info.Payload) {
+		t.Fatalf("a's task enqueued again: %v (compressed %v)", err, err == nil && zjson.Compressed(info.Payload))
 	}
 
 	// A second run, while the matches' ends are within LedgerRetention,

@@ -40,7 +40,7 @@ func TestOpsDLQ(t *testing.T) {
 	t.Setenv("HOKM_OPS_ADDR", "127.0.0.1:0")
 
 	m := pgstoretest.Play(pgstoretest.Game{Seed: 11})
-	task, err := tasks.NewPersistMatchTask(m, 1)
+	task, err := tasks.NewPersistMatchTask(m, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func runReconcileTool(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	store := redisstore.New(env.rdb, redisstore.Options{Prefix: cfg.RedisPrefix, Partitions: cfg.Partitions, Seal: seal})
-	r := app.NewReconciler(store, pg, cfg.PersistRetries, log)
+	r := app.NewReconciler(store, pg, cfg, log)
 	defer r.Client.Close()
 	rep, err := r.Run(ctx)
 	if err != nil {

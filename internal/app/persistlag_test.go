@@ -64,7 +64,7 @@ func persistLag(t testing.TB, s *server, n int) lagFigures {
 		fig.moves += float64(len(m.Record.Actions)) / float64(len(played))
 		played[i] = func(id string, ended int64) *asynq.Task {
 			m.MatchID, m.Ended = id, ended
-			task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry)
+			task, err := tasks.NewPersistMatchTask(m, tasks.DefaultMaxRetry, true)
 			if err != nil {
 				t.Fatal(err)
 			}

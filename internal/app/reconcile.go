@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/hokm-project/hokm/game/table"
+	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/ops"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
@@ -24,8 +25,8 @@ var reconcileHooks = fx.Provide(
 
 // newLedgerHook records every finished match in the Redis ledger the
 // reconciler compares with PostgreSQL.
-func newLedgerHook(store *redisstore.Store) AfterChange {
-	l := &worker.Ledger{RDB: store.Client(), Keys: store.Keys()}
+func newLedgerHook(store *redisstore.Store, cfg config.Config) AfterChange {
+	l := &worker.Ledger{RDB: store.Client(), Keys: store.Keys(), Compress: cfg.CompressRecords}
 	return l.AfterChange
 }
 
@@ -41,12 +42,12 @@ func newCheckpointHook(lc fx.Lifecycle, pg *pgstore.Store, client *asynq.Client,
 
 // NewReconciler builds the reconciler on the server's Redis and PostgreSQL
 // (used by the worker's reconcile task and by `hokm ops reconcile`).
-func NewReconciler(store *redisstore.Store, pg *pgstore.Store, maxRetry int, log *slog.Logger) *worker.Reconciler {
+func NewReconciler(store *redisstore.Store, pg *pgstore.Store, cfg config.Config, log *slog.Logger) *worker.Reconciler {
 	rdb := store.Client()
 	return &worker.Reconciler{
-		Ledger: &worker.Ledger{RDB: rdb, Keys: store.Keys()}, Store: pg,
+		Ledger: &worker.Ledger{RDB: rdb, Keys: store.Keys(), Compress: cfg.CompressRecords}, Store: pg,
 		Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),
-		MaxRetry: maxRetry, Log: log, Journal: pg,
+		MaxRetry: cfg.PersistRetries, Log: log, Journal: pg,
 		Decode: func(row pgstore.LiveTable) (table.Table, error) {
 			return store.DecodeDurable(redisstore.Durable{ID: row.ID, Epoch: row.Epoch, Seq: row.Seq, Meta: row.Meta, State: row.State})
 		},
@@ -56,8 +57,8 @@ func NewReconciler(store *redisstore.Store, pg *pgstore.Store, maxRetry int, log
 
 // registerReconcileHandlers adds the reconcile, replay verification and
 // checkpoint handlers to the task server's mux.
-func registerReconcileHandlers(mux *asynq.ServeMux, store *redisstore.Store, pg *pgstore.Store, maxRetry int, log *slog.Logger) {
-	mux.Handle(tasks.TypeReconcile, &worker.ReconcileHandler{Reconciler: NewReconciler(store, pg, maxRetry, log)})
+func registerReconcileHandlers(mux *asynq.ServeMux, store *redisstore.Store, pg *pgstore.Store, cfg config.Config, log *slog.Logger) {
+	mux.Handle(tasks.TypeReconcile, &worker.ReconcileHandler{Reconciler: NewReconciler(store, pg, cfg, log)})
 	mux.Handle(tasks.TypeVerifyReplays, &worker.VerifyHandler{Verifier: &worker.Verifier{Store: pg, Log: log}})
 	mux.Handle(tasks.TypePersistCheckpoint, &worker.CheckpointHandler{Store: pg})
 }

@@ -46,7 +46,7 @@ type processorParams struct {
 // the persistence queue (the task id makes a repeat a no-op).
 func newProcessor(p processorParams) *worker.Processor {
 	persist := func(ctx context.Context, m table.MatchRecord) error {
-		task, err := tasks.NewPersistMatchTask(m, p.Cfg.PersistRetries)
+		task, err := tasks.NewPersistMatchTask(m, p.Cfg.PersistRetries, p.Cfg.CompressRecords)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func taskMux(store *redisstore.Store, pg *pgstore.Store, log *slog.Logger, cfg c
 	mux.Handle(tasks.TypePruneCheckpoints, &worker.PruneHandler{What: "hand checkpoints", Prune: pg.PruneCheckpoints,
 		Retention: time.Duration(cfg.CheckpointRetention) * time.Hour, Pruned: metrics.CheckpointsPruned, Log: log})
 	mux.Handle(tasks.TypePartitions, &worker.PartitionsHandler{Store: pg, RetentionMonths: cfg.MatchRetentionMonths, Log: log})
-	registerReconcileHandlers(mux, store, pg, cfg.PersistRetries, log) // reconcile.go
+	registerReconcileHandlers(mux, store, pg, cfg, log) // reconcile.go
 	registerStatsHandlers(mux, store, pg, cfg, log)
 	return mux
 }

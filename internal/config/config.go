@@ -36,10 +36,15 @@ type Config struct {
 	AllowedOrigins []string // HOKM_ALLOWED_ORIGINS: extra browser origins allowed on /ws
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (HOKM_TRUSTED_PROXIES: addresses and CIDR prefixes).
-	TrustedProxies  []netip.Prefix
-	LogLevel        string        // HOKM_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // HOKM_LOG_FORMAT: text or json
-	PersistRetries  int           // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
+	TrustedProxies []netip.Prefix
+	LogLevel       string // HOKM_LOG_LEVEL: debug, info, warn, error
+	LogFormat      string // HOKM_LOG_FORMAT: text or json
+	PersistRetries int    // HOKM_PERSIST_MAX_RETRY: retries before a persist task is archived
+	// CompressRecords (HOKM_COMPRESS_RECORDS, default true): a finished
+	// match's persist task and ledger record are written gzip-compressed.
+	// Every release since 2026-12-08 reads both forms; earlier ones only
+	// the plain one, so it is false while they run (a rolling upgrade).
+	CompressRecords bool
 	AuditRetention  int           // HOKM_AUDIT_RETENTION_DAYS: days the audit log keeps a row; 0 keeps everything
 	ReclaimIdle     time.Duration // HOKM_RECLAIM_IDLE: pending actions older than this are taken over
 	ShutdownTimeout time.Duration // HOKM_SHUTDOWN_TIMEOUT: how long a draining process waits
@@ -125,6 +130,7 @@ func Defaults() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		PersistRetries:  12,
+		CompressRecords: true,
 		AuditRetention:  365,
 		ReclaimIdle:     DefaultReclaimIdle,
 		ShutdownTimeout: 10 * time.Second,
@@ -257,15 +263,19 @@ func Load(getenv func(string) string) (Config, error) {
 		c.StateKeys = k
 		return nil
 	})
-	var ro string
-	str("HOKM_OPS_READONLY", &ro, func(v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("want true or false")
-		}
-		c.OpsReadOnly = b
-		return nil
-	})
+	boolean := func(name string, dst *bool) {
+		var s string
+		str(name, &s, func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false")
+			}
+			*dst = b
+			return nil
+		})
+	}
+	boolean("HOKM_OPS_READONLY", &c.OpsReadOnly)
+	boolean("HOKM_COMPRESS_RECORDS", &c.CompressRecords)
 	// Abuse limits: gateway
 	num("HOKM_WS_PER_IP", &c.WSPerIP, 0, 1000000)
 	num("HOKM_WS_PER_USER", &c.WSPerUser, 0, 1000000)

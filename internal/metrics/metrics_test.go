@@ -199,7 +199,7 @@ func TestMetricsMoveWhenAMatchIsPlayed(t *testing.T) {
 	if m.Ended == 0 {
 		t.Fatal("finished match without an end time")
 	}
-	task, err := tasks.NewPersistMatchTask(m, 3)
+	task, err := tasks.NewPersistMatchTask(m, 3, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hokm-project/hokm/game"
 	"github.com/hokm-project/hokm/internal/testenv/procs"
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
 	"github.com/hokm-project/hokm/tools/botclient"
@@ -502,8 +503,9 @@ func (c *cluster) whereAre(matchIDs []string) string {
 				continue
 			}
 			for _, ti := range infos {
+				payload, _ := zjson.Plain(ti.Payload) // a persist task's is compressed
 				for _, id := range matchIDs {
-					if bytes.Contains(ti.Payload, []byte(id)) {
+					if bytes.Contains(payload, []byte(id)) {
 						tasks[id] = append(tasks[id], fmt.Sprintf("%s/%s %s (retried %d, last error %q)", q, state, ti.Type, ti.Retried, ti.LastErr))
 					}
 				}
