@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
@@ -25,8 +26,10 @@ import (
 	"github.com/hokm-project/hokm/internal/config"
 	"github.com/hokm-project/hokm/internal/sealbox"
 	"github.com/hokm-project/hokm/internal/testenv"
+	"github.com/hokm-project/hokm/internal/zjson"
 	"github.com/hokm-project/hokm/store/pgstore"
 	"github.com/hokm-project/hokm/store/redisstore"
+	"github.com/hokm-project/hokm/tasks"
 	"github.com/hokm-project/hokm/tools/botclient"
 )
 
@@ -269,6 +272,57 @@ func TestServeEndToEnd(t *testing.T) {
 	// Every move a client made (trumps and cards) is stored once.
 	if actions != rep.Moves {
 		t.Fatalf("%d actions stored, clients made %d moves", actions, rep.Moves)
+	}
+	for _, m := range rep.Results {
+		checkRecordForms(t, s, m.ID, true) // HOKM_COMPRESS_RECORDS's default
+	}
+}
+
+// TestServePlainRecords: with HOKM_COMPRESS_RECORDS=false (a rolling
+// upgrade from a release that reads only plain JSON) a finished match's
+// persist task and ledger record are plain JSON, and the match is stored.
+func TestServePlainRecords(t *testing.T) {
+	t.Parallel()
+	s := startServeWith(t, func(c *config.Config) { c.CompressRecords = false })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := botclient.Run(ctx, botclient.Options{URL: s.wsURL(), Matches: 1, Parallel: 1,
+		Rules: game.Rules{Target: 3}, Timeout: 45 * time.Second})
+	if err != nil || rep.Completed != 1 {
+		t.Fatalf("bots: %v %+v", err, rep)
+	}
+	waitStored(t, s.pg, rep.Results[0].ID, 10*time.Second)
+	checkRecordForms(t, s, rep.Results[0].ID, false)
+}
+
+// checkRecordForms requires the match's completed persist task and its
+// reconcile ledger record to be compressed or plain JSON, as asked.
+func checkRecordForms(t *testing.T, s *server, matchID string, compressed bool) {
+	t.Helper()
+	ctx := context.Background()
+	insp := asynq.NewInspectorFromRedisClient(s.rdb)
+	var task *asynq.TaskInfo
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		task, err = insp.GetTaskInfo(tasks.QueuePersist, tasks.PersistMatchTaskID(matchID))
+		if err == nil && task.State == asynq.TaskStateCompleted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("persist task of %s: %v %+v", matchID, err, task)
+		}
+	}
+	rec, err := s.rdb.HGet(ctx, s.store.Keys().Reconciled(), matchID).Bytes()
+	if err != nil {
+		t.Fatalf("ledger record of %s: %v", matchID, err)
+	}
+	for what, b := range map[string][]byte{"persist task payload": task.Payload, "ledger record": rec} {
+		if zjson.Compressed(b) != compressed || !compressed && !json.Valid(b) {
+			t.Errorf("%s of %s: compressed %v, want %v", what, matchID, zjson.Compressed(b), compressed)
+		}
+		if plain, err := zjson.Plain(b); err != nil || !bytes.Contains(plain, []byte(`"match_id":"`+matchID+`"`)) {
+			t.Errorf("%s of %s does not read as its record: %v", what, matchID, err)
+		}
 	}
 }
 
