@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -141,10 +142,17 @@ func newRegistry() *prometheus.Registry {
 // Registry is the process's registry: serve it with promhttp.HandlerFor.
 func Registry() *prometheus.Registry { return registry }
 
+// registering makes Register's replace one step: two apps starting at once
+// in one test process would otherwise both unregister the old collector
+// and the second MustRegister would panic on the first's new one.
+var registering sync.Mutex
+
 // Register adds a collector (live tables, queue sizes) to the registry. A
 // collector already registered (a second fx app in one test process) is
 // replaced.
 func Register(c prometheus.Collector) {
+	registering.Lock()
+	defer registering.Unlock()
 	if err := registry.Register(c); err != nil {
 		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
 			registry.Unregister(are.ExistingCollector)

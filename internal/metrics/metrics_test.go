@@ -257,3 +257,31 @@ func TestByLabelCountsOnTheVector(t *testing.T) {
 		t.Fatalf("bylabel-b counted %v, want 1", got)
 	}
 }
+
+// TestRegisterConcurrently: apps started at once in one process (the
+// parallel tests of internal/app) each register their own collector of the
+// same metric; every Register replaces the last one, none panics.
+func TestRegisterConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	panics := make(chan any, 8)
+	for range 8 {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panics <- p
+				}
+			}()
+			for range 200 {
+				metrics.Register(metrics.NewSessions(func() metrics.SessionStats { return metrics.SessionStats{Written: 7} }))
+			}
+		})
+	}
+	wg.Wait()
+	close(panics)
+	for p := range panics {
+		t.Fatalf("Register panicked: %v", p)
+	}
+	if got := testutil.CollectAndCount(metrics.Registry(), "hokm_session_mirror_flush_errors_total"); got != 1 {
+		t.Fatalf("%d series of the sessions' collector registered, want 1", got)
+	}
+}
