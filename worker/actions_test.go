@@ -38,6 +38,12 @@ type actionEnv struct {
 
 func newActionEnv(t *testing.T) *actionEnv {
 	t.Helper()
+	return newActionEnvRules(t, game.Rules{Target: 3})
+}
+
+// newActionEnvRules is newActionEnv with its table's rules.
+func newActionEnvRules(t *testing.T, rules game.Rules) *actionEnv {
+	t.Helper()
 	rdb, prefix := testenv.Redis(t, 0, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -51,7 +57,7 @@ func newActionEnv(t *testing.T) *actionEnv {
 			e.persisted = append(e.persisted, m)
 			return nil
 		}})
-	tb, err := table.New(e.tableID, game.Rules{Target: 3}, "host", 1)
+	tb, err := table.New(e.tableID, rules, "host", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

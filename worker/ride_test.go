@@ -49,7 +49,9 @@ func (s *rideRecorder) CommitAndRead(ctx context.Context, cs []redisstore.Commit
 // see every change once and in order, and nothing is left pending: the
 // acknowledgements that rode with the reads arrived.
 func TestQuietCommitsCarryTheNextRead(t *testing.T) {
-	e := newActionEnv(t)
+	// To 7 points: no first hand ends the match (a Hakem-Kot is worth 3,
+	// which ended a match to 3 and left no next hand to choose a trump in).
+	e := newActionEnvRules(t, game.Rules{Target: 7})
 	e.seatFour()
 	rec := &rideRecorder{Store: e.store, rode: map[string]bool{}}
 	var mu sync.Mutex
