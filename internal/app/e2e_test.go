@@ -284,6 +284,13 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServePlainRecords(t *testing.T) {
 	t.Parallel()
 	s := startServeWith(t, func(c *config.Config) { c.CompressRecords = false })
+	checkRecordForms(t, s, playStored(t, s).ID, false)
+}
+
+// playStored plays one match to 3 points with bots on s and waits until
+// PostgreSQL has it.
+func playStored(t *testing.T, s *server) botclient.MatchSummary {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	rep, err := botclient.Run(ctx, botclient.Options{URL: s.wsURL(), Matches: 1, Parallel: 1,
@@ -292,7 +299,7 @@ func TestServePlainRecords(t *testing.T) {
 		t.Fatalf("bots: %v %+v", err, rep)
 	}
 	waitStored(t, s.pg, rep.Results[0].ID, 10*time.Second)
-	checkRecordForms(t, s, rep.Results[0].ID, false)
+	return rep.Results[0]
 }
 
 // checkRecordForms requires the match's completed persist task and its

@@ -1,15 +1,11 @@
 package app_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hokm-project/hokm/game"
-	"github.com/hokm-project/hokm/tools/botclient"
 )
 
 // TestMetricsEndpoint plays a match on hokm serve and scrapes the ops
@@ -18,14 +14,7 @@ import (
 func TestMetricsEndpoint(t *testing.T) {
 	// not parallel: it reads process-wide metrics (main_test.go)
 	s := startServe(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rep, err := botclient.Run(ctx, botclient.Options{URL: s.wsURL(), Matches: 1, Parallel: 1,
-		Rules: game.Rules{Target: 3}, Timeout: 45 * time.Second})
-	if err != nil || rep.Completed != 1 {
-		t.Fatalf("bots: %v %+v", err, rep)
-	}
-	waitStored(t, s.pg, rep.Results[0].ID, 10*time.Second)
+	playStored(t, s)
 	// A profile lookup of an unknown player: a miss of the profile cache.
 	if resp, err := http.Get("http://" + s.cfg.HTTPAddr + "/api/players/nobody"); err == nil {
 		resp.Body.Close()
