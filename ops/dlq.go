@@ -19,6 +19,7 @@ type Store interface {
 	DeadLetters(ctx context.Context) ([]pgstore.DeadLetter, error)
 	DeadLetter(ctx context.Context, id int64) (pgstore.DeadLetter, error)
 	MarkDeadLetterReplayed(ctx context.Context, id int64) error
+	StoredMatches(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // DLQ records archived persistence tasks in PostgreSQL and re-runs them.
@@ -93,6 +94,11 @@ type Entry struct {
 	ArchivedAt  time.Time  `json:"archived_at"`
 	ReplayedAt  *time.Time `json:"replayed_at"`
 	ReplayCount int        `json:"replay_count"`
+	// Stored tells whether PostgreSQL has the dead letter's match (nil: not
+	// a match's task). A match stored since it was archived — the reconcile
+	// job runs an archived persist task again without marking its dead
+	// letter replayed — is not lost, whatever Pending says.
+	Stored *bool `json:"stored,omitempty"`
 }
 
 // Pending reports whether the dead letter has not been replayed since it
@@ -118,18 +124,45 @@ func matchID(payload []byte) string {
 	return p.Match.MatchID
 }
 
-// List returns every dead letter, oldest first.
+// List returns every dead letter, oldest first, each match's with whether
+// PostgreSQL has the match now.
 func (q *DLQ) List(ctx context.Context) ([]Entry, error) {
 	rows, err := q.Store.DeadLetters(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Entry, 0, len(rows))
+	var ids []string
 	for _, d := range rows {
-		out = append(out, entry(d))
+		e := entry(d)
+		if e.MatchID != "" {
+			ids = append(ids, e.MatchID)
+		}
+		out = append(out, e)
+	}
+	stored := make(map[string]bool, len(ids))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), storedBatch)]
+		ids = ids[len(batch):]
+		got, err := q.Store.StoredMatches(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for id := range got {
+			stored[id] = true
+		}
+	}
+	for i := range out {
+		if out[i].MatchID != "" {
+			ok := stored[out[i].MatchID]
+			out[i].Stored = &ok
+		}
 	}
 	return out, nil
 }
+
+// storedBatch is how many match ids one StoredMatches query looks up.
+const storedBatch = 500
 
 // Sync records the tasks in asynq's archive of the recorded queues that
 // are not in PostgreSQL yet (their ErrorHandler write failed, typically

@@ -158,7 +158,7 @@ func TestArchivedTaskRecordedAndReplayed(t *testing.T) {
 		t.Fatalf("dead letter %+v", row)
 	}
 	list, err := e.dlq.List(e.ctx)
-	if err != nil || len(list) != 1 || list[0].MatchID != matchID || !list[0].Pending() {
+	if err != nil || len(list) != 1 || list[0].MatchID != matchID || !list[0].Pending() || list[0].Stored == nil || *list[0].Stored {
 		t.Fatalf("List: %+v %v", list, err)
 	}
 
@@ -194,6 +194,33 @@ func TestArchivedTaskRecordedAndReplayed(t *testing.T) {
 	}
 	if _, err := e.dlq.Replay(e.ctx, 999); !errors.Is(err, pgstore.ErrDeadLetterNotFound) {
 		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+// TestStoredWithoutReplay: the reconcile job runs an archived persist task
+// again without marking its dead letter replayed: the list still shows it
+// pending, and stored — nothing is lost.
+func TestStoredWithoutReplay(t *testing.T) {
+	e := newEnv(t)
+	matchID, row := e.archive(t, 10)
+	e.serve(t, &worker.PersistHandler{Store: e.store, Log: quiet})
+	if err := e.dlq.Inspector.RunTask(tasks.QueuePersist, row.TaskID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the match persisted", func() bool {
+		return e.count(t, `SELECT count(*) FROM matches WHERE id = $1`, matchID) == 1
+	})
+	list, err := e.dlq.List(e.ctx)
+	if err != nil || len(list) != 1 || !list[0].Pending() || list[0].Stored == nil || !*list[0].Stored {
+		t.Fatalf("List: %+v %v", list, err)
+	}
+	// A dead letter that is not a match's task says nothing of a match.
+	if _, err := e.store.RecordDeadLetter(e.ctx, pgstore.DeadLetter{TaskID: "other:1", TaskType: "other",
+		Queue: tasks.QueuePersist, Payload: []byte(`{}`), Error: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	if list, err = e.dlq.List(e.ctx); err != nil || len(list) != 2 || list[1].MatchID != "" || list[1].Stored != nil {
+		t.Fatalf("List with another task: %+v %v", list, err)
 	}
 }
 

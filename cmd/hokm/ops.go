@@ -154,21 +154,24 @@ func reorder(args []string) []string {
 
 func printDeadLetters(w io.Writer, list []ops.Entry) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTASK TYPE\tMATCH\tARCHIVED AT\tREPLAYED\tERROR")
+	fmt.Fprintln(tw, "ID\tTASK TYPE\tMATCH\tSTORED\tARCHIVED AT\tREPLAYED\tERROR")
 	for _, e := range list {
 		replayed := "no"
 		if e.ReplayedAt != nil {
 			replayed = fmt.Sprintf("%s (x%d)", e.ReplayedAt.UTC().Format(time.RFC3339), e.ReplayCount)
 		}
-		match := e.MatchID
+		match, stored := e.MatchID, "-"
 		if match == "" {
 			match = "-"
+		}
+		if e.Stored != nil {
+			stored = map[bool]string{true: "yes", false: "no"}[*e.Stored]
 		}
 		errText := strings.Join(strings.Fields(e.Error), " ")
 		if len(errText) > 120 {
 			errText = errText[:117] + "..."
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.TaskType, match,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.TaskType, match, stored,
 			e.ArchivedAt.UTC().Format(time.RFC3339), replayed, errText)
 	}
 	tw.Flush()

@@ -59,12 +59,13 @@ func TestOpsDLQ(t *testing.T) {
 	code, out, errOut := runHokm(t, "", "ops", "dlq", "list", "--json")
 	var list []ops.Entry
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].ID != id ||
-		list[0].MatchID != m.MatchID || list[0].ReplayedAt != nil || list[0].TaskType != tasks.TypePersistMatch {
+		list[0].MatchID != m.MatchID || list[0].ReplayedAt != nil || list[0].TaskType != tasks.TypePersistMatch ||
+		list[0].Stored == nil || *list[0].Stored {
 		t.Fatalf("list --json: %d %q %q", code, out, errOut)
 	}
 	code, out, errOut = runHokm(t, "", "ops", "dlq", "list")
-	if code != 0 || !strings.Contains(out, "ID") || !strings.Contains(out, m.MatchID) ||
-		!strings.Contains(out, "connection refused") || !strings.Contains(out, " no ") {
+	if code != 0 || !strings.Contains(out, "STORED") || !strings.Contains(out, m.MatchID+"  no ") ||
+		!strings.Contains(out, "connection refused") {
 		t.Fatalf("list: %d %q %q", code, out, errOut)
 	}
 
@@ -96,7 +97,10 @@ func TestOpsDLQ(t *testing.T) {
 	}
 	code, out, errOut = runHokm(t, "", "ops", "dlq", "list", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].ReplayedAt == nil ||
-		list[0].ReplayCount != 1 {
+		list[0].ReplayCount != 1 || list[0].Stored == nil || !*list[0].Stored {
+		t.Fatalf("list after replay: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut = runHokm(t, "", "ops", "dlq", "list"); code != 0 || !strings.Contains(out, m.MatchID+"  yes ") {
 		t.Fatalf("list after replay: %d %q %q", code, out, errOut)
 	}
 	code, out, errOut = runHokm(t, "", "ops", "dlq", "replay", "--all")
