@@ -140,16 +140,12 @@ func (q *DLQ) List(ctx context.Context) ([]Entry, error) {
 		}
 		out = append(out, e)
 	}
-	stored := make(map[string]bool, len(ids))
-	for len(ids) > 0 {
-		batch := ids[:min(len(ids), storedBatch)]
-		ids = ids[len(batch):]
-		got, err := q.Store.StoredMatches(ctx, batch)
-		if err != nil {
+	// One query: dead letters are few (an outage's worth at most), and
+	// ANY($1) takes thousands of ids.
+	var stored map[string]bool
+	if len(ids) > 0 {
+		if stored, err = q.Store.StoredMatches(ctx, ids); err != nil {
 			return nil, err
-		}
-		for id := range got {
-			stored[id] = true
 		}
 	}
 	for i := range out {
@@ -160,9 +156,6 @@ func (q *DLQ) List(ctx context.Context) ([]Entry, error) {
 	}
 	return out, nil
 }
-
-// storedBatch is how many match ids one StoredMatches query looks up.
-const storedBatch = 500
 
 // Sync records the tasks in asynq's archive of the recorded queues that
 // are not in PostgreSQL yet (their ErrorHandler write failed, typically

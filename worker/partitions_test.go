@@ -20,7 +20,7 @@ import (
 // months the migration made around today — leaving the audit log's; without
 // a retention it detaches nothing.
 func TestPartitionsJob(t *testing.T) {
-	s, _ := reconcilePG(t) // a migrated database of its own
+	s, _ := migratedPG(t) // a migrated database of its own
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	attached := func(table string) (out []string) {

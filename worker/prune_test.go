@@ -11,24 +11,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hokm-project/hokm/internal/metrics"
-	"github.com/hokm-project/hokm/internal/testenv"
-	"github.com/hokm-project/hokm/migrations"
-	"github.com/hokm-project/hokm/store/pgstore"
 )
 
 // TestPruneAudit: the audit log's retention job deletes the audit rows older than the
 // retention — more than one batch of them — and nothing younger; a
 // retention of 0 keeps everything.
 func TestPruneAudit(t *testing.T) {
-	pool, dsn := testenv.Pool(t)
+	pg, pool := migratedPG(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
 	// The audit log is partitioned by month, made ahead from the migration's
 	// month on: these rows are older.
-	if _, err := pgstore.New(pool).EnsurePartitions(ctx, time.Now().AddDate(0, 0, -45), time.Now()); err != nil {
+	if _, err := pg.EnsurePartitions(ctx, time.Now().AddDate(0, 0, -45), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// 12,001 rows from 40 days ago and more (beyond two batches), 3 from 29 days ago and now.
@@ -42,7 +36,6 @@ func TestPruneAudit(t *testing.T) {
 	}
 	count := rowCount(ctx, t, pool, "audit_log")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pg := pgstore.New(pool)
 	keep := &PruneHandler{What: "audit log", Prune: pg.PruneAudit, Retention: 0, Pruned: metrics.AuditPruned, Log: log}
 	if err := keep.ProcessTask(ctx, nil); err != nil || count() != 12004 {
 		t.Fatalf("retention 0: %v, %d rows", err, count())
@@ -67,13 +60,9 @@ func TestPruneAudit(t *testing.T) {
 // written before it — more than one batch of them — and none younger, of
 // the same matches too; a retention of 0 keeps everything.
 func TestPruneCheckpoints(t *testing.T) {
-	pool, dsn := testenv.Pool(t)
+	pg, pool := migratedPG(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := migrations.Up(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	pg := pgstore.New(pool)
 	// 5,001 old hands (beyond a batch) of 1,667 matches written 49 hours ago
 	// and earlier; hands 3 to 5 of the last 100 of those matches written 47
 	// hours ago and now.

@@ -29,7 +29,8 @@ import (
 // reconcileRedisDB is the Redis DB the reconcile tests' asynq servers own.
 const reconcileRedisDB = testenv.DBReconcile
 
-func reconcilePG(t *testing.T) (*pgstore.Store, *pgxpool.Pool) {
+// migratedPG is a PostgreSQL database of the test's own, migrated.
+func migratedPG(t *testing.T) (*pgstore.Store, *pgxpool.Pool) {
 	t.Helper()
 	pool, dsn := testenv.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -58,7 +59,7 @@ func (s *switchable) PersistMatch(ctx context.Context, m *table.MatchRecord) (bo
 func TestReconcileRepersistsDeletedAndArchivedMatches(t *testing.T) {
 	rdb, prefix := testenv.Redis(t, reconcileRedisDB, true) // first: on a cluster it may wait for its turn
 	ctx := persistCtx(t)
-	pg, pool := reconcilePG(t)
+	pg, pool := migratedPG(t)
 	sw := &switchable{next: pg}
 	counting := &persistCounting{next: sw}
 	env := newPersistEnv(t, rdb, counting)
@@ -183,8 +184,8 @@ func (checkpointsDown) WriteCheckpoint(context.Context, pgstore.Checkpoint) (boo
 
 func TestHandCheckpointsWrittenAndQueuedWhenPostgresDown(t *testing.T) {
 	e := newActionEnv(t)
-	pg, _ := reconcilePG(t)
-	viaQueue, _ := reconcilePG(t)
+	pg, _ := migratedPG(t)
+	viaQueue, _ := migratedPG(t)
 	direct := &CheckpointHook{Store: pg, Enqueue: func(context.Context, *asynq.Task) error {
 		return errors.New("direct hook must not enqueue")
 	}}
@@ -287,7 +288,7 @@ func TestHandCheckpointsWrittenAndQueuedWhenPostgresDown(t *testing.T) {
 
 func TestVerifyReplaysRaisesMetricOnAlteredRecord(t *testing.T) {
 	ctx := persistCtx(t)
-	pg, pool := reconcilePG(t)
+	pg, pool := migratedPG(t)
 	var ids []string
 	for seed := uint64(31); seed < 34; seed++ {
 		m := pgstoretest.Play(pgstoretest.Game{Seed: seed})

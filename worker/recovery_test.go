@@ -49,7 +49,7 @@ type recEnv struct {
 func newRecEnv(t *testing.T) *recEnv {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t, 0, false)
-	pg, pool := reconcilePG(t)
+	pg, pool := migratedPG(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	key, err := sealbox.NewKey("k1")
